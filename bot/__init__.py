@@ -1,0 +1,92 @@
+"""Umoja: a WhatsApp assistant for a gig workers' union.
+
+`create_app` builds the Flask app: settings from the environment, then the test override; the
+database and migrations; the webhook, health and simulator blueprints; and the `flask` commands.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from dotenv import load_dotenv
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from bot.config import load_settings
+from bot.extensions import db, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS_DIR = ROOT / "migrations"
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: defaults from the environment, then `config` (used by tests) on top."""
+    load_dotenv(ROOT / ".env")
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_folder())
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.update(load_settings(instance))
+    app.config.update(config or {})
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            serialize_sqlite_writes(db.engine)
+
+    from bot import models  # noqa: F401  (registers the tables with the metadata)
+    from bot.staff import load_commands
+    from bot.cli import register_commands
+    from bot.devtools.simulator import bp as simulator_bp
+    from bot.health import bp as health_bp
+    from bot.webhook import bp as webhook_bp
+
+    app.register_blueprint(webhook_bp)
+    app.register_blueprint(health_bp)
+    if app.config["SIMULATOR_ENABLED"]:
+        app.register_blueprint(simulator_bp)
+    register_commands(app)
+    load_commands()
+
+    if app.config["AUTO_MIGRATE"]:
+        from flask_migrate import upgrade
+
+        with app.app_context():
+            upgrade(directory=str(MIGRATIONS_DIR))
+    return app
+
+
+def instance_folder() -> str | None:
+    """INSTANCE_PATH when set (made absolute); otherwise Flask's default `instance/` beside the code."""
+    path = os.environ.get("INSTANCE_PATH", "").strip()
+    return os.path.abspath(path) if path else None
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    """Connection settings per database: a busy timeout for SQLite, health checks for PostgreSQL."""
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+
+
+def serialize_sqlite_writes(engine: Engine) -> None:
+    """Make every SQLite transaction take the write lock up front, so concurrent requests queue up
+    instead of failing halfway (SQLite has no row locks; PostgreSQL uses SELECT … FOR UPDATE)."""
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,164 @@
+"""The `flask` commands: translate (pybabel), chat (terminal simulator) and dev (run everything locally)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from babel.messages.frontend import CommandLineInterface
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from bot import i18n
+
+translate = AppGroup("translate", help="Extract, update and compile the message catalogs (pybabel).")
+
+
+def pybabel(*args: str) -> None:
+    """Run one pybabel command in-process."""
+    CommandLineInterface().run(["pybabel", "-q", *args])
+
+
+def pot_path(domain: str) -> Path:
+    """Where a domain's extracted template goes."""
+    return i18n.LOCALES_DIR / f"{domain}.pot"
+
+
+@translate.command("extract")
+def extract() -> None:
+    """Collect every marked message from the code into one .pot template per domain."""
+    for domain, paths in i18n.DOMAINS.items():
+        pybabel("extract", "-F", str(i18n.LOCALES_DIR / "babel.cfg"), "-k", "N_", "-c", "Translators:",
+                "--sort-by-file", "--omit-header", "-o", str(pot_path(domain)),
+                *[str(i18n.ROOT / p) for p in paths])
+    click.echo(f"extracted {len(i18n.DOMAINS)} domains into {i18n.LOCALES_DIR}")
+
+
+@translate.command("update")
+@click.pass_context
+def update(ctx: click.Context) -> None:
+    """Extract, then merge new messages into every language's catalog (creating missing ones)."""
+    ctx.invoke(extract)
+    for domain in i18n.DOMAINS:
+        for lang in i18n.LANGUAGES:
+            po = i18n.LOCALES_DIR / lang / "LC_MESSAGES" / f"{domain}.po"
+            action = "update" if po.exists() else "init"
+            pybabel(action, "-i", str(pot_path(domain)), "-d", str(i18n.LOCALES_DIR), "-D", domain, "-l", lang)
+    i18n.reload()
+    click.echo("catalogs updated; translate the new entries in locales/sw/LC_MESSAGES/*.po")
+
+
+@translate.command("compile")
+def compile_catalogs() -> None:
+    """Compile .po catalogs into .mo files (optional: the app reads the .po files directly)."""
+    for domain in i18n.DOMAINS:
+        pybabel("compile", "-d", str(i18n.LOCALES_DIR), "-D", domain, "--statistics")
+
+
+@translate.command("check")
+def check() -> None:
+    """List messages missing a translation; fails when any language is incomplete."""
+    from bot.i18n_check import missing_translations
+
+    problems = missing_translations()
+    for problem in problems:
+        click.echo(problem)
+    if problems:
+        raise SystemExit(1)
+    click.echo("every message is translated in " + ", ".join(i18n.LANGUAGES))
+
+
+@click.command("chat")
+@click.option("--phone", default="+254712345678", show_default=True, help="The member's phone number.")
+@click.option("--url", default=None, help="A running app's base URL; default: PUBLIC_URL. Use --local for none.")
+@click.option("--local", is_flag=True, help="Talk to the app in this process (no server needed).")
+def chat(phone: str, url: str | None, local: bool) -> None:
+    """Chat with the bot from the terminal, as a WhatsApp member would."""
+    from bot.devtools.chat import run_chat
+    from bot.services.members import normalize_phone
+
+    number = normalize_phone(phone)
+    if number is None:
+        raise click.BadParameter("not a phone number", param_hint="--phone")
+    run_chat(number, None if local else (url or current_app.config["PUBLIC_URL"]))
+
+
+@click.command("dev")
+@click.option("--port", default=5000, show_default=True)
+@click.option("--no-worker", is_flag=True, help="Do not start a worker.")
+def dev(port: int, no_worker: bool) -> None:
+    """Run Umoja locally: the web app, a worker and the simulator, on the embedded defaults."""
+    from bot.services.redis_conn import connect
+
+    app = current_app._get_current_object()
+    if not os.environ.get("PUBLIC_URL"):
+        app.config["PUBLIC_URL"] = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, PUBLIC_URL=app.config["PUBLIC_URL"])
+    redis = connect()
+    if not app.config.get("REDIS_URL") and hasattr(redis, "socket_file"):
+        env["REDIS_URL"] = f"unix://{redis.socket_file}"
+    worker = None
+    if not no_worker:
+        worker = subprocess.Popen([sys.executable, str(i18n.ROOT / "worker.py")], env=env)
+    if app.config["SIMULATOR_ENABLED"]:
+        click.echo(f"Simulator: {app.config['PUBLIC_URL']}/simulator/  ·  terminal: flask --app bot chat")
+    try:
+        app.run(host="127.0.0.1", port=port, threaded=True, use_reloader=False)
+    finally:
+        if worker:
+            worker.terminate()
+            worker.wait(timeout=10)
+
+
+staff = AppGroup("staff", help="Staff numbers and their roles (officer, organiser, admin).")
+
+
+@staff.command("add")
+@click.argument("phone")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(["officer", "organiser", "admin"]))
+@click.option("--name", default=None)
+def staff_add(phone: str, roles: tuple[str, ...], name: str | None) -> None:
+    """Add a staff number with one or more roles (repeat --role)."""
+    from bot.services.members import normalize_phone
+    from bot.services.staff import add_staff
+
+    number = normalize_phone(phone)
+    if number is None:
+        raise click.BadParameter("not a phone number", param_hint="PHONE")
+    member = add_staff(number, list(roles), name)
+    click.echo(f"{member.phone}: {member.roles}")
+
+
+@staff.command("list")
+def staff_list() -> None:
+    """List staff numbers and roles."""
+    from bot.services.staff import list_staff
+
+    for member in list_staff():
+        click.echo(f"{member.phone}\t{member.roles}\t{member.name or ''}")
+
+
+@staff.command("remove")
+@click.argument("phone")
+@click.option("--role", "roles", multiple=True, type=click.Choice(["officer", "organiser", "admin"]),
+              help="Remove only these roles (default: the whole staff number).")
+def staff_remove(phone: str, roles: tuple[str, ...]) -> None:
+    """Remove a staff number, or some of its roles."""
+    from bot.services.members import normalize_phone
+    from bot.services.staff import remove_staff
+
+    number = normalize_phone(phone)
+    if number is None or not remove_staff(number, list(roles) or None):
+        raise click.ClickException(f"{phone} is not a staff number")
+    click.echo(f"removed {', '.join(roles) if roles else 'staff number'} {number}")
+
+
+def register_commands(app: Flask) -> None:
+    """Attach the commands to `flask`."""
+    app.cli.add_command(staff)
+    app.cli.add_command(translate)
+    app.cli.add_command(chat)
+    app.cli.add_command(dev)

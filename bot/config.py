@@ -1,0 +1,88 @@
+"""Settings, read from the environment (a `.env` file works too); every one has a working default."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+DEFAULT_UNION_NAME = "Kenya Union of Gig Workers"
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    """A string setting; empty counts as unset."""
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def env_int(name: str, default: int) -> int:
+    """A whole-number setting."""
+    value = env_str(name)
+    return int(value) if value is not None else default
+
+
+def env_float(name: str, default: float) -> float:
+    """A decimal setting."""
+    value = env_str(name)
+    return float(value) if value is not None else default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """A yes/no setting: 1, true, yes and on are true."""
+    value = env_str(name)
+    return default if value is None else value.lower() in {"1", "true", "yes", "on"}
+
+
+def env_json(name: str, default: Any) -> Any:
+    """A JSON setting, e.g. WHATSAPP_TEMPLATES='{"reminder": {"en": "HX…", "sw": "HX…"}}'."""
+    value = env_str(name)
+    return json.loads(value) if value is not None else default
+
+
+def persistent_secret(instance_path: Path, filename: str) -> str:
+    """A random secret kept in the instance folder, so restarts and other processes share it."""
+    path = instance_path / filename
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(24)
+    path.write_text(value)
+    return value
+
+
+def load_settings(instance_path: Path) -> dict[str, Any]:
+    """Every setting the app reads, with its default."""
+    database_url = env_str("DATABASE_URL", f"sqlite:///{instance_path / 'umoja.db'}")
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    twilio_sid = env_str("TWILIO_ACCOUNT_SID")
+    twilio_token = env_str("TWILIO_AUTH_TOKEN")
+    return {
+        "SECRET_KEY": env_str("SECRET_KEY") or persistent_secret(instance_path, "secret_key"),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": env_str("REDIS_URL"),
+        "TWILIO_ACCOUNT_SID": twilio_sid,
+        "TWILIO_AUTH_TOKEN": twilio_token,
+        # With no Twilio account, the simulator signs requests with this local token: one code path.
+        "WEBHOOK_AUTH_TOKEN": twilio_token or persistent_secret(instance_path, "local_auth_token"),
+        "TWILIO_WHATSAPP_FROM": env_str("TWILIO_WHATSAPP_FROM", "whatsapp:+14155238886"),
+        "TWILIO_API_BASE_URL": env_str("TWILIO_API_BASE_URL"),
+        "TWILIO_HTTP_TIMEOUT": env_float("TWILIO_HTTP_TIMEOUT", 10.0),
+        "PUBLIC_URL": (env_str("PUBLIC_URL", "http://127.0.0.1:5000") or "").rstrip("/"),
+        "UNION_NAME": env_str("UNION_NAME", DEFAULT_UNION_NAME),
+        "UNION_SHORT_NAME": env_str("UNION_SHORT_NAME", "KUGWO"),
+        "MEMBER_NUMBER_PREFIX": env_str("MEMBER_NUMBER_PREFIX", "KUGWO"),
+        "HELP_CONTACT": env_str("HELP_CONTACT", ""),
+        "DEFAULT_LANGUAGE": env_str("DEFAULT_LANGUAGE", "en"),
+        "CONSENT_VERSION": env_str("CONSENT_VERSION", "2026-11"),
+        "CONVERSATION_TIMEOUT_HOURS": env_float("CONVERSATION_TIMEOUT_HOURS", 24.0),
+        "RESUME_NOTICE_MINUTES": env_float("RESUME_NOTICE_MINUTES", 30.0),
+        "TIMEZONE": env_str("TIMEZONE", "Africa/Nairobi"),
+        "WHATSAPP_TEMPLATES": env_json("WHATSAPP_TEMPLATES", {}),
+        "AUTO_MIGRATE": env_bool("AUTO_MIGRATE", database_url.startswith("sqlite")),
+        "SIMULATOR_ENABLED": env_bool("SIMULATOR_ENABLED", twilio_sid is None),
+    }

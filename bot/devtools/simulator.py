@@ -1,0 +1,103 @@
+"""The simulator: a local web page and a terminal chat that send signed requests to the real webhook.
+
+With no Twilio account the app signs with a local token, so the webhook runs exactly the code it runs
+for Twilio. The page is served only while no Twilio account is configured, and only to this machine.
+"""
+
+from __future__ import annotations
+
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+
+from bot.extensions import db
+from bot.models import Member, Message
+from bot.services.members import normalize_phone
+from bot.services.twilio_api import public_url, sign
+
+bp = Blueprint("simulator", __name__, url_prefix="/simulator")
+
+INBOUND_PATH = "/whatsapp/inbound"
+LOCAL_ACCOUNT_SID = "AC" + "0" * 32
+
+
+def inbound_form(phone: str, body: str = "", *, to: str = "whatsapp:+14155238886", profile_name: str = "Simulator",
+                 sid: str | None = None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The fields Twilio posts for an inbound WhatsApp message."""
+    return {
+        "MessageSid": sid or "SM" + uuid.uuid4().hex,
+        "SmsMessageSid": sid or "",
+        "AccountSid": LOCAL_ACCOUNT_SID,
+        "From": f"whatsapp:{phone}",
+        "To": to,
+        "Body": body,
+        "NumMedia": "0",
+        "NumSegments": "1",
+        "ProfileName": profile_name,
+        "WaId": phone.lstrip("+"),
+        "SmsStatus": "received",
+        "ApiVersion": "2010-04-01",
+        **(extra or {}),
+    }
+
+
+def replies_of(twiml: str) -> list[str]:
+    """The texts of the <Message> elements of a TwiML answer."""
+    root = ET.fromstring(twiml)
+    return [
+        "".join(node.itertext()) if node.find("Body") is None else "".join(node.find("Body").itertext())
+        for node in root.iter("Message")
+    ]
+
+
+def local_only() -> None:
+    """The simulator signs anything it is given: serve it to this machine only."""
+    if request.remote_addr not in {"127.0.0.1", "::1"} and not current_app.config.get("SIMULATOR_ALLOW_REMOTE"):
+        abort(403)
+
+
+@bp.get("/")
+def page() -> ResponseReturnValue:
+    """The chat page."""
+    local_only()
+    return render_template("simulator.html", union_name=current_app.config["UNION_NAME"])
+
+
+@bp.post("/sign")
+def sign_request() -> ResponseReturnValue:
+    """Build and sign an inbound request for the page, which then posts it to the webhook itself."""
+    local_only()
+    data = request.get_json(silent=True) or {}
+    phone = normalize_phone(str(data.get("phone", "")))
+    if phone is None:
+        return jsonify({"error": "Type a valid phone number, e.g. +254712345678"}), 400
+    extra = {str(k): str(v) for k, v in (data.get("extra") or {}).items()}
+    form = inbound_form(phone, str(data.get("body", ""))[:1600], extra=extra)
+    url = public_url(INBOUND_PATH)
+    return jsonify({"path": INBOUND_PATH, "form": form,
+                    "signature": sign(url, form, current_app.config["WEBHOOK_AUTH_TOKEN"])})
+
+
+@bp.get("/messages")
+def messages() -> ResponseReturnValue:
+    """The conversation log of one phone: what they sent, the replies, and the outbox."""
+    local_only()
+    phone = normalize_phone(request.args.get("phone", ""))
+    if phone is None:
+        return jsonify([])
+    rows = db.session.execute(
+        sa.select(Message.id, Message.direction, Message.channel, Message.body, Message.status, Message.created_at)
+        .join(Member, Member.id == Message.member_id)
+        .where(Member.phone == phone)
+        .order_by(Message.id.desc())
+        .limit(200)
+    ).all()
+    return jsonify([
+        {"id": r.id, "direction": r.direction, "channel": r.channel, "body": r.body, "status": r.status,
+         "at": r.created_at.isoformat(timespec="seconds") + "Z"}
+        for r in reversed(rows)
+    ])

@@ -1,0 +1,166 @@
+"""The conversation engine: load the state, classify the input, run the flows, perform the effects,
+save the state and render the replies in the member's language.
+
+Everything here runs inside the caller's transaction with the member's row locked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+
+from bot import i18n
+from bot.extensions import db
+from bot.models import Conversation, Member
+from bot.services import members as member_service
+from bot.services.staff import roles_of
+from bot.staff.registry import dispatch as dispatch_staff_command
+from flows import router
+from flows.base import Ctx, Effect, Input, Media, MemberView, Result, Settings, State
+from flows.effects import OptIn, OptOut, RecordConsent, RegisterMember, SetLanguage
+
+Performer = Callable[[Member, Any, datetime], Mapping[str, Any] | None]
+
+
+def perform_set_language(member: Member, effect: SetLanguage, now: datetime) -> None:
+    """Switch the member's language."""
+    if effect.language in i18n.LANGUAGES:
+        member.language = effect.language
+
+
+def perform_record_consent(member: Member, effect: RecordConsent, now: datetime) -> None:
+    """Record the member's consent."""
+    member_service.record_consent(member, now)
+
+
+def perform_register(member: Member, effect: RegisterMember, now: datetime) -> dict[str, Any]:
+    """Register the member and hand the member number to the welcome message."""
+    number = member_service.register(
+        member, name=effect.name, county=effect.county, work_kinds=effect.work_kinds,
+        work_other=effect.work_other, gender=effect.gender, community=effect.community, now=now,
+    )
+    return {"member_number": number}
+
+
+def perform_opt_out(member: Member, effect: OptOut, now: datetime) -> None:
+    """Stop messages to the member."""
+    member_service.opt_out(member, "whatsapp", now)
+
+
+def perform_opt_in(member: Member, effect: OptIn, now: datetime) -> None:
+    """Resume messages to the member."""
+    member_service.opt_in(member, "whatsapp", now)
+
+
+PERFORMERS: dict[type[Effect], Performer] = {
+    SetLanguage: perform_set_language,
+    RecordConsent: perform_record_consent,
+    RegisterMember: perform_register,
+    OptOut: perform_opt_out,
+    OptIn: perform_opt_in,
+}
+
+
+def perform(member: Member, effects: tuple[Effect, ...], now: datetime) -> dict[str, Any]:
+    """Perform each effect in order; what they return is available to the replies as parameters."""
+    results: dict[str, Any] = {}
+    for effect in effects:
+        performer = PERFORMERS.get(type(effect))
+        if performer is None:
+            raise LookupError(f"no performer for {type(effect).__name__}")
+        results.update(performer(member, effect, now) or {})
+    return results
+
+
+def classify(text: str, *, media: tuple[Media, ...] = (), location: tuple[float, float] | None = None,
+             button: str | None = None) -> Input:
+    """Turn what the member sent into an `Input`: keywords and intents in every language."""
+    words = i18n.normalize(text)
+    vocabulary = i18n.vocabulary()
+    return Input(
+        text=text,
+        keyword=vocabulary.keyword(words),
+        intents=vocabulary.intents_of(words),
+        media=media,
+        location=location,
+        button=button,
+    )
+
+
+def settings() -> Settings:
+    """The union's settings as flows see them."""
+    config = current_app.config
+    return Settings(
+        union_name=config["UNION_NAME"],
+        union_short_name=config["UNION_SHORT_NAME"],
+        help_contact=config["HELP_CONTACT"],
+        languages=i18n.LANGUAGES,
+    )
+
+
+def member_view(member: Member) -> MemberView:
+    """The snapshot of a member that flows see."""
+    return MemberView(
+        is_member=member.is_member,
+        member_number=member.member_number,
+        name=member.name,
+        status=member.status,
+        opted_out=member.opted_out,
+        roles=roles_of(member.phone),
+    )
+
+
+def converse(member: Member, inp: Input, now: datetime, *, first_contact: bool = False) -> list[str]:
+    """Answer one message from a (locked) member; returns the rendered replies."""
+    config = current_app.config
+    if member.language is None:
+        member.language = i18n.vocabulary().language_of(i18n.normalize(inp.text)) or config["DEFAULT_LANGUAGE"]
+    conversation = db.session.get(Conversation, member.id)
+    if conversation is None:
+        conversation = Conversation(member_id=member.id, answers={}, errors=0, updated_at=now)
+        db.session.add(conversation)
+    state = State.from_json(
+        {"flow": conversation.flow, "step": conversation.step, "data": conversation.answers, "errors": conversation.errors}
+    )
+    expired = False
+    if state is not None and conversation.expires_at is not None and now >= conversation.expires_at:
+        expired = state.flow != router.MENU
+        state = None
+    paused = now - (conversation.updated_at or now)
+    resumed = state is not None and not expired and paused >= timedelta(minutes=config["RESUME_NOTICE_MINUTES"])
+    ctx = Ctx(
+        member=member_view(member),
+        lang=member.language,
+        now=now,
+        settings=settings(),
+        resumed=resumed,
+        expired=expired,
+        first_contact=first_contact,
+    )
+    result = run(ctx, state, inp)
+    extra = perform(member, result.effects, now)
+    save_state(conversation, result.state, now, timedelta(hours=config["CONVERSATION_TIMEOUT_HOURS"]))
+    lang = member.language or config["DEFAULT_LANGUAGE"]
+    return [text for reply in result.replies for text in i18n.render_reply(lang, reply, extra)]
+
+
+def run(ctx: Ctx, state: State | None, inp: Input) -> Result:
+    """A staff command when the message is one (the member's conversation stays where it was), else the flows."""
+    if inp.keyword is None:
+        command = dispatch_staff_command(ctx, inp)
+        if command is not None:
+            return command if command.state is not None else Result(state, command.replies, command.effects)
+    return router.handle(ctx, state, inp)
+
+
+def save_state(conversation: Conversation, state: State | None, now: datetime, ttl: timedelta) -> None:
+    """Store where the conversation stands, and when it expires."""
+    conversation.flow = state.flow if state else None
+    conversation.step = state.step if state else None
+    conversation.answers = dict(state.data) if state else {}
+    conversation.errors = state.errors if state else 0
+    conversation.updated_at = now
+    conversation.expires_at = now + ttl if state else None

@@ -1,0 +1,17 @@
+"""The data Umoja keeps, one module per area. Models carry data only; side effects (Twilio, queues,
+files) live in `bot/services`."""
+
+from bot.models.base import utcnow
+from bot.models.members import ConsentEvent, Conversation, Member, MemberNumber, MemberWork, Message
+from bot.models.staff import StaffMember
+
+__all__ = [
+    "ConsentEvent",
+    "Conversation",
+    "Member",
+    "MemberNumber",
+    "MemberWork",
+    "Message",
+    "StaffMember",
+    "utcnow",
+]

@@ -1,0 +1,105 @@
+"""Contacts and members: finding and locking a member, registering, consent and opt-outs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import phonenumbers
+import sqlalchemy as sa
+from flask import current_app
+
+from bot.extensions import db
+from bot.models import ConsentEvent, Member, MemberNumber, MemberWork, utcnow
+from bot.sql import insert_ignore
+
+
+def normalize_phone(raw: str, region: str = "KE") -> str | None:
+    """E.164 form of a phone number ('whatsapp:+2547…', '0712…', '+254 712 …'), or None if invalid."""
+    text = (raw or "").strip()
+    text = text.removeprefix("whatsapp:").strip()
+    if not text:
+        return None
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def lock_member(phone: str, *, wa_id: str | None = None, profile_name: str | None = None) -> tuple[Member, bool]:
+    """The member with this phone, created if new and locked for this transaction; and whether it is new.
+
+    The row lock (SELECT … FOR UPDATE on PostgreSQL) makes one member's messages run one at a time.
+    """
+    created = insert_ignore(Member, phone=phone, wa_id=wa_id, profile_name=profile_name, status="prospect",
+                            created_at=utcnow(), updated_at=utcnow())
+    member = db.session.scalars(sa.select(Member).where(Member.phone == phone).with_for_update()).one()
+    if profile_name and member.profile_name != profile_name:
+        member.profile_name = profile_name[:120]
+    return member, created
+
+
+def record_consent_event(member: Member | None, kind: str, source: str, *, version: str | None = None,
+                         language: str | None = None, at: datetime | None = None) -> ConsentEvent:
+    """Add a consent, opt-out or opt-in event."""
+    event = ConsentEvent(member_id=member.id if member else None, kind=kind, source=source,
+                         text_version=version, language=language, created_at=at or utcnow())
+    db.session.add(event)
+    return event
+
+
+def record_consent(member: Member, now: datetime) -> None:
+    """The member agreed to the notice: when, which version, which language."""
+    version = current_app.config["CONSENT_VERSION"]
+    member.consent_at = now
+    member.consent_version = version
+    member.consent_language = member.language
+    record_consent_event(member, "consent", "whatsapp", version=version, language=member.language, at=now)
+
+
+def opt_out(member: Member, source: str, now: datetime | None = None) -> bool:
+    """Stop all messages to the member; False if they had already opted out."""
+    if member.opted_out_at is not None:
+        return False
+    member.opted_out_at = now or utcnow()
+    record_consent_event(member, "opt_out", source, language=member.language, at=member.opted_out_at)
+    return True
+
+
+def opt_in(member: Member, source: str, now: datetime | None = None) -> bool:
+    """Resume messages to the member; False if they had not opted out."""
+    if member.opted_out_at is None:
+        return False
+    member.opted_out_at = None
+    record_consent_event(member, "opt_in", source, language=member.language, at=now)
+    return True
+
+
+def format_member_number(sequence: int) -> str:
+    """'KUGWO-000123' from 123, with the configured prefix."""
+    return f"{current_app.config['MEMBER_NUMBER_PREFIX']}-{sequence:06d}"
+
+
+def register(member: Member, *, name: str, county: str, work_kinds: tuple[str, ...], work_other: str | None,
+             gender: str | None, community: str | None, now: datetime) -> str:
+    """Make the contact an active member and issue a member number (once: a member keeps theirs)."""
+    member.name = name
+    member.county = county
+    member.work_other = work_other
+    member.gender = gender
+    member.community = community
+    wanted = list(dict.fromkeys(work_kinds))
+    kept = [row for row in member.work_kinds if row.kind in wanted]
+    have = {row.kind for row in kept}
+    member.work_kinds = kept + [MemberWork(kind=kind) for kind in wanted if kind not in have]
+    if member.member_number is None:
+        ledger = MemberNumber(member_id=member.id, issued_at=now)
+        db.session.add(ledger)
+        db.session.flush()
+        member.member_number = format_member_number(ledger.id)
+    if member.status != "active":
+        member.status = "active"
+        member.joined_at = now
+    return member.member_number

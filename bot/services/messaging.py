@@ -1,0 +1,39 @@
+"""Delivery statuses from Twilio's callbacks."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from bot.extensions import db
+from bot.models import Message, utcnow
+
+# Twilio's statuses in the order a message moves through them; callbacks arrive out of order, so a
+# status only ever replaces one of lower rank.
+STATUS_RANK: dict[str, int] = {
+    "outbox": 1,
+    "accepted": 1,
+    "scheduled": 1,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    "failed": 4,
+    "undelivered": 4,
+    "canceled": 4,
+    "delivered": 5,
+    "read": 6,
+}
+
+
+def record_status(sid: str, status: str, error_code: int | None) -> bool:
+    """Apply a status callback: only moves forward; failed and undelivered keep the error code."""
+    rank = STATUS_RANK.get(status)
+    if rank is None:
+        return False
+    values: dict[str, object] = {"status": status, "status_rank": rank, "updated_at": utcnow()}
+    if status in {"failed", "undelivered"}:
+        values["error_code"] = error_code
+    result = db.session.execute(
+        sa.update(Message).where(Message.twilio_sid == sid, Message.status_rank < rank).values(**values)
+    )
+    db.session.commit()
+    return bool(result.rowcount)

@@ -1,0 +1,215 @@
+"""Messages the union starts (notifications, reminders, replies from a person): chosen for the 24-hour
+window, stored, and sent once by a worker.
+
+`notify` renders a reply in the member's language and stores it as a pending outbound message: free
+text inside the 24-hour window, the configured template outside it, or skipped with a reason. When the
+transaction commits, a job is queued for each stored message; `send_outbound` claims the message
+atomically (pending → sending) so it is sent at most once, however often the job runs. A message whose
+job could not be queued (Redis down) stays pending and `requeue_pending` queues it again.
+
+The gap between Twilio accepting a message and our recording its SID is closed in favour of at most
+once: a worker that dies there leaves the message 'sending', and it is never sent again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+import sqlalchemy as sa
+from flask import current_app
+from rq import Retry
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+from twilio.base.exceptions import TwilioException, TwilioRestException
+
+from bot import i18n
+from bot.extensions import db
+from bot.models import Member, Message, utcnow
+from bot.services.members import opt_out
+from bot.services.queues import queue
+from bot.services.twilio_api import make_client, public_url, twilio_configured
+from flows.base import Reply
+
+log = logging.getLogger(__name__)
+
+WINDOW = timedelta(hours=24)
+PENDING, SENDING = "pending", "sending"
+OPTED_OUT_CODE = 21610
+RETRYABLE_HTTP = {429, 500, 502, 503, 504}
+PERMANENT_REASONS = {
+    "opted_out": "the member has opted out",
+    "deleted": "the member's data was deleted",
+    "no_template": "outside the 24-hour window and no template is configured",
+    "timeout": "Twilio did not answer in time; not sent again in case it was delivered",
+}
+
+
+def within_window(member: Member, now: datetime | None = None) -> bool:
+    """Whether the member wrote to us in the last 24 hours (free text is allowed)."""
+    now = now or utcnow()
+    return member.last_inbound_at is not None and now - member.last_inbound_at < WINDOW
+
+
+def template_sid(name: str | None, language: str) -> str | None:
+    """The Content SID of a named template in a language (English as the fallback), if configured."""
+    if not name:
+        return None
+    templates: Mapping[str, Mapping[str, str]] = current_app.config.get("WHATSAPP_TEMPLATES") or {}
+    per_language = templates.get(name) or {}
+    return per_language.get(language) or per_language.get(i18n.SOURCE_LANGUAGE)
+
+
+def notify(member: Member, reply: Reply, *, template: str | None = None,
+           variables: Mapping[str, str] | None = None, queue_name: str = "replies",
+           now: datetime | None = None, extra: Mapping[str, Any] | None = None) -> list[Message]:
+    """Store a message to a member for sending (after commit) and return the stored rows.
+
+    Inside the window the reply is sent as text; outside it the named template (with `variables`) is
+    sent; with no template configured the message is stored as skipped with its reason.
+    """
+    now = now or utcnow()
+    lang = member.language or i18n.SOURCE_LANGUAGE
+    texts = i18n.render_reply(lang, reply, extra)
+    if member.status == "deleted":
+        return [store(member, texts[0] if texts else "", "skipped", reason="deleted", now=now)]
+    if member.opted_out:
+        return [store(member, texts[0] if texts else "", "skipped", reason="opted_out", now=now)]
+    if within_window(member, now):
+        return [store(member, text, PENDING, queue_name=queue_name, now=now) for text in texts]
+    sid = template_sid(template, lang)
+    if sid is None:
+        return [store(member, "\n".join(texts), "skipped", reason="no_template", now=now)]
+    payload = {"content_sid": sid, "content_variables": dict(variables or {}), "template": template}
+    return [store(member, "\n".join(texts), PENDING, payload=payload, queue_name=queue_name, now=now)]
+
+
+def store(member: Member, body: str, status: str, *, reason: str | None = None,
+          payload: dict[str, Any] | None = None, queue_name: str = "replies", now: datetime) -> Message:
+    """Add an outbound message row; pending ones are queued once the transaction commits."""
+    message = Message(member_id=member.id, direction="out", channel="rest", body=body, status=status,
+                      status_rank=0, payload={**(payload or {}), **({"reason": reason} if reason else {})} or None,
+                      created_at=now, updated_at=now)
+    db.session.add(message)
+    if status == PENDING:
+        db.session.flush()
+        db.session.info.setdefault("outbound_to_queue", []).append((message.id, queue_name))
+    return message
+
+
+@event.listens_for(Session, "after_commit")
+def queue_after_commit(session: Session) -> None:
+    """Queue the send jobs of the messages this transaction stored (never before they are committed)."""
+    pending = session.info.pop("outbound_to_queue", [])
+    for message_id, queue_name in pending:
+        enqueue(message_id, queue_name)
+
+
+@event.listens_for(Session, "after_rollback")
+def forget_after_rollback(session: Session) -> None:
+    """Messages rolled back are not queued."""
+    session.info.pop("outbound_to_queue", None)
+
+
+def enqueue(message_id: int, queue_name: str = "replies") -> bool:
+    """Queue the send job; False (and the message stays pending for `requeue_pending`) if Redis is down."""
+    try:
+        queue(queue_name).enqueue(send_outbound, message_id, job_id=f"outbound-{message_id}",
+                                  retry=Retry(max=5, interval=[5, 15, 60, 300, 900]))
+        return True
+    except Exception:  # noqa: BLE001  (Redis unavailable: the message is safe in the database)
+        log.warning("could not queue outbound message %s; it stays pending", message_id, exc_info=True)
+        return False
+
+
+def requeue_pending(older_than: timedelta = timedelta(minutes=1)) -> int:
+    """Queue again every pending message whose job may have been lost; returns how many."""
+    cutoff = utcnow() - older_than
+    ids = db.session.scalars(
+        sa.select(Message.id).where(Message.direction == "out", Message.status == PENDING, Message.created_at < cutoff)
+    ).all()
+    return sum(enqueue(message_id) for message_id in ids)
+
+
+def claim(message_id: int) -> Message | None:
+    """Move a message from pending to sending; None if another worker (or an earlier run) has it."""
+    result = db.session.execute(
+        sa.update(Message).where(Message.id == message_id, Message.status == PENDING)
+        .values(status=SENDING, updated_at=utcnow())
+    )
+    db.session.commit()
+    if not result.rowcount:
+        return None
+    return db.session.get(Message, message_id)
+
+
+def release(message: Message) -> None:
+    """Give a message back (a retryable error: nothing was accepted by Twilio)."""
+    message.status = PENDING
+    db.session.commit()
+
+
+def send_outbound(message_id: int) -> str:
+    """The job: send one stored message exactly once through Twilio, or to the outbox."""
+    try:
+        message = claim(message_id)
+        if message is None:
+            return "already handled"
+        member = db.session.get(Member, message.member_id) if message.member_id else None
+        if member is None or member.opted_out or member.status == "deleted":
+            message.status = "skipped"
+            message.payload = {**(message.payload or {}), "reason": "opted_out" if member else "deleted"}
+            db.session.commit()
+            return "skipped"
+        if not twilio_configured():
+            message.channel, message.status, message.status_rank = "outbox", "outbox", 1
+            db.session.commit()
+            return "outbox"
+        return deliver(message, member)
+    finally:
+        db.session.remove()
+
+
+def deliver(message: Message, member: Member) -> str:
+    """Call Twilio once and record the result."""
+    config = current_app.config
+    params: dict[str, Any] = {
+        "to": f"whatsapp:{member.phone}",
+        "from_": config["TWILIO_WHATSAPP_FROM"],
+        "status_callback": public_url("/whatsapp/status"),
+    }
+    payload = message.payload or {}
+    if payload.get("content_sid"):
+        params["content_sid"] = payload["content_sid"]
+        params["content_variables"] = json.dumps(payload.get("content_variables") or {})
+    else:
+        params["body"] = message.body
+    try:
+        created = make_client().messages.create(**params)
+    except TwilioRestException as error:
+        if error.code == OPTED_OUT_CODE:
+            opt_out(member, "twilio_21610")
+        if error.status in RETRYABLE_HTTP:
+            release(message)
+            raise
+        message.status, message.status_rank, message.error_code = "failed", 4, error.code
+        db.session.commit()
+        return "failed"
+    except (requests.ConnectionError, TwilioException):
+        release(message)
+        raise
+    except requests.ReadTimeout:
+        # Twilio may have accepted it: sending again could reach the member twice, so stop here.
+        message.status, message.status_rank = "failed", 4
+        message.payload = {**payload, "reason": "timeout"}
+        db.session.commit()
+        return "timeout"
+    message.twilio_sid = created.sid
+    message.status = "queued"
+    message.status_rank = 1
+    db.session.commit()
+    return "sent"

@@ -1,0 +1,48 @@
+"""The staff command registry: a command word, the roles allowed, and a handler that returns a Result."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flows.base import N_, Ctx, Input, Reply, Result, msg
+
+Handler = Callable[[Ctx, str], Result]
+
+
+@dataclass(frozen=True)
+class StaffCommand:
+    """One staff command."""
+
+    word: str
+    roles: frozenset[str]
+    summary: str
+    handler: Handler
+
+
+COMMANDS: dict[str, StaffCommand] = {}
+
+NOT_ALLOWED = N_("Sorry, %(command)s is for %(roles)s only.")
+
+
+def staff_command(word: str, *, roles: tuple[str, ...], summary: str) -> Callable[[Handler], Handler]:
+    """Register a handler for a command word (matched case-insensitively as the first word)."""
+
+    def register(handler: Handler) -> Handler:
+        COMMANDS[word.upper()] = StaffCommand(word.upper(), frozenset(roles), summary, handler)
+        return handler
+
+    return register
+
+
+def dispatch(ctx: Ctx, inp: Input) -> Result | None:
+    """Run the staff command the message starts with, or None when it is not one (or the sender is not staff)."""
+    if not ctx.member.roles or not inp.text:
+        return None
+    word, _, args = inp.text.strip().partition(" ")
+    command = COMMANDS.get(word.upper())
+    if command is None:
+        return None
+    if not command.roles & ctx.member.roles:
+        return Result(None, (Reply.of(msg(NOT_ALLOWED, command=command.word, roles=", ".join(sorted(command.roles)))),))
+    return command.handler(ctx, args.strip())

@@ -1,0 +1,65 @@
+"""The webhooks to paste into the Twilio console: inbound messages and delivery statuses."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, abort, request
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot.services import inbound, messaging
+from bot.services.members import normalize_phone
+from bot.services.twilio_api import request_is_from_twilio
+
+bp = Blueprint("whatsapp", __name__, url_prefix="/whatsapp")
+log = logging.getLogger(__name__)
+
+
+def twiml(texts: list[str]) -> Response:
+    """A TwiML answer with one <Message> per reply (an empty <Response/> for none)."""
+    response = MessagingResponse()
+    for text in texts:
+        response.message(text)
+    return Response(str(response), mimetype="text/xml")
+
+
+def signed_by_twilio(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Refuse, with 403, any request whose X-Twilio-Signature is missing or wrong."""
+
+    @wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if not request_is_from_twilio():
+            log.warning("refused an unsigned or wrongly signed request to %s", request.path)
+            abort(403)
+        return view(*args, **kwargs)
+
+    return checked
+
+
+@bp.post("/inbound")
+@signed_by_twilio
+def inbound_message() -> Response:
+    """A message from a member: stored, processed once, answered with TwiML."""
+    form = request.form
+    sid = (form.get("MessageSid") or form.get("SmsMessageSid") or "").strip()
+    phone = normalize_phone(form.get("From", ""))
+    if not sid or len(sid) > 64 or phone is None:
+        abort(400)
+    return twiml(inbound.receive(form, sid, phone))
+
+
+@bp.post("/status")
+@signed_by_twilio
+def message_status() -> Response:
+    """A delivery status for a message we sent; never moves a message's status backwards."""
+    form = request.form
+    sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
+    status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
+    if not sid or not status:
+        abort(400)
+    code = form.get("ErrorCode")
+    messaging.record_status(sid, status, int(code) if code and code.isdigit() else None)
+    return twiml([])

@@ -1,0 +1,212 @@
+"""The vocabulary shared by every flow: messages, input, state, effects and results.
+
+A flow is pure: it takes a `Ctx`, the conversation `State` and the member's `Input`, and returns a
+`Result` (the next state, the replies to send and the effects to perform). It never touches Flask,
+the database, Redis or Twilio; the engine in `bot/` does that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Protocol
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction into the catalogs without translating it here."""
+    return message
+
+
+@dataclass(frozen=True)
+class Msg:
+    """One translatable line: an English message id and its parameters."""
+
+    id: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Text:
+    """A line shown as it is (a county name, a member number): never translated."""
+
+    value: str
+
+
+Line = Msg | Text
+
+
+def msg(message_id: str, **params: Any) -> Msg:
+    """Build a `Msg` from an id and keyword parameters."""
+    return Msg(message_id, params)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One WhatsApp message made of lines, joined by newlines when rendered."""
+
+    lines: tuple[Line, ...]
+
+    @classmethod
+    def of(cls, *lines: Line | Sequence[Line]) -> Reply:
+        """Build a reply from lines and sequences of lines."""
+        flat: list[Line] = []
+        for line in lines:
+            if isinstance(line, Msg | Text):
+                flat.append(line)
+            else:
+                flat.extend(line)
+        return cls(tuple(flat))
+
+
+def numbered(items: Sequence[Line], start: int = 1) -> tuple[Msg, ...]:
+    """Lines of a numbered menu: '1. First', '2. Second' …"""
+    return tuple(msg(N_("%(number)s. %(item)s"), number=n, item=item) for n, item in enumerate(items, start))
+
+
+@dataclass(frozen=True)
+class Media:
+    """An attachment on an inbound message."""
+
+    url: str
+    content_type: str
+
+
+@dataclass(frozen=True)
+class Input:
+    """What the member sent, already classified by the engine.
+
+    `keyword` is a global keyword (menu, help, stop, start, language, back, cancel) when the whole
+    message is one; `intents` holds the vocabulary words the message matches (yes, no, skip, join,
+    greeting …) so that flows understand both languages without reading the catalogs.
+    """
+
+    text: str = ""
+    keyword: str | None = None
+    intents: frozenset[str] = frozenset()
+    media: tuple[Media, ...] = ()
+    location: tuple[float, float] | None = None
+    button: str | None = None
+
+    @property
+    def kind(self) -> str:
+        """The kind of message: text, media, location or empty."""
+        if self.media:
+            return "media"
+        if self.location is not None and not self.text:
+            return "location"
+        return "text" if self.text else "empty"
+
+    def means(self, intent: str) -> bool:
+        """Whether the message matches a vocabulary word such as 'yes'."""
+        return intent in self.intents
+
+
+@dataclass(frozen=True)
+class MemberView:
+    """A read-only snapshot of the member that flows may look at."""
+
+    is_member: bool = False
+    member_number: str | None = None
+    name: str | None = None
+    status: str = "prospect"
+    opted_out: bool = False
+    roles: frozenset[str] = frozenset()
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The union's settings that shape the conversation."""
+
+    union_name: str = "Kenya Union of Gig Workers"
+    union_short_name: str = "KUGWO"
+    help_contact: str = ""
+    languages: tuple[str, ...] = ("en", "sw")
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """Everything a flow may know besides the state and the input."""
+
+    member: MemberView
+    lang: str
+    now: datetime
+    settings: Settings = field(default_factory=Settings)
+    resumed: bool = False
+    expired: bool = False
+    first_contact: bool = False
+
+
+@dataclass(frozen=True)
+class State:
+    """Where a conversation stands: the active flow, its step and the answers saved by name."""
+
+    flow: str
+    step: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+    errors: int = 0
+
+    def at(self, step: str, **data: Any) -> State:
+        """The same flow at another step, with data merged in and the error count reset."""
+        return replace(self, step=step, data={**self.data, **data}, errors=0)
+
+    def with_data(self, **data: Any) -> State:
+        """The same step with data merged in."""
+        return replace(self, data={**self.data, **data})
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready form for storage."""
+        return {"flow": self.flow, "step": self.step, "data": dict(self.data), "errors": self.errors}
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any] | None) -> State | None:
+        """Rebuild a state from its stored form; None for none or an unreadable one."""
+        if not raw or not isinstance(raw.get("flow"), str) or not isinstance(raw.get("step"), str):
+            return None
+        data = raw.get("data") if isinstance(raw.get("data"), Mapping) else {}
+        errors = raw.get("errors") if isinstance(raw.get("errors"), int) else 0
+        return cls(raw["flow"], raw["step"], dict(data), errors)
+
+
+class Effect:
+    """Base of everything a flow asks the engine to do besides replying."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a flow returns: the next state (None ends the conversation), replies and effects."""
+
+    state: State | None
+    replies: tuple[Reply, ...] = ()
+    effects: tuple[Effect, ...] = ()
+
+    def then(self, other: Result) -> Result:
+        """This result's replies and effects followed by another's, ending in the other's state."""
+        return Result(other.state, self.replies + other.replies, self.effects + other.effects)
+
+    def plus(self, *replies: Reply, effects: Sequence[Effect] = ()) -> Result:
+        """The same result with more replies and effects appended."""
+        return Result(self.state, self.replies + replies, self.effects + tuple(effects))
+
+
+class Flow(Protocol):
+    """A conversation flow: a name, a way to start, a way to answer, a way back."""
+
+    name: str
+
+    def start(self, ctx: Ctx, data: Mapping[str, Any] | None = None) -> Result:
+        """Begin the flow."""
+
+    def handle(self, ctx: Ctx, state: State, inp: Input) -> Result:
+        """Answer the member's input at the current step."""
+
+    def back(self, ctx: Ctx, state: State) -> Result:
+        """Go to the previous question."""
+
+    def ask(self, ctx: Ctx, state: State) -> Result:
+        """Ask the current step's question again (after HELP, a pause or a language switch)."""
+
+    def topic(self, state: State) -> Msg:
+        """What the member was telling us at this step, for a 'welcome back' line."""

@@ -1,0 +1,41 @@
+"""Effects a flow asks the engine to perform: each is a small value object, performed in `bot/effects.py`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flows.base import Effect
+
+
+@dataclass(frozen=True)
+class SetLanguage(Effect):
+    """Switch the member's language."""
+
+    language: str
+
+
+@dataclass(frozen=True)
+class RecordConsent(Effect):
+    """The member agreed to the data-protection notice (the engine adds the version and language)."""
+
+
+@dataclass(frozen=True)
+class RegisterMember(Effect):
+    """Make the contact a member with these answers and give them a member number."""
+
+    name: str
+    county: str
+    work_kinds: tuple[str, ...]
+    work_other: str | None = None
+    gender: str | None = None
+    community: str | None = None
+
+
+@dataclass(frozen=True)
+class OptOut(Effect):
+    """Stop every message to the member (a consent event)."""
+
+
+@dataclass(frozen=True)
+class OptIn(Effect):
+    """Resume messages to the member (a consent event)."""

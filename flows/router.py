@@ -1,0 +1,204 @@
+"""The top of every conversation: global keywords, the main menu, and handing input to the active flow.
+
+`handle` is pure like every flow. The engine classifies the input (keywords in every language), calls
+`handle`, performs the effects and renders the replies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flows import language, signup
+from flows.base import N_, Ctx, Flow, Input, Msg, Reply, Result, State, Text, msg, numbered
+from flows.effects import OptIn, OptOut
+from flows.form import MAX_MISSES, STUCK, pick_one
+
+FLOWS: dict[str, Flow] = {
+    signup.NAME: signup.FLOW,
+    language.NAME: language.FLOW,
+}
+
+MENU = "menu"
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    """One entry of the main menu: who sees it and the flow it starts."""
+
+    flow: str
+    label: str
+    audience: str = "all"
+    intent: str | None = None
+
+    def shown_to(self, ctx: Ctx) -> bool:
+        """Whether this member sees the item."""
+        if self.audience == "members":
+            return ctx.member.is_member
+        if self.audience == "non_members":
+            return not ctx.member.is_member
+        return True
+
+
+MENU_ITEMS: tuple[MenuItem, ...] = (
+    MenuItem(signup.NAME, N_("Join the union"), "non_members", "join"),
+    MenuItem("courses", N_("Free courses"), "all", "courses"),
+    MenuItem("certificate", N_("Report a certificate"), "members", "certificate"),
+    MenuItem("question", N_("Ask a question"), "all", "question"),
+    MenuItem(language.NAME, N_("Language / Lugha"), "all"),
+    MenuItem("mydata", N_("My data"), "all", "mydata"),
+)
+
+STOPPED = msg(N_("You will not get any more messages from us. Send START at any time to receive them again."))
+OPTED_OUT_HINT = msg(N_("You have stopped messages from us. Send START to receive them again."))
+RESTARTED = msg(N_("Welcome back! You will receive our messages again."))
+COMING_SOON = msg(N_("This is coming soon. Please check again in a few days."))
+CANCELLED = msg(N_("Stopped. Nothing more was saved."))
+EXPIRED = msg(N_("We closed our last conversation because it was left for a long time."))
+NOT_UNDERSTOOD = msg(N_("Please reply with a number from the menu."))
+
+
+def help_reply(ctx: Ctx) -> Reply:
+    """What the global keywords do, and how to reach a person."""
+    lines: list[Msg] = [
+        msg(N_("Send one of these words at any time:")),
+        msg(N_("MENU: the main menu")),
+        msg(N_("BACK: the previous question")),
+        msg(N_("CANCEL: stop what you are doing")),
+        msg(N_("LANGUAGE: English or Kiswahili")),
+        msg(N_("STOP: no more messages from us; START: messages again")),
+    ]
+    if ctx.settings.help_contact:
+        lines.append(msg(N_("To talk to a person: %(contact)s"), contact=Text(ctx.settings.help_contact)))
+    return Reply.of(*lines)
+
+
+def items_for(ctx: Ctx) -> list[MenuItem]:
+    """The menu items this member sees, in order."""
+    return [item for item in MENU_ITEMS if item.shown_to(ctx)]
+
+
+def menu(ctx: Ctx, *before: Msg, errors: int = 0) -> Result:
+    """Show the main menu and wait for a choice."""
+    items = items_for(ctx)
+    body = Reply.of(
+        *before,
+        msg(N_("Main menu. Reply with a number:")),
+        *numbered([msg(item.label) for item in items]),
+    )
+    return Result(State(MENU, "choose", {}, errors), (body,))
+
+
+def start_flow(ctx: Ctx, name: str, data: Mapping[str, Any] | None = None) -> Result:
+    """Start a flow by name, or say it is coming soon."""
+    flow = FLOWS.get(name)
+    if flow is None:
+        return menu(ctx, COMING_SOON)
+    return flow.start(ctx, data)
+
+
+def choose_from_menu(ctx: Ctx, state: State, inp: Input) -> Result:
+    """Start the flow the member picked, or re-show the menu with what is expected."""
+    items = items_for(ctx)
+    choice = pick_one(inp.text, len(items))
+    if choice:
+        return start_item(ctx, state, items[choice - 1])
+    for item in items:
+        if item.intent and inp.means(item.intent):
+            return start_item(ctx, state, item)
+    if ctx.member.is_member and inp.means("join"):
+        return menu(ctx, *signup.already_member(ctx).lines)
+    if inp.means("greeting") or inp.kind == "empty":
+        return menu(ctx)
+    misses = state.errors + 1
+    if misses >= MAX_MISSES:
+        return menu(ctx, NOT_UNDERSTOOD, STUCK)
+    return menu(ctx, NOT_UNDERSTOOD, errors=misses)
+
+
+def start_item(ctx: Ctx, state: State, item: MenuItem) -> Result:
+    """Start a menu item's flow; the language switch returns to the menu afterwards."""
+    if item.flow == language.NAME:
+        return start_flow(ctx, item.flow, {"return": None})
+    return start_flow(ctx, item.flow)
+
+
+def idle(ctx: Ctx, inp: Input) -> Result:
+    """A message when no flow is active."""
+    if not ctx.member.is_member:
+        if ctx.first_contact or inp.means("join") or inp.means("greeting") or inp.keyword == "start":
+            return start_flow(ctx, signup.NAME)
+        return choose_from_menu(ctx, State(MENU, "choose"), inp)
+    if inp.means("join"):
+        return menu(ctx, *signup.already_member(ctx).lines)
+    if inp.means("greeting") or inp.keyword == "start":
+        return menu(ctx, msg(N_("Hello %(name)s!"), name=Text(ctx.member.name or "")))
+    return choose_from_menu(ctx, State(MENU, "choose"), inp)
+
+
+def resume(ctx: Ctx, raw: Mapping[str, Any] | None) -> Result:
+    """Return to a saved state after a sub-flow (a language switch), asking its question again."""
+    saved = State.from_json(raw)
+    if saved is None:
+        return menu(ctx)
+    if saved.flow == MENU:
+        return menu(ctx)
+    flow = FLOWS.get(saved.flow)
+    return flow.ask(ctx, saved) if flow else menu(ctx)
+
+
+def handle(ctx: Ctx, state: State | None, inp: Input) -> Result:
+    """Answer one inbound message."""
+    keyword = inp.keyword
+    if keyword == "stop":
+        if ctx.member.opted_out:
+            return Result(None)
+        return Result(None, (Reply.of(STOPPED),), (OptOut(),))
+    if ctx.member.opted_out:
+        if keyword == "start":
+            return Result(None, (Reply.of(RESTARTED),), (OptIn(),)).then(menu(ctx))
+        if keyword == "help":
+            return Result(state, (help_reply(ctx),))
+        return Result(state, (Reply.of(OPTED_OUT_HINT),))
+    if ctx.expired and keyword is None:
+        return idle_after_expiry(ctx, inp)
+    if keyword == "help":
+        return Result(state, (help_reply(ctx),)).then(ask_again(ctx, state))
+    if keyword == "menu":
+        return menu(ctx)
+    if keyword == "cancel":
+        return menu(ctx, CANCELLED) if state and state.flow != MENU else menu(ctx)
+    if keyword == "language":
+        return start_flow(ctx, language.NAME, {"return": state.to_json() if state else None})
+    if keyword == "back":
+        flow = FLOWS.get(state.flow) if state else None
+        return flow.back(ctx, state) if flow and state else menu(ctx)
+    if state is None:
+        return idle(ctx, inp)
+    if state.flow == MENU:
+        return choose_from_menu(ctx, state, inp)
+    flow = FLOWS.get(state.flow)
+    if flow is None:
+        return idle(ctx, inp)
+    result = flow.handle(ctx, state, inp)
+    if result.state is None and "return" in state.data:
+        return Result(None, result.replies, result.effects).then(resume(ctx, state.data.get("return")))
+    return result
+
+
+def idle_after_expiry(ctx: Ctx, inp: Input) -> Result:
+    """The first message after a conversation expired: say so, then treat it as a fresh message."""
+    fresh = idle(ctx, inp)
+    if fresh.replies:
+        first, *rest = fresh.replies
+        return Result(fresh.state, (Reply((EXPIRED, *first.lines)), *rest), fresh.effects)
+    return fresh
+
+
+def ask_again(ctx: Ctx, state: State | None) -> Result:
+    """Repeat the current question (after HELP); the menu when nothing is active."""
+    if state is None or state.flow == MENU:
+        return Result(state)
+    flow = FLOWS.get(state.flow)
+    return flow.ask(ctx, state) if flow else Result(state)

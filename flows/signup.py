@@ -1,0 +1,340 @@
+"""Joining the union: consent, then name, county, kind of work, gender and community, then a summary."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from flows.base import N_, Ctx, Input, Line, Msg, Reply, Result, State, Text, msg, numbered
+from flows.counties import match_county
+from flows.effects import RecordConsent, RegisterMember
+from flows.form import Answer, Exit, Form, Invalid, Step, pick_numbers, pick_one
+
+NAME = "signup"
+
+WORK_KINDS: tuple[tuple[str, str], ...] = (
+    ("transcription", N_("Transcription")),
+    ("data_annotation", N_("Data annotation / AI training")),
+    ("online_freelancing", N_("Online freelancing (Upwork, Fiverr and the like)")),
+    ("virtual_assistance", N_("Virtual assistance")),
+    ("ride_delivery", N_("Ride-hailing or delivery")),
+    ("content_creation", N_("Content creation")),
+    ("other", N_("Other")),
+)
+GENDERS: tuple[tuple[str, str], ...] = (
+    ("woman", N_("Woman")),
+    ("man", N_("Man")),
+    ("undisclosed", N_("Prefer not to say")),
+)
+COMMUNITIES: tuple[tuple[str, str], ...] = (
+    ("refugee", N_("Refugee")),
+    ("host", N_("Host community")),
+    ("neither", N_("Neither")),
+)
+WORK_LABELS = dict(WORK_KINDS)
+GENDER_LABELS = dict(GENDERS)
+COMMUNITY_LABELS = dict(COMMUNITIES)
+
+SKIP_HINT = msg(N_("Reply SKIP to skip this question."))
+
+
+def label(options: Mapping[str, str], key: str | None) -> Line:
+    """The translatable label of an option, or 'not given'."""
+    return msg(options[key]) if key in options else msg(N_("not given"))
+
+
+def work_summary(data: Mapping[str, Any]) -> tuple[Line, ...]:
+    """The kinds of work, rendered as a comma-separated list."""
+    parts: list[Line] = [msg(WORK_LABELS[k]) for k in data.get("work", []) if k in WORK_LABELS and k != "other"]
+    if "other" in data.get("work", []):
+        parts.append(Text(data.get("work_other") or "other"))
+    return tuple(parts)
+
+
+class Consent(Step):
+    """The data-protection notice and the member's agreement."""
+
+    name = "consent"
+    topic = msg(N_("whether we may keep your details"))
+
+    def prompt(self, ctx: Ctx, state: State) -> Sequence[Line]:
+        """Say what is kept, why, and the member's rights."""
+        return (
+            msg(
+                N_(
+                    "Before you join, may we keep your details? We keep your name, phone number, county, "
+                    "kind of work and, if you choose, gender and community. We use them only to run the "
+                    "union and to count members in our policy work. You can see or delete them at any time."
+                )
+            ),
+            *numbered([msg(N_("Yes, I agree")), msg(N_("No"))]),
+        )
+
+    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
+        """Yes records consent; no ends the conversation without keeping anything."""
+        choice = pick_one(inp.text, 2)
+        if choice == 1 or inp.means("yes"):
+            return Answer({"consented": True}, effects=(RecordConsent(),))
+        if choice == 2 or inp.means("no"):
+            goodbye = msg(N_("No problem: we have not kept your details. Send JOIN any time if you change your mind."))
+            return Exit(Result(None, (Reply.of(goodbye),)))
+        return Invalid(msg(N_("Please reply 1 if you agree or 2 if you do not.")))
+
+
+class FullName(Step):
+    """The member's full name."""
+
+    name = "name"
+    topic = msg(N_("your name"))
+
+    def prompt(self, ctx: Ctx, state: State) -> Sequence[Line]:
+        """Ask for the full name."""
+        return (msg(N_("What is your full name?")),)
+
+    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
+        """2 to 80 characters with at least two letters."""
+        if inp.kind != "text":
+            return Invalid(msg(N_("Please type your full name, for example: Amina Wanjiku.")))
+        name = " ".join(inp.text.split())
+        letters = sum(ch.isalpha() for ch in name)
+        if len(name) > 80:
+            return Invalid(msg(N_("That is too long for a name. Please type your full name in 80 characters or fewer.")))
+        if len(name) < 2 or letters < 2:
+            return Invalid(msg(N_("Please type your full name in letters, for example: Amina Wanjiku.")))
+        return Answer({"name": name})
+
+
+class County(Step):
+    """The county, matched loosely."""
+
+    name = "county"
+    topic = msg(N_("your county"))
+
+    def prompt(self, ctx: Ctx, state: State) -> Sequence[Line]:
+        """Ask for the county."""
+        return (msg(N_("Which county do you live in? For example: Nairobi, Mombasa or Turkana.")),)
+
+    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
+        """A sure match is saved; several likely ones are offered as a numbered list."""
+        if inp.kind != "text":
+            return Invalid(msg(N_("Please type the name of your county.")))
+        found = match_county(inp.text)
+        if found.county:
+            return Answer({"county": found.county})
+        if found.candidates:
+            return Answer({"county_candidates": list(found.candidates)}, next="county_pick")
+        return Invalid(
+            msg(N_("I could not find a county called \u201c%(text)s\u201d. Please type your county, for example Nairobi, Kisumu or Turkana."), text=inp.text[:40])
+        )
+
+
+class CountyPick(Step):
+    """Choose from the likely counties."""
+
+    name = "county_pick"
+    topic = msg(N_("your county"))
+    substep = True
+
+    def prompt(self, ctx: Ctx, state: State) -> Sequence[Line]:
+        """The likely counties, numbered, and 0 for none of them."""
+        candidates = state.data.get("county_candidates", [])
+        return (
+            msg(N_("Did you mean one of these? Reply with its number, or 0 to type it again.")),
+            *numbered([Text(c) for c in candidates]),
+        )
+
+    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
+        """A number from the list, 0 to retype, or a county typed again."""
+        candidates = state.data.get("county_candidates", [])
+        if inp.text.strip() == "0":
+            return Answer({"county_candidates": []}, next="county")
+        choice = pick_one(inp.text, len(candidates))
+        if choice:
+            return Answer({"county": candidates[choice - 1], "county_candidates": []})
+        found = match_county(inp.text) if inp.kind == "text" else None
+        if found and found.county:
+            return Answer({"county": found.county, "county_candidates": []})
+        return Invalid(msg(N_("Please reply with a number from the list, or 0 to type your county again.")))
+
+
+class Work(Step):
+    """Kinds of gig work, several allowed."""
+
+    name = "work"
+    topic = msg(N_("the kind of work you do"))
+
+    def prompt(self, ctx: Ctx, state: State) -> Sequence[Line]:
+        """The numbered menu of kinds of work."""
+        return (
+            msg(N_("What kind of gig work do you do? Reply with one or more numbers, for example: 1, 3")),
+            *numbered([msg(text) for _, text in WORK_KINDS]),
+        )
+
+    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
+        """Numbers from the menu; 'other' asks for a description next."""
+        numbers = pick_numbers(inp.text, len(WORK_KINDS)) if inp.kind == "text" else None
+        if not numbers:
+            return Invalid(
+                msg(N_("Please reply with numbers from 1 to %(count)s, for example: 1, 3"), count=len(WORK_KINDS))
+            )
+        kinds = [WORK_KINDS[n - 1][0] for n in numbers]
+        return Answer({"work": kinds}, next="work_other" if "other" in kinds else None)
+
+
+class WorkOther(Step):
+    """A description of 'other' work."""
+
+    name = "work_other"
+    topic = msg(N_("the kind of work you do"))
+    substep = True
+
+    def prompt(self, ctx: Ctx, state: State) -> Sequence[Line]:
+        """Ask what the other work is."""
+        return (msg(N_("What other kind of work do you do? Describe it in a few words.")),)
+
+    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
+        """A few words, 2 to 60 characters."""
+        text = " ".join(inp.text.split())
+        if inp.kind != "text" or sum(ch.isalpha() for ch in text) < 2 or len(text) > 60:
+            return Invalid(msg(N_("Please describe your work in a few words (up to 60 characters).")))
+        return Answer({"work_other": text})
+
+
+class Choice(Step):
+    """A skippable numbered choice."""
+
+    options: tuple[tuple[str, str], ...] = ()
+    question: str = ""
+
+    def prompt(self, ctx: Ctx, state: State) -> Sequence[Line]:
+        """The question, the numbered options and how to skip."""
+        return (msg(self.question), *numbered([msg(text) for _, text in self.options]), SKIP_HINT)
+
+    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
+        """A number, or SKIP."""
+        if inp.means("skip"):
+            return Answer({self.name: None})
+        choice = pick_one(inp.text, len(self.options))
+        if choice:
+            return Answer({self.name: self.options[choice - 1][0]})
+        return Invalid(
+            msg(N_("Please reply with a number from 1 to %(count)s, or SKIP."), count=len(self.options))
+        )
+
+
+class Gender(Choice):
+    """Gender, skippable."""
+
+    name = "gender"
+    topic = msg(N_("your gender"))
+    options = GENDERS
+    question = N_("What is your gender? (This helps the union count women in gig work.)")
+
+
+class Community(Choice):
+    """Refugee or host community, skippable."""
+
+    name = "community"
+    topic = msg(N_("your community"))
+    options = COMMUNITIES
+    question = N_("Are you a refugee or from a host community?")
+
+
+FIXABLE = ("name", "county", "work", "gender", "community")
+
+
+class Review(Step):
+    """The summary: confirm, or correct one answer."""
+
+    name = "confirm"
+    topic = msg(N_("whether your details are right"))
+
+    def prompt(self, ctx: Ctx, state: State) -> Sequence[Line]:
+        """The answers, numbered so one can be corrected."""
+        data = state.data
+        items: list[Line] = [
+            msg(N_("Name: %(value)s"), value=Text(data.get("name", ""))),
+            msg(N_("County: %(value)s"), value=Text(data.get("county", ""))),
+            msg(N_("Work: %(value)s"), value=work_summary(data)),
+            msg(N_("Gender: %(value)s"), value=label(GENDER_LABELS, data.get("gender"))),
+            msg(N_("Community: %(value)s"), value=label(COMMUNITY_LABELS, data.get("community"))),
+        ]
+        return (
+            msg(N_("Please check your details:")),
+            *numbered(items),
+            msg(N_("Reply YES to join, or the number of an answer to change it.")),
+        )
+
+    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
+        """YES finishes; a number goes back to that question."""
+        if inp.means("yes"):
+            return Answer({})
+        choice = pick_one(inp.text, len(FIXABLE))
+        if choice:
+            return Answer({"fixing": True}, next=FIXABLE[choice - 1])
+        return Invalid(
+            msg(N_("Please reply YES to join, or a number from 1 to %(count)s to change an answer."), count=len(FIXABLE))
+        )
+
+
+class Signup(Form):
+    """The sign-up form."""
+
+    name = NAME
+    steps = (Consent(), FullName(), County(), CountyPick(), Work(), WorkOther(), Gender(), Community(), Review())
+    review_step = "confirm"
+
+    def start(self, ctx: Ctx, data: Mapping[str, Any] | None = None) -> Result:
+        """Say what the union is, offer the other language, then ask for consent."""
+        intro = Reply.of(
+            msg(N_("Welcome to %(union)s!"), union=Text(ctx.settings.union_name)),
+            msg(
+                N_(
+                    "We are the union of gig workers in Kenya: freelancers, online workers, riders and drivers. "
+                    "Together we push for fair pay, safe work and new skills."
+                )
+            ),
+            # Translators: this line offers the OTHER language: in English it is written in Swahili,
+            # and its Swahili translation is written in English.
+            msg(N_("Kwa Kiswahili, jibu LUGHA.")),
+        )
+        first = super().start(ctx, data)
+        return Result(first.state, (intro, *first.replies), first.effects)
+
+    def finish(self, ctx: Ctx, state: State) -> Result:
+        """Register the member; the engine adds the member number to the welcome."""
+        data = state.data
+        effect = RegisterMember(
+            name=data["name"],
+            county=data["county"],
+            work_kinds=tuple(data.get("work", ())),
+            work_other=data.get("work_other") if "other" in data.get("work", ()) else None,
+            gender=data.get("gender"),
+            community=data.get("community"),
+        )
+        welcome = Reply.of(
+            msg(N_("Karibu, %(name)s! You are now a member of %(union)s."), name=Text(data["name"]), union=Text(ctx.settings.union_name)),
+            msg(N_("Your member number is %(member_number)s. Keep it safe.")),
+        )
+        return Result(None, (welcome,), (effect,))
+
+
+FLOW = Signup()
+
+
+def already_member(ctx: Ctx) -> Reply:
+    """What a member who writes JOIN again is told."""
+    return Reply.of(
+        msg(
+            N_("You are already a member of %(union)s. Your member number is %(number)s and your membership is %(status)s."),
+            union=Text(ctx.settings.union_name),
+            number=Text(ctx.member.member_number or ""),
+            status=status_label(ctx.member.status),
+        )
+    )
+
+
+def status_label(status: str) -> Msg:
+    """The member's status in words."""
+    labels = {"active": N_("active"), "prospect": N_("not yet complete"), "deleted": N_("closed")}
+    return msg(labels.get(status, N_("active")))

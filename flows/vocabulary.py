@@ -1,0 +1,33 @@
+"""Words the bot understands in every language, kept in the catalogs so translators can extend them.
+
+Each entry is a msgid whose English text lists the words, separated by '|'; its translation lists the
+words in that language. The engine recognises the words of every language at once, so a member who
+writes in Swahili is understood even while the bot speaks English.
+"""
+
+from __future__ import annotations
+
+from flows.base import N_
+
+# Translators: each of these is a list of whole messages separated by '|'. Write the words members
+# really type, in capitals; keep the English words out of the translation (they always work).
+GLOBAL_KEYWORDS: dict[str, str] = {
+    "menu": N_("MENU|MAIN MENU|HOME"),
+    "help": N_("HELP|INFO"),
+    "stop": N_("STOP|UNSUBSCRIBE|STOP ALL|OPT OUT|STOPALL"),
+    "start": N_("START|UNSTOP|SUBSCRIBE|RESUME"),
+    "language": N_("LANGUAGE|LANG"),
+    "back": N_("BACK|PREVIOUS|GO BACK"),
+    "cancel": N_("CANCEL|QUIT|EXIT"),
+}
+
+INTENTS: dict[str, str] = {
+    "yes": N_("YES|Y|OK|OKAY|AGREE|I AGREE|SURE|CONFIRM|YES PLEASE"),
+    "no": N_("NO|N|NOPE|DISAGREE|I DO NOT AGREE|NO THANKS"),
+    "skip": N_("SKIP|PASS"),
+    "join": N_("JOIN|REGISTER|SIGN UP|SIGNUP|MEMBERSHIP|JOIN UNION|I WANT TO JOIN"),
+    "greeting": N_("HI|HELLO|HEY|HELLO THERE|HI THERE|GOOD MORNING|GOOD AFTERNOON|GOOD EVENING|HOLA"),
+}
+
+# Intents matched on the first word too ("Hi there, I want to join" is a greeting).
+FIRST_WORD_INTENTS = frozenset({"greeting", "join", "yes", "no"})
