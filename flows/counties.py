@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 from rapidfuzz import fuzz, process
 
@@ -65,7 +66,7 @@ COUNTIES: tuple[str, ...] = (
 )
 
 # Other names members use for a county: abbreviations, spellings, and towns, estates and camps in it.
-# A place that straddles two counties goes to the one most of its people live in, or is left out.
+# A place that straddles two counties goes to one of them (Githurai to Kiambu), or is left out.
 ALIASES: dict[str, tuple[str, ...]] = {
     "Mombasa": (
         "Msa", "Mombasa Island", "Nyali", "Likoni", "Bamburi", "Kisauni", "Changamwe", "Shanzu",
@@ -144,20 +145,26 @@ _FILLER_WORDS = frozenset(
 )
 
 # Everyday words that are, or look like, place names ("wote" is "all"): trusted alone, ignored in a sentence.
-_EVERYDAY_WORDS = frozenset({"wote", "maua", "hola", "turbo", "yala", "kaka", "sawa", "pipeline"})
+_EVERYDAY_WORDS = frozenset({"wote", "maua", "hola", "turbo", "kaka", "sawa", "pipeline"})
 
-SURE_SCORE = 80.0
-SURE_MARGIN = 10.0
-CANDIDATE_SCORE = 70.0
-WORD_CANDIDATE_SCORE = 80.0
-PREFIX_SCORES = {2: 70.0, 3: 75.0}
-LONG_PREFIX_SCORE = 85.0
-ALIAS_PREFIX_SCORE = 80.0
-MAX_CANDIDATES = 5
-MAX_CHARS = 300
-MAX_WORDS = 40
-MAX_FUZZY_CHARS = 24
-MIN_FUZZY_KEY = 4
+# Scores are rapidfuzz's 0-100 `fuzz.ratio` of normalised names. Sure needs a close match that no
+# other county comes near: one typo in a six-letter name ("kiambo") scores 83, the next county ~60.
+_SURE_SCORE = 80.0
+_SURE_MARGIN = 10.0
+_CANDIDATE_SCORE = 70.0
+_WORD_CANDIDATE_SCORE = 80.0
+# Aliases are many, short and less known, so ordinary words land near them ("market", "Marakwet").
+_ALIAS_PENALTY = 8.0
+# The start of a name: "ki" and "kis" only narrow the list, "nyer" is surely Nyeri; the start of an
+# alias is only offered ("dada" is "sister", not Dadaab).
+_SHORT_PREFIX_SCORES = {2: 70.0, 3: 75.0}
+_PREFIX_SCORE = 85.0
+_ALIAS_PREFIX_SCORE = 78.0
+_MAX_CANDIDATES = 5
+_MAX_CHARS = 300
+_MAX_WORDS = 40
+_MAX_LOOSE_CHARS = 24
+_MIN_LOOSE_KEY = 4
 
 # 2019 census, in thousands: only breaks ties between equally likely counties, since more members
 # live in the bigger ones.
@@ -189,7 +196,7 @@ _NO_MATCH = CountyMatch(None)
 
 def _words(text: str) -> list[str]:
     """The text's lower-case ASCII words, without accents, apostrophes, digits or filler words."""
-    plain = unicodedata.normalize("NFKD", text[:MAX_CHARS].casefold())
+    plain = unicodedata.normalize("NFKD", text[:_MAX_CHARS].casefold())
     plain = "".join(ch for ch in plain if not unicodedata.combining(ch)).translate(_APOSTROPHES)
     return [word for word in _NOT_LETTERS.split(plain) if word and word not in _FILLER_WORDS]
 
@@ -208,15 +215,31 @@ def _build_names() -> dict[str, str]:
     return names
 
 
+@dataclass(frozen=True)
+class _Table:
+    """Normalised names and, at the same index, their counties; `penalty` comes off their fuzzy scores."""
+
+    keys: tuple[str, ...]
+    counties: tuple[str, ...]
+    penalty: float
+
+
+def _build_tables(names: dict[str, str]) -> tuple[_Table, _Table]:
+    """The official names, and the aliases long enough to match loosely without matching everything."""
+    official = tuple(_key(county) for county in COUNTIES)
+    aliases = [
+        (key, county) for key, county in names.items() if key not in official and len(key) >= _MIN_LOOSE_KEY
+    ]
+    return (
+        _Table(official, COUNTIES, 0.0),
+        _Table(tuple(key for key, _ in aliases), tuple(county for _, county in aliases), _ALIAS_PENALTY),
+    )
+
+
 _NAMES = _build_names()
+_OFFICIAL_TABLE, _ALIAS_TABLE = _build_tables(_NAMES)
 _COUNTY_SET = frozenset(COUNTIES)
-_COUNTY_KEYS: tuple[tuple[str, str], ...] = tuple((_key(county), county) for county in COUNTIES)
-_LONG_KEYS: tuple[tuple[str, str], ...] = tuple(
-    (key, county) for key, county in _NAMES.items() if len(key) >= MIN_FUZZY_KEY
-)
-_FUZZY_KEYS: tuple[str, ...] = tuple(key for key, _ in _LONG_KEYS)
-_FUZZY_COUNTIES: tuple[str, ...] = tuple(county for _, county in _LONG_KEYS)
-_LONGEST_NAME = max(len(_words(name)) for name in (*COUNTIES, *(a for aliases in ALIASES.values() for a in aliases)))
+_MOST_WORDS = max(len(_words(name)) for name in (*COUNTIES, *chain.from_iterable(ALIASES.values())))
 
 
 def is_county(name: str) -> bool:
@@ -226,7 +249,7 @@ def is_county(name: str) -> bool:
 
 def match_county(text: str) -> CountyMatch:
     """The county the member means, or the likely ones to choose from, or nothing plausible."""
-    words = _words(text)[:MAX_WORDS]
+    words = _words(text)[:_MAX_WORDS]
     query = "".join(words)
     if len(query) < 2:
         return _NO_MATCH
@@ -236,7 +259,7 @@ def match_county(text: str) -> CountyMatch:
     if len(named) == 1:
         return CountyMatch(named[0])
     if named:
-        return CountyMatch(None, tuple(named[:MAX_CANDIDATES]))
+        return CountyMatch(None, tuple(named[:_MAX_CANDIDATES]))
     scores = _whole_scores(query)
     ranked = _ranked(scores)
     if ranked and _is_clear_winner(ranked, scores):
@@ -245,7 +268,7 @@ def match_county(text: str) -> CountyMatch:
         for county, score in _word_scores(words).items():
             scores[county] = max(scores.get(county, 0.0), score)
         ranked = _ranked(scores)
-    return CountyMatch(None, tuple(ranked[:MAX_CANDIDATES]))
+    return CountyMatch(None, tuple(ranked[:_MAX_CANDIDATES]))
 
 
 def _named_in(words: Sequence[str]) -> list[str]:
@@ -266,7 +289,7 @@ def _named_in(words: Sequence[str]) -> list[str]:
 
 def _longest_name_at(words: Sequence[str], start: int) -> int:
     """How many words from `start` make the longest county name or alias there, or 0 if none does."""
-    for size in range(min(_LONGEST_NAME, len(words) - start), 0, -1):
+    for size in range(min(_MOST_WORDS, len(words) - start), 0, -1):
         run = words[start : start + size]
         if size == 1 and run[0] in _EVERYDAY_WORDS:
             continue
@@ -276,34 +299,41 @@ def _longest_name_at(words: Sequence[str], start: int) -> int:
 
 
 def _whole_scores(query: str) -> dict[str, float]:
-    """How close the whole message is to each county's best name or alias, and to the start of one."""
+    """How close the whole message is to each county's best name or alias, or to the start of one."""
     scores: dict[str, float] = {}
-    if 3 <= len(query) <= MAX_FUZZY_CHARS:
-        _add_fuzzy(scores, query, CANDIDATE_SCORE)
-    prefix_score = PREFIX_SCORES.get(len(query), LONG_PREFIX_SCORE)
-    keys = _COUNTY_KEYS if len(query) < MIN_FUZZY_KEY else _LONG_KEYS
-    for key, county in keys:
-        if key.startswith(query):
-            scores[county] = max(scores.get(county, 0.0), prefix_score)
+    if 3 <= len(query) <= _MAX_LOOSE_CHARS:
+        for table in (_OFFICIAL_TABLE, _ALIAS_TABLE):
+            _add_fuzzy(scores, query, table, _CANDIDATE_SCORE)
+    _add_prefix(scores, query, _OFFICIAL_TABLE, _SHORT_PREFIX_SCORES.get(len(query), _PREFIX_SCORE))
+    if len(query) >= _MIN_LOOSE_KEY:
+        _add_prefix(scores, query, _ALIAS_TABLE, _ALIAS_PREFIX_SCORE)
     return scores
 
 
 def _word_scores(words: Iterable[str]) -> dict[str, float]:
-    """How close single words of a sentence are to each county's names: good enough to offer, not to pick."""
+    """How close single words of a sentence are to each county's names: enough to offer one, never to pick it."""
     scores: dict[str, float] = {}
     for word in words:
-        if len(word) >= MIN_FUZZY_KEY and word not in _EVERYDAY_WORDS:
-            _add_fuzzy(scores, word, WORD_CANDIDATE_SCORE)
+        if len(word) >= _MIN_LOOSE_KEY and word not in _EVERYDAY_WORDS:
+            for table in (_OFFICIAL_TABLE, _ALIAS_TABLE):
+                _add_fuzzy(scores, word, table, _WORD_CANDIDATE_SCORE)
     return scores
 
 
-def _add_fuzzy(scores: dict[str, float], query: str, cutoff: float) -> None:
-    """Raise each county's score to the query's best similarity with its names, if at least `cutoff`."""
+def _add_fuzzy(scores: dict[str, float], query: str, table: _Table, cutoff: float) -> None:
+    """Raise each county's score to the query's similarity with its names in the table, if at least `cutoff`."""
     for _, score, index in process.extract(
-        query, _FUZZY_KEYS, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
+        query, table.keys, scorer=fuzz.ratio, score_cutoff=cutoff + table.penalty, limit=None
     ):
-        county = _FUZZY_COUNTIES[index]
-        scores[county] = max(scores.get(county, 0.0), score)
+        county = table.counties[index]
+        scores[county] = max(scores.get(county, 0.0), score - table.penalty)
+
+
+def _add_prefix(scores: dict[str, float], query: str, table: _Table, score: float) -> None:
+    """Raise to `score` each county with a name in the table that starts with the query ("nyer", "nyeri")."""
+    for key, county in zip(table.keys, table.counties, strict=True):
+        if key.startswith(query):
+            scores[county] = max(scores.get(county, 0.0), score)
 
 
 def _ranked(scores: dict[str, float]) -> list[str]:
@@ -315,4 +345,4 @@ def _is_clear_winner(ranked: Sequence[str], scores: dict[str, float]) -> bool:
     """Whether the best county is close enough, and far enough ahead of the next, to pick it."""
     best = scores[ranked[0]]
     runner_up = scores[ranked[1]] if len(ranked) > 1 else 0.0
-    return best >= SURE_SCORE and best - runner_up >= SURE_MARGIN
+    return best >= _SURE_SCORE and best - runner_up >= _SURE_MARGIN
