@@ -41,10 +41,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             serialize_sqlite_writes(db.engine)
 
     from bot import models  # noqa: F401  (registers the tables with the metadata)
-    from bot.staff import load_commands
     from bot.cli import register_commands
     from bot.devtools.simulator import bp as simulator_bp
     from bot.health import bp as health_bp
+    from bot.staff import load_commands
     from bot.webhook import bp as webhook_bp
 
     app.register_blueprint(webhook_bp)

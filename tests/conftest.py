@@ -119,3 +119,55 @@ class WhatsApp:
 def whatsapp(client: FlaskClient) -> WhatsApp:
     """A member's phone talking to the webhook."""
     return WhatsApp(client)
+
+
+TWILIO_ACCOUNT_SID = "AC" + "1" * 32
+
+
+@pytest.fixture
+def fake_twilio(app: Flask) -> Iterator[object]:
+    """A local fake Twilio API over real HTTP, with the app's Twilio client pointed at it."""
+    from bot.devtools.fake_twilio import FakeTwilio
+
+    fake = FakeTwilio(TWILIO_ACCOUNT_SID, AUTH_TOKEN, seed=7).start()
+    keys = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_BASE_URL", "TWILIO_HTTP_TIMEOUT")
+    saved = {key: app.config.get(key) for key in keys}
+    app.config.update(TWILIO_ACCOUNT_SID=TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+                      TWILIO_API_BASE_URL=fake.base_url, TWILIO_HTTP_TIMEOUT=2.0)
+    yield fake
+    app.config.update(saved)
+    fake.stop()
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The app served over real HTTP on 127.0.0.1 (for callbacks from the fake Twilio API); PUBLIC_URL
+    points at it while the test runs."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    saved = app.config["PUBLIC_URL"]
+    app.config["PUBLIC_URL"] = base
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield base
+    server.shutdown()
+    app.config["PUBLIC_URL"] = saved
+
+
+@pytest.fixture
+def drain(app: Flask):
+    """Run every queued job now, with a real RQ worker in burst mode against the test Redis."""
+    from rq import SimpleWorker
+
+    from bot.services.queues import QUEUES, queue
+    from bot.services.redis_conn import connect
+
+    def run() -> None:
+        with app.app_context():
+            SimpleWorker([queue(name) for name in QUEUES], connection=connect()).work(burst=True)
+
+    return run
