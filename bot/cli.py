@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -91,6 +92,8 @@ def chat(phone: str, url: str | None, local: bool) -> None:
 @click.option("--no-worker", is_flag=True, help="Do not start a worker.")
 def dev(port: int, no_worker: bool) -> None:
     """Run Umoja locally: the web app, a worker and the simulator, on the embedded defaults."""
+    from werkzeug.serving import run_simple
+
     from bot.services.redis_conn import connect
 
     app = current_app._get_current_object()
@@ -105,8 +108,9 @@ def dev(port: int, no_worker: bool) -> None:
         worker = subprocess.Popen([sys.executable, str(i18n.ROOT / "worker.py")], env=env)
     if app.config["SIMULATOR_ENABLED"]:
         click.echo(f"Simulator: {app.config['PUBLIC_URL']}/simulator/  ·  terminal: flask --app bot chat")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        app.run(host="127.0.0.1", port=port, threaded=True, use_reloader=False)
+        run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False)
     finally:
         if worker:
             worker.terminate()
