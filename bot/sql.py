@@ -9,9 +9,19 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bot.extensions import db
 
 
+def dialect_insert(model: type) -> Any:
+    """INSERT with this database's ON CONFLICT support (PostgreSQL or SQLite)."""
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
+
 def insert_ignore(model: type, **values: Any) -> bool:
     """INSERT … ON CONFLICT DO NOTHING; True when a row was inserted."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = db.session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    result = db.session.execute(dialect_insert(model).values(**values).on_conflict_do_nothing())
     return bool(result.rowcount)
+
+
+def insert_returning_id(model: Any, **values: Any) -> int | None:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id: the new row's id, or None when it already existed."""
+    statement = dialect_insert(model).values(**values).on_conflict_do_nothing().returning(model.id)
+    return db.session.execute(statement).scalar()

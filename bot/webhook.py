@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -61,5 +62,5 @@ def message_status() -> Response:
     if not sid or not status:
         abort(400)
     code = form.get("ErrorCode")
-    messaging.record_status(sid, status, int(code) if code and code.isdigit() else None)
+    messaging.record_status(sid, status, int(code) if code and re.fullmatch(r"[0-9]{1,9}", code) else None)
     return twiml([])

@@ -8,6 +8,7 @@ returns to the summary.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -158,7 +159,7 @@ class Form:
 
 def pick_numbers(text: str, count: int) -> list[int] | None:
     """The distinct option numbers (1..count) in a reply such as '1, 3' or '2 5'; None if any is out of range."""
-    tokens = [t for t in "".join(c if c.isdigit() else " " for c in text).split() if t]
+    tokens = re.findall(r"[0-9]+", text)
     if not tokens:
         return None
     numbers: list[int] = []
@@ -174,6 +175,6 @@ def pick_numbers(text: str, count: int) -> list[int] | None:
 def pick_one(text: str, count: int) -> int | None:
     """The single option number (1..count) the member typed, or None."""
     stripped = text.strip().rstrip(".)")
-    if stripped.isdigit() and 1 <= int(stripped) <= count:
+    if re.fullmatch(r"[0-9]{1,4}", stripped) and 1 <= int(stripped) <= count:
         return int(stripped)
     return None

@@ -184,3 +184,9 @@ def test_embedded_default_creates_its_database_and_answers_a_signed_message(tmp_
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert lines[-4:] == ["200", "Karibu Kenya Union of Gig Workers!", "ok", "True"]
+
+
+@pytest.mark.parametrize("code", ["²", "12a", "9" * 40, ""])
+def test_odd_error_codes_in_a_status_callback_are_ignored_not_a_crash(whatsapp, code):
+    form = {"MessageSid": "SModd", "MessageStatus": "failed", "ErrorCode": code}
+    assert whatsapp.post(form, path="/whatsapp/status").status_code == 200

@@ -40,7 +40,7 @@ class Member(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     work_kinds: Mapped[list[MemberWork]] = relationship(
-        back_populates="member", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="member", cascade="all, delete-orphan"
     )
 
     @property

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -10,7 +12,7 @@ from bot import engine
 from bot.extensions import db
 from bot.models import Message, utcnow
 from bot.services.members import lock_member
-from bot.sql import insert_ignore
+from bot.sql import insert_returning_id
 from flows.base import Input, Media
 
 MAX_BODY = 4096
@@ -46,58 +48,82 @@ def input_of(form: Mapping[str, str]) -> Input:
     return engine.classify(body, media=media_of(form), location=location_of(form), button=button)
 
 
-def store_inbound(form: Mapping[str, str], sid: str) -> int:
-    """Keep the inbound message before anything else; a repeat of the same MessageSid is not stored twice."""
-    now = utcnow()
+def inbound_row(form: Mapping[str, str], sid: str, now: datetime) -> dict[str, Any]:
+    """The message-log row of an inbound message."""
     media = [{"url": m.url, "content_type": m.content_type} for m in media_of(form)]
-    insert_ignore(
-        Message,
-        direction="in",
-        channel="whatsapp",
-        twilio_sid=sid,
-        body=(form.get("Body") or "")[:MAX_BODY],
-        media=media or None,
-        payload={k: v for k, v in form.items() if k not in {"Body"}},
-        status="received",
-        status_rank=0,
-        created_at=now,
-        updated_at=now,
-    )
-    message_id = db.session.scalar(sa.select(Message.id).where(Message.twilio_sid == sid))
-    db.session.commit()
-    return message_id
+    return {
+        "direction": "in",
+        "channel": "whatsapp",
+        "twilio_sid": sid,
+        "body": (form.get("Body") or "")[:MAX_BODY],
+        "media": media or None,
+        "payload": {k: v for k, v in form.items() if k != "Body"},
+        "status": "received",
+        "status_rank": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def store_inbound(form: Mapping[str, str], sid: str, now: datetime) -> int | None:
+    """Store the inbound message; None when this MessageSid is already stored (a repeat)."""
+    return insert_returning_id(Message, **inbound_row(form, sid, now))
+
+
+def replies_to(sid: str) -> list[str] | None:
+    """The replies already produced for a stored message, or None if it was never processed."""
+    message = db.session.scalars(sa.select(Message).where(Message.twilio_sid == sid).with_for_update()).one()
+    if message.processed_at is None:
+        return None
+    bodies = db.session.scalars(
+        sa.select(Message.body).where(Message.in_reply_to_id == message.id).order_by(Message.id)
+    ).all()
+    return [body or "" for body in bodies]
 
 
 def receive(form: Mapping[str, str], sid: str, phone: str) -> list[str]:
-    """Store, then process once under the member's lock; returns the replies to send back.
+    """Store the message and process it once under the member's lock; returns the replies to send back.
 
-    A repeated MessageSid (Twilio retrying after a slow answer) gets the replies that were produced the
-    first time, so the member still gets an answer and nothing is processed twice.
+    Storing and processing share one transaction (one commit on the hot path). If processing fails, the
+    transaction is rolled back and the message is stored again on its own, unprocessed, before the error
+    reaches Twilio (which retries): nothing is lost. A repeated MessageSid (Twilio retrying after a slow
+    answer) waits for the first to finish and gets the replies produced the first time.
     """
-    message_id = store_inbound(form, sid)
+    now = utcnow()
     try:
-        member, _ = lock_member(phone, wa_id=form.get("WaId"), profile_name=form.get("ProfileName"))
-        message = db.session.scalars(sa.select(Message).where(Message.id == message_id).with_for_update()).one()
-        if message.processed_at is not None:
-            replies = db.session.scalars(
-                sa.select(Message.body).where(Message.in_reply_to_id == message.id).order_by(Message.id)
-            ).all()
-            db.session.rollback()
-            return [body or "" for body in replies]
-        now = utcnow()
+        message_id = store_inbound(form, sid, now)
+        member = lock_member(phone, wa_id=form.get("WaId"), profile_name=form.get("ProfileName"))
+        if message_id is None:
+            earlier = replies_to(sid)
+            if earlier is not None:
+                db.session.rollback()
+                return earlier
+            message_id = db.session.scalar(sa.select(Message.id).where(Message.twilio_sid == sid))
         first_contact = member.last_inbound_at is None
-        message.member_id = member.id
         texts = engine.converse(member, input_of(form), now, first_contact=first_contact)
         member.last_inbound_at = now
-        message.processed_at = now
-        message.status = "processed"
-        for text in texts:
-            db.session.add(
-                Message(member_id=member.id, direction="out", channel="twiml", body=text, status="replied",
-                        in_reply_to_id=message.id, created_at=now, updated_at=now)
-            )
+        db.session.execute(
+            sa.update(Message).where(Message.id == message_id)
+            .values(member_id=member.id, processed_at=now, status="processed", updated_at=now)
+        )
+        if texts:
+            db.session.execute(sa.insert(Message), [
+                {"member_id": member.id, "direction": "out", "channel": "twiml", "body": text, "status": "replied",
+                 "status_rank": 0, "in_reply_to_id": message_id, "created_at": now, "updated_at": now}
+                for text in texts
+            ])
         db.session.commit()
         return texts
     except Exception:
         db.session.rollback()
+        keep_unprocessed(form, sid, now)
         raise
+
+
+def keep_unprocessed(form: Mapping[str, str], sid: str, now: datetime) -> None:
+    """After a failure, make sure the message itself is stored (unprocessed) so nothing is lost."""
+    try:
+        store_inbound(form, sid, now)
+        db.session.commit()
+    except Exception:  # noqa: BLE001  (the database itself is down: Twilio's retry will bring it back)
+        db.session.rollback()

@@ -10,7 +10,7 @@ from flask import current_app
 
 from bot.extensions import db
 from bot.models import ConsentEvent, Member, MemberNumber, MemberWork, utcnow
-from bot.sql import insert_ignore
+from bot.sql import dialect_insert
 
 
 def normalize_phone(raw: str, region: str = "KE") -> str | None:
@@ -28,17 +28,24 @@ def normalize_phone(raw: str, region: str = "KE") -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def lock_member(phone: str, *, wa_id: str | None = None, profile_name: str | None = None) -> tuple[Member, bool]:
-    """The member with this phone, created if new and locked for this transaction; and whether it is new.
+def lock_member(phone: str, *, wa_id: str | None = None, profile_name: str | None = None) -> Member:
+    """The member with this phone, created if new, locked for this transaction: one round trip.
 
-    The row lock (SELECT … FOR UPDATE on PostgreSQL) makes one member's messages run one at a time.
+    INSERT … ON CONFLICT DO UPDATE takes the row lock on PostgreSQL, so one member's messages are
+    processed one at a time; on SQLite every write transaction is serialised anyway.
     """
-    created = insert_ignore(Member, phone=phone, wa_id=wa_id, profile_name=profile_name, status="prospect",
-                            created_at=utcnow(), updated_at=utcnow())
-    member = db.session.scalars(sa.select(Member).where(Member.phone == phone).with_for_update()).one()
-    if profile_name and member.profile_name != profile_name:
-        member.profile_name = profile_name[:120]
-    return member, created
+    now = utcnow()
+    insert = dialect_insert(Member)
+    statement = insert.values(
+        phone=phone, wa_id=wa_id, profile_name=(profile_name or None) and profile_name[:120], status="prospect",
+        created_at=now, updated_at=now,
+    ).on_conflict_do_update(
+        index_elements=[Member.phone],
+        set_={"profile_name": sa.func.coalesce(insert.excluded.profile_name, Member.profile_name)},
+    ).returning(Member)
+    return db.session.scalars(
+        sa.select(Member).from_statement(statement).execution_options(populate_existing=True)
+    ).one()
 
 
 def record_consent_event(member: Member | None, kind: str, source: str, *, version: str | None = None,

@@ -1,0 +1,259 @@
+"""Webhook load benchmark: Umoja's inbound webhook under gunicorn against a bare Flask app (the floor).
+
+Starts the app as the Procfile does (gunicorn) on PostgreSQL and Redis, drives POST /whatsapp/inbound
+with correctly signed requests from many simulated members (new members starting sign-up, members in
+the middle of it, members asking for the menu), first at saturation with wrk, then at a fixed offered
+rate, and does the same against a bare Flask app returning a fixed TwiML under the same settings.
+
+    python bench/webhook.py [--duration 15] [--rate 200] [--workers 2] [--threads 4]
+
+Needs wrk (`apt-get install wrk`), PostgreSQL and Redis. Prints figures; the last line is
+`RESULT key=value …`. It is a script, not a test: this machine is shared and noisy, so compare the
+ratio to the floor measured in the same run rather than absolute numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlencode
+
+import requests
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.devtools.simulator import inbound_form  # noqa: E402
+from bot.services.twilio_api import sign  # noqa: E402
+
+TOKEN = "bench-auth-token"
+PATH = "/whatsapp/inbound"
+SIGNUP_ANSWERS = ["1", "Amina Wanjiku", "Nairobi", "1, 2", "skip", "skip"]
+LUA = """
+local lines = {}
+local index = 0
+init = function(args)
+  local file = io.open(args[1], "r")
+  for line in file:lines() do
+    local tab = string.find(line, "\\t", 1, true)
+    lines[#lines + 1] = {string.sub(line, 1, tab - 1), string.sub(line, tab + 1)}
+  end
+  file:close()
+  index = tonumber(args[2]) or 0
+end
+request = function()
+  index = index + 1
+  local item = lines[(index % #lines) + 1]
+  return wrk.format("POST", "__PATH__", {["Content-Type"] = "application/x-www-form-urlencoded",
+                                   ["X-Twilio-Signature"] = item[1]}, item[2])
+end
+"""
+FLOOR_APP = '''
+from flask import Flask, Response
+
+app = Flask(__name__)
+TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Hello</Message></Response>'
+
+
+@app.post("/whatsapp/inbound")
+def inbound():
+    return Response(TWIML, mimetype="text/xml")
+
+
+@app.get("/healthz")
+def healthz():
+    return {"status": "ok"}
+'''
+
+
+def signed_requests(base_url: str, count: int, members: int, offset: int) -> list[tuple[str, str]]:
+    """(signature, body) pairs: a mix of new members, members mid sign-up and menu requests, each
+    member's messages in order and far apart."""
+    url = base_url + PATH
+    out: list[tuple[str, str]] = []
+    progress = [0] * members
+    for n in range(count):
+        kind = n % 3
+        if kind == 0:
+            phone, body = f"+2547{(offset + n) % 10**8:08d}", "Hi"
+        elif kind == 1:
+            member = (n // 3) % members
+            step = progress[member] % (len(SIGNUP_ANSWERS) + 1)
+            progress[member] += 1
+            body = "Hi" if step == 0 else SIGNUP_ANSWERS[step - 1]
+            phone = f"+2541{member:08d}"
+        else:
+            phone, body = f"+2541{(n // 3) % members:08d}", "MENU"
+        form = inbound_form(phone, body, sid="SM" + uuid.uuid4().hex)
+        out.append((sign(url, form, TOKEN), urlencode(form)))
+    return out
+
+
+def write_requests(pairs: list[tuple[str, str]], path: Path) -> None:
+    """One request per line for the wrk script: signature, tab, body."""
+    path.write_text("".join(f"{sig}\t{body}\n" for sig, body in pairs))
+
+
+def reset_database(url: str) -> None:
+    """An empty schema, then the migrations."""
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    env = dict(os.environ, DATABASE_URL=url, AUTO_MIGRATE="0")
+    subprocess.run([sys.executable, "-m", "flask", "--app", "bot", "db", "upgrade"], cwd=ROOT, env=env,
+                   check=True, capture_output=True)
+
+
+def start_gunicorn(target: str, port: int, args: argparse.Namespace, env: dict[str, str], cwd: Path) -> subprocess.Popen:
+    """gunicorn as the Procfile runs it."""
+    command = [sys.executable, "-m", "gunicorn", target, "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
+               "--threads", str(args.threads), "--timeout", "30", "--log-level", "warning"]
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except requests.RequestException:
+            time.sleep(0.3)
+    process.kill()
+    raise SystemExit(f"{target} did not start: {process.stderr.read().decode()[-2000:]}")
+
+
+def run_wrk(base_url: str, script: Path, data: Path, duration: int, connections: int, offset: int) -> dict[str, float]:
+    """Saturation: wrk with keep-alive connections; requests/s, latency, errors."""
+    output = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), base_url,
+         "--", str(data), str(offset)],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    errors = sum(int(x) for x in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
+    errors += sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
+    p50 = parse_latency(re.search(r"50%\s+([\d.]+\w+)", output).group(1))
+    p99 = parse_latency(re.search(r"99%\s+([\d.]+\w+)", output).group(1))
+    return {"rate": rate, "errors": errors, "p50_ms": p50, "p99_ms": p99}
+
+
+def parse_latency(text: str) -> float:
+    """wrk's '1.23ms' / '450.00us' / '1.02s' in milliseconds."""
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def fixed_rate(base_url: str, pairs: list[tuple[str, str]], rate: int, seconds: int) -> dict[str, float]:
+    """Offer `rate` requests/s on schedule; latency counts from the scheduled time (no coordinated omission)."""
+    session_local = threading.local()
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    total = min(len(pairs), rate * seconds)
+    start = time.perf_counter() + 0.2
+
+    def fire(index: int) -> None:
+        scheduled = start + index / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        session = getattr(session_local, "s", None) or requests.Session()
+        session_local.s = session
+        signature, body = pairs[index]
+        try:
+            response = session.post(base_url + PATH, data=body, timeout=15, headers={
+                "X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"})
+            ok = response.status_code == 200
+        except requests.RequestException:
+            ok = False
+        elapsed = (time.perf_counter() - scheduled) * 1000
+        with lock:
+            latencies.append(elapsed)
+            errors[0] += 0 if ok else 1
+
+    with ThreadPoolExecutor(64) as pool:
+        list(pool.map(fire, range(total)))
+    latencies.sort()
+    return {
+        "p50_ms": statistics.median(latencies),
+        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+        "errors": errors[0],
+        "sent": total,
+    }
+
+
+def main() -> None:
+    """Run both apps through both loads and print the comparison."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=os.environ.get(
+        "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_webhook"))
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
+    parser.add_argument("--duration", type=int, default=15, help="seconds of saturation per app")
+    parser.add_argument("--rate", type=int, default=200, help="offered requests/s for the latency run")
+    parser.add_argument("--rate-seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--members", type=int, default=3000, help="members mid sign-up and asking for the menu")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args()
+
+    reset_database(args.database_url)
+    work = Path(tempfile.mkdtemp(prefix="umoja-bench-"))
+    (work / "floor_app.py").write_text(FLOOR_APP)
+    script = work / "webhook.lua"
+    script.write_text(LUA.replace("__PATH__", PATH))
+    port_app, port_floor = 5801, 5802
+    results: dict[str, dict[str, float]] = {}
+    env = dict(os.environ, DATABASE_URL=args.database_url, REDIS_URL=args.redis_url, TWILIO_AUTH_TOKEN=TOKEN,
+               AUTO_MIGRATE="0", SIMULATOR_ENABLED="0", INSTANCE_PATH=str(work / "instance"))
+    env.pop("TWILIO_ACCOUNT_SID", None)
+    expected = max(2000, args.duration * 3000)
+    for name, target, port, cwd in (("umoja", "bot:create_app()", port_app, ROOT),
+                                    ("floor", "floor_app:app", port_floor, work)):
+        base = f"http://127.0.0.1:{port}"
+        run_env = dict(env, PUBLIC_URL=base)
+        print(f"[{name}] generating {expected} signed requests …", flush=True)
+        pairs = signed_requests(base, expected, args.members, offset=0)
+        data = work / f"{name}.txt"
+        write_requests(pairs, data)
+        rate_pairs = signed_requests(base, args.rate * args.rate_seconds, args.members, offset=10**7)
+        process = start_gunicorn(target, port, args, run_env, cwd)
+        try:
+            print(f"[{name}] saturation with wrk for {args.duration}s …", flush=True)
+            saturation = run_wrk(base, script, data, args.duration, args.connections, 0)
+            print(f"[{name}] fixed rate {args.rate}/s for {args.rate_seconds}s …", flush=True)
+            fixed = fixed_rate(base, rate_pairs, args.rate, args.rate_seconds)
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+        results[name] = {"saturation": saturation, "fixed": fixed}
+        print(f"[{name}] {saturation['rate']:.0f} msg/s at saturation (p50 {saturation['p50_ms']:.1f} ms, "
+              f"p99 {saturation['p99_ms']:.1f} ms, errors {saturation['errors']}); at {args.rate}/s: "
+              f"p50 {fixed['p50_ms']:.1f} ms, p99 {fixed['p99_ms']:.1f} ms, errors {fixed['errors']}", flush=True)
+
+    umoja, floor = results["umoja"], results["floor"]
+    ratio = umoja["saturation"]["rate"] / floor["saturation"]["rate"]
+    print(f"ratio to the floor: {ratio:.1%}")
+    print(
+        "RESULT "
+        f"msgs_per_s={umoja['saturation']['rate']:.0f} floor_msgs_per_s={floor['saturation']['rate']:.0f} "
+        f"ratio_to_floor={ratio:.3f} p50_ms_at_{args.rate}={umoja['fixed']['p50_ms']:.1f} "
+        f"p99_ms_at_{args.rate}={umoja['fixed']['p99_ms']:.1f} "
+        f"errors={int(umoja['saturation']['errors'] + umoja['fixed']['errors'])} "
+        f"workers={args.workers} threads={args.threads}"
+    )
+
+
+if __name__ == "__main__":
+    main()
