@@ -89,9 +89,9 @@ def chat(phone: str, url: str | None, local: bool) -> None:
 
 @click.command("dev")
 @click.option("--port", default=5000, show_default=True)
-@click.option("--no-worker", is_flag=True, help="Do not start a worker.")
+@click.option("--no-worker", is_flag=True, help="Do not start the worker and the clock.")
 def dev(port: int, no_worker: bool) -> None:
-    """Run Umoja locally: the web app, a worker and the simulator, on the embedded defaults."""
+    """Run Umoja locally: the web app, a worker, the clock and the simulator, on the embedded defaults."""
     from werkzeug.serving import run_simple
 
     from bot.services.redis_conn import connect
@@ -103,18 +103,21 @@ def dev(port: int, no_worker: bool) -> None:
     redis = connect()
     if not app.config.get("REDIS_URL") and hasattr(redis, "socket_file"):
         env["REDIS_URL"] = f"unix://{redis.socket_file}"
-    worker = None
+    helpers: list[subprocess.Popen] = []
     if not no_worker:
-        worker = subprocess.Popen([sys.executable, str(i18n.ROOT / "worker.py")], env=env)
+        script = str(i18n.ROOT / "worker.py")
+        helpers = [subprocess.Popen([sys.executable, script], env=env),
+                   subprocess.Popen([sys.executable, script, "--clock"], env=env)]
     if app.config["SIMULATOR_ENABLED"]:
         click.echo(f"Simulator: {app.config['PUBLIC_URL']}/simulator/  ·  terminal: flask --app bot chat")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False)
     finally:
-        if worker:
-            worker.terminate()
-            worker.wait(timeout=10)
+        for process in helpers:
+            process.terminate()
+        for process in helpers:
+            process.wait(timeout=10)
 
 
 staff = AppGroup("staff", help="Staff numbers and their roles (officer, organiser, admin).")
