@@ -1,0 +1,120 @@
+"""Faults: replays, a burst from one member, Redis down, database connections dropped mid-traffic."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from bot.extensions import db
+from bot.models import Conversation, Member, Message, utcnow
+from bot.services.outbound import notify, requeue_pending
+from flows.base import Msg, Reply
+from tests.conftest import WhatsApp
+
+
+def count(app, *where) -> int:
+    """Messages matching the conditions."""
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(*where))
+
+
+def test_a_replayed_request_is_processed_once(app, whatsapp):
+    form = whatsapp.form("Hi")
+    answers = {whatsapp.post(form).get_data(as_text=True) for _ in range(5)}
+    assert len(answers) == 1
+    assert count(app, Message.direction == "in") == 1
+    assert count(app, Message.direction == "out") == 2
+
+
+def test_fifty_concurrent_messages_from_one_member_end_as_a_serial_run_would(app):
+    """Fifty wrong names at once: each is processed exactly once, one at a time, so the miss counter
+    ends where fifty serial misses leave it (every third offers help and starts again)."""
+    phone = "+254700500500"
+    member = WhatsApp(app.test_client(), phone)
+    member.send("Hi")
+    member.send("1")
+    forms = [member.form(f"{n:05d}") for n in range(50)]
+
+    def post(form):
+        return WhatsApp(app.test_client(), phone).post(form).status_code
+
+    with ThreadPoolExecutor(25) as pool:
+        assert list(pool.map(post, forms)) == [200] * 50
+    assert count(app, Message.direction == "in", Message.processed_at.is_not(None)) == 52
+    assert count(app, Message.direction == "out", Message.in_reply_to_id.is_not(None)) == 2 + 1 + 50
+    with app.app_context():
+        conversation = db.session.scalars(sa.select(Conversation)).one()
+        assert (conversation.flow, conversation.step, conversation.errors) == ("signup", "name", 50 % 3)
+
+
+def test_members_are_answered_while_redis_is_down_and_queued_work_follows_when_it_is_back(app, drain, fake_twilio):
+    working_redis = app.config["REDIS_URL"]
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    try:
+        whatsapp = WhatsApp(app.test_client(), "+254700600600")
+        assert "may we keep your details?" in whatsapp.says("Hi")
+        assert "What is your full name?" in whatsapp.says("1")
+        with app.app_context():
+            member = db.session.scalars(sa.select(Member)).one()
+            notify(member, Reply((Msg("Hello %(name)s!", {"name": "Amina"}),)))
+            db.session.commit()
+        assert count(app, Message.status == "pending") == 1
+    finally:
+        app.config["REDIS_URL"] = working_redis
+    with app.app_context():
+        db.session.execute(sa.update(Message).where(Message.status == "pending")
+                           .values(created_at=utcnow() - timedelta(minutes=5)))
+        db.session.commit()
+        assert requeue_pending() == 1
+    drain()
+    assert [m["body"] for m in fake_twilio.messages] == ["Hello Amina!"]
+    assert count(app, Message.status == "pending") == 0
+
+
+def test_dropped_database_connections_mid_traffic_give_success_or_5xx_and_the_app_recovers(app, monkeypatch):
+    """Every open connection to the test database is killed again and again while members write (what a
+    restart does to a pool): each request succeeds or fails with a 5xx for Twilio to retry, never
+    half-done, and the app serves again without a restart."""
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    client = app.test_client()
+    with app.app_context():
+        url = db.engine.url
+    database = url.database
+    admin = sa.create_engine(url.set(database="postgres"))
+    stop = threading.Event()
+
+    def kill_connections() -> None:
+        while not stop.is_set():
+            with admin.begin() as connection:
+                connection.execute(sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": database})
+            time.sleep(0.05)
+
+    def post(phone: str) -> int:
+        member = WhatsApp(client, phone)
+        return member.post(member.form("Hi")).status_code
+
+    killer = threading.Thread(target=kill_connections)
+    killer.start()
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(post, [f"+2547007{n:05d}" for n in range(120)]))
+    finally:
+        stop.set()
+        killer.join()
+        admin.dispose()
+    assert set(statuses) <= {200, 500}
+    assert 200 in statuses
+    with app.app_context():
+        db.session.remove()
+    assert "may we keep your details?" in WhatsApp(client, "+254700799999").says("Hi")
+    with app.app_context():
+        rows = db.session.execute(sa.text(
+            "SELECT m.processed_at IS NOT NULL AS processed, count(r.id) AS replies FROM messages m "
+            "LEFT JOIN messages r ON r.in_reply_to_id = m.id WHERE m.direction = 'in' GROUP BY m.id")).all()
+    assert rows and all(replies == (2 if processed else 0) for processed, replies in rows)
