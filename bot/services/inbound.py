@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bot import engine
 from bot.extensions import db
 from bot.models import Message, utcnow
 from bot.services.members import lock_member
-from bot.sql import insert_returning_id
 from flows.base import Input, Media
 
 MAX_BODY = 4096
@@ -65,9 +66,20 @@ def inbound_row(form: Mapping[str, str], sid: str, now: datetime) -> dict[str, A
     }
 
 
+@cache
+def inbound_insert(dialect: str) -> sa.Insert:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id for inbound messages, built once per database kind."""
+    columns = ("direction", "channel", "twilio_sid", "body", "media", "payload", "status", "status_rank",
+               "created_at", "updated_at")
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Message)
+    return insert.values({name: sa.bindparam(name, type_=Message.__table__.c[name].type) for name in columns}) \
+        .on_conflict_do_nothing().returning(Message.id)
+
+
 def store_inbound(form: Mapping[str, str], sid: str, now: datetime) -> int | None:
     """Store the inbound message; None when this MessageSid is already stored (a repeat)."""
-    return insert_returning_id(Message, **inbound_row(form, sid, now))
+    statement = inbound_insert(db.session.get_bind().dialect.name)
+    return db.session.execute(statement, inbound_row(form, sid, now)).scalar()
 
 
 def replies_to(sid: str) -> list[str] | None:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
 import phonenumbers
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.extensions import db
 from bot.models import ConsentEvent, Member, MemberNumber, MemberWork, utcnow
-from bot.sql import dialect_insert
 
 
 def normalize_phone(raw: str, region: str = "KE") -> str | None:
@@ -28,24 +29,30 @@ def normalize_phone(raw: str, region: str = "KE") -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@cache
+def member_upsert(dialect: str) -> sa.Select:
+    """The prepared upsert behind `lock_member`, built once per database kind (building it is costly)."""
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Member)
+    statement = insert.values(
+        phone=sa.bindparam("phone"), wa_id=sa.bindparam("wa_id"), profile_name=sa.bindparam("profile_name"),
+        status="prospect", created_at=sa.bindparam("now"), updated_at=sa.bindparam("now"),
+    ).on_conflict_do_update(
+        index_elements=[Member.phone],
+        set_={"profile_name": sa.func.coalesce(insert.excluded.profile_name, Member.profile_name)},
+    ).returning(Member)
+    return sa.select(Member).from_statement(statement).execution_options(populate_existing=True)
+
+
 def lock_member(phone: str, *, wa_id: str | None = None, profile_name: str | None = None) -> Member:
     """The member with this phone, created if new, locked for this transaction: one round trip.
 
     INSERT … ON CONFLICT DO UPDATE takes the row lock on PostgreSQL, so one member's messages are
     processed one at a time; on SQLite every write transaction is serialised anyway.
     """
-    now = utcnow()
-    insert = dialect_insert(Member)
-    statement = insert.values(
-        phone=phone, wa_id=wa_id, profile_name=(profile_name or None) and profile_name[:120], status="prospect",
-        created_at=now, updated_at=now,
-    ).on_conflict_do_update(
-        index_elements=[Member.phone],
-        set_={"profile_name": sa.func.coalesce(insert.excluded.profile_name, Member.profile_name)},
-    ).returning(Member)
-    return db.session.scalars(
-        sa.select(Member).from_statement(statement).execution_options(populate_existing=True)
-    ).one()
+    statement = member_upsert(db.session.get_bind().dialect.name)
+    params = {"phone": phone, "wa_id": wa_id, "profile_name": (profile_name or None) and profile_name[:120],
+              "now": utcnow()}
+    return db.session.scalars(statement, params).one()
 
 
 def record_consent_event(member: Member | None, kind: str, source: str, *, version: str | None = None,
