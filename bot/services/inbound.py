@@ -17,6 +17,13 @@ from bot.services.members import lock_member
 from flows.base import Input, Media
 
 MAX_BODY = 4096
+MESSAGES = Message.__table__
+MARK_PROCESSED = (
+    sa.update(MESSAGES).where(MESSAGES.c.id == sa.bindparam("message_id"))
+    .values(member_id=sa.bindparam("member"), processed_at=sa.bindparam("now"), status="processed",
+            updated_at=sa.bindparam("now"))
+)
+INSERT_REPLY = sa.insert(MESSAGES)
 
 
 def media_of(form: Mapping[str, str]) -> tuple[Media, ...]:
@@ -71,15 +78,16 @@ def inbound_insert(dialect: str) -> sa.Insert:
     """INSERT … ON CONFLICT DO NOTHING RETURNING id for inbound messages, built once per database kind."""
     columns = ("direction", "channel", "twilio_sid", "body", "media", "payload", "status", "status_rank",
                "created_at", "updated_at")
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Message)
-    return insert.values({name: sa.bindparam(name, type_=Message.__table__.c[name].type) for name in columns}) \
-        .on_conflict_do_nothing().returning(Message.id)
+    table = Message.__table__
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return insert.values({name: sa.bindparam(name, type_=table.c[name].type) for name in columns}) \
+        .on_conflict_do_nothing().returning(table.c.id)
 
 
 def store_inbound(form: Mapping[str, str], sid: str, now: datetime) -> int | None:
     """Store the inbound message; None when this MessageSid is already stored (a repeat)."""
-    statement = inbound_insert(db.session.get_bind().dialect.name)
-    return db.session.execute(statement, inbound_row(form, sid, now)).scalar()
+    connection = db.session.connection()
+    return connection.execute(inbound_insert(connection.dialect.name), inbound_row(form, sid, now)).scalar()
 
 
 def replies_to(sid: str) -> list[str] | None:
@@ -114,12 +122,11 @@ def receive(form: Mapping[str, str], sid: str, phone: str) -> list[str]:
         first_contact = member.last_inbound_at is None
         texts = engine.converse(member, input_of(form), now, first_contact=first_contact)
         member.last_inbound_at = now
-        db.session.execute(
-            sa.update(Message).where(Message.id == message_id)
-            .values(member_id=member.id, processed_at=now, status="processed", updated_at=now)
-        )
+        db.session.flush()
+        connection = db.session.connection()
+        connection.execute(MARK_PROCESSED, {"message_id": message_id, "member": member.id, "now": now})
         if texts:
-            db.session.execute(sa.insert(Message), [
+            connection.execute(INSERT_REPLY, [
                 {"member_id": member.id, "direction": "out", "channel": "twiml", "body": text, "status": "replied",
                  "status_rank": 0, "in_reply_to_id": message_id, "created_at": now, "updated_at": now}
                 for text in texts
