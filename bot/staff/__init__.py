@@ -8,4 +8,7 @@ from __future__ import annotations
 
 def load_commands() -> None:
     """Import every module that registers staff commands."""
-    from bot.staff import basics  # noqa: F401
+    from bot.staff import (
+        basics,  # noqa: F401
+        tickets,  # noqa: F401
+    )
