@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.extensions import db
-from bot.models import ConsentEvent, Member, Message, utcnow
+from bot.models import ConsentEvent, Member, Message, Ticket, TicketMessage, utcnow
 from bot.services import privacy
 from bot.services.periodic import PERIODIC
 from tests.conftest import WhatsApp
@@ -137,6 +137,23 @@ def test_retention_purge_blanks_old_message_texts_only(app, whatsapp):
     assert "purged 0 messages" not in runner.invoke(args=["retention", "purge", "--days", "0"]).output
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Message.id)).where(Message.body.is_not(None))) == 0
+
+
+def test_retention_purge_blanks_old_texts_of_closed_tickets(app, whatsapp):
+    app.test_cli_runner().invoke(args=["faq", "load"])
+    play(whatsapp, ENGLISH_HAPPY)
+    whatsapp.send("Can the union lend me money for a motorbike?")
+    with app.app_context():
+        db.session.execute(sa.update(TicketMessage).values(created_at=utcnow() - timedelta(days=200)))
+        db.session.commit()
+    app.test_cli_runner().invoke(args=["retention", "purge"])
+    with app.app_context():
+        assert db.session.scalar(sa.select(TicketMessage.body)) is not None  # the ticket is still open
+        db.session.execute(sa.update(Ticket).values(status="closed"))
+        db.session.commit()
+    app.test_cli_runner().invoke(args=["retention", "purge"])
+    with app.app_context():
+        assert db.session.scalar(sa.select(TicketMessage.body)) is None
 
 
 def test_the_clock_purges_daily():

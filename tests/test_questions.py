@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.extensions import db
-from bot.models import FaqEntry, Member, Ticket, utcnow
+from bot.models import Conversation, FaqEntry, Member, Ticket, utcnow
 from flows.faq import FaqItem, Knowledge, best_match
 from tests.conftest import WhatsApp
 from tests.test_signup_transcripts import ENGLISH_HAPPY, SWAHILI_HAPPY, play
@@ -171,3 +171,29 @@ def test_members_cannot_use_ticket_commands(app, whatsapp, faq):
     assert "Open tickets" not in reply and "No open tickets" not in reply
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Ticket.id))) == 1
+
+
+def test_after_an_organiser_reply_the_members_answer_joins_the_ticket_even_after_a_pause(
+        app, whatsapp, organiser, faq, drain):
+    play(whatsapp, ENGLISH_HAPPY)
+    whatsapp.send("Can the union lend me money for a motorbike?")
+    whatsapp.send("menu")
+    with app.app_context():
+        db.session.execute(sa.update(Conversation).values(expires_at=utcnow() - timedelta(hours=1)))
+        db.session.commit()
+    organiser.send("REPLY 1 Which county are you in?")
+    assert "Added to your question for the organisers (ticket #1)." in whatsapp.says("Nairobi, near Kibera")
+    [(_, _, _, lines)] = tickets(app)
+    assert lines[-1] == ("member", "Nairobi, near Kibera")
+
+
+def test_a_member_never_has_two_open_tickets(app, whatsapp, faq):
+    play(whatsapp, ENGLISH_HAPPY)
+    whatsapp.send("Can the union lend me money for a motorbike?")
+    with app.app_context():
+        db.session.add(Ticket(member_id=1, status="open", reason="asked"))
+        with pytest.raises(sa.exc.IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+        db.session.add(Ticket(member_id=1, status="closed", reason="asked"))
+        db.session.commit()

@@ -115,6 +115,17 @@ def register_erasure_hook(hook: ErasureHook) -> ErasureHook:
     return hook
 
 
+RetentionHook = Callable[[datetime], int]
+RETENTION_HOOKS: list[RetentionHook] = []
+
+
+def register_retention_hook(hook: RetentionHook) -> RetentionHook:
+    """Add an area's retention step: given the cutoff time, blank older personal texts; returns how many."""
+    if hook not in RETENTION_HOOKS:
+        RETENTION_HOOKS.append(hook)
+    return hook
+
+
 def erase_member(member: Member, now: datetime | None = None) -> None:
     """Erase the member's personal data, in the caller's transaction."""
     now = now or utcnow()
@@ -169,6 +180,8 @@ def member_counts() -> dict[str, dict[str, int]]:
 
 def purge_old_messages(days: int | None = None, now: datetime | None = None) -> int:
     """Blank the texts, media and payloads of messages older than the retention period; returns how many."""
+    from bot.services import tickets  # noqa: F401  (registers its retention hook)
+
     days = current_app.config["RETENTION_DAYS"] if days is None else days
     cutoff = (now or utcnow()) - timedelta(days=days)
     result = db.session.execute(
@@ -184,8 +197,11 @@ def purge_old_messages(days: int | None = None, now: datetime | None = None) -> 
                Message.status.not_in(("pending", "sending")))
         .values(body=None, media=sa.null())
     )
+    purged += result.rowcount or 0
+    for hook in RETENTION_HOOKS:
+        purged += hook(cutoff)
     db.session.commit()
-    return purged + (result.rowcount or 0)
+    return purged
 
 
 FACTS["my_data"] = summary

@@ -9,16 +9,19 @@ outside it).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from bot.extensions import db
-from bot.models import Member, Message, Ticket, TicketMessage, utcnow
+from bot.models import Conversation, Member, Message, Ticket, TicketMessage, utcnow
 from bot.services import privacy
 from bot.services.facts import FACTS
 from bot.services.outbound import notify
 from flows.base import N_, Reply, Text, msg
+from flows.question import NAME as QUESTION
+from flows.router import MENU
 
 TEMPLATE = "organiser_reply"
 OPEN, CLOSED = "open", "closed"
@@ -117,16 +120,32 @@ def reply(ticket_id: int, text: str, *, now: datetime | None = None) -> ReplyOut
     ticket = db.session.get(Ticket, ticket_id, with_for_update=True)
     if ticket is None or ticket.status != OPEN or ticket.member_id is None:
         raise TicketError(ticket_id)
-    member = db.session.get(Member, ticket.member_id)
+    member = db.session.get(Member, ticket.member_id, with_for_update=True)
     answer = Reply.of(msg(REPLY_HEADER, ticket=Text(str(ticket.id))), Text(text))
     messages: list[Message] = notify(member, answer, template=TEMPLATE,
                                      variables={"1": str(ticket.id), "2": text}, now=now)
     db.session.flush()
     first = messages[0]
     add_entry(ticket, "organiser", text, now, message_id=first.id)
+    hold_conversation(member, now)
     if first.status == "skipped":
         return ReplyOutcome(ticket, "skipped", (first.payload or {}).get("reason"))
     return ReplyOutcome(ticket, "template" if (first.payload or {}).get("content_sid") else "text")
+
+
+def hold_conversation(member: Member, now: datetime) -> None:
+    """After an organiser's reply, the member's answer goes to the ticket, unless they are busy elsewhere
+    (in another flow that has not expired)."""
+    conversation = db.session.get(Conversation, member.id)
+    ttl = timedelta(hours=current_app.config["CONVERSATION_TIMEOUT_HOURS"])
+    if conversation is None:
+        conversation = Conversation(member_id=member.id, answers={}, errors=0, updated_at=now)
+        db.session.add(conversation)
+    busy = conversation.flow not in (None, MENU, QUESTION) and (conversation.expires_at or now) > now
+    if busy:
+        return
+    conversation.flow, conversation.step, conversation.answers, conversation.errors = QUESTION, "ticket", {}, 0
+    conversation.updated_at, conversation.expires_at = now, now + ttl
 
 
 def close(ticket_id: int, *, now: datetime | None = None) -> bool:
@@ -158,5 +177,17 @@ def open_ticket_id(member: Member) -> int | None:
     return ticket.id if ticket else None
 
 
+def purge_old_ticket_texts(cutoff: datetime) -> int:
+    """Retention hook: blank the texts of closed tickets' lines older than the retention period."""
+    closed = sa.select(Ticket.id).where(Ticket.status == CLOSED).scalar_subquery()
+    result = db.session.execute(
+        sa.update(TicketMessage)
+        .where(TicketMessage.created_at < cutoff, TicketMessage.body.is_not(None), TicketMessage.ticket_id.in_(closed))
+        .values(body=None)
+    )
+    return result.rowcount or 0
+
+
 FACTS["open_ticket"] = open_ticket_id
 privacy.register_erasure_hook(erase_ticket_texts)
+privacy.register_retention_hook(purge_old_ticket_texts)
