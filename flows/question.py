@@ -31,6 +31,7 @@ AGENT = msg(N_("An organiser will answer you here (ticket #%(ticket)s). Write yo
 WILL_ANSWER = msg(N_("Someone will answer you here soon. Anything you write now is added to your question; "
                      "send MENU when you are done."))
 ADDED = msg(N_("Added to your question for the organisers (ticket #%(ticket)s)."))
+IN_WORDS = msg(N_("Please write your question in words (or send MENU for the main menu)."))
 WAITING = msg(N_("An organiser will answer you here. Send MENU for the main menu."))
 
 
@@ -85,6 +86,8 @@ class Question:
             return self.in_ticket(ctx, state, inp)
         if inp.kind != "text":
             return self.miss(state, NOT_TEXT, ASK)
+        if inp.text.strip().rstrip(".)").isdigit():
+            return self.miss(state, IN_WORDS, ASK)
         return answer(ctx, inp.text, inp)
 
     def helped(self, ctx: Ctx, state: State, inp: Input) -> Result:
