@@ -8,7 +8,5 @@ from __future__ import annotations
 
 def load_commands() -> None:
     """Import every module that registers staff commands."""
-    from bot.staff import (
-        basics,  # noqa: F401
-        tickets,  # noqa: F401
-    )
+    import bot.staff.tickets  # noqa: F401
+    from bot.staff import basics  # noqa: F401
