@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flows import mydata
 from flows.base import N_, Ctx, Input, Msg, Reply, Result, State, Text, msg
 from flows.faq import Knowledge, answer_text, best_match
 from flows.form import MAX_MISSES, NOT_TEXT, STUCK, pick_one
@@ -79,7 +80,11 @@ class Question:
         return Result(State(NAME, "ask"), (Reply.of(ASK),))
 
     def handle(self, ctx: Ctx, state: State, inp: Input) -> Result:
-        """Read the member's message at the current step."""
+        """Read the member's message at the current step (MY DATA and DELETE MY DATA work here too)."""
+        if inp.means("delete_data"):
+            return mydata.FLOW.start(ctx, {"delete": True})
+        if inp.means("mydata"):
+            return mydata.FLOW.start(ctx)
         if state.step == "helped":
             return self.helped(ctx, state, inp)
         if state.step == "ticket":

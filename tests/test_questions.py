@@ -97,6 +97,8 @@ def test_english_miss_opens_a_ticket_until_menu(app, whatsapp, faq):
         ("Can the union lend me money for a motorbike?",
          ["I do not have an answer to that yet", "(ticket #1)", "Someone will answer you here soon."]),
         ("It is urgent please", ["Added to your question for the organisers (ticket #1)."]),
+        ("my data", ["This is everything we hold about you:"]),
+        ("another thing: the motorbike is for delivery work", ["(ticket #1)"]),
         ("MENU", ["Main menu"]),
         ("how do I get paid safely", ["Agree the price and the work in writing", "Did this answer help?"]),
         ("2", ["Sorry it did not help", "(ticket #1)"]),
@@ -104,6 +106,7 @@ def test_english_miss_opens_a_ticket_until_menu(app, whatsapp, faq):
     [(number, status, reason, lines)] = tickets(app)
     assert (number, status, reason) == (1, "open", "no_match")
     assert [text for _, text in lines] == ["Can the union lend me money for a motorbike?", "It is urgent please",
+                                           "another thing: the motorbike is for delivery work",
                                            "how do I get paid safely"]
 
 
