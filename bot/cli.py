@@ -163,9 +163,39 @@ def staff_remove(phone: str, roles: tuple[str, ...]) -> None:
     click.echo(f"removed {', '.join(roles) if roles else 'staff number'} {number}")
 
 
+faq = AppGroup("faq", help="The curated questions and answers (data/faq.yaml).")
+
+
+@faq.command("load")
+@click.option("--file", "path", default=None, help="The data file; default: FAQ_FILE (data/faq.yaml).")
+def faq_load(path: str | None) -> None:
+    """Load the questions and answers into the database (adds, changes and removes entries by key)."""
+    from bot.services.faq import FaqFileError, load
+
+    try:
+        report = load(path or current_app.config["FAQ_FILE"])
+    except (FaqFileError, OSError) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"faq: {report.added} added, {report.updated} updated, {report.removed} removed")
+
+
+retention = AppGroup("retention", help="How long message texts are kept (RETENTION_DAYS).")
+
+
+@retention.command("purge")
+@click.option("--days", type=int, default=None, help="Keep this many days; default: RETENTION_DAYS.")
+def retention_purge(days: int | None) -> None:
+    """Blank the texts, media and raw payloads of messages older than the retention period."""
+    from bot.services.privacy import purge_old_messages
+
+    click.echo(f"purged {purge_old_messages(days)} messages")
+
+
 def register_commands(app: Flask) -> None:
     """Attach the commands to `flask`."""
     app.cli.add_command(staff)
     app.cli.add_command(translate)
     app.cli.add_command(chat)
     app.cli.add_command(dev)
+    app.cli.add_command(faq)
+    app.cli.add_command(retention)

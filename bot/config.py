@@ -85,4 +85,9 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "WHATSAPP_TEMPLATES": env_json("WHATSAPP_TEMPLATES", {}),
         "AUTO_MIGRATE": env_bool("AUTO_MIGRATE", database_url.startswith("sqlite")),
         "SIMULATOR_ENABLED": env_bool("SIMULATOR_ENABLED", twilio_sid is None),
+        "STORAGE_DIR": env_str("STORAGE_DIR", str(instance_path / "storage")),
+        "FAQ_FILE": env_str("FAQ_FILE", str(Path(__file__).resolve().parent.parent / "data" / "faq.yaml")),
+        "FAQ_MATCH_THRESHOLD": env_float("FAQ_MATCH_THRESHOLD", 85.0),
+        "MEMBERSHIP_DUES": env_str("MEMBERSHIP_DUES", "KES 50 a month"),
+        "RETENTION_DAYS": env_int("RETENTION_DAYS", 180),
     }

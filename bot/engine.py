@@ -16,11 +16,15 @@ from bot import i18n
 from bot.extensions import db
 from bot.models import Conversation, Member
 from bot.services import members as member_service
+from bot.services import privacy as privacy_service
+from bot.services import tickets as ticket_service
+from bot.services.facts import facts_of
 from bot.services.staff import roles_of
 from bot.staff.registry import dispatch as dispatch_staff_command
 from flows import router
 from flows.base import Ctx, Effect, Input, Media, MemberView, Result, Settings, State
 from flows.effects import OptIn, OptOut, RecordConsent, RegisterMember, SetLanguage
+from flows.support_effects import AddToTicket, EraseMyData, OpenTicket
 
 Performer = Callable[[Member, Any, datetime], Mapping[str, Any] | None]
 
@@ -55,12 +59,32 @@ def perform_opt_in(member: Member, effect: OptIn, now: datetime) -> None:
     member_service.opt_in(member, "whatsapp", now)
 
 
+def perform_open_ticket(member: Member, effect: OpenTicket, now: datetime) -> dict[str, Any]:
+    """Open a ticket for an organiser (or add to the open one); its number goes to the replies."""
+    ticket = ticket_service.open_ticket(member, effect.text, effect.reason, faq_key=effect.faq_key, now=now)
+    return {"ticket": ticket.id}
+
+
+def perform_add_to_ticket(member: Member, effect: AddToTicket, now: datetime) -> dict[str, Any]:
+    """Add the member's message to the open ticket."""
+    ticket = ticket_service.add_to_open_ticket(member, effect.text, now)
+    return {"ticket": ticket.id if ticket else "?"}
+
+
+def perform_erase(member: Member, effect: EraseMyData, now: datetime) -> None:
+    """Erase the member's personal data."""
+    privacy_service.erase_member(member, now)
+
+
 PERFORMERS: dict[type[Effect], Performer] = {
     SetLanguage: perform_set_language,
     RecordConsent: perform_record_consent,
     RegisterMember: perform_register,
     OptOut: perform_opt_out,
     OptIn: perform_opt_in,
+    OpenTicket: perform_open_ticket,
+    AddToTicket: perform_add_to_ticket,
+    EraseMyData: perform_erase,
 }
 
 
@@ -110,6 +134,7 @@ def member_view(member: Member) -> MemberView:
         status=member.status,
         opted_out=member.opted_out,
         roles=roles_of(member.phone),
+        facts=facts_of(member),
     )
 
 

@@ -39,6 +39,12 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     ),
     "signup": ("flows/signup.py",),
     "staff": ("bot/staff/basics.py",),
+    "questions": (
+        "flows/question.py",
+        "flows/mydata.py",
+        "bot/staff/tickets.py",
+        "bot/services/tickets.py",
+    ),
 }
 
 

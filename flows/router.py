@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flows import language, signup
+from flows import language, mydata, question, signup
 from flows.base import N_, Ctx, Flow, Input, Msg, Reply, Result, State, Text, msg, numbered
 from flows.effects import OptIn, OptOut
 from flows.form import MAX_MISSES, STUCK, pick_one
@@ -18,6 +18,8 @@ from flows.form import MAX_MISSES, STUCK, pick_one
 FLOWS: dict[str, Flow] = {
     signup.NAME: signup.FLOW,
     language.NAME: language.FLOW,
+    question.NAME: question.FLOW,
+    mydata.NAME: mydata.FLOW,
 }
 
 MENU = "menu"
@@ -111,10 +113,25 @@ def choose_from_menu(ctx: Ctx, state: State, inp: Input) -> Result:
         return menu(ctx, *signup.already_member(ctx).lines)
     if inp.means("greeting") or inp.kind == "empty":
         return menu(ctx)
+    shortcut = free_text(ctx, inp)
+    if shortcut is not None:
+        return shortcut
     misses = state.errors + 1
     if misses >= MAX_MISSES:
         return menu(ctx, NOT_UNDERSTOOD, STUCK)
     return menu(ctx, NOT_UNDERSTOOD, errors=misses)
+
+
+def free_text(ctx: Ctx, inp: Input) -> Result | None:
+    """Words the menu does not expect: DELETE MY DATA, a request for a person, or a question for the FAQ
+    (not right after an expired conversation, when the words likely answered the old question)."""
+    if inp.means("delete_data"):
+        return start_flow(ctx, mydata.NAME, {"delete": True})
+    if inp.means("agent"):
+        return start_flow(ctx, question.NAME, {"agent": True})
+    if inp.kind == "text" and not ctx.expired and not inp.text.strip().rstrip(".)").isdigit():
+        return start_flow(ctx, question.NAME, {"text": inp.text})
+    return None
 
 
 def start_item(ctx: Ctx, state: State, item: MenuItem) -> Result:

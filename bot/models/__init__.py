@@ -4,6 +4,7 @@ files) live in `bot/services`."""
 from bot.models.base import utcnow
 from bot.models.members import ConsentEvent, Conversation, Member, MemberNumber, MemberWork, Message
 from bot.models.staff import StaffMember
+from bot.models.support import FaqEntry, Ticket, TicketMessage
 
 __all__ = [
     "ConsentEvent",
@@ -14,4 +15,7 @@ __all__ = [
     "Message",
     "StaffMember",
     "utcnow",
+    "FaqEntry",
+    "Ticket",
+    "TicketMessage",
 ]

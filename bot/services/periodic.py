@@ -29,6 +29,15 @@ def requeue_pending_outbound() -> int:
         return requeue_pending()
 
 
+def purge_old_messages() -> int:
+    """Blank message texts older than RETENTION_DAYS (daily)."""
+    from bot.services.privacy import purge_old_messages as purge
+
+    with current_app.app_context():
+        return purge()
+
+
 PERIODIC: list[PeriodicJob] = [
     PeriodicJob(requeue_pending_outbound, "default", interval=60),
+    PeriodicJob(purge_old_messages, "default", cron="15 3 * * *"),
 ]

@@ -1,0 +1,66 @@
+"""Questions and answers (the FAQ), and tickets: questions handed to a human organiser."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bot.extensions import db
+from bot.models.base import utcnow
+
+
+class FaqEntry(db.Model):
+    """One curated question and its answer in English and Swahili, with keywords in both (from data/faq.yaml)."""
+
+    __tablename__ = "faq_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    question_en: Mapped[str] = mapped_column(sa.Text)
+    question_sw: Mapped[str] = mapped_column(sa.Text)
+    answer_en: Mapped[str] = mapped_column(sa.Text)
+    answer_sw: Mapped[str] = mapped_column(sa.Text)
+    keywords_en: Mapped[str] = mapped_column(sa.Text, default="")
+    keywords_sw: Mapped[str] = mapped_column(sa.Text, default="")
+    position: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Ticket(db.Model):
+    """A member's question for an organiser; a member has at most one open ticket (a partial unique index)."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        sa.Index("uq_tickets_open_member", "member_id", unique=True,
+                 postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id", ondelete="SET NULL"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(8), default="open", index=True)
+    reason: Mapped[str] = mapped_column(sa.String(16))
+    faq_key: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+
+    entries: Mapped[list[TicketMessage]] = relationship(
+        back_populates="ticket", cascade="all, delete-orphan", order_by="TicketMessage.id"
+    )
+
+
+class TicketMessage(db.Model):
+    """What the member wrote on a ticket, and what organisers answered."""
+
+    __tablename__ = "ticket_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(sa.String(16))
+    body: Mapped[str | None] = mapped_column(sa.Text)
+    message_id: Mapped[int | None] = mapped_column(sa.ForeignKey("messages.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="entries")

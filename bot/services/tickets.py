@@ -1,0 +1,193 @@
+"""Tickets: a member's question handed to a human organiser.
+
+Plain functions that the WhatsApp staff commands (TICKETS, REPLY, CLOSE) and, later, the dashboard
+call. A member has at most one open ticket (a partial unique index); an organiser's reply reaches the
+member through `outbound.notify` (text inside the 24-hour window, the `organiser_reply` template
+outside it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from bot.extensions import db
+from bot.models import Conversation, Member, Message, Ticket, TicketMessage, utcnow
+from bot.services import privacy
+from bot.services.facts import FACTS
+from bot.services.outbound import notify
+from flows.base import N_, Reply, Text, msg
+from flows.question import NAME as QUESTION
+from flows.router import MENU
+
+TEMPLATE = "organiser_reply"
+OPEN, CLOSED = "open", "closed"
+REPLY_HEADER = N_("An organiser answered your question (ticket #%(ticket)s):")
+
+
+class TicketError(LookupError):
+    """The ticket does not exist or is not open."""
+
+
+@dataclass(frozen=True)
+class OpenTicketView:
+    """One open ticket as organisers see it."""
+
+    id: int
+    member: str
+    created_at: datetime
+    last_text: str
+
+
+@dataclass(frozen=True)
+class ReplyOutcome:
+    """What happened to an organiser's reply: 'text', 'template' or 'skipped' (with the reason)."""
+
+    ticket: Ticket
+    how: str
+    reason: str | None = None
+
+
+def open_ticket_of(member_id: int) -> Ticket | None:
+    """The member's open ticket, if any."""
+    return db.session.scalars(sa.select(Ticket).where(Ticket.member_id == member_id, Ticket.status == OPEN)).first()
+
+
+def open_ticket(member: Member, text: str, reason: str, *, faq_key: str | None = None,
+                now: datetime | None = None) -> Ticket:
+    """Open a ticket for the member, or add to the one already open (never two open at once)."""
+    now = now or utcnow()
+    ticket = open_ticket_of(member.id)
+    if ticket is None:
+        try:
+            with db.session.begin_nested():
+                ticket = Ticket(member_id=member.id, status=OPEN, reason=reason, faq_key=faq_key,
+                                created_at=now, updated_at=now)
+                db.session.add(ticket)
+                db.session.flush()
+        except sa.exc.IntegrityError:
+            ticket = open_ticket_of(member.id)
+            if ticket is None:
+                raise
+    add_entry(ticket, "member", text, now)
+    return ticket
+
+
+def add_entry(ticket: Ticket, author: str, text: str | None, now: datetime, message_id: int | None = None) -> None:
+    """Add a line to a ticket (nothing for an empty member message)."""
+    if author == "member" and not (text or "").strip():
+        return
+    db.session.add(TicketMessage(ticket_id=ticket.id, author=author, body=text, message_id=message_id, created_at=now))
+    ticket.updated_at = now
+
+
+def add_to_open_ticket(member: Member, text: str, now: datetime | None = None) -> Ticket | None:
+    """Add the member's message to their open ticket; None when no ticket is open."""
+    ticket = open_ticket_of(member.id)
+    if ticket is not None:
+        add_entry(ticket, "member", text, now or utcnow())
+    return ticket
+
+
+def list_open(limit: int = 20) -> list[OpenTicketView]:
+    """The oldest open tickets first, with who asked and the member's last words."""
+    rows = db.session.execute(
+        sa.select(Ticket, Member).outerjoin(Member, Member.id == Ticket.member_id)
+        .where(Ticket.status == OPEN).order_by(Ticket.created_at, Ticket.id).limit(limit)
+    ).all()
+    views = []
+    for ticket, member in rows:
+        last = db.session.scalar(
+            sa.select(TicketMessage.body).where(TicketMessage.ticket_id == ticket.id, TicketMessage.author == "member")
+            .order_by(TicketMessage.id.desc()).limit(1)
+        )
+        who = " ".join(filter(None, [member.name if member else None, member.phone if member else None])) or "?"
+        views.append(OpenTicketView(ticket.id, who, ticket.created_at, last or ""))
+    return views
+
+
+def count_open() -> int:
+    """How many tickets are open."""
+    return db.session.scalar(sa.select(sa.func.count(Ticket.id)).where(Ticket.status == OPEN)) or 0
+
+
+def reply(ticket_id: int, text: str, *, now: datetime | None = None) -> ReplyOutcome:
+    """Send an organiser's answer to the ticket's member and keep it on the ticket."""
+    now = now or utcnow()
+    ticket = db.session.get(Ticket, ticket_id, with_for_update=True)
+    if ticket is None or ticket.status != OPEN or ticket.member_id is None:
+        raise TicketError(ticket_id)
+    member = db.session.get(Member, ticket.member_id, with_for_update=True)
+    answer = Reply.of(msg(REPLY_HEADER, ticket=Text(str(ticket.id))), Text(text))
+    messages: list[Message] = notify(member, answer, template=TEMPLATE,
+                                     variables={"1": str(ticket.id), "2": text}, now=now)
+    db.session.flush()
+    first = messages[0]
+    add_entry(ticket, "organiser", text, now, message_id=first.id)
+    hold_conversation(member, now)
+    if first.status == "skipped":
+        return ReplyOutcome(ticket, "skipped", (first.payload or {}).get("reason"))
+    return ReplyOutcome(ticket, "template" if (first.payload or {}).get("content_sid") else "text")
+
+
+def hold_conversation(member: Member, now: datetime) -> None:
+    """After an organiser's reply, the member's answer goes to the ticket, unless they are busy elsewhere
+    (in another flow that has not expired)."""
+    conversation = db.session.get(Conversation, member.id)
+    ttl = timedelta(hours=current_app.config["CONVERSATION_TIMEOUT_HOURS"])
+    if conversation is None:
+        conversation = Conversation(member_id=member.id, answers={}, errors=0, updated_at=now)
+        db.session.add(conversation)
+    busy = conversation.flow not in (None, MENU, QUESTION) and (conversation.expires_at or now) > now
+    if busy:
+        return
+    conversation.flow, conversation.step, conversation.answers, conversation.errors = QUESTION, "ticket", {}, 0
+    conversation.updated_at, conversation.expires_at = now, now + ttl
+
+
+def close(ticket_id: int, *, now: datetime | None = None) -> bool:
+    """Close an open ticket; False when it does not exist or is already closed (atomic)."""
+    now = now or utcnow()
+    result = db.session.execute(
+        sa.update(Ticket).where(Ticket.id == ticket_id, Ticket.status == OPEN)
+        .values(status=CLOSED, closed_at=now, updated_at=now)
+    )
+    return bool(result.rowcount)
+
+
+def count_of(member: Member) -> int:
+    """How many tickets the member has."""
+    return db.session.scalar(sa.select(sa.func.count(Ticket.id)).where(Ticket.member_id == member.id)) or 0
+
+
+def erase_ticket_texts(member: Member, now: datetime) -> None:
+    """Erasure hook: blank what the member and organisers wrote on the member's tickets."""
+    ids = sa.select(Ticket.id).where(Ticket.member_id == member.id).scalar_subquery()
+    db.session.execute(sa.update(TicketMessage).where(TicketMessage.ticket_id.in_(ids)).values(body=None))
+    db.session.execute(sa.update(Ticket).where(Ticket.member_id == member.id, Ticket.status == OPEN)
+                       .values(status=CLOSED, closed_at=now, updated_at=now))
+
+
+def open_ticket_id(member: Member) -> int | None:
+    """The number of the member's open ticket (a fact for the question flow)."""
+    ticket = open_ticket_of(member.id)
+    return ticket.id if ticket else None
+
+
+def purge_old_ticket_texts(cutoff: datetime) -> int:
+    """Retention hook: blank the texts of closed tickets' lines older than the retention period."""
+    closed = sa.select(Ticket.id).where(Ticket.status == CLOSED).scalar_subquery()
+    result = db.session.execute(
+        sa.update(TicketMessage)
+        .where(TicketMessage.created_at < cutoff, TicketMessage.body.is_not(None), TicketMessage.ticket_id.in_(closed))
+        .values(body=None)
+    )
+    return result.rowcount or 0
+
+
+FACTS["open_ticket"] = open_ticket_id
+privacy.register_erasure_hook(erase_ticket_texts)
+privacy.register_retention_hook(purge_old_ticket_texts)

@@ -1,0 +1,66 @@
+"""TICKETS, REPLY <number> <text> and CLOSE <number>: organisers answer members' questions on WhatsApp."""
+
+from __future__ import annotations
+
+import re
+
+from bot.services import tickets
+from bot.staff.registry import staff_command
+from flows.base import N_, Ctx, Reply, Result, Text, msg
+
+ROLES = ("organiser", "admin")
+SHOWN = 20
+PREVIEW = 80
+
+
+def said(*lines) -> Result:
+    """A reply to the staff member; their own conversation stays where it was."""
+    return Result(None, (Reply.of(*lines),))
+
+
+@staff_command("TICKETS", roles=ROLES, summary=N_("the open questions from members"))
+def list_tickets(ctx: Ctx, args: str) -> Result:
+    """The oldest open tickets, with who asked and their last words."""
+    views = tickets.list_open(SHOWN)
+    if not views:
+        return said(msg(N_("No open tickets.")))
+    lines = [msg(N_("Open tickets (%(count)s):"), count=Text(str(tickets.count_open())))]
+    for view in views:
+        text = view.last_text if len(view.last_text) <= PREVIEW else view.last_text[:PREVIEW - 1] + "…"
+        lines.append(msg(N_("#%(ticket)s %(member)s, %(date)s: %(text)s"), ticket=Text(str(view.id)),
+                         member=Text(view.member), date=Text(view.created_at.strftime("%d %b %H:%M")),
+                         text=Text(text or "-")))
+    lines.append(msg(N_("Answer with REPLY <number> <text>; close with CLOSE <number>.")))
+    return said(*lines)
+
+
+@staff_command("REPLY", roles=ROLES, summary=N_("REPLY <number> <text>: answer a member's ticket"))
+def reply_to_ticket(ctx: Ctx, args: str) -> Result:
+    """Send the organiser's answer to the member."""
+    found = re.fullmatch(r"#?(\d{1,9})\s+(.+)", args, flags=re.DOTALL)
+    if not found:
+        return said(msg(N_("Write REPLY, the ticket number and your answer, e.g. REPLY 12 Yes, you can join.")))
+    number = int(found.group(1))
+    try:
+        outcome = tickets.reply(number, found.group(2).strip(), now=ctx.now)
+    except tickets.TicketError:
+        return said(msg(N_("Ticket #%(ticket)s is not open."), ticket=Text(str(number))))
+    if outcome.how == "skipped":
+        return said(msg(N_("Not sent: the member has not written in 24 hours and no %(template)s template is "
+                           "set up, or the member stopped messages (%(reason)s)."),
+                        template=Text(tickets.TEMPLATE), reason=Text(outcome.reason or "")))
+    how = msg(N_("as a message")) if outcome.how == "text" else msg(N_("as the approved template"))
+    return said(msg(N_("Sent %(how)s to ticket #%(ticket)s. Send CLOSE %(ticket)s when it is solved."),
+                    how=how, ticket=Text(str(number))))
+
+
+@staff_command("CLOSE", roles=ROLES, summary=N_("CLOSE <number>: close a ticket"))
+def close_ticket(ctx: Ctx, args: str) -> Result:
+    """Close a ticket: the member's next messages go to the answers again."""
+    found = re.fullmatch(r"#?(\d{1,9})", args.strip())
+    if not found:
+        return said(msg(N_("Write CLOSE and the ticket number, e.g. CLOSE 12.")))
+    number = int(found.group(1))
+    if not tickets.close(number, now=ctx.now):
+        return said(msg(N_("Ticket #%(ticket)s is not open."), ticket=Text(str(number))))
+    return said(msg(N_("Ticket #%(ticket)s is closed."), ticket=Text(str(number))))

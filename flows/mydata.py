@@ -1,0 +1,112 @@
+"""Members' data rights (Kenya Data Protection Act 2019): MY DATA shows everything held about the member;
+DELETE MY DATA, after a confirmation, erases the personal data.
+
+The engine supplies the summary as `facts["my_data"]` (a mapping of plain values).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flows.base import N_, Ctx, Input, Line, Msg, Reply, Result, State, Text, msg, numbered
+from flows.form import MAX_MISSES, STUCK, pick_one
+from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_LABELS
+from flows.support_effects import EraseMyData
+
+NAME = "mydata"
+
+NOT_GIVEN = msg(N_("not given"))
+CONFIRM = (
+    msg(N_("This erases your name, phone number, messages and files for good, and ends your membership. "
+           "We keep only anonymous counts (county, kind of work, month you joined, courses completed).")),
+    msg(N_("Delete your data?")),
+    *numbered([msg(N_("Yes, delete my data")), msg(N_("No, keep it"))]),
+)
+CONFIRM_AGAIN = msg(N_("Please reply 1 to delete your data or 2 to keep it."))
+ERASED = msg(N_("Your personal data has been deleted. Thank you for being part of the union. "
+                "You can write to us again at any time."))
+KEPT = msg(N_("Nothing was deleted. Send MENU for the main menu."))
+DELETE_HINT = msg(N_("To erase your personal data, send DELETE MY DATA."))
+
+
+def value(raw: Any) -> Line:
+    """A stored value as shown, or 'not given'."""
+    return Text(str(raw)) if raw not in (None, "", [], ()) else NOT_GIVEN
+
+
+def option(labels: Mapping[str, str], key: Any) -> Line:
+    """A translated option label, or 'not given'."""
+    return msg(labels[key]) if key in labels else value(key)
+
+
+def summary(ctx: Ctx) -> Reply:
+    """Everything held about the member, one line each."""
+    data: Mapping[str, Any] = ctx.member.facts.get("my_data") or {}
+    work: list[Line] = [msg(WORK_LABELS[k]) for k in data.get("work", ()) if k in WORK_LABELS and k != "other"]
+    if data.get("work_other"):
+        work.append(Text(str(data["work_other"])))
+    consent = data.get("consent_at")
+    lines: list[Msg] = [
+        msg(N_("This is everything we hold about you:")),
+        msg(N_("Name: %(value)s"), value=value(data.get("name"))),
+        msg(N_("Phone: %(value)s"), value=value(data.get("phone"))),
+        msg(N_("WhatsApp name: %(value)s"), value=value(data.get("profile_name"))),
+        msg(N_("Member number: %(value)s"), value=value(data.get("member_number"))),
+        msg(N_("County: %(value)s"), value=value(data.get("county"))),
+        msg(N_("Work: %(value)s"), value=work or NOT_GIVEN),
+        msg(N_("Gender: %(value)s"), value=option(GENDER_LABELS, data.get("gender"))),
+        msg(N_("Community: %(value)s"), value=option(COMMUNITY_LABELS, data.get("community"))),
+        msg(N_("Language: %(value)s"), value=value(data.get("language"))),
+        msg(N_("Joined: %(value)s"), value=value(data.get("joined_at"))),
+        msg(N_("Consent given: %(value)s"), value=(
+            msg(N_("%(date)s (notice version %(version)s)"), date=Text(str(consent)),
+                version=Text(str(data.get("consent_version") or "")))
+            if consent else NOT_GIVEN)),
+        msg(N_("Messages from us: %(value)s"),
+            value=msg(N_("stopped")) if data.get("opted_out") else msg(N_("allowed"))),
+        msg(N_("Messages stored: %(count)s (message texts are deleted after %(days)s days)"),
+            count=Text(str(data.get("messages", 0))), days=Text(str(data.get("retention_days", "")))),
+        msg(N_("Questions to organisers: %(count)s"), count=Text(str(data.get("tickets", 0)))),
+        DELETE_HINT,
+    ]
+    return Reply.of(*lines)
+
+
+class MyData:
+    """MY DATA (a summary) and DELETE MY DATA (a confirmation, then the erasure)."""
+
+    name = NAME
+
+    def start(self, ctx: Ctx, data: Mapping[str, Any] | None = None) -> Result:
+        """The summary, or the deletion question."""
+        if (data or {}).get("delete"):
+            return Result(State(NAME, "confirm"), (Reply.of(*CONFIRM),))
+        return Result(None, (summary(ctx),))
+
+    def handle(self, ctx: Ctx, state: State, inp: Input) -> Result:
+        """1 / yes erases, 2 / no keeps; anything else asks again."""
+        choice = pick_one(inp.text, 2)
+        if choice == 1 or inp.means("yes"):
+            return Result(None, (Reply.of(ERASED),), (EraseMyData(),))
+        if choice == 2 or inp.means("no"):
+            return Result(None, (Reply.of(KEPT),))
+        misses = state.errors + 1
+        if misses >= MAX_MISSES:
+            return Result(State(NAME, state.step, state.data, 0), (Reply.of(CONFIRM_AGAIN, STUCK),))
+        return Result(State(NAME, state.step, state.data, misses), (Reply.of(CONFIRM_AGAIN),))
+
+    def back(self, ctx: Ctx, state: State) -> Result:
+        """Ask again."""
+        return self.ask(ctx, state)
+
+    def ask(self, ctx: Ctx, state: State) -> Result:
+        """The deletion question again."""
+        return Result(state, (Reply.of(*CONFIRM),))
+
+    def topic(self, state: State) -> Msg:
+        """What the member was doing."""
+        return msg(N_("whether to delete your data"))
+
+
+FLOW = MyData()

@@ -1,0 +1,140 @@
+"""Ask a question: the best curated answer in the member's language, 'did it help?', and a ticket for an
+organiser when nothing matches, when the answer did not help, or when the member asks for a person.
+
+While a ticket is open the member's messages are added to it, until an organiser closes it or the
+member sends MENU. The engine supplies the answers (`facts["faq"]`, a `Knowledge`) and whether a ticket
+is still open (`facts["open_ticket"]`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flows import mydata
+from flows.base import N_, Ctx, Input, Msg, Reply, Result, State, Text, msg
+from flows.faq import Knowledge, answer_text, best_match
+from flows.form import MAX_MISSES, NOT_TEXT, STUCK, pick_one
+from flows.support_effects import AddToTicket, OpenTicket
+
+NAME = "question"
+MAX_TEXT = 1000
+NEW_QUESTION_WORDS = 3  # after an answer, a message this long is a new question rather than a wrong reply
+
+ASK = msg(N_("What would you like to know? Write your question in a few words."))
+DID_IT_HELP = msg(N_("Did this answer help? Reply 1 for yes or 2 for no."))
+YES_NO = msg(N_("Please reply 1 if the answer helped or 2 if it did not."))
+GLAD = msg(N_("Glad it helped! Ask another question any time, or send MENU for the main menu."))
+NO_MATCH = msg(N_("I do not have an answer to that yet, so I have passed your question to an organiser "
+                  "(ticket #%(ticket)s)."))
+NOT_HELPED = msg(N_("Sorry it did not help. I have passed your question to an organiser (ticket #%(ticket)s)."))
+AGENT = msg(N_("An organiser will answer you here (ticket #%(ticket)s). Write your question and send it."))
+WILL_ANSWER = msg(N_("Someone will answer you here soon. Anything you write now is added to your question; "
+                     "send MENU when you are done."))
+ADDED = msg(N_("Added to your question for the organisers (ticket #%(ticket)s)."))
+IN_WORDS = msg(N_("Please write your question in words (or send MENU for the main menu)."))
+WAITING = msg(N_("An organiser will answer you here. Send MENU for the main menu."))
+
+
+def knowledge(ctx: Ctx) -> Knowledge:
+    """The curated answers, as the engine supplies them."""
+    value = ctx.member.facts.get("faq")
+    return value if isinstance(value, Knowledge) else Knowledge()
+
+
+def clip(text: str) -> str:
+    """The member's text, trimmed to what a ticket keeps."""
+    return text.strip()[:MAX_TEXT]
+
+
+def open_ticket(text: str, reason: str, first: Msg, faq_key: str | None = None) -> Result:
+    """Open a ticket (or add to the open one) and wait for the organiser's answer."""
+    return Result(State(NAME, "ticket"), (Reply.of(first, WILL_ANSWER),), (OpenTicket(clip(text), reason, faq_key),))
+
+
+def answer(ctx: Ctx, text: str, inp: Input | None = None) -> Result:
+    """Answer a question from the curated set, or open a ticket when nothing matches well enough."""
+    if inp is not None and inp.means("agent"):
+        return open_ticket("", "asked", AGENT)
+    facts = knowledge(ctx)
+    found = best_match(text, facts)
+    if found is None:
+        return open_ticket(text, "no_match", NO_MATCH)
+    reply = Reply.of(Text(answer_text(found.item, ctx.lang, facts.values)), DID_IT_HELP)
+    return Result(State(NAME, "helped", {"faq": found.item.key, "text": clip(text)}), (reply,))
+
+
+class Question:
+    """The question flow: ask → (answer → helped?) or ticket."""
+
+    name = NAME
+
+    def start(self, ctx: Ctx, data: Mapping[str, Any] | None = None) -> Result:
+        """Answer the text the member already sent, open a ticket for a person, or ask for the question."""
+        data = data or {}
+        if data.get("agent"):
+            return open_ticket("", "asked", AGENT)
+        text = str(data.get("text") or "").strip()
+        if text:
+            return answer(ctx, text)
+        return Result(State(NAME, "ask"), (Reply.of(ASK),))
+
+    def handle(self, ctx: Ctx, state: State, inp: Input) -> Result:
+        """Read the member's message at the current step (MY DATA and DELETE MY DATA work here too)."""
+        if inp.means("delete_data"):
+            return mydata.FLOW.start(ctx, {"delete": True})
+        if inp.means("mydata"):
+            return mydata.FLOW.start(ctx)
+        if state.step == "helped":
+            return self.helped(ctx, state, inp)
+        if state.step == "ticket":
+            return self.in_ticket(ctx, state, inp)
+        if inp.kind != "text":
+            return self.miss(state, NOT_TEXT, ASK)
+        if inp.text.strip().rstrip(".)").isdigit():
+            return self.miss(state, IN_WORDS, ASK)
+        return answer(ctx, inp.text, inp)
+
+    def helped(self, ctx: Ctx, state: State, inp: Input) -> Result:
+        """1 / yes: done; 2 / no: a ticket; a few words: a new question; anything else: asked again."""
+        choice = pick_one(inp.text, 2)
+        if choice == 1 or inp.means("yes"):
+            return Result(None, (Reply.of(GLAD),))
+        if choice == 2 or inp.means("no"):
+            return open_ticket(str(state.data.get("text") or ""), "not_helped", NOT_HELPED, state.data.get("faq"))
+        if inp.means("agent") or (inp.kind == "text" and len(inp.text.split()) >= NEW_QUESTION_WORDS):
+            return answer(ctx, inp.text, inp)
+        return self.miss(state, YES_NO, DID_IT_HELP)
+
+    def in_ticket(self, ctx: Ctx, state: State, inp: Input) -> Result:
+        """Add the message to the open ticket; once an organiser closed it, treat it as a new question."""
+        if not ctx.member.facts.get("open_ticket"):
+            if inp.kind != "text":
+                return Result(None, (Reply.of(NOT_TEXT, ASK),)).then(Result(State(NAME, "ask")))
+            return answer(ctx, inp.text, inp)
+        if inp.kind != "text":
+            return Result(state, (Reply.of(NOT_TEXT, WAITING),))
+        return Result(state, (Reply.of(ADDED),), (AddToTicket(clip(inp.text)),))
+
+    def miss(self, state: State, reason: Msg, prompt: Msg) -> Result:
+        """Re-ask after a wrong answer; after three, offer the menu or a person."""
+        misses = state.errors + 1
+        if misses >= MAX_MISSES:
+            return Result(State(state.flow, state.step, state.data, 0), (Reply.of(reason, STUCK),))
+        return Result(State(state.flow, state.step, state.data, misses), (Reply.of(reason, prompt),))
+
+    def back(self, ctx: Ctx, state: State) -> Result:
+        """There is no earlier question: ask this one again."""
+        return self.ask(ctx, state)
+
+    def ask(self, ctx: Ctx, state: State) -> Result:
+        """Repeat what the member is expected to send."""
+        prompt = {"helped": DID_IT_HELP, "ticket": WAITING}.get(state.step, ASK)
+        return Result(state, (Reply.of(prompt),))
+
+    def topic(self, state: State) -> Msg:
+        """What the member was doing."""
+        return msg(N_("your question"))
+
+
+FLOW = Question()

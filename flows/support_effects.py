@@ -1,0 +1,31 @@
+"""Effects of the question, ticket and data-rights flows (performed by the engine, see `bot/engine.py`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flows.base import Effect
+
+
+@dataclass(frozen=True)
+class OpenTicket(Effect):
+    """Hand the member's question to an organiser (or add it to the member's open ticket).
+
+    The engine gives the replies the ticket number as the parameter `ticket`.
+    """
+
+    text: str
+    reason: str
+    faq_key: str | None = None
+
+
+@dataclass(frozen=True)
+class AddToTicket(Effect):
+    """Add what the member wrote to their open ticket (parameter `ticket` for the replies)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class EraseMyData(Effect):
+    """Erase the member's personal data, keeping only anonymous aggregates (Data Protection Act 2019)."""

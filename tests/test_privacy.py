@@ -1,0 +1,160 @@
+"""Members' data rights: MY DATA, DELETE MY DATA (database and storage folder cleared, counts kept), and the
+retention purge of old message texts."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from bot.extensions import db
+from bot.models import ConsentEvent, Member, Message, Ticket, TicketMessage, utcnow
+from bot.services import privacy
+from bot.services.periodic import PERIODIC
+from tests.conftest import WhatsApp
+from tests.test_signup_transcripts import ENGLISH_HAPPY, SWAHILI_HAPPY, play
+
+AMINA = "+254712345678"
+OTHER = "+254712000555"
+PERSONAL = ("Amina", "Wanjiku", "254712345678", "712345678", "5678-card")
+
+
+@pytest.fixture
+def storage(app, tmp_path):
+    """A storage folder for this test."""
+    saved = app.config["STORAGE_DIR"]
+    app.config["STORAGE_DIR"] = str(tmp_path / "storage")
+    (tmp_path / "storage").mkdir()
+    yield tmp_path / "storage"
+    app.config["STORAGE_DIR"] = saved
+
+
+def store_media(app, storage, phone: str, content: bytes) -> str:
+    """A stored file `<sha256>.jpg` and a message from the member pointing at it, as the media areas keep them."""
+    name = hashlib.sha256(content).hexdigest() + ".jpg"
+    (storage / name).write_bytes(content)
+    with app.app_context():
+        member = db.session.scalars(sa.select(Member).where(Member.phone == phone)).one()
+        db.session.add(Message(member_id=member.id, direction="in", body=f"Photo of my ID {phone}", status="processed",
+                               media=[{"url": f"https://api.twilio.com/{phone[-4:]}-card", "content_type": "image/jpeg",
+                                       "file": name}],
+                               payload={"From": f"whatsapp:{phone}", "ProfileName": phone[-4:]}))
+        db.session.commit()
+    return name
+
+
+def everything_stored(app) -> str:
+    """Every row of every table, as text."""
+    with app.app_context(), db.engine.connect() as connection:
+        return "\n".join(str(tuple(row)) for table in db.metadata.sorted_tables
+                         for row in connection.execute(sa.select(table)))
+
+
+def test_my_data_in_english_lists_everything_held(app, whatsapp):
+    play(whatsapp, ENGLISH_HAPPY)
+    play(whatsapp, [("my data", ["This is everything we hold about you:", "Name: Amina Wanjiku", f"Phone: {AMINA}",
+                                 "Member number: KUGWO-000001", "County: Nairobi",
+                                 "Work: Data annotation / AI training, Online freelancing", "Gender: Woman",
+                                 "Community: not given", "Language: English", "Messages from us: allowed",
+                                 "message texts are deleted after 180 days", "send DELETE MY DATA"])])
+
+
+def test_my_data_in_swahili_from_the_menu(app, whatsapp):
+    play(whatsapp, SWAHILI_HAPPY)
+    menu = whatsapp.says("menyu")
+    number = next(line.split(".")[0] for line in menu.splitlines() if "Taarifa zangu" in line or "data" in line.lower())
+    play(whatsapp, [(number, ["Hizi ndizo taarifa zote", "Jina: Baraka Otieno", "Kaunti: Turkana",
+                              "Kazi: Usafiri wa abiria", "Jamii: Mkimbizi", "FUTA TAARIFA ZANGU"]),
+                    ("taarifa zangu", ["Jina: Baraka Otieno"])])
+
+
+def test_delete_my_data_in_english_erases_personal_data_and_keeps_the_counts(app, client, whatsapp, storage):
+    play(whatsapp, ENGLISH_HAPPY)
+    other = WhatsApp(client, OTHER)
+    play(other, [*SWAHILI_HAPPY[:-1], ("NDIO", ["KUGWO-000002"])])
+    mine = store_media(app, storage, AMINA, b"amina's id card")
+    theirs = store_media(app, storage, OTHER, b"baraka's certificate")
+    app.test_cli_runner().invoke(args=["faq", "load"])
+    whatsapp.send("Can the union lend me money for a motorbike?")
+    whatsapp.send("menu")
+    calls = []
+    privacy.register_erasure_hook(lambda member, now: calls.append(member.id))
+    try:
+        with app.app_context():
+            counts = privacy.member_counts()
+            consents = db.session.scalars(sa.select(ConsentEvent.kind).order_by(ConsentEvent.id)).all()
+        play(whatsapp, [("delete my data", ["This erases your name, phone number, messages and files",
+                                            "Delete your data?", "1. Yes, delete my data"]),
+                        ("perhaps", ["Please reply 1 to delete your data or 2 to keep it."]),
+                        ("2", ["Nothing was deleted."]),
+                        ("DELETE MY DATA", ["Delete your data?"]),
+                        ("1", ["Your personal data has been deleted."])])
+    finally:
+        privacy.ERASURE_HOOKS.pop()
+    assert calls == [1]
+    stored = everything_stored(app)
+    for fragment in PERSONAL:
+        assert fragment not in stored, fragment
+    assert "Baraka Otieno" in stored and OTHER in stored
+    assert not (storage / mine).exists() and (storage / theirs).exists()
+    with app.app_context():
+        assert privacy.member_counts() == counts
+        assert db.session.scalars(sa.select(ConsentEvent.kind).order_by(ConsentEvent.id)).all() == consents
+        erased = db.session.get(Member, 1)
+        assert (erased.status, erased.phone, erased.name, erased.member_number) == ("deleted", "erased-1", None, None)
+        assert erased.county == "Nairobi" and sorted(w.kind for w in erased.work_kinds) == [
+            "data_annotation", "online_freelancing"]
+    assert "Welcome to Kenya Union of Gig Workers!" in whatsapp.says("Hi")  # the number is a stranger again
+
+
+def test_delete_my_data_in_swahili(app, whatsapp, storage):
+    play(whatsapp, SWAHILI_HAPPY)
+    play(whatsapp, [("futa taarifa zangu", ["Tufute taarifa zako?", "1. Ndiyo, futa taarifa zangu"]),
+                    ("ndiyo", ["Taarifa zako binafsi zimefutwa."])])
+    stored = everything_stored(app)
+    assert "Baraka" not in stored and "254712345678" not in stored
+    with app.app_context():
+        assert privacy.member_counts() == {"county": {"Turkana": 1}, "work": {"ride_delivery": 1},
+                                           "month": {utcnow().strftime("%Y-%m"): 1}}
+
+
+def test_retention_purge_blanks_old_message_texts_only(app, whatsapp):
+    play(whatsapp, ENGLISH_HAPPY)
+    with app.app_context():
+        db.session.execute(sa.update(Message).where(Message.body.in_(["Hi", "1"]))
+                           .values(created_at=utcnow() - timedelta(days=200)))
+        db.session.commit()
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["retention", "purge"])
+    assert first.exit_code == 0 and "purged 0 messages" not in first.output
+    with app.app_context():
+        old = db.session.scalars(sa.select(Message).where(Message.created_at < utcnow() - timedelta(days=180))).all()
+        assert old and all(m.body is None and m.payload is None for m in old)
+        assert db.session.scalar(sa.select(sa.func.count(Message.id)).where(Message.body == "Amina Wanjiku")) == 1
+    assert "purged 0 messages" in runner.invoke(args=["retention", "purge"]).output
+    assert "purged 0 messages" not in runner.invoke(args=["retention", "purge", "--days", "0"]).output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Message.id)).where(Message.body.is_not(None))) == 0
+
+
+def test_retention_purge_blanks_old_texts_of_closed_tickets(app, whatsapp):
+    app.test_cli_runner().invoke(args=["faq", "load"])
+    play(whatsapp, ENGLISH_HAPPY)
+    whatsapp.send("Can the union lend me money for a motorbike?")
+    with app.app_context():
+        db.session.execute(sa.update(TicketMessage).values(created_at=utcnow() - timedelta(days=200)))
+        db.session.commit()
+    app.test_cli_runner().invoke(args=["retention", "purge"])
+    with app.app_context():
+        assert db.session.scalar(sa.select(TicketMessage.body)) is not None  # the ticket is still open
+        db.session.execute(sa.update(Ticket).values(status="closed"))
+        db.session.commit()
+    app.test_cli_runner().invoke(args=["retention", "purge"])
+    with app.app_context():
+        assert db.session.scalar(sa.select(TicketMessage.body)) is None
+
+
+def test_the_clock_purges_daily():
+    assert any(job.func.__name__ == "purge_old_messages" and job.cron for job in PERIODIC)

@@ -1,0 +1,202 @@
+"""Questions answered, tickets for organisers (TICKETS / REPLY / CLOSE), in English and Swahili."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bot.extensions import db
+from bot.models import Conversation, FaqEntry, Member, Ticket, utcnow
+from flows.faq import FaqItem, Knowledge, best_match
+from tests.conftest import WhatsApp
+from tests.test_signup_transcripts import ENGLISH_HAPPY, SWAHILI_HAPPY, play
+
+ORGANISER = "+254733000009"
+
+
+@pytest.fixture
+def faq(app):
+    """The repo's questions and answers, loaded with the flask command."""
+    result = app.test_cli_runner().invoke(args=["faq", "load"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture
+def organiser(app, client) -> WhatsApp:
+    """An organiser's phone."""
+    assert app.test_cli_runner().invoke(args=["staff", "add", ORGANISER, "--role", "organiser"]).exit_code == 0
+    return WhatsApp(client, ORGANISER)
+
+
+def tickets(app) -> list[tuple[int, str, str, list[tuple[str, str | None]]]]:
+    """Every ticket: id, status, reason and its lines (author, text)."""
+    with app.app_context():
+        rows = db.session.scalars(sa.select(Ticket).order_by(Ticket.id)).all()
+        return [(t.id, t.status, t.reason, [(e.author, e.body) for e in t.entries]) for t in rows]
+
+
+def test_faq_load_reports_what_changed_and_refuses_a_broken_file(app, faq, tmp_path):
+    assert "8 added, 0 updated, 0 removed" in faq
+    source = Path(app.config["FAQ_FILE"]).read_text(encoding="utf-8")
+    edited = tmp_path / "faq.yaml"
+    edited.write_text(source.replace("Membership dues are {dues}.", "Dues are {dues}.")
+                      .split("- key: data_kept")[0], encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["faq", "load", "--file", str(edited)])
+    assert "0 added, 1 updated, 1 removed" in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(FaqEntry.id))) == 7
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("- key: x\n  question: {en: Hi}\n", encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["faq", "load", "--file", str(broken)])
+    assert result.exit_code != 0 and "needs a text in sw" in result.output
+
+
+def test_matching_is_fuzzy_across_languages_and_refuses_unrelated_words(app, faq):
+    item = FaqItem("dues", {"en": "How much are the dues?", "sw": "Ada ni kiasi gani?"}, {"en": "x"},
+                   ("dues", "fees", "ada", "kiasi gani"))
+    other = FaqItem("call", {"en": "How do I reach an organiser?"}, {"en": "y"}, ("call", "office"))
+    knowledge = Knowledge((item, other), 80.0)
+    assert best_match("hwo much are the dews", knowledge).item.key == "dues"
+    assert best_match("ada ni kiasi gani jamani", knowledge).item.key == "dues"
+    assert best_match("where is your ofice", knowledge).item.key == "call"
+    assert best_match("tell me about football", knowledge) is None
+    assert best_match("", knowledge) is None
+
+
+def test_english_question_answered_and_it_helped(app, whatsapp, faq):
+    play(whatsapp, ENGLISH_HAPPY)
+    play(whatsapp, [
+        ("How much are the dues?", ["Membership dues are KES 50 a month.", "Did this answer help? Reply 1 for yes"]),
+        ("maybe", ["Please reply 1 if the answer helped or 2 if it did not."]),
+        ("1", ["Glad it helped!"]),
+        ("menu", ["Main menu"]),
+        ("3", ["What would you like to know?"]),
+        ("my account was deactivated by the platform", ["Write down what happened", "Did this answer help?"]),
+    ])
+    assert tickets(app) == []
+
+
+def test_swahili_question_answered_then_not_helped_opens_a_ticket(app, whatsapp, faq):
+    play(whatsapp, SWAHILI_HAPPY)
+    play(whatsapp, [
+        ("ada ni kiasi gani?", ["Ada ya uanachama ni KES 50 a month.", "Jibu hili limekusaidia?"]),
+        ("2", ["Pole, halijasaidia. Nimempa mwandaaji swali lako (tiketi #1).", "Mtu atakujibu hapa"]),
+        ("Nimeshalipa lakini sijapata risiti", ["Imeongezwa kwenye swali lako kwa waandaaji (tiketi #1)."]),
+    ])
+    assert tickets(app) == [(1, "open", "not_helped", [("member", "ada ni kiasi gani?"),
+                                                       ("member", "Nimeshalipa lakini sijapata risiti")])]
+
+
+def test_english_miss_opens_a_ticket_until_menu(app, whatsapp, faq):
+    play(whatsapp, ENGLISH_HAPPY)
+    play(whatsapp, [
+        ("Can the union lend me money for a motorbike?",
+         ["I do not have an answer to that yet", "(ticket #1)", "Someone will answer you here soon."]),
+        ("It is urgent please", ["Added to your question for the organisers (ticket #1)."]),
+        ("my data", ["This is everything we hold about you:"]),
+        ("another thing: the motorbike is for delivery work", ["(ticket #1)"]),
+        ("MENU", ["Main menu"]),
+        ("how do I get paid safely", ["Agree the price and the work in writing", "Did this answer help?"]),
+        ("2", ["Sorry it did not help", "(ticket #1)"]),
+    ])
+    [(number, status, reason, lines)] = tickets(app)
+    assert (number, status, reason) == (1, "open", "no_match")
+    assert [text for _, text in lines] == ["Can the union lend me money for a motorbike?", "It is urgent please",
+                                           "another thing: the motorbike is for delivery work",
+                                           "how do I get paid safely"]
+
+
+def test_asking_for_a_person_in_swahili_and_a_non_member_question(app, client, faq):
+    member = WhatsApp(client, "+254712000222")
+    play(member, SWAHILI_HAPPY)
+    play(member, [("mtu", ["Mwandaaji atakujibu hapa (tiketi #1)."]),
+                  ("Nina shida na malipo ya Uber", ["Imeongezwa kwenye swali lako"])])
+    prospect = WhatsApp(client, "+254712000333")
+    prospect.send("Hi")
+    play(prospect, [("cancel", ["Main menu"]), ("Who can join?", ["Anyone aged 18 or over"])])
+    assert [(t[0], t[2]) for t in tickets(app)] == [(1, "asked")]
+
+
+def test_organiser_answers_inside_the_window_as_text_and_closes(app, whatsapp, organiser, faq, drain, fake_twilio):
+    play(whatsapp, ENGLISH_HAPPY)
+    whatsapp.send("Can the union lend me money for a motorbike?")
+    listing = organiser.says("TICKETS")
+    assert "Open tickets (1):" in listing and "#1 Amina Wanjiku +254712345678" in listing
+    assert "motorbike" in listing
+    assert "Write REPLY" in organiser.says("REPLY one")
+    assert "Ticket #7 is not open." in organiser.says("REPLY 7 hello")
+    assert "Sent as a message to ticket #1" in organiser.says("REPLY 1 We do not lend money, but see the SACCO list.")
+    drain()
+    [sent] = fake_twilio.messages
+    assert sent["to"] == "whatsapp:+254712345678"
+    assert sent["body"] == ("An organiser answered your question (ticket #1):\n"
+                            "We do not lend money, but see the SACCO list.")
+    assert "Ticket #1 is closed." in organiser.says("CLOSE 1")
+    assert "Ticket #1 is not open." in organiser.says("CLOSE 1")
+    assert "No open tickets." in organiser.says("tickets")
+    [(_, status, _, lines)] = tickets(app)
+    assert status == "closed" and lines[-1] == ("organiser", "We do not lend money, but see the SACCO list.")
+    assert "Glad" not in whatsapp.says("thanks for the help")  # a new question, not added to the closed ticket
+    assert len(tickets(app)) == 2
+
+
+def test_organiser_answers_outside_the_window_with_the_template(app, client, organiser, faq, drain, fake_twilio):
+    member = WhatsApp(client, "+254712000444")
+    play(member, SWAHILI_HAPPY)
+    member.send("mtu")
+    member.send("Nataka mkopo")
+    with app.app_context():
+        db.session.execute(sa.update(Member).where(Member.phone == "+254712000444")
+                           .values(last_inbound_at=utcnow() - timedelta(hours=30)))
+        db.session.commit()
+    assert "Not sent" in organiser.says("REPLY 1 Hatutoi mikopo.")
+    app.config["WHATSAPP_TEMPLATES"] = {"organiser_reply": {"en": "HXen", "sw": "HXsw"}}
+    try:
+        assert "Sent as the approved template to ticket #1" in organiser.says("REPLY 1 Hatutoi mikopo.")
+        drain()
+    finally:
+        app.config["WHATSAPP_TEMPLATES"] = {}
+    [sent] = fake_twilio.messages
+    assert sent["to"] == "whatsapp:+254712000444" and sent["content_sid"] == "HXsw"
+    assert '"2": "Hatutoi mikopo."' in sent["content_variables"] and '"1": "1"' in sent["content_variables"]
+    assert "body" not in sent or not sent.get("body")
+
+
+def test_members_cannot_use_ticket_commands(app, whatsapp, faq):
+    play(whatsapp, ENGLISH_HAPPY)
+    whatsapp.send("Can the union lend me money for a motorbike?")
+    whatsapp.send("menu")
+    reply = whatsapp.says("TICKETS")
+    assert "Open tickets" not in reply and "No open tickets" not in reply
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Ticket.id))) == 1
+
+
+def test_after_an_organiser_reply_the_members_answer_joins_the_ticket_even_after_a_pause(
+        app, whatsapp, organiser, faq, drain):
+    play(whatsapp, ENGLISH_HAPPY)
+    whatsapp.send("Can the union lend me money for a motorbike?")
+    whatsapp.send("menu")
+    with app.app_context():
+        db.session.execute(sa.update(Conversation).values(expires_at=utcnow() - timedelta(hours=1)))
+        db.session.commit()
+    organiser.send("REPLY 1 Which county are you in?")
+    assert "Added to your question for the organisers (ticket #1)." in whatsapp.says("Nairobi, near Kibera")
+    [(_, _, _, lines)] = tickets(app)
+    assert lines[-1] == ("member", "Nairobi, near Kibera")
+
+
+def test_a_member_never_has_two_open_tickets(app, whatsapp, faq):
+    play(whatsapp, ENGLISH_HAPPY)
+    whatsapp.send("Can the union lend me money for a motorbike?")
+    with app.app_context():
+        db.session.add(Ticket(member_id=1, status="open", reason="asked"))
+        with pytest.raises(sa.exc.IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+        db.session.add(Ticket(member_id=1, status="closed", reason="asked"))
+        db.session.commit()
