@@ -13,7 +13,7 @@ from babel.messages.frontend import CommandLineInterface
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from bot import i18n
+from bot import course_cli, i18n
 
 translate = AppGroup("translate", help="Extract, update and compile the message catalogs (pybabel).")
 
@@ -169,3 +169,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(translate)
     app.cli.add_command(chat)
     app.cli.add_command(dev)
+    app.cli.add_command(course_cli.courses)
+    app.cli.add_command(course_cli.vouchers)

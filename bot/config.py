@@ -85,4 +85,10 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "WHATSAPP_TEMPLATES": env_json("WHATSAPP_TEMPLATES", {}),
         "AUTO_MIGRATE": env_bool("AUTO_MIGRATE", database_url.startswith("sqlite")),
         "SIMULATOR_ENABLED": env_bool("SIMULATOR_ENABLED", twilio_sid is None),
+        "STORAGE_DIR": env_str("STORAGE_DIR", str(instance_path / "storage")),
+        "REMINDER_OFFSETS_DAYS": [int(d) for d in (env_str("REMINDER_OFFSETS_DAYS", "3,7,14") or "").split(",") if d.strip()],
+        "QUIET_HOURS": env_str("QUIET_HOURS", "20:00-08:00"),
+        "CERTIFICATE_REVIEW_DAYS": env_int("CERTIFICATE_REVIEW_DAYS", 3),
+        "CERTIFICATE_MAX_BYTES": env_int("CERTIFICATE_MAX_BYTES", 5 * 1024 * 1024),
+        "TWILIO_MEDIA_HOSTS": (env_str("TWILIO_MEDIA_HOSTS", "api.twilio.com,media.twiliocdn.com,mms.twiliocdn.com") or "").split(","),
     }

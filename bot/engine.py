@@ -15,7 +15,9 @@ from flask import current_app
 from bot import i18n
 from bot.extensions import db
 from bot.models import Conversation, Member
+from bot.services import courses as course_service
 from bot.services import members as member_service
+from bot.services.course_effects import COURSE_PERFORMERS
 from bot.services.staff import roles_of
 from bot.staff.registry import dispatch as dispatch_staff_command
 from flows import router
@@ -61,6 +63,7 @@ PERFORMERS: dict[type[Effect], Performer] = {
     RegisterMember: perform_register,
     OptOut: perform_opt_out,
     OptIn: perform_opt_in,
+    **COURSE_PERFORMERS,
 }
 
 
@@ -110,6 +113,7 @@ def member_view(member: Member) -> MemberView:
         status=member.status,
         opted_out=member.opted_out,
         roles=roles_of(member.phone),
+        facts=course_service.facts(member),
     )
 
 

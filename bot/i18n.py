@@ -39,6 +39,12 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     ),
     "signup": ("flows/signup.py",),
     "staff": ("bot/staff/basics.py",),
+    "courses": (
+        "flows/courses.py",
+        "bot/staff/courses.py",
+        "bot/services/certificates.py",
+        "bot/services/reminders.py",
+    ),
 }
 
 

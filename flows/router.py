@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flows import language, signup
+from flows import courses, language, signup
 from flows.base import N_, Ctx, Flow, Input, Msg, Reply, Result, State, Text, msg, numbered
 from flows.effects import OptIn, OptOut
 from flows.form import MAX_MISSES, STUCK, pick_one
@@ -18,6 +18,9 @@ from flows.form import MAX_MISSES, STUCK, pick_one
 FLOWS: dict[str, Flow] = {
     signup.NAME: signup.FLOW,
     language.NAME: language.FLOW,
+    courses.COURSES: courses.COURSES_FLOW,
+    courses.MY_COURSES: courses.MY_COURSES_FLOW,
+    courses.CERTIFICATE: courses.CERTIFICATE_FLOW,
 }
 
 MENU = "menu"
@@ -48,6 +51,7 @@ MENU_ITEMS: tuple[MenuItem, ...] = (
     MenuItem("question", N_("Ask a question"), "all", "question"),
     MenuItem(language.NAME, N_("Language / Lugha"), "all"),
     MenuItem("mydata", N_("My data"), "all", "mydata"),
+    MenuItem("mycourses", N_("My courses"), "members", "mycourses"),
 )
 
 STOPPED = msg(N_("You will not get any more messages from us. Send START at any time to receive them again."))

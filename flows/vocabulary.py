@@ -27,6 +27,9 @@ INTENTS: dict[str, str] = {
     "skip": N_("SKIP|PASS"),
     "join": N_("JOIN|REGISTER|SIGN UP|SIGNUP|MEMBERSHIP|JOIN UNION|I WANT TO JOIN"),
     "greeting": N_("HI|HELLO|HEY|HELLO THERE|HI THERE|GOOD MORNING|GOOD AFTERNOON|GOOD EVENING|HOLA"),
+    "courses": N_("COURSES|COURSE|FREE COURSES|LEARN"),
+    "mycourses": N_("MY COURSES|MY COURSE"),
+    "certificate": N_("CERTIFICATE|CERT|REPORT CERTIFICATE|MY CERTIFICATE"),
 }
 
 # Intents matched on the first word too ("Hi there, I want to join" is a greeting).

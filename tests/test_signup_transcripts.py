@@ -249,4 +249,4 @@ def test_menu_items_from_later_work_say_coming_soon(whatsapp):
     play(whatsapp, ENGLISH_HAPPY)
     reply = whatsapp.says("menu")
     assert "1. Free courses" in reply and "Join the union" not in reply
-    assert "coming soon" in whatsapp.says("1")
+    assert "coming soon" in whatsapp.says("3")
