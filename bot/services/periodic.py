@@ -29,6 +29,15 @@ def requeue_pending_outbound() -> int:
         return requeue_pending()
 
 
+def sweep_course_reminders() -> int:
+    """Queue course reminders that are due but whose scheduled job was lost; schedule those due soon."""
+    from bot.services.reminders import sweep
+
+    with current_app.app_context():
+        return sweep()
+
+
 PERIODIC: list[PeriodicJob] = [
     PeriodicJob(requeue_pending_outbound, "default", interval=60),
+    PeriodicJob(sweep_course_reminders, "default", interval=900),
 ]

@@ -26,20 +26,27 @@ from flows.base import N_, Reply, Text, msg
 log = logging.getLogger(__name__)
 
 TEMPLATE = "course_reminder"
+EARLY = timedelta(minutes=1)  # the scheduler keeps whole seconds: a job may start a moment before its time
 REMINDER = N_("A reminder about your free course %(course)s: keep going, a few minutes a day is enough! %(url)s")
 REMINDER_END = N_("When you finish, send CERTIFICATE to report it and receive your LinkedIn Premium voucher.")
 
 
-def quiet_hours() -> tuple[time, time]:
-    """The quiet hours (start, end) in the union's time zone, from QUIET_HOURS such as 20:00-08:00."""
-    start, _, end = current_app.config["QUIET_HOURS"].partition("-")
+def quiet_hours() -> tuple[time, time] | None:
+    """The quiet hours (start, end) in the union's time zone, from QUIET_HOURS such as 20:00-08:00 (empty: none)."""
+    setting = (current_app.config.get("QUIET_HOURS") or "").strip()
+    if not setting:
+        return None
+    start, _, end = setting.partition("-")
     return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
 
 
 def out_of_quiet_hours(moment: datetime) -> datetime:
     """The moment itself (naive UTC), or the next morning's end of quiet hours when it falls inside them."""
     zone = ZoneInfo(current_app.config["TIMEZONE"])
-    start, end = quiet_hours()
+    hours = quiet_hours()
+    if hours is None:
+        return moment
+    start, end = hours
     local = moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
     clock = local.time()
     inside = (start <= clock or clock < end) if start > end else (start <= clock < end)
@@ -117,7 +124,7 @@ def send_reminder(enrolment_id: int, offset_days: int, now: datetime | None = No
         if enrolment is None:
             return "gone"
         due = due_at(enrolment.enrolled_at, offset_days)
-        if now < due:
+        if now + EARLY < due:
             return "not due"
         moved = out_of_quiet_hours(now)
         if moved != now:
