@@ -335,3 +335,22 @@ def test_voucher_import_counts_invalid_rows(app, catalog, tmp_path):
     assert "2 added, 0 duplicates ignored, 1 invalid rows" in import_codes(app, path)
     with app.app_context():
         assert sorted(db.session.scalars(sa.select(Voucher.code))) == ["GOOD1", "GOOD2"]
+
+
+def test_a_lost_download_job_is_queued_again_by_the_periodic_sweep(app, member, fake_twilio, drain):
+    from datetime import timedelta
+
+    from bot.services.certificates import requeue_downloads
+    from bot.services.redis_conn import connect
+
+    url = fake_twilio.add_media(PNG, "image/png")
+    play(member, [("certificate", []), ("1", [])])
+    member.send("", **media_form(url, "image/png"))
+    with app.app_context():
+        connect().flushdb()  # the queued download was lost
+        assert requeue_downloads() == 0  # too recent: its retries may still be on their way
+        db.session.execute(sa.update(Certificate).values(created_at=Certificate.created_at - timedelta(hours=2)))
+        db.session.commit()
+        assert requeue_downloads() == 1
+    drain()
+    assert certificates(app)[0].status == "pending"

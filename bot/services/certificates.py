@@ -16,7 +16,7 @@ import logging
 import os
 import tempfile
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -154,6 +154,15 @@ def enqueue_download(certificate_id: int) -> bool:
     except Exception:  # noqa: BLE001
         log.warning("could not queue the download of certificate %s", certificate_id, exc_info=True)
         return False
+
+
+def requeue_downloads(older_than: timedelta = timedelta(hours=1), now: datetime | None = None) -> int:
+    """Queue again the downloads still unfinished long after every retry should have run (a lost job)."""
+    cutoff = (now or utcnow()) - older_than
+    ids = db.session.scalars(
+        sa.select(Certificate.id).where(Certificate.status == "downloading", Certificate.created_at < cutoff)
+    ).all()
+    return sum(enqueue_download(certificate_id) for certificate_id in ids)
 
 
 def allowed_media_hosts() -> set[str]:

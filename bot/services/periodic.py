@@ -37,7 +37,16 @@ def sweep_course_reminders() -> int:
         return sweep()
 
 
+def requeue_certificate_downloads() -> int:
+    """Queue again certificate files whose download job was lost."""
+    from bot.services.certificates import requeue_downloads
+
+    with current_app.app_context():
+        return requeue_downloads()
+
+
 PERIODIC: list[PeriodicJob] = [
     PeriodicJob(requeue_pending_outbound, "default", interval=60),
     PeriodicJob(sweep_course_reminders, "default", interval=900),
+    PeriodicJob(requeue_certificate_downloads, "default", interval=900),
 ]
