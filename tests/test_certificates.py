@@ -130,7 +130,8 @@ def test_swahili_report_rejected_with_reason_then_reported_again(app, mwanachama
     assert [c.status for c in certificates(app)] == ["rejected", "pending"]
 
 
-def test_report_by_photo_is_fetched_with_basic_auth_and_stored_by_hash(app, member, officer, fake_twilio, drain):
+def test_report_by_photo_is_fetched_with_basic_auth_and_stored_by_hash(app, client, member, officer, fake_twilio,
+                                                                       drain):
     import hashlib
 
     url = fake_twilio.add_media(PNG, "image/png")
@@ -145,7 +146,13 @@ def test_report_by_photo_is_fetched_with_basic_auth_and_stored_by_hash(app, memb
     assert (report.status, report.sha256, report.size) == ("pending", digest, len(PNG))
     stored = Path(app.config["STORAGE_DIR"]) / f"{digest}.png"
     assert report.stored_path == str(stored) and stored.read_bytes() == PNG
-    assert url in officer.says("REVIEW")
+    review = officer.says("REVIEW")
+    assert url not in review
+    [link] = [word for word in review.split() if "/certificates/file/" in word]
+    path = link.removeprefix(app.config["PUBLIC_URL"])
+    response = client.get(path)
+    assert response.status_code == 200 and response.data == PNG and response.mimetype == "image/png"
+    assert client.get(path[:-3] + "xyz").status_code == 404
 
 
 def test_swahili_report_by_pdf(app, mwanachama, fake_twilio, drain):
@@ -354,3 +361,16 @@ def test_a_lost_download_job_is_queued_again_by_the_periodic_sweep(app, member, 
         assert requeue_downloads() == 1
     drain()
     assert certificates(app)[0].status == "pending"
+
+
+def test_a_download_that_keeps_failing_tells_the_member_to_send_it_again(app, member, fake_twilio, drain):
+    url = fake_twilio.add_media(PNG, "image/png", status=503)
+    play(member, [("certificate", []), ("1", [])])
+    member.send("", **media_form(url, "image/png"))
+    with app.app_context():
+        assert download_certificate(1) == "failed"  # run outside a job: the last attempt
+    drain()
+    told = [m["body"] for m in to(fake_twilio, "+254712345678")]
+    assert told == ["We could not fetch your file. Please send it again, or send the certificate link."]
+    assert certificates(app)[0].status == "failed"
+    assert "Generative AI is waiting for review" in member.says(LINK)

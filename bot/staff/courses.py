@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bot.certificate_files import file_url
 from bot.extensions import db
-from bot.models import Course, Member
+from bot.models import Certificate, Course, Member
 from bot.services import certificates
 from bot.services.courses import course_title
 from bot.staff.registry import staff_command
@@ -44,7 +45,7 @@ def review(ctx: Ctx, args: str) -> Result:
         lines.append(msg(
             N_("#%(id)s %(member)s (%(phone)s), %(course)s: %(proof)s"),
             id=report.id, member=Text(member.member_number or "-"), phone=Text(member.phone),
-            course=Text(course_title(course, ctx.lang)), proof=Text(report.link or report.media_url or ""),
+            course=Text(course_title(course, ctx.lang)), proof=Text(proof_of(report)),
         ))
         if report.duplicate_of_id:
             lines.append(msg(N_("  warning: the same certificate as report #%(other)s from another member"),
@@ -72,6 +73,13 @@ def reject(ctx: Ctx, args: str) -> Result:
         return Result(None, (Reply.of(msg(N_("Please write REJECT, the report number and the reason, for example: REJECT 12 the name does not match"))),))
     outcome = certificates.reject_certificate(number, reason, reviewer=reviewer(ctx), now=ctx.now)
     return Result(None, (Reply.of(outcome_line(number, outcome)),))
+
+
+def proof_of(report: Certificate) -> str:
+    """The certificate link, or a signed link to the stored file (the Twilio media URL until it is fetched)."""
+    if report.link:
+        return report.link
+    return file_url(report) if report.stored_path else report.media_url or ""
 
 
 def outcome_line(number: int, outcome: certificates.ReviewOutcome) -> Line:
