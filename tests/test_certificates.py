@@ -374,3 +374,18 @@ def test_a_download_that_keeps_failing_tells_the_member_to_send_it_again(app, me
     assert told == ["We could not fetch your file. Please send it again, or send the certificate link."]
     assert certificates(app)[0].status == "failed"
     assert "Generative AI is waiting for review" in member.says(LINK)
+
+
+def test_a_code_given_to_a_member_who_is_later_deleted_is_never_given_again(app, catalog, tmp_path):
+    import_codes(app, vouchers_csv(tmp_path, "ONLY"))
+    add_member(app, "+254712345678")
+    add_member(app, "+254712000002", number=2)
+    first = pending_report(app, "+254712345678")
+    second = pending_report(app, "+254712000002")
+    with app.app_context():
+        assert approve_certificate(first, reviewer="o").status == "rewarded"
+        db.session.execute(sa.delete(Member).where(Member.phone == "+254712345678"))
+        db.session.commit()
+        assert approve_certificate(second, reviewer="o").status == "waiting"
+        db.session.commit()
+    assert "available: 0\tassigned: 1\twaiting: 1" in app.test_cli_runner().invoke(args=["vouchers", "pool"]).output

@@ -67,7 +67,9 @@ class Certificate(db.Model):
 
 
 class Voucher(db.Model):
-    """A LinkedIn Premium voucher code; `member_id` is unique, so a member gets one code at most."""
+    """A LinkedIn Premium voucher code; `member_id` is unique, so a member gets one code at most.
+
+    A code is free while `assigned_at` is empty: a given code stays given even when its member is deleted."""
 
     __tablename__ = "vouchers"
 

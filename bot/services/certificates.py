@@ -343,7 +343,7 @@ def award(certificate: Certificate, now: datetime) -> ReviewOutcome:
         notify(member, Reply.of(msg(ALREADY_REWARDED, course=title)), template="certificate_update", now=now)
         return ReviewOutcome("already_rewarded", certificate)
     voucher = db.session.scalars(
-        sa.select(Voucher).where(Voucher.member_id.is_(None)).order_by(Voucher.id).limit(1)
+        sa.select(Voucher).where(Voucher.assigned_at.is_(None)).order_by(Voucher.id).limit(1)
         .with_for_update(skip_locked=True)
     ).first()
     if voucher is None:
@@ -465,7 +465,7 @@ def serve_waiting_list(now: datetime | None = None) -> int:
         .order_by(Certificate.reviewed_at, Certificate.id).with_for_update(skip_locked=True)
     ).all()
     for certificate in waiting:
-        if db.session.scalar(sa.select(Voucher.id).where(Voucher.member_id.is_(None)).limit(1)) is None:
+        if db.session.scalar(sa.select(Voucher.id).where(Voucher.assigned_at.is_(None)).limit(1)) is None:
             break
         outcome = award(certificate, now)
         if outcome.status == "waiting":
@@ -476,8 +476,8 @@ def serve_waiting_list(now: datetime | None = None) -> int:
 
 def pool_status() -> PoolStatus:
     """How many codes are free and given, and who is waiting."""
-    available = db.session.scalar(sa.select(sa.func.count()).where(Voucher.member_id.is_(None))) or 0
-    assigned = db.session.scalar(sa.select(sa.func.count()).where(Voucher.member_id.is_not(None))) or 0
+    available = db.session.scalar(sa.select(sa.func.count()).where(Voucher.assigned_at.is_(None))) or 0
+    assigned = db.session.scalar(sa.select(sa.func.count()).where(Voucher.assigned_at.is_not(None))) or 0
     waiting = db.session.execute(
         sa.select(Certificate.id, Member.phone, Certificate.reviewed_at).join(Member, Member.id == Certificate.member_id)
         .where(Certificate.status == "waiting").order_by(Certificate.reviewed_at, Certificate.id)
