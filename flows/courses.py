@@ -150,6 +150,8 @@ class Courses:
         """A number from the list, 0 for more; then YES or NO."""
         if inp.means("mycourses"):
             return MY_COURSES_FLOW.start(ctx)
+        if inp.means("courses"):
+            return self.start(ctx)
         if state.step == "confirm":
             return self.confirm(ctx, state, inp)
         courses = courses_of(ctx)

@@ -389,3 +389,28 @@ def test_a_code_given_to_a_member_who_is_later_deleted_is_never_given_again(app,
         assert approve_certificate(second, reviewer="o").status == "waiting"
         db.session.commit()
     assert "available: 0\tassigned: 1\twaiting: 1" in app.test_cli_runner().invoke(args=["vouchers", "pool"]).output
+
+
+def test_swahili_report_approved_gives_the_voucher_in_swahili(app, mwanachama, officer, fake_twilio, drain, tmp_path):
+    import_codes(app, vouchers_csv(tmp_path, "LIP-SW-1"))
+    play(mwanachama, [("kozi", []), ("6", []), ("ndio", ["Umejiandikisha kwenye Uchambuzi wa biashara!"]),
+                      ("cheti", ["1. Uchambuzi wa biashara"]), ("1", []), (LINK, ["kinasubiri kukaguliwa"])])
+    play(officer, [("REVIEW", ["#1 KUGWO-000001 (+254722000001), Business Analysis"]),
+                   ("APPROVE #1", ["Report #1 approved: the voucher code was sent to the member."])])
+    drain()
+    [voucher] = to(fake_twilio, "+254722000001")
+    assert voucher["body"] == ("Hongera! Cheti chako cha Uchambuzi wa biashara kimekubaliwa. Nambari yako ya vocha ya "
+                               "LinkedIn Premium ni: LIP-SW-1\nKuitumia, fungua linkedin.com/premium/redeem, ingia "
+                               "kwenye akaunti yako na uweke nambari hiyo.")
+    assert "Uchambuzi wa biashara: cheti kimethibitishwa, vocha imetumwa" in mwanachama.says("kozi zangu")
+
+
+def test_english_report_rejected_with_the_officers_reason(app, member, officer, fake_twilio, drain):
+    play(member, [("certificate", []), ("2", []), (LINK, ["waiting for review"])])
+    play(officer, [("REJECT 1 the name on the certificate is not yours", ["Report #1 rejected"]),
+                   ("REJECT 1 again", ["Report #1 was already reviewed (rejected)."])])
+    drain()
+    [rejection] = to(fake_twilio, "+254712345678")
+    assert rejection["body"] == ("Your certificate for Data Analysis was not accepted: the name on the certificate is "
+                                 "not yours\nYou can report it again at any time: send CERTIFICATE.")
+    assert "Data Analysis: enrolled" in member.says("my courses")
