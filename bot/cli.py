@@ -171,3 +171,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(dev)
     app.cli.add_command(course_cli.courses)
     app.cli.add_command(course_cli.vouchers)
+    app.cli.add_command(course_cli.certificates)

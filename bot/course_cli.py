@@ -60,3 +60,53 @@ def vouchers_pool() -> None:
     for certificate_id, phone, since in status.waiting:
         click.echo(f"waiting\treport #{certificate_id}\t{phone}\tsince {since:%Y-%m-%d %H:%M}" if since else
                    f"waiting\treport #{certificate_id}\t{phone}")
+
+
+certificates = AppGroup("certificates", help="Certificate reports: review, approve, reject.")
+
+
+@certificates.command("pending")
+@click.option("--limit", default=50, show_default=True)
+def certificates_pending(limit: int) -> None:
+    """List the reports waiting for review, oldest first."""
+    from bot.extensions import db
+    from bot.models import Course, Member
+    from bot.services.certificates import pending_certificates
+
+    for report in pending_certificates(limit):
+        member = db.session.get(Member, report.member_id)
+        course = db.session.get(Course, report.course_id)
+        flag = f"\tsame certificate as #{report.duplicate_of_id}" if report.duplicate_of_id else ""
+        proof = report.link or report.stored_path or report.media_url or ""
+        click.echo(f"#{report.id}\t{member.member_number or '-'}\t{member.phone}\t{course.slug}\t{proof}{flag}")
+
+
+@certificates.command("approve")
+@click.argument("report_id", type=int)
+@click.option("--reviewer", default="cli", show_default=True, help="Who approves (recorded with the report).")
+def certificates_approve(report_id: int, reviewer: str) -> None:
+    """Approve a report: the member receives a voucher, or a place on the waiting list."""
+    from bot.extensions import db
+    from bot.services.certificates import approve_certificate
+
+    outcome = approve_certificate(report_id, reviewer=reviewer)
+    db.session.commit()
+    click.echo(f"#{report_id}: {outcome.status}")
+    if outcome.status in {"not_found", "not_pending", "duplicate"}:
+        raise SystemExit(1)
+
+
+@certificates.command("reject")
+@click.argument("report_id", type=int)
+@click.argument("reason", nargs=-1, required=True)
+@click.option("--reviewer", default="cli", show_default=True, help="Who rejects (recorded with the report).")
+def certificates_reject(report_id: int, reason: tuple[str, ...], reviewer: str) -> None:
+    """Reject a report with the reason the member will read."""
+    from bot.extensions import db
+    from bot.services.certificates import reject_certificate
+
+    outcome = reject_certificate(report_id, " ".join(reason), reviewer=reviewer)
+    db.session.commit()
+    click.echo(f"#{report_id}: {outcome.status}")
+    if outcome.status != "rejected":
+        raise SystemExit(1)

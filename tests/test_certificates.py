@@ -414,3 +414,23 @@ def test_english_report_rejected_with_the_officers_reason(app, member, officer, 
     assert rejection["body"] == ("Your certificate for Data Analysis was not accepted: the name on the certificate is "
                                  "not yours\nYou can report it again at any time: send CERTIFICATE.")
     assert "Data Analysis: enrolled" in member.says("my courses")
+
+
+def test_the_cli_reviews_with_the_same_services(app, catalog, fake_twilio, drain, tmp_path):
+    runner = app.test_cli_runner()
+    import_codes(app, vouchers_csv(tmp_path, "CLI-1"))
+    add_member(app, "+254712345678")
+    add_member(app, "+254712000002", number=2)
+    first = pending_report(app, "+254712345678")
+    second = pending_report(app, "+254712000002")
+    listing = runner.invoke(args=["certificates", "pending"]).output
+    assert f"#{first}\tKUGWO-000001\t+254712345678\tcybersecurity\thttps://www.linkedin.com/learning/certificates/" in listing
+    assert runner.invoke(args=["certificates", "approve", str(first), "--reviewer", "+254733000009"]).output == f"#{first}: rewarded\n"
+    assert runner.invoke(args=["certificates", "approve", str(first)]).exit_code == 1
+    result = runner.invoke(args=["certificates", "reject", str(second), "blurred", "photo"])
+    assert result.output == f"#{second}: rejected\n"
+    drain()
+    assert "CLI-1" in to(fake_twilio, "+254712345678")[0]["body"]
+    assert to(fake_twilio, "+254712000002")[0]["body"].startswith("Your certificate for Cybersecurity was not accepted: blurred photo")
+    with app.app_context():
+        assert db.session.get(Certificate, first).reviewed_by == "+254733000009"
