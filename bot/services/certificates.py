@@ -292,7 +292,14 @@ def download_certificate(certificate_id: int) -> str:
 # --- review ----------------------------------------------------------------------------------------
 
 def pending_certificates(limit: int = 10) -> list[Certificate]:
-    """Reports waiting for review, oldest first."""
+    """Reports waiting for review, oldest first.
+
+    Args:
+        limit: how many at most.
+    Returns:
+        Certificate rows with status "pending"; `duplicate_of_id` is set when another member reported
+        the same certificate.
+    """
     return list(db.session.scalars(
         sa.select(Certificate).where(Certificate.status == "pending").order_by(Certificate.id).limit(limit)
     ))
@@ -314,7 +321,19 @@ def accepted_duplicate(certificate: Certificate) -> Certificate | None:
 
 
 def approve_certificate(certificate_id: int, *, reviewer: str, now: datetime | None = None) -> ReviewOutcome:
-    """Approve a pending report once, and hand the member a voucher (or a place on the waiting list)."""
+    """Approve a pending report once, and hand the member a voucher (or a place on the waiting list).
+
+    Works in the caller's transaction (commit afterwards); safe to call from many workers at once.
+
+    Args:
+        certificate_id: the report's id.
+        reviewer: who approves (a phone number, a dashboard user), recorded on the report.
+        now: the time to record (default: now).
+    Returns:
+        A ReviewOutcome whose status is "rewarded" (a voucher was given), "waiting" (pool empty),
+        "already_rewarded" (the member already had a code), "not_pending", "not_found" or "duplicate"
+        (another member's identical certificate was accepted; nothing changed).
+    """
     now = now or utcnow()
     certificate = db.session.get(Certificate, certificate_id)
     if certificate is None:
@@ -370,7 +389,16 @@ def award(certificate: Certificate, now: datetime) -> ReviewOutcome:
 
 def reject_certificate(certificate_id: int, reason: str, *, reviewer: str,
                        now: datetime | None = None) -> ReviewOutcome:
-    """Reject a pending report with the officer's reason; the member is told and may report again."""
+    """Reject a pending report with the officer's reason; the member is told and may report again.
+
+    Args:
+        certificate_id: the report's id.
+        reason: what the member reads (up to 500 characters).
+        reviewer: who rejects, recorded on the report.
+        now: the time to record (default: now).
+    Returns:
+        A ReviewOutcome whose status is "rejected", "not_pending" or "not_found".
+    """
     now = now or utcnow()
     reason = " ".join(reason.split())[:500]
     claimed = db.session.execute(
@@ -438,7 +466,14 @@ def read_voucher_csv(path: Path) -> list[tuple[str, date | None] | None]:
 
 
 def import_vouchers(path: Path, now: datetime | None = None) -> VoucherImport:
-    """Add the codes of a CSV (duplicates ignored), then serve the waiting list in order."""
+    """Add the codes of a CSV (duplicates ignored), then serve the waiting list in order.
+
+    Args:
+        path: a CSV with a "code" column and an optional "expires_on" (YYYY-MM-DD), or one code per line.
+        now: the time to record (default: now).
+    Returns:
+        A VoucherImport with the counts of codes added, duplicates ignored, invalid rows and members served.
+    """
     now = now or utcnow()
     rows = read_voucher_csv(path)
     valid = [row for row in rows if row is not None]
