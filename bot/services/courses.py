@@ -4,6 +4,7 @@ course flows see of both."""
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -97,9 +98,22 @@ def enrolments_of(member: Member) -> list[dict[str, Any]]:
     return [{"course_id": course_id, "status": status} for course_id, status in rows]
 
 
+def member_phone(member: Member) -> str:
+    """The member's phone number (staff commands record who reviewed)."""
+    return member.phone
+
+
+# What the course flows and commands read from `MemberView.facts`, by name: one loader each.
+FACT_LOADERS: dict[str, Callable[[Member], Any]] = {
+    "courses": lambda member: catalog(),
+    "enrolments": enrolments_of,
+    "phone": member_phone,
+}
+
+
 def facts(member: Member) -> dict[str, Any]:
     """What the course flows need: the catalog and the member's enrolments (two small queries)."""
-    return {"courses": catalog(), "enrolments": enrolments_of(member), "phone": member.phone}
+    return {name: load(member) for name, load in FACT_LOADERS.items()}
 
 
 def enrol(member: Member, course_id: int, now: datetime | None = None) -> Enrolment | None:
