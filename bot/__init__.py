@@ -41,6 +41,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             serialize_sqlite_writes(db.engine)
 
     from bot import models  # noqa: F401  (registers the tables with the metadata)
+    from bot.certificate_files import bp as certificate_files_bp
     from bot.cli import register_commands
     from bot.devtools.simulator import bp as simulator_bp
     from bot.health import bp as health_bp
@@ -49,6 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(webhook_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(certificate_files_bp)
     if app.config["SIMULATOR_ENABLED"]:
         app.register_blueprint(simulator_bp)
     register_commands(app)

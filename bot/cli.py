@@ -13,7 +13,7 @@ from babel.messages.frontend import CommandLineInterface
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from bot import i18n
+from bot import course_cli, i18n
 
 translate = AppGroup("translate", help="Extract, update and compile the message catalogs (pybabel).")
 
@@ -199,3 +199,6 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(dev)
     app.cli.add_command(faq)
     app.cli.add_command(retention)
+    app.cli.add_command(course_cli.courses)
+    app.cli.add_command(course_cli.vouchers)
+    app.cli.add_command(course_cli.certificates)

@@ -90,4 +90,9 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "FAQ_MATCH_THRESHOLD": env_float("FAQ_MATCH_THRESHOLD", 85.0),
         "MEMBERSHIP_DUES": env_str("MEMBERSHIP_DUES", "KES 50 a month"),
         "RETENTION_DAYS": env_int("RETENTION_DAYS", 180),
+        "REMINDER_OFFSETS_DAYS": [int(d) for d in (env_str("REMINDER_OFFSETS_DAYS", "3,7,14") or "").split(",") if d.strip()],
+        "QUIET_HOURS": env_str("QUIET_HOURS", "20:00-08:00"),
+        "CERTIFICATE_REVIEW_DAYS": env_int("CERTIFICATE_REVIEW_DAYS", 3),
+        "CERTIFICATE_MAX_BYTES": env_int("CERTIFICATE_MAX_BYTES", 5 * 1024 * 1024),
+        "TWILIO_MEDIA_HOSTS": (env_str("TWILIO_MEDIA_HOSTS", "api.twilio.com,media.twiliocdn.com,mms.twiliocdn.com") or "").split(","),
     }

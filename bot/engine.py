@@ -18,6 +18,7 @@ from bot.models import Conversation, Member
 from bot.services import members as member_service
 from bot.services import privacy as privacy_service
 from bot.services import tickets as ticket_service
+from bot.services.course_effects import COURSE_PERFORMERS
 from bot.services.facts import facts_of
 from bot.services.staff import roles_of
 from bot.staff.registry import dispatch as dispatch_staff_command
@@ -85,6 +86,7 @@ PERFORMERS: dict[type[Effect], Performer] = {
     OpenTicket: perform_open_ticket,
     AddToTicket: perform_add_to_ticket,
     EraseMyData: perform_erase,
+    **COURSE_PERFORMERS,
 }
 
 

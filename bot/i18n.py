@@ -45,6 +45,12 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "bot/staff/tickets.py",
         "bot/services/tickets.py",
     ),
+    "courses": (
+        "flows/courses.py",
+        "bot/staff/courses.py",
+        "bot/services/certificates.py",
+        "bot/services/reminders.py",
+    ),
 }
 
 

@@ -39,3 +39,28 @@ class OptOut(Effect):
 @dataclass(frozen=True)
 class OptIn(Effect):
     """Resume messages to the member (a consent event)."""
+
+
+@dataclass(frozen=True)
+class Enrol(Effect):
+    """Enrol the member in a course (once) and schedule the reminders."""
+
+    course_id: int
+
+
+@dataclass(frozen=True)
+class ReportCertificateLink(Effect):
+    """Record a certificate link for review."""
+
+    course_id: int
+    link: str
+    key: str
+
+
+@dataclass(frozen=True)
+class ReportCertificateFile(Effect):
+    """Record a certificate photo or PDF to fetch from Twilio and review."""
+
+    course_id: int
+    url: str
+    content_type: str

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flows import language, mydata, question, signup
+from flows import courses, language, mydata, question, signup
 from flows.base import N_, Ctx, Flow, Input, Msg, Reply, Result, State, Text, msg, numbered
 from flows.effects import OptIn, OptOut
 from flows.form import MAX_MISSES, STUCK, pick_one
@@ -20,6 +20,9 @@ FLOWS: dict[str, Flow] = {
     language.NAME: language.FLOW,
     question.NAME: question.FLOW,
     mydata.NAME: mydata.FLOW,
+    courses.COURSES: courses.COURSES_FLOW,
+    courses.MY_COURSES: courses.MY_COURSES_FLOW,
+    courses.CERTIFICATE: courses.CERTIFICATE_FLOW,
 }
 
 MENU = "menu"
@@ -50,6 +53,7 @@ MENU_ITEMS: tuple[MenuItem, ...] = (
     MenuItem("question", N_("Ask a question"), "all", "question"),
     MenuItem(language.NAME, N_("Language / Lugha"), "all"),
     MenuItem("mydata", N_("My data"), "all", "mydata"),
+    MenuItem("mycourses", N_("My courses"), "members", "mycourses"),
 )
 
 STOPPED = msg(N_("You will not get any more messages from us. Send START at any time to receive them again."))

@@ -31,6 +31,9 @@ INTENTS: dict[str, str] = {
     "agent": N_("AGENT|HUMAN|PERSON|ORGANISER|ORGANIZER|TALK TO A PERSON|SPEAK TO A PERSON|REAL PERSON"),
     "mydata": N_("MY DATA|MYDATA|MY DETAILS|MY INFORMATION"),
     "delete_data": N_("DELETE MY DATA|DELETE MY DETAILS|ERASE MY DATA|DELETE ME|DELETE MY ACCOUNT"),
+    "courses": N_("COURSES|COURSE|FREE COURSES|LEARN"),
+    "mycourses": N_("MY COURSES|MY COURSE"),
+    "certificate": N_("CERTIFICATE|CERT|REPORT CERTIFICATE|MY CERTIFICATE"),
 }
 
 # Intents matched on the first word too ("Hi there, I want to join" is a greeting).

@@ -2,6 +2,7 @@
 files) live in `bot/services`."""
 
 from bot.models.base import utcnow
+from bot.models.courses import Certificate, Course, Enrolment, ReminderSend, Voucher
 from bot.models.members import ConsentEvent, Conversation, Member, MemberNumber, MemberWork, Message
 from bot.models.staff import StaffMember
 from bot.models.support import FaqEntry, Ticket, TicketMessage
@@ -18,4 +19,9 @@ __all__ = [
     "FaqEntry",
     "Ticket",
     "TicketMessage",
+    "Certificate",
+    "Course",
+    "Enrolment",
+    "ReminderSend",
+    "Voucher",
 ]

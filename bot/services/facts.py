@@ -36,6 +36,6 @@ class LazyFacts(Mapping[str, Any]):
 
 def facts_of(member: Member) -> LazyFacts:
     """The facts of one member, each loaded when first read."""
-    from bot.services import faq, privacy, tickets  # noqa: F401  (they register their loaders)
+    from bot.services import courses, faq, privacy, tickets  # noqa: F401  (they register their loaders)
 
     return LazyFacts(member, FACTS)

@@ -35,9 +35,25 @@ def purge_old_messages() -> int:
 
     with current_app.app_context():
         return purge()
+def sweep_course_reminders() -> int:
+    """Queue course reminders that are due but whose scheduled job was lost; schedule those due soon."""
+    from bot.services.reminders import sweep
+
+    with current_app.app_context():
+        return sweep()
+
+
+def requeue_certificate_downloads() -> int:
+    """Queue again certificate files whose download job was lost."""
+    from bot.services.certificates import requeue_downloads
+
+    with current_app.app_context():
+        return requeue_downloads()
 
 
 PERIODIC: list[PeriodicJob] = [
     PeriodicJob(requeue_pending_outbound, "default", interval=60),
     PeriodicJob(purge_old_messages, "default", cron="15 3 * * *"),
+    PeriodicJob(sweep_course_reminders, "default", interval=900),
+    PeriodicJob(requeue_certificate_downloads, "default", interval=900),
 ]

@@ -1,0 +1,96 @@
+"""Courses, enrolments, certificate reports, voucher codes and the reminders sent for enrolments."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.extensions import db
+from bot.models.base import utcnow
+
+
+class Course(db.Model):
+    """One course of the catalog, with its title and one-line summary in every language."""
+
+    __tablename__ = "courses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    url: Mapped[str] = mapped_column(sa.String(300))
+    hours: Mapped[float] = mapped_column(sa.Float, default=0.0)
+    titles: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    summaries: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Enrolment(db.Model):
+    """A member enrolled in a course: enrolled → reported → verified → rewarded."""
+
+    __tablename__ = "enrolments"
+    __table_args__ = (sa.UniqueConstraint("member_id", "course_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("courses.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(sa.String(16), default="enrolled", index=True)
+    enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Certificate(db.Model):
+    """A certificate a member reported: a link or a stored file, waiting for an officer's review."""
+
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("courses.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(8))
+    link: Mapped[str | None] = mapped_column(sa.String(500))
+    certificate_key: Mapped[str | None] = mapped_column(sa.String(128), index=True)
+    media_url: Mapped[str | None] = mapped_column(sa.String(500))
+    content_type: Mapped[str | None] = mapped_column(sa.String(64))
+    sha256: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    stored_path: Mapped[str | None] = mapped_column(sa.String(500))
+    size: Mapped[int | None]
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending", index=True)
+    duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificates.id", ondelete="SET NULL"))
+    download_attempts: Mapped[int] = mapped_column(default=0)
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    reviewed_by: Mapped[str | None] = mapped_column(sa.String(20))
+    reviewed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Voucher(db.Model):
+    """A LinkedIn Premium voucher code; `member_id` is unique, so a member gets one code at most.
+
+    A code is free while `assigned_at` is empty: a given code stays given even when its member is deleted."""
+
+    __tablename__ = "vouchers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(128), unique=True)
+    expires_on: Mapped[date | None]
+    member_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id", ondelete="SET NULL"), unique=True)
+    certificate_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificates.id", ondelete="SET NULL"))
+    assigned_at: Mapped[datetime | None]
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReminderSend(db.Model):
+    """One reminder for one enrolment at one offset: the unique row makes sending idempotent."""
+
+    __tablename__ = "reminder_sends"
+    __table_args__ = (sa.UniqueConstraint("enrolment_id", "offset_days"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(sa.ForeignKey("enrolments.id", ondelete="CASCADE"))
+    offset_days: Mapped[int]
+    status: Mapped[str] = mapped_column(sa.String(16))
+    reason: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,88 @@
+"""REVIEW, APPROVE and REJECT: officers review certificate reports from WhatsApp."""
+
+from __future__ import annotations
+
+from bot.certificate_files import file_url
+from bot.extensions import db
+from bot.models import Certificate, Course, Member
+from bot.services import certificates
+from bot.services.courses import course_title
+from bot.staff.registry import staff_command
+from flows.base import N_, Ctx, Line, Reply, Result, Text, msg
+
+OUTCOMES = {
+    "rewarded": N_("Report #%(id)s approved: the voucher code was sent to the member."),
+    "waiting": N_("Report #%(id)s approved, but the voucher pool is empty: the member is on the waiting list."),
+    "already_rewarded": N_("Report #%(id)s approved; this member already had a voucher, so no new code was sent."),
+    "rejected": N_("Report #%(id)s rejected; the member was told why."),
+    "not_found": N_("There is no report #%(id)s."),
+    "not_pending": N_("Report #%(id)s was already reviewed (%(status)s)."),
+    "duplicate": N_("Report #%(id)s is the same certificate as one already accepted from another member: reject it with a reason."),
+}
+
+
+def reviewer(ctx: Ctx) -> str:
+    """Who reviews: the officer's phone number."""
+    return str(ctx.member.facts.get("phone") or ctx.member.member_number or "whatsapp")
+
+
+def report_id(text: str) -> int | None:
+    """A report number such as '12' or '#12'."""
+    text = text.strip().lstrip("#")
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+@staff_command("REVIEW", roles=("officer",), summary=N_("list certificate reports waiting for review"))
+def review(ctx: Ctx, args: str) -> Result:
+    """The oldest pending reports: number, member, course, link or file."""
+    pending = certificates.pending_certificates(limit=10)
+    if not pending:
+        return Result(None, (Reply.of(msg(N_("No certificate reports are waiting for review."))),))
+    lines: list[Line] = [msg(N_("Certificate reports waiting for review:"))]
+    for report in pending:
+        member = db.session.get(Member, report.member_id)
+        course = db.session.get(Course, report.course_id)
+        lines.append(msg(
+            N_("#%(id)s %(member)s (%(phone)s), %(course)s: %(proof)s"),
+            id=report.id, member=Text(member.member_number or "-"), phone=Text(member.phone),
+            course=Text(course_title(course, ctx.lang)), proof=Text(proof_of(report)),
+        ))
+        if report.duplicate_of_id:
+            lines.append(msg(N_("  warning: the same certificate as report #%(other)s from another member"),
+                             other=report.duplicate_of_id))
+    lines.append(msg(N_("Reply APPROVE <number> or REJECT <number> <reason>.")))
+    return Result(None, (Reply.of(*lines),))
+
+
+@staff_command("APPROVE", roles=("officer",), summary=N_("approve a certificate report: APPROVE <number>"))
+def approve(ctx: Ctx, args: str) -> Result:
+    """Approve one report; the member receives a voucher or a place on the waiting list."""
+    number = report_id(args)
+    if number is None:
+        return Result(None, (Reply.of(msg(N_("Please write APPROVE and the report number, for example: APPROVE 12"))),))
+    outcome = certificates.approve_certificate(number, reviewer=reviewer(ctx), now=ctx.now)
+    return Result(None, (Reply.of(outcome_line(number, outcome)),))
+
+
+@staff_command("REJECT", roles=("officer",), summary=N_("reject a certificate report: REJECT <number> <reason>"))
+def reject(ctx: Ctx, args: str) -> Result:
+    """Reject one report with a reason the member will read."""
+    first, _, reason = args.partition(" ")
+    number = report_id(first)
+    if number is None or not reason.strip():
+        return Result(None, (Reply.of(msg(N_("Please write REJECT, the report number and the reason, for example: REJECT 12 the name does not match"))),))
+    outcome = certificates.reject_certificate(number, reason, reviewer=reviewer(ctx), now=ctx.now)
+    return Result(None, (Reply.of(outcome_line(number, outcome)),))
+
+
+def proof_of(report: Certificate) -> str:
+    """The certificate link, or a signed link to the stored file (the Twilio media URL until it is fetched)."""
+    if report.link:
+        return report.link
+    return file_url(report) if report.stored_path else report.media_url or ""
+
+
+def outcome_line(number: int, outcome: certificates.ReviewOutcome) -> Line:
+    """What happened, for the officer."""
+    status = Text(outcome.certificate.status if outcome.certificate else "")
+    return msg(OUTCOMES[outcome.status], id=number, status=status)

@@ -1,0 +1,135 @@
+"""Courses through the real webhook, in English and Swahili: the catalog, enrolling, MY COURSES."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from rq.registry import ScheduledJobRegistry
+
+from bot.extensions import db
+from bot.models import Course, Enrolment, Member, utcnow
+from bot.services.queues import queue
+from bot.services.reminders import due_at
+from tests.conftest import WhatsApp
+
+Script = list[tuple[str, list[str]]]
+
+
+def play(whatsapp: WhatsApp, script: Script) -> None:
+    """Send each line and check the reply contains every expected fragment."""
+    for says, expected in script:
+        reply = whatsapp.says(says)
+        for fragment in expected:
+            assert fragment in reply, f"after {says!r}: expected {fragment!r} in {reply!r}"
+
+
+def add_member(app: Flask, phone: str, *, language: str = "en", number: int = 1) -> None:
+    """A member who finished sign-up (sign-up itself is tested elsewhere)."""
+    with app.app_context():
+        db.session.add(Member(phone=phone, status="active", language=language, name="Amina Wanjiku",
+                              member_number=f"KUGWO-{number:06d}", joined_at=utcnow(), last_inbound_at=utcnow()))
+        db.session.commit()
+
+
+@pytest.fixture
+def catalog(app: Flask, tmp_path: Path):
+    """The sample catalog loaded with the CLI; files stored under a temporary folder; no quiet hours."""
+    saved = {key: app.config[key] for key in ("STORAGE_DIR", "QUIET_HOURS")}
+    app.config.update(STORAGE_DIR=str(tmp_path / "storage"), QUIET_HOURS="")
+    result = app.test_cli_runner().invoke(args=["courses", "load"])
+    assert result.exit_code == 0 and "8 added" in result.output, result.output
+    yield
+    app.config.update(saved)
+
+
+@pytest.fixture
+def member(app: Flask, client: FlaskClient, catalog) -> WhatsApp:
+    """An English-speaking member."""
+    add_member(app, "+254712345678")
+    return WhatsApp(client, "+254712345678")
+
+
+@pytest.fixture
+def mwanachama(app: Flask, client: FlaskClient, catalog) -> WhatsApp:
+    """A Swahili-speaking member."""
+    add_member(app, "+254722000001", language="sw")
+    return WhatsApp(client, "+254722000001")
+
+
+def scheduled_reminders(app: Flask) -> dict[str, object]:
+    """Reminder job id → scheduled time (UTC, naive)."""
+    with app.app_context():
+        registry = ScheduledJobRegistry(queue=queue("default"))
+        return {
+            job_id: registry.get_scheduled_time(job_id).replace(tzinfo=None)
+            for job_id in registry.get_job_ids() if job_id.startswith("reminder-")
+        }
+
+
+def test_english_catalog_paged_enrol_once_and_my_courses(app, member):
+    play(member, [
+        ("courses", ["Free courses by Microsoft on LinkedIn Learning", "1. Generative AI: What generative AI is",
+                     "5. Cybersecurity", "Reply 0 for more courses."]),
+        ("0", ["6. Business Analysis", "8. System Administration"]),
+        ("9", ["Please reply with the number of a course, from 1 to 8.", "6. Business Analysis"]),
+        ("2", ["Data Analysis", "It takes about 6 hours", "Reply YES to enrol"]),
+        ("maybe", ["Please reply YES to enrol, or NO to see the list again.", "Data Analysis"]),
+        ("yes", ["You are enrolled in Data Analysis!",
+                 "https://www.linkedin.com/learning/paths/career-essentials-in-data-analysis-by-microsoft-and-linkedin",
+                 "1. Open the link", "3. When you finish, download your certificate and send CERTIFICATE"]),
+        ("courses", ["Reply MY COURSES to see your courses."]),
+        ("2", ["Data Analysis"]),
+        ("yes", ["You are already enrolled in Data Analysis."]),
+        ("my courses", ["Your courses:", "Data Analysis: enrolled", "Send CERTIFICATE to report it."]),
+    ])
+    with app.app_context():
+        enrolments = db.session.execute(sa.select(Enrolment.course_id, Enrolment.enrolled_at)).all()
+        course_id = db.session.scalar(sa.select(Course.id).where(Course.slug == "data-analysis"))
+    [(enrolled_course, enrolled_at)] = enrolments
+    assert enrolled_course == course_id
+    with app.app_context():
+        expected = {f"reminder-1-{days}": due_at(enrolled_at, days).replace(microsecond=0) for days in (3, 7, 14)}
+    assert scheduled_reminders(app) == expected
+
+
+def test_swahili_enrol_and_my_courses(app, mwanachama):
+    play(mwanachama, [
+        ("kozi", ["Kozi za bure za Microsoft kwenye LinkedIn Learning", "1. Akili bandia zalishi (Generative AI): Akili",
+                  "Jibu 0 kuona kozi zaidi."]),
+        ("1", ["Akili bandia zalishi", "Inachukua takriban saa 4", "Jibu NDIO kujiandikisha"]),
+        ("hapana", ["Kozi za bure za Microsoft"]),
+        ("5", ["Usalama wa mtandao"]),
+        ("ndio", ["Umejiandikisha kwenye Usalama wa mtandao!", "Kiungo cha kozi yako:", "Jinsi ya kufanya:"]),
+        ("kozi zangu", ["Kozi zako:", "Usalama wa mtandao: umejiandikisha", "Tuma CHETI"]),
+    ])
+    assert len(scheduled_reminders(app)) == 3
+
+
+def test_courses_menu_item_and_global_keywords_keep_working(member):
+    reply = member.says("menu")
+    assert "1. Free courses" in reply and "6. My courses" in reply
+    assert "Free courses by Microsoft" in member.says("1")
+    assert "Main menu" in member.says("menu")
+    assert "not enrolled in any course yet" in member.says("6")
+
+
+def test_no_catalog_says_so(app, client):
+    add_member(app, "+254712000009")
+    assert "There are no courses right now" in WhatsApp(client, "+254712000009").says("courses")
+
+
+def test_catalog_reload_updates_and_hides(app, catalog, tmp_path):
+    data = tmp_path / "one.csv"
+    data.write_text("slug,hours,url,title_en,title_sw,summary_en,summary_sw\n"
+                    "data-analysis,7,https://example.org/d,Data,Data,Numbers,Takwimu\n", encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["courses", "load", str(data)])
+    assert "0 added, 1 updated, 7 hidden" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("slug,title_en\nx,X\n", encoding="utf-8")
+    assert app.test_cli_runner().invoke(args=["courses", "load", str(bad)]).exit_code != 0
+    listing = app.test_cli_runner().invoke(args=["courses", "list"]).output
+    assert "data-analysis\t7h\tData" in listing and "generative-ai" not in listing
