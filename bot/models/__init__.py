@@ -2,10 +2,13 @@
 files) live in `bot/services`."""
 
 from bot.models.base import utcnow
+from bot.models.dashboard import AuditEvent, DashboardUser
 from bot.models.members import ConsentEvent, Conversation, Member, MemberNumber, MemberWork, Message
 from bot.models.staff import StaffMember
 
 __all__ = [
+    "AuditEvent",
+    "DashboardUser",
     "ConsentEvent",
     "Conversation",
     "Member",

@@ -9,3 +9,4 @@ from __future__ import annotations
 def load_commands() -> None:
     """Import every module that registers staff commands."""
     from bot.staff import basics  # noqa: F401
+    from bot.staff import stats as _stats  # noqa: F401

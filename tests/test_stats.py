@@ -1,0 +1,105 @@
+"""STATS on WhatsApp: the numbers, filters by county and kind of work, languages, roles and length."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.extensions import db
+from bot.models import Member, MemberWork, utcnow
+from bot.services import stats
+from bot.services.staff import add_staff
+from tests.conftest import WhatsApp
+
+OFFICER = "+254733100001"
+ORGANISER = "+254733100002"
+
+
+def seed(app, rows: list[tuple[str, tuple[str, ...], str | None, str | None, int, bool]]) -> None:
+    """Members as (county, kinds, gender, community, days since joining, opted out)."""
+    now = utcnow()
+    with app.app_context():
+        for i, (county, kinds, gender, community, days, opted_out) in enumerate(rows):
+            member = Member(phone=f"+2547100{i:05d}", name=f"Member {i}", county=county, gender=gender,
+                            community=community, status="active", language="en",
+                            joined_at=now - timedelta(days=days),
+                            opted_out_at=now if opted_out else None)
+            member.work_kinds = [MemberWork(kind=k) for k in kinds]
+            db.session.add(member)
+        db.session.add(Member(phone="+254710099999", status="prospect", county="Nairobi"))
+        db.session.commit()
+
+
+ROWS = [
+    ("Nairobi", ("transcription", "data_annotation"), "woman", "refugee", 0, False),
+    ("Nairobi", ("transcription",), "man", "host", 40, True),
+    ("Nairobi", ("ride_delivery",), "woman", None, 100, False),
+    ("Turkana", ("transcription",), "woman", "refugee", 1, False),
+    ("Kiambu", ("content_creation",), None, "neither", 200, False),
+]
+
+
+def staff_phone(app, client, phone: str, role: str, lang: str = "en") -> WhatsApp:
+    with app.app_context():
+        add_staff(phone, [role])
+    phone_client = WhatsApp(client, phone)
+    phone_client.send("Hi" if lang == "en" else "Habari")
+    return phone_client
+
+
+def test_stats_counts_every_section(app, client):
+    seed(app, ROWS)
+    officer = staff_phone(app, client, OFFICER, "officer")
+    reply = officer.says("STATS")
+    assert "Union statistics" in reply
+    assert "Members: 5 (active 4, opted out 1)" in reply
+    assert "By county: Nairobi 3, Kiambu 1, Turkana 1" in reply
+    assert "By kind of work: Transcription 3, " in reply and "Data annotation / AI training 1" in reply
+    assert "By gender: Woman 3, Man 1, not given 1" in reply
+    assert "Refugee 2" in reply and "Host community 1" in reply
+    assert len(reply) <= 1600
+
+
+def test_stats_filters_by_county_and_work_in_any_combination(app, client):
+    seed(app, ROWS)
+    officer = staff_phone(app, client, OFFICER, "officer")
+    nairobi = officer.says("stats nairobi")
+    assert "Union statistics for Nairobi" in nairobi and "Members: 3 (active 2, opted out 1)" in nairobi
+    assert "By county" not in nairobi
+    work = officer.says("STATS transcription")
+    assert "Members: 3 " in work and "By county: Nairobi 2, Turkana 1" in work
+    both = officer.says("STATS Nairobi transcription")
+    assert "Union statistics for Nairobi, Transcription" in both and "Members: 2 " in both
+    assert "Data annotation / AI training 1" in both  # the other kinds of the same members
+    assert "Which county" in officer.says("STATS Ki") or "do not know" in officer.says("STATS Ki")
+    assert "do not know" in officer.says("STATS qqqqzzzz")
+
+
+def test_stats_new_this_week_and_month(app, client):
+    seed(app, ROWS)
+    with app.app_context():
+        t = stats.totals(stats.StatsFilter(), utcnow())
+    assert t.total == 5 and t.opted_out == 1 and 1 <= t.new_week <= 2 and t.new_month >= t.new_week
+    assert t.new_month <= 2
+
+
+def test_stats_in_swahili_and_refused_for_organisers(app, client):
+    seed(app, ROWS)
+    officer = staff_phone(app, client, OFFICER, "officer", lang="sw")
+    reply = officer.says("STATS")
+    assert "Wanachama: 5" in reply
+    organiser = staff_phone(app, client, ORGANISER, "organiser")
+    refusal = organiser.says("STATS")
+    assert "STATS is for officer only" in refusal and "Members:" not in refusal
+    member = WhatsApp(client, "+254710000001")
+    assert "Members:" not in member.says("STATS")
+
+
+def test_stats_stays_one_message_with_every_county(app, client):
+    from flows.counties import COUNTIES
+
+    seed(app, [(c, ("transcription", "other", "data_annotation"), "woman", "host", i, False)
+               for i, c in enumerate(COUNTIES)])
+    officer = staff_phone(app, client, OFFICER, "officer")
+    replies = officer.send("STATS")
+    assert len(replies) == 1 and len(replies[0]) <= 1600
+    assert "the rest 37" in replies[0]
