@@ -61,6 +61,7 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
     twilio_sid = env_str("TWILIO_ACCOUNT_SID")
     twilio_token = env_str("TWILIO_AUTH_TOKEN")
+    https = (env_str("PUBLIC_URL") or "").startswith("https://")
     return {
         "SECRET_KEY": env_str("SECRET_KEY") or persistent_secret(instance_path, "secret_key"),
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -85,4 +86,10 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "WHATSAPP_TEMPLATES": env_json("WHATSAPP_TEMPLATES", {}),
         "AUTO_MIGRATE": env_bool("AUTO_MIGRATE", database_url.startswith("sqlite")),
         "SIMULATOR_ENABLED": env_bool("SIMULATOR_ENABLED", twilio_sid is None),
+        "DASHBOARD_LOGIN_LIMIT": env_str("DASHBOARD_LOGIN_LIMIT", "5 per minute;20 per hour"),
+        "SESSION_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE", https),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE", https),
+        "REMEMBER_COOKIE_HTTPONLY": True,
     }

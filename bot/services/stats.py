@@ -18,7 +18,7 @@ from flask import current_app
 
 from bot import i18n
 from bot.extensions import db
-from bot.models import Member, MemberWork
+from bot.models import Member, MemberWork, utcnow
 from flows.base import N_, Line, Msg, Text, msg
 from flows.counties import match_county
 from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_KINDS, WORK_LABELS
@@ -126,7 +126,7 @@ def counts_by_work(f: StatsFilter) -> list[tuple[str, int]]:
 
 def joined_per_month(f: StatsFilter, months: int = 12, now: datetime | None = None) -> list[tuple[str, int]]:
     """New members per calendar month (UTC) for the last `months` months, oldest first, as ('2026-11', n)."""
-    now = now or datetime.utcnow()  # noqa: DTZ003
+    now = now or utcnow()
     start = (now.replace(day=1, hour=0, minute=0, second=0, microsecond=0) - timedelta(days=31 * (months - 1))).replace(day=1)
     if db.engine.dialect.name == "sqlite":
         bucket = sa.func.strftime("%Y-%m", Member.joined_at)
