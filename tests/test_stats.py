@@ -103,3 +103,58 @@ def test_stats_stays_one_message_with_every_county(app, client):
     replies = officer.send("STATS")
     assert len(replies) == 1 and len(replies[0]) <= 1600
     assert "the rest 37" in replies[0]
+
+
+def both_ways(f: stats.StatsFilter, now) -> tuple[tuple, tuple]:
+    """The numbers from the running counts and counted live from the members tables."""
+    tally = (stats.totals(f, now), stats.counts_by(Member.county, f), stats.counts_by(Member.gender, f),
+             stats.counts_by(Member.community, f), stats.counts_by_work(f))
+    live = (stats.live_totals(f, now), stats.live_counts_by(Member.county, f), stats.live_counts_by(Member.gender, f),
+            stats.live_counts_by(Member.community, f), stats.live_counts_by_work(f))
+    return tally, live
+
+
+def test_running_counts_follow_every_change(app, client, whatsapp):
+    import random
+
+    import sqlalchemy as sa
+
+    from bot.services import members as member_service
+    from tests.test_signup_transcripts import ENGLISH_HAPPY, play
+
+    play(whatsapp, ENGLISH_HAPPY)  # a real sign-up through the webhook
+    whatsapp.send("STOP")
+    seed(app, ROWS)
+    rng = random.Random(5)
+    kinds = ["transcription", "data_annotation", "ride_delivery", "other"]
+    filters = [stats.StatsFilter(), stats.StatsFilter(county="Nairobi"), stats.StatsFilter(work="transcription"),
+               stats.StatsFilter(county="Nairobi", work="data_annotation")]
+    with app.app_context():
+        now = utcnow()
+        for step in range(60):
+            ids = list(db.session.scalars(sa.select(Member.id)))
+            member = db.session.get(Member, rng.choice(ids))
+            action = rng.choice(["register", "opt_out", "opt_in", "county", "delete", "work", "prospect"])
+            if action == "register":
+                member_service.register(member, name="X", county=rng.choice(["Nairobi", "Kisumu"]),
+                                        work_kinds=tuple(rng.sample(kinds, rng.randint(1, 3))), work_other=None,
+                                        gender=rng.choice(["woman", None]), community=None, now=now)
+            elif action == "opt_out":
+                member_service.opt_out(member, "test", now)
+            elif action == "opt_in":
+                member_service.opt_in(member, "test", now)
+            elif action == "county":
+                member.county = rng.choice(["Nairobi", "Turkana", None])
+            elif action == "delete" and len(ids) > 3:
+                db.session.delete(member)
+            elif action == "work":
+                member.work_kinds = [MemberWork(kind=k) for k in rng.sample(kinds, rng.randint(0, 2))]
+            elif action == "prospect":
+                member.status = "prospect"
+            db.session.commit()
+            if step % 20 == 19:
+                stats.compact_tallies()
+            for f in filters:
+                tally, live = both_ways(f, now)
+                assert tally == live, (step, action, f)
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(stats.MemberTally)) < 60

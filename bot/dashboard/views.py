@@ -97,13 +97,14 @@ def chart_data() -> dict[str, Any]:
     """Every chart's labels and values, from the stats service."""
     everyone = stats.StatsFilter()
     months = stats.joined_per_month(everyone)
-    return {
-        "joined": {"labels": [m for m, _ in months], "values": [n for _, n in months]},
-        "county": labelled_counts(stats.counts_by(Member.county, everyone), {}),
-        "work": labelled_counts(stats.counts_by_work(everyone), WORK_LABELS),
-        "gender": labelled_counts(stats.counts_by(Member.gender, everyone), GENDER_LABELS),
-        "community": labelled_counts(stats.counts_by(Member.community, everyone), COMMUNITY_LABELS),
-    }
+    with stats.one_reading():
+        return {
+            "joined": {"labels": [m for m, _ in months], "values": [n for _, n in months]},
+            "county": labelled_counts(stats.counts_by(Member.county, everyone), {}),
+            "work": labelled_counts(stats.counts_by_work(everyone), WORK_LABELS),
+            "gender": labelled_counts(stats.counts_by(Member.gender, everyone), GENDER_LABELS),
+            "community": labelled_counts(stats.counts_by(Member.community, everyone), COMMUNITY_LABELS),
+        }
 
 
 def labelled_counts(rows: list[tuple[str | None, int]], labels: dict[str, str]) -> dict[str, list[Any]]:

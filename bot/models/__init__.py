@@ -5,6 +5,7 @@ from bot.models.base import utcnow
 from bot.models.dashboard import AuditEvent, DashboardUser
 from bot.models.members import ConsentEvent, Conversation, Member, MemberNumber, MemberWork, Message
 from bot.models.staff import StaffMember
+from bot.models.stats import MemberTally
 
 __all__ = [
     "AuditEvent",
@@ -13,6 +14,7 @@ __all__ = [
     "Conversation",
     "Member",
     "MemberNumber",
+    "MemberTally",
     "MemberWork",
     "Message",
     "StaffMember",

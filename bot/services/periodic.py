@@ -29,6 +29,15 @@ def requeue_pending_outbound() -> int:
         return requeue_pending()
 
 
+def compact_member_tallies() -> None:
+    """Fold the running member counts behind STATS (cheap: a few thousand rows)."""
+    from bot.services.stats import compact_tallies
+
+    with current_app.app_context():
+        compact_tallies()
+
+
 PERIODIC: list[PeriodicJob] = [
     PeriodicJob(requeue_pending_outbound, "default", interval=60),
+    PeriodicJob(compact_member_tallies, "default", interval=300),
 ]

@@ -8,17 +8,18 @@ and/or kind of work.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g
 
 from bot import i18n
 from bot.extensions import db
-from bot.models import Member, MemberWork, utcnow
+from bot.models import Member, MemberTally, MemberWork, utcnow
 from flows.base import N_, Line, Msg, Text, msg
 from flows.counties import match_county
 from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_KINDS, WORK_LABELS
@@ -86,8 +87,92 @@ class Totals:
         return self.total - self.opted_out
 
 
+def tallied() -> bool:
+    """Whether the running counts are kept (PostgreSQL, by triggers); SQLite counts the members live."""
+    return db.engine.dialect.name == "postgresql"
+
+
+def tally_scope(f: StatsFilter) -> list[sa.ColumnElement[bool]]:
+    """The conditions that pick a filter's rows of the running counts."""
+    conditions: list[sa.ColumnElement[bool]] = []
+    if f.county:
+        conditions.append(MemberTally.county == f.county)
+    if f.work:
+        conditions.append(("," + MemberTally.work + ",").contains(f",{f.work},", autoescape=True))
+    return conditions
+
+
+TALLY_DIMENSIONS = ("county", "gender", "community", "work", "opted_out")
+
+
+def tally_summary(f: StatsFilter) -> dict[str, dict[object, int]]:
+    """Members per county, gender, community, kinds of work and opt-out, in one pass over the running
+    counts (GROUPING SETS); read once per answer inside `one_reading()`, since every section needs it."""
+    memo = g.get("stats_tally_summary")
+    if memo is None:
+        memo = {}
+    elif f in memo:
+        return memo[f]
+    columns = [getattr(MemberTally, name) for name in TALLY_DIMENSIONS]
+    rows = db.session.execute(
+        sa.select(sa.func.grouping(*columns), *columns, sa.func.sum(MemberTally.members))
+        .where(*tally_scope(f))
+        .group_by(sa.func.grouping_sets(*[sa.tuple_(c) for c in columns]))
+    )
+    summary: dict[str, dict[object, int]] = {name: {} for name in TALLY_DIMENSIONS}
+    last = len(TALLY_DIMENSIONS) - 1
+    for mask, *values, count in rows:
+        index = next(i for i in range(len(TALLY_DIMENSIONS)) if not mask & (1 << (last - i)))
+        summary[TALLY_DIMENSIONS[index]][values[index]] = int(count or 0)
+    memo[f] = summary
+    return summary
+
+
+@contextmanager
+def one_reading() -> Iterator[None]:
+    """Within this block, the sections of one answer share one reading of the running counts."""
+    g.stats_tally_summary = {}
+    try:
+        yield
+    finally:
+        g.pop("stats_tally_summary", None)
+
+
+def new_members(f: StatsFilter, now: datetime) -> tuple[int, int]:
+    """Members who joined this week and this month: a range scan over the join date; with a kind of work,
+    joined to that kind's index entries from the lowest recent member id on (ids grow as members join)."""
+    week, month = period_starts(now)
+    if not f.work:
+        row = db.session.execute(
+            sa.select(sa.func.count().filter(Member.joined_at >= week), sa.func.count())
+            .where(*in_scope(f), Member.joined_at >= month)
+        ).one()
+        return int(row[0] or 0), int(row[1] or 0)
+    recent = (
+        sa.select(Member.id, Member.joined_at)
+        .where(*in_scope(StatsFilter(county=f.county)), Member.joined_at >= month)
+        .cte("recent")
+    )
+    lowest = sa.select(sa.func.min(recent.c.id)).scalar_subquery()
+    row = db.session.execute(
+        sa.select(sa.func.count().filter(recent.c.joined_at >= week), sa.func.count()).select_from(
+            recent.join(MemberWork, sa.and_(MemberWork.member_id == recent.c.id, MemberWork.kind == f.work,
+                                            MemberWork.member_id >= lowest))
+        )
+    ).one()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
 def totals(f: StatsFilter, now: datetime) -> Totals:
-    """Members, opted out, and new this week and this month, in one query."""
+    """Members, opted out, and new this week and this month."""
+    if not tallied():
+        return live_totals(f, now)
+    opted_out = tally_summary(f)["opted_out"]
+    return Totals(sum(opted_out.values()), opted_out.get(True, 0), *new_members(f, now))
+
+
+def live_totals(f: StatsFilter, now: datetime) -> Totals:
+    """The headline numbers counted from the members table itself."""
     week, month = period_starts(now)
     row = db.session.execute(
         sa.select(
@@ -100,28 +185,63 @@ def totals(f: StatsFilter, now: datetime) -> Totals:
     return Totals(*(int(v or 0) for v in row))
 
 
-def counts_by(column: sa.ColumnElement, f: StatsFilter) -> list[tuple[str | None, int]]:
-    """Members per value of a members column, largest first."""
-    rows = db.session.execute(
-        sa.select(column, sa.func.count()).where(*in_scope(f)).group_by(column).order_by(sa.func.count().desc(), column)
-    )
-    return [(value, int(count)) for value, count in rows]
+def ranked(counts: dict[str | None, int]) -> list[tuple[str | None, int]]:
+    """Largest first, then by name; zero counts left out."""
+    return sorted(((k, n) for k, n in counts.items() if n), key=lambda item: (-item[1], item[0] is None, item[0] or ""))
+
+
+def counts_by(column: sa.orm.InstrumentedAttribute, f: StatsFilter) -> list[tuple[str | None, int]]:
+    """Members per value of a members column (county, gender, community), largest first."""
+    if not tallied():
+        return live_counts_by(column, f)
+    return ranked({str(value) or None: count for value, count in tally_summary(f)[column.key].items()})
+
+
+def live_counts_by(column: sa.orm.InstrumentedAttribute, f: StatsFilter) -> list[tuple[str | None, int]]:
+    """Members per value of a members column, counted from the members table itself."""
+    rows = db.session.execute(sa.select(column, sa.func.count()).where(*in_scope(f)).group_by(column))
+    return ranked({value: int(count) for value, count in rows})
 
 
 def counts_by_work(f: StatsFilter) -> list[tuple[str, int]]:
-    """Members per kind of work (a member may do several), largest first."""
+    """Members per kind of work (a member may do several; filtered by work: their other kinds too)."""
+    if not tallied():
+        return live_counts_by_work(f)
+    counts: dict[str | None, int] = {}
+    for work, count in tally_summary(f)["work"].items():
+        for kind in filter(None, str(work).split(",")):
+            counts[kind] = counts.get(kind, 0) + count
+    return [(str(kind), n) for kind, n in ranked(counts)]
+
+
+def live_counts_by_work(f: StatsFilter) -> list[tuple[str, int]]:
+    """Members per kind of work, counted from the members and member_work tables themselves."""
     conditions: list[sa.ColumnElement[bool]] = [Member.status == "active"]
     if f.county:
         conditions.append(Member.county == f.county)
     query = sa.select(MemberWork.kind, sa.func.count()).join(Member, Member.id == MemberWork.member_id)
     if f.work:
-        # Members doing this kind of work: their other kinds too.
         mine = sa.orm.aliased(MemberWork)
         query = query.join(mine, sa.and_(mine.member_id == MemberWork.member_id, mine.kind == f.work))
-    rows = db.session.execute(
-        query.where(*conditions).group_by(MemberWork.kind).order_by(sa.func.count().desc(), MemberWork.kind)
-    )
-    return [(kind, int(count)) for kind, count in rows]
+    rows = db.session.execute(query.where(*conditions).group_by(MemberWork.kind))
+    return [(str(kind), n) for kind, n in ranked({kind: int(count) for kind, count in rows})]
+
+
+COMPACT_TALLIES = sa.text("""
+    WITH folded AS (DELETE FROM member_tallies
+                    RETURNING county, gender, community, opted_out, work, members)
+    INSERT INTO member_tallies (county, gender, community, opted_out, work, members)
+    SELECT county, gender, community, opted_out, work, sum(members) FROM folded
+    GROUP BY county, gender, community, opted_out, work HAVING sum(members) <> 0
+""")
+
+
+def compact_tallies() -> None:
+    """Fold the running counts' +1/-1 rows into one row per combination (rows added meanwhile stay)."""
+    if tallied():
+        db.session.execute(COMPACT_TALLIES)
+        db.session.commit()
+
 
 
 def joined_per_month(f: StatsFilter, months: int = 12, now: datetime | None = None) -> list[tuple[str, int]]:
@@ -227,8 +347,9 @@ def heading(f: StatsFilter) -> Line:
 def report(f: StatsFilter, now: datetime) -> tuple[Line, ...]:
     """Every section of the STATS answer, heading first."""
     lines: list[Line] = [heading(f)]
-    for provider in SECTION_PROVIDERS:
-        lines.extend(provider(f, now))
+    with one_reading():
+        for provider in SECTION_PROVIDERS:
+            lines.extend(provider(f, now))
     return tuple(lines)
 
 
