@@ -242,3 +242,16 @@ def test_create_user_command(app):
         assert db.session.scalar(sa.select(DashboardUser.role)) == "admin"
         assert db.session.scalar(sa.select(AuditEvent.subject).where(AuditEvent.action == "staff.create")) == "boss@example.org"
     assert sign_in(app.test_client(), "boss@example.org", "a long password").status_code == 302
+
+
+def test_rq_dashboard_actions_only_from_this_site(app, client):
+    from bot.services.queues import queue
+
+    with app.app_context():
+        queue("default").enqueue("builtins.print", job_id="job-1")
+    sign_in(client, make_user(app, "admin"))
+    assert client.post("/admin/rq/job/job-1/delete").status_code == 403
+    assert client.post("/admin/rq/job/job-1/delete", headers={"Origin": "https://evil.example"}).status_code == 403
+    assert client.post("/admin/rq/job/job-1/delete", headers={"Origin": "http://localhost"}).status_code == 200
+    with app.app_context():
+        assert queue("default").fetch_job("job-1") is None

@@ -7,6 +7,7 @@ import io
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import (
@@ -285,6 +286,15 @@ def jobs() -> ResponseReturnValue:
     return render_template("admin/jobs.html", queues=rows)
 
 
+def same_origin_posts() -> None:
+    """rq-dashboard's actions are scripted POSTs without a CSRF token: accept them only from this site."""
+    if request.method != "POST":
+        return
+    source = request.headers.get("Origin") or request.headers.get("Referer") or ""
+    if urlsplit(source).netloc != request.host:
+        abort(403)
+
+
 def mount_jobs(app: Flask) -> None:
     """rq-dashboard at /admin/rq, on the app's Redis, for signed-in admins only."""
     import rq_dashboard
@@ -307,6 +317,6 @@ def mount_jobs(app: Flask) -> None:
 
     blueprint = rq_dashboard.blueprint
     if not getattr(blueprint, "umoja_admins_only", False):
-        blueprint.before_request_funcs.setdefault(None, []).insert(0, role_required("admin")(lambda: None))
+        blueprint.before_request_funcs.setdefault(None, []).insert(0, role_required("admin")(same_origin_posts))
         blueprint.umoja_admins_only = True  # type: ignore[attr-defined]
     app.register_blueprint(blueprint, url_prefix="/admin/rq")
