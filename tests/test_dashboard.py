@@ -224,7 +224,7 @@ def test_overview_carries_the_chart_data(app, client):
     charts = json.loads(data)
     assert dict(zip(charts["county"]["labels"], charts["county"]["values"], strict=True)) == {"Nairobi": 1, "Turkana": 1}
     assert dict(zip(charts["work"]["labels"], charts["work"]["values"], strict=True))["Transcription"] == 2
-    assert sum(charts["joined"]["values"]) == 2
+    assert charts["joined"]["values"][-1] == 2
     assert "vendor/chart.umd.js" in html and "cdn" not in html.lower()
 
 

@@ -158,3 +158,14 @@ def test_running_counts_follow_every_change(app, client, whatsapp):
                 tally, live = both_ways(f, now)
                 assert tally == live, (step, action, f)
         assert db.session.scalar(sa.select(sa.func.count()).select_from(stats.MemberTally)) < 60
+
+
+def test_members_over_time_is_cumulative(app):
+    seed(app, ROWS)  # joined today, 1, 40, 100 and 200 days ago
+    with app.app_context():
+        now = utcnow()
+        series = stats.members_over_time(stats.StatsFilter(), months=12, now=now)
+        assert len(series) == 12 and series[-1] == (now.strftime("%Y-%m"), 5)
+        values = [n for _, n in series]
+        assert values == sorted(values) and values[0] <= 1
+        assert stats.members_over_time(stats.StatsFilter(county="Nairobi"), months=12, now=now)[-1][1] == 3

@@ -97,7 +97,7 @@ def logout() -> ResponseReturnValue:
 def chart_data() -> dict[str, Any]:
     """Every chart's labels and values, from the stats service."""
     everyone = stats.StatsFilter()
-    months = stats.joined_per_month(everyone)
+    months = stats.members_over_time(everyone)
     with stats.one_reading():
         return {
             "joined": {"labels": [m for m, _ in months], "values": [n for _, n in months]},

@@ -247,7 +247,7 @@ def compact_tallies() -> None:
 def joined_per_month(f: StatsFilter, months: int = 12, now: datetime | None = None) -> list[tuple[str, int]]:
     """New members per calendar month (UTC) for the last `months` months, oldest first, as ('2026-11', n)."""
     now = now or utcnow()
-    start = (now.replace(day=1, hour=0, minute=0, second=0, microsecond=0) - timedelta(days=31 * (months - 1))).replace(day=1)
+    start = month_start(now, months - 1)
     if db.engine.dialect.name == "sqlite":
         bucket = sa.func.strftime("%Y-%m", Member.joined_at)
     else:
@@ -263,6 +263,26 @@ def joined_per_month(f: StatsFilter, months: int = 12, now: datetime | None = No
         labels.append(cursor.strftime("%Y-%m"))
         cursor = (cursor + timedelta(days=32)).replace(day=1)
     return [(label, int(rows.get(label, 0))) for label in labels]
+
+
+def month_start(now: datetime, back: int) -> datetime:
+    """The first moment of the month `back` months before `now`'s."""
+    index = now.year * 12 + now.month - 1 - back
+    return datetime(index // 12, index % 12 + 1, 1)
+
+
+def members_over_time(f: StatsFilter, months: int = 12, now: datetime | None = None) -> list[tuple[str, int]]:
+    """Signed-up members at the end of each of the last `months` months (this month: so far), oldest first."""
+    now = now or utcnow()
+    joined = joined_per_month(f, months, now)
+    running = db.session.scalar(
+        sa.select(sa.func.count()).where(*in_scope(f), Member.joined_at < month_start(now, months - 1))
+    ) or 0
+    totals: list[tuple[str, int]] = []
+    for label, count in joined:
+        running += count
+        totals.append((label, running))
+    return totals
 
 
 def number(n: int) -> str:
