@@ -25,6 +25,8 @@ EXPECTED = {
     "admin.audit_log": ADMIN,
     "admin.jobs": ADMIN,
     "admin.logout": EVERY_ROLE,
+    "admin.accounts": ADMIN,
+    "admin.account_action": ADMIN,
 }
 PUBLIC = {"admin.login", "admin.static"}
 
@@ -38,7 +40,7 @@ def routes(app, member_id: int) -> list[tuple[str, str, str]]:
         if rule.endpoint in PUBLIC or rule.endpoint == "rq_dashboard.static":
             continue
         numeric = set(re.findall(r"<int:(\w+)>", rule.rule))
-        samples = {"member_id": member_id, "page": "1", "per_page": "8", "order": "asc", "registry_name": "queued"}
+        samples = {"member_id": member_id, "user_id": 999, "action": "disable", "page": "1", "per_page": "8", "order": "asc", "registry_name": "queued"}
         values = {arg: samples.get(arg, 0 if arg in numeric else "default") for arg in rule.arguments}
         url = rule.build(values, append_unknown=False)[1]
         methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
@@ -255,3 +257,32 @@ def test_rq_dashboard_actions_only_from_this_site(app, client):
     assert client.post("/admin/rq/job/job-1/delete", headers={"Origin": "http://localhost"}).status_code == 200
     with app.app_context():
         assert queue("default").fetch_job("job-1") is None
+
+
+def test_admins_add_disable_and_enable_accounts_with_audit(app, client):
+    admin = make_user(app, "admin")
+    sign_in(client, admin)
+    page = client.get("/admin/accounts").get_data(as_text=True)
+    token = csrf_token(page)
+    new = {"email": "Wanjiru@Example.org", "name": "Wanjiru", "role": "organiser", "password": "long enough pass",
+           "csrf_token": token}
+    assert client.post("/admin/accounts", data=new).status_code == 302
+    assert client.post("/admin/accounts", data=new).status_code == 400  # already there
+    assert client.post("/admin/accounts", data={**new, "email": "x@example.org", "password": "short"}).status_code == 400
+    assert client.post("/admin/accounts", data={**new, "email": "y@example.org", "csrf_token": "forged"}).status_code == 400
+    organiser = app.test_client()
+    assert sign_in(organiser, "wanjiru@example.org", "long enough pass").status_code == 302
+    with app.app_context():
+        user_id = db.session.scalar(sa.select(DashboardUser.id).where(DashboardUser.email == "wanjiru@example.org"))
+        own_id = db.session.scalar(sa.select(DashboardUser.id).where(DashboardUser.email == admin))
+    assert client.post(f"/admin/accounts/{user_id}/disable", data={"csrf_token": token}).status_code == 302
+    assert organiser.get("/admin/").status_code == 302  # the session ends with the account
+    assert sign_in(app.test_client(), "wanjiru@example.org", "long enough pass").status_code == 401
+    assert client.post(f"/admin/accounts/{user_id}/enable", data={"csrf_token": token}).status_code == 302
+    assert client.post(f"/admin/accounts/{own_id}/disable", data={"csrf_token": token}).status_code == 400
+    assert client.post(f"/admin/accounts/{user_id}/disable", data={}).status_code == 400
+    with app.app_context():
+        actions = list(db.session.execute(sa.select(AuditEvent.actor, AuditEvent.action, AuditEvent.subject)
+                                          .order_by(AuditEvent.id)))
+    assert actions[1:] == [(admin, "staff.create", "wanjiru@example.org"), (admin, "staff.disable", "wanjiru@example.org"),
+                           (admin, "staff.enable", "wanjiru@example.org")]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
 
 
 class SignInForm(FlaskForm):
@@ -25,3 +25,16 @@ class ExportForm(FlaskForm):
     county = HiddenField()
     work = HiddenField()
     status = HiddenField()
+
+
+class NewAccountForm(FlaskForm):
+    """A new dashboard account."""
+
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    name = StringField("Name", validators=[Optional(), Length(max=80)])
+    role = SelectField("Role", choices=["officer", "organiser", "admin"])
+    password = PasswordField("Password", validators=[DataRequired(), Length(min=10, max=200)])
+
+
+class AccountActionForm(FlaskForm):
+    """Disable or enable an account."""

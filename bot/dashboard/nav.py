@@ -28,6 +28,7 @@ class NavEntry:
 NAV: list[NavEntry] = [
     NavEntry("admin.overview", "Overview", ALL_ROLES),
     NavEntry("admin.members", "Members", ALL_ROLES),
+    NavEntry("admin.accounts", "Accounts", ("admin",)),
     NavEntry("admin.audit_log", "Audit log", ("admin",)),
     NavEntry("admin.jobs", "Background jobs", ("admin",)),
 ]

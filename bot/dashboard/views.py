@@ -25,11 +25,11 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
 from bot.dashboard import limiter
-from bot.dashboard.forms import ExportForm, SignInForm, SignOutForm
+from bot.dashboard.forms import AccountActionForm, ExportForm, NewAccountForm, SignInForm, SignOutForm
 from bot.dashboard.nav import nav_for, role_required
 from bot.extensions import db
 from bot.models import AuditEvent, ConsentEvent, Member, MemberWork, Message, utcnow
-from bot.services import audit, stats
+from bot.services import audit, dashboard_users, stats
 from bot.services.dashboard_users import authenticate
 from flows.counties import COUNTIES
 from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_KINDS, WORK_LABELS
@@ -257,6 +257,40 @@ def export_members() -> ResponseReturnValue:
     stamp = utcnow().strftime("%Y%m%d-%H%M")
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename=members-{stamp}.csv"})
+
+
+@bp.route("/accounts", methods=["GET", "POST"])
+@role_required("admin")
+def accounts() -> ResponseReturnValue:
+    """Dashboard accounts: add one, disable or enable one; every change goes to the audit log."""
+    form = NewAccountForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            dashboard_users.create_user(form.email.data or "", form.password.data or "", form.role.data or "",
+                                        name=form.name.data or None, actor=current_user.email)
+        except ValueError as problem:
+            db.session.rollback()
+            error = str(problem)
+        else:
+            return redirect(url_for("admin.accounts"))
+    elif request.method == "POST":
+        error = "; ".join(f"{field}: {', '.join(problems)}" for field, problems in form.errors.items())
+    return render_template("admin/accounts.html", form=form, error=error, users=dashboard_users.list_users(),
+                           action_form=AccountActionForm()), 400 if error else 200
+
+
+@bp.post("/accounts/<int:user_id>/<any(disable, enable):action>")
+@role_required("admin")
+def account_action(user_id: int, action: str) -> ResponseReturnValue:
+    """Disable or enable an account (not one's own)."""
+    if not AccountActionForm().validate_on_submit():
+        abort(400)
+    if user_id == current_user.id:
+        abort(400)
+    if dashboard_users.set_active(user_id, action == "enable", actor=current_user.email) is None:
+        abort(404)
+    return redirect(url_for("admin.accounts"))
 
 
 @bp.get("/audit")

@@ -54,3 +54,20 @@ DUMMY_HASH = generate_password_hash("not a real password")
 def allowed(role: str, roles: frozenset[str] | tuple[str, ...]) -> bool:
     """Whether a user of `role` may open something meant for `roles` (admins may open everything)."""
     return role == "admin" or role in roles
+
+
+def list_users() -> list[DashboardUser]:
+    """Every dashboard account, by email."""
+    return list(db.session.scalars(sa.select(DashboardUser).order_by(DashboardUser.email)))
+
+
+def set_active(user_id: int, active: bool, *, actor: str) -> DashboardUser | None:
+    """Disable or enable an account (signed-in sessions of a disabled account end), recorded in the audit log."""
+    user = db.session.get(DashboardUser, user_id)
+    if user is None:
+        return None
+    if user.active != active:
+        user.active = active
+        audit.record(actor, "staff.enable" if active else "staff.disable", user.email)
+    db.session.commit()
+    return user
