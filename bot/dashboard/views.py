@@ -23,6 +23,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.orm import selectinload
 
 from bot.dashboard import limiter
 from bot.dashboard.forms import AccountActionForm, ExportForm, NewAccountForm, SignInForm, SignOutForm
@@ -242,7 +243,7 @@ def export_members() -> ResponseReturnValue:
         abort(400)
     query = MemberQuery.of(request.form)
     rows = list(db.session.scalars(
-        sa.select(Member).where(*query.conditions()).order_by(Member.id).options(sa.orm.selectinload(Member.work_kinds))
+        sa.select(Member).where(*query.conditions()).order_by(Member.id).options(selectinload(Member.work_kinds))
     ))
     out = io.StringIO()
     writer = csv.writer(out)

@@ -2,8 +2,10 @@
 
 The answer is built from SECTION_PROVIDERS, a list of functions `(StatsFilter, now) -> lines`; other
 areas (courses, certificates, vouchers) append their own provider to add a section to STATS.
-Every count is one SQL aggregate over the members in scope: signed-up members, narrowed by county
-and/or kind of work.
+The members in scope are the signed-up ones, narrowed by county and/or kind of work. On PostgreSQL the
+counts come from `member_tallies`, running counts kept by triggers (see migration 0006), read in one
+GROUPING SETS pass per answer; new members this week and month come from covering indexes. On SQLite
+(local use) the same numbers are counted from the members tables (`live_*`; a test keeps both equal).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app, g
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from bot import i18n
 from bot.extensions import db
@@ -190,14 +193,14 @@ def ranked(counts: dict[str | None, int]) -> list[tuple[str | None, int]]:
     return sorted(((k, n) for k, n in counts.items() if n), key=lambda item: (-item[1], item[0] is None, item[0] or ""))
 
 
-def counts_by(column: sa.orm.InstrumentedAttribute, f: StatsFilter) -> list[tuple[str | None, int]]:
+def counts_by(column: InstrumentedAttribute, f: StatsFilter) -> list[tuple[str | None, int]]:
     """Members per value of a members column (county, gender, community), largest first."""
     if not tallied():
         return live_counts_by(column, f)
     return ranked({str(value) or None: count for value, count in tally_summary(f)[column.key].items()})
 
 
-def live_counts_by(column: sa.orm.InstrumentedAttribute, f: StatsFilter) -> list[tuple[str | None, int]]:
+def live_counts_by(column: InstrumentedAttribute, f: StatsFilter) -> list[tuple[str | None, int]]:
     """Members per value of a members column, counted from the members table itself."""
     rows = db.session.execute(sa.select(column, sa.func.count()).where(*in_scope(f)).group_by(column))
     return ranked({value: int(count) for value, count in rows})
@@ -221,7 +224,7 @@ def live_counts_by_work(f: StatsFilter) -> list[tuple[str, int]]:
         conditions.append(Member.county == f.county)
     query = sa.select(MemberWork.kind, sa.func.count()).join(Member, Member.id == MemberWork.member_id)
     if f.work:
-        mine = sa.orm.aliased(MemberWork)
+        mine = aliased(MemberWork)
         query = query.join(mine, sa.and_(mine.member_id == MemberWork.member_id, mine.kind == f.work))
     rows = db.session.execute(query.where(*conditions).group_by(MemberWork.kind))
     return [(str(kind), n) for kind, n in ranked({kind: int(count) for kind, count in rows})]
