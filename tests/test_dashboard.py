@@ -286,3 +286,15 @@ def test_admins_add_disable_and_enable_accounts_with_audit(app, client):
                                           .order_by(AuditEvent.id)))
     assert actions[1:] == [(admin, "staff.create", "wanjiru@example.org"), (admin, "staff.disable", "wanjiru@example.org"),
                            (admin, "staff.enable", "wanjiru@example.org")]
+
+
+def test_session_cookies_are_secure_by_default_behind_https(monkeypatch, tmp_path):
+    from bot.config import load_settings
+
+    monkeypatch.setenv("PUBLIC_URL", "https://umoja.example.org")
+    monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
+    settings = load_settings(tmp_path)
+    assert settings["SESSION_COOKIE_SECURE"] and settings["REMEMBER_COOKIE_SECURE"]
+    assert settings["SESSION_COOKIE_HTTPONLY"] and settings["SESSION_COOKIE_SAMESITE"] == "Lax"
+    monkeypatch.setenv("PUBLIC_URL", "http://127.0.0.1:5000")
+    assert not load_settings(tmp_path)["SESSION_COOKIE_SECURE"]
