@@ -43,6 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from bot import models  # noqa: F401  (registers the tables with the metadata)
     from bot.certificate_files import bp as certificate_files_bp
     from bot.cli import register_commands
+    from bot.dashboard import init_dashboard
     from bot.devtools.simulator import bp as simulator_bp
     from bot.health import bp as health_bp
     from bot.staff import load_commands
@@ -51,6 +52,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(webhook_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(certificate_files_bp)
+    init_dashboard(app)
     if app.config["SIMULATOR_ENABLED"]:
         app.register_blueprint(simulator_bp)
     register_commands(app)

@@ -202,3 +202,6 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(course_cli.courses)
     app.cli.add_command(course_cli.vouchers)
     app.cli.add_command(course_cli.certificates)
+    from bot.dashboard.cli import admin
+
+    app.cli.add_command(admin)

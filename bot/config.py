@@ -61,6 +61,7 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
     twilio_sid = env_str("TWILIO_ACCOUNT_SID")
     twilio_token = env_str("TWILIO_AUTH_TOKEN")
+    https = (env_str("PUBLIC_URL") or "").startswith("https://")
     return {
         "SECRET_KEY": env_str("SECRET_KEY") or persistent_secret(instance_path, "secret_key"),
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -95,4 +96,10 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "CERTIFICATE_REVIEW_DAYS": env_int("CERTIFICATE_REVIEW_DAYS", 3),
         "CERTIFICATE_MAX_BYTES": env_int("CERTIFICATE_MAX_BYTES", 5 * 1024 * 1024),
         "TWILIO_MEDIA_HOSTS": (env_str("TWILIO_MEDIA_HOSTS", "api.twilio.com,media.twiliocdn.com,mms.twiliocdn.com") or "").split(","),
+        "DASHBOARD_LOGIN_LIMIT": env_str("DASHBOARD_LOGIN_LIMIT", "5 per minute;20 per hour"),
+        "SESSION_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE", https),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE", https),
+        "REMEMBER_COOKIE_HTTPONLY": True,
     }

@@ -3,15 +3,20 @@ files) live in `bot/services`."""
 
 from bot.models.base import utcnow
 from bot.models.courses import Certificate, Course, Enrolment, ReminderSend, Voucher
+from bot.models.dashboard import AuditEvent, DashboardUser
 from bot.models.members import ConsentEvent, Conversation, Member, MemberNumber, MemberWork, Message
 from bot.models.staff import StaffMember
+from bot.models.stats import MemberTally
 from bot.models.support import FaqEntry, Ticket, TicketMessage
 
 __all__ = [
+    "AuditEvent",
+    "DashboardUser",
     "ConsentEvent",
     "Conversation",
     "Member",
     "MemberNumber",
+    "MemberTally",
     "MemberWork",
     "Message",
     "StaffMember",

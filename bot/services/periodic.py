@@ -35,6 +35,8 @@ def purge_old_messages() -> int:
 
     with current_app.app_context():
         return purge()
+
+
 def sweep_course_reminders() -> int:
     """Queue course reminders that are due but whose scheduled job was lost; schedule those due soon."""
     from bot.services.reminders import sweep
@@ -51,9 +53,18 @@ def requeue_certificate_downloads() -> int:
         return requeue_downloads()
 
 
+def compact_member_tallies() -> None:
+    """Fold the running member counts behind STATS (cheap: a few thousand rows)."""
+    from bot.services.stats import compact_tallies
+
+    with current_app.app_context():
+        compact_tallies()
+
+
 PERIODIC: list[PeriodicJob] = [
     PeriodicJob(requeue_pending_outbound, "default", interval=60),
     PeriodicJob(purge_old_messages, "default", cron="15 3 * * *"),
     PeriodicJob(sweep_course_reminders, "default", interval=900),
     PeriodicJob(requeue_certificate_downloads, "default", interval=900),
+    PeriodicJob(compact_member_tallies, "default", interval=300),
 ]

@@ -11,3 +11,4 @@ def load_commands() -> None:
     import bot.staff.courses  # noqa: F401
     import bot.staff.tickets  # noqa: F401
     from bot.staff import basics  # noqa: F401
+    from bot.staff import stats as _stats  # noqa: F401

@@ -1,0 +1,357 @@
+"""The dashboard's pages."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.orm import selectinload
+
+from bot.dashboard import limiter
+from bot.dashboard.forms import AccountActionForm, ExportForm, NewAccountForm, SignInForm, SignOutForm
+from bot.dashboard.nav import nav_for, role_required
+from bot.extensions import db
+from bot.models import AuditEvent, ConsentEvent, Member, MemberWork, Message, utcnow
+from bot.services import audit, dashboard_users, stats
+from bot.services.dashboard_users import authenticate
+from flows.counties import COUNTIES
+from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_KINDS, WORK_LABELS
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+PAGE_SIZE = 50
+STATUSES = ("active", "opted_out", "prospect")
+
+
+def login_limit() -> str:
+    """The sign-in rate limit, from the settings."""
+    return current_app.config.get("DASHBOARD_LOGIN_LIMIT", "5 per minute")
+
+
+@bp.app_context_processor
+def dashboard_globals() -> dict[str, Any]:
+    """The navigation and the sign-out form, for every dashboard page."""
+    if request.blueprint != "admin" or not current_user.is_authenticated:
+        return {}
+    return {"nav": nav_for(current_user.role), "sign_out_form": SignOutForm()}
+
+
+@bp.after_request
+def security_headers(response: Response) -> Response:
+    """Dashboard pages load nothing from elsewhere and are never framed or cached."""
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
+    )
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"], deduct_when=lambda response: response.status_code != 302)
+def login() -> ResponseReturnValue:
+    """Sign in with email and password; failed attempts are rate-limited per address."""
+    form = SignInForm()
+    if form.validate_on_submit():
+        user = authenticate(form.email.data or "", form.password.data or "")
+        if user is not None:
+            db.session.commit()
+            login_user(user)
+            target = request.args.get("next", "")
+            return redirect(target if target.startswith("/admin") and "//" not in target else url_for("admin.overview"))
+        db.session.rollback()
+        return render_template("admin/login.html", form=form, error="Wrong email or password."), 401
+    if request.method == "POST":
+        return render_template("admin/login.html", form=form, error="Please sign in again."), 400
+    return render_template("admin/login.html", form=form, error=None)
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> ResponseReturnValue:
+    """Sign out."""
+    if not SignOutForm().validate_on_submit():
+        abort(400)
+    logout_user()
+    return redirect(url_for("admin.login"))
+
+
+def chart_data() -> dict[str, Any]:
+    """Every chart's labels and values, from the stats service."""
+    everyone = stats.StatsFilter()
+    months = stats.members_over_time(everyone)
+    with stats.one_reading():
+        return {
+            "joined": {"labels": [m for m, _ in months], "values": [n for _, n in months]},
+            "county": labelled_counts(stats.counts_by(Member.county, everyone), {}),
+            "work": labelled_counts(stats.counts_by_work(everyone), WORK_LABELS),
+            "gender": labelled_counts(stats.counts_by(Member.gender, everyone), GENDER_LABELS),
+            "community": labelled_counts(stats.counts_by(Member.community, everyone), COMMUNITY_LABELS),
+        }
+
+
+def labelled_counts(rows: list[tuple[str | None, int]], labels: dict[str, str]) -> dict[str, list[Any]]:
+    """Chart labels (English option labels, 'not given' for none) and values."""
+    return {
+        "labels": [labels.get(v, v) if v is not None else "not given" for v, _ in rows],
+        "values": [n for _, n in rows],
+    }
+
+
+@bp.get("/")
+@role_required("officer", "organiser", "admin")
+def overview() -> ResponseReturnValue:
+    """Headline numbers and charts."""
+    totals = stats.totals(stats.StatsFilter(), utcnow())
+    return render_template("admin/overview.html", totals=totals, charts=chart_data())
+
+
+@dataclass(frozen=True)
+class MemberQuery:
+    """The members list's search and filters, from the query string or the export form."""
+
+    q: str = ""
+    county: str = ""
+    work: str = ""
+    status: str = ""
+
+    @classmethod
+    def of(cls, source: Any) -> MemberQuery:
+        """Read and clean the filters."""
+        county = source.get("county", "").strip()
+        work = source.get("work", "").strip()
+        status = source.get("status", "").strip()
+        return cls(
+            q=source.get("q", "").strip()[:80],
+            county=county if county in COUNTIES else "",
+            work=work if work in WORK_LABELS else "",
+            status=status if status in STATUSES else "",
+        )
+
+    def conditions(self) -> list[sa.ColumnElement[bool]]:
+        """SQL conditions for the filters."""
+        found: list[sa.ColumnElement[bool]] = []
+        if self.q:
+            found.append(sa.or_(Member.name.icontains(self.q, autoescape=True),
+                                Member.member_number.icontains(self.q, autoescape=True),
+                                Member.phone.contains(self.q.replace(" ", ""), autoescape=True)))
+        if self.county:
+            found.append(Member.county == self.county)
+        if self.work:
+            found.append(sa.exists().where(MemberWork.member_id == Member.id, MemberWork.kind == self.work))
+        if self.status == "opted_out":
+            found.append(Member.opted_out_at.is_not(None))
+        elif self.status:
+            found.append(Member.status == self.status)
+            found.append(Member.opted_out_at.is_(None))
+        return found
+
+    def args(self) -> dict[str, str]:
+        """The filters that are set, for links."""
+        return {k: v for k, v in vars(self).items() if v}
+
+
+def mask_phone(phone: str | None) -> str:
+    """'+2547•••••678': enough to tell numbers apart, not to call them."""
+    if not phone:
+        return ""
+    return phone[:5] + "•" * max(len(phone) - 8, 0) + phone[-3:]
+
+
+def shows_phones() -> bool:
+    """Organisers see masked phone numbers; officers and admins see them whole."""
+    return current_user.role != "organiser"
+
+
+@bp.get("/members")
+@role_required("officer", "organiser", "admin")
+def members() -> ResponseReturnValue:
+    """The members list: search by name, member number or phone; filter by county, work and status; paged."""
+    query = MemberQuery.of(request.args)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    conditions = query.conditions()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Member).where(*conditions)) or 0
+    rows = list(db.session.scalars(
+        sa.select(Member).where(*conditions).order_by(Member.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ))
+    return render_template(
+        "admin/members.html", members=rows, query=query, page=page, total=total,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), counties=COUNTIES, work_kinds=WORK_KINDS,
+        statuses=STATUSES, phone=(lambda p: p) if shows_phones() else mask_phone, work_labels=WORK_LABELS,
+        export_form=ExportForm(data=query.args()) if current_user.role == "admin" else None,
+    )
+
+
+@bp.get("/members/<int:member_id>")
+@role_required("officer", "organiser", "admin")
+def member_detail(member_id: int) -> ResponseReturnValue:
+    """One member: details, conversation history and consent events."""
+    member = db.session.get(Member, member_id) or abort(404)
+    messages = list(db.session.scalars(
+        sa.select(Message).where(Message.member_id == member.id).order_by(Message.created_at.desc(), Message.id.desc()).limit(200)
+    ))
+    consents = list(db.session.scalars(
+        sa.select(ConsentEvent).where(ConsentEvent.member_id == member.id).order_by(ConsentEvent.created_at.desc())
+    ))
+    return render_template(
+        "admin/member.html", member=member, messages=messages, consents=consents,
+        phone=member.phone if shows_phones() else mask_phone(member.phone), work_labels=WORK_LABELS,
+        gender_labels=GENDER_LABELS, community_labels=COMMUNITY_LABELS,
+    )
+
+
+EXPORT_COLUMNS = ("member_number", "name", "phone", "county", "work", "gender", "community", "status",
+                  "language", "joined_at", "opted_out_at")
+
+
+PHONE = re.compile(r"\+\d{6,15}")
+
+
+def csv_cell(value: Any) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    if PHONE.fullmatch(text):
+        return text
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.post("/members/export")
+@role_required("admin")
+def export_members() -> ResponseReturnValue:
+    """The filtered members as CSV, recorded in the audit log (who, which filters, how many rows, when)."""
+    form = ExportForm()
+    if not form.validate_on_submit():
+        abort(400)
+    query = MemberQuery.of(request.form)
+    rows = list(db.session.scalars(
+        sa.select(Member).where(*query.conditions()).order_by(Member.id).options(selectinload(Member.work_kinds))
+    ))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    for m in rows:
+        writer.writerow([csv_cell(v) for v in (
+            m.member_number, m.name, m.phone, m.county, " ".join(sorted(w.kind for w in m.work_kinds)), m.gender,
+            m.community, "opted_out" if m.opted_out else m.status, m.language, m.joined_at, m.opted_out_at,
+        )])
+    audit.record(current_user.email, "members.export", "members", filters=query.args(), rows=len(rows))
+    db.session.commit()
+    stamp = utcnow().strftime("%Y%m%d-%H%M")
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename=members-{stamp}.csv"})
+
+
+@bp.route("/accounts", methods=["GET", "POST"])
+@role_required("admin")
+def accounts() -> ResponseReturnValue:
+    """Dashboard accounts: add one, disable or enable one; every change goes to the audit log."""
+    form = NewAccountForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            dashboard_users.create_user(form.email.data or "", form.password.data or "", form.role.data or "",
+                                        name=form.name.data or None, actor=current_user.email)
+        except ValueError as problem:
+            db.session.rollback()
+            error = str(problem)
+        else:
+            return redirect(url_for("admin.accounts"))
+    elif request.method == "POST":
+        error = "; ".join(f"{field}: {', '.join(problems)}" for field, problems in form.errors.items())
+    return render_template("admin/accounts.html", form=form, error=error, users=dashboard_users.list_users(),
+                           action_form=AccountActionForm()), 400 if error else 200
+
+
+@bp.post("/accounts/<int:user_id>/<any(disable, enable):action>")
+@role_required("admin")
+def account_action(user_id: int, action: str) -> ResponseReturnValue:
+    """Disable or enable an account (not one's own)."""
+    if not AccountActionForm().validate_on_submit():
+        abort(400)
+    if user_id == current_user.id:
+        abort(400)
+    if dashboard_users.set_active(user_id, action == "enable", actor=current_user.email) is None:
+        abort(404)
+    return redirect(url_for("admin.accounts"))
+
+
+@bp.get("/audit")
+@role_required("admin")
+def audit_log() -> ResponseReturnValue:
+    """Staff actions, newest first."""
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    action = request.args.get("action", "").strip()[:64]
+    events = audit.recent(PAGE_SIZE, (page - 1) * PAGE_SIZE, action or None)
+    actions = list(db.session.scalars(sa.select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
+    return render_template("admin/audit.html", events=events, page=page, action=action, actions=actions,
+                           more=len(events) == PAGE_SIZE)
+
+
+@bp.get("/jobs")
+@role_required("admin")
+def jobs() -> ResponseReturnValue:
+    """Queue lengths and failed jobs, with a link to rq-dashboard."""
+    from rq.registry import FailedJobRegistry
+
+    from bot.services.queues import QUEUES, queue
+
+    rows = []
+    for name in QUEUES:
+        q = queue(name)
+        rows.append({"name": name, "queued": q.count, "failed": FailedJobRegistry(queue=q).count})
+    return render_template("admin/jobs.html", queues=rows)
+
+
+def same_origin_posts() -> None:
+    """rq-dashboard's actions are scripted POSTs without a CSRF token: accept them only from this site."""
+    if request.method != "POST":
+        return
+    source = request.headers.get("Origin") or request.headers.get("Referer") or ""
+    if urlsplit(source).netloc != request.host:
+        abort(403)
+
+
+def mount_jobs(app: Flask) -> None:
+    """rq-dashboard at /admin/rq, on the app's Redis, for signed-in admins only."""
+    import rq_dashboard
+
+    from bot.services.redis_conn import connect
+
+    for key, value in vars(rq_dashboard.default_settings).items():
+        if key.isupper():
+            app.config.setdefault(key, value)
+
+    @app.before_request
+    def connect_rq_dashboard() -> None:
+        """Point rq-dashboard at the app's Redis (the embedded one starts on first use)."""
+        if not request.path.startswith("/admin/rq") or getattr(app, "redis_conn", None) is not None:
+            return
+        redis = connect(app)
+        url = app.config.get("REDIS_URL") or f"unix://{redis.socket_file}"
+        app.config["RQ_DASHBOARD_REDIS_URL"] = [url]
+        app.redis_conn = redis  # type: ignore[attr-defined]
+
+    blueprint = rq_dashboard.blueprint
+    if not getattr(blueprint, "umoja_admins_only", False):
+        blueprint.before_request_funcs.setdefault(None, []).insert(0, role_required("admin")(same_origin_posts))
+        blueprint.umoja_admins_only = True  # type: ignore[attr-defined]
+    app.register_blueprint(blueprint, url_prefix="/admin/rq")

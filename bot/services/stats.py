@@ -1,0 +1,416 @@
+"""Membership statistics: the numbers behind STATS on WhatsApp and the dashboard's charts.
+
+The answer is built from SECTION_PROVIDERS, a list of functions `(StatsFilter, now) -> lines`; other
+areas (courses, certificates, vouchers) append their own provider to add a section to STATS.
+The members in scope are the signed-up ones, narrowed by county and/or kind of work. On PostgreSQL the
+counts come from `member_tallies`, running counts kept by triggers (see migration 0005), read in one
+GROUPING SETS pass per answer; new members this week and month come from covering indexes. On SQLite
+(local use) the same numbers are counted from the members tables (`live_*`; a test keeps both equal).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app, g
+from sqlalchemy.orm import InstrumentedAttribute, aliased
+
+from bot import i18n
+from bot.extensions import db
+from bot.models import Member, MemberTally, MemberWork, utcnow
+from flows.base import N_, Line, Msg, Text, msg
+from flows.counties import match_county
+from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_KINDS, WORK_LABELS
+
+TOP_COUNTIES = 10
+
+
+@dataclass(frozen=True)
+class StatsFilter:
+    """Which members the numbers are about: all, or those of one county and/or one kind of work."""
+
+    county: str | None = None
+    work: str | None = None
+
+    def is_empty(self) -> bool:
+        """Whether no filter is set."""
+        return self.county is None and self.work is None
+
+
+@dataclass(frozen=True)
+class FilterProblem:
+    """Why a STATS filter was not understood, as a line for the staff member."""
+
+    line: Line
+
+
+SectionProvider = Callable[[StatsFilter, datetime], Sequence[Line]]
+
+
+def in_scope(f: StatsFilter) -> list[sa.ColumnElement[bool]]:
+    """The conditions that pick the members a filter is about."""
+    conditions: list[sa.ColumnElement[bool]] = [Member.status == "active"]
+    if f.county:
+        conditions.append(Member.county == f.county)
+    if f.work:
+        conditions.append(
+            sa.exists().where(MemberWork.member_id == Member.id, MemberWork.kind == f.work)
+        )
+    return conditions
+
+
+def period_starts(now: datetime) -> tuple[datetime, datetime]:
+    """The start of this week (Monday) and of this month in the union's time zone, as naive UTC."""
+    zone = ZoneInfo(current_app.config.get("TIMEZONE") or "Africa/Nairobi")
+    local = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
+    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    week = day - timedelta(days=day.weekday())
+    month = day.replace(day=1)
+    utc = ZoneInfo("UTC")
+    return (week.astimezone(utc).replace(tzinfo=None), month.astimezone(utc).replace(tzinfo=None))
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The headline numbers."""
+
+    total: int
+    opted_out: int
+    new_week: int
+    new_month: int
+
+    @property
+    def active(self) -> int:
+        """Members who still receive messages."""
+        return self.total - self.opted_out
+
+
+def tallied() -> bool:
+    """Whether the running counts are kept (PostgreSQL, by triggers); SQLite counts the members live."""
+    return db.engine.dialect.name == "postgresql"
+
+
+def tally_scope(f: StatsFilter) -> list[sa.ColumnElement[bool]]:
+    """The conditions that pick a filter's rows of the running counts."""
+    conditions: list[sa.ColumnElement[bool]] = []
+    if f.county:
+        conditions.append(MemberTally.county == f.county)
+    if f.work:
+        conditions.append(("," + MemberTally.work + ",").contains(f",{f.work},", autoescape=True))
+    return conditions
+
+
+TALLY_DIMENSIONS = ("county", "gender", "community", "work", "opted_out")
+
+
+def tally_summary(f: StatsFilter) -> dict[str, dict[object, int]]:
+    """Members per county, gender, community, kinds of work and opt-out, in one pass over the running
+    counts (GROUPING SETS); read once per answer inside `one_reading()`, since every section needs it."""
+    memo = g.get("stats_tally_summary")
+    if memo is None:
+        memo = {}
+    elif f in memo:
+        return memo[f]
+    columns = [getattr(MemberTally, name) for name in TALLY_DIMENSIONS]
+    rows = db.session.execute(
+        sa.select(sa.func.grouping(*columns), *columns, sa.func.sum(MemberTally.members))
+        .where(*tally_scope(f))
+        .group_by(sa.func.grouping_sets(*[sa.tuple_(c) for c in columns]))
+    )
+    summary: dict[str, dict[object, int]] = {name: {} for name in TALLY_DIMENSIONS}
+    last = len(TALLY_DIMENSIONS) - 1
+    for mask, *values, count in rows:
+        index = next(i for i in range(len(TALLY_DIMENSIONS)) if not mask & (1 << (last - i)))
+        summary[TALLY_DIMENSIONS[index]][values[index]] = int(count or 0)
+    memo[f] = summary
+    return summary
+
+
+@contextmanager
+def one_reading() -> Iterator[None]:
+    """Within this block, the sections of one answer share one reading of the running counts."""
+    g.stats_tally_summary = {}
+    try:
+        yield
+    finally:
+        g.pop("stats_tally_summary", None)
+
+
+def new_members(f: StatsFilter, now: datetime) -> tuple[int, int]:
+    """Members who joined this week and this month: a range scan over the join date; with a kind of work,
+    joined to that kind's index entries from the lowest recent member id on (ids grow as members join)."""
+    week, month = period_starts(now)
+    if not f.work:
+        row = db.session.execute(
+            sa.select(sa.func.count().filter(Member.joined_at >= week), sa.func.count())
+            .where(*in_scope(f), Member.joined_at >= month)
+        ).one()
+        return int(row[0] or 0), int(row[1] or 0)
+    recent = (
+        sa.select(Member.id, Member.joined_at)
+        .where(*in_scope(StatsFilter(county=f.county)), Member.joined_at >= month)
+        .cte("recent")
+    )
+    lowest = sa.select(sa.func.min(recent.c.id)).scalar_subquery()
+    row = db.session.execute(
+        sa.select(sa.func.count().filter(recent.c.joined_at >= week), sa.func.count()).select_from(
+            recent.join(MemberWork, sa.and_(MemberWork.member_id == recent.c.id, MemberWork.kind == f.work,
+                                            MemberWork.member_id >= lowest))
+        )
+    ).one()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+def totals(f: StatsFilter, now: datetime) -> Totals:
+    """Members, opted out, and new this week and this month."""
+    if not tallied():
+        return live_totals(f, now)
+    opted_out = tally_summary(f)["opted_out"]
+    return Totals(sum(opted_out.values()), opted_out.get(True, 0), *new_members(f, now))
+
+
+def live_totals(f: StatsFilter, now: datetime) -> Totals:
+    """The headline numbers counted from the members table itself."""
+    week, month = period_starts(now)
+    row = db.session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.count().filter(Member.opted_out_at.is_not(None)),
+            sa.func.count().filter(Member.joined_at >= week),
+            sa.func.count().filter(Member.joined_at >= month),
+        ).where(*in_scope(f))
+    ).one()
+    return Totals(*(int(v or 0) for v in row))
+
+
+def ranked(counts: dict[str | None, int]) -> list[tuple[str | None, int]]:
+    """Largest first, then by name; zero counts left out."""
+    return sorted(((k, n) for k, n in counts.items() if n), key=lambda item: (-item[1], item[0] is None, item[0] or ""))
+
+
+def counts_by(column: InstrumentedAttribute, f: StatsFilter) -> list[tuple[str | None, int]]:
+    """Members per value of a members column (county, gender, community), largest first."""
+    if not tallied():
+        return live_counts_by(column, f)
+    return ranked({str(value) or None: count for value, count in tally_summary(f)[column.key].items()})
+
+
+def live_counts_by(column: InstrumentedAttribute, f: StatsFilter) -> list[tuple[str | None, int]]:
+    """Members per value of a members column, counted from the members table itself."""
+    rows = db.session.execute(sa.select(column, sa.func.count()).where(*in_scope(f)).group_by(column))
+    return ranked({value: int(count) for value, count in rows})
+
+
+def counts_by_work(f: StatsFilter) -> list[tuple[str, int]]:
+    """Members per kind of work (a member may do several; filtered by work: their other kinds too)."""
+    if not tallied():
+        return live_counts_by_work(f)
+    counts: dict[str | None, int] = {}
+    for work, count in tally_summary(f)["work"].items():
+        for kind in filter(None, str(work).split(",")):
+            counts[kind] = counts.get(kind, 0) + count
+    return [(str(kind), n) for kind, n in ranked(counts)]
+
+
+def live_counts_by_work(f: StatsFilter) -> list[tuple[str, int]]:
+    """Members per kind of work, counted from the members and member_work tables themselves."""
+    conditions: list[sa.ColumnElement[bool]] = [Member.status == "active"]
+    if f.county:
+        conditions.append(Member.county == f.county)
+    query = sa.select(MemberWork.kind, sa.func.count()).join(Member, Member.id == MemberWork.member_id)
+    if f.work:
+        mine = aliased(MemberWork)
+        query = query.join(mine, sa.and_(mine.member_id == MemberWork.member_id, mine.kind == f.work))
+    rows = db.session.execute(query.where(*conditions).group_by(MemberWork.kind))
+    return [(str(kind), n) for kind, n in ranked({kind: int(count) for kind, count in rows})]
+
+
+COMPACT_TALLIES = sa.text("""
+    WITH folded AS (DELETE FROM member_tallies
+                    RETURNING county, gender, community, opted_out, work, members)
+    INSERT INTO member_tallies (county, gender, community, opted_out, work, members)
+    SELECT county, gender, community, opted_out, work, sum(members) FROM folded
+    GROUP BY county, gender, community, opted_out, work HAVING sum(members) <> 0
+""")
+
+
+def compact_tallies() -> None:
+    """Fold the running counts' +1/-1 rows into one row per combination (rows added meanwhile stay)."""
+    if tallied():
+        db.session.execute(COMPACT_TALLIES)
+        db.session.commit()
+
+
+
+def joined_per_month(f: StatsFilter, months: int = 12, now: datetime | None = None) -> list[tuple[str, int]]:
+    """New members per calendar month (UTC) for the last `months` months, oldest first, as ('2026-11', n)."""
+    now = now or utcnow()
+    start = month_start(now, months - 1)
+    if db.engine.dialect.name == "sqlite":
+        bucket = sa.func.strftime("%Y-%m", Member.joined_at)
+    else:
+        bucket = sa.func.to_char(sa.func.date_trunc("month", Member.joined_at), "YYYY-MM")
+    rows = dict(
+        db.session.execute(
+            sa.select(bucket, sa.func.count()).where(*in_scope(f), Member.joined_at >= start).group_by(bucket)
+        ).all()
+    )
+    labels: list[str] = []
+    cursor = start
+    while cursor <= now:
+        labels.append(cursor.strftime("%Y-%m"))
+        cursor = (cursor + timedelta(days=32)).replace(day=1)
+    return [(label, int(rows.get(label, 0))) for label in labels]
+
+
+def month_start(now: datetime, back: int) -> datetime:
+    """The first moment of the month `back` months before `now`'s."""
+    index = now.year * 12 + now.month - 1 - back
+    return datetime(index // 12, index % 12 + 1, 1)
+
+
+def members_over_time(f: StatsFilter, months: int = 12, now: datetime | None = None) -> list[tuple[str, int]]:
+    """Signed-up members at the end of each of the last `months` months (this month: so far), oldest first."""
+    now = now or utcnow()
+    joined = joined_per_month(f, months, now)
+    running = db.session.scalar(
+        sa.select(sa.func.count()).where(*in_scope(f), Member.joined_at < month_start(now, months - 1))
+    ) or 0
+    totals: list[tuple[str, int]] = []
+    for label, count in joined:
+        running += count
+        totals.append((label, running))
+    return totals
+
+
+def number(n: int) -> str:
+    """A count with thousands separators."""
+    return f"{n:,}"
+
+
+def pairs(items: Sequence[tuple[Line, int]]) -> list[Msg]:
+    """'label count' lines for a breakdown."""
+    return [msg(N_("%(label)s %(count)s"), label=label, count=number(count)) for label, count in items]
+
+
+def labelled(options: dict[str, str], value: str | None) -> Line:
+    """An option's translatable label, 'not given' for none, or the stored value as it is."""
+    if value is None:
+        return msg(N_("not given"))
+    return msg(options[value]) if value in options else Text(value)
+
+
+def member_section(f: StatsFilter, now: datetime) -> Sequence[Line]:
+    """Members, active, opted out, new this week and this month."""
+    t = totals(f, now)
+    return (
+        msg(N_("Members: %(total)s (active %(active)s, opted out %(opted_out)s)"),
+            total=number(t.total), active=number(t.active), opted_out=number(t.opted_out)),
+        msg(N_("New: %(week)s this week, %(month)s this month"), week=number(t.new_week), month=number(t.new_month)),
+    )
+
+
+def county_section(f: StatsFilter, now: datetime) -> Sequence[Line]:
+    """The top counties and the rest (left out when filtered to one county)."""
+    if f.county:
+        return ()
+    rows = counts_by(Member.county, f)
+    top = [(labelled({}, county), count) for county, count in rows[:TOP_COUNTIES]]
+    rest = sum(count for _, count in rows[TOP_COUNTIES:])
+    if rest:
+        top.append((msg(N_("the rest")), rest))
+    return (msg(N_("By county: %(list)s"), list=pairs(top) or msg(N_("none"))),)
+
+
+def work_section(f: StatsFilter, now: datetime) -> Sequence[Line]:
+    """Members per kind of work."""
+    rows = [(labelled(WORK_LABELS, kind), count) for kind, count in counts_by_work(f)]
+    return (msg(N_("By kind of work: %(list)s"), list=pairs(rows) or msg(N_("none"))),)
+
+
+def gender_section(f: StatsFilter, now: datetime) -> Sequence[Line]:
+    """Members per gender."""
+    rows = [(labelled(GENDER_LABELS, g), count) for g, count in counts_by(Member.gender, f)]
+    return (msg(N_("By gender: %(list)s"), list=pairs(rows) or msg(N_("none"))),)
+
+
+def community_section(f: StatsFilter, now: datetime) -> Sequence[Line]:
+    """Members per community."""
+    rows = [(labelled(COMMUNITY_LABELS, c), count) for c, count in counts_by(Member.community, f)]
+    return (msg(N_("By community: %(list)s"), list=pairs(rows) or msg(N_("none"))),)
+
+
+# Other areas append providers here (course enrolments and completions, certificates, vouchers).
+SECTION_PROVIDERS: list[SectionProvider] = [
+    member_section,
+    county_section,
+    work_section,
+    gender_section,
+    community_section,
+]
+
+
+def heading(f: StatsFilter) -> Line:
+    """The first line: what the numbers are about."""
+    if f.is_empty():
+        return msg(N_("Union statistics"))
+    parts: list[Line] = []
+    if f.county:
+        parts.append(Text(f.county))
+    if f.work:
+        parts.append(msg(WORK_LABELS[f.work]))
+    return msg(N_("Union statistics for %(filter)s"), filter=parts)
+
+
+def report(f: StatsFilter, now: datetime) -> tuple[Line, ...]:
+    """Every section of the STATS answer, heading first."""
+    lines: list[Line] = [heading(f)]
+    with one_reading():
+        for provider in SECTION_PROVIDERS:
+            lines.extend(provider(f, now))
+    return tuple(lines)
+
+
+def work_aliases() -> dict[str, str]:
+    """Normalised words for each kind of work, in every language → the kind's key."""
+    aliases: dict[str, str] = {}
+    for key, label in WORK_KINDS:
+        aliases[i18n.normalize(key.replace("_", " "))] = key
+        for lang in i18n.LANGUAGES:
+            text = i18n.normalize(i18n.translate(lang, label).split("(")[0].split("/")[0])
+            if text:
+                aliases.setdefault(text, key)
+                first = text.split(" ")[0]
+                if len(first) > 3:
+                    aliases.setdefault(first, key)
+    return aliases
+
+
+def parse_filter(args: str) -> StatsFilter | FilterProblem:
+    """'Nairobi', 'transcription', 'Nairobi data annotation' … → a filter, or what was not understood."""
+    words = i18n.normalize(args)
+    if not words:
+        return StatsFilter()
+    work = None
+    for alias, key in sorted(work_aliases().items(), key=lambda item: -len(item[0])):
+        padded = f" {words} "
+        if f" {alias} " in padded:
+            work = key
+            words = " ".join(padded.replace(f" {alias} ", " ", 1).split())
+            break
+    county = None
+    if words:
+        found = match_county(words)
+        if found.county is None:
+            if found.candidates:
+                return FilterProblem(msg(N_("Which county did you mean: %(counties)s?"),
+                                         counties=[Text(c) for c in found.candidates]))
+            return FilterProblem(msg(N_("I do not know \"%(words)s\". Try STATS, STATS Nairobi, STATS transcription "
+                                        "or STATS Nairobi transcription."), words=args.strip()))
+        county = found.county
+    return StatsFilter(county=county, work=work)

@@ -1,0 +1,300 @@
+"""The dashboard at /admin: sign-in, roles on every route, CSRF, escaping, masking, export and audit."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from bot.extensions import db
+from bot.models import AuditEvent, DashboardUser
+from tests.dashboard_helpers import PASSWORD, add_member, csrf_token, make_user, sign_in
+
+ROLES = ("officer", "organiser", "admin")
+EVERY_ROLE = frozenset(ROLES)
+ADMIN = frozenset({"admin"})
+# Who may open each dashboard route; a new route fails the matrix until it is listed here.
+EXPECTED = {
+    "admin.overview": EVERY_ROLE,
+    "admin.members": EVERY_ROLE,
+    "admin.member_detail": EVERY_ROLE,
+    "admin.export_members": ADMIN,
+    "admin.audit_log": ADMIN,
+    "admin.jobs": ADMIN,
+    "admin.logout": EVERY_ROLE,
+    "admin.accounts": ADMIN,
+    "admin.account_action": ADMIN,
+}
+PUBLIC = {"admin.login", "admin.static"}
+
+
+def routes(app, member_id: int) -> list[tuple[str, str, str]]:
+    """(endpoint, method, url) for every dashboard and rq-dashboard route."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if not (rule.endpoint.startswith("admin.") or rule.endpoint.startswith("rq_dashboard.")):
+            continue
+        if rule.endpoint in PUBLIC or rule.endpoint == "rq_dashboard.static":
+            continue
+        numeric = set(re.findall(r"<int:(\w+)>", rule.rule))
+        samples = {"member_id": member_id, "user_id": 999, "action": "disable", "page": "1", "per_page": "8", "order": "asc", "registry_name": "queued"}
+        values = {arg: samples.get(arg, 0 if arg in numeric else "default") for arg in rule.arguments}
+        url = rule.build(values, append_unknown=False)[1]
+        methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
+        if rule.endpoint.startswith("rq_dashboard.") and "GET" not in methods:
+            methods = ["POST"]
+        found.append((rule.endpoint, methods[0], url))
+    return found
+
+
+@pytest.mark.parametrize("role", [None, *ROLES])
+def test_role_matrix_over_every_route(app, role):
+    member_id = add_member(app, "Amina")
+    with app.app_context():
+        from bot.services.queues import queue
+
+        queue("default").enqueue("builtins.print", job_id="default")
+    client = app.test_client()
+    token = None
+    if role:
+        email = make_user(app, role)
+        assert sign_in(client, email).status_code == 302
+        token = csrf_token(client.get("/admin/").get_data(as_text=True))
+    checked = 0
+    for endpoint, method, url in routes(app, member_id):
+        if endpoint == "admin.logout":
+            continue  # checked last, it ends the session
+        if role == "admin" and endpoint.startswith("rq_dashboard.") and method == "POST":
+            continue  # rq-dashboard's own actions (delete, requeue, empty) on a real job
+        response = client.open(url, method=method, data={"csrf_token": token} if method == "POST" else None)
+        if response.status_code == 308:  # rq-dashboard's routes with a default instance number
+            response = client.open(response.headers["Location"], method=method)
+        allowed = ADMIN if endpoint.startswith("rq_dashboard.") else EXPECTED.get(endpoint)
+        assert allowed is not None, f"{endpoint} is missing from the role matrix"
+        if role is None:
+            assert response.status_code == 302 and "/admin/login" in response.headers["Location"], (endpoint, url)
+        elif role in allowed:
+            assert response.status_code not in (302, 401, 403), (role, endpoint, url, response.status_code)
+        else:
+            assert response.status_code == 403, (role, endpoint, url, response.status_code)
+        checked += 1
+    assert checked >= len(EXPECTED) + 3
+    response = client.post("/admin/logout", data={"csrf_token": token})
+    assert response.status_code == 302 and "/admin/login" in response.headers["Location"]
+    assert client.get("/admin/").status_code == 302
+
+
+def test_sign_in_rejects_wrong_passwords_and_disabled_users(app, client):
+    email = make_user(app, "officer")
+    assert sign_in(client, email, "wrong password!").status_code == 401
+    assert sign_in(client, "nobody@example.org").status_code == 401
+    with app.app_context():
+        db.session.execute(sa.update(DashboardUser).values(active=False))
+        db.session.commit()
+    assert sign_in(client, email).status_code == 401
+    with app.app_context():
+        stored = db.session.scalar(sa.select(DashboardUser.password_hash))
+    assert PASSWORD not in stored and stored.startswith(("scrypt:", "pbkdf2:"))
+
+
+def test_sign_in_attempts_are_rate_limited(app, client):
+    email = make_user(app, "admin")
+    assert sign_in(client, email).status_code == 302  # a successful sign-in does not count
+    client.post("/admin/logout", data={"csrf_token": csrf_token(client.get("/admin/").get_data(as_text=True))})
+    codes = [sign_in(client, email, "wrong password!").status_code for _ in range(6)]
+    assert codes[:5] == [401] * 5 and codes[5] == 429
+    assert sign_in(client, email).status_code == 429
+
+
+def test_csrf_is_required_on_every_form(app, client):
+    email = make_user(app, "admin")
+    page = client.get("/admin/login")
+    assert 'name="csrf_token"' in page.get_data(as_text=True)
+    assert client.post("/admin/login", data={"email": email, "password": PASSWORD}).status_code == 400
+    assert client.post("/admin/login", data={"email": email, "password": PASSWORD, "csrf_token": "forged"}).status_code == 400
+    assert sign_in(client, email).status_code == 302
+    assert client.post("/admin/members/export", data={}).status_code == 400
+    assert client.post("/admin/logout", data={}).status_code == 400
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "members.export")) == 0
+
+
+def test_session_cookie_is_secure_httponly_and_samesite(app, client):
+    email = make_user(app, "officer")
+    app.config["SESSION_COOKIE_SECURE"] = True
+    try:
+        response = sign_in(client, email)
+    finally:
+        app.config["SESSION_COOKIE_SECURE"] = False
+    cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_a_script_name_is_shown_escaped(app, client):
+    member_id = add_member(app, "<script>alert(1)</script>")
+    sign_in(client, make_user(app, "officer"))
+    for url in ("/admin/members", f"/admin/members/{member_id}", "/admin/members?q=script"):
+        html = client.get(url).get_data(as_text=True)
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        assert "<script>alert(1)" not in html
+
+
+def test_phones_are_masked_for_organisers_only(app, client):
+    member_id = add_member(app, "Amina", phone="+254711223344")
+    sign_in(client, make_user(app, "organiser"))
+    for url in ("/admin/members", f"/admin/members/{member_id}"):
+        html = client.get(url).get_data(as_text=True)
+        assert "+254711223344" not in html and "+2547•••••344" in html
+    officer = app.test_client()
+    sign_in(officer, make_user(app, "officer"))
+    assert "+254711223344" in officer.get(f"/admin/members/{member_id}").get_data(as_text=True)
+
+
+def test_members_search_filter_and_pages(app, client):
+    for i in range(55):
+        add_member(app, f"Member {i:02d}", phone=f"+2547110{i:05d}", county="Kisumu" if i % 5 == 0 else "Nairobi",
+                   kinds=("ride_delivery",) if i == 7 else ("transcription",))
+    sign_in(client, make_user(app, "officer"))
+    page1 = client.get("/admin/members").get_data(as_text=True)
+    assert "(55)" in page1 and "Page 1 of 2" in page1 and page1.count('class="name"') == 50
+    assert client.get("/admin/members?page=2").get_data(as_text=True).count('class="name"') == 5
+    kisumu = client.get("/admin/members?county=Kisumu").get_data(as_text=True)
+    assert "(11)" in kisumu
+    found = client.get("/admin/members?q=member+07").get_data(as_text=True)
+    assert "(1)" in found and "Member 07" in found
+    assert "(1)" in client.get("/admin/members?work=ride_delivery").get_data(as_text=True)
+    assert "(55)" in client.get("/admin/members?county=Atlantis&work=nope").get_data(as_text=True)
+
+
+def test_member_detail_shows_conversation_and_consent(app, client, whatsapp):
+    whatsapp.send("Hi")
+    whatsapp.send("1")
+    with app.app_context():
+        from bot.models import Member
+
+        member_id = db.session.scalar(sa.select(Member.id))
+    sign_in(client, make_user(app, "officer"))
+    html = client.get(f"/admin/members/{member_id}").get_data(as_text=True)
+    assert "What is your full name?" in html and "consent" in html and "whatsapp" in html
+    assert client.get("/admin/members/999999").status_code == 404
+
+
+def test_csv_export_for_admins_with_an_audit_record(app, client):
+    add_member(app, "Amina", phone="+254711000001", county="Nairobi")
+    add_member(app, "=HYPERLINK(\"x\")", phone="+254711000002", county="Kisumu")
+    email = make_user(app, "admin")
+    sign_in(client, email)
+    page = client.get("/admin/members?county=Kisumu").get_data(as_text=True)
+    form = dict(re.findall(r'<input id="(\w+)" name="\w+" type="hidden" value="([^"]*)"', page))
+    response = client.post("/admin/members/export", data=form)
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [r["phone"] for r in rows] == ["+254711000002"]
+    assert rows[0]["name"].startswith("'=")
+    with app.app_context():
+        event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "members.export")).one()
+        assert event.actor == email and event.details == {"filters": {"county": "Kisumu"}, "rows": 1}
+    audit_page = client.get("/admin/audit").get_data(as_text=True)
+    assert "members.export" in audit_page and email in audit_page
+
+
+def test_export_refused_for_organisers_and_officers(app):
+    add_member(app, "Amina")
+    for role in ("organiser", "officer"):
+        client = app.test_client()
+        sign_in(client, make_user(app, role))
+        page = client.get("/admin/members").get_data(as_text=True)
+        assert "Export CSV" not in page
+        assert client.post("/admin/members/export", data={"csrf_token": csrf_token(page)}).status_code == 403
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "members.export")) == 0
+
+
+def test_overview_carries_the_chart_data(app, client):
+    add_member(app, "Amina", phone="+254711000001", county="Nairobi")
+    add_member(app, "Baraka", phone="+254711000002", county="Turkana", kinds=("ride_delivery", "transcription"))
+    sign_in(client, make_user(app, "organiser"))
+    html = client.get("/admin/").get_data(as_text=True)
+    data = re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', html, re.S).group(1)
+    import json
+
+    charts = json.loads(data)
+    assert dict(zip(charts["county"]["labels"], charts["county"]["values"], strict=True)) == {"Nairobi": 1, "Turkana": 1}
+    assert dict(zip(charts["work"]["labels"], charts["work"]["values"], strict=True))["Transcription"] == 2
+    assert charts["joined"]["values"][-1] == 2
+    assert "vendor/chart.umd.js" in html and "cdn" not in html.lower()
+
+
+def test_create_user_command(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["admin", "create-user", "Boss@Example.org", "--name", "Boss"],
+                           input="a long password\na long password\n")
+    assert result.exit_code == 0, result.output
+    assert "created admin boss@example.org" in result.output
+    again = runner.invoke(args=["admin", "create-user", "boss@example.org", "--password", "another password"])
+    assert again.exit_code != 0 and "already" in again.output
+    short = runner.invoke(args=["admin", "create-user", "x@example.org", "--role", "officer", "--password", "short"])
+    assert short.exit_code != 0
+    with app.app_context():
+        assert db.session.scalar(sa.select(DashboardUser.role)) == "admin"
+        assert db.session.scalar(sa.select(AuditEvent.subject).where(AuditEvent.action == "staff.create")) == "boss@example.org"
+    assert sign_in(app.test_client(), "boss@example.org", "a long password").status_code == 302
+
+
+def test_rq_dashboard_actions_only_from_this_site(app, client):
+    from bot.services.queues import queue
+
+    with app.app_context():
+        queue("default").enqueue("builtins.print", job_id="job-1")
+    sign_in(client, make_user(app, "admin"))
+    assert client.post("/admin/rq/job/job-1/delete").status_code == 403
+    assert client.post("/admin/rq/job/job-1/delete", headers={"Origin": "https://evil.example"}).status_code == 403
+    assert client.post("/admin/rq/job/job-1/delete", headers={"Origin": "http://localhost"}).status_code == 200
+    with app.app_context():
+        assert queue("default").fetch_job("job-1") is None
+
+
+def test_admins_add_disable_and_enable_accounts_with_audit(app, client):
+    admin = make_user(app, "admin")
+    sign_in(client, admin)
+    page = client.get("/admin/accounts").get_data(as_text=True)
+    token = csrf_token(page)
+    new = {"email": "Wanjiru@Example.org", "name": "Wanjiru", "role": "organiser", "password": "long enough pass",
+           "csrf_token": token}
+    assert client.post("/admin/accounts", data=new).status_code == 302
+    assert client.post("/admin/accounts", data=new).status_code == 400  # already there
+    assert client.post("/admin/accounts", data={**new, "email": "x@example.org", "password": "short"}).status_code == 400
+    assert client.post("/admin/accounts", data={**new, "email": "y@example.org", "csrf_token": "forged"}).status_code == 400
+    organiser = app.test_client()
+    assert sign_in(organiser, "wanjiru@example.org", "long enough pass").status_code == 302
+    with app.app_context():
+        user_id = db.session.scalar(sa.select(DashboardUser.id).where(DashboardUser.email == "wanjiru@example.org"))
+        own_id = db.session.scalar(sa.select(DashboardUser.id).where(DashboardUser.email == admin))
+    assert client.post(f"/admin/accounts/{user_id}/disable", data={"csrf_token": token}).status_code == 302
+    assert organiser.get("/admin/").status_code == 302  # the session ends with the account
+    assert sign_in(app.test_client(), "wanjiru@example.org", "long enough pass").status_code == 401
+    assert client.post(f"/admin/accounts/{user_id}/enable", data={"csrf_token": token}).status_code == 302
+    assert client.post(f"/admin/accounts/{own_id}/disable", data={"csrf_token": token}).status_code == 400
+    assert client.post(f"/admin/accounts/{user_id}/disable", data={}).status_code == 400
+    with app.app_context():
+        actions = list(db.session.execute(sa.select(AuditEvent.actor, AuditEvent.action, AuditEvent.subject)
+                                          .order_by(AuditEvent.id)))
+    assert actions[1:] == [(admin, "staff.create", "wanjiru@example.org"), (admin, "staff.disable", "wanjiru@example.org"),
+                           (admin, "staff.enable", "wanjiru@example.org")]
+
+
+def test_session_cookies_are_secure_by_default_behind_https(monkeypatch, tmp_path):
+    from bot.config import load_settings
+
+    monkeypatch.setenv("PUBLIC_URL", "https://umoja.example.org")
+    monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
+    settings = load_settings(tmp_path)
+    assert settings["SESSION_COOKIE_SECURE"] and settings["REMEMBER_COOKIE_SECURE"]
+    assert settings["SESSION_COOKIE_HTTPONLY"] and settings["SESSION_COOKIE_SAMESITE"] == "Lax"
+    monkeypatch.setenv("PUBLIC_URL", "http://127.0.0.1:5000")
+    assert not load_settings(tmp_path)["SESSION_COOKIE_SECURE"]

@@ -1,0 +1,171 @@
+"""STATS on WhatsApp: the numbers, filters by county and kind of work, languages, roles and length."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.extensions import db
+from bot.models import Member, MemberWork, utcnow
+from bot.services import stats
+from bot.services.staff import add_staff
+from tests.conftest import WhatsApp
+
+OFFICER = "+254733100001"
+ORGANISER = "+254733100002"
+
+
+def seed(app, rows: list[tuple[str, tuple[str, ...], str | None, str | None, int, bool]]) -> None:
+    """Members as (county, kinds, gender, community, days since joining, opted out)."""
+    now = utcnow()
+    with app.app_context():
+        for i, (county, kinds, gender, community, days, opted_out) in enumerate(rows):
+            member = Member(phone=f"+2547100{i:05d}", name=f"Member {i}", county=county, gender=gender,
+                            community=community, status="active", language="en",
+                            joined_at=now - timedelta(days=days),
+                            opted_out_at=now if opted_out else None)
+            member.work_kinds = [MemberWork(kind=k) for k in kinds]
+            db.session.add(member)
+        db.session.add(Member(phone="+254710099999", status="prospect", county="Nairobi"))
+        db.session.commit()
+
+
+ROWS = [
+    ("Nairobi", ("transcription", "data_annotation"), "woman", "refugee", 0, False),
+    ("Nairobi", ("transcription",), "man", "host", 40, True),
+    ("Nairobi", ("ride_delivery",), "woman", None, 100, False),
+    ("Turkana", ("transcription",), "woman", "refugee", 1, False),
+    ("Kiambu", ("content_creation",), None, "neither", 200, False),
+]
+
+
+def staff_phone(app, client, phone: str, role: str, lang: str = "en") -> WhatsApp:
+    with app.app_context():
+        add_staff(phone, [role])
+    phone_client = WhatsApp(client, phone)
+    phone_client.send("Hi" if lang == "en" else "Habari")
+    return phone_client
+
+
+def test_stats_counts_every_section(app, client):
+    seed(app, ROWS)
+    officer = staff_phone(app, client, OFFICER, "officer")
+    reply = officer.says("STATS")
+    assert "Union statistics" in reply
+    assert "Members: 5 (active 4, opted out 1)" in reply
+    assert "By county: Nairobi 3, Kiambu 1, Turkana 1" in reply
+    assert "By kind of work: Transcription 3, " in reply and "Data annotation / AI training 1" in reply
+    assert "By gender: Woman 3, Man 1, not given 1" in reply
+    assert "Refugee 2" in reply and "Host community 1" in reply
+    assert len(reply) <= 1600
+
+
+def test_stats_filters_by_county_and_work_in_any_combination(app, client):
+    seed(app, ROWS)
+    officer = staff_phone(app, client, OFFICER, "officer")
+    nairobi = officer.says("stats nairobi")
+    assert "Union statistics for Nairobi" in nairobi and "Members: 3 (active 2, opted out 1)" in nairobi
+    assert "By county" not in nairobi
+    work = officer.says("STATS transcription")
+    assert "Members: 3 " in work and "By county: Nairobi 2, Turkana 1" in work
+    both = officer.says("STATS Nairobi transcription")
+    assert "Union statistics for Nairobi, Transcription" in both and "Members: 2 " in both
+    assert "Data annotation / AI training 1" in both  # the other kinds of the same members
+    assert "Which county" in officer.says("STATS Ki") or "do not know" in officer.says("STATS Ki")
+    assert "do not know" in officer.says("STATS qqqqzzzz")
+
+
+def test_stats_new_this_week_and_month(app, client):
+    seed(app, ROWS)
+    with app.app_context():
+        t = stats.totals(stats.StatsFilter(), utcnow())
+    assert t.total == 5 and t.opted_out == 1 and 1 <= t.new_week <= 2 and t.new_month >= t.new_week
+    assert t.new_month <= 2
+
+
+def test_stats_in_swahili_and_refused_for_organisers(app, client):
+    seed(app, ROWS)
+    officer = staff_phone(app, client, OFFICER, "officer", lang="sw")
+    reply = officer.says("STATS")
+    assert "Wanachama: 5" in reply
+    organiser = staff_phone(app, client, ORGANISER, "organiser")
+    refusal = organiser.says("STATS")
+    assert "STATS is for officer only" in refusal and "Members:" not in refusal
+    member = WhatsApp(client, "+254710000001")
+    assert "Members:" not in member.says("STATS")
+
+
+def test_stats_stays_one_message_with_every_county(app, client):
+    from flows.counties import COUNTIES
+
+    seed(app, [(c, ("transcription", "other", "data_annotation"), "woman", "host", i, False)
+               for i, c in enumerate(COUNTIES)])
+    officer = staff_phone(app, client, OFFICER, "officer")
+    replies = officer.send("STATS")
+    assert len(replies) == 1 and len(replies[0]) <= 1600
+    assert "the rest 37" in replies[0]
+
+
+def both_ways(f: stats.StatsFilter, now) -> tuple[tuple, tuple]:
+    """The numbers from the running counts and counted live from the members tables."""
+    tally = (stats.totals(f, now), stats.counts_by(Member.county, f), stats.counts_by(Member.gender, f),
+             stats.counts_by(Member.community, f), stats.counts_by_work(f))
+    live = (stats.live_totals(f, now), stats.live_counts_by(Member.county, f), stats.live_counts_by(Member.gender, f),
+            stats.live_counts_by(Member.community, f), stats.live_counts_by_work(f))
+    return tally, live
+
+
+def test_running_counts_follow_every_change(app, client, whatsapp):
+    import random
+
+    import sqlalchemy as sa
+
+    from bot.services import members as member_service
+    from tests.test_signup_transcripts import ENGLISH_HAPPY, play
+
+    play(whatsapp, ENGLISH_HAPPY)  # a real sign-up through the webhook
+    whatsapp.send("STOP")
+    seed(app, ROWS)
+    rng = random.Random(5)
+    kinds = ["transcription", "data_annotation", "ride_delivery", "other"]
+    filters = [stats.StatsFilter(), stats.StatsFilter(county="Nairobi"), stats.StatsFilter(work="transcription"),
+               stats.StatsFilter(county="Nairobi", work="data_annotation")]
+    with app.app_context():
+        now = utcnow()
+        for step in range(60):
+            ids = list(db.session.scalars(sa.select(Member.id)))
+            member = db.session.get(Member, rng.choice(ids))
+            action = rng.choice(["register", "opt_out", "opt_in", "county", "delete", "work", "prospect"])
+            if action == "register":
+                member_service.register(member, name="X", county=rng.choice(["Nairobi", "Kisumu"]),
+                                        work_kinds=tuple(rng.sample(kinds, rng.randint(1, 3))), work_other=None,
+                                        gender=rng.choice(["woman", None]), community=None, now=now)
+            elif action == "opt_out":
+                member_service.opt_out(member, "test", now)
+            elif action == "opt_in":
+                member_service.opt_in(member, "test", now)
+            elif action == "county":
+                member.county = rng.choice(["Nairobi", "Turkana", None])
+            elif action == "delete" and len(ids) > 3:
+                db.session.delete(member)
+            elif action == "work":
+                member.work_kinds = [MemberWork(kind=k) for k in rng.sample(kinds, rng.randint(0, 2))]
+            elif action == "prospect":
+                member.status = "prospect"
+            db.session.commit()
+            if step % 20 == 19:
+                stats.compact_tallies()
+            for f in filters:
+                tally, live = both_ways(f, now)
+                assert tally == live, (step, action, f)
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(stats.MemberTally)) < 60
+
+
+def test_members_over_time_is_cumulative(app):
+    seed(app, ROWS)  # joined today, 1, 40, 100 and 200 days ago
+    with app.app_context():
+        now = utcnow()
+        series = stats.members_over_time(stats.StatsFilter(), months=12, now=now)
+        assert len(series) == 12 and series[-1] == (now.strftime("%Y-%m"), 5)
+        values = [n for _, n in series]
+        assert values == sorted(values) and values[0] <= 1
+        assert stats.members_over_time(stats.StatsFilter(county="Nairobi"), months=12, now=now)[-1][1] == 3
