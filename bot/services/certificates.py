@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from bot.extensions import db
 from bot.models import Certificate, Conversation, Course, Enrolment, Member, StaffMember, Voucher, utcnow
+from bot.services import privacy
 from bot.services.courses import course_title, set_enrolment_status
 from bot.services.outbound import notify
 from bot.services.queues import queue
@@ -525,3 +526,22 @@ def enrolment_of(certificate: Certificate) -> Enrolment | None:
     return db.session.scalars(
         sa.select(Enrolment).where(Enrolment.member_id == certificate.member_id, Enrolment.course_id == certificate.course_id)
     ).first()
+
+
+def erase_certificates(member: Member, now: datetime) -> None:
+    """DELETE MY DATA: forget the member's certificate links, IDs and files; keep course and status (the counts).
+
+    A file is shared by content hash, so it is deleted only when no other member's report points at it.
+    """
+    reports = db.session.scalars(sa.select(Certificate).where(Certificate.member_id == member.id)).all()
+    for report in reports:
+        if report.stored_path:
+            shared = db.session.scalar(sa.select(sa.func.count()).where(
+                Certificate.stored_path == report.stored_path, Certificate.member_id != member.id))
+            if not shared:
+                Path(report.stored_path).unlink(missing_ok=True)
+        report.link = report.certificate_key = report.media_url = report.sha256 = report.stored_path = None
+        report.reason = None
+
+
+privacy.register_erasure_hook(erase_certificates)
