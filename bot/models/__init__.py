@@ -2,6 +2,7 @@
 files) live in `bot/services`."""
 
 from bot.models.base import utcnow
+from bot.models.broadcasts import Broadcast, BroadcastDelivery
 from bot.models.members import ConsentEvent, Conversation, Member, MemberNumber, MemberWork, Message
 from bot.models.staff import StaffMember
 
@@ -14,4 +15,6 @@ __all__ = [
     "Message",
     "StaffMember",
     "utcnow",
+    "Broadcast",
+    "BroadcastDelivery",
 ]

@@ -29,6 +29,15 @@ def requeue_pending_outbound() -> int:
         return requeue_pending()
 
 
+def broadcast_tick() -> object:
+    """Start due broadcasts, pause/resume for quiet hours, recover the leases of workers that died."""
+    from bot.services.broadcasts import tick_job
+
+    with current_app.app_context():
+        return tick_job()
+
+
 PERIODIC: list[PeriodicJob] = [
     PeriodicJob(requeue_pending_outbound, "default", interval=60),
+    PeriodicJob(broadcast_tick, "default", interval=60),
 ]
