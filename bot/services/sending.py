@@ -118,11 +118,15 @@ class RateLimiter:
         self.limiter = MovingWindowRateLimiter(RedisStorage(redis_url))
 
     def acquire(self, sender: str, cost: int = 1) -> None:
-        """Block until `cost` sends from `sender` fit in the last second."""
-        cost = min(cost, self.rate)
-        while not self.limiter.hit(self.item, "send", sender, cost=cost):
-            stats = self.limiter.get_window_stats(self.item, "send", sender)
-            time.sleep(min(0.25, max(0.002, stats.reset_time - time.time())))
+        """Block until `cost` sends from `sender` fit in the last second (taken in small pieces, so several
+        workers share the window smoothly rather than in bursts of a whole chunk)."""
+        piece = max(1, self.rate // 20)
+        while cost > 0:
+            take = min(cost, piece)
+            while not self.limiter.hit(self.item, "send", sender, cost=take):
+                stats = self.limiter.get_window_stats(self.item, "send", sender)
+                time.sleep(min(0.05, max(0.002, stats.reset_time - time.time())))
+            cost -= take
 
 
 _limiters: dict[tuple[str, int], RateLimiter] = {}
