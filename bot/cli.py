@@ -169,3 +169,6 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(translate)
     app.cli.add_command(chat)
     app.cli.add_command(dev)
+    from bot.broadcast_cli import broadcast
+
+    app.cli.add_command(broadcast)

@@ -563,7 +563,10 @@ def finish_or_wait(broadcast_id: int) -> str:
         .where(BroadcastDelivery.broadcast_id == broadcast_id, BroadcastDelivery.status.in_(ACTIVE))
     ).one()
     if not remaining[0]:
-        db.session.execute(sa.update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.status == "running")
+        active = sa.exists().where(BroadcastDelivery.broadcast_id == broadcast_id,
+                                   BroadcastDelivery.status.in_(ACTIVE))
+        db.session.execute(sa.update(Broadcast)
+                           .where(Broadcast.id == broadcast_id, Broadcast.status == "running", ~active)
                            .values(status="done", finished_at=utcnow()))
         db.session.commit()
         return "done"
@@ -621,6 +624,9 @@ def react(delivery_id: int, sid: str, action: str | None) -> None:
                 kind="template" if action == "outside_window" else delivery.kind,
                 next_attempt_at=utcnow() + (backoff(delivery.attempts) if action == "retry" else timedelta(0)))
     )
+    # Committed before the broadcast is reopened: a job finishing at this moment either sees the queued
+    # row (and does not finish) or has already marked it done, which the next statement undoes.
+    db.session.commit()
     db.session.execute(sa.update(Broadcast).where(Broadcast.id == delivery.broadcast_id, Broadcast.status == "done")
                        .values(status="running", finished_at=None))
     db.session.commit()
@@ -640,7 +646,8 @@ class Figures:
 
 
 def figures(broadcast_id: int, top: int = 5) -> Figures | None:
-    """queued / sent / delivered / read / failed / skipped, and the top failure reasons with their codes."""
+    """queued / sent / delivered / read / failed / skipped (sent counts the delivered, delivered the read),
+    and the top failure reasons with their codes."""
     broadcast = db.session.get(Broadcast, broadcast_id)
     if broadcast is None:
         return None
@@ -650,6 +657,9 @@ def figures(broadcast_id: int, top: int = 5) -> Figures | None:
         sa.select(table.status, sa.func.count()).where(table.broadcast_id == broadcast_id).group_by(table.status)
     ):
         counts[FIGURES.get(status, status)] = counts.get(FIGURES.get(status, status), 0) + count
+    # A funnel: what was read was also delivered, and what was delivered was also sent.
+    counts["delivered"] += counts["read"]
+    counts["sent"] += counts["delivered"]
     rows = db.session.execute(
         sa.select(table.reason, table.error_code, sa.func.count().label("n"))
         .where(table.broadcast_id == broadcast_id, table.status.in_(("failed", "undelivered", "skipped")))
