@@ -17,9 +17,12 @@ from bot.extensions import db
 from bot.models import Conversation, Member
 from bot.services import members as member_service
 from bot.services.staff import roles_of
+from bot.staff.broadcast import perform_preview as perform_preview_broadcast
+from bot.staff.broadcast import perform_send as perform_send_broadcast
 from bot.staff.registry import dispatch as dispatch_staff_command
 from flows import router
 from flows.base import Ctx, Effect, Input, Media, MemberView, Result, Settings, State
+from flows.broadcast import PreviewBroadcast, SendBroadcast
 from flows.effects import OptIn, OptOut, RecordConsent, RegisterMember, SetLanguage
 
 Performer = Callable[[Member, Any, datetime], Mapping[str, Any] | None]
@@ -61,6 +64,8 @@ PERFORMERS: dict[type[Effect], Performer] = {
     RegisterMember: perform_register,
     OptOut: perform_opt_out,
     OptIn: perform_opt_in,
+    PreviewBroadcast: perform_preview_broadcast,
+    SendBroadcast: perform_send_broadcast,
 }
 
 

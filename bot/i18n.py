@@ -39,6 +39,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     ),
     "signup": ("flows/signup.py",),
     "staff": ("bot/staff/basics.py",),
+    "broadcasts": ("flows/broadcast.py", "bot/staff/broadcast.py"),
 }
 
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flows import language, signup
+from flows import broadcast, language, signup
 from flows.base import N_, Ctx, Flow, Input, Msg, Reply, Result, State, Text, msg, numbered
 from flows.effects import OptIn, OptOut
 from flows.form import MAX_MISSES, STUCK, pick_one
@@ -18,6 +18,7 @@ from flows.form import MAX_MISSES, STUCK, pick_one
 FLOWS: dict[str, Flow] = {
     signup.NAME: signup.FLOW,
     language.NAME: language.FLOW,
+    broadcast.NAME: broadcast.FLOW,
 }
 
 MENU = "menu"

@@ -434,3 +434,50 @@ def test_cli_create_preview_send_status_cancel(app, pipeline, drain):
     assert "done" in status.output and "sent 3" in status.output
     assert runner.invoke(args=["broadcast", "cancel", str(bid)]).exit_code != 0
     assert {m["to"] for m in pipeline.messages} == {f"whatsapp:+25470000000{i}" for i in (1, 2, 3)}
+
+
+def test_an_organiser_broadcasts_from_whatsapp_and_nothing_is_sent_without_yes(app, client, pipeline, drain,
+                                                                              live_server):
+    from tests.conftest import WhatsApp as Phone
+
+    class WhatsApp(Phone):
+        """Signs for the live server's URL (PUBLIC_URL points there while callbacks come back)."""
+
+        def post(self, form, **kwargs):
+            return super().post(form, url=live_server + INBOUND_PATH)
+
+    with app.app_context():
+        add_members(2, start=1, county="Nakuru")
+        add_members(1, start=2 + 1, county="Nakuru", language="sw")
+        add_members(2, start=10, county="Kisumu")
+    app.test_cli_runner().invoke(args=["staff", "add", "+254733000001", "--role", "organiser"])
+    officer = WhatsApp(client, "+254733000001")
+    app.test_cli_runner().invoke(args=["staff", "add", "+254733000002", "--role", "officer"])
+    assert "organiser" in WhatsApp(client, "+254733000002").says("BROADCAST")
+    assert "Type the message in English" in officer.says("broadcast")
+    assert "in Swahili" in officer.says("Meeting on Saturday")
+    assert "Who should get it?" in officer.says("Mkutano Jumamosi")
+    assert "did not understand" in officer.says("shoe_size 42")
+    assert "YYYY-MM-DD" in officer.says("joined_after yesterday")
+    preview = officer.says("county Nakuru")
+    assert "Preview: 3 members match. 0 are left out" in preview and "3 will get the text" in preview
+    assert "YES or NO" in officer.says("maybe")
+    drain()
+    assert pipeline.messages == []
+    done = officer.says("YES")
+    assert "Broadcast 1 is on its way" in done
+    drain()
+    assert {m["to"] for m in pipeline.messages} == {f"whatsapp:+25470000000{i}" for i in (1, 2, 3)}
+    assert {m["body"] for m in pipeline.messages} == {"Meeting on Saturday", "Mkutano Jumamosi"}
+    status = officer.says("BROADCAST STATUS 1")
+    assert "Broadcast 1: done." in status and "sent 3" in status
+    assert "cannot be changed" in officer.says("BROADCAST PAUSE 1")
+    assert "BROADCAST STATUS" in officer.says("BROADCAST what")
+    # NO drops it: no second broadcast exists.
+    officer.send("BROADCAST")
+    officer.send("Second")
+    officer.send("SKIP")
+    officer.send("ALL")
+    assert "Nothing was sent" in officer.says("NO")
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Broadcast)) == 1

@@ -8,4 +8,5 @@ from __future__ import annotations
 
 def load_commands() -> None:
     """Import every module that registers staff commands."""
+    import bot.staff.broadcast  # noqa: F401
     from bot.staff import basics  # noqa: F401
