@@ -88,7 +88,7 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         # Broadcasts and the sending pipeline.
         "SEND_RATE_PER_SECOND": env_int("SEND_RATE_PER_SECOND", 80),
         "WHATSAPP_SENDERS": env_json("WHATSAPP_SENDERS", []),
-        "SEND_CONCURRENCY": env_int("SEND_CONCURRENCY", 32),
+        "SEND_CONCURRENCY": env_int("SEND_CONCURRENCY", 64),
         "BROADCAST_BATCH_SIZE": env_int("BROADCAST_BATCH_SIZE", 256),
         "BROADCAST_JOBS": env_int("BROADCAST_JOBS", 2),
         "BROADCAST_LEASE_SECONDS": env_int("BROADCAST_LEASE_SECONDS", 120),

@@ -58,7 +58,9 @@ def deliveries(app) -> dict[int, BroadcastDelivery]:
 @pytest.fixture
 def pipeline(app, fake_twilio, live_server):
     """The fake Twilio API, with status callbacks coming back to the app over loopback; fast retries."""
-    saved = {k: app.config[k] for k in ("BROADCAST_RETRY_SECONDS", "WHATSAPP_TEMPLATES", "SEND_RATE_PER_SECOND")}
+    keys = ("BROADCAST_RETRY_SECONDS", "WHATSAPP_TEMPLATES", "SEND_RATE_PER_SECOND", "BROADCAST_BATCH_SIZE",
+            "SEND_CONCURRENCY", "WHATSAPP_SENDERS", "BROADCAST_JOBS")
+    saved = {k: app.config[k] for k in keys}
     app.config.update(BROADCAST_RETRY_SECONDS=0.0, SEND_RATE_PER_SECOND=400)
     yield fake_twilio
     app.config.update(saved)
@@ -154,7 +156,7 @@ def test_two_workers_racing_send_each_member_exactly_once(app, pipeline):
         for thread in threads:
             thread.join(120)
     finally:
-        app.config.update(BROADCAST_BATCH_SIZE=256, SEND_CONCURRENCY=32)
+        app.config.update(BROADCAST_BATCH_SIZE=256, SEND_CONCURRENCY=64)
     counts = Counter(m["to"] for m in pipeline.messages)
     assert len(counts) == 200 and set(counts.values()) == {1}
     assert "done" in results
@@ -481,3 +483,40 @@ def test_an_organiser_broadcasts_from_whatsapp_and_nothing_is_sent_without_yes(a
     assert "Nothing was sent" in officer.says("NO")
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Broadcast)) == 1
+
+
+def test_the_rate_limit_holds_across_workers_and_senders_share_the_load(app, pipeline):
+    app.config.update(SEND_RATE_PER_SECOND=20, BROADCAST_BATCH_SIZE=10, SEND_CONCURRENCY=10,
+                      WHATSAPP_SENDERS=["whatsapp:+254711000001", "whatsapp:+254711000002"])
+    try:
+        with app.app_context():
+            add_members(100)
+            broadcast = broadcasts.create("Hello", None)
+            broadcast.status = "running"
+            db.session.commit()
+            bid = broadcast.id
+            broadcasts.resolve(bid)
+
+        def worker() -> None:
+            with app.app_context():
+                broadcasts.run(bid, seconds=60)
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    finally:
+        app.config.update(SEND_RATE_PER_SECOND=400, BROADCAST_BATCH_SIZE=256, SEND_CONCURRENCY=64,
+                          WHATSAPP_SENDERS=[])
+    messages = pipeline.messages
+    assert len(messages) == 100
+    by_sender: dict[str, list[float]] = {}
+    for message in messages:
+        by_sender.setdefault(message["from"], []).append(message["received_at"])
+    assert set(by_sender) == {"whatsapp:+254711000001", "whatsapp:+254711000002"}
+    for times in by_sender.values():
+        times.sort()
+        # Never more than the rate (with a little slack for network timing) in any one second.
+        busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
+        assert busiest <= 20 + 3

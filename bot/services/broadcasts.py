@@ -548,10 +548,16 @@ def send_chunk(chunk: list[Plan], sender: sending.Sender | None, limiter: sendin
     if sender is None:  # no Twilio account: the local outbox
         results = [sending.Outcome("accepted", sid=f"OUTBOX{p.id}") for p in chunk]
     else:
-        if limiter is not None:
-            for from_, count in Counter(p.params["From"] for p in chunk).items():
-                limiter.acquire(from_, count)
-        results = sender.post_all([p.params for p in chunk])
+        # Each piece goes out as soon as the rate limit grants it, so what Twilio sees follows the limit.
+        futures = {}
+        piece = limiter.piece if limiter is not None else len(chunk)
+        for from_ in dict.fromkeys(p.params["From"] for p in chunk):
+            mine_from = [p for p in chunk if p.params["From"] == from_]
+            for part in sending.chunks(mine_from, piece):
+                if limiter is not None:
+                    limiter.acquire(from_, len(part))
+                futures.update({p.id: sender.submit(p.params) for p in part})
+        results = [futures[p.id].result() for p in chunk]
     apply_outcomes(list(zip(chunk, results, strict=True)), attempts, utcnow())
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,15 +114,15 @@ class RateLimiter:
 
     def __init__(self, redis_url: str, rate: int) -> None:
         self.rate = max(1, rate)
+        self.piece = max(1, self.rate // 20)
         self.item = RateLimitItemPerSecond(self.rate, 1)
         self.limiter = MovingWindowRateLimiter(RedisStorage(redis_url))
 
     def acquire(self, sender: str, cost: int = 1) -> None:
         """Block until `cost` sends from `sender` fit in the last second (taken in small pieces, so several
         workers share the window smoothly rather than in bursts of a whole chunk)."""
-        piece = max(1, self.rate // 20)
         while cost > 0:
-            take = min(cost, piece)
+            take = min(cost, self.piece)
             while not self.limiter.hit(self.item, "send", sender, cost=take):
                 stats = self.limiter.get_window_stats(self.item, "send", sender)
                 time.sleep(min(0.05, max(0.002, stats.reset_time - time.time())))
@@ -186,6 +186,10 @@ class Sender:
         except ValueError:
             body = None
         return classify(response.status_code, body if isinstance(body, dict) else None)
+
+    def submit(self, params: dict[str, str]) -> Future[Outcome]:
+        """Send one message in the background."""
+        return self.pool.submit(self.post, params)
 
     def post_all(self, params: Sequence[dict[str, str]]) -> list[Outcome]:
         """Send many messages concurrently; outcomes in the same order."""
