@@ -207,8 +207,8 @@ def test_a_worker_killed_mid_broadcast_and_a_restart_reach_every_member_once(app
     assert set(counts.values()) == {1}, "a member got the broadcast twice"
     rows = deliveries(app)
     interrupted = [row for row in rows.values() if row.reason == "interrupted"]
-    # At most once: only rows posted in the very chunk the worker died in can be lost, never duplicated.
-    assert len(interrupted) <= 20
+    # At most once: only rows in the chunks in flight when the worker died can be lost, never duplicated.
+    assert len(interrupted) <= 2 * 20  # the two chunks in flight
     assert len(counts) + len(interrupted) == 300
     assert status_of(app, bid) == "done"
 

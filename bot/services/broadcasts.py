@@ -31,6 +31,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -496,69 +497,98 @@ def run(broadcast_id: int, seconds: float = JOB_SECONDS) -> str:
 
 def _run(broadcast_id: int, seconds: float, sender: sending.Sender | None) -> str:
     config = current_app.config
-    limiter = sending.rate_limiter()
     froms = sending.senders()
     chunk_size = max(1, int(config["SEND_CONCURRENCY"]))
     batch_size = max(chunk_size, int(config["BROADCAST_BATCH_SIZE"]))
     deadline = time.monotonic() + seconds
     redis = connect()
     recover(broadcast_id)
-    while time.monotonic() < deadline:
-        now = utcnow()
-        broadcast = still_running(broadcast_id, now)
-        if broadcast is None:
-            return "stopped"
-        redis.set(f"broadcast:{broadcast_id}:alive", 1, ex=int(config["BROADCAST_LEASE_SECONDS"]))
-        rows = claim(broadcast_id, batch_size, now)
-        if not rows:
-            return finish_or_wait(broadcast_id)
-        attempts = {row.id: row.attempts for row in rows}
-        plans = [plan(broadcast, row, now, froms) for row in rows]
-        skipped = [{"id": p.id, "attempts": attempts[p.id], "kind": None, "sender": None, "now": now, "code": None, "reason": p.skip,
-                    "next": None, "status": "skipped", "rank": 0} for p in plans if p.skip]
-        if skipped:
-            db.session.execute(SET_OUTCOME, skipped)
-            db.session.commit()
-        ready = [p for p in plans if p.params is not None]
-        for index, chunk in enumerate(sending.chunks(ready, chunk_size)):
-            if index and still_running(broadcast_id, utcnow()) is None:
-                release([p.id for p in ready[index * chunk_size:]])
+    pipeline = Pipeline(sender, sending.rate_limiter())
+    try:
+        while time.monotonic() < deadline:
+            now = utcnow()
+            broadcast = still_running(broadcast_id, now)
+            if broadcast is None:
                 return "stopped"
-            send_chunk(list(chunk), sender, limiter, attempts)
+            redis.set(f"broadcast:{broadcast_id}:alive", 1, ex=int(config["BROADCAST_LEASE_SECONDS"]))
+            rows = claim(broadcast_id, batch_size, now)
+            if not rows and pipeline.inflight is not None:
+                pipeline.flush()  # its retries may be claimable at once
+                continue
+            if not rows:
+                return finish_or_wait(broadcast_id)
+            pipeline.attempts.update({row.id: row.attempts for row in rows})
+            plans = [plan(broadcast, row, now, froms) for row in rows]
+            skipped = [{"id": p.id, "attempts": pipeline.attempts[p.id], "kind": None, "sender": None, "now": now,
+                        "code": None, "reason": p.skip, "next": None, "status": "skipped", "rank": 0}
+                       for p in plans if p.skip]
+            if skipped:
+                db.session.execute(SET_OUTCOME, skipped)
+                db.session.commit()
+            ready = [p for p in plans if p.params is not None]
+            for index, chunk in enumerate(sending.chunks(ready, chunk_size)):
+                if index and still_running(broadcast_id, utcnow()) is None:
+                    pipeline.flush()
+                    release([p.id for p in ready[index * chunk_size:]])
+                    return "stopped"
+                pipeline.push(list(chunk))
+    finally:
+        pipeline.flush()
     launch(broadcast_id, jobs=1)
     return "continues"
 
 
-def send_chunk(chunk: list[Plan], sender: sending.Sender | None, limiter: sending.RateLimiter | None,
-               attempts: dict[int, int]) -> None:
-    """Mark the chunk `sending`, post it concurrently within the rate limit, record the outcomes."""
-    table = BroadcastDelivery
-    lease = utcnow() + timedelta(seconds=int(current_app.config["BROADCAST_LEASE_SECONDS"]))
-    # Only rows this worker still holds (same claim): a row whose lease expired and was claimed again
-    # by another worker has a higher attempt count and is left to it.
-    marked = db.session.execute(
-        sa.update(table).where(sa.tuple_(table.id, table.attempts).in_([(p.id, attempts[p.id]) for p in chunk]),
-                               table.status == "claimed")
-        .values(status="sending", lease_until=lease).returning(table.id)).scalars().all()
-    db.session.commit()
-    mine = set(marked)
-    chunk = [p for p in chunk if p.id in mine]  # a row whose lease expired and was taken over is not ours
-    if not chunk:
-        return
-    if sender is None:  # no Twilio account: the local outbox
-        results = [sending.Outcome("accepted", sid=f"OUTBOX{p.id}") for p in chunk]
-    else:
-        # Each piece goes out as soon as the rate limit grants it, so what Twilio sees follows the limit.
-        futures = {}
-        piece = limiter.piece if limiter is not None else len(chunk)
+class Pipeline:
+    """Chunks in flight: while one chunk waits for Twilio, the next is marked and sent as the rate limit
+    allows, so the limit is used in full (at most two chunks are ever in the `sending` gap)."""
+
+    def __init__(self, sender: sending.Sender | None, limiter: sending.RateLimiter | None) -> None:
+        self.sender = sender
+        self.limiter = limiter
+        self.attempts: dict[int, int] = {}
+        self.inflight: tuple[list[Plan], list[Any]] | None = None
+
+    def push(self, chunk: list[Plan]) -> None:
+        """Start a chunk, then record the one before it."""
+        started = self.start(chunk)
+        self.flush()
+        self.inflight = started
+
+    def start(self, chunk: list[Plan]) -> tuple[list[Plan], list[Any]] | None:
+        """Mark the chunk `sending` and post each piece as soon as the rate limit grants it."""
+        table = BroadcastDelivery
+        lease = utcnow() + timedelta(seconds=int(current_app.config["BROADCAST_LEASE_SECONDS"]))
+        # Only rows this worker still holds (same claim): a row whose lease expired and was claimed
+        # again by another worker has a higher attempt count and is left to it.
+        marked = db.session.execute(
+            sa.update(table)
+            .where(sa.tuple_(table.id, table.attempts).in_([(p.id, self.attempts[p.id]) for p in chunk]),
+                   table.status == "claimed")
+            .values(status="sending", lease_until=lease).returning(table.id)).scalars().all()
+        db.session.commit()
+        mine = set(marked)
+        chunk = [p for p in chunk if p.id in mine]
+        if not chunk:
+            return None
+        if self.sender is None:  # no Twilio account: the local outbox
+            return chunk, [sending.Outcome("accepted", sid=f"OUTBOX{p.id}") for p in chunk]
+        futures: dict[int, Any] = {}
+        piece = self.limiter.piece if self.limiter is not None else len(chunk)
         for from_ in dict.fromkeys(p.params["From"] for p in chunk):
-            mine_from = [p for p in chunk if p.params["From"] == from_]
-            for part in sending.chunks(mine_from, piece):
-                if limiter is not None:
-                    limiter.acquire(from_, len(part))
-                futures.update({p.id: sender.submit(p.params) for p in part})
-        results = [futures[p.id].result() for p in chunk]
-    apply_outcomes(list(zip(chunk, results, strict=True)), attempts, utcnow())
+            for part in sending.chunks([p for p in chunk if p.params["From"] == from_], piece):
+                if self.limiter is not None:
+                    self.limiter.acquire(from_, len(part))
+                futures.update({p.id: self.sender.submit(p.params) for p in part})
+        return chunk, [futures[p.id] for p in chunk]
+
+    def flush(self) -> None:
+        """Wait for the chunk in flight and write its outcomes."""
+        if self.inflight is None:
+            return
+        chunk, pending = self.inflight
+        self.inflight = None
+        results = [item.result() if isinstance(item, Future) else item for item in pending]
+        apply_outcomes(list(zip(chunk, results, strict=True)), self.attempts, utcnow())
 
 
 def finish_or_wait(broadcast_id: int) -> str:

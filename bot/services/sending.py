@@ -168,10 +168,10 @@ class Sender:
 
     @classmethod
     def from_config(cls) -> Sender:
-        """A sender configured from the app's settings."""
+        """A sender configured from the app's settings (room for two chunks in flight)."""
         config = current_app.config
         return cls(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"], config["TWILIO_API_BASE_URL"],
-                   timeout=config["TWILIO_HTTP_TIMEOUT"], concurrency=config["SEND_CONCURRENCY"])
+                   timeout=config["TWILIO_HTTP_TIMEOUT"], concurrency=2 * int(config["SEND_CONCURRENCY"]))
 
     def post(self, params: dict[str, str]) -> Outcome:
         """Send one message; never raises."""
