@@ -517,6 +517,8 @@ def test_the_rate_limit_holds_across_workers_and_senders_share_the_load(app, pip
     assert set(by_sender) == {"whatsapp:+254711000001", "whatsapp:+254711000002"}
     for times in by_sender.values():
         times.sort()
-        # Never more than the rate (with a little slack for network timing) in any one second.
+        # 50 messages at 20/s take at least 1.5 s (the first 20 may go at once); arrival times at the fake
+        # jitter a little with the machine's load, hence some slack.
+        assert times[-1] - times[0] >= 1.5 - 0.3
         busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
-        assert busiest <= 20 + 3
+        assert busiest <= 20 * 1.3
