@@ -22,6 +22,7 @@ from limits import RateLimitItemPerSecond
 from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ProtocolError
 
 # What each outcome means, in plain words, by Twilio error code (the reasons an organiser sees).
 REASONS: dict[int | str, str] = {
@@ -39,6 +40,7 @@ REASONS: dict[int | str, str] = {
     "timeout": "Twilio did not answer in time; not sent again in case it was delivered",
     "interrupted": "the worker stopped while sending; not sent again in case it was delivered",
     "connection": "could not reach Twilio",
+    "connection_lost": "the connection to Twilio broke after sending; not sent again in case it was delivered",
     "server": "Twilio had an internal error",
     "opted_out": "the member has opted out",
     "no_template": "outside the 24-hour window and no template is configured",
@@ -179,6 +181,12 @@ class Sender:
             response = self.session.post(self.url, data=params, timeout=self.timeout)
         except requests.ReadTimeout:
             return classify(None, None, "timeout")
+        except requests.ConnectionError as error:
+            # Refused or never connected: Twilio has nothing, send again later. Dropped after the request
+            # went out: Twilio may have it, so (at most once) it is not sent again.
+            if error.args and isinstance(error.args[0], ProtocolError):
+                return Outcome("timeout", reason="connection_lost")
+            return classify(None, None, "connection")
         except requests.RequestException:
             return classify(None, None, "connection")
         try:
