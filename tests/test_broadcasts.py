@@ -522,3 +522,19 @@ def test_the_rate_limit_holds_across_workers_and_senders_share_the_load(app, pip
         assert times[-1] - times[0] >= 1.5 - 0.3
         busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
         assert busiest <= 20 * 1.3
+
+
+def test_twilio_unreachable_is_retried_then_fails_with_its_reason(app, pipeline, drain):
+    with app.app_context():
+        [member_id] = add_members(1, start=1)
+    app.config.update(TWILIO_API_BASE_URL="http://127.0.0.1:1", BROADCAST_MAX_ATTEMPTS=3)
+    try:
+        bid = start(app)
+        drain()
+    finally:
+        app.config.update(TWILIO_API_BASE_URL=pipeline.base_url, BROADCAST_MAX_ATTEMPTS=5)
+    row = deliveries(app)[member_id]
+    assert (row.status, row.reason, row.attempts) == ("failed", "too_many_attempts", 3)
+    with app.app_context():
+        [(text, _, count)] = broadcasts.figures(bid).reasons
+    assert text == "still failing after every retry" and count == 1

@@ -9,7 +9,7 @@ How a broadcast is sent
 - `run` (an RQ job on the `bulk` queue; several run at once, on any number of workers) claims a batch of
   rows with `FOR UPDATE SKIP LOCKED` and a lease (queued → claimed), then sends them in chunks: a chunk
   is first marked `sending` in one statement, then posted to Twilio concurrently under the shared rate
-  limit, then the SIDs and outcomes are written in one round trip.
+  limit, then the SIDs and outcomes are written in one round trip; two chunks are in flight at a time.
 - Exactly once, and the gap: a `claimed` row whose lease expires was never posted and goes back to the
   queue. A `sending` row whose lease expires may or may not have been accepted by Twilio (the worker
   died between the POST and our write): we choose at most once and mark it failed ("interrupted")
@@ -331,10 +331,41 @@ RETURNING d.id, d.member_id, d.kind, d.attempts, m.phone, m.language, m.last_inb
 """)
 
 
+CLAIM_SQLITE = sa.text("""
+UPDATE broadcast_deliveries
+SET status = 'claimed', lease_until = :lease, attempts = attempts + 1, updated_at = :now
+WHERE id IN (SELECT id FROM broadcast_deliveries
+             WHERE broadcast_id = :broadcast
+               AND ((status = 'queued' AND (next_attempt_at IS NULL OR next_attempt_at <= :now))
+                    OR (status = 'claimed' AND lease_until < :now))
+             LIMIT :limit)
+RETURNING id
+""").bindparams(sa.bindparam("now", type_=sa.DateTime()), sa.bindparam("lease", type_=sa.DateTime()))
+
+
+def is_postgres() -> bool:
+    """PostgreSQL (production); SQLite (local development) has one writer at a time and no SKIP LOCKED."""
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def greatest(*values: Any) -> Any:
+    """GREATEST on PostgreSQL, the two-argument max() on SQLite."""
+    return sa.func.greatest(*values) if is_postgres() else sa.func.max(*values)
+
+
 def claim(broadcast_id: int, limit: int, now: datetime) -> list[Any]:
     """Atomically lease up to `limit` rows no other worker holds (queued, or claimed with an expired lease)."""
     lease = now + timedelta(seconds=int(current_app.config["BROADCAST_LEASE_SECONDS"]))
-    rows = db.session.execute(CLAIM, {"broadcast": broadcast_id, "now": now, "lease": lease, "limit": limit}).all()
+    params = {"broadcast": broadcast_id, "now": now, "lease": lease, "limit": limit}
+    if is_postgres():
+        rows = db.session.execute(CLAIM, params).all()
+    else:  # SQLite's RETURNING cannot name the joined table: claim, then read
+        ids = db.session.execute(CLAIM_SQLITE, params).scalars().all()
+        d = BroadcastDelivery
+        rows = db.session.execute(
+            sa.select(d.id, d.member_id, d.kind, d.attempts, Member.phone, Member.language, Member.last_inbound_at,
+                      Member.opted_out_at, Member.status).join(Member, Member.id == d.member_id).where(d.id.in_(ids))
+        ).all() if ids else []
     db.session.commit()
     return rows
 
@@ -352,7 +383,7 @@ def recover(broadcast_id: int | None = None, now: datetime | None = None) -> int
         .values(status="queued", lease_until=None, updated_at=now)).rowcount
     changed += db.session.execute(
         sa.update(table).where(*scope, table.status == "sending", table.twilio_sid.is_not(None))
-        .values(status="accepted", status_rank=sa.func.greatest(table.status_rank, 1), lease_until=None,
+        .values(status="accepted", status_rank=greatest(table.status_rank, 1), lease_until=None,
                 updated_at=now)).rowcount
     changed += db.session.execute(
         sa.update(table).where(*scope, table.status == "sending", table.twilio_sid.is_(None))
@@ -451,7 +482,8 @@ def apply_outcomes(items: list[tuple[Plan, Any]], attempts: dict[int, int], now:
             row.update(status="failed", rank=4)
         others.append(row)
     if accepted:
-        db.session.execute(SET_ACCEPTED, accepted)
+        statement = SET_ACCEPTED if is_postgres() else sa.text(SET_ACCEPTED.text.replace("GREATEST(", "MAX("))
+        db.session.execute(statement, accepted)
     if others:
         db.session.execute(SET_OUTCOME, others)
     for member_id in opted:
