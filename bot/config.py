@@ -102,4 +102,14 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE", https),
         "REMEMBER_COOKIE_HTTPONLY": True,
+        # Broadcasts and the sending pipeline.
+        "SEND_RATE_PER_SECOND": env_int("SEND_RATE_PER_SECOND", 80),
+        "WHATSAPP_SENDERS": env_json("WHATSAPP_SENDERS", []),
+        "SEND_CONCURRENCY": env_int("SEND_CONCURRENCY", 64),
+        "BROADCAST_BATCH_SIZE": env_int("BROADCAST_BATCH_SIZE", 256),
+        "BROADCAST_JOBS": env_int("BROADCAST_JOBS", 2),
+        "BROADCAST_LEASE_SECONDS": env_int("BROADCAST_LEASE_SECONDS", 120),
+        "BROADCAST_TEMPLATE": env_str("BROADCAST_TEMPLATE", "broadcast"),
+        "BROADCAST_MAX_ATTEMPTS": env_int("BROADCAST_MAX_ATTEMPTS", 5),
+        "BROADCAST_RETRY_SECONDS": env_float("BROADCAST_RETRY_SECONDS", 2.0),
     }

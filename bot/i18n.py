@@ -52,6 +52,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "bot/services/reminders.py",
     ),
     "stats": ("bot/services/stats.py", "bot/staff/stats.py"),
+    "broadcasts": ("flows/broadcast.py", "bot/staff/broadcast.py"),
 }
 
 
