@@ -193,3 +193,81 @@ def test_officers_may_not_open_broadcasts(app):
     assert "Broadcasts" not in client.get("/admin/").get_data(as_text=True)
     assert client.get("/admin/broadcasts").status_code == 403
     assert client.get("/admin/broadcasts/count").status_code == 403
+
+
+def test_a_new_segment_filter_is_one_entry(app, organiser, monkeypatch):
+    """Course filters join the builder as soon as the broadcast service filters on them."""
+    from bot.models import Course, Enrolment, Member
+    from bot.services import broadcasts
+
+    client, _ = organiser
+    ids = seed(app)
+    assert 'name="enrolled_in"' not in client.get("/admin/broadcasts/new").get_data(as_text=True)
+    with app.app_context():
+        course = Course(slug="digital-skills", url="https://example.org/c", titles={"en": "Digital skills"})
+        db.session.add(course)
+        db.session.flush()
+        db.session.add(Enrolment(member_id=ids["amina"], course_id=course.id))
+        db.session.commit()
+
+    def enrolled_in(slugs):
+        return sa.exists().where(Enrolment.member_id == Member.id, Enrolment.course_id == Course.id,
+                                 Course.slug.in_(slugs))
+
+    monkeypatch.setitem(broadcasts.SEGMENT_FILTERS, "enrolled_in", enrolled_in)
+    page = client.get("/admin/broadcasts/new").get_data(as_text=True)
+    assert 'name="enrolled_in"' in page and "Digital skills" in page
+    assert client.get("/admin/broadcasts/count?enrolled_in=digital-skills").get_json()["matched"] == 1
+    assert client.get("/admin/broadcasts/count?enrolled_in=no-such-course").status_code == 400
+    location = compose(client, text_en="Hi", enrolled_in=["digital-skills"]).headers["Location"]
+    assert "Enrolled in a course" in client.get(location).get_data(as_text=True)
+
+
+def test_broadcast_texts_are_shown_escaped(app, organiser):
+    client, _ = organiser
+    location = compose(client, text_en="<script>alert(1)</script>").headers["Location"]
+    broadcast_id = int(re.search(r"/broadcasts/(\d+)/", location).group(1))
+    for url in (location, "/admin/broadcasts", f"/admin/broadcasts/{broadcast_id}"):
+        html = client.get(url).get_data(as_text=True)
+        assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
+
+
+def test_two_confirmations_at_once_send_and_audit_once(app, organiser, drain, fake_twilio):
+    import threading
+    import time
+
+    client, email = organiser
+    seed(app)
+    other = app.test_client()
+    sign_in(other, email)
+    location = compose(client, text_en="Hello").headers["Location"]
+    broadcast_id = int(re.search(r"/broadcasts/(\d+)/", location).group(1))
+    tokens = [csrf_token(c.get(location).get_data(as_text=True)) for c in (client, other)]
+    barrier = threading.Barrier(2)
+    codes: list[int] = []
+
+    def confirm(c, token):
+        barrier.wait()
+        codes.append(c.post(f"/admin/broadcasts/{broadcast_id}/send", data={"csrf_token": token}).status_code)
+
+    threads = [threading.Thread(target=confirm, args=pair) for pair in zip((client, other), tokens, strict=True)]
+    with app.app_context(), db.engine.connect() as holder:
+        # Hold the broadcast's row so that both confirmations are in flight together, then let go.
+        holder.execute(sa.text("SELECT id FROM broadcasts WHERE id = :id FOR UPDATE"), {"id": broadcast_id})
+        for t in threads:
+            t.start()
+        waiting = sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                          "AND wait_event_type = 'Lock'")
+        deadline = time.monotonic() + 10
+        with db.engine.connect() as watcher:
+            while watcher.execute(waiting).scalar() < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+        holder.rollback()
+    for t in threads:
+        t.join()
+    assert codes == [302, 302]
+    drain()
+    assert len(fake_twilio.messages) == 4 and len({m["to"] for m in fake_twilio.messages}) == 4
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
+                                 .where(AuditEvent.action == "broadcast.send")) == 1

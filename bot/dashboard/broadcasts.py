@@ -40,7 +40,7 @@ from flows.counties import COUNTIES
 from flows.signup import COMMUNITIES, GENDERS, WORK_KINDS
 
 ROLES = ("organiser",)  # and admins
-LIST_SIZE = 100
+LIST_SIZE = 50
 LANGUAGE_NAMES = {"en": "English", "sw": "Swahili"}
 MEMBER_STATUSES = (("active", "Active"), ("prospect", "Signing up (prospect)"))
 
@@ -187,7 +187,8 @@ def labels_of(segment: Mapping[str, Any]) -> list[tuple[str, str]]:
     for name, value in segment.items():
         field = by_name.get(name)
         values = value if isinstance(value, list) else [value]
-        found.append((field.label if field else name, ", ".join(str(v) for v in values)))
+        names = dict(field.choices()) if field is not None and field.choices is not None else {}
+        found.append((field.label if field else name, ", ".join(str(names.get(v, v)) for v in values)))
     return found or [("Members", "every active member")]
 
 
@@ -250,7 +251,9 @@ def broadcast_send(broadcast_id: int) -> ResponseReturnValue:
     """Confirm: start the draft now or schedule it; recorded in the audit log with who."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    b = draft_or_404(broadcast_id)
+    # The row stays locked until the service commits the new status: a second confirmation (a double
+    # click) waits, then finds the broadcast no longer a draft and neither sends nor audits again.
+    b = db.session.get(Broadcast, broadcast_id, with_for_update=True, populate_existing=True) or abort(404)
     if b.status == "draft":
         shown = describe(broadcasts.preview(b))
         outcome = broadcasts.send(b.id)

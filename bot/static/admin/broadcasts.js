@@ -34,7 +34,12 @@
           compose.dataset.counted = "true";
         });
     };
-    var later = function () { clearTimeout(timer); timer = setTimeout(count, 250); };
+    var segment = document.getElementById("segment");
+    var later = function (event) {
+      if (!segment.contains(event.target)) { return; }  // only the segment changes the count
+      clearTimeout(timer);
+      timer = setTimeout(count, 250);
+    };
     compose.addEventListener("change", later);
     compose.addEventListener("input", later);
     count();
