@@ -109,6 +109,7 @@ def test_compose_preview_confirm_sends_once_to_each_member(app, organiser, fake_
     assert figures["counts"]["sent"] == 4 and figures["percent"] == 100 and figures["actions"] == []
     listing = client.get("/admin/broadcasts").get_data(as_text=True)
     assert "Meeting on Saturday" in listing and "done" in listing
+    assert f'<td class="sender">{email}</td>' in listing
     progress = client.get(f"/admin/broadcasts/{broadcast_id}").get_data(as_text=True)
     assert 'id="progress-bar" max="4" value="4"' in progress
     assert client.get(preview_url).status_code == 302  # no longer a draft

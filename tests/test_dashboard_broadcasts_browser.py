@@ -44,3 +44,26 @@ def test_compose_count_preview_confirm_and_follow_progress(app, page, fake_twili
     assert sorted(m["to"] for m in fake_twilio.messages) == ["whatsapp:+254711000001", "whatsapp:+254711000002"]
     with app.app_context():
         assert db.session.scalar(sa.select(AuditEvent.actor).where(AuditEvent.action == "broadcast.send")) == email
+
+
+def test_pause_resume_and_cancel_from_the_progress_page(app, page):  # noqa: F811
+    from datetime import timedelta
+
+    from bot.services import broadcasts
+
+    add_member(app, "Amina", phone="+254711000001", county="Nairobi")
+    with app.app_context():
+        broadcast_id = broadcasts.create("Later", send_at=utcnow() + timedelta(days=1)).id
+        broadcasts.send(broadcast_id)
+    sign_in(page, make_user(app, "admin"))
+    page.goto(f"/admin/broadcasts/{broadcast_id}")
+    expect(page.locator("#status")).to_have_text("scheduled")
+    assert page.is_hidden("#resume-broadcast")
+    page.click("#pause-broadcast")
+    expect(page.locator("#status")).to_have_text("paused (organiser)")
+    assert page.is_visible("#resume-broadcast") and page.is_hidden("#pause-broadcast")
+    page.click("#cancel-broadcast")
+    expect(page.locator("#status")).to_have_text("cancelled")
+    assert page.is_hidden("#cancel-broadcast") and page.is_hidden("#resume-broadcast")
+    page.goto("/admin/broadcasts")
+    assert "cancelled" in page.inner_text("td.status")

@@ -34,7 +34,7 @@ from bot.dashboard.nav import role_required
 from bot.dashboard.views import bp
 from bot.extensions import db
 from bot.i18n import LANGUAGES
-from bot.models import Broadcast, Course
+from bot.models import AuditEvent, Broadcast, Course
 from bot.services import audit, broadcasts
 from flows.counties import COUNTIES
 from flows.signup import COMMUNITIES, GENDERS, WORK_KINDS
@@ -157,8 +157,8 @@ def progress(broadcast_id: int) -> dict[str, Any] | None:
     total = b.audience if b.audience is not None else sum(counts[k] for k in ("queued", "sent", "failed", "skipped"))
     done = total - counts["queued"]
     return {
-        "id": b.id, "status": b.status, "paused_reason": b.paused_reason, "audience": b.audience,
-        "counts": counts, "total": total, "done": done,
+        "id": b.id, "status": b.status, "paused_reason": b.paused_reason if b.status == "paused" else None,
+        "audience": b.audience, "counts": counts, "total": total, "done": done,
         "percent": round(100 * done / total) if total else (100 if b.status == "done" else 0),
         "reasons": [{"outcome": o, "reason": text, "code": code, "count": n}
                     for o, text, code, n in broadcasts.reasons_by_outcome(broadcast_id)],
@@ -198,7 +198,12 @@ def broadcasts_list() -> ResponseReturnValue:
     """Every broadcast, newest first, with its status and figures."""
     rows = list(db.session.scalars(sa.select(Broadcast).order_by(Broadcast.id.desc()).limit(LIST_SIZE)))
     figures = {b.id: broadcasts.figures(b.id) for b in rows}
-    return render_template("admin/broadcasts.html", broadcasts=rows, figures=figures, local_time=local_time)
+    subjects = {f"broadcast {b.id}": b.id for b in rows}
+    senders = {subjects[subject]: actor for subject, actor in db.session.execute(
+        sa.select(AuditEvent.subject, AuditEvent.actor)
+        .where(AuditEvent.action == "broadcast.send", AuditEvent.subject.in_(list(subjects))))}
+    return render_template("admin/broadcasts.html", broadcasts=rows, figures=figures, senders=senders,
+                           local_time=local_time)
 
 
 @bp.route("/broadcasts/new", methods=["GET", "POST"])
