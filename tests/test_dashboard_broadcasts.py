@@ -272,3 +272,59 @@ def test_two_confirmations_at_once_send_and_audit_once(app, organiser, drain, fa
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
                                  .where(AuditEvent.action == "broadcast.send")) == 1
+
+
+def test_progress_shows_the_funnel_and_failures_by_reason_with_twilio_codes(app, organiser, fake_twilio,
+                                                                           live_server, drain):
+    import time
+
+    client, _ = organiser
+    seed(app)
+    fake_twilio.add_error_rule(21211, to="whatsapp:+254711000004")
+    fake_twilio.add_error_rule(63016, to="whatsapp:+254711000005", http_status=400)
+    location = compose(client, text_en="Hello").headers["Location"]
+    broadcast_id = int(re.search(r"/broadcasts/(\d+)/", location).group(1))
+    client.post(f"/admin/broadcasts/{broadcast_id}/send", data={"csrf_token": csrf_token(client.get(location)
+                                                                                       .get_data(as_text=True))})
+    drain()
+    fake_twilio.wait_for_callbacks(6)
+    deadline = time.monotonic() + 10
+    figures = client.get(f"/admin/broadcasts/{broadcast_id}/figures").get_json()
+    while figures["counts"]["read"] < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        figures = client.get(f"/admin/broadcasts/{broadcast_id}/figures").get_json()
+    assert figures["counts"] == {"queued": 0, "sent": 2, "delivered": 2, "read": 2, "failed": 1, "skipped": 1}
+    assert (figures["total"], figures["done"], figures["percent"], figures["status"]) == (4, 4, 100, "done")
+    reasons = {(r["outcome"], r["code"], r["count"]) for r in figures["reasons"]}
+    assert reasons == {("failed", 21211, 1), ("skipped", 63016, 1)}
+    page = client.get(f"/admin/broadcasts/{broadcast_id}").get_data(as_text=True)
+    assert "not a valid phone number" in page and "<td>21211</td>" in page
+    assert "outside the 24-hour window and no template is configured" in page and "<td>63016</td>" in page
+
+
+def test_change_a_draft_then_discard_one(app, organiser):
+    client, email = organiser
+    seed(app)
+    first = compose(client, text_en="Draft one", text_sw="Rasimu", county=["Kisumu"], work=["transcription"],
+                    joined_after="2020-01-02", send_at="2030-05-06T07:08", quiet_start="21:00", quiet_end="07:00")
+    first_id = int(re.search(r"/broadcasts/(\d+)/", first.headers["Location"]).group(1))
+    page = client.get(f"/admin/broadcasts/new?from={first_id}").get_data(as_text=True)
+    assert "Draft one</textarea>" in page and "Rasimu</textarea>" in page
+    assert '<option selected value="Kisumu">' in page and '<option selected value="transcription">' in page
+    assert 'value="2020-01-02"' in page and 'value="2030-05-06T07:08"' in page and 'value="21:00"' in page
+    token = csrf_token(page)
+    replaces = re.search(r'name="replaces" type="hidden" value="(\d+)"', page).group(1)
+    second = client.post("/admin/broadcasts/new", data={"csrf_token": token, "replaces": replaces,
+                                                         "text_en": "Draft two", "county": ["Kisumu"]})
+    second_id = int(re.search(r"/broadcasts/(\d+)/", second.headers["Location"]).group(1))
+    with app.app_context():
+        assert db.session.get(Broadcast, first_id).status == "cancelled"
+        assert db.session.get(Broadcast, second_id).segment == {"county": ["Kisumu"]}
+    preview = client.get(f"/admin/broadcasts/{second_id}/preview").get_data(as_text=True)
+    assert "Discard this draft" in preview
+    client.post(f"/admin/broadcasts/{second_id}/control", data={"csrf_token": token, "action": "cancel"})
+    with app.app_context():
+        assert db.session.get(Broadcast, second_id).status == "cancelled"
+        assert db.session.scalar(sa.select(AuditEvent.actor).where(AuditEvent.action == "broadcast.cancel")) == email
+    # A broadcast that is no longer a draft is not offered for change.
+    assert "Draft two" not in client.get(f"/admin/broadcasts/new?from={second_id}").get_data(as_text=True)

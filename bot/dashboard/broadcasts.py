@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import abort, jsonify, redirect, render_template, request, url_for
@@ -91,6 +92,7 @@ class ComposeBase(FlaskForm):
                                  validators=[Optional()])
     quiet_start = TimeField("Quiet hours from", validators=[Optional()])
     quiet_end = TimeField("until", validators=[Optional()])
+    replaces = HiddenField()  # the draft being changed: discarded once the new one is stored
 
     def validate(self, extra_validators: Any = None) -> bool:
         """The fields, then both ends of the quiet hours or neither."""
@@ -105,8 +107,8 @@ class ComposeBase(FlaskForm):
         return segment_from(self.data)
 
 
-def compose_form(formdata: Any = None) -> ComposeBase:
-    """The composer form with one input per segment field (choices read now)."""
+def compose_form(formdata: Any = None, data: Mapping[str, Any] | None = None) -> ComposeBase:
+    """The composer form with one input per segment field (choices read now); `data` fills it in."""
     fields: dict[str, Any] = {}
     for f in segment_fields():
         if f.choices is None:
@@ -115,7 +117,28 @@ def compose_form(formdata: Any = None) -> ComposeBase:
             choices = [SelectChoice(value, label) for value, label in f.choices()]
             fields[f.name] = SelectMultipleField(f.label, choices=choices, validators=[Optional()])
     form_class = type("ComposeForm", (ComposeBase,), fields)
-    return form_class(formdata=formdata) if formdata is not None else form_class()
+    if formdata is not None:
+        return form_class(formdata=formdata)
+    return form_class(data=dict(data)) if data else form_class()
+
+
+def draft_data(b: Broadcast) -> dict[str, Any]:
+    """A draft's texts, segment and timing as the composer's data, to change it."""
+    data: dict[str, Any] = {"text_en": b.text_en, "text_sw": b.text_sw or "", "media_url": b.media_url or "",
+                            "replaces": str(b.id)}
+    if b.send_at:
+        local = b.send_at.replace(tzinfo=ZoneInfo("UTC")).astimezone(broadcasts.local_zone()).replace(tzinfo=None)
+        data["send_at"] = local
+    if b.quiet_start and b.quiet_end:
+        data["quiet_start"] = time.fromisoformat(b.quiet_start)
+        data["quiet_end"] = time.fromisoformat(b.quiet_end)
+    for f in segment_fields():
+        value = (b.segment or {}).get(f.name)
+        if value in (None, "", []):
+            continue
+        data[f.name] = date.fromisoformat(str(value)) if f.choices is None else (
+            [str(v) for v in value] if isinstance(value, list) else [str(value)])
+    return data
 
 
 def segment_from(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -175,8 +198,6 @@ def local_time(value: Any) -> str:
     """A naive UTC time as Africa/Nairobi time."""
     if value is None:
         return ""
-    from zoneinfo import ZoneInfo
-
     return value.replace(tzinfo=ZoneInfo("UTC")).astimezone(broadcasts.local_zone()).strftime("%Y-%m-%d %H:%M")
 
 
@@ -210,7 +231,9 @@ def broadcasts_list() -> ResponseReturnValue:
 @role_required(*ROLES)
 def broadcast_compose() -> ResponseReturnValue:
     """The composer; "Preview" stores a draft (nothing is sent) and shows what it would do."""
-    form = compose_form()
+    source = request.args.get("from", type=int)
+    earlier = db.session.get(Broadcast, source) if source and request.method == "GET" else None
+    form = compose_form(data=draft_data(earlier) if earlier is not None and earlier.status == "draft" else None)
     if form.validate_on_submit():
         quiet = None
         if form.quiet_start.data is not None and form.quiet_end.data is not None:
@@ -219,6 +242,11 @@ def broadcast_compose() -> ResponseReturnValue:
             form.text_en.data or "", form.text_sw.data, segment=form.segment(), media_url=form.media_url.data or None,
             send_at=broadcasts.local_to_utc(form.send_at.data) if form.send_at.data else None, quiet=quiet,
         )
+        replaced = form.replaces.data
+        if replaced and replaced.isdigit():
+            db.session.execute(sa.update(Broadcast).where(Broadcast.id == int(replaced), Broadcast.status == "draft")
+                               .values(status="cancelled", finished_at=draft.created_at))  # a draft: nothing to stop
+            db.session.commit()
         return redirect(url_for("admin.broadcast_preview", broadcast_id=draft.id))
     status = 400 if request.method == "POST" else 200
     return render_template("admin/broadcast_compose.html", form=form, fields=segment_fields()), status
@@ -247,7 +275,8 @@ def broadcast_preview(broadcast_id: int) -> ResponseReturnValue:
     if b.status != "draft":
         return redirect(url_for("admin.broadcast_progress", broadcast_id=b.id))
     return render_template("admin/broadcast_preview.html", b=b, preview=describe(broadcasts.preview(b)),
-                           segment=labels_of(b.segment), form=ConfirmForm(), local_time=local_time)
+                           segment=labels_of(b.segment), form=ConfirmForm(), control=ControlForm(),
+                           local_time=local_time)
 
 
 @bp.post("/broadcasts/<int:broadcast_id>/send")
