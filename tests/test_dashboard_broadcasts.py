@@ -140,6 +140,8 @@ def test_composer_refuses_bad_input(app, organiser):
     assert compose(client, text_en="Hi", media_url="not a url").status_code == 400
     page = compose(client, text_en="Hi", quiet_start="21:00")
     assert page.status_code == 400 and "both ends of the quiet hours" in page.get_data(as_text=True)
+    past = compose(client, text_en="Hi", send_at="2020-01-01T09:00")
+    assert past.status_code == 400 and "That time has passed" in past.get_data(as_text=True)
     assert count_of(app) == 0
 
 

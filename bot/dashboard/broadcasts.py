@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,7 +35,7 @@ from bot.dashboard.nav import role_required
 from bot.dashboard.views import bp
 from bot.extensions import db
 from bot.i18n import LANGUAGES
-from bot.models import AuditEvent, Broadcast, Course
+from bot.models import AuditEvent, Broadcast, Course, utcnow
 from bot.services import audit, broadcasts
 from flows.counties import COUNTIES
 from flows.signup import COMMUNITIES, GENDERS, WORK_KINDS
@@ -99,7 +99,10 @@ class ComposeBase(FlaskForm):
         valid = super().validate(extra_validators)
         if (self.quiet_start.data is None) != (self.quiet_end.data is None):
             self.quiet_end.errors = [*self.quiet_end.errors, "Give both ends of the quiet hours, or neither."]
-            return False
+            valid = False
+        if self.send_at.data and broadcasts.local_to_utc(self.send_at.data) < utcnow() - timedelta(minutes=1):
+            self.send_at.errors = [*self.send_at.errors, "That time has passed; leave it empty to send now."]
+            valid = False
         return valid
 
     def segment(self) -> dict[str, Any]:
