@@ -18,7 +18,16 @@ import sqlalchemy as sa
 
 from bot.devtools.simulator import INBOUND_PATH
 from bot.extensions import db
-from bot.models import Broadcast, BroadcastDelivery, ConsentEvent, Course, Enrolment, Member, MemberWork, utcnow
+from bot.models import (
+    Broadcast,
+    BroadcastDelivery,
+    ConsentEvent,
+    Course,
+    Enrolment,
+    Member,
+    MemberWork,
+    utcnow,
+)
 from bot.services import broadcasts
 from tests.conftest import AUTH_TOKEN, DATABASE_URL, REDIS_URL, TWILIO_ACCOUNT_SID
 
