@@ -351,3 +351,32 @@ def test_overview_carries_the_course_funnel(app, client, catalog, tmp_path, role
     assert 'data-chart="funnel"' in page
     charts = json.loads(re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', page, re.S).group(1))
     assert charts["funnel"] == {"labels": ["enrolled", "reported", "verified", "rewarded"], "values": [5, 3, 1, 1]}
+
+
+def test_course_numbers_come_from_the_snapshot_the_clock_refreshes(app, client, catalog, tmp_path):
+    from bot.services.periodic import PERIODIC, refresh_course_stats
+
+    assert any(job.func is refresh_course_stats and job.interval for job in PERIODIC)
+    seed_courses(app, tmp_path)
+    with app.app_context():
+        add_staff(OFFICER_PHONE, ["officer"], actor="test")
+    officer = WhatsApp(client, OFFICER_PHONE)
+    officer.send("Hi")
+    assert "Courses: 5 enrolments, 1 completed" in officer.says("STATS")
+    add_member(app, "+254712000009", number=9)
+    with app.app_context():
+        set_enrolment_status(member_id(app, "+254712000009"), course_ids(app)[3], "enrolled")
+        db.session.commit()
+    assert "Courses: 5 enrolments" in officer.says("STATS")  # the snapshot kept in Redis
+    with app.app_context():
+        refresh_course_stats()
+    assert "Courses: 6 enrolments" in officer.says("STATS")
+    saved = app.config["COURSE_STATS_MAX_AGE"]
+    app.config["COURSE_STATS_MAX_AGE"] = 0
+    try:
+        with app.app_context():
+            set_enrolment_status(member_id(app, "+254712000009"), course_ids(app)[4], "enrolled")
+            db.session.commit()
+        assert "Courses: 7 enrolments" in officer.says("STATS")  # counted at every STATS
+    finally:
+        app.config["COURSE_STATS_MAX_AGE"] = saved
