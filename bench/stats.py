@@ -236,7 +236,7 @@ def main() -> None:
             counting.append((time.perf_counter() - started) * 1000)
             db.session.rollback()
         results["course_snapshot_count_ms"] = statistics.median(counting)
-        print(f"counting the course numbers (the clock, every minute): {results['course_snapshot_count_ms']:.0f} ms")
+        print(f"counting the course numbers (the clock, every two minutes): {results['course_snapshot_count_ms']:.0f} ms")
         sections = measure_course_sections(options.runs)
         results["course_sections_median_ms"], results["course_sections_p95_ms"] = statistics.median(sections), p95(sections)
         print(f"course, certificate and voucher sections alone: median {results['course_sections_median_ms']:.1f} ms, "

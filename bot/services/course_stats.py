@@ -7,9 +7,9 @@ voucher pool is the union's, so its numbers are the same under every filter.
 Counting enrolments per county and kind of work means joining them to the members, too slow for every
 STATS with a million members. So the numbers come from a snapshot: a few thousand rows (county, kind of
 work, course, step → enrolments; county, kind of work, certificate status → reports; the voucher pool),
-counted by `refresh_snapshot` (a periodic job, every minute), folded per filter and kept in Redis as
-one hash field per filter for COURSE_STATS_MAX_AGE seconds; a STATS answer reads two small fields. When the snapshot is missing
-(first use, Redis down) it is counted on the spot.
+counted by `refresh_snapshot` (a periodic job, every two minutes), folded per filter and kept in Redis
+as one hash field per filter for COURSE_STATS_MAX_AGE seconds; a STATS answer reads two small fields.
+When the snapshot is missing (first use, Redis down) it is counted on the spot.
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def refresh_snapshot() -> dict[str, Any]:
     rows = count_snapshot()
     found = {key: json.dumps(value) for key, value in summarise(rows).items()}
     found["vouchers"] = json.dumps(rows["vouchers"])
-    max_age = int(current_app.config.get("COURSE_STATS_MAX_AGE", 120))
+    max_age = int(current_app.config.get("COURSE_STATS_MAX_AGE", 300))
     if max_age > 0:
         try:
             redis = connect()
@@ -154,7 +154,7 @@ def snapshot(f: StatsFilter) -> tuple[dict[str, Any], list[int]]:
     if field in memo:
         return memo[field]
     values: list[Any] = [None, None]
-    if int(current_app.config.get("COURSE_STATS_MAX_AGE", 120)) > 0:
+    if int(current_app.config.get("COURSE_STATS_MAX_AGE", 300)) > 0:
         from bot.services.redis_conn import connect
 
         try:

@@ -75,5 +75,5 @@ PERIODIC: list[PeriodicJob] = [
     PeriodicJob(sweep_course_reminders, "default", interval=900),
     PeriodicJob(requeue_certificate_downloads, "default", interval=900),
     PeriodicJob(compact_member_tallies, "default", interval=300),
-    PeriodicJob(refresh_course_stats, "default", interval=60),
+    PeriodicJob(refresh_course_stats, "default", interval=120),
 ]
