@@ -278,10 +278,10 @@ def test_staff_changes_are_audited(app):
     assert runner.invoke(args=["staff", "remove", "0733000001", "--role", "organiser"]).exit_code == 0
     assert runner.invoke(args=["staff", "remove", "0733000001"]).exit_code == 0
     assert audit_events(app, "staff.add") == [
-        ("flask staff", OFFICER_PHONE, {"roles": ["officer", "organiser"], "now": "officer,organiser"})]
+        ("flask staff", OFFICER_PHONE, {"roles": ["officer", "organiser"], "roles_after": "officer,organiser"})]
     assert audit_events(app, "staff.remove") == [
-        ("flask staff", OFFICER_PHONE, {"roles": ["organiser"], "now": "officer"}),
-        ("flask staff", OFFICER_PHONE, {"roles": ["admin", "officer", "organiser"], "now": ""}),
+        ("flask staff", OFFICER_PHONE, {"roles": ["organiser"], "roles_after": "officer"}),
+        ("flask staff", OFFICER_PHONE, {"roles": ["admin", "officer", "organiser"], "roles_after": ""}),
     ]
 
 

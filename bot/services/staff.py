@@ -29,7 +29,7 @@ def add_staff(phone: str, roles: list[str], name: str | None = None, *, actor: s
     staff.roles = ",".join(sorted(set(filter(None, staff.roles.split(","))) | set(roles)))
     if name:
         staff.name = name
-    audit.record(actor, "staff.add", phone, roles=sorted(roles), now=staff.roles)
+    audit.record(actor, "staff.add", phone, roles=sorted(roles), roles_after=staff.roles)
     db.session.commit()
     return staff
 
@@ -45,7 +45,7 @@ def remove_staff(phone: str, roles: list[str] | None = None, *, actor: str = "fl
         staff.roles = ",".join(sorted(remaining))
     else:
         db.session.delete(staff)
-    audit.record(actor, "staff.remove", phone, roles=sorted(roles or ROLES), now=",".join(sorted(remaining)))
+    audit.record(actor, "staff.remove", phone, roles=sorted(roles or ROLES), roles_after=",".join(sorted(remaining)))
     db.session.commit()
     return True
 
