@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from bot.extensions import db
 from bot.models import Certificate, Conversation, Course, Enrolment, Member, StaffMember, Voucher, utcnow
-from bot.services import privacy
+from bot.services import audit, privacy
 from bot.services.courses import course_title, set_enrolment_status
 from bot.services.outbound import notify
 from bot.services.queues import queue
@@ -321,15 +321,17 @@ def accepted_duplicate(certificate: Certificate) -> Certificate | None:
     ).first()
 
 
-def approve_certificate(certificate_id: int, *, reviewer: str, now: datetime | None = None) -> ReviewOutcome:
+def approve_certificate(certificate_id: int, *, reviewer: str, now: datetime | None = None,
+                        actor: str | None = None) -> ReviewOutcome:
     """Approve a pending report once, and hand the member a voucher (or a place on the waiting list).
 
     Works in the caller's transaction (commit afterwards); safe to call from many workers at once.
 
     Args:
         certificate_id: the report's id.
-        reviewer: who approves (a phone number, a dashboard user), recorded on the report.
+        reviewer: who approves (a phone number, a dashboard user), recorded on the report (20 characters).
         now: the time to record (default: now).
+        actor: who approves, as the audit log names them (default: the reviewer).
     Returns:
         A ReviewOutcome whose status is "rewarded" (a voucher was given), "waiting" (pool empty),
         "already_rewarded" (the member already had a code), "not_pending", "not_found" or "duplicate"
@@ -350,7 +352,10 @@ def approve_certificate(certificate_id: int, *, reviewer: str, now: datetime | N
     if not claimed:
         return ReviewOutcome("not_pending", certificate)
     set_enrolment_status(certificate.member_id, certificate.course_id, "verified", now)
-    return award(certificate, now)
+    outcome = award(certificate, now)
+    audit.record(actor or reviewer, "certificate.approve", f"certificate #{certificate_id}",
+                 member_id=certificate.member_id, course_id=certificate.course_id, outcome=outcome.status)
+    return outcome
 
 
 def award(certificate: Certificate, now: datetime) -> ReviewOutcome:
@@ -389,14 +394,15 @@ def award(certificate: Certificate, now: datetime) -> ReviewOutcome:
 
 
 def reject_certificate(certificate_id: int, reason: str, *, reviewer: str,
-                       now: datetime | None = None) -> ReviewOutcome:
+                       now: datetime | None = None, actor: str | None = None) -> ReviewOutcome:
     """Reject a pending report with the officer's reason; the member is told and may report again.
 
     Args:
         certificate_id: the report's id.
         reason: what the member reads (up to 500 characters).
-        reviewer: who rejects, recorded on the report.
+        reviewer: who rejects, recorded on the report (20 characters).
         now: the time to record (default: now).
+        actor: who rejects, as the audit log names them (default: the reviewer).
     Returns:
         A ReviewOutcome whose status is "rejected", "not_pending" or "not_found".
     """
@@ -419,6 +425,8 @@ def reject_certificate(certificate_id: int, reason: str, *, reviewer: str,
     reply = Reply.of(msg(REJECTED, course=Text(course_title(course, member.language or "en")), reason=Text(reason)),
                      msg(REPORT_AGAIN))
     notify(member, reply, template="certificate_update", variables={"1": reason}, now=now)
+    audit.record(actor or reviewer, "certificate.reject", f"certificate #{certificate_id}",
+                 member_id=member.id, course_id=certificate.course_id, reason=reason)
     return ReviewOutcome("rejected", certificate)
 
 
@@ -466,12 +474,13 @@ def read_voucher_csv(path: Path) -> list[tuple[str, date | None] | None]:
     return result
 
 
-def import_vouchers(path: Path, now: datetime | None = None) -> VoucherImport:
+def import_vouchers(path: Path, now: datetime | None = None, *, actor: str = "flask vouchers import") -> VoucherImport:
     """Add the codes of a CSV (duplicates ignored), then serve the waiting list in order.
 
     Args:
         path: a CSV with a "code" column and an optional "expires_on" (YYYY-MM-DD), or one code per line.
         now: the time to record (default: now).
+        actor: who imports, for the audit log.
     Returns:
         A VoucherImport with the counts of codes added, duplicates ignored, invalid rows and members served.
     """
@@ -489,7 +498,10 @@ def import_vouchers(path: Path, now: datetime | None = None) -> VoucherImport:
         added += 1
     db.session.flush()
     served = serve_waiting_list(now)
-    return VoucherImport(added, len(valid) - added, invalid, served)
+    result = VoucherImport(added, len(valid) - added, invalid, served)
+    audit.record(actor, "vouchers.import", path.name, added=added, duplicates=result.duplicates, invalid=invalid,
+                 served=served)
+    return result
 
 
 def serve_waiting_list(now: datetime | None = None) -> int:
