@@ -34,6 +34,7 @@ from bot.services import audit, privacy
 from bot.services.courses import course_title, set_enrolment_status
 from bot.services.outbound import notify
 from bot.services.queues import queue
+from bot.sql import insert_ignore
 from flows.base import N_, Reply, Text, msg
 from flows.courses import FILE_TYPES
 
@@ -431,11 +432,15 @@ def reject_certificate(certificate_id: int, reason: str, *, reviewer: str,
 
 
 def alert_officers(reply: Reply, now: datetime) -> int:
-    """Notify every officer and admin who has written to the union's number; returns how many."""
+    """Notify every officer and admin; returns how many. An officer who never wrote to the union's number
+    gets a contact row here, so the alert goes out as the `officer_alert` template (or is recorded as
+    skipped when none is configured) instead of being lost."""
     staff = db.session.scalars(sa.select(StaffMember)).all()
     phones = [s.phone for s in staff if "officer" in s.role_set]
     if not phones:
         return 0
+    for phone in phones:
+        insert_ignore(Member, phone=phone, status="prospect", created_at=now, updated_at=now)
     officers = db.session.scalars(sa.select(Member).where(Member.phone.in_(phones))).all()
     for officer in officers:
         notify(officer, reply, template="officer_alert", now=now)
