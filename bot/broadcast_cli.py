@@ -50,6 +50,9 @@ def echo_figures(broadcast_id: int) -> None:
 @click.option("--status", multiple=True, help="Membership status (default: active).")
 @click.option("--joined-after", default=None, help="YYYY-MM-DD")
 @click.option("--joined-before", default=None, help="YYYY-MM-DD")
+@click.option("--enrolled-in", multiple=True, help="A course slug (see `flask courses list`): enrolled in it.")
+@click.option("--completed", multiple=True, help="A course slug: certificate verified.")
+@click.option("--not-completed", multiple=True, help="A course slug: enrolled, certificate not verified yet.")
 @click.option("--at", "send_at", default=None, help="Send at this Africa/Nairobi time: 'YYYY-MM-DD HH:MM'.")
 @click.option("--quiet", default=None, help="Quiet hours, Africa/Nairobi, e.g. 21:00-07:00.")
 def create_command(text_en: str, text_sw: str | None, media_url: str | None, send_at: str | None,

@@ -83,6 +83,7 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "CONVERSATION_TIMEOUT_HOURS": env_float("CONVERSATION_TIMEOUT_HOURS", 24.0),
         "RESUME_NOTICE_MINUTES": env_float("RESUME_NOTICE_MINUTES", 30.0),
         "TIMEZONE": env_str("TIMEZONE", "Africa/Nairobi"),
+        "COURSE_STATS_MAX_AGE": env_int("COURSE_STATS_MAX_AGE", 300),
         "WHATSAPP_TEMPLATES": env_json("WHATSAPP_TEMPLATES", {}),
         "AUTO_MIGRATE": env_bool("AUTO_MIGRATE", database_url.startswith("sqlite")),
         "SIMULATOR_ENABLED": env_bool("SIMULATOR_ENABLED", twilio_sid is None),

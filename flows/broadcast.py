@@ -18,7 +18,8 @@ from flows.form import Answer, Exit, Form, Invalid, Step
 NAME = "broadcast"
 MAX_TEXT = 1500
 # The segment filters an organiser can type (the same names as the service's SEGMENT_FILTERS).
-SEGMENT_NAMES = ("county", "work", "language", "gender", "community", "status", "joined_after", "joined_before")
+SEGMENT_NAMES = ("county", "work", "language", "gender", "community", "status", "joined_after", "joined_before",
+                 "enrolled_in", "completed", "not_completed")
 DATE_FILTERS = ("joined_after", "joined_before")
 EVERYONE = {"ALL", "EVERYONE", "WOTE", "KILA MTU"}
 

@@ -18,7 +18,16 @@ import sqlalchemy as sa
 
 from bot.devtools.simulator import INBOUND_PATH
 from bot.extensions import db
-from bot.models import Broadcast, BroadcastDelivery, ConsentEvent, Member, MemberWork, utcnow
+from bot.models import (
+    Broadcast,
+    BroadcastDelivery,
+    ConsentEvent,
+    Course,
+    Enrolment,
+    Member,
+    MemberWork,
+    utcnow,
+)
 from bot.services import broadcasts
 from tests.conftest import AUTH_TOKEN, DATABASE_URL, REDIS_URL, TWILIO_ACCOUNT_SID
 
@@ -110,6 +119,31 @@ def test_segments_and_preview_counts(app):
             assert broadcasts.resolve(b.id) == 6
         finally:
             app.config["WHATSAPP_TEMPLATES"] = {}
+
+
+def test_course_segments_enrolled_completed_and_not_completed(app):
+    with app.app_context():
+        for slug, position in (("generative-ai", 1), ("data-analysis", 2)):
+            db.session.add(Course(slug=slug, url=f"https://example.org/{slug}", titles={"en": slug}, summaries={},
+                                  position=position))
+        db.session.flush()
+        ai, data = db.session.scalars(sa.select(Course.id).order_by(Course.position)).all()
+        ids = add_members(6)
+        for member_id, course_id, status in ((ids[0], ai, "enrolled"), (ids[1], ai, "reported"),
+                                             (ids[2], ai, "verified"), (ids[3], ai, "rewarded"),
+                                             (ids[3], data, "enrolled"), (ids[4], data, "rewarded")):
+            db.session.add(Enrolment(member_id=member_id, course_id=course_id, status=status))
+        db.session.commit()
+
+        def matched(**segment):
+            return broadcasts.preview(broadcasts.create("x", segment=segment)).matched
+
+        assert matched(enrolled_in=["generative-ai"]) == 4
+        assert matched(completed=["generative-ai"]) == 2
+        assert matched(not_completed=["generative-ai"]) == 2
+        assert matched(enrolled_in=["generative-ai", "data-analysis"]) == 5
+        assert matched(completed=["generative-ai"], not_completed=["data-analysis"]) == 1
+        assert matched(enrolled_in=["no-such-course"]) == 0
 
 
 def test_text_inside_the_window_template_outside_and_skip_without_template(app, pipeline, drain):

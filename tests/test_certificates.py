@@ -452,3 +452,19 @@ def test_delete_my_data_removes_the_certificate_file_and_link_but_keeps_the_cour
     assert not Path(photo.stored_path).exists()
     assert [(c.course_id, c.status) for c in after] == [(photo.course_id, photo.status), (link.course_id, link.status)]
     assert all(c.link is None and c.stored_path is None and c.sha256 is None and c.certificate_key is None for c in after)
+
+
+def test_an_officer_who_never_wrote_gets_the_alert_as_a_template(app, client, catalog, officer, fake_twilio, drain):
+    silent = "+254733000009"
+    app.test_cli_runner().invoke(args=["staff", "add", silent, "--role", "officer"])
+    add_member(app, "+254712000001", number=1)
+    pending_report(app, "+254712000001")
+    app.config["WHATSAPP_TEMPLATES"] = {"officer_alert": {"en": "HXalert"}}
+    try:
+        play(officer, [("APPROVE 1", ["waiting list"])])
+        drain()
+    finally:
+        app.config["WHATSAPP_TEMPLATES"] = {}
+    [alert] = to(fake_twilio, silent)
+    assert alert["content_sid"] == "HXalert"
+    assert to(fake_twilio, OFFICER)[-1]["body"].startswith("The voucher pool is empty")

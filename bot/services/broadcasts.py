@@ -42,7 +42,7 @@ from flask import current_app
 
 from bot import i18n
 from bot.extensions import db
-from bot.models import Broadcast, BroadcastDelivery, Member, MemberWork, utcnow
+from bot.models import Broadcast, BroadcastDelivery, Course, Enrolment, Member, MemberWork, utcnow
 from bot.services import sending
 from bot.services.members import opt_out
 from bot.services.queues import queue
@@ -88,8 +88,20 @@ def _joined(op: str) -> Callable[[Any], sa.ColumnElement[bool]]:
     return condition
 
 
-# Segment filters: name → function(value) → SQL condition on `members`. Other areas add theirs here
-# (e.g. enrolled_in / completed / not_completed once courses exist); every filter combines with AND.
+COMPLETED = ("verified", "rewarded")
+
+
+def _course(completed: bool | None) -> Callable[[Any], sa.ColumnElement[bool]]:
+    """A filter on enrolments in the given courses (by slug): any status, completed, or not (yet) completed."""
+    def condition(values: Any) -> sa.ColumnElement[bool]:
+        where = [Enrolment.member_id == Member.id, Enrolment.course_id == Course.id, Course.slug.in_(_as_list(values))]
+        if completed is not None:
+            where.append(Enrolment.status.in_(COMPLETED) if completed else Enrolment.status.not_in(COMPLETED))
+        return sa.exists().where(*where)
+    return condition
+
+
+# Segment filters: name → function(value) → SQL condition on `members`; every filter combines with AND.
 SEGMENT_FILTERS: dict[str, Callable[[Any], sa.ColumnElement[bool]]] = {
     "county": _listed(Member.county),
     "work": _work,
@@ -99,6 +111,9 @@ SEGMENT_FILTERS: dict[str, Callable[[Any], sa.ColumnElement[bool]]] = {
     "status": _listed(Member.status),
     "joined_after": _joined("after"),
     "joined_before": _joined("before"),
+    "enrolled_in": _course(None),
+    "completed": _course(True),
+    "not_completed": _course(False),
 }
 DEFAULT_SEGMENT = {"status": ["active"]}
 
