@@ -16,6 +16,7 @@ from tests.dashboard_helpers import PASSWORD, add_member, csrf_token, make_user,
 ROLES = ("officer", "organiser", "admin")
 EVERY_ROLE = frozenset(ROLES)
 ADMIN = frozenset({"admin"})
+ORGANISERS = frozenset({"organiser", "admin"})
 # Who may open each dashboard route; a new route fails the matrix until it is listed here.
 EXPECTED = {
     "admin.overview": EVERY_ROLE,
@@ -36,6 +37,14 @@ EXPECTED = {
     "admin.tickets_page": frozenset({"organiser", "admin"}),
     "admin.reply_ticket": frozenset({"organiser", "admin"}),
     "admin.close_ticket": frozenset({"organiser", "admin"}),
+    "admin.broadcasts_list": ORGANISERS,
+    "admin.broadcast_compose": ORGANISERS,
+    "admin.broadcast_count": ORGANISERS,
+    "admin.broadcast_preview": ORGANISERS,
+    "admin.broadcast_send": ORGANISERS,
+    "admin.broadcast_progress": ORGANISERS,
+    "admin.broadcast_figures": ORGANISERS,
+    "admin.broadcast_control": ORGANISERS,
 }
 PUBLIC = {"admin.login", "admin.static"}
 

@@ -31,6 +31,7 @@ NAV: list[NavEntry] = [
     NavEntry("admin.accounts", "Accounts", ("admin",)),
     NavEntry("admin.audit_log", "Audit log", ("admin",)),
     NavEntry("admin.jobs", "Background jobs", ("admin",)),
+    NavEntry("admin.broadcasts_list", "Broadcasts", ("organiser",)),
 ]
 
 

@@ -758,6 +758,18 @@ def _reason_key(reason: str | None, code: int | None) -> int | str | None:
     return reason or code
 
 
+def reasons_by_outcome(broadcast_id: int, top: int = 10) -> list[tuple[str, str, int | None, int]]:
+    """Failed and skipped deliveries by reason: (failed | skipped, reason in words, Twilio code, count)."""
+    table = BroadcastDelivery
+    outcome = sa.case((table.status == "skipped", "skipped"), else_="failed")
+    rows = db.session.execute(
+        sa.select(outcome.label("outcome"), table.reason, table.error_code, sa.func.count().label("n"))
+        .where(table.broadcast_id == broadcast_id, table.status.in_(("failed", "undelivered", "skipped")))
+        .group_by(outcome, table.reason, table.error_code).order_by(sa.desc("n")).limit(top)
+    ).all()
+    return [(kind, sending.reason_text(_reason_key(reason, code)), code, n) for kind, reason, code, n in rows]
+
+
 # --- the clock -----------------------------------------------------------------------------------
 
 def tick(now: datetime | None = None) -> dict[str, int]:
