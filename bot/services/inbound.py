@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot import engine
 from bot.extensions import db
-from bot.models import Message, utcnow
+from bot.models import Member, Message, utcnow
 from bot.services.members import lock_member
 from flows.base import Input, Media
 
@@ -24,6 +24,53 @@ MARK_PROCESSED = (
             updated_at=sa.bindparam("now"))
 )
 INSERT_REPLY = sa.insert(MESSAGES)
+MEMBERS = Member.__table__
+MARK_SEEN = (
+    sa.update(MEMBERS).where(MEMBERS.c.id == sa.bindparam("member"))
+    .values(last_inbound_at=sa.bindparam("now"), updated_at=sa.bindparam("now"))
+)
+
+
+@cache
+def finish_statement() -> sa.Executable:
+    """PostgreSQL: everything that ends processing in one round trip: mark the message processed, note
+    when the member last wrote, store the conversation (data-modifying CTEs on distinct rows) and insert
+    the replies, in order, from one array parameter (so the statement is compiled once)."""
+    processed = MARK_PROCESSED.returning(MESSAGES.c.id).cte("processed")
+    seen = MARK_SEEN.returning(MEMBERS.c.id).cte("seen")
+    conversation = engine.conversation_upsert("postgresql").returning(engine.CONVERSATIONS.c.member_id) \
+        .cte("conversation")
+    replies = sa.func.unnest(sa.bindparam("replies", type_=postgresql.ARRAY(sa.Text))) \
+        .table_valued("body", with_ordinality="position").render_derived()
+    now = sa.bindparam("now", type_=MESSAGES.c.created_at.type)
+    rows = sa.select(
+        sa.bindparam("member", type_=sa.Integer), sa.literal("out"), sa.literal("twiml"), replies.c.body,
+        sa.literal("replied"), sa.literal(0), sa.bindparam("message_id", type_=sa.Integer), now, now,
+    ).order_by(replies.c.position)
+    columns = ["member_id", "direction", "channel", "body", "status", "status_rank", "in_reply_to_id",
+               "created_at", "updated_at"]
+    return sa.insert(MESSAGES).from_select(columns, rows).add_cte(processed, seen, conversation)
+
+
+def finish(message_id: int, member: Member, texts: list[str], conversation: Mapping[str, Any],
+           now: datetime) -> None:
+    """Mark the message processed, note the member's last message, store the conversation and the replies."""
+    db.session.flush()
+    connection = db.session.connection()
+    params = {"message_id": message_id, "member": member.id, "now": now}
+    if connection.dialect.name == "postgresql":
+        params.update(conversation, replies=list(texts))
+        connection.execute(finish_statement(), params)
+        return
+    connection.execute(MARK_PROCESSED, params)
+    connection.execute(MARK_SEEN, params)
+    engine.save_conversation(conversation)
+    if texts:
+        connection.execute(INSERT_REPLY, [
+            {"member_id": member.id, "direction": "out", "channel": "twiml", "body": text, "status": "replied",
+             "status_rank": 0, "in_reply_to_id": message_id, "created_at": now, "updated_at": now}
+            for text in texts
+        ])
 
 
 def media_of(form: Mapping[str, str]) -> tuple[Media, ...]:
@@ -120,19 +167,10 @@ def receive(form: Mapping[str, str], sid: str, phone: str) -> list[str]:
                 return earlier
             message_id = db.session.scalar(sa.select(Message.id).where(Message.twilio_sid == sid))
         first_contact = member.last_inbound_at is None
-        texts = engine.converse(member, input_of(form), now, first_contact=first_contact)
-        member.last_inbound_at = now
-        db.session.flush()
-        connection = db.session.connection()
-        connection.execute(MARK_PROCESSED, {"message_id": message_id, "member": member.id, "now": now})
-        if texts:
-            connection.execute(INSERT_REPLY, [
-                {"member_id": member.id, "direction": "out", "channel": "twiml", "body": text, "status": "replied",
-                 "status_rank": 0, "in_reply_to_id": message_id, "created_at": now, "updated_at": now}
-                for text in texts
-            ])
+        answer = engine.answer(member, input_of(form), now, first_contact=first_contact)
+        finish(message_id, member, answer.texts, answer.conversation, now)
         db.session.commit()
-        return texts
+        return answer.texts
     except Exception:
         db.session.rollback()
         keep_unprocessed(form, sid, now)
