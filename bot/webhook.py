@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any
 
@@ -40,11 +40,17 @@ def signed_by_twilio(view: Callable[..., Any]) -> Callable[..., Any]:
     return checked
 
 
+def without_nul(form: Mapping[str, str]) -> dict[str, str]:
+    """The form's fields without NUL characters, which PostgreSQL text cannot hold (checked after the
+    signature, which covers the fields as sent)."""
+    return {key: value.replace("\x00", "") for key, value in form.items()}
+
+
 @bp.post("/inbound")
 @signed_by_twilio
 def inbound_message() -> Response:
     """A message from a member: stored, processed once, answered with TwiML."""
-    form = request.form
+    form = without_nul(request.form)
     sid = (form.get("MessageSid") or form.get("SmsMessageSid") or "").strip()
     phone = normalize_phone(form.get("From", ""))
     if not sid or len(sid) > 64 or phone is None:
