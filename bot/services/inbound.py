@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bot import engine
 from bot.extensions import db
 from bot.models import Member, Message, utcnow
-from bot.services.members import lock_member
+from bot.services.members import STAFF_ROLES, lock_member
 from flows.base import Input, Media
 
 MAX_BODY = 4096
@@ -137,6 +137,45 @@ def store_inbound(form: Mapping[str, str], sid: str, now: datetime) -> int | Non
     return connection.execute(inbound_insert(connection.dialect.name), inbound_row(form, sid, now)).scalar()
 
 
+@cache
+def store_and_lock_statement() -> sa.Select:
+    """PostgreSQL: store the inbound message and upsert and lock its member in one round trip.
+
+    The member upsert reads from the message insert (a CTE joined to its one row of input), so the
+    message is always stored before the member's row is locked: the same order as two statements, so no
+    new lock cycles. Returns the member, its staff roles and the new message's id (NULL for a repeat).
+    """
+    stored = inbound_insert("postgresql").cte("inbound")
+    members = Member.__table__
+    insert = postgresql.insert(members)
+    now = sa.bindparam("member_now", type_=members.c.created_at.type)
+    one = sa.select(sa.literal(1).label("one")).subquery("one")
+    source = sa.select(
+        sa.bindparam("phone", type_=members.c.phone.type), sa.bindparam("wa_id", type_=members.c.wa_id.type),
+        sa.bindparam("profile_name", type_=members.c.profile_name.type), sa.literal("prospect"), now, now,
+    ).select_from(one.outerjoin(stored, sa.true()))
+    statement = insert.from_select(["phone", "wa_id", "profile_name", "status", "created_at", "updated_at"], source) \
+        .on_conflict_do_update(
+            index_elements=[members.c.phone],
+            set_={"profile_name": sa.func.coalesce(insert.excluded.profile_name, members.c.profile_name)},
+        ).returning(*members.c, STAFF_ROLES, sa.select(stored.c.id).scalar_subquery().label("message_id"))
+    return sa.select(Member, sa.column("staff_roles", sa.String), sa.column("message_id", sa.Integer)) \
+        .from_statement(statement).execution_options(populate_existing=True)
+
+
+def store_and_lock(form: Mapping[str, str], sid: str, phone: str, now: datetime) -> tuple[int | None, Member]:
+    """Store the inbound message (None for a repeat) and lock its member (created if new)."""
+    wa_id, profile_name = form.get("WaId"), form.get("ProfileName")
+    if db.session.get_bind().dialect.name != "postgresql":
+        message_id = store_inbound(form, sid, now)
+        return message_id, lock_member(phone, wa_id=wa_id, profile_name=profile_name)
+    params = {**inbound_row(form, sid, now), "phone": phone, "wa_id": wa_id,
+              "profile_name": (profile_name or None) and profile_name[:120], "member_now": utcnow()}
+    member, roles, message_id = db.session.execute(store_and_lock_statement(), params).one()
+    member.staff_roles = roles
+    return message_id, member
+
+
 def replies_to(sid: str) -> list[str] | None:
     """The replies already produced for a stored message, or None if it was never processed."""
     message = db.session.scalars(sa.select(Message).where(Message.twilio_sid == sid).with_for_update()).one()
@@ -158,8 +197,7 @@ def receive(form: Mapping[str, str], sid: str, phone: str) -> list[str]:
     """
     now = utcnow()
     try:
-        message_id = store_inbound(form, sid, now)
-        member = lock_member(phone, wa_id=form.get("WaId"), profile_name=form.get("ProfileName"))
+        message_id, member = store_and_lock(form, sid, phone, now)
         if message_id is None:
             earlier = replies_to(sid)
             if earlier is not None:
