@@ -140,6 +140,7 @@ def keyword_of(body: str, extra: dict[str, str]) -> str | None:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @example(kind="new", start="Hi", messages=[("\x00", {}), ("Amina\x00", {"ProfileName": "A\x00"})], menu_word="MENU")
+@example(kind="new", start="Hi", messages=[("AGREE", {}), ("AGENT", {}), ("\x08", {})], menu_word="MENU")
 @given(st.sampled_from(KINDS), st.sampled_from(STARTS), st.lists(MESSAGES, min_size=1, max_size=20),
        st.sampled_from(["MENU", "mwanzo"]))
 def test_every_flow_through_the_webhook_answers_and_menu_always_works(app, catalog, kind, start, messages,
