@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import i18n
 from bot.extensions import db
@@ -145,6 +146,10 @@ def member_view(member: Member) -> MemberView:
 
 
 CONVERSATIONS = Conversation.__table__
+MEMBERS = Member.__table__
+# The language found for a member's first message, kept unless one was stored meanwhile.
+FIRST_LANGUAGE = sa.update(MEMBERS).where(MEMBERS.c.id == sa.bindparam("member")) \
+    .values(language=sa.func.coalesce(MEMBERS.c.language, sa.bindparam("language", type_=MEMBERS.c.language.type)))
 
 
 @dataclass(frozen=True)
@@ -182,6 +187,8 @@ def converse(member: Member, inp: Input, now: datetime, *, first_contact: bool =
     """Answer one message from a (locked) member and store the conversation; returns the rendered replies."""
     result = answer(member, inp, now, first_contact=first_contact)
     db.session.flush()
+    connection = db.session.connection()
+    connection.execute(FIRST_LANGUAGE, {"member": member.id, "language": member.language})
     save_conversation(result.conversation)
     return result.texts
 
@@ -191,7 +198,10 @@ def answer(member: Member, inp: Input, now: datetime, *, first_contact: bool = F
     The caller stores the conversation row it returns (in the same transaction)."""
     config = current_app.config
     if member.language is None:
-        member.language = i18n.vocabulary().language_of(i18n.normalize(inp.text)) or config["DEFAULT_LANGUAGE"]
+        # Not an ORM change (no UPDATE of its own): the caller stores it with `FIRST_LANGUAGE`, unless a
+        # language switch in this message changes it first.
+        language = i18n.vocabulary().language_of(i18n.normalize(inp.text)) or config["DEFAULT_LANGUAGE"]
+        set_committed_value(member, "language", language)
     conversation = load_conversation(member.id)
     state = None
     expires_at = updated_at = None

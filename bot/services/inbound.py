@@ -27,14 +27,15 @@ INSERT_REPLY = sa.insert(MESSAGES)
 MEMBERS = Member.__table__
 MARK_SEEN = (
     sa.update(MEMBERS).where(MEMBERS.c.id == sa.bindparam("member"))
-    .values(last_inbound_at=sa.bindparam("now"), updated_at=sa.bindparam("now"))
+    .values(last_inbound_at=sa.bindparam("now"), updated_at=sa.bindparam("now"),
+            language=sa.func.coalesce(MEMBERS.c.language, sa.bindparam("language", type_=MEMBERS.c.language.type)))
 )
 
 
 @cache
 def finish_statement() -> sa.Executable:
     """PostgreSQL: everything that ends processing in one round trip: mark the message processed, note
-    when the member last wrote, store the conversation (data-modifying CTEs on distinct rows) and insert
+    when the member last wrote (and the language found for a first message), store the conversation (data-modifying CTEs on distinct rows) and insert
     the replies, in order, from one array parameter (so the statement is compiled once)."""
     processed = MARK_PROCESSED.returning(MESSAGES.c.id).cte("processed")
     seen = MARK_SEEN.returning(MEMBERS.c.id).cte("seen")
@@ -54,10 +55,11 @@ def finish_statement() -> sa.Executable:
 
 def finish(message_id: int, member: Member, texts: list[str], conversation: Mapping[str, Any],
            now: datetime) -> None:
-    """Mark the message processed, note the member's last message, store the conversation and the replies."""
+    """Mark the message processed, note the member's last message (and the language found for a first
+    one), store the conversation and the replies."""
     db.session.flush()
     connection = db.session.connection()
-    params = {"message_id": message_id, "member": member.id, "now": now}
+    params = {"message_id": message_id, "member": member.id, "now": now, "language": member.language}
     if connection.dialect.name == "postgresql":
         params.update(conversation, replies=list(texts))
         connection.execute(finish_statement(), params)
