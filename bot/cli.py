@@ -202,6 +202,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(course_cli.courses)
     app.cli.add_command(course_cli.vouchers)
     app.cli.add_command(course_cli.certificates)
+    from bot.broadcast_cli import broadcast
     from bot.dashboard.cli import admin
 
     app.cli.add_command(admin)
+    app.cli.add_command(broadcast)

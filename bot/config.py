@@ -83,6 +83,7 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "CONVERSATION_TIMEOUT_HOURS": env_float("CONVERSATION_TIMEOUT_HOURS", 24.0),
         "RESUME_NOTICE_MINUTES": env_float("RESUME_NOTICE_MINUTES", 30.0),
         "TIMEZONE": env_str("TIMEZONE", "Africa/Nairobi"),
+        "COURSE_STATS_MAX_AGE": env_int("COURSE_STATS_MAX_AGE", 300),
         "WHATSAPP_TEMPLATES": env_json("WHATSAPP_TEMPLATES", {}),
         "AUTO_MIGRATE": env_bool("AUTO_MIGRATE", database_url.startswith("sqlite")),
         "SIMULATOR_ENABLED": env_bool("SIMULATOR_ENABLED", twilio_sid is None),
@@ -102,4 +103,14 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE", https),
         "REMEMBER_COOKIE_HTTPONLY": True,
+        # Broadcasts and the sending pipeline.
+        "SEND_RATE_PER_SECOND": env_int("SEND_RATE_PER_SECOND", 80),
+        "WHATSAPP_SENDERS": env_json("WHATSAPP_SENDERS", []),
+        "SEND_CONCURRENCY": env_int("SEND_CONCURRENCY", 64),
+        "BROADCAST_BATCH_SIZE": env_int("BROADCAST_BATCH_SIZE", 256),
+        "BROADCAST_JOBS": env_int("BROADCAST_JOBS", 2),
+        "BROADCAST_LEASE_SECONDS": env_int("BROADCAST_LEASE_SECONDS", 120),
+        "BROADCAST_TEMPLATE": env_str("BROADCAST_TEMPLATE", "broadcast"),
+        "BROADCAST_MAX_ATTEMPTS": env_int("BROADCAST_MAX_ATTEMPTS", 5),
+        "BROADCAST_RETRY_SECONDS": env_float("BROADCAST_RETRY_SECONDS", 2.0),
     }

@@ -26,9 +26,12 @@ from bot.services import tickets as ticket_service
 from bot.services.course_effects import COURSE_PERFORMERS
 from bot.services.facts import facts_of
 from bot.services.staff import roles_from, roles_of
+from bot.staff.broadcast import perform_preview as perform_preview_broadcast
+from bot.staff.broadcast import perform_send as perform_send_broadcast
 from bot.staff.registry import dispatch as dispatch_staff_command
 from flows import router
 from flows.base import Ctx, Effect, Input, Media, MemberView, Result, Settings, State
+from flows.broadcast import PreviewBroadcast, SendBroadcast
 from flows.effects import OptIn, OptOut, RecordConsent, RegisterMember, SetLanguage
 from flows.support_effects import AddToTicket, EraseMyData, OpenTicket
 
@@ -92,6 +95,8 @@ PERFORMERS: dict[type[Effect], Performer] = {
     AddToTicket: perform_add_to_ticket,
     EraseMyData: perform_erase,
     **COURSE_PERFORMERS,
+    PreviewBroadcast: perform_preview_broadcast,
+    SendBroadcast: perform_send_broadcast,
 }
 
 

@@ -51,7 +51,8 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "bot/services/certificates.py",
         "bot/services/reminders.py",
     ),
-    "stats": ("bot/services/stats.py", "bot/staff/stats.py"),
+    "stats": ("bot/services/stats.py", "bot/staff/stats.py", "bot/services/course_stats.py"),
+    "broadcasts": ("flows/broadcast.py", "bot/staff/broadcast.py"),
 }
 
 

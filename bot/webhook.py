@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, request
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.services import inbound, messaging
+from bot.services import broadcasts, inbound, messaging
 from bot.services.members import normalize_phone
 from bot.services.twilio_api import request_is_from_twilio
 
@@ -70,5 +70,10 @@ def message_status() -> Response:
     if not sid or not status:
         abort(400)
     code = form.get("ErrorCode")
-    messaging.record_status(sid, status, int(code) if code and re.fullmatch(r"[0-9]{1,9}", code) else None)
+    error_code = int(code) if code and re.fullmatch(r"[0-9]{1,9}", code) else None
+    delivery = request.args.get("d", "")
+    if delivery.isdigit():  # a broadcast delivery: the id is in the callback URL we gave Twilio
+        broadcasts.record_status(int(delivery), sid, status, error_code)
+        return twiml([])
+    messaging.record_status(sid, status, error_code)
     return twiml([])

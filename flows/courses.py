@@ -92,6 +92,8 @@ def enrolled_reply(ctx: Ctx, course: Mapping[str, Any], first: Msg) -> Reply:
             msg(N_("Watch the videos and pass the short tests, at your own pace.")),
             msg(N_("When you finish, download your certificate and send CERTIFICATE here to report it.")),
         ]),
+        *(() if ctx.member.is_member else (
+            msg(N_("Certificates and the LinkedIn Premium voucher are for union members: send JOIN to become one.")),)),
     )
 
 

@@ -68,6 +68,8 @@ def summary(ctx: Ctx) -> Reply:
         msg(N_("Messages stored: %(count)s (message texts are deleted after %(days)s days)"),
             count=Text(str(data.get("messages", 0))), days=Text(str(data.get("retention_days", "")))),
         msg(N_("Questions to organisers: %(count)s"), count=Text(str(data.get("tickets", 0)))),
+        msg(N_("Courses: %(count)s; certificates reported: %(certificates)s"),
+            count=Text(str(data.get("enrolments", 0))), certificates=Text(str(data.get("certificates", 0)))),
         DELETE_HINT,
     ]
     return Reply.of(*lines)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flows import courses, language, mydata, question, signup
+from flows import broadcast, courses, language, mydata, question, signup
 from flows.base import N_, Ctx, Flow, Input, Msg, Reply, Result, State, Text, msg, numbered
 from flows.effects import OptIn, OptOut
 from flows.form import MAX_MISSES, STUCK, pick_one
@@ -23,6 +23,7 @@ FLOWS: dict[str, Flow] = {
     courses.COURSES: courses.COURSES_FLOW,
     courses.MY_COURSES: courses.MY_COURSES_FLOW,
     courses.CERTIFICATE: courses.CERTIFICATE_FLOW,
+    broadcast.NAME: broadcast.FLOW,
 }
 
 MENU = "menu"

@@ -434,3 +434,37 @@ def test_the_cli_reviews_with_the_same_services(app, catalog, fake_twilio, drain
     assert to(fake_twilio, "+254712000002")[0]["body"].startswith("Your certificate for Cybersecurity was not accepted: blurred photo")
     with app.app_context():
         assert db.session.get(Certificate, first).reviewed_by == "+254733000009"
+
+
+def test_delete_my_data_removes_the_certificate_file_and_link_but_keeps_the_course_counts(app, member, fake_twilio,
+                                                                                        drain):
+    url = fake_twilio.add_media(PNG, "image/png")
+    play(member, [("certificate", []), ("4", [])])
+    member.send("", **media_form(url, "image/png"))
+    drain()
+    play(member, [("certificate", []), ("2", ["Certificate for Generative AI."])])
+    play(member, [(LINK, ["waiting for review"])])
+    [photo, link] = certificates(app)
+    assert Path(photo.stored_path).is_file() and link.link
+    assert "certificates reported: 2" in member.says("my data")
+    play(member, [("delete my data", ["Delete your data?"]), ("1", ["Your personal data has been deleted."])])
+    after = certificates(app)
+    assert not Path(photo.stored_path).exists()
+    assert [(c.course_id, c.status) for c in after] == [(photo.course_id, photo.status), (link.course_id, link.status)]
+    assert all(c.link is None and c.stored_path is None and c.sha256 is None and c.certificate_key is None for c in after)
+
+
+def test_an_officer_who_never_wrote_gets_the_alert_as_a_template(app, client, catalog, officer, fake_twilio, drain):
+    silent = "+254733000009"
+    app.test_cli_runner().invoke(args=["staff", "add", silent, "--role", "officer"])
+    add_member(app, "+254712000001", number=1)
+    pending_report(app, "+254712000001")
+    app.config["WHATSAPP_TEMPLATES"] = {"officer_alert": {"en": "HXalert"}}
+    try:
+        play(officer, [("APPROVE 1", ["waiting list"])])
+        drain()
+    finally:
+        app.config["WHATSAPP_TEMPLATES"] = {}
+    [alert] = to(fake_twilio, silent)
+    assert alert["content_sid"] == "HXalert"
+    assert to(fake_twilio, OFFICER)[-1]["body"].startswith("The voucher pool is empty")

@@ -133,3 +133,11 @@ def test_catalog_reload_updates_and_hides(app, catalog, tmp_path):
     assert app.test_cli_runner().invoke(args=["courses", "load", str(bad)]).exit_code != 0
     listing = app.test_cli_runner().invoke(args=["courses", "list"]).output
     assert "data-analysis\t7h\tData" in listing and "generative-ai" not in listing
+
+
+def test_a_non_member_may_enrol_and_is_told_how_to_get_the_reward(catalog, whatsapp):
+    whatsapp.send("Hi")
+    menu = whatsapp.says("menu")
+    number = next(line.split(".")[0] for line in menu.splitlines() if "Free courses" in line)
+    play(whatsapp, [(number, ["1."]), ("1", []),
+                    ("yes", ["You are enrolled in", "for union members: send JOIN to become one."])])

@@ -27,6 +27,15 @@ EXPECTED = {
     "admin.logout": EVERY_ROLE,
     "admin.accounts": ADMIN,
     "admin.account_action": ADMIN,
+    "admin.certificates_queue": frozenset({"officer", "admin"}),
+    "admin.certificate_file": frozenset({"officer", "admin"}),
+    "admin.approve_certificate": frozenset({"officer", "admin"}),
+    "admin.reject_certificate": frozenset({"officer", "admin"}),
+    "admin.vouchers": frozenset({"officer", "admin"}),
+    "admin.upload_vouchers": ADMIN,
+    "admin.tickets_page": frozenset({"organiser", "admin"}),
+    "admin.reply_ticket": frozenset({"organiser", "admin"}),
+    "admin.close_ticket": frozenset({"organiser", "admin"}),
 }
 PUBLIC = {"admin.login", "admin.static"}
 

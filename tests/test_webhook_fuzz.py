@@ -42,7 +42,8 @@ ANSWERS = ["0", "1", "2", "3", "4", "5", "7", "9", "10", "1, 2", "2 3", "yes", "
            "ruka", "english", "kiswahili", "Amina Wanjiku", "Nairobi", "Nbi", "Mombasa", "Kakuma", "pizza", "",
            "How do I join?", "Ninalipwa lini?", "https://www.linkedin.com/learning/certificates/0123456789abcdef",
            "\U0001f600", "\U0001f64f\U0001f3fe", "1\ufe0f\u20e3", "x" * 1600, "مرحبا", "  menu!  ",
-           "STAFF", "STATS", "TICKETS", "REVIEW", "APPROVE 1", "REJECT 1 blurry", "REPLY 1 Karibu", "CLOSE 1"]
+           "STAFF", "STATS", "TICKETS", "REVIEW", "APPROVE 1", "REJECT 1 blurry", "REPLY 1 Karibu", "CLOSE 1",
+           "BROADCAST", "ALL", "county Nairobi; language sw", "BROADCAST STATUS 1", "BROADCAST PAUSE 1"]
 TEXTS = st.one_of(st.sampled_from(VOCABULARY + KEYWORDS + ANSWERS), st.text(max_size=40))
 MEDIA_TYPES = ["image/jpeg", "image/png", "application/pdf", "audio/ogg", "video/mp4"]
 

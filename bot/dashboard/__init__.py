@@ -22,7 +22,7 @@ __all__ = ["NAV", "NavEntry", "init_dashboard", "limiter", "login_manager", "rol
 
 def init_dashboard(app: Flask) -> None:
     """Bind the dashboard's extensions and register its blueprint."""
-    from bot.dashboard import views
+    from bot.dashboard import review, views  # noqa: F401  (review: the certificates, vouchers and tickets pages)
     from bot.extensions import db
     from bot.models import DashboardUser
 

@@ -30,7 +30,7 @@ from bot.dashboard.forms import AccountActionForm, ExportForm, NewAccountForm, S
 from bot.dashboard.nav import nav_for, role_required
 from bot.extensions import db
 from bot.models import AuditEvent, ConsentEvent, Member, MemberWork, Message, utcnow
-from bot.services import audit, dashboard_users, stats
+from bot.services import audit, course_stats, dashboard_users, stats
 from bot.services.dashboard_users import authenticate
 from flows.counties import COUNTIES
 from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_KINDS, WORK_LABELS
@@ -106,6 +106,7 @@ def chart_data() -> dict[str, Any]:
             "work": labelled_counts(stats.counts_by_work(everyone), WORK_LABELS),
             "gender": labelled_counts(stats.counts_by(Member.gender, everyone), GENDER_LABELS),
             "community": labelled_counts(stats.counts_by(Member.community, everyone), COMMUNITY_LABELS),
+            "funnel": labelled_counts(course_stats.funnel(everyone), {}),
         }
 
 

@@ -53,6 +53,8 @@ _PHONE_ADDRESS = re.compile(r"(?:[a-z-]+:)?\+?[1-9][0-9]{6,14}")
 
 # Codes answered synchronously by the REST call, with their default HTTP status.
 SYNC_ERROR_STATUS: dict[int, int] = {21610: 400, 21211: 400, 20429: 429, 20500: 500, 20503: 503}
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
 # Codes Twilio reports later through the status callback (any code >= 30000 is treated the same way).
 ASYNC_ERROR_CODES = frozenset({63016, 63018, 63024, 63003, 63032, 63049})
 ASYNC_STATUSES = ("failed", "undelivered")
@@ -884,6 +886,8 @@ class FakeTwilio:
         connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         try:
+            if parts.hostname not in LOOPBACK_HOSTS:
+                raise ValueError("a local fake sends callbacks to this machine only (127.0.0.1, ::1, localhost)")
             connection = connection_class(parts.hostname or "", parts.port, timeout=self.CALLBACK_TIMEOUT)
             try:
                 connection.request("POST", target, body=body, headers=headers)

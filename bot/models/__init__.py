@@ -2,6 +2,7 @@
 files) live in `bot/services`."""
 
 from bot.models.base import utcnow
+from bot.models.broadcasts import Broadcast, BroadcastDelivery
 from bot.models.courses import Certificate, Course, Enrolment, ReminderSend, Voucher
 from bot.models.dashboard import AuditEvent, DashboardUser
 from bot.models.members import ConsentEvent, Conversation, Member, MemberNumber, MemberWork, Message
@@ -29,4 +30,6 @@ __all__ = [
     "Enrolment",
     "ReminderSend",
     "Voucher",
+    "Broadcast",
+    "BroadcastDelivery",
 ]

@@ -30,9 +30,11 @@ from sqlalchemy.orm import Session
 
 from bot.extensions import db
 from bot.models import Certificate, Conversation, Course, Enrolment, Member, StaffMember, Voucher, utcnow
+from bot.services import audit, privacy
 from bot.services.courses import course_title, set_enrolment_status
 from bot.services.outbound import notify
 from bot.services.queues import queue
+from bot.sql import insert_ignore
 from flows.base import N_, Reply, Text, msg
 from flows.courses import FILE_TYPES
 
@@ -320,15 +322,17 @@ def accepted_duplicate(certificate: Certificate) -> Certificate | None:
     ).first()
 
 
-def approve_certificate(certificate_id: int, *, reviewer: str, now: datetime | None = None) -> ReviewOutcome:
+def approve_certificate(certificate_id: int, *, reviewer: str, now: datetime | None = None,
+                        actor: str | None = None) -> ReviewOutcome:
     """Approve a pending report once, and hand the member a voucher (or a place on the waiting list).
 
     Works in the caller's transaction (commit afterwards); safe to call from many workers at once.
 
     Args:
         certificate_id: the report's id.
-        reviewer: who approves (a phone number, a dashboard user), recorded on the report.
+        reviewer: who approves (a phone number, a dashboard user), recorded on the report (20 characters).
         now: the time to record (default: now).
+        actor: who approves, as the audit log names them (default: the reviewer).
     Returns:
         A ReviewOutcome whose status is "rewarded" (a voucher was given), "waiting" (pool empty),
         "already_rewarded" (the member already had a code), "not_pending", "not_found" or "duplicate"
@@ -349,7 +353,10 @@ def approve_certificate(certificate_id: int, *, reviewer: str, now: datetime | N
     if not claimed:
         return ReviewOutcome("not_pending", certificate)
     set_enrolment_status(certificate.member_id, certificate.course_id, "verified", now)
-    return award(certificate, now)
+    outcome = award(certificate, now)
+    audit.record(actor or reviewer, "certificate.approve", f"certificate #{certificate_id}",
+                 member_id=certificate.member_id, course_id=certificate.course_id, outcome=outcome.status)
+    return outcome
 
 
 def award(certificate: Certificate, now: datetime) -> ReviewOutcome:
@@ -388,14 +395,15 @@ def award(certificate: Certificate, now: datetime) -> ReviewOutcome:
 
 
 def reject_certificate(certificate_id: int, reason: str, *, reviewer: str,
-                       now: datetime | None = None) -> ReviewOutcome:
+                       now: datetime | None = None, actor: str | None = None) -> ReviewOutcome:
     """Reject a pending report with the officer's reason; the member is told and may report again.
 
     Args:
         certificate_id: the report's id.
         reason: what the member reads (up to 500 characters).
-        reviewer: who rejects, recorded on the report.
+        reviewer: who rejects, recorded on the report (20 characters).
         now: the time to record (default: now).
+        actor: who rejects, as the audit log names them (default: the reviewer).
     Returns:
         A ReviewOutcome whose status is "rejected", "not_pending" or "not_found".
     """
@@ -418,15 +426,21 @@ def reject_certificate(certificate_id: int, reason: str, *, reviewer: str,
     reply = Reply.of(msg(REJECTED, course=Text(course_title(course, member.language or "en")), reason=Text(reason)),
                      msg(REPORT_AGAIN))
     notify(member, reply, template="certificate_update", variables={"1": reason}, now=now)
+    audit.record(actor or reviewer, "certificate.reject", f"certificate #{certificate_id}",
+                 member_id=member.id, course_id=certificate.course_id, reason=reason)
     return ReviewOutcome("rejected", certificate)
 
 
 def alert_officers(reply: Reply, now: datetime) -> int:
-    """Notify every officer and admin who has written to the union's number; returns how many."""
+    """Notify every officer and admin; returns how many. An officer who never wrote to the union's number
+    gets a contact row here, so the alert goes out as the `officer_alert` template (or is recorded as
+    skipped when none is configured) instead of being lost."""
     staff = db.session.scalars(sa.select(StaffMember)).all()
     phones = [s.phone for s in staff if "officer" in s.role_set]
     if not phones:
         return 0
+    for phone in phones:
+        insert_ignore(Member, phone=phone, status="prospect", created_at=now, updated_at=now)
     officers = db.session.scalars(sa.select(Member).where(Member.phone.in_(phones))).all()
     for officer in officers:
         notify(officer, reply, template="officer_alert", now=now)
@@ -465,12 +479,13 @@ def read_voucher_csv(path: Path) -> list[tuple[str, date | None] | None]:
     return result
 
 
-def import_vouchers(path: Path, now: datetime | None = None) -> VoucherImport:
+def import_vouchers(path: Path, now: datetime | None = None, *, actor: str = "flask vouchers import") -> VoucherImport:
     """Add the codes of a CSV (duplicates ignored), then serve the waiting list in order.
 
     Args:
         path: a CSV with a "code" column and an optional "expires_on" (YYYY-MM-DD), or one code per line.
         now: the time to record (default: now).
+        actor: who imports, for the audit log.
     Returns:
         A VoucherImport with the counts of codes added, duplicates ignored, invalid rows and members served.
     """
@@ -488,7 +503,10 @@ def import_vouchers(path: Path, now: datetime | None = None) -> VoucherImport:
         added += 1
     db.session.flush()
     served = serve_waiting_list(now)
-    return VoucherImport(added, len(valid) - added, invalid, served)
+    result = VoucherImport(added, len(valid) - added, invalid, served)
+    audit.record(actor, "vouchers.import", path.name, added=added, duplicates=result.duplicates, invalid=invalid,
+                 served=served)
+    return result
 
 
 def serve_waiting_list(now: datetime | None = None) -> int:
@@ -525,3 +543,22 @@ def enrolment_of(certificate: Certificate) -> Enrolment | None:
     return db.session.scalars(
         sa.select(Enrolment).where(Enrolment.member_id == certificate.member_id, Enrolment.course_id == certificate.course_id)
     ).first()
+
+
+def erase_certificates(member: Member, now: datetime) -> None:
+    """DELETE MY DATA: forget the member's certificate links, IDs and files; keep course and status (the counts).
+
+    A file is shared by content hash, so it is deleted only when no other member's report points at it.
+    """
+    reports = db.session.scalars(sa.select(Certificate).where(Certificate.member_id == member.id)).all()
+    for report in reports:
+        if report.stored_path:
+            shared = db.session.scalar(sa.select(sa.func.count()).where(
+                Certificate.stored_path == report.stored_path, Certificate.member_id != member.id))
+            if not shared:
+                Path(report.stored_path).unlink(missing_ok=True)
+        report.link = report.certificate_key = report.media_url = report.sha256 = report.stored_path = None
+        report.reason = None
+
+
+privacy.register_erasure_hook(erase_certificates)

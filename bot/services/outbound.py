@@ -32,6 +32,7 @@ from bot.extensions import db
 from bot.models import Member, Message, utcnow
 from bot.services.members import opt_out
 from bot.services.queues import queue
+from bot.services.sending import acquire
 from bot.services.twilio_api import make_client, public_url, twilio_configured
 from flows.base import Reply
 
@@ -188,6 +189,7 @@ def deliver(message: Message, member: Member) -> str:
         params["content_variables"] = json.dumps(payload.get("content_variables") or {})
     else:
         params["body"] = message.body
+    acquire(params["from_"])  # the shared per-sender rate limit; this job's queue outranks bulk sends
     try:
         created = make_client().messages.create(**params)
     except TwilioRestException as error:

@@ -61,10 +61,28 @@ def compact_member_tallies() -> None:
         compact_tallies()
 
 
+def broadcast_tick() -> object:
+    """Start due broadcasts, pause/resume for quiet hours, recover the leases of workers that died."""
+    from bot.services.broadcasts import tick_job
+
+    with current_app.app_context():
+        return tick_job()
+
+
+def refresh_course_stats() -> None:
+    """Count the course, certificate and voucher numbers behind STATS into Redis (see course_stats)."""
+    from bot.services.course_stats import refresh_snapshot
+
+    with current_app.app_context():
+        refresh_snapshot()
+
+
 PERIODIC: list[PeriodicJob] = [
     PeriodicJob(requeue_pending_outbound, "default", interval=60),
     PeriodicJob(purge_old_messages, "default", cron="15 3 * * *"),
     PeriodicJob(sweep_course_reminders, "default", interval=900),
     PeriodicJob(requeue_certificate_downloads, "default", interval=900),
     PeriodicJob(compact_member_tallies, "default", interval=300),
+    PeriodicJob(broadcast_tick, "default", interval=60),
+    PeriodicJob(refresh_course_stats, "default", interval=120),
 ]

@@ -128,6 +128,8 @@ def register_retention_hook(hook: RetentionHook) -> RetentionHook:
 
 def erase_member(member: Member, now: datetime | None = None) -> None:
     """Erase the member's personal data, in the caller's transaction."""
+    from bot.services import certificates, tickets  # noqa: F401  (they register their hooks)
+
     now = now or utcnow()
     for hook in ERASURE_HOOKS:
         hook(member, now)
@@ -137,6 +139,7 @@ def erase_member(member: Member, now: datetime | None = None) -> None:
 
 def summary(member: Member) -> dict[str, Any]:
     """Everything held about the member, as plain values (MY DATA)."""
+    from bot.models import Certificate, Enrolment
     from bot.services.tickets import count_of
 
     messages = db.session.scalar(sa.select(sa.func.count(Message.id)).where(messages_of(member))) or 0
@@ -158,6 +161,8 @@ def summary(member: Member) -> dict[str, Any]:
         "messages": messages,
         "retention_days": current_app.config["RETENTION_DAYS"],
         "tickets": count_of(member),
+        "enrolments": db.session.scalar(sa.select(sa.func.count()).where(Enrolment.member_id == member.id)) or 0,
+        "certificates": db.session.scalar(sa.select(sa.func.count()).where(Certificate.member_id == member.id)) or 0,
     }
 
 

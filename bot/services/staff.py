@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from bot.extensions import db
 from bot.models.staff import ROLES, StaffMember
+from bot.services import audit
 
 
 def roles_of(phone: str) -> frozenset[str]:
@@ -21,8 +22,8 @@ def roles_from(roles: str | None) -> frozenset[str]:
     return frozenset(ROLES) if "admin" in held else held
 
 
-def add_staff(phone: str, roles: list[str], name: str | None = None) -> StaffMember:
-    """Add a staff number or give it more roles."""
+def add_staff(phone: str, roles: list[str], name: str | None = None, *, actor: str = "flask staff") -> StaffMember:
+    """Add a staff number or give it more roles (recorded in the audit log as done by `actor`)."""
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown role(s): {', '.join(sorted(unknown))}; roles are {', '.join(ROLES)}")
@@ -33,12 +34,14 @@ def add_staff(phone: str, roles: list[str], name: str | None = None) -> StaffMem
     staff.roles = ",".join(sorted(set(filter(None, staff.roles.split(","))) | set(roles)))
     if name:
         staff.name = name
+    audit.record(actor, "staff.add", phone, roles=sorted(roles), roles_after=staff.roles)
     db.session.commit()
     return staff
 
 
-def remove_staff(phone: str, roles: list[str] | None = None) -> bool:
-    """Remove some roles, or the whole staff number when no roles are given; False if unknown."""
+def remove_staff(phone: str, roles: list[str] | None = None, *, actor: str = "flask staff") -> bool:
+    """Remove some roles, or the whole staff number when no roles are given; False if unknown (recorded in the
+    audit log as done by `actor`)."""
     staff = db.session.scalars(sa.select(StaffMember).where(StaffMember.phone == phone)).first()
     if staff is None:
         return False
@@ -47,6 +50,7 @@ def remove_staff(phone: str, roles: list[str] | None = None) -> bool:
         staff.roles = ",".join(sorted(remaining))
     else:
         db.session.delete(staff)
+    audit.record(actor, "staff.remove", phone, roles=sorted(roles or ROLES), roles_after=",".join(sorted(remaining)))
     db.session.commit()
     return True
 

@@ -414,3 +414,7 @@ def parse_filter(args: str) -> StatsFilter | FilterProblem:
                                         "or STATS Nairobi transcription."), words=args.strip()))
         county = found.county
     return StatsFilter(county=county, work=work)
+
+
+# Course, certificate and voucher sections (they append themselves to SECTION_PROVIDERS).
+from bot.services import course_stats  # noqa: E402, F401

@@ -16,7 +16,7 @@ from flask import current_app
 
 from bot.extensions import db
 from bot.models import Conversation, Member, Message, Ticket, TicketMessage, utcnow
-from bot.services import privacy
+from bot.services import audit, privacy
 from bot.services.facts import FACTS
 from bot.services.outbound import notify
 from flows.base import N_, Reply, Text, msg
@@ -114,8 +114,9 @@ def count_open() -> int:
     return db.session.scalar(sa.select(sa.func.count(Ticket.id)).where(Ticket.status == OPEN)) or 0
 
 
-def reply(ticket_id: int, text: str, *, now: datetime | None = None) -> ReplyOutcome:
-    """Send an organiser's answer to the ticket's member and keep it on the ticket."""
+def reply(ticket_id: int, text: str, *, now: datetime | None = None, actor: str = "whatsapp") -> ReplyOutcome:
+    """Send an organiser's answer to the ticket's member and keep it on the ticket (and in the audit log,
+    as done by `actor`)."""
     now = now or utcnow()
     ticket = db.session.get(Ticket, ticket_id, with_for_update=True)
     if ticket is None or ticket.status != OPEN or ticket.member_id is None:
@@ -128,6 +129,7 @@ def reply(ticket_id: int, text: str, *, now: datetime | None = None) -> ReplyOut
     first = messages[0]
     add_entry(ticket, "organiser", text, now, message_id=first.id)
     hold_conversation(member, now)
+    audit.record(actor, "ticket.reply", f"ticket #{ticket.id}", member_id=member.id, status=first.status)
     if first.status == "skipped":
         return ReplyOutcome(ticket, "skipped", (first.payload or {}).get("reason"))
     return ReplyOutcome(ticket, "template" if (first.payload or {}).get("content_sid") else "text")
@@ -148,13 +150,15 @@ def hold_conversation(member: Member, now: datetime) -> None:
     conversation.updated_at, conversation.expires_at = now, now + ttl
 
 
-def close(ticket_id: int, *, now: datetime | None = None) -> bool:
-    """Close an open ticket; False when it does not exist or is already closed (atomic)."""
+def close(ticket_id: int, *, now: datetime | None = None, actor: str = "whatsapp") -> bool:
+    """Close an open ticket; False when it does not exist or is already closed (atomic); audited."""
     now = now or utcnow()
     result = db.session.execute(
         sa.update(Ticket).where(Ticket.id == ticket_id, Ticket.status == OPEN)
         .values(status=CLOSED, closed_at=now, updated_at=now)
     )
+    if result.rowcount:
+        audit.record(actor, "ticket.close", f"ticket #{ticket_id}")
     return bool(result.rowcount)
 
 

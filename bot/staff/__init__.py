@@ -8,6 +8,7 @@ from __future__ import annotations
 
 def load_commands() -> None:
     """Import every module that registers staff commands."""
+    import bot.staff.broadcast  # noqa: F401
     import bot.staff.courses  # noqa: F401
     import bot.staff.tickets  # noqa: F401
     from bot.staff import basics  # noqa: F401

@@ -18,6 +18,11 @@ def said(*lines) -> Result:
     return Result(None, (Reply.of(*lines),))
 
 
+def staff_phone(ctx: Ctx) -> str:
+    """Who acts, for the audit log: the organiser's phone number."""
+    return str(ctx.member.facts.get("phone") or ctx.member.member_number or "whatsapp")
+
+
 @staff_command("TICKETS", roles=ROLES, summary=N_("the open questions from members"))
 def list_tickets(ctx: Ctx, args: str) -> Result:
     """The oldest open tickets, with who asked and their last words."""
@@ -42,7 +47,7 @@ def reply_to_ticket(ctx: Ctx, args: str) -> Result:
         return said(msg(N_("Write REPLY, the ticket number and your answer, e.g. REPLY 12 Yes, you can join.")))
     number = int(found.group(1))
     try:
-        outcome = tickets.reply(number, found.group(2).strip(), now=ctx.now)
+        outcome = tickets.reply(number, found.group(2).strip(), now=ctx.now, actor=staff_phone(ctx))
     except tickets.TicketError:
         return said(msg(N_("Ticket #%(ticket)s is not open."), ticket=Text(str(number))))
     if outcome.how == "skipped":
@@ -61,6 +66,6 @@ def close_ticket(ctx: Ctx, args: str) -> Result:
     if not found:
         return said(msg(N_("Write CLOSE and the ticket number, e.g. CLOSE 12.")))
     number = int(found.group(1))
-    if not tickets.close(number, now=ctx.now):
+    if not tickets.close(number, now=ctx.now, actor=staff_phone(ctx)):
         return said(msg(N_("Ticket #%(ticket)s is not open."), ticket=Text(str(number))))
     return said(msg(N_("Ticket #%(ticket)s is closed."), ticket=Text(str(number))))

@@ -1,0 +1,249 @@
+"""The dashboard's work pages: the certificate review queue, the voucher pool and members' tickets.
+
+Each action calls the same service function as the WhatsApp staff commands and the `flask` commands
+(`certificates.approve_certificate`, `reject_certificate`, `import_vouchers`, `tickets.reply`, `close`),
+which also write the audit record; the page only checks the form and the role, then commits.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import abort, flash, get_flashed_messages, redirect, render_template, send_file, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired, FileSize
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from bot.dashboard.nav import NAV, NavEntry, role_required
+from bot.dashboard.views import bp, mask_phone, shows_phones
+from bot.extensions import db
+from bot.models import Certificate, Course, Member, Ticket, TicketMessage
+from bot.services import certificates, tickets
+from bot.services.courses import course_title
+
+QUEUE_SIZE = 100
+VOUCHER_CSV_MAX_BYTES = 2 * 1024 * 1024
+TICKET_LINES = 6
+
+NAV.extend([
+    NavEntry("admin.certificates_queue", "Certificates", ("officer",)),
+    NavEntry("admin.vouchers", "Vouchers", ("officer",)),
+    NavEntry("admin.tickets_page", "Tickets", ("organiser",)),
+])
+
+
+class ApproveForm(FlaskForm):
+    """Approve a certificate report."""
+
+
+class RejectForm(FlaskForm):
+    """Reject a certificate report with the reason the member will read."""
+
+    reason = TextAreaField("Reason", validators=[DataRequired(), Length(max=500)])
+
+
+class VoucherUploadForm(FlaskForm):
+    """A CSV of voucher codes (a 'code' column, optional 'expires_on'; or one code per line)."""
+
+    file = FileField("CSV file", validators=[FileRequired(), FileSize(VOUCHER_CSV_MAX_BYTES)])
+
+
+class TicketReplyForm(FlaskForm):
+    """An organiser's answer to a ticket."""
+
+    text = TextAreaField("Answer", validators=[DataRequired(), Length(max=1000)])
+
+
+class TicketCloseForm(FlaskForm):
+    """Close a ticket."""
+
+
+def reviewer_tag() -> str:
+    """Who reviews, as stored on the report (20 characters at most); the audit log names the email."""
+    return f"dashboard:{current_user.id}"[:20]
+
+
+def form_errors(form: FlaskForm) -> str:
+    """A form's problems in one sentence."""
+    return "; ".join(f"{name}: {', '.join(problems)}" for name, problems in form.errors.items())
+
+
+# --- certificates ----------------------------------------------------------------------------------
+
+@bp.get("/certificates")
+@role_required("officer")
+def certificates_queue() -> ResponseReturnValue:
+    """Reports waiting for review, oldest first, with the link or the stored file and duplicate warnings."""
+    rows = []
+    for report in certificates.pending_certificates(limit=QUEUE_SIZE):
+        member = db.session.get(Member, report.member_id)
+        course = db.session.get(Course, report.course_id)
+        rows.append({"report": report, "member": member, "course": course_title(course, "en"),
+                     "phone": member.phone if shows_phones() else mask_phone(member.phone)})
+    return render_template("admin/certificates.html", rows=rows, approve_form=ApproveForm(), reject_form=RejectForm(),
+                           notices=get_flashed_messages(with_categories=True))
+
+
+@bp.get("/certificates/<int:certificate_id>/file")
+@role_required("officer")
+def certificate_file(certificate_id: int) -> ResponseReturnValue:
+    """A stored certificate file, for signed-in reviewers."""
+    report = db.session.get(Certificate, certificate_id)
+    if report is None or not report.stored_path or not Path(report.stored_path).is_file():
+        abort(404)
+    return send_file(report.stored_path, mimetype=report.content_type or "application/octet-stream", max_age=0)
+
+
+OUTCOME_NOTICES = {
+    "rewarded": ("ok", "Report #{id} approved: the voucher code was sent to the member."),
+    "waiting": ("warn", "Report #{id} approved, but the voucher pool is empty: the member is on the waiting list."),
+    "already_rewarded": ("ok", "Report #{id} approved; the member already had a voucher, so no new code was sent."),
+    "rejected": ("ok", "Report #{id} rejected; the member was told why."),
+    "not_pending": ("warn", "Report #{id} was already reviewed."),
+    "duplicate": ("warn", "Report #{id} is the same certificate as one already accepted from another member: "
+                          "reject it with a reason."),
+}
+
+
+def review_done(certificate_id: int, outcome: certificates.ReviewOutcome) -> ResponseReturnValue:
+    """Commit the review, say what happened, and go back to the queue."""
+    if outcome.status == "not_found":
+        db.session.rollback()
+        abort(404)
+    db.session.commit()
+    category, text = OUTCOME_NOTICES[outcome.status]
+    flash(text.format(id=certificate_id), category)
+    return redirect(url_for("admin.certificates_queue"))
+
+
+@bp.post("/certificates/<int:certificate_id>/approve")
+@role_required("officer")
+def approve_certificate(certificate_id: int) -> ResponseReturnValue:
+    """Approve a report: the member gets a voucher code or a place on the waiting list."""
+    if not ApproveForm().validate_on_submit():
+        abort(400)
+    outcome = certificates.approve_certificate(certificate_id, reviewer=reviewer_tag(), actor=current_user.email)
+    return review_done(certificate_id, outcome)
+
+
+@bp.post("/certificates/<int:certificate_id>/reject")
+@role_required("officer")
+def reject_certificate(certificate_id: int) -> ResponseReturnValue:
+    """Reject a report with a reason the member reads."""
+    form = RejectForm()
+    if not form.validate_on_submit():
+        abort(400)
+    outcome = certificates.reject_certificate(certificate_id, form.reason.data or "", reviewer=reviewer_tag(),
+                                              actor=current_user.email)
+    return review_done(certificate_id, outcome)
+
+
+# --- vouchers --------------------------------------------------------------------------------------
+
+@bp.get("/vouchers")
+@role_required("officer")
+def vouchers() -> ResponseReturnValue:
+    """The pool's counts and the waiting list in order; admins upload codes."""
+    return vouchers_page(VoucherUploadForm(), None, 200)
+
+
+def vouchers_page(form: VoucherUploadForm, error: str | None, status: int) -> ResponseReturnValue:
+    """The vouchers page with the pool as it is now."""
+    pool = certificates.pool_status()
+    waiting = []
+    for certificate_id, phone, since in pool.waiting:
+        report = db.session.get(Certificate, certificate_id)
+        member = db.session.get(Member, report.member_id)
+        waiting.append({"id": certificate_id, "member": member, "since": since,
+                        "phone": phone if shows_phones() else mask_phone(phone)})
+    return render_template("admin/vouchers.html", pool=pool, waiting=waiting, form=form, error=error,
+                           can_upload=current_user.role == "admin",
+                           notices=get_flashed_messages(with_categories=True)), status
+
+
+@bp.post("/vouchers/upload")
+@role_required("admin")
+def upload_vouchers() -> ResponseReturnValue:
+    """Import a CSV of codes with the same function as `flask vouchers import`; the waiting list is served."""
+    form = VoucherUploadForm()
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        return vouchers_page(form, form_errors(form), 400)
+    upload = form.file.data
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / (Path(upload.filename or "codes.csv").name or "codes.csv")
+        upload.save(path)
+        try:
+            result = certificates.import_vouchers(path, actor=current_user.email)
+        except (UnicodeDecodeError, ValueError) as problem:
+            db.session.rollback()
+            return vouchers_page(form, f"Could not read the file: {problem}", 400)
+    db.session.commit()
+    flash(f"{result.added} codes added, {result.duplicates} duplicates ignored, {result.invalid} invalid rows, "
+          f"{result.served} sent to the waiting list.", "ok")
+    return redirect(url_for("admin.vouchers"))
+
+
+# --- tickets ---------------------------------------------------------------------------------------
+
+@bp.get("/tickets")
+@role_required("organiser")
+def tickets_page() -> ResponseReturnValue:
+    """Open tickets, oldest first, with the latest lines of each and forms to answer or close."""
+    rows = []
+    for view in tickets.list_open(QUEUE_SIZE):
+        ticket = db.session.get(Ticket, view.id)
+        member = db.session.get(Member, ticket.member_id) if ticket.member_id else None
+        lines = list(db.session.scalars(
+            sa.select(TicketMessage).where(TicketMessage.ticket_id == ticket.id)
+            .order_by(TicketMessage.id.desc()).limit(TICKET_LINES)
+        ))[::-1]
+        rows.append({"ticket": ticket, "member": member, "lines": lines,
+                     "phone": (member.phone if shows_phones() else mask_phone(member.phone)) if member else ""})
+    return render_template("admin/tickets.html", rows=rows, reply_form=TicketReplyForm(), close_form=TicketCloseForm(),
+                           notices=get_flashed_messages(with_categories=True))
+
+
+REPLY_NOTICES = {
+    "text": ("ok", "Sent to ticket #{id} as a message."),
+    "template": ("ok", "Sent to ticket #{id} as the approved template (the member has not written in 24 hours)."),
+    "skipped": ("warn", "Not sent to ticket #{id}: {reason}."),
+}
+
+
+@bp.post("/tickets/<int:ticket_id>/reply")
+@role_required("organiser")
+def reply_ticket(ticket_id: int) -> ResponseReturnValue:
+    """Answer a ticket through tickets.reply (a message inside the 24-hour window, the template outside)."""
+    form = TicketReplyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        outcome = tickets.reply(ticket_id, (form.text.data or "").strip(), actor=current_user.email)
+    except tickets.TicketError:
+        db.session.rollback()
+        abort(404)
+    db.session.commit()
+    category, text = REPLY_NOTICES[outcome.how]
+    flash(text.format(id=ticket_id, reason=outcome.reason or "no template is set up"), category)
+    return redirect(url_for("admin.tickets_page"))
+
+
+@bp.post("/tickets/<int:ticket_id>/close")
+@role_required("organiser")
+def close_ticket(ticket_id: int) -> ResponseReturnValue:
+    """Close a ticket."""
+    if not TicketCloseForm().validate_on_submit():
+        abort(400)
+    if not tickets.close(ticket_id, actor=current_user.email):
+        db.session.rollback()
+        abort(404)
+    db.session.commit()
+    flash(f"Ticket #{ticket_id} is closed.", "ok")
+    return redirect(url_for("admin.tickets_page"))

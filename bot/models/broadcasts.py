@@ -1,0 +1,65 @@
+"""Broadcasts: one message to a segment of members, and one delivery row per (broadcast, member)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.extensions import db
+from bot.models.base import utcnow
+
+
+class Broadcast(db.Model):
+    """A message to a segment: texts per language, a segment, a start time and quiet hours."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text_en: Mapped[str] = mapped_column(sa.Text)
+    text_sw: Mapped[str | None] = mapped_column(sa.Text)
+    media_url: Mapped[str | None] = mapped_column(sa.String(500))
+    segment: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    # draft → scheduled → running ⇄ paused → done | cancelled
+    status: Mapped[str] = mapped_column(sa.String(16), default="draft", index=True)
+    paused_reason: Mapped[str | None] = mapped_column(sa.String(16))
+    send_at: Mapped[datetime | None]
+    quiet_start: Mapped[str | None] = mapped_column(sa.String(5))
+    quiet_end: Mapped[str | None] = mapped_column(sa.String(5))
+    created_by: Mapped[str | None] = mapped_column(sa.String(20))
+    audience: Mapped[int | None]
+    resolved_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BroadcastDelivery(db.Model):
+    """One member's copy of a broadcast; the unique pair makes a double send impossible.
+
+    queued → claimed (leased by a worker, not yet sent) → sending (the call to Twilio may have happened)
+    → accepted → sent → delivered → read, or failed / undelivered / skipped / cancelled.
+    """
+
+    __tablename__ = "broadcast_deliveries"
+    __table_args__ = (
+        sa.UniqueConstraint("broadcast_id", "member_id"),
+        sa.Index("ix_broadcast_deliveries_broadcast_status", "broadcast_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(sa.ForeignKey("broadcasts.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="queued")
+    status_rank: Mapped[int] = mapped_column(default=0)
+    kind: Mapped[str | None] = mapped_column(sa.String(8))
+    sender: Mapped[str | None] = mapped_column(sa.String(40))
+    twilio_sid: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    error_code: Mapped[int | None]
+    reason: Mapped[str | None] = mapped_column(sa.String(32))
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime | None]

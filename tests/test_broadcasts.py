@@ -1,0 +1,574 @@
+"""Broadcasts: segments and preview, the window/template choice, exactly once under racing and killed
+workers, Twilio's errors, opt-out mid-broadcast, pause/resume/cancel, quiet hours, scheduling, callbacks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bot.devtools.simulator import INBOUND_PATH
+from bot.extensions import db
+from bot.models import (
+    Broadcast,
+    BroadcastDelivery,
+    ConsentEvent,
+    Course,
+    Enrolment,
+    Member,
+    MemberWork,
+    utcnow,
+)
+from bot.services import broadcasts
+from tests.conftest import AUTH_TOKEN, DATABASE_URL, REDIS_URL, TWILIO_ACCOUNT_SID
+
+ROOT = Path(__file__).resolve().parent.parent
+RECENT, OLD = timedelta(hours=1), timedelta(days=3)
+
+
+def add_members(n: int, *, start: int = 0, county: str = "Nairobi", language: str = "en",
+                last_inbound: timedelta | None = RECENT, work: tuple[str, ...] = ("delivery",),
+                gender: str | None = None, community: str | None = None, status: str = "active",
+                joined: datetime | None = None, opted_out: bool = False) -> list[int]:
+    """Add `n` members with the given attributes; returns their ids."""
+    now = utcnow()
+    ids = []
+    for i in range(start, start + n):
+        member = Member(phone=f"+2547{i:08d}", status=status, county=county, language=language, gender=gender,
+                        community=community, joined_at=joined or now - timedelta(days=30),
+                        last_inbound_at=now - last_inbound if last_inbound is not None else None,
+                        opted_out_at=now if opted_out else None)
+        member.work_kinds = [MemberWork(kind=k) for k in work]
+        db.session.add(member)
+        db.session.flush()
+        ids.append(member.id)
+    db.session.commit()
+    return ids
+
+
+def deliveries(app) -> dict[int, BroadcastDelivery]:
+    """Every delivery row by member id."""
+    with app.app_context():
+        rows = db.session.scalars(sa.select(BroadcastDelivery)).all()
+        for row in rows:
+            db.session.expunge(row)
+        return {row.member_id: row for row in rows}
+
+
+@pytest.fixture
+def pipeline(app, fake_twilio, live_server):
+    """The fake Twilio API, with status callbacks coming back to the app over loopback; fast retries."""
+    keys = ("BROADCAST_RETRY_SECONDS", "WHATSAPP_TEMPLATES", "SEND_RATE_PER_SECOND", "BROADCAST_BATCH_SIZE",
+            "SEND_CONCURRENCY", "WHATSAPP_SENDERS", "BROADCAST_JOBS")
+    saved = {k: app.config[k] for k in keys}
+    app.config.update(BROADCAST_RETRY_SECONDS=0.0, SEND_RATE_PER_SECOND=400)
+    yield fake_twilio
+    app.config.update(saved)
+
+
+def start(app, text_en: str = "Meeting on Saturday", text_sw: str | None = "Mkutano Jumamosi", **kwargs) -> int:
+    """Create and confirm a broadcast; returns its id."""
+    with app.app_context():
+        broadcast = broadcasts.create(text_en, text_sw, **kwargs)
+        assert broadcasts.send(broadcast.id) in {"running", "scheduled"}
+        return broadcast.id
+
+
+def status_of(app, broadcast_id: int) -> str:
+    with app.app_context():
+        return db.session.get(Broadcast, broadcast_id).status
+
+
+def test_segments_and_preview_counts(app):
+    with app.app_context():
+        early = datetime(2026, 1, 1)
+        add_members(3, start=0, county="Nairobi", work=("delivery", "taxi"), gender="female", joined=early)
+        add_members(2, start=10, county="Nairobi", language="sw", last_inbound=OLD, work=("taxi",))
+        add_members(1, start=20, county="Nairobi", last_inbound=None, community="mtaani")
+        add_members(2, start=30, county="Nairobi", opted_out=True)
+        add_members(4, start=40, county="Mombasa")
+        add_members(1, start=50, county="Nairobi", status="prospect")
+        app.config["WHATSAPP_TEMPLATES"] = {"broadcast": {"sw": "HXsw"}}
+        try:
+            b = broadcasts.create("Hello", "Habari", segment={"county": ["Nairobi"]})
+            p = broadcasts.preview(b)
+            assert (p.matched, p.opted_out, p.inside_window, p.template, p.no_template) == (8, 2, 3, 2, 1)
+            assert p.recipients == 5 and p.seconds == pytest.approx(5 / app.config["SEND_RATE_PER_SECOND"])
+            taxi = broadcasts.preview(broadcasts.create("x", segment={"work": ["taxi"], "county": "Nairobi"}))
+            assert taxi.matched == 5
+            assert broadcasts.preview(broadcasts.create("x", segment={"language": ["sw"]})).matched == 2
+            assert broadcasts.preview(broadcasts.create("x", segment={"gender": ["female"]})).matched == 3
+            assert broadcasts.preview(broadcasts.create("x", segment={"community": "mtaani"})).matched == 1
+            assert broadcasts.preview(broadcasts.create("x", segment={"status": ["prospect"]})).matched == 1
+            before = broadcasts.create("x", segment={"joined_before": date(2026, 2, 1).isoformat()})
+            after = broadcasts.create("x", segment={"joined_after": "2026-02-01"})
+            assert (broadcasts.preview(before).matched, broadcasts.preview(after).matched) == (3, 9)
+            with pytest.raises(ValueError):
+                broadcasts.create("x", segment={"shoe_size": 42})
+            # The audience: one row per reachable member, and resolving again adds nothing.
+            assert broadcasts.resolve(b.id) == 6
+            assert broadcasts.resolve(b.id) == 6
+        finally:
+            app.config["WHATSAPP_TEMPLATES"] = {}
+
+
+def test_course_segments_enrolled_completed_and_not_completed(app):
+    with app.app_context():
+        for slug, position in (("generative-ai", 1), ("data-analysis", 2)):
+            db.session.add(Course(slug=slug, url=f"https://example.org/{slug}", titles={"en": slug}, summaries={},
+                                  position=position))
+        db.session.flush()
+        ai, data = db.session.scalars(sa.select(Course.id).order_by(Course.position)).all()
+        ids = add_members(6)
+        for member_id, course_id, status in ((ids[0], ai, "enrolled"), (ids[1], ai, "reported"),
+                                             (ids[2], ai, "verified"), (ids[3], ai, "rewarded"),
+                                             (ids[3], data, "enrolled"), (ids[4], data, "rewarded")):
+            db.session.add(Enrolment(member_id=member_id, course_id=course_id, status=status))
+        db.session.commit()
+
+        def matched(**segment):
+            return broadcasts.preview(broadcasts.create("x", segment=segment)).matched
+
+        assert matched(enrolled_in=["generative-ai"]) == 4
+        assert matched(completed=["generative-ai"]) == 2
+        assert matched(not_completed=["generative-ai"]) == 2
+        assert matched(enrolled_in=["generative-ai", "data-analysis"]) == 5
+        assert matched(completed=["generative-ai"], not_completed=["data-analysis"]) == 1
+        assert matched(enrolled_in=["no-such-course"]) == 0
+
+
+def test_text_inside_the_window_template_outside_and_skip_without_template(app, pipeline, drain):
+    app.config["WHATSAPP_TEMPLATES"] = {"broadcast": {"sw": "HXsw"}}
+    with app.app_context():
+        [inside_en] = add_members(1, start=1)
+        [inside_sw] = add_members(1, start=2, language="sw")
+        [outside_sw] = add_members(1, start=3, language="sw", last_inbound=OLD)
+        [outside_en] = add_members(1, start=4, last_inbound=None)
+    bid = start(app, media_url="https://example.org/poster.jpg")
+    drain()
+    sent = {m["to"]: m for m in pipeline.messages}
+    assert sent["whatsapp:+254700000001"]["body"] == "Meeting on Saturday"
+    assert sent["whatsapp:+254700000001"]["media_urls"] == ["https://example.org/poster.jpg"]
+    assert sent["whatsapp:+254700000002"]["body"] == "Mkutano Jumamosi"
+    assert sent["whatsapp:+254700000003"]["content_sid"] == "HXsw"
+    assert "Mkutano Jumamosi" in sent["whatsapp:+254700000003"]["content_variables"]
+    assert "whatsapp:+254700000004" not in sent
+    rows = deliveries(app)
+    assert {rows[i].kind for i in (inside_en, inside_sw)} == {"text"} and rows[outside_sw].kind == "template"
+    assert (rows[outside_en].status, rows[outside_en].reason) == ("skipped", "no_template")
+    assert status_of(app, bid) == "done"
+
+
+def test_two_workers_racing_send_each_member_exactly_once(app, pipeline):
+    app.config.update(BROADCAST_BATCH_SIZE=20, SEND_CONCURRENCY=10)
+    try:
+        with app.app_context():
+            add_members(200)
+            broadcast = broadcasts.create("Hello", None)
+            broadcast.status = "running"
+            db.session.commit()
+            bid = broadcast.id
+            broadcasts.resolve(bid)
+        results: list[str] = []
+
+        def worker() -> None:
+            with app.app_context():
+                results.append(broadcasts.run(bid, seconds=60))
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    finally:
+        app.config.update(BROADCAST_BATCH_SIZE=256, SEND_CONCURRENCY=64)
+    counts = Counter(m["to"] for m in pipeline.messages)
+    assert len(counts) == 200 and set(counts.values()) == {1}
+    assert "done" in results
+    rows = deliveries(app)
+    assert all(row.twilio_sid for row in rows.values())
+    assert len({row.sender for row in rows.values()}) == 1
+
+
+def worker_env(app, live: str, **extra: str) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": DATABASE_URL, "REDIS_URL": REDIS_URL,
+            "TWILIO_ACCOUNT_SID": TWILIO_ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "TWILIO_API_BASE_URL": app.config["TWILIO_API_BASE_URL"], "PUBLIC_URL": live, "AUTO_MIGRATE": "0",
+            **extra}
+
+
+WORKER = ("from bot import create_app\nfrom rq import SimpleWorker\nfrom bot.services.redis_conn import connect\n"
+          "from bot.services.queues import queue\napp = create_app()\nwith app.app_context():\n"
+          "    SimpleWorker([queue('bulk')], connection=connect()).work(burst=True)\n")
+
+
+def test_a_worker_killed_mid_broadcast_and_a_restart_reach_every_member_once(app, pipeline, live_server):
+    pipeline.latency = 0.05
+    with app.app_context():
+        add_members(300)
+    env = worker_env(app, live_server, SEND_RATE_PER_SECOND="200", BROADCAST_BATCH_SIZE="40",
+                     SEND_CONCURRENCY="20", BROADCAST_LEASE_SECONDS="2", BROADCAST_JOBS="1")
+    app.config.update(BROADCAST_JOBS=1)
+    try:
+        bid = start(app)
+    finally:
+        app.config.update(BROADCAST_JOBS=2)
+    victim = subprocess.Popen([sys.executable, "-c", WORKER], env=env, cwd=ROOT)
+    try:
+        pipeline.wait_for_messages(60, timeout=60)
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
+        killed_at = len(pipeline.messages)
+        assert killed_at < 300
+        time.sleep(3)  # the leases expire; callbacks of messages in flight arrive
+        with app.app_context():
+            outcome = broadcasts.tick()
+        assert outcome.get("relaunched") == 1
+        subprocess.run([sys.executable, "-c", WORKER], env=env, cwd=ROOT, timeout=120, check=True)
+    finally:
+        if victim.poll() is None:
+            victim.kill()
+    counts = Counter(m["to"] for m in pipeline.messages)
+    assert set(counts.values()) == {1}, "a member got the broadcast twice"
+    rows = deliveries(app)
+    interrupted = [row for row in rows.values() if row.reason == "interrupted"]
+    # At most once: only rows in the chunks in flight when the worker died can be lost, never duplicated.
+    assert len(interrupted) <= 2 * 20  # the two chunks in flight
+    assert len(counts) + len(interrupted) == 300
+    assert status_of(app, bid) == "done"
+
+
+def test_21610_opts_the_member_out_and_is_not_retried(app, pipeline, drain):
+    with app.app_context():
+        [member_id] = add_members(1, start=1)
+    pipeline.add_error_rule(21610)
+    bid = start(app)
+    drain()
+    row = deliveries(app)[member_id]
+    assert (row.status, row.error_code) == ("failed", 21610)
+    assert len(pipeline.attempts) == 1
+    with app.app_context():
+        assert db.session.get(Member, member_id).opted_out_at is not None
+        assert db.session.scalar(sa.select(ConsentEvent.source)) == "twilio_21610"
+        figures = broadcasts.figures(bid)
+    assert figures.counts["failed"] == 1
+    assert figures.reasons == [("the member has blocked messages (STOP)", 21610, 1)]
+
+
+@pytest.mark.parametrize("synchronous", [True, False])
+def test_63016_is_resent_as_the_template(app, pipeline, drain, synchronous):
+    app.config["WHATSAPP_TEMPLATES"] = {"broadcast": {"en": "HXen"}}
+    with app.app_context():
+        [member_id] = add_members(1, start=1)
+    pipeline.add_error_rule(63016, times=1, http_status=400 if synchronous else None)
+    start(app)
+    drain()
+    if not synchronous:
+        pipeline.wait_for_callbacks(1)
+        time.sleep(0.3)
+        drain()
+    try:
+        pipeline.wait_for_messages(2 if not synchronous else 1)
+    except TimeoutError:
+        raise AssertionError(str(deliveries(app)[member_id].__dict__)) from None
+    final = pipeline.messages[-1]
+    assert final["content_sid"] == "HXen" and final["body"] is None
+    assert len(pipeline.attempts) == 2
+    assert deliveries(app)[member_id].kind == "template"
+
+
+def test_63016_without_a_template_is_skipped_with_its_reason(app, pipeline, drain):
+    with app.app_context():
+        [member_id] = add_members(1, start=1)
+    pipeline.add_error_rule(63016, http_status=400)
+    bid = start(app)
+    drain()
+    row = deliveries(app)[member_id]
+    assert (row.status, row.reason, row.error_code) == ("skipped", "no_template", 63016)
+    assert len(pipeline.attempts) == 1
+    with app.app_context():
+        assert broadcasts.figures(bid).counts["skipped"] == 1
+
+
+@pytest.mark.parametrize("code,http_status", [(63018, 429), (20429, 429), (20500, 500), (20503, 503)])
+def test_throttling_and_server_errors_are_retried_without_double_sending(app, pipeline, drain, code, http_status):
+    with app.app_context():
+        ids = add_members(3, start=1)
+    pipeline.add_error_rule(code, to="whatsapp:+254700000002", times=2, http_status=http_status)
+    start(app)
+    drain()
+    counts = Counter(m["to"] for m in pipeline.messages)
+    assert counts == {f"whatsapp:+25470000000{i}": 1 for i in (1, 2, 3)}
+    assert len(pipeline.attempts) == 5
+    rows = deliveries(app)
+    assert rows[ids[1]].attempts == 3 and rows[ids[1]].twilio_sid
+
+
+def test_a_timeout_is_not_sent_again(app, pipeline, drain):
+    app.config["TWILIO_HTTP_TIMEOUT"] = 0.5
+    pipeline.callback_statuses = ()  # nothing tells us later that it was accepted
+    with app.app_context():
+        [member_id] = add_members(1, start=1)
+    pipeline.add_hang_rule(1.5, times=1)
+    start(app)
+    drain()
+    time.sleep(1.2)
+    row = deliveries(app)[member_id]
+    assert (row.status, row.reason, row.attempts) == ("failed", "timeout", 1)
+    assert len(pipeline.attempts) == 1
+
+
+@pytest.mark.parametrize("code", [63024, 63003])
+def test_permanent_errors_fail_with_their_reason(app, pipeline, drain, code):
+    with app.app_context():
+        [member_id] = add_members(1, start=1)
+    pipeline.add_error_rule(code, http_status=400)
+    bid = start(app)
+    drain()
+    row = deliveries(app)[member_id]
+    assert (row.status, row.error_code) == ("failed", code)
+    assert len(pipeline.attempts) == 1
+    with app.app_context():
+        [(text, reason_code, n)] = broadcasts.figures(bid).reasons
+    assert reason_code == code and n == 1 and "Twilio error" not in text
+
+
+def test_an_opt_out_during_a_broadcast_is_respected(app, pipeline, drain, whatsapp, live_server):
+    with app.app_context():
+        ids = add_members(3, start=1)
+    whatsapp.phone = "+254700000002"
+    start(app)  # the audience is resolved with all three
+    assert len(deliveries(app)) == 3
+    assert whatsapp.post(whatsapp.form("STOP"), url=live_server + INBOUND_PATH).status_code == 200
+    drain()
+    sent = {m["to"] for m in pipeline.messages}
+    assert sent == {"whatsapp:+254700000001", "whatsapp:+254700000003"}
+    row = deliveries(app)[ids[1]]
+    assert (row.status, row.reason) == ("skipped", "opted_out")
+
+
+def test_pause_resume_and_cancel(app, pipeline, drain):
+    with app.app_context():
+        add_members(5, start=1)
+    bid = start(app)
+    with app.app_context():
+        assert broadcasts.pause(bid)
+    drain()
+    assert pipeline.messages == [] and status_of(app, bid) == "paused"
+    with app.app_context():
+        assert broadcasts.resume(bid)
+    drain()
+    assert len(pipeline.messages) == 5 and status_of(app, bid) == "done"
+
+    with app.app_context():
+        add_members(4, start=10)
+    other = start(app, "Second")
+    with app.app_context():
+        assert broadcasts.cancel(other)
+        assert not broadcasts.resume(other)
+    drain()
+    assert len(pipeline.messages) == 5
+    with app.app_context():
+        figures = broadcasts.figures(other)
+    assert figures.counts["skipped"] == 9 and figures.broadcast.status == "cancelled"
+
+
+def test_quiet_hours_pause_and_resume_by_themselves(app, pipeline, drain):
+    with app.app_context():
+        add_members(3, start=1)
+    nairobi_now = datetime.now(broadcasts.ZoneInfo("Africa/Nairobi"))
+    quiet = ((nairobi_now - timedelta(hours=1)).strftime("%H:%M"), (nairobi_now + timedelta(hours=1)).strftime("%H:%M"))
+    bid = start(app, quiet=quiet)
+    drain()
+    assert pipeline.messages == []
+    with app.app_context():
+        b = db.session.get(Broadcast, bid)
+        assert (b.status, b.paused_reason) == ("paused", "quiet_hours")
+        assert broadcasts.tick() == {}  # still quiet: nothing changes
+        assert broadcasts.tick(utcnow() + timedelta(hours=2)) == {"resumed": 1}
+    drain()  # the job itself sees that it is still quiet and pauses again
+    assert pipeline.messages == [] and status_of(app, bid) == "paused"
+    with app.app_context():  # later: the quiet hours are over
+        b = db.session.get(Broadcast, bid)
+        b.quiet_start = (nairobi_now - timedelta(hours=2)).strftime("%H:%M")
+        b.quiet_end = (nairobi_now - timedelta(minutes=1)).strftime("%H:%M")
+        db.session.commit()
+        assert broadcasts.tick() == {"resumed": 1}
+    drain()
+    assert len(pipeline.messages) == 3 and status_of(app, bid) == "done"
+
+
+def test_a_scheduled_broadcast_waits_in_the_rq_scheduler_and_starts_on_time(app, pipeline, drain):
+    from rq.registry import ScheduledJobRegistry
+
+    from bot.services.queues import queue
+
+    with app.app_context():
+        add_members(2, start=1)
+    bid = start(app, send_at=utcnow() + timedelta(hours=1))
+    drain()
+    assert pipeline.messages == [] and status_of(app, bid) == "scheduled"
+    with app.app_context():
+        assert f"broadcast-start-{bid}" in ScheduledJobRegistry(queue=queue("bulk")).get_job_ids()
+        assert broadcasts.tick() == {}
+        assert broadcasts.tick(utcnow() + timedelta(hours=1, minutes=1)) == {"started": 1}
+    drain()
+    assert len(pipeline.messages) == 2
+
+
+def test_status_callbacks_out_of_order_never_move_a_delivery_backwards(app, pipeline, drain):
+    pipeline.out_of_order = True
+    with app.app_context():
+        ids = add_members(20, start=1)
+    bid = start(app)
+    drain()
+    pipeline.wait_for_callbacks(60)
+    time.sleep(0.3)
+    rows = deliveries(app)
+    assert {rows[i].status for i in ids} == {"read"}
+    with app.app_context():
+        assert broadcasts.figures(bid).counts["read"] == 20
+        # A callback that arrives before our write of the SID is kept, and a late one does not go back.
+        row = db.session.get(BroadcastDelivery, rows[ids[0]].id)
+        row.status, row.status_rank, row.twilio_sid = "sending", 0, None
+        db.session.commit()
+        assert broadcasts.record_status(row.id, "SMearly", "delivered", None)
+        assert not broadcasts.record_status(row.id, "SMearly", "sent", None)
+        assert not broadcasts.record_status(row.id, "SMother", "read", None)
+        db.session.refresh(row)
+        assert (row.status, row.twilio_sid) == ("delivered", "SMearly")
+
+
+def test_cli_create_preview_send_status_cancel(app, pipeline, drain):
+    with app.app_context():
+        add_members(3, start=1, county="Nakuru")
+        add_members(2, start=10, county="Kisumu")
+        add_members(1, start=20, county="Nakuru", opted_out=True)
+    runner = app.test_cli_runner()
+    created = runner.invoke(args=["broadcast", "create", "--en", "Hello", "--sw", "Habari", "--county", "Nakuru",
+                                  "--quiet", "25:00-07:00"])
+    assert created.exit_code != 0 and "HH:MM-HH:MM" in created.output
+    created = runner.invoke(args=["broadcast", "create", "--en", "Hello", "--sw", "Habari", "--county", "Nakuru"])
+    assert created.exit_code == 0, created.output
+    assert "4 members match; 1 left out (opted out); 3 get the text" in created.output
+    bid = int(created.output.split()[1])
+    declined = runner.invoke(args=["broadcast", "send", str(bid)], input="n\n")
+    assert "not sent" in declined.output and status_of(app, bid) == "draft"
+    sent = runner.invoke(args=["broadcast", "send", str(bid), "--yes"])
+    assert f"broadcast {bid}: running" in sent.output
+    drain()
+    status = runner.invoke(args=["broadcast", "status", str(bid)])
+    assert "done" in status.output and "sent 3" in status.output
+    assert runner.invoke(args=["broadcast", "cancel", str(bid)]).exit_code != 0
+    assert {m["to"] for m in pipeline.messages} == {f"whatsapp:+25470000000{i}" for i in (1, 2, 3)}
+
+
+def test_an_organiser_broadcasts_from_whatsapp_and_nothing_is_sent_without_yes(app, client, pipeline, drain,
+                                                                              live_server):
+    from tests.conftest import WhatsApp as Phone
+
+    class WhatsApp(Phone):
+        """Signs for the live server's URL (PUBLIC_URL points there while callbacks come back)."""
+
+        def post(self, form, **kwargs):
+            return super().post(form, url=live_server + INBOUND_PATH)
+
+    with app.app_context():
+        add_members(2, start=1, county="Nakuru")
+        add_members(1, start=2 + 1, county="Nakuru", language="sw")
+        add_members(2, start=10, county="Kisumu")
+    app.test_cli_runner().invoke(args=["staff", "add", "+254733000001", "--role", "organiser"])
+    officer = WhatsApp(client, "+254733000001")
+    app.test_cli_runner().invoke(args=["staff", "add", "+254733000002", "--role", "officer"])
+    assert "organiser" in WhatsApp(client, "+254733000002").says("BROADCAST")
+    assert "Type the message in English" in officer.says("broadcast")
+    assert "in Swahili" in officer.says("Meeting on Saturday")
+    assert "Who should get it?" in officer.says("Mkutano Jumamosi")
+    assert "did not understand" in officer.says("shoe_size 42")
+    assert "YYYY-MM-DD" in officer.says("joined_after yesterday")
+    preview = officer.says("county Nakuru")
+    assert "Preview: 3 members match. 0 are left out" in preview and "3 will get the text" in preview
+    assert "YES or NO" in officer.says("maybe")
+    drain()
+    assert pipeline.messages == []
+    done = officer.says("YES")
+    assert "Broadcast 1 is on its way" in done
+    drain()
+    assert {m["to"] for m in pipeline.messages} == {f"whatsapp:+25470000000{i}" for i in (1, 2, 3)}
+    assert {m["body"] for m in pipeline.messages} == {"Meeting on Saturday", "Mkutano Jumamosi"}
+    status = officer.says("BROADCAST STATUS 1")
+    assert "Broadcast 1: done." in status and "sent 3" in status
+    assert "cannot be changed" in officer.says("BROADCAST PAUSE 1")
+    assert "BROADCAST STATUS" in officer.says("BROADCAST what")
+    # NO drops it: no second broadcast exists.
+    officer.send("BROADCAST")
+    officer.send("Second")
+    officer.send("SKIP")
+    officer.send("ALL")
+    assert "Nothing was sent" in officer.says("NO")
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Broadcast)) == 1
+
+
+def test_the_rate_limit_holds_across_workers_and_senders_share_the_load(app, pipeline):
+    app.config.update(SEND_RATE_PER_SECOND=20, BROADCAST_BATCH_SIZE=10, SEND_CONCURRENCY=10,
+                      WHATSAPP_SENDERS=["whatsapp:+254711000001", "whatsapp:+254711000002"])
+    try:
+        with app.app_context():
+            add_members(100)
+            broadcast = broadcasts.create("Hello", None)
+            broadcast.status = "running"
+            db.session.commit()
+            bid = broadcast.id
+            broadcasts.resolve(bid)
+
+        def worker() -> None:
+            with app.app_context():
+                broadcasts.run(bid, seconds=60)
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    finally:
+        app.config.update(SEND_RATE_PER_SECOND=400, BROADCAST_BATCH_SIZE=256, SEND_CONCURRENCY=64,
+                          WHATSAPP_SENDERS=[])
+    messages = pipeline.messages
+    assert len(messages) == 100
+    by_sender: dict[str, list[float]] = {}
+    for message in messages:
+        by_sender.setdefault(message["from"], []).append(message["received_at"])
+    assert set(by_sender) == {"whatsapp:+254711000001", "whatsapp:+254711000002"}
+    for times in by_sender.values():
+        times.sort()
+        # 50 messages at 20/s take at least 1.5 s (the first 20 may go at once); arrival times at the fake
+        # jitter a little with the machine's load, hence some slack.
+        assert times[-1] - times[0] >= 1.5 - 0.3
+        busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
+        assert busiest <= 20 * 1.3
+
+
+def test_twilio_unreachable_is_retried_then_fails_with_its_reason(app, pipeline, drain):
+    with app.app_context():
+        [member_id] = add_members(1, start=1)
+    app.config.update(TWILIO_API_BASE_URL="http://127.0.0.1:1", BROADCAST_MAX_ATTEMPTS=3)
+    try:
+        bid = start(app)
+        drain()
+    finally:
+        app.config.update(TWILIO_API_BASE_URL=pipeline.base_url, BROADCAST_MAX_ATTEMPTS=5)
+    row = deliveries(app)[member_id]
+    assert (row.status, row.reason, row.attempts) == ("failed", "too_many_attempts", 3)
+    with app.app_context():
+        [(text, _, count)] = broadcasts.figures(bid).reasons
+    assert text == "still failing after every retry" and count == 1
