@@ -7,10 +7,15 @@ Everything here runs inside the caller's transaction with the member's row locke
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
+import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import i18n
 from bot.extensions import db
@@ -20,7 +25,7 @@ from bot.services import privacy as privacy_service
 from bot.services import tickets as ticket_service
 from bot.services.course_effects import COURSE_PERFORMERS
 from bot.services.facts import facts_of
-from bot.services.staff import roles_of
+from bot.services.staff import roles_from, roles_of
 from bot.staff.broadcast import perform_preview as perform_preview_broadcast
 from bot.staff.broadcast import perform_send as perform_send_broadcast
 from bot.staff.registry import dispatch as dispatch_staff_command
@@ -140,28 +145,80 @@ def member_view(member: Member) -> MemberView:
         name=member.name,
         status=member.status,
         opted_out=member.opted_out,
-        roles=roles_of(member.phone),
+        roles=roles_from(member.staff_roles) if hasattr(member, "staff_roles") else roles_of(member.phone),
         facts=facts_of(member),
     )
 
 
+CONVERSATIONS = Conversation.__table__
+MEMBERS = Member.__table__
+# The language found for a member's first message, kept unless one was stored meanwhile.
+FIRST_LANGUAGE = sa.update(MEMBERS).where(MEMBERS.c.id == sa.bindparam("member")) \
+    .values(language=sa.func.coalesce(MEMBERS.c.language, sa.bindparam("language", type_=MEMBERS.c.language.type)))
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The rendered replies to one message, and the conversation row to store (`save_conversation`)."""
+
+    texts: list[str]
+    conversation: dict[str, Any]
+
+
+def load_conversation(member_id: int) -> Mapping[str, Any] | None:
+    """The stored conversation of a member (read after the member's row is locked), or None."""
+    return db.session.connection().execute(
+        sa.select(CONVERSATIONS).where(CONVERSATIONS.c.member_id == member_id)
+    ).mappings().first()
+
+
+@cache
+def conversation_upsert(dialect: str) -> sa.Insert:
+    """INSERT … ON CONFLICT (member_id) DO UPDATE of a conversation, built once per database kind."""
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(CONVERSATIONS)
+    columns = ("member_id", "flow", "step", "answers", "errors", "updated_at", "expires_at")
+    return insert.values({name: sa.bindparam(f"c_{name}", type_=CONVERSATIONS.c[name].type) for name in columns}) \
+        .on_conflict_do_update(index_elements=[CONVERSATIONS.c.member_id],
+                               set_={name: insert.excluded[name] for name in columns[1:]})
+
+
+def save_conversation(row: Mapping[str, Any]) -> None:
+    """Store where the conversation stands (a row from `answer`)."""
+    connection = db.session.connection()
+    connection.execute(conversation_upsert(connection.dialect.name), row)
+
+
 def converse(member: Member, inp: Input, now: datetime, *, first_contact: bool = False) -> list[str]:
-    """Answer one message from a (locked) member; returns the rendered replies."""
+    """Answer one message from a (locked) member and store the conversation; returns the rendered replies."""
+    result = answer(member, inp, now, first_contact=first_contact)
+    db.session.flush()
+    connection = db.session.connection()
+    connection.execute(FIRST_LANGUAGE, {"member": member.id, "language": member.language})
+    save_conversation(result.conversation)
+    return result.texts
+
+
+def answer(member: Member, inp: Input, now: datetime, *, first_contact: bool = False) -> Answer:
+    """Answer one message from a (locked) member: run the flows, perform the effects, render the replies.
+    The caller stores the conversation row it returns (in the same transaction)."""
     config = current_app.config
     if member.language is None:
-        member.language = i18n.vocabulary().language_of(i18n.normalize(inp.text)) or config["DEFAULT_LANGUAGE"]
-    conversation = db.session.get(Conversation, member.id)
-    if conversation is None:
-        conversation = Conversation(member_id=member.id, answers={}, errors=0, updated_at=now)
-        db.session.add(conversation)
-    state = State.from_json(
-        {"flow": conversation.flow, "step": conversation.step, "data": conversation.answers, "errors": conversation.errors}
-    )
+        # Not an ORM change (no UPDATE of its own): the caller stores it with `FIRST_LANGUAGE`, unless a
+        # language switch in this message changes it first.
+        language = i18n.vocabulary().language_of(i18n.normalize(inp.text)) or config["DEFAULT_LANGUAGE"]
+        set_committed_value(member, "language", language)
+    conversation = load_conversation(member.id)
+    state = None
+    expires_at = updated_at = None
+    if conversation is not None:
+        state = State.from_json({"flow": conversation["flow"], "step": conversation["step"],
+                                 "data": conversation["answers"], "errors": conversation["errors"]})
+        expires_at, updated_at = conversation["expires_at"], conversation["updated_at"]
     expired = False
-    if state is not None and conversation.expires_at is not None and now >= conversation.expires_at:
+    if state is not None and expires_at is not None and now >= expires_at:
         expired = state.flow != router.MENU
         state = None
-    paused = now - (conversation.updated_at or now)
+    paused = now - (updated_at or now)
     resumed = state is not None and not expired and paused >= timedelta(minutes=config["RESUME_NOTICE_MINUTES"])
     ctx = Ctx(
         member=member_view(member),
@@ -174,9 +231,10 @@ def converse(member: Member, inp: Input, now: datetime, *, first_contact: bool =
     )
     result = run(ctx, state, inp)
     extra = perform(member, result.effects, now)
-    save_state(conversation, result.state, now, timedelta(hours=config["CONVERSATION_TIMEOUT_HOURS"]))
+    row = conversation_row(member.id, result.state, now, timedelta(hours=config["CONVERSATION_TIMEOUT_HOURS"]))
     lang = member.language or config["DEFAULT_LANGUAGE"]
-    return [text for reply in result.replies for text in i18n.render_reply(lang, reply, extra)]
+    texts = [text for reply in result.replies for text in i18n.render_reply(lang, reply, extra)]
+    return Answer(texts, row)
 
 
 def run(ctx: Ctx, state: State | None, inp: Input) -> Result:
@@ -188,11 +246,14 @@ def run(ctx: Ctx, state: State | None, inp: Input) -> Result:
     return router.handle(ctx, state, inp)
 
 
-def save_state(conversation: Conversation, state: State | None, now: datetime, ttl: timedelta) -> None:
-    """Store where the conversation stands, and when it expires."""
-    conversation.flow = state.flow if state else None
-    conversation.step = state.step if state else None
-    conversation.answers = dict(state.data) if state else {}
-    conversation.errors = state.errors if state else 0
-    conversation.updated_at = now
-    conversation.expires_at = now + ttl if state else None
+def conversation_row(member_id: int, state: State | None, now: datetime, ttl: timedelta) -> dict[str, Any]:
+    """Where the conversation stands and when it expires, as parameters of `conversation_upsert`."""
+    return {
+        "c_member_id": member_id,
+        "c_flow": state.flow if state else None,
+        "c_step": state.step if state else None,
+        "c_answers": dict(state.data) if state else {},
+        "c_errors": state.errors if state else 0,
+        "c_updated_at": now,
+        "c_expires_at": now + ttl if state else None,
+    }

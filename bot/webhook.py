@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any
 
@@ -17,13 +17,15 @@ from bot.services.twilio_api import request_is_from_twilio
 
 bp = Blueprint("whatsapp", __name__, url_prefix="/whatsapp")
 log = logging.getLogger(__name__)
+# Control characters XML 1.0 cannot carry (TwiML would not parse) and PostgreSQL text cannot hold (NUL).
+NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def twiml(texts: list[str]) -> Response:
     """A TwiML answer with one <Message> per reply (an empty <Response/> for none)."""
     response = MessagingResponse()
     for text in texts:
-        response.message(text)
+        response.message(NOT_TEXT.sub("", text))
     return Response(str(response), mimetype="text/xml")
 
 
@@ -40,11 +42,17 @@ def signed_by_twilio(view: Callable[..., Any]) -> Callable[..., Any]:
     return checked
 
 
+def without_control_characters(form: Mapping[str, str]) -> dict[str, str]:
+    """The form's fields without control characters other than tab and line ends (checked after the
+    signature, which covers the fields as sent): they cannot be stored or echoed back in TwiML."""
+    return {key: NOT_TEXT.sub("", value) for key, value in form.items()}
+
+
 @bp.post("/inbound")
 @signed_by_twilio
 def inbound_message() -> Response:
     """A message from a member: stored, processed once, answered with TwiML."""
-    form = request.form
+    form = without_control_characters(request.form)
     sid = (form.get("MessageSid") or form.get("SmsMessageSid") or "").strip()
     phone = normalize_phone(form.get("From", ""))
     if not sid or len(sid) > 64 or phone is None:

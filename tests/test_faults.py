@@ -118,3 +118,30 @@ def test_dropped_database_connections_mid_traffic_give_success_or_5xx_and_the_ap
             "SELECT m.processed_at IS NOT NULL AS processed, count(r.id) AS replies FROM messages m "
             "LEFT JOIN messages r ON r.in_reply_to_id = m.id WHERE m.direction = 'in' GROUP BY m.id")).all()
     assert rows and all(replies == (2 if processed else 0) for processed, replies in rows)
+
+
+def test_concurrent_repeats_mixed_with_new_messages_are_each_processed_once(app):
+    """Twilio retrying the same message while the member keeps writing, all at once: every MessageSid is
+    stored and processed once, each repeat gets the replies of the first, and nothing deadlocks."""
+    phone = "+254700800800"
+    member = WhatsApp(app.test_client(), phone)
+    member.send("Hi")
+    member.send("1")
+    repeated = member.form("Amina Wanjiku")
+    others = [member.form(f"{n:05d}") for n in range(10)]
+    forms = [repeated] * 10 + others
+
+    def post(form):
+        response = WhatsApp(app.test_client(), phone).post(form)
+        return response.status_code, response.get_data(as_text=True)
+
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(post, forms))
+    assert {status for status, _ in answers} == {200}
+    assert len({body for _, body in answers[:10]}) == 1
+    assert count(app, Message.direction == "in") == 2 + 1 + 10
+    assert count(app, Message.direction == "in", Message.processed_at.is_(None)) == 0
+    with app.app_context():
+        replies = db.session.execute(sa.select(Message.in_reply_to_id, sa.func.count()).where(
+            Message.direction == "out").group_by(Message.in_reply_to_id)).all()
+    assert len(replies) == 13 and all(n >= 1 for _, n in replies)

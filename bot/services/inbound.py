@@ -12,8 +12,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot import engine
 from bot.extensions import db
-from bot.models import Message, utcnow
-from bot.services.members import lock_member
+from bot.models import Member, Message, utcnow
+from bot.services.members import STAFF_ROLES, lock_member
 from flows.base import Input, Media
 
 MAX_BODY = 4096
@@ -24,6 +24,55 @@ MARK_PROCESSED = (
             updated_at=sa.bindparam("now"))
 )
 INSERT_REPLY = sa.insert(MESSAGES)
+MEMBERS = Member.__table__
+MARK_SEEN = (
+    sa.update(MEMBERS).where(MEMBERS.c.id == sa.bindparam("member"))
+    .values(last_inbound_at=sa.bindparam("now"), updated_at=sa.bindparam("now"),
+            language=sa.func.coalesce(MEMBERS.c.language, sa.bindparam("language", type_=MEMBERS.c.language.type)))
+)
+
+
+@cache
+def finish_statement() -> sa.Executable:
+    """PostgreSQL: everything that ends processing in one round trip: mark the message processed, note
+    when the member last wrote (and the language found for a first message), store the conversation (data-modifying CTEs on distinct rows) and insert
+    the replies, in order, from one array parameter (so the statement is compiled once)."""
+    processed = MARK_PROCESSED.returning(MESSAGES.c.id).cte("processed")
+    seen = MARK_SEEN.returning(MEMBERS.c.id).cte("seen")
+    conversation = engine.conversation_upsert("postgresql").returning(engine.CONVERSATIONS.c.member_id) \
+        .cte("conversation")
+    replies = sa.func.unnest(sa.bindparam("replies", type_=postgresql.ARRAY(sa.Text))) \
+        .table_valued("body", with_ordinality="position").render_derived()
+    now = sa.bindparam("now", type_=MESSAGES.c.created_at.type)
+    rows = sa.select(
+        sa.bindparam("member", type_=sa.Integer), sa.literal("out"), sa.literal("twiml"), replies.c.body,
+        sa.literal("replied"), sa.literal(0), sa.bindparam("message_id", type_=sa.Integer), now, now,
+    ).order_by(replies.c.position)
+    columns = ["member_id", "direction", "channel", "body", "status", "status_rank", "in_reply_to_id",
+               "created_at", "updated_at"]
+    return sa.insert(MESSAGES).from_select(columns, rows).add_cte(processed, seen, conversation)
+
+
+def finish(message_id: int, member: Member, texts: list[str], conversation: Mapping[str, Any],
+           now: datetime) -> None:
+    """Mark the message processed, note the member's last message (and the language found for a first
+    one), store the conversation and the replies."""
+    db.session.flush()
+    connection = db.session.connection()
+    params = {"message_id": message_id, "member": member.id, "now": now, "language": member.language}
+    if connection.dialect.name == "postgresql":
+        params.update(conversation, replies=list(texts))
+        connection.execute(finish_statement(), params)
+        return
+    connection.execute(MARK_PROCESSED, params)
+    connection.execute(MARK_SEEN, params)
+    engine.save_conversation(conversation)
+    if texts:
+        connection.execute(INSERT_REPLY, [
+            {"member_id": member.id, "direction": "out", "channel": "twiml", "body": text, "status": "replied",
+             "status_rank": 0, "in_reply_to_id": message_id, "created_at": now, "updated_at": now}
+            for text in texts
+        ])
 
 
 def media_of(form: Mapping[str, str]) -> tuple[Media, ...]:
@@ -90,6 +139,45 @@ def store_inbound(form: Mapping[str, str], sid: str, now: datetime) -> int | Non
     return connection.execute(inbound_insert(connection.dialect.name), inbound_row(form, sid, now)).scalar()
 
 
+@cache
+def store_and_lock_statement() -> sa.Select:
+    """PostgreSQL: store the inbound message and upsert and lock its member in one round trip.
+
+    The member upsert reads from the message insert (a CTE joined to its one row of input), so the
+    message is always stored before the member's row is locked: the same order as two statements, so no
+    new lock cycles. Returns the member, its staff roles and the new message's id (NULL for a repeat).
+    """
+    stored = inbound_insert("postgresql").cte("inbound")
+    members = Member.__table__
+    insert = postgresql.insert(members)
+    now = sa.bindparam("member_now", type_=members.c.created_at.type)
+    one = sa.select(sa.literal(1).label("one")).subquery("one")
+    source = sa.select(
+        sa.bindparam("phone", type_=members.c.phone.type), sa.bindparam("wa_id", type_=members.c.wa_id.type),
+        sa.bindparam("profile_name", type_=members.c.profile_name.type), sa.literal("prospect"), now, now,
+    ).select_from(one.outerjoin(stored, sa.true()))
+    statement = insert.from_select(["phone", "wa_id", "profile_name", "status", "created_at", "updated_at"], source) \
+        .on_conflict_do_update(
+            index_elements=[members.c.phone],
+            set_={"profile_name": sa.func.coalesce(insert.excluded.profile_name, members.c.profile_name)},
+        ).returning(*members.c, STAFF_ROLES, sa.select(stored.c.id).scalar_subquery().label("message_id"))
+    return sa.select(Member, sa.column("staff_roles", sa.String), sa.column("message_id", sa.Integer)) \
+        .from_statement(statement).execution_options(populate_existing=True)
+
+
+def store_and_lock(form: Mapping[str, str], sid: str, phone: str, now: datetime) -> tuple[int | None, Member]:
+    """Store the inbound message (None for a repeat) and lock its member (created if new)."""
+    wa_id, profile_name = form.get("WaId"), form.get("ProfileName")
+    if db.session.get_bind().dialect.name != "postgresql":
+        message_id = store_inbound(form, sid, now)
+        return message_id, lock_member(phone, wa_id=wa_id, profile_name=profile_name)
+    params = {**inbound_row(form, sid, now), "phone": phone, "wa_id": wa_id,
+              "profile_name": (profile_name or None) and profile_name[:120], "member_now": utcnow()}
+    member, roles, message_id = db.session.execute(store_and_lock_statement(), params).one()
+    member.staff_roles = roles
+    return message_id, member
+
+
 def replies_to(sid: str) -> list[str] | None:
     """The replies already produced for a stored message, or None if it was never processed."""
     message = db.session.scalars(sa.select(Message).where(Message.twilio_sid == sid).with_for_update()).one()
@@ -111,8 +199,7 @@ def receive(form: Mapping[str, str], sid: str, phone: str) -> list[str]:
     """
     now = utcnow()
     try:
-        message_id = store_inbound(form, sid, now)
-        member = lock_member(phone, wa_id=form.get("WaId"), profile_name=form.get("ProfileName"))
+        message_id, member = store_and_lock(form, sid, phone, now)
         if message_id is None:
             earlier = replies_to(sid)
             if earlier is not None:
@@ -120,19 +207,10 @@ def receive(form: Mapping[str, str], sid: str, phone: str) -> list[str]:
                 return earlier
             message_id = db.session.scalar(sa.select(Message.id).where(Message.twilio_sid == sid))
         first_contact = member.last_inbound_at is None
-        texts = engine.converse(member, input_of(form), now, first_contact=first_contact)
-        member.last_inbound_at = now
-        db.session.flush()
-        connection = db.session.connection()
-        connection.execute(MARK_PROCESSED, {"message_id": message_id, "member": member.id, "now": now})
-        if texts:
-            connection.execute(INSERT_REPLY, [
-                {"member_id": member.id, "direction": "out", "channel": "twiml", "body": text, "status": "replied",
-                 "status_rank": 0, "in_reply_to_id": message_id, "created_at": now, "updated_at": now}
-                for text in texts
-            ])
+        answer = engine.answer(member, input_of(form), now, first_contact=first_contact)
+        finish(message_id, member, answer.texts, answer.conversation, now)
         db.session.commit()
-        return texts
+        return answer.texts
     except Exception:
         db.session.rollback()
         keep_unprocessed(form, sid, now)

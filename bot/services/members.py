@@ -13,6 +13,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bot.extensions import db
 from bot.models import ConsentEvent, Member, MemberNumber, MemberWork, utcnow
 
+# The member's staff roles, returned by the upsert itself (one round trip fewer per message).
+STAFF_ROLES = sa.literal_column(
+    "(SELECT staff_members.roles FROM staff_members WHERE staff_members.phone = members.phone)", sa.String
+).label("staff_roles")
+
 
 def normalize_phone(raw: str, region: str = "KE") -> str | None:
     """E.164 form of a phone number ('whatsapp:+2547…', '0712…', '+254 712 …'), or None if invalid."""
@@ -39,20 +44,24 @@ def member_upsert(dialect: str) -> sa.Select:
     ).on_conflict_do_update(
         index_elements=[Member.phone],
         set_={"profile_name": sa.func.coalesce(insert.excluded.profile_name, Member.profile_name)},
-    ).returning(Member)
-    return sa.select(Member).from_statement(statement).execution_options(populate_existing=True)
+    ).returning(*Member.__table__.c, STAFF_ROLES)
+    return sa.select(Member, sa.column("staff_roles", sa.String)).from_statement(statement) \
+        .execution_options(populate_existing=True)
 
 
 def lock_member(phone: str, *, wa_id: str | None = None, profile_name: str | None = None) -> Member:
     """The member with this phone, created if new, locked for this transaction: one round trip.
 
     INSERT … ON CONFLICT DO UPDATE takes the row lock on PostgreSQL, so one member's messages are
-    processed one at a time; on SQLite every write transaction is serialised anyway.
+    processed one at a time; on SQLite every write transaction is serialised anyway. The staff roles of
+    the number come back with the row (as `member.staff_roles`, a comma-separated text or None).
     """
     statement = member_upsert(db.session.get_bind().dialect.name)
     params = {"phone": phone, "wa_id": wa_id, "profile_name": (profile_name or None) and profile_name[:120],
               "now": utcnow()}
-    return db.session.scalars(statement, params).one()
+    member, roles = db.session.execute(statement, params).one()
+    member.staff_roles = roles
+    return member
 
 
 def record_consent_event(member: Member | None, kind: str, source: str, *, version: str | None = None,
