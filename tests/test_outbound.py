@@ -112,3 +112,34 @@ def test_a_rolled_back_notification_is_never_queued(app, drain, fake_twilio):
         db.session.rollback()
     drain()
     assert fake_twilio.attempts == [] and outbound(app) == []
+
+
+def test_throttled_by_twilio_the_job_is_retried_and_sends_once(app, drain, fake_twilio):
+    from bot.services.outbound import SendLater
+
+    with app.app_context():
+        notify(add_member(), HELLO)
+        db.session.commit()
+    fake_twilio.add_error_rule(20429, times=1, http_status=429)
+    drain()  # the first try is throttled: the message is given back and the job is retried later
+    [message] = outbound(app)
+    assert message.status == "pending" and not fake_twilio.messages
+    with app.app_context():
+        assert send_outbound(message.id) == "sent"  # what RQ's retry runs
+        assert send_outbound(message.id) == "already handled"
+    assert len(fake_twilio.messages) == 1 and len(fake_twilio.attempts) == 2
+    assert issubclass(SendLater, Exception)
+
+
+def test_a_send_that_times_out_is_not_sent_again(app, drain, fake_twilio):
+    app.config["TWILIO_HTTP_TIMEOUT"] = 0.3
+    fake_twilio.add_hang_rule(1.0, times=1)
+    with app.app_context():
+        notify(add_member(), HELLO)
+        db.session.commit()
+    drain()
+    [message] = outbound(app)
+    assert (message.status, message.payload["reason"]) == ("failed", "timeout")
+    with app.app_context():
+        assert send_outbound(message.id) == "already handled"
+    assert len(fake_twilio.attempts) == 1

@@ -5,7 +5,9 @@ window, stored, and sent once by a worker.
 text inside the 24-hour window, the configured template outside it, or skipped with a reason. When the
 transaction commits, a job is queued for each stored message; `send_outbound` claims the message
 atomically (pending → sending) so it is sent at most once, however often the job runs. A message whose
-job could not be queued (Redis down) stays pending and `requeue_pending` queues it again.
+job could not be queued (Redis down) stays pending and `requeue_pending` queues it again. Sending goes
+through the same pipeline as broadcasts (`bot/services/sending.py`: the per-sender rate limit, the
+connection pool and the table of Twilio's answers); throttling and Twilio's own errors are retried by RQ.
 
 The gap between Twilio accepting a message and our recording its SID is closed in favour of at most
 once: a worker that dies there leaves the message 'sending', and it is never sent again.
@@ -19,29 +21,25 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-import requests
 import sqlalchemy as sa
 from flask import current_app
 from rq import Retry
 from sqlalchemy import event
 from sqlalchemy.orm import Session
-from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from bot import i18n
 from bot.extensions import db
 from bot.models import Member, Message, utcnow
+from bot.services import sending
 from bot.services.members import opt_out
 from bot.services.queues import queue
-from bot.services.sending import acquire
-from bot.services.twilio_api import make_client, public_url, twilio_configured
+from bot.services.twilio_api import public_url, twilio_configured
 from flows.base import Reply
 
 log = logging.getLogger(__name__)
 
 WINDOW = timedelta(hours=24)
 PENDING, SENDING = "pending", "sending"
-OPTED_OUT_CODE = 21610
-RETRYABLE_HTTP = {429, 500, 502, 503, 504}
 PERMANENT_REASONS = {
     "opted_out": "the member has opted out",
     "deleted": "the member's data was deleted",
@@ -175,43 +173,38 @@ def send_outbound(message_id: int) -> str:
         db.session.remove()
 
 
+class SendLater(Exception):  # noqa: N818  (raised so that RQ retries the job with its backoff)
+    """Twilio asked us to come back later (throttled, its own error) or could not be reached."""
+
+
 def deliver(message: Message, member: Member) -> str:
-    """Call Twilio once and record the result."""
+    """Post the message to Twilio once through the shared sending pipeline and record the outcome."""
     config = current_app.config
-    params: dict[str, Any] = {
-        "to": f"whatsapp:{member.phone}",
-        "from_": config["TWILIO_WHATSAPP_FROM"],
-        "status_callback": public_url("/whatsapp/status"),
+    params: dict[str, str] = {
+        "To": f"whatsapp:{member.phone}",
+        "From": config["TWILIO_WHATSAPP_FROM"],
+        "StatusCallback": public_url("/whatsapp/status"),
     }
     payload = message.payload or {}
     if payload.get("content_sid"):
-        params["content_sid"] = payload["content_sid"]
-        params["content_variables"] = json.dumps(payload.get("content_variables") or {})
+        params["ContentSid"] = payload["content_sid"]
+        params["ContentVariables"] = json.dumps(payload.get("content_variables") or {})
     else:
-        params["body"] = message.body
-    acquire(params["from_"])  # the shared per-sender rate limit; this job's queue outranks bulk sends
-    try:
-        created = make_client().messages.create(**params)
-    except TwilioRestException as error:
-        if error.code == OPTED_OUT_CODE:
-            opt_out(member, "twilio_21610")
-        if error.status in RETRYABLE_HTTP:
-            release(message)
-            raise
-        message.status, message.status_rank, message.error_code = "failed", 4, error.code
+        params["Body"] = message.body or ""
+    sending.acquire(params["From"])  # the shared per-sender rate limit; this job's queue outranks bulk sends
+    outcome = sending.shared_sender().post(params)
+    if outcome.kind == "accepted":
+        message.twilio_sid, message.status, message.status_rank = outcome.sid, "queued", 1
         db.session.commit()
-        return "failed"
-    except (requests.ConnectionError, TwilioException):
+        return "sent"
+    if outcome.kind == "retry":
         release(message)
-        raise
-    except requests.ReadTimeout:
-        # Twilio may have accepted it: sending again could reach the member twice, so stop here.
-        message.status, message.status_rank = "failed", 4
-        message.payload = {**payload, "reason": "timeout"}
-        db.session.commit()
-        return "timeout"
-    message.twilio_sid = created.sid
-    message.status = "queued"
-    message.status_rank = 1
+        raise SendLater(sending.reason_text(outcome.code or outcome.reason))
+    if outcome.kind == "opted_out":
+        opt_out(member, "twilio_21610")
+    # Failed for good; a timeout or a connection lost after sending may have reached Twilio, so it is
+    # not sent again (at most once).
+    message.status, message.status_rank, message.error_code = "failed", 4, outcome.code
+    message.payload = {**payload, "reason": outcome.reason}
     db.session.commit()
-    return "sent"
+    return "timeout" if outcome.kind == "timeout" else "failed"

@@ -209,6 +209,20 @@ class Sender:
         self.session.close()
 
 
+_SHARED: dict[tuple[Any, ...], Sender] = {}
+
+
+def shared_sender() -> Sender:
+    """A sender kept for this process (its connections are reused by every notification job)."""
+    config = current_app.config
+    key = (config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"], config["TWILIO_API_BASE_URL"],
+           config["TWILIO_HTTP_TIMEOUT"])
+    sender = _SHARED.get(key)
+    if sender is None:
+        sender = _SHARED[key] = Sender(*key[:3], timeout=key[3], concurrency=4)
+    return sender
+
+
 def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     """Consecutive slices of at most `size` items."""
     for start in range(0, len(items), size):
