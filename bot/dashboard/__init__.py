@@ -26,8 +26,9 @@ def init_dashboard(app: Flask) -> None:
     from bot.dashboard import review, views  # noqa: F401  (review: the certificates, vouchers and tickets pages)
     from bot.extensions import db
     from bot.models import DashboardUser
+    from bot.services.redis_conn import limits_uri
 
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", limits_uri(app.config.get("REDIS_URL")))
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     login_manager.init_app(app)
     login_manager.login_view = "admin.login"

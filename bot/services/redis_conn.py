@@ -23,3 +23,11 @@ def connect(app: Flask | None = None) -> redis.Redis:
 
             _connections[key] = EmbeddedRedis(key)
     return _connections[key]
+
+
+def limits_uri(url: str | None) -> str:
+    """REDIS_URL in the form the `limits` library (rate limits) expects: its scheme for a Unix socket,
+    such as the embedded Redis's, is `redis+unix://`; no URL gives an in-memory store."""
+    if not url:
+        return "memory://"
+    return "redis+unix://" + url.removeprefix("unix://") if url.startswith("unix://") else url

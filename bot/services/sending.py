@@ -24,6 +24,8 @@ from limits.strategies import MovingWindowRateLimiter
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ProtocolError
 
+from bot.services.redis_conn import limits_uri
+
 # What each outcome means, in plain words, by Twilio error code (the reasons an organiser sees).
 REASONS: dict[int | str, str] = {
     21610: "the member has blocked messages (STOP)",
@@ -118,7 +120,7 @@ class RateLimiter:
         self.rate = max(1, rate)
         self.piece = max(1, self.rate // 20)
         self.item = RateLimitItemPerSecond(self.rate, 1)
-        self.limiter = MovingWindowRateLimiter(RedisStorage(redis_url))
+        self.limiter = MovingWindowRateLimiter(RedisStorage(limits_uri(redis_url)))
 
     def acquire(self, sender: str, cost: int = 1) -> None:
         """Block until `cost` sends from `sender` fit in the last second (taken in small pieces, so several
