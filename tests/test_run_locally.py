@@ -1,0 +1,62 @@
+"""`make run` on a fresh machine: `flask dev` with no settings at all starts the web app, a worker and the
+clock on SQLite and the embedded Redis, loads the samples, and answers a member through the simulator."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from bot.devtools.simulator import replies_of
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_flask_dev_runs_everything_on_the_embedded_defaults(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("TWILIO_", "DATABASE_URL", "REDIS_URL", "PUBLIC_URL", "TEST_"))}
+    env.update(INSTANCE_PATH=str(tmp_path / "instance"), PYTHONPATH=str(ROOT))
+    log = (tmp_path / "dev.log").open("w+")
+    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "bot", "dev", "--port", str(port)],
+                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "dev.log").read_text()
+            time.sleep(0.5)
+        signed = requests.post(f"{base}/simulator/sign", json={"phone": "+254712345678", "body": "Hi"}, timeout=10)
+        form = signed.json()
+        answer = requests.post(base + form["path"], data=form["form"], timeout=10,
+                               headers={"X-Twilio-Signature": form["signature"]})
+        assert answer.status_code == 200
+        assert "Welcome to" in replies_of(answer.text)[0]
+        time.sleep(6)  # the worker and the clock have started and run their first jobs
+        output = (tmp_path / "dev.log").read_text()
+        assert "Loaded the sample course catalog" in output and "Listening on" in output
+        assert "Traceback" not in output, output[-3000:]
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        log.close()
