@@ -131,15 +131,34 @@ def test_throttled_by_twilio_the_job_is_retried_and_sends_once(app, drain, fake_
     assert issubclass(SendLater, Exception)
 
 
-def test_a_send_that_times_out_is_not_sent_again(app, drain, fake_twilio):
+def test_a_send_with_no_answer_is_looked_up_at_twilio_and_not_sent_twice(app, drain, fake_twilio):
+    import time
+
     app.config["TWILIO_HTTP_TIMEOUT"] = 0.3
-    fake_twilio.add_hang_rule(1.0, times=1)
+    fake_twilio.add_hang_rule(0.8, times=1)  # Twilio accepts it but answers too late
     with app.app_context():
         notify(add_member(), HELLO)
         db.session.commit()
     drain()
     [message] = outbound(app)
-    assert (message.status, message.payload["reason"]) == ("failed", "timeout")
+    assert message.status == "uncertain" and "attempted_at" in message.payload
+    time.sleep(0.8)
     with app.app_context():
+        assert send_outbound(message.id) == "sent"  # the retry finds the message at Twilio
         assert send_outbound(message.id) == "already handled"
+    [sent] = fake_twilio.messages
+    [message] = outbound(app)
+    assert (message.status, message.twilio_sid) == ("queued", sent["sid"])
     assert len(fake_twilio.attempts) == 1
+
+
+def test_a_send_with_no_answer_that_twilio_does_not_have_is_sent_once(app, drain, fake_twilio):
+    with app.app_context():
+        [message] = notify(add_member(), HELLO)
+        message.payload = {**(message.payload or {}), "attempted_at": utcnow().isoformat()}
+        message.status = "uncertain"
+        db.session.commit()
+        message_id = message.id
+        assert send_outbound(message_id) == "sent"
+        assert send_outbound(message_id) == "already handled"
+    assert len(fake_twilio.messages) == 1

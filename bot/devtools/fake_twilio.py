@@ -595,6 +595,8 @@ class FakeTwilio:
         if match := _MESSAGES_PATH.fullmatch(path):
             if match["account"] != self.account_sid:
                 return _Answer.error(20404, 404, f"The requested resource {path} was not found")
+            if method == "GET":
+                return self._list_messages(query)
             if method != "POST":
                 return _Answer.error(20004, 405)
             return self._create_message(body)
@@ -619,6 +621,22 @@ class FakeTwilio:
         except ValueError:
             return False
         return hmac.compare_digest(credentials, self._credentials)
+
+    def _list_messages(self, query: str) -> _Answer:
+        """GET Messages.json: the accepted messages, newest first, filtered by To and From like Twilio."""
+        params = parse_qs(query)
+        to, from_ = (params.get("To") or [None])[0], (params.get("From") or [None])[0]
+        try:
+            size = max(1, min(1000, int((params.get("PageSize") or ["50"])[0])))
+        except ValueError:
+            return _Answer.error(20001, 400, "PageSize must be a number")
+        with self._lock:
+            found = [m for m in reversed(self._messages)
+                     if (to is None or m.to == to) and (from_ is None or m.from_ == from_)][:size]
+        uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages.json"
+        return _Answer.with_json(200, {"messages": [self._message_resource(m) for m in found], "page": 0,
+                                  "page_size": size, "uri": uri, "first_page_uri": uri, "next_page_uri": None,
+                                  "previous_page_uri": None})
 
     def _create_message(self, body: bytes) -> _Answer:
         """Validate a Messages POST, apply the rules, record it and answer like Twilio."""

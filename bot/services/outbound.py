@@ -10,7 +10,10 @@ through the same pipeline as broadcasts (`bot/services/sending.py`: the per-send
 connection pool and the table of Twilio's answers); throttling and Twilio's own errors are retried by RQ.
 
 The gap between Twilio accepting a message and our recording its SID is closed in favour of at most
-once: a worker that dies there leaves the message 'sending', and it is never sent again.
+once: a worker that dies there leaves the message 'sending', and it is never sent again. A send that
+gets no answer (a timeout, a connection broken after sending) is parked as 'uncertain'; its retry first
+lists the recipient's recent messages at Twilio and records the one found, sending again only when
+Twilio has none (a message Twilio accepts even later than that could still arrive twice).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from flows.base import Reply
 log = logging.getLogger(__name__)
 
 WINDOW = timedelta(hours=24)
-PENDING, SENDING = "pending", "sending"
+PENDING, SENDING, UNCERTAIN = "pending", "sending", "uncertain"
 PERMANENT_REASONS = {
     "opted_out": "the member has opted out",
     "deleted": "the member's data was deleted",
@@ -129,7 +132,8 @@ def requeue_pending(older_than: timedelta = timedelta(minutes=1)) -> int:
     """Queue again every pending message whose job may have been lost; returns how many."""
     cutoff = utcnow() - older_than
     ids = db.session.scalars(
-        sa.select(Message.id).where(Message.direction == "out", Message.status == PENDING, Message.created_at < cutoff)
+        sa.select(Message.id).where(Message.direction == "out", Message.status.in_((PENDING, UNCERTAIN)),
+                                    Message.created_at < cutoff)
     ).all()
     return sum(enqueue(message_id) for message_id in ids)
 
@@ -137,7 +141,7 @@ def requeue_pending(older_than: timedelta = timedelta(minutes=1)) -> int:
 def claim(message_id: int) -> Message | None:
     """Move a message from pending to sending; None if another worker (or an earlier run) has it."""
     result = db.session.execute(
-        sa.update(Message).where(Message.id == message_id, Message.status == PENDING)
+        sa.update(Message).where(Message.id == message_id, Message.status.in_((PENDING, UNCERTAIN)))
         .values(status=SENDING, updated_at=utcnow())
     )
     db.session.commit()
@@ -191,8 +195,22 @@ def deliver(message: Message, member: Member) -> str:
         params["ContentVariables"] = json.dumps(payload.get("content_variables") or {})
     else:
         params["Body"] = message.body or ""
+    sender = sending.shared_sender()
+    attempted = payload.get("attempted_at")
+    if attempted:
+        # An earlier try got no answer: Twilio may have the message. Ask before sending it again.
+        found = sender.find(params, datetime.fromisoformat(attempted))
+        if found is False:
+            park(message, attempted)
+            raise SendLater("could not ask Twilio whether an earlier try was accepted")
+        if found:
+            message.twilio_sid, message.status, message.status_rank = found, "queued", 1
+            message.payload = {k: v for k, v in payload.items() if k != "attempted_at"}
+            db.session.commit()
+            return "sent"
     sending.acquire(params["From"])  # the shared per-sender rate limit; this job's queue outranks bulk sends
-    outcome = sending.shared_sender().post(params)
+    started = utcnow()
+    outcome = sender.post(params)
     if outcome.kind == "accepted":
         message.twilio_sid, message.status, message.status_rank = outcome.sid, "queued", 1
         db.session.commit()
@@ -200,11 +218,21 @@ def deliver(message: Message, member: Member) -> str:
     if outcome.kind == "retry":
         release(message)
         raise SendLater(sending.reason_text(outcome.code or outcome.reason))
+    if outcome.kind == "timeout":
+        # No answer (a timeout, or the connection broke after sending): Twilio may or may not have it.
+        # The retry first asks Twilio for it and sends again only if it is not there.
+        park(message, attempted or started.isoformat())
+        raise SendLater(sending.reason_text(outcome.reason))
     if outcome.kind == "opted_out":
         opt_out(member, "twilio_21610")
-    # Failed for good; a timeout or a connection lost after sending may have reached Twilio, so it is
-    # not sent again (at most once).
     message.status, message.status_rank, message.error_code = "failed", 4, outcome.code
     message.payload = {**payload, "reason": outcome.reason}
     db.session.commit()
-    return "timeout" if outcome.kind == "timeout" else "failed"
+    return "failed"
+
+
+def park(message: Message, attempted_at: str) -> None:
+    """Keep a message whose fate at Twilio is unknown for the retry, which will ask Twilio first."""
+    message.status = UNCERTAIN
+    message.payload = {**(message.payload or {}), "attempted_at": attempted_at}
+    db.session.commit()

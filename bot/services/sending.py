@@ -14,6 +14,8 @@ import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -196,6 +198,28 @@ class Sender:
         except ValueError:
             body = None
         return classify(response.status_code, body if isinstance(body, dict) else None)
+
+    def find(self, params: dict[str, str], since: datetime) -> str | None | bool:
+        """After a send whose answer never came: the SID of the message Twilio accepted for these
+        parameters since `since`, None when it has none, False when Twilio could not be asked."""
+        try:
+            response = self.session.get(self.url, params={"To": params["To"], "From": params["From"],
+                                                          "PageSize": 20}, timeout=self.timeout)
+            listed = response.json().get("messages") if response.status_code == 200 else None
+        except (requests.RequestException, ValueError):
+            return False
+        if not isinstance(listed, list):
+            return False
+        for item in listed:
+            try:
+                created = parsedate_to_datetime(item.get("date_created") or "")
+            except (TypeError, ValueError):
+                continue
+            same = (item.get("body") or "") == params.get("Body", item.get("body") or "") \
+                if "ContentSid" not in params else True
+            if same and created.replace(tzinfo=None) >= since - timedelta(seconds=5):
+                return item.get("sid")
+        return None
 
     def submit(self, params: dict[str, str]) -> Future[Outcome]:
         """Send one message in the background."""
