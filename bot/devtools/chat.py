@@ -40,10 +40,11 @@ def in_process_poster() -> Poster:
     return post
 
 
-def say(phone: str, body: str, post: Poster) -> list[str]:
-    """Send one message as `phone` and return the bot's replies."""
+def say(phone: str, body: str, post: Poster, url: str | None = None) -> list[str]:
+    """Send one message as `phone` and return the bot's replies (signed for `url`, else PUBLIC_URL)."""
     form = inbound_form(phone, body)
-    signature = sign(public_url(INBOUND_PATH), form, current_app.config["WEBHOOK_AUTH_TOKEN"])
+    target = url.rstrip("/") + INBOUND_PATH if url else public_url(INBOUND_PATH)
+    signature = sign(target, form, current_app.config["WEBHOOK_AUTH_TOKEN"])
     return replies_of(post(form, signature))
 
 
@@ -59,7 +60,7 @@ def run_chat(phone: str, url: str | None) -> None:
         if line.strip() == "/quit":
             break
         try:
-            replies = say(phone, line, post)
+            replies = say(phone, line, post, url)
         except requests.RequestException as error:
             raise click.ClickException(f"could not reach {url}: {error}. Is the app running (make run)?") from error
         for reply in replies:
