@@ -11,6 +11,8 @@ from datetime import datetime
 import click
 from flask.cli import AppGroup
 
+from bot.services.local_time import to_utc
+
 broadcast = AppGroup("broadcast", help="Broadcasts to a segment of members: create, preview, send, follow.")
 
 QUIET = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$")
@@ -63,7 +65,7 @@ def create_command(text_en: str, text_sw: str | None, media_url: str | None, sen
     when = None
     if send_at:
         try:
-            when = broadcasts.local_to_utc(datetime.strptime(send_at, "%Y-%m-%d %H:%M"))
+            when = to_utc(datetime.strptime(send_at, "%Y-%m-%d %H:%M"))
         except ValueError as error:
             raise click.BadParameter("use 'YYYY-MM-DD HH:MM'", param_hint="--at") from error
     if quiet and not QUIET.match(quiet):

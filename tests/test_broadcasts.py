@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -385,7 +386,7 @@ def test_pause_resume_and_cancel(app, pipeline, drain):
 def test_quiet_hours_pause_and_resume_by_themselves(app, pipeline, drain):
     with app.app_context():
         add_members(3, start=1)
-    nairobi_now = datetime.now(broadcasts.ZoneInfo("Africa/Nairobi"))
+    nairobi_now = datetime.now(ZoneInfo("Africa/Nairobi"))
     quiet = ((nairobi_now - timedelta(hours=1)).strftime("%H:%M"), (nairobi_now + timedelta(hours=1)).strftime("%H:%M"))
     bid = start(app, quiet=quiet)
     drain()

@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import abort, jsonify, redirect, render_template, request, url_for
@@ -37,6 +36,7 @@ from bot.extensions import db
 from bot.i18n import LANGUAGES
 from bot.models import AuditEvent, Broadcast, Course, utcnow
 from bot.services import audit, broadcasts
+from bot.services.local_time import to_local, to_utc
 from flows.counties import COUNTIES
 from flows.signup import COMMUNITIES, GENDERS, WORK_KINDS
 
@@ -100,7 +100,7 @@ class ComposeBase(FlaskForm):
         if (self.quiet_start.data is None) != (self.quiet_end.data is None):
             self.quiet_end.errors = [*self.quiet_end.errors, "Give both ends of the quiet hours, or neither."]
             valid = False
-        if self.send_at.data and broadcasts.local_to_utc(self.send_at.data) < utcnow() - timedelta(minutes=1):
+        if self.send_at.data and to_utc(self.send_at.data) < utcnow() - timedelta(minutes=1):
             self.send_at.errors = [*self.send_at.errors, "That time has passed; leave it empty to send now."]
             valid = False
         return valid
@@ -130,7 +130,7 @@ def draft_data(b: Broadcast) -> dict[str, Any]:
     data: dict[str, Any] = {"text_en": b.text_en, "text_sw": b.text_sw or "", "media_url": b.media_url or "",
                             "replaces": str(b.id)}
     if b.send_at:
-        local = b.send_at.replace(tzinfo=ZoneInfo("UTC")).astimezone(broadcasts.local_zone()).replace(tzinfo=None)
+        local = to_local(b.send_at).replace(tzinfo=None)
         data["send_at"] = local
     if b.quiet_start and b.quiet_end:
         data["quiet_start"] = time.fromisoformat(b.quiet_start)
@@ -201,7 +201,7 @@ def local_time(value: Any) -> str:
     """A naive UTC time as Africa/Nairobi time."""
     if value is None:
         return ""
-    return value.replace(tzinfo=ZoneInfo("UTC")).astimezone(broadcasts.local_zone()).strftime("%Y-%m-%d %H:%M")
+    return to_local(value).strftime("%Y-%m-%d %H:%M")
 
 
 def labels_of(segment: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -243,7 +243,7 @@ def broadcast_compose() -> ResponseReturnValue:
             quiet = (form.quiet_start.data.strftime("%H:%M"), form.quiet_end.data.strftime("%H:%M"))
         draft = broadcasts.create(
             form.text_en.data or "", form.text_sw.data, segment=form.segment(), media_url=form.media_url.data or None,
-            send_at=broadcasts.local_to_utc(form.send_at.data) if form.send_at.data else None, quiet=quiet,
+            send_at=to_utc(form.send_at.data) if form.send_at.data else None, quiet=quiet,
         )
         replaced = form.replaces.data
         if replaced and replaced.isdigit():

@@ -34,8 +34,8 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
@@ -43,7 +43,7 @@ from flask import current_app
 from bot import i18n
 from bot.extensions import db
 from bot.models import Broadcast, BroadcastDelivery, Course, Enrolment, Member, MemberWork, utcnow
-from bot.services import sending
+from bot.services import local_time, sending
 from bot.services.members import opt_out
 from bot.services.queues import queue
 from bot.services.redis_conn import connect
@@ -147,23 +147,13 @@ def total_rate() -> int:
     return int(current_app.config["SEND_RATE_PER_SECOND"]) * len(sending.senders())
 
 
-def local_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("TIMEZONE") or "Africa/Nairobi")
-
-
 def in_quiet_hours(broadcast: Broadcast, now: datetime | None = None) -> bool:
     """Whether local time (Africa/Nairobi) is inside the broadcast's quiet hours (which may span midnight)."""
     if not broadcast.quiet_start or not broadcast.quiet_end:
         return False
-    now = (now or utcnow()).replace(tzinfo=ZoneInfo("UTC")).astimezone(local_zone())
-    current = now.strftime("%H:%M")
-    start, end = broadcast.quiet_start, broadcast.quiet_end
-    return start <= current < end if start <= end else current >= start or current < end
-
-
-def local_to_utc(value: datetime) -> datetime:
-    """A naive local (Africa/Nairobi) time as naive UTC."""
-    return value.replace(tzinfo=local_zone()).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    clock = local_time.to_local(now or utcnow()).time()
+    return local_time.inside(clock, clock_time.fromisoformat(broadcast.quiet_start),
+                             clock_time.fromisoformat(broadcast.quiet_end))
 
 
 # --- create and preview --------------------------------------------------------------------------
@@ -249,7 +239,7 @@ def send(broadcast_id: int, now: datetime | None = None) -> str:
     if broadcast.send_at and broadcast.send_at > now:
         broadcast.status = "scheduled"
         db.session.commit()
-        queue("bulk").enqueue_at(broadcast.send_at.replace(tzinfo=ZoneInfo("UTC")), start_job, broadcast_id,
+        queue("bulk").enqueue_at(broadcast.send_at.replace(tzinfo=local_time.UTC), start_job, broadcast_id,
                                  job_id=f"broadcast-start-{broadcast_id}")
         return "scheduled"
     return start(broadcast_id, now)

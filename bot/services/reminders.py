@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.extensions import db
 from bot.models import Course, Enrolment, Member, ReminderSend, utcnow
+from bot.services import local_time
 from bot.services.outbound import notify
 from bot.services.queues import queue
 from flows.base import N_, Reply, Text, msg
@@ -33,28 +33,21 @@ REMINDER_END = N_("When you finish, send CERTIFICATE to report it and receive yo
 
 def quiet_hours() -> tuple[time, time] | None:
     """The quiet hours (start, end) in the union's time zone, from QUIET_HOURS such as 20:00-08:00 (empty: none)."""
-    setting = (current_app.config.get("QUIET_HOURS") or "").strip()
-    if not setting:
-        return None
-    start, _, end = setting.partition("-")
-    return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+    return local_time.parse_hours(current_app.config.get("QUIET_HOURS"))
 
 
 def out_of_quiet_hours(moment: datetime) -> datetime:
     """The moment itself (naive UTC), or the next morning's end of quiet hours when it falls inside them."""
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
     hours = quiet_hours()
     if hours is None:
         return moment
     start, end = hours
-    local = moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
+    local = local_time.to_local(moment)
     clock = local.time()
-    inside = (start <= clock or clock < end) if start > end else (start <= clock < end)
-    if not inside:
+    if not local_time.inside(clock, start, end):
         return moment
     day = local.date() if clock < end else local.date() + timedelta(days=1)
-    morning = datetime.combine(day, end, tzinfo=zone)
-    return morning.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    return local_time.to_utc(datetime.combine(day, end))
 
 
 def offsets() -> list[int]:
@@ -76,7 +69,7 @@ def schedule(enrolment_id: int, enrolled_at: datetime) -> int:
     """Put each reminder of an enrolment on RQ's scheduler (again: the ids make it harmless)."""
     count = 0
     for offset in offsets():
-        when = due_at(enrolled_at, offset).replace(tzinfo=ZoneInfo("UTC"))
+        when = due_at(enrolled_at, offset).replace(tzinfo=local_time.UTC)
         queue("default").enqueue_at(when, send_reminder, enrolment_id, offset, job_id=job_id(enrolment_id, offset))
         count += 1
     return count
@@ -128,7 +121,7 @@ def send_reminder(enrolment_id: int, offset_days: int, now: datetime | None = No
             return "not due"
         moved = out_of_quiet_hours(now)
         if moved != now:
-            queue("default").enqueue_at(moved.replace(tzinfo=ZoneInfo("UTC")), send_reminder, enrolment_id,
+            queue("default").enqueue_at(moved.replace(tzinfo=local_time.UTC), send_reminder, enrolment_id,
                                         offset_days, job_id=job_id(enrolment_id, offset_days) + "-morning")
             return "quiet hours"
         member = db.session.get(Member, enrolment.member_id)
@@ -181,7 +174,7 @@ def sweep(now: datetime | None = None, horizon: timedelta = timedelta(days=1)) -
                 queue("default").enqueue(send_reminder, enrolment_id, offset, job_id=job_id(enrolment_id, offset))
                 count += 1
             elif due <= now + horizon:
-                queue("default").enqueue_at(due.replace(tzinfo=ZoneInfo("UTC")), send_reminder, enrolment_id, offset,
+                queue("default").enqueue_at(due.replace(tzinfo=local_time.UTC), send_reminder, enrolment_id, offset,
                                             job_id=job_id(enrolment_id, offset))
                 count += 1
     return count

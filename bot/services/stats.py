@@ -14,15 +14,15 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app, g
+from flask import g
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from bot import i18n
 from bot.extensions import db
 from bot.models import Member, MemberTally, MemberWork, utcnow
+from bot.services import local_time
 from flows.base import N_, Line, Msg, Text, msg
 from flows.counties import match_county
 from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_KINDS, WORK_LABELS
@@ -66,13 +66,9 @@ def in_scope(f: StatsFilter) -> list[sa.ColumnElement[bool]]:
 
 def period_starts(now: datetime) -> tuple[datetime, datetime]:
     """The start of this week (Monday) and of this month in the union's time zone, as naive UTC."""
-    zone = ZoneInfo(current_app.config.get("TIMEZONE") or "Africa/Nairobi")
-    local = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
-    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    day = local_time.to_local(now).replace(hour=0, minute=0, second=0, microsecond=0)
     week = day - timedelta(days=day.weekday())
-    month = day.replace(day=1)
-    utc = ZoneInfo("UTC")
-    return (week.astimezone(utc).replace(tzinfo=None), month.astimezone(utc).replace(tzinfo=None))
+    return local_time.to_utc(week), local_time.to_utc(day.replace(day=1))
 
 
 @dataclass(frozen=True)
