@@ -468,3 +468,19 @@ def test_an_officer_who_never_wrote_gets_the_alert_as_a_template(app, client, ca
     [alert] = to(fake_twilio, silent)
     assert alert["content_sid"] == "HXalert"
     assert to(fake_twilio, OFFICER)[-1]["body"].startswith("The voucher pool is empty")
+
+
+def test_a_step_reopened_by_a_failed_download_expires_like_any_other(app, member):
+    from datetime import timedelta
+
+    from bot.models import Conversation, utcnow
+    from bot.services.certificates import reopen_proof_step
+
+    now = utcnow()
+    with app.app_context():
+        found = db.session.scalars(sa.select(Member).where(Member.phone == "+254712345678")).one()
+        reopen_proof_step(found, 1, now)
+        db.session.commit()
+        conversation = db.session.get(Conversation, found.id)
+        assert (conversation.flow, conversation.step) == ("certificate", "proof")
+        assert conversation.expires_at == now + timedelta(hours=app.config["CONVERSATION_TIMEOUT_HOURS"])

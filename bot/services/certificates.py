@@ -29,9 +29,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.extensions import db
-from bot.models import Certificate, Conversation, Course, Enrolment, Member, StaffMember, Voucher, utcnow
+from bot.models import Certificate, Course, Member, StaffMember, Voucher, utcnow
 from bot.services import audit, privacy
 from bot.services.courses import course_title, set_enrolment_status
+from bot.services.members import conversation_of, put_conversation
 from bot.services.outbound import notify
 from bot.services.queues import queue
 from bot.sql import insert_ignore
@@ -231,13 +232,7 @@ def store_file(content: bytes) -> tuple[str, Path]:
 
 def reopen_proof_step(member: Member, course_id: int, now: datetime) -> None:
     """Put the member back where they were: asked for the certificate of this course."""
-    conversation = db.session.get(Conversation, member.id)
-    if conversation is None:
-        conversation = Conversation(member_id=member.id, answers={}, errors=0, updated_at=now)
-        db.session.add(conversation)
-    conversation.flow, conversation.step = "certificate", "proof"
-    conversation.answers, conversation.errors = {"course_id": course_id}, 0
-    conversation.updated_at = now
+    put_conversation(conversation_of(member, now), "certificate", "proof", {"course_id": course_id}, now)
 
 
 def download_certificate(certificate_id: int) -> str:
@@ -536,13 +531,6 @@ def pool_status() -> PoolStatus:
         .where(Certificate.status == "waiting").order_by(Certificate.reviewed_at, Certificate.id)
     ).all()
     return PoolStatus(available, assigned, [tuple(row) for row in waiting])
-
-
-def enrolment_of(certificate: Certificate) -> Enrolment | None:
-    """The enrolment a report belongs to."""
-    return db.session.scalars(
-        sa.select(Enrolment).where(Enrolment.member_id == certificate.member_id, Enrolment.course_id == certificate.course_id)
-    ).first()
 
 
 def erase_certificates(member: Member, now: datetime) -> None:

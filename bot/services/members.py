@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 
 import phonenumbers
@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.extensions import db
-from bot.models import ConsentEvent, Member, MemberNumber, MemberWork, utcnow
+from bot.models import ConsentEvent, Conversation, Member, MemberNumber, MemberWork, utcnow
 
 # The member's staff roles, returned by the upsert itself (one round trip fewer per message).
 STAFF_ROLES = sa.literal_column(
@@ -126,3 +126,20 @@ def register(member: Member, *, name: str, county: str, work_kinds: tuple[str, .
         member.status = "active"
         member.joined_at = now
     return member.member_number
+
+
+def conversation_of(member: Member, now: datetime) -> Conversation:
+    """The member's conversation row, created when there is none yet."""
+    conversation = db.session.get(Conversation, member.id)
+    if conversation is None:
+        conversation = Conversation(member_id=member.id, answers={}, errors=0, updated_at=now)
+        db.session.add(conversation)
+    return conversation
+
+
+def put_conversation(conversation: Conversation, flow: str, step: str, answers: dict, now: datetime) -> None:
+    """Set where a conversation stands from outside the flows (a job, a staff action), expiring as the
+    engine's own steps do (CONVERSATION_TIMEOUT_HOURS)."""
+    conversation.flow, conversation.step, conversation.answers, conversation.errors = flow, step, answers, 0
+    conversation.updated_at = now
+    conversation.expires_at = now + timedelta(hours=current_app.config["CONVERSATION_TIMEOUT_HOURS"])

@@ -9,15 +9,15 @@ outside it).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app
 
 from bot.extensions import db
-from bot.models import Conversation, Member, Message, Ticket, TicketMessage, utcnow
+from bot.models import Member, Message, Ticket, TicketMessage, utcnow
 from bot.services import audit, privacy
 from bot.services.facts import FACTS
+from bot.services.members import conversation_of, put_conversation
 from bot.services.outbound import notify
 from flows.base import N_, Reply, Text, msg
 from flows.question import NAME as QUESTION
@@ -138,16 +138,10 @@ def reply(ticket_id: int, text: str, *, now: datetime | None = None, actor: str 
 def hold_conversation(member: Member, now: datetime) -> None:
     """After an organiser's reply, the member's answer goes to the ticket, unless they are busy elsewhere
     (in another flow that has not expired)."""
-    conversation = db.session.get(Conversation, member.id)
-    ttl = timedelta(hours=current_app.config["CONVERSATION_TIMEOUT_HOURS"])
-    if conversation is None:
-        conversation = Conversation(member_id=member.id, answers={}, errors=0, updated_at=now)
-        db.session.add(conversation)
+    conversation = conversation_of(member, now)
     busy = conversation.flow not in (None, MENU, QUESTION) and (conversation.expires_at or now) > now
-    if busy:
-        return
-    conversation.flow, conversation.step, conversation.answers, conversation.errors = QUESTION, "ticket", {}, 0
-    conversation.updated_at, conversation.expires_at = now, now + ttl
+    if not busy:
+        put_conversation(conversation, QUESTION, "ticket", {}, now)
 
 
 def close(ticket_id: int, *, now: datetime | None = None, actor: str = "whatsapp") -> bool:
