@@ -152,11 +152,6 @@ def member_view(member: Member) -> MemberView:
 
 CONVERSATIONS = Conversation.__table__
 MEMBERS = Member.__table__
-# The language found for a member's first message, kept unless one was stored meanwhile.
-FIRST_LANGUAGE = sa.update(MEMBERS).where(MEMBERS.c.id == sa.bindparam("member")) \
-    .values(language=sa.func.coalesce(MEMBERS.c.language, sa.bindparam("language", type_=MEMBERS.c.language.type)))
-
-
 @dataclass(frozen=True)
 class Answer:
     """The rendered replies to one message, and the conversation row to store (`save_conversation`)."""
@@ -188,22 +183,12 @@ def save_conversation(row: Mapping[str, Any]) -> None:
     connection.execute(conversation_upsert(connection.dialect.name), row)
 
 
-def converse(member: Member, inp: Input, now: datetime, *, first_contact: bool = False) -> list[str]:
-    """Answer one message from a (locked) member and store the conversation; returns the rendered replies."""
-    result = answer(member, inp, now, first_contact=first_contact)
-    db.session.flush()
-    connection = db.session.connection()
-    connection.execute(FIRST_LANGUAGE, {"member": member.id, "language": member.language})
-    save_conversation(result.conversation)
-    return result.texts
-
-
 def answer(member: Member, inp: Input, now: datetime, *, first_contact: bool = False) -> Answer:
     """Answer one message from a (locked) member: run the flows, perform the effects, render the replies.
     The caller stores the conversation row it returns (in the same transaction)."""
     config = current_app.config
     if member.language is None:
-        # Not an ORM change (no UPDATE of its own): the caller stores it with `FIRST_LANGUAGE`, unless a
+        # Not an ORM change (no UPDATE of its own): the caller stores it with `inbound.MARK_SEEN`, unless a
         # language switch in this message changes it first.
         language = i18n.vocabulary().language_of(i18n.normalize(inp.text)) or config["DEFAULT_LANGUAGE"]
         set_committed_value(member, "language", language)

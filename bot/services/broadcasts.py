@@ -45,6 +45,7 @@ from bot.extensions import db
 from bot.models import Broadcast, BroadcastDelivery, Course, Enrolment, Member, MemberWork, utcnow
 from bot.services import local_time, sending
 from bot.services.members import opt_out
+from bot.services.outbound import WINDOW, template_sid, within_window
 from bot.services.queues import queue
 from bot.services.redis_conn import connect
 from bot.services.twilio_api import public_url, twilio_configured
@@ -52,7 +53,6 @@ from bot.sql import dialect_insert
 
 log = logging.getLogger(__name__)
 
-WINDOW = timedelta(hours=24)
 JOB_SECONDS = 20.0
 ACTIVE = ("queued", "claimed", "sending")
 RANK = {"accepted": 1, "queued": 1, "sending": 2, "sent": 3, "failed": 4, "undelivered": 4, "delivered": 5,
@@ -138,8 +138,7 @@ def template_languages() -> tuple[dict[str, str], bool]:
 
 def template_for(language: str | None) -> str | None:
     """The broadcast template's Content SID for a language (English as the fallback)."""
-    sids, _ = template_languages()
-    return sids.get(language or i18n.SOURCE_LANGUAGE) or sids.get(i18n.SOURCE_LANGUAGE)
+    return template_sid(current_app.config.get("BROADCAST_TEMPLATE"), language or i18n.SOURCE_LANGUAGE)
 
 
 def total_rate() -> int:
@@ -419,7 +418,7 @@ def plan(broadcast: Broadcast, row: Any, now: datetime, froms: list[str]) -> Pla
     text = broadcast.text_sw if language == "sw" and broadcast.text_sw else broadcast.text_en
     params = {"To": f"whatsapp:{row.phone}", "From": froms[row.id % len(froms)],
               "StatusCallback": public_url(f"/whatsapp/status?d={row.id}")}
-    inside = row.last_inbound_at is not None and now - row.last_inbound_at < WINDOW
+    inside = within_window(row, now)
     if inside and row.kind != "template":
         item.kind = "text"
         params["Body"] = text
@@ -451,6 +450,7 @@ SET twilio_sid = :sid, kind = :kind, sender = :sender, lease_until = NULL, updat
 WHERE id = :id AND attempts = :attempts AND status NOT IN ('queued', 'claimed')
   AND (twilio_sid IS NULL OR twilio_sid = :sid)
 """)
+SET_ACCEPTED_SQLITE = sa.text(SET_ACCEPTED.text.replace("GREATEST(", "MAX("))
 
 
 def backoff(attempts: int) -> timedelta:
@@ -487,7 +487,7 @@ def apply_outcomes(items: list[tuple[Plan, Any]], attempts: dict[int, int], now:
             row.update(status="failed", rank=4)
         others.append(row)
     if accepted:
-        statement = SET_ACCEPTED if is_postgres() else sa.text(SET_ACCEPTED.text.replace("GREATEST(", "MAX("))
+        statement = SET_ACCEPTED if is_postgres() else SET_ACCEPTED_SQLITE
         db.session.execute(statement, accepted)
     if others:
         db.session.execute(SET_OUTCOME, others)
@@ -720,7 +720,7 @@ class Figures:
 
 def figures(broadcast_id: int, top: int = 5) -> Figures | None:
     """queued / sent / delivered / read / failed / skipped (sent counts the delivered, delivered the read),
-    and the top failure reasons with their codes."""
+    and the top failure reasons with their codes (none asked for with top=0)."""
     broadcast = db.session.get(Broadcast, broadcast_id)
     if broadcast is None:
         return None
@@ -737,7 +737,7 @@ def figures(broadcast_id: int, top: int = 5) -> Figures | None:
         sa.select(table.reason, table.error_code, sa.func.count().label("n"))
         .where(table.broadcast_id == broadcast_id, table.status.in_(("failed", "undelivered", "skipped")))
         .group_by(table.reason, table.error_code).order_by(sa.desc("n")).limit(top)
-    ).all()
+    ).all() if top else []
     reasons = [(sending.reason_text(_reason_key(reason, code)), code, n) for reason, code, n in rows]
     return Figures(broadcast, counts, reasons)
 

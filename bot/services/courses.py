@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.extensions import db
 from bot.i18n import LANGUAGES, ROOT
-from bot.models import Certificate, Course, Enrolment, Member, utcnow
+from bot.models import Course, Enrolment, Member, utcnow
 from bot.services.facts import FACTS
 
 SAMPLE_CATALOG = ROOT / "data" / "courses.csv"
@@ -154,11 +154,3 @@ def set_enrolment_status(member_id: int, course_id: int, status: str, now: datet
 def course_title(course: Course, lang: str) -> str:
     """A course's title in a language (English as the fallback)."""
     return course.titles.get(lang) or course.titles.get("en") or course.slug
-
-
-def last_certificate(member_id: int, course_id: int) -> Certificate | None:
-    """The member's latest certificate report for a course."""
-    return db.session.scalars(
-        sa.select(Certificate).where(Certificate.member_id == member_id, Certificate.course_id == course_id)
-        .order_by(Certificate.id.desc())
-    ).first()

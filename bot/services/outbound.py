@@ -43,12 +43,6 @@ log = logging.getLogger(__name__)
 
 WINDOW = timedelta(hours=24)
 PENDING, SENDING, UNCERTAIN = "pending", "sending", "uncertain"
-PERMANENT_REASONS = {
-    "opted_out": "the member has opted out",
-    "deleted": "the member's data was deleted",
-    "no_template": "outside the 24-hour window and no template is configured",
-    "timeout": "Twilio did not answer in time; not sent again in case it was delivered",
-}
 
 
 def within_window(member: Member, now: datetime | None = None) -> bool:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot.extensions import db
 from bot.models import Course, Enrolment, Member, ReminderSend, utcnow
 from bot.services import local_time
+from bot.services.courses import course_title
 from bot.services.outbound import notify
 from bot.services.queues import queue
 from flows.base import N_, Reply, Text, msg
@@ -137,7 +138,7 @@ def send_reminder(enrolment_id: int, offset_days: int, now: datetime | None = No
         if reason is None:
             course = db.session.get(Course, enrolment.course_id)
             lang = member.language or "en"
-            title = course.titles.get(lang) or course.titles.get("en") or course.slug
+            title = course_title(course, lang)
             reply = Reply.of(msg(REMINDER, course=Text(title), url=Text(course.url)), msg(REMINDER_END))
             [message, *_] = notify(member, reply, template=TEMPLATE, variables={"1": title, "2": course.url},
                                    queue_name="default", now=now)

@@ -215,8 +215,7 @@ class Sender:
                 created = parsedate_to_datetime(item.get("date_created") or "")
             except (TypeError, ValueError):
                 continue
-            same = (item.get("body") or "") == params.get("Body", item.get("body") or "") \
-                if "ContentSid" not in params else True
+            same = "ContentSid" in params or (item.get("body") or "") == params.get("Body", "")
             if same and created.replace(tzinfo=None) >= since - timedelta(seconds=5):
                 return item.get("sid")
         return None
@@ -224,10 +223,6 @@ class Sender:
     def submit(self, params: dict[str, str]) -> Future[Outcome]:
         """Send one message in the background."""
         return self.pool.submit(self.post, params)
-
-    def post_all(self, params: Sequence[dict[str, str]]) -> list[Outcome]:
-        """Send many messages concurrently; outcomes in the same order."""
-        return list(self.pool.map(self.post, params))
 
     def close(self) -> None:
         """Stop the threads and close the connections."""
