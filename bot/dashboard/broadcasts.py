@@ -175,7 +175,7 @@ def describe(preview: broadcasts.Preview) -> dict[str, Any]:
 
 def progress(broadcast_id: int) -> dict[str, Any] | None:
     """Status, the delivery funnel and failures by reason, for the progress page and its JSON."""
-    found = broadcasts.figures(broadcast_id)
+    found = broadcasts.figures(broadcast_id, top=0)  # reasons come split by outcome below
     if found is None:
         return None
     b = found.broadcast
@@ -221,7 +221,7 @@ def labels_of(segment: Mapping[str, Any]) -> list[tuple[str, str]]:
 def broadcasts_list() -> ResponseReturnValue:
     """Every broadcast, newest first, with its status and figures."""
     rows = list(db.session.scalars(sa.select(Broadcast).order_by(Broadcast.id.desc()).limit(LIST_SIZE)))
-    figures = {b.id: broadcasts.figures(b.id) for b in rows}
+    figures = {b.id: broadcasts.figures(b.id, top=0) for b in rows}
     subjects = {f"broadcast {b.id}": b.id for b in rows}
     senders = {subjects[subject]: actor for subject, actor in db.session.execute(
         sa.select(AuditEvent.subject, AuditEvent.actor)

@@ -192,7 +192,8 @@ def members() -> ResponseReturnValue:
     conditions = query.conditions()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Member).where(*conditions)) or 0
     rows = list(db.session.scalars(
-        sa.select(Member).where(*conditions).order_by(Member.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        sa.select(Member).where(*conditions).options(selectinload(Member.work_kinds))
+        .order_by(Member.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ))
     return render_template(
         "admin/members.html", members=rows, query=query, page=page, total=total,

@@ -33,7 +33,7 @@ def list_tickets(ctx: Ctx, args: str) -> Result:
     for view in views:
         text = view.last_text if len(view.last_text) <= PREVIEW else view.last_text[:PREVIEW - 1] + "…"
         lines.append(msg(N_("#%(ticket)s %(member)s, %(date)s: %(text)s"), ticket=Text(str(view.id)),
-                         member=Text(view.member), date=Text(view.created_at.strftime("%d %b %H:%M")),
+                         member=Text(view.member), date=Text(view.created_at.strftime("%d/%m %H:%M")),
                          text=Text(text or "-")))
     lines.append(msg(N_("Answer with REPLY <number> <text>; close with CLOSE <number>.")))
     return said(*lines)
