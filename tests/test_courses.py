@@ -15,16 +15,7 @@ from bot.models import Course, Enrolment, Member, utcnow
 from bot.services.queues import queue
 from bot.services.reminders import due_at
 from tests.conftest import WhatsApp
-
-Script = list[tuple[str, list[str]]]
-
-
-def play(whatsapp: WhatsApp, script: Script) -> None:
-    """Send each line and check the reply contains every expected fragment."""
-    for says, expected in script:
-        reply = whatsapp.says(says)
-        for fragment in expected:
-            assert fragment in reply, f"after {says!r}: expected {fragment!r} in {reply!r}"
+from tests.test_signup_transcripts import play
 
 
 def add_member(app: Flask, phone: str, *, language: str = "en", number: int = 1) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from bot.extensions import db
 from bot.models import Member, MemberWork, utcnow
 from bot.services import stats
@@ -116,6 +118,10 @@ def both_ways(f: stats.StatsFilter, now) -> tuple[tuple, tuple]:
 
 def test_running_counts_follow_every_change(app, client, whatsapp):
     import random
+
+    with app.app_context():
+        if not stats.tallied():
+            pytest.skip("the running counts are kept by PostgreSQL triggers")
 
     import sqlalchemy as sa
 
