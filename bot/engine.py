@@ -14,7 +14,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import i18n
@@ -26,6 +25,7 @@ from bot.services import tickets as ticket_service
 from bot.services.course_effects import COURSE_PERFORMERS
 from bot.services.facts import facts_of
 from bot.services.staff import roles_from, roles_of
+from bot.sql import insert_for
 from bot.staff.broadcast import perform_preview as perform_preview_broadcast
 from bot.staff.broadcast import perform_send as perform_send_broadcast
 from bot.staff.registry import dispatch as dispatch_staff_command
@@ -170,7 +170,7 @@ def load_conversation(member_id: int) -> Mapping[str, Any] | None:
 @cache
 def conversation_upsert(dialect: str) -> sa.Insert:
     """INSERT … ON CONFLICT (member_id) DO UPDATE of a conversation, built once per database kind."""
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(CONVERSATIONS)
+    insert = insert_for(dialect, CONVERSATIONS)
     columns = ("member_id", "flow", "step", "answers", "errors", "updated_at", "expires_at")
     return insert.values({name: sa.bindparam(f"c_{name}", type_=CONVERSATIONS.c[name].type) for name in columns}) \
         .on_conflict_do_update(index_elements=[CONVERSATIONS.c.member_id],

@@ -9,10 +9,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bot.extensions import db
 
 
+def insert_for(dialect: str, table: Any) -> Any:
+    """INSERT with ON CONFLICT support for a database kind ('postgresql' or 'sqlite'); for statements
+    built once per kind and cached."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
 def dialect_insert(model: type) -> Any:
     """INSERT with this database's ON CONFLICT support (PostgreSQL or SQLite)."""
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+    return insert_for(db.session.get_bind().dialect.name, model)
 
 
 def insert_ignore(model: type, **values: Any) -> bool:

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.extensions import db
 from bot.i18n import LANGUAGES, ROOT
 from bot.models import Course, Enrolment, Member, utcnow
 from bot.services.facts import FACTS
+from bot.sql import dialect_insert
 
 SAMPLE_CATALOG = ROOT / "data" / "courses.csv"
 REQUIRED_COLUMNS = ("slug", "url", "title_en", "summary_en")
@@ -123,8 +123,7 @@ def enrol(member: Member, course_id: int, now: datetime | None = None) -> Enrolm
     now = now or utcnow()
     if db.session.get(Course, course_id) is None:
         return None
-    dialect = db.session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Enrolment)
+    insert = dialect_insert(Enrolment)
     statement = insert.values(member_id=member.id, course_id=course_id, status="enrolled", enrolled_at=now) \
         .on_conflict_do_nothing(index_elements=["member_id", "course_id"]).returning(Enrolment.id)
     enrolment_id = db.session.scalar(statement)

@@ -8,12 +8,13 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from bot import engine
 from bot.extensions import db
 from bot.models import Member, Message, utcnow
 from bot.services.members import STAFF_ROLES, lock_member
+from bot.sql import insert_for
 from flows.base import Input, Media
 
 MAX_BODY = 4096
@@ -128,7 +129,7 @@ def inbound_insert(dialect: str) -> sa.Insert:
     columns = ("direction", "channel", "twilio_sid", "body", "media", "payload", "status", "status_rank",
                "created_at", "updated_at")
     table = Message.__table__
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    insert = insert_for(dialect, table)
     return insert.values({name: sa.bindparam(name, type_=table.c[name].type) for name in columns}) \
         .on_conflict_do_nothing().returning(table.c.id)
 

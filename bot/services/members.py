@@ -8,10 +8,10 @@ from functools import cache
 import phonenumbers
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.extensions import db
 from bot.models import ConsentEvent, Conversation, Member, MemberNumber, MemberWork, utcnow
+from bot.sql import insert_for
 
 # The member's staff roles, returned by the upsert itself (one round trip fewer per message).
 STAFF_ROLES = sa.literal_column(
@@ -37,7 +37,7 @@ def normalize_phone(raw: str, region: str = "KE") -> str | None:
 @cache
 def member_upsert(dialect: str) -> sa.Select:
     """The prepared upsert behind `lock_member`, built once per database kind (building it is costly)."""
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Member)
+    insert = insert_for(dialect, Member)
     statement = insert.values(
         phone=sa.bindparam("phone"), wa_id=sa.bindparam("wa_id"), profile_name=sa.bindparam("profile_name"),
         status="prospect", created_at=sa.bindparam("now"), updated_at=sa.bindparam("now"),
