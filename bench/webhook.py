@@ -38,11 +38,19 @@ from bot.devtools.simulator import inbound_form  # noqa: E402
 from bot.services.twilio_api import sign  # noqa: E402
 
 TOKEN = "bench-auth-token"
+WRK_THREADS = 2
 PATH = "/whatsapp/inbound"
 SIGNUP_ANSWERS = ["1", "Amina Wanjiku", "Nairobi", "1, 2", "skip", "skip"]
 LUA = """
+-- each wrk thread sends its own share of the lines (thread k: lines k, k + threads, …), so no message is
+-- sent twice
 local lines = {}
 local index = 0
+local created = 0
+setup = function(thread)
+  thread:set("id", created)
+  created = created + 1
+end
 init = function(args)
   local file = io.open(args[1], "r")
   for line in file:lines() do
@@ -51,10 +59,11 @@ init = function(args)
   end
   file:close()
   index = tonumber(args[2]) or 0
+  threads = tonumber(args[3]) or 1
 end
 request = function()
   index = index + 1
-  local item = lines[(index % #lines) + 1]
+  local item = lines[((index * threads + id) % #lines) + 1]
   return wrk.format("POST", "__PATH__", {["Content-Type"] = "application/x-www-form-urlencoded",
                                    ["X-Twilio-Signature"] = item[1]}, item[2])
 end
@@ -136,8 +145,8 @@ def start_gunicorn(target: str, port: int, args: argparse.Namespace, env: dict[s
 def run_wrk(base_url: str, script: Path, data: Path, duration: int, connections: int, offset: int) -> dict[str, float]:
     """Saturation: wrk with keep-alive connections; requests/s, latency, errors."""
     output = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), base_url,
-         "--", str(data), str(offset)],
+        ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), base_url,
+         "--", str(data), str(offset), str(WRK_THREADS)],
         capture_output=True, text=True, check=True,
     ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))

@@ -76,7 +76,7 @@ def engine_options(url: str) -> dict[str, Any]:
     """Connection settings per database: a busy timeout for SQLite, health checks for PostgreSQL."""
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+    return {"pool_pre_ping": False, "pool_size": 10, "max_overflow": 20}
 
 
 def serialize_sqlite_writes(engine: Engine) -> None:
