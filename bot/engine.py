@@ -25,7 +25,7 @@ from bot.services import tickets as ticket_service
 from bot.services.course_effects import COURSE_PERFORMERS
 from bot.services.facts import facts_of
 from bot.services.staff import roles_from, roles_of
-from bot.sql import insert_for
+from bot.sql import fetch, insert_for
 from bot.staff.broadcast import perform_preview as perform_preview_broadcast
 from bot.staff.broadcast import perform_send as perform_send_broadcast
 from bot.staff.registry import dispatch as dispatch_staff_command
@@ -151,7 +151,8 @@ def member_view(member: Member) -> MemberView:
 
 
 CONVERSATIONS = Conversation.__table__
-MEMBERS = Member.__table__
+
+
 @dataclass(frozen=True)
 class Answer:
     """The rendered replies to one message, and the conversation row to store (`save_conversation`)."""
@@ -160,11 +161,13 @@ class Answer:
     conversation: dict[str, Any]
 
 
+CONVERSATION_OF = sa.select(CONVERSATIONS).where(CONVERSATIONS.c.member_id == sa.bindparam("member"))
+
+
 def load_conversation(member_id: int) -> Mapping[str, Any] | None:
     """The stored conversation of a member (read after the member's row is locked), or None."""
-    return db.session.connection().execute(
-        sa.select(CONVERSATIONS).where(CONVERSATIONS.c.member_id == member_id)
-    ).mappings().first()
+    rows = fetch(CONVERSATION_OF, {"member": member_id})
+    return rows[0] if rows else None
 
 
 @cache

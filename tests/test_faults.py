@@ -145,3 +145,38 @@ def test_concurrent_repeats_mixed_with_new_messages_are_each_processed_once(app)
         replies = db.session.execute(sa.select(Message.in_reply_to_id, sa.func.count()).where(
             Message.direction == "out").group_by(Message.in_reply_to_id)).all()
     assert len(replies) == 13 and all(n >= 1 for _, n in replies)
+
+
+def test_a_message_whose_processing_fails_is_kept_and_processed_once_on_twilios_retry(app, monkeypatch):
+    """The database refuses to save the conversation (a trigger raises): the answer is a 500, the
+    message is stored unprocessed; Twilio's retry of the same MessageSid is then processed once."""
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    member = WhatsApp(app.test_client(), "+254700600600")
+    member.send("Hi")
+    with app.app_context():
+        db.session.execute(sa.text(
+            "CREATE FUNCTION refuse_conversation() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'disk full'; END $$"))
+        db.session.execute(sa.text(
+            "CREATE TRIGGER refuse_conversation BEFORE INSERT OR UPDATE ON conversations "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_conversation()"))
+        db.session.commit()
+    form = member.form("1")
+    try:
+        assert member.post(form).status_code == 500
+        with app.app_context():
+            kept = db.session.scalars(sa.select(Message).where(Message.twilio_sid == form["MessageSid"])).one()
+            assert (kept.processed_at, kept.member_id, kept.body) == (None, None, "1")
+    finally:
+        with app.app_context():
+            db.session.execute(sa.text("DROP TRIGGER refuse_conversation ON conversations"))
+            db.session.execute(sa.text("DROP FUNCTION refuse_conversation()"))
+            db.session.commit()
+    retried = member.post(form).get_data(as_text=True)
+    assert "What is your full name?" in retried
+    assert member.post(form).get_data(as_text=True) == retried
+    with app.app_context():
+        message = db.session.scalars(sa.select(Message).where(Message.twilio_sid == form["MessageSid"])).one()
+        assert message.processed_at is not None and message.member_id is not None
+        assert db.session.scalars(sa.select(Conversation.step)).one() == "name"
+    assert count(app, Message.in_reply_to_id == message.id) == 1

@@ -15,7 +15,9 @@ from flask_login import LoginManager
 from bot.dashboard.nav import NAV, NavEntry, role_required
 
 login_manager = LoginManager()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Checked only for the dashboard's own requests (see init_dashboard): the webhooks take no per-request
+# limiter work.
+limiter = Limiter(key_func=get_remote_address, default_limits=[], auto_check=False)
 
 __all__ = ["NAV", "NavEntry", "init_dashboard", "limiter", "login_manager", "role_required"]
 

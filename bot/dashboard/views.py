@@ -36,6 +36,7 @@ from flows.counties import COUNTIES
 from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_KINDS, WORK_LABELS
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.before_request(limiter.check)  # the limiter checks only the dashboard's requests (auto_check is off)
 
 PAGE_SIZE = 50
 STATUSES = ("active", "opted_out", "prospect")

@@ -14,17 +14,21 @@ from bot import engine
 from bot.extensions import db
 from bot.models import Member, Message, utcnow
 from bot.services.members import STAFF_ROLES, lock_member
-from bot.sql import insert_for
+from bot.sql import adopt, fetch, insert_for
 from flows.base import Input, Media
 
 MAX_BODY = 4096
 MESSAGES = Message.__table__
 MARK_PROCESSED = (
-    sa.update(MESSAGES).where(MESSAGES.c.id == sa.bindparam("message_id"))
+    # a no-op for a message stored processed (`store_and_lock_statement`); marks one kept unprocessed
+    # after a failure when Twilio's retry brings it back
+    sa.update(MESSAGES).where(MESSAGES.c.id == sa.bindparam("message_id"), MESSAGES.c.processed_at.is_(None))
     .values(member_id=sa.bindparam("member"), processed_at=sa.bindparam("now"), status="processed",
             updated_at=sa.bindparam("now"))
 )
 INSERT_REPLY = sa.insert(MESSAGES)
+INBOUND_COLUMNS = ("direction", "channel", "twilio_sid", "body", "media", "payload", "status", "status_rank",
+                   "created_at", "updated_at")
 MEMBERS = Member.__table__
 MARK_SEEN = (
     sa.update(MEMBERS).where(MEMBERS.c.id == sa.bindparam("member"))
@@ -62,8 +66,7 @@ def finish(message_id: int, member: Member, texts: list[str], conversation: Mapp
     connection = db.session.connection()
     params = {"message_id": message_id, "member": member.id, "now": now, "language": member.language}
     if connection.dialect.name == "postgresql":
-        params.update(conversation, replies=list(texts))
-        connection.execute(finish_statement(), params)
+        fetch(finish_statement(), {**params, **conversation, "replies": list(texts)})
         return
     connection.execute(MARK_PROCESSED, params)
     connection.execute(MARK_SEEN, params)
@@ -126,12 +129,9 @@ def inbound_row(form: Mapping[str, str], sid: str, now: datetime) -> dict[str, A
 @cache
 def inbound_insert(dialect: str) -> sa.Insert:
     """INSERT … ON CONFLICT DO NOTHING RETURNING id for inbound messages, built once per database kind."""
-    columns = ("direction", "channel", "twilio_sid", "body", "media", "payload", "status", "status_rank",
-               "created_at", "updated_at")
-    table = Message.__table__
-    insert = insert_for(dialect, table)
-    return insert.values({name: sa.bindparam(name, type_=table.c[name].type) for name in columns}) \
-        .on_conflict_do_nothing().returning(table.c.id)
+    insert = insert_for(dialect, MESSAGES)
+    return insert.values({name: sa.bindparam(name, type_=MESSAGES.c[name].type) for name in INBOUND_COLUMNS}) \
+        .on_conflict_do_nothing().returning(MESSAGES.c.id)
 
 
 def store_inbound(form: Mapping[str, str], sid: str, now: datetime) -> int | None:
@@ -142,28 +142,30 @@ def store_inbound(form: Mapping[str, str], sid: str, now: datetime) -> int | Non
 
 @cache
 def store_and_lock_statement() -> sa.Select:
-    """PostgreSQL: store the inbound message and upsert and lock its member in one round trip.
+    """PostgreSQL: upsert and lock the member, then store the inbound message as theirs, in one round trip.
 
-    The member upsert reads from the message insert (a CTE joined to its one row of input), so the
-    message is always stored before the member's row is locked: the same order as two statements, so no
-    new lock cycles. Returns the member, its staff roles and the new message's id (NULL for a repeat).
+    The message is stored already processed: this runs in the same transaction as its processing, so a
+    failure rolls both back (and `keep_unprocessed` stores it again on its own). A repeated MessageSid
+    stores nothing: it comes from the same member, so it waits for the member's row lock and by then the
+    first has committed. Returns the member's columns, its staff roles and the new message's id (NULL for
+    a repeat).
     """
-    stored = inbound_insert("postgresql").cte("inbound")
     members = Member.__table__
     insert = postgresql.insert(members)
     now = sa.bindparam("member_now", type_=members.c.created_at.type)
-    one = sa.select(sa.literal(1).label("one")).subquery("one")
-    source = sa.select(
-        sa.bindparam("phone", type_=members.c.phone.type), sa.bindparam("wa_id", type_=members.c.wa_id.type),
-        sa.bindparam("profile_name", type_=members.c.profile_name.type), sa.literal("prospect"), now, now,
-    ).select_from(one.outerjoin(stored, sa.true()))
-    statement = insert.from_select(["phone", "wa_id", "profile_name", "status", "created_at", "updated_at"], source) \
-        .on_conflict_do_update(
-            index_elements=[members.c.phone],
-            set_={"profile_name": sa.func.coalesce(insert.excluded.profile_name, members.c.profile_name)},
-        ).returning(*members.c, STAFF_ROLES, sa.select(stored.c.id).scalar_subquery().label("message_id"))
-    return sa.select(Member, sa.column("staff_roles", sa.String), sa.column("message_id", sa.Integer)) \
-        .from_statement(statement).execution_options(populate_existing=True)
+    member = insert.values(
+        phone=sa.bindparam("phone", type_=members.c.phone.type), wa_id=sa.bindparam("wa_id", type_=members.c.wa_id.type),
+        profile_name=sa.bindparam("profile_name", type_=members.c.profile_name.type), status="prospect",
+        created_at=now, updated_at=now,
+    ).on_conflict_do_update(
+        index_elements=[members.c.phone],
+        set_={"profile_name": sa.func.coalesce(insert.excluded.profile_name, members.c.profile_name)},
+    ).returning(*members.c, STAFF_ROLES).cte("member")
+    columns = [*INBOUND_COLUMNS, "processed_at", "member_id"]
+    values = [sa.bindparam(name, type_=MESSAGES.c[name].type) for name in columns[:-1]]
+    stored = postgresql.insert(MESSAGES).from_select(columns, sa.select(*values, member.c.id)) \
+        .on_conflict_do_nothing().returning(MESSAGES.c.id).cte("inbound")
+    return sa.select(member, sa.select(stored.c.id).scalar_subquery().label("message_id"))
 
 
 def store_and_lock(form: Mapping[str, str], sid: str, phone: str, now: datetime) -> tuple[int | None, Member]:
@@ -172,9 +174,11 @@ def store_and_lock(form: Mapping[str, str], sid: str, phone: str, now: datetime)
     if db.session.get_bind().dialect.name != "postgresql":
         message_id = store_inbound(form, sid, now)
         return message_id, lock_member(phone, wa_id=wa_id, profile_name=profile_name)
-    params = {**inbound_row(form, sid, now), "phone": phone, "wa_id": wa_id,
-              "profile_name": (profile_name or None) and profile_name[:120], "member_now": utcnow()}
-    member, roles, message_id = db.session.execute(store_and_lock_statement(), params).one()
+    params = {**inbound_row(form, sid, now), "status": "processed", "processed_at": now, "phone": phone,
+              "wa_id": wa_id, "profile_name": (profile_name or None) and profile_name[:120], "member_now": utcnow()}
+    row = fetch(store_and_lock_statement(), params)[0]
+    message_id, roles = row.pop("message_id"), row.pop("staff_roles")
+    member = adopt(Member, row)
     member.staff_roles = roles
     return message_id, member
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 import phonenumbers
 import sqlalchemy as sa
@@ -19,6 +19,7 @@ STAFF_ROLES = sa.literal_column(
 ).label("staff_roles")
 
 
+@lru_cache(maxsize=20_000)  # parsing is costly and every message carries a number seen before
 def normalize_phone(raw: str, region: str = "KE") -> str | None:
     """E.164 form of a phone number ('whatsapp:+2547…', '0712…', '+254 712 …'), or None if invalid."""
     text = (raw or "").strip()
