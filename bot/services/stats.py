@@ -109,28 +109,36 @@ def tally_scope(f: StatsFilter) -> list[sa.ColumnElement[bool]]:
     return conditions
 
 
-TALLY_DIMENSIONS = ("county", "gender", "community", "work", "opted_out", "erased")
+# Opt-out and erasure as one dimension (each member is one of the three), one grouping set fewer to sum.
+STANDING = sa.literal_column("CASE WHEN member_tallies.erased THEN 'erased' "
+                             "WHEN member_tallies.opted_out THEN 'opted_out' ELSE 'active' END")
+TALLY_DIMENSIONS: dict[str, sa.ColumnElement[object]] = {
+    "county": MemberTally.county, "gender": MemberTally.gender, "community": MemberTally.community,
+    "work": MemberTally.work, "standing": STANDING,
+}
 
 
 def tally_summary(f: StatsFilter) -> dict[str, dict[object, int]]:
-    """Members per county, gender, community, kinds of work, opt-out and erasure, in one pass over the running
-    counts (GROUPING SETS); read once per answer inside `one_reading()`, since every section needs it."""
+    """Members per county, gender, community, kinds of work and standing (active, opted out, erased), in one
+    pass over the running counts (GROUPING SETS); read once per answer inside `one_reading()`, since every
+    section needs it."""
     memo = g.get("stats_tally_summary")
     if memo is None:
         memo = {}
     elif f in memo:
         return memo[f]
-    columns = [getattr(MemberTally, name) for name in TALLY_DIMENSIONS]
+    columns = list(TALLY_DIMENSIONS.values())
     rows = db.session.execute(
         sa.select(sa.func.grouping(*columns), *columns, sa.func.sum(MemberTally.members))
         .where(*tally_scope(f))
         .group_by(sa.func.grouping_sets(*[sa.tuple_(c) for c in columns]))
     )
-    summary: dict[str, dict[object, int]] = {name: {} for name in TALLY_DIMENSIONS}
-    last = len(TALLY_DIMENSIONS) - 1
+    names = list(TALLY_DIMENSIONS)
+    summary: dict[str, dict[object, int]] = {name: {} for name in names}
+    last = len(names) - 1
     for mask, *values, count in rows:
-        index = next(i for i in range(len(TALLY_DIMENSIONS)) if not mask & (1 << (last - i)))
-        summary[TALLY_DIMENSIONS[index]][values[index]] = int(count or 0)
+        index = next(i for i in range(len(names)) if not mask & (1 << (last - i)))
+        summary[names[index]][values[index]] = int(count or 0)
     memo[f] = summary
     return summary
 
@@ -174,9 +182,9 @@ def totals(f: StatsFilter, now: datetime) -> Totals:
     """Members, opted out, erased, and new this week and this month."""
     if not tallied():
         return live_totals(f, now)
-    summary = tally_summary(f)
-    return Totals(sum(summary["opted_out"].values()), summary["opted_out"].get(True, 0),
-                  summary["erased"].get(True, 0), *new_members(f, now))
+    standing = tally_summary(f)["standing"]
+    return Totals(sum(standing.values()), standing.get("opted_out", 0), standing.get("erased", 0),
+                  *new_members(f, now))
 
 
 def live_totals(f: StatsFilter, now: datetime) -> Totals:
