@@ -122,6 +122,25 @@ def test_segments_and_preview_counts(app):
             app.config["WHATSAPP_TEMPLATES"] = {}
 
 
+def test_members_who_erased_their_data_are_never_in_an_audience(app):
+    from bot.services import privacy, stats
+
+    with app.app_context():
+        kept = add_members(2, start=0, county="Nairobi")
+        erased = add_members(2, start=10, county="Nairobi") + add_members(1, start=20, county="Nairobi", opted_out=True)
+        for member_id in erased:
+            privacy.erase_member(db.session.get(Member, member_id))
+        db.session.commit()
+        assert stats.totals(stats.StatsFilter(county="Nairobi"), utcnow()).erased == 3  # still counted
+        for segment in ({}, {"county": ["Nairobi"]}, {"status": ["deleted"]}, {"status": ["active", "deleted"]}):
+            b = broadcasts.create("Hello", segment=segment)
+            assert broadcasts.preview(b).matched == (0 if segment.get("status") == ["deleted"] else 2), segment
+            broadcasts.resolve(b.id)
+            audience = db.session.scalars(sa.select(BroadcastDelivery.member_id)
+                                          .where(BroadcastDelivery.broadcast_id == b.id)).all()
+            assert set(audience) <= set(kept), segment
+
+
 def test_course_segments_enrolled_completed_and_not_completed(app):
     with app.app_context():
         for slug, position in (("generative-ai", 1), ("data-analysis", 2)):

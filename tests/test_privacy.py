@@ -4,17 +4,22 @@ retention purge of old message texts."""
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from bot.extensions import db
-from bot.models import ConsentEvent, Member, Message, Ticket, TicketMessage, utcnow
-from bot.services import privacy
+from bot.models import ConsentEvent, Course, Enrolment, Member, Message, Ticket, TicketMessage, utcnow
+from bot.services import course_stats, privacy
 from bot.services.periodic import PERIODIC
+from bot.services.redis_conn import connect
 from tests.conftest import WhatsApp
+from tests.dashboard_helpers import make_user, sign_in
 from tests.test_signup_transcripts import ENGLISH_HAPPY, SWAHILI_HAPPY, play
+from tests.test_stats import OFFICER, staff_phone
 
 AMINA = "+254712345678"
 OTHER = "+254712000555"
@@ -52,6 +57,20 @@ def everything_stored(app) -> str:
                          for row in connection.execute(sa.select(table)))
 
 
+def officers_numbers(app, client, officer: WhatsApp) -> dict[str, object]:
+    """What officers see: the STATS reply by line heading, the dashboard's headline numbers and its charts."""
+    with app.app_context():
+        connect().delete(course_stats.SNAPSHOT_KEY)  # counted afresh, not up to two minutes behind
+    reply = officer.says("STATS")
+    html = client.get("/admin/").get_data(as_text=True)
+    charts = json.loads(re.search(r'id="chart-data">(.*?)</script>', html, re.S).group(1))
+    return {
+        "stats": dict(line.split(":", 1) for line in reply.splitlines() if ":" in line),
+        "overview": {label: int(n.replace(",", "")) for n, label in re.findall(r"<li><b>([\d,]+)</b> ([^<]+)</li>", html)},
+        "charts": {name: dict(zip(chart["labels"], chart["values"], strict=True)) for name, chart in charts.items()},
+    }
+
+
 def test_my_data_in_english_lists_everything_held(app, whatsapp):
     play(whatsapp, ENGLISH_HAPPY)
     play(whatsapp, [("my data", ["This is everything we hold about you:", "Name: Amina Wanjiku", f"Phone: {AMINA}",
@@ -79,11 +98,19 @@ def test_delete_my_data_in_english_erases_personal_data_and_keeps_the_counts(app
     app.test_cli_runner().invoke(args=["faq", "load"])
     whatsapp.send("Can the union lend me money for a motorbike?")
     whatsapp.send("menu")
+    with app.app_context():
+        course = Course(slug="ai-basics", url="https://example.org/ai", titles={"en": "AI basics"})
+        db.session.add(course)
+        db.session.flush()
+        db.session.add(Enrolment(member_id=1, course_id=course.id, status="verified"))
+        db.session.commit()
+    sign_in(client, make_user(app, "officer"))
+    officer = staff_phone(app, client, OFFICER, "officer")
+    before = officers_numbers(app, client, officer)
     calls = []
     privacy.register_erasure_hook(lambda member, now: calls.append(member.id))
     try:
         with app.app_context():
-            counts = privacy.member_counts()
             consents = db.session.scalars(sa.select(ConsentEvent.kind).order_by(ConsentEvent.id)).all()
         play(whatsapp, [("delete my data", ["This erases your name, phone number, messages and files",
                                             "Delete your data?", "1. Yes, delete my data"]),
@@ -99,8 +126,22 @@ def test_delete_my_data_in_english_erases_personal_data_and_keeps_the_counts(app
         assert fragment not in stored, fragment
     assert "Baraka Otieno" in stored and OTHER in stored
     assert not (storage / mine).exists() and (storage / theirs).exists()
+    after = officers_numbers(app, client, officer)
+    assert before["stats"].pop("Members") == " 2 (active 2, opted out 0)"
+    assert after["stats"].pop("Members") == " 2 (active 1, opted out 0, data erased 1)"
+    before["stats"].pop("New"), after["stats"].pop("New")  # only the joining month is kept, not the week
+    assert (before["stats"].pop("By gender"), after["stats"].pop("By gender")) == (" Man 1, Woman 1",
+                                                                                " Man 1, not given 1")
+    assert after["stats"] == before["stats"] and "Nairobi 1" in after["stats"]["By county"]
+    assert "1 completed" in after["stats"]["Courses"]
+    assert (before["overview"].pop("active"), after["overview"].pop("active")) == (2, 1)
+    assert (before["overview"].pop("data erased"), after["overview"].pop("data erased")) == (0, 1)
+    before["overview"].pop("new this week"), after["overview"].pop("new this week")
+    assert after["overview"] == before["overview"] and after["overview"]["members"] == 2
+    for chart in ("county", "work", "joined", "funnel"):
+        assert after["charts"][chart] == before["charts"][chart], chart
+    assert sum(after["charts"]["gender"].values()) == 2 and after["charts"]["gender"]["not given"] >= 1
     with app.app_context():
-        assert privacy.member_counts() == counts
         assert db.session.scalars(sa.select(ConsentEvent.kind).order_by(ConsentEvent.id)).all() == consents
         erased = db.session.get(Member, 1)
         assert (erased.status, erased.phone, erased.name, erased.member_number) == ("deleted", "erased-1", None, None)
@@ -109,15 +150,17 @@ def test_delete_my_data_in_english_erases_personal_data_and_keeps_the_counts(app
     assert "Welcome to Kenya Union of Gig Workers!" in whatsapp.says("Hi")  # the number is a stranger again
 
 
-def test_delete_my_data_in_swahili(app, whatsapp, storage):
+def test_delete_my_data_in_swahili(app, client, whatsapp, storage):
     play(whatsapp, SWAHILI_HAPPY)
     play(whatsapp, [("futa taarifa zangu", ["Tufute taarifa zako?", "1. Ndiyo, futa taarifa zangu"]),
                     ("ndiyo", ["Taarifa zako binafsi zimefutwa."])])
     stored = everything_stored(app)
     assert "Baraka" not in stored and "254712345678" not in stored
-    with app.app_context():
-        assert privacy.member_counts() == {"county": {"Turkana": 1}, "work": {"ride_delivery": 1},
-                                           "month": {utcnow().strftime("%Y-%m"): 1}}
+    sign_in(client, make_user(app, "officer"))
+    numbers = officers_numbers(app, client, staff_phone(app, client, OFFICER, "officer", lang="sw"))
+    assert numbers["stats"]["Wanachama"] == " 1 (hai 0, wamejiondoa 0, waliofuta taarifa 1)"
+    assert numbers["charts"]["county"] == {"Turkana": 1} and numbers["charts"]["work"] == {"Ride-hailing or delivery": 1}
+    assert numbers["charts"]["joined"][utcnow().strftime("%Y-%m")] == 1
 
 
 def test_retention_purge_blanks_old_message_texts_only(app, whatsapp):

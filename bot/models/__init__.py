@@ -5,12 +5,21 @@ from bot.models.base import utcnow
 from bot.models.broadcasts import Broadcast, BroadcastDelivery
 from bot.models.courses import Certificate, Course, Enrolment, ReminderSend, Voucher
 from bot.models.dashboard import AuditEvent, DashboardUser
-from bot.models.members import ConsentEvent, Conversation, Member, MemberNumber, MemberWork, Message
+from bot.models.members import (
+    ERASED_STATUS,
+    ConsentEvent,
+    Conversation,
+    Member,
+    MemberNumber,
+    MemberWork,
+    Message,
+)
 from bot.models.staff import StaffMember
 from bot.models.stats import MemberTally
 from bot.models.support import FaqEntry, Ticket, TicketMessage
 
 __all__ = [
+    "ERASED_STATUS",
     "AuditEvent",
     "DashboardUser",
     "ConsentEvent",

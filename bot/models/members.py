@@ -12,6 +12,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from bot.extensions import db
 from bot.models.base import utcnow
 
+# DELETE MY DATA leaves an anonymous row with this status: never messaged again; a member who had joined
+# stays one of those officers count (county, kinds of work, joining month), so the union's figures hold.
+ERASED_STATUS = "deleted"
+
 
 class Member(db.Model):
     """Everyone who writes to the union's number; a member once they finish sign-up."""

@@ -11,8 +11,10 @@ from bot.models.members import Member, MemberWork
 
 
 class MemberTally(db.Model):
-    """Signed-up members with one combination of county, gender, community, opt-out and kinds of work
-    (sorted, comma-joined); rows are deltas until `compact_tallies` folds them (sum them to count)."""
+    """Signed-up members with one combination of county, gender, community, opt-out, erasure and kinds of
+    work (sorted, comma-joined); rows are deltas until `compact_tallies` folds them (sum them to count).
+    A member who erased their data counts with `erased` set and `opted_out` not (each member one of active,
+    opted out or erased)."""
 
     __tablename__ = "member_tallies"
 
@@ -21,6 +23,7 @@ class MemberTally(db.Model):
     gender: Mapped[str] = mapped_column(sa.String(20), default="")
     community: Mapped[str] = mapped_column(sa.String(20), default="")
     opted_out: Mapped[bool] = mapped_column(default=False)
+    erased: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     work: Mapped[str] = mapped_column(sa.String(400), default="")
     members: Mapped[int] = mapped_column(default=0)
 

@@ -42,7 +42,16 @@ from flask import current_app
 
 from bot import i18n
 from bot.extensions import db
-from bot.models import Broadcast, BroadcastDelivery, Course, Enrolment, Member, MemberWork, utcnow
+from bot.models import (
+    ERASED_STATUS,
+    Broadcast,
+    BroadcastDelivery,
+    Course,
+    Enrolment,
+    Member,
+    MemberWork,
+    utcnow,
+)
 from bot.services import local_time, sending
 from bot.services.members import opt_out
 from bot.services.outbound import WINDOW, template_sid, within_window
@@ -119,12 +128,13 @@ DEFAULT_SEGMENT = {"status": ["active"]}
 
 
 def segment_condition(segment: Mapping[str, Any]) -> sa.ColumnElement[bool]:
-    """The SQL condition of a segment (members with status 'active' unless the segment says otherwise)."""
+    """The SQL condition of a segment (members with status 'active' unless the segment says otherwise; never
+    a member who erased their data)."""
     unknown = set(segment) - set(SEGMENT_FILTERS)
     if unknown:
         raise ValueError(f"unknown segment filters: {', '.join(sorted(unknown))}")
     merged = {**DEFAULT_SEGMENT, **{k: v for k, v in segment.items() if v not in (None, [], "")}}
-    return sa.and_(Member.status != "deleted", *(SEGMENT_FILTERS[name](value) for name, value in merged.items()))
+    return sa.and_(Member.status != ERASED_STATUS, *(SEGMENT_FILTERS[name](value) for name, value in merged.items()))
 
 
 # --- templates and timing ------------------------------------------------------------------------
@@ -412,7 +422,7 @@ def plan(broadcast: Broadcast, row: Any, now: datetime, froms: list[str]) -> Pla
     """Choose text (inside the 24-hour window), the template (outside it, when configured) or a skip."""
     language = row.language or i18n.SOURCE_LANGUAGE
     item = Plan(row.id, row.member_id, language)
-    if row.opted_out_at is not None or row.status == "deleted":
+    if row.opted_out_at is not None or row.status == ERASED_STATUS:
         item.skip = "opted_out" if row.opted_out_at is not None else "deleted"
         return item
     text = broadcast.text_sw if language == "sw" and broadcast.text_sw else broadcast.text_en

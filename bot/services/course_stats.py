@@ -1,7 +1,8 @@
 """Course, certificate and voucher numbers: STATS sections (appended to SECTION_PROVIDERS) and the
 dashboard's course funnel.
 
-Enrolments and certificates count for the members a STATS filter is about (county, kind of work); the
+Enrolments and certificates count for the members a STATS filter is about (county, kind of work; those
+who erased their data too, so completions stay in the figures); the
 voucher pool is the union's, so its numbers are the same under every filter.
 
 Counting enrolments per county and kind of work means joining them to the members, too slow for every
@@ -26,7 +27,7 @@ from flask import current_app, g
 
 from bot.extensions import db
 from bot.models import Certificate, Course, Enrolment, Member, MemberWork, Voucher
-from bot.services.stats import SECTION_PROVIDERS, StatsFilter, number
+from bot.services.stats import COUNTED, SECTION_PROVIDERS, StatsFilter, number
 from flows.base import N_, Line, Text, msg
 
 log = logging.getLogger(__name__)
@@ -58,19 +59,19 @@ class CourseCounts:
 
 def count_snapshot() -> dict[str, Any]:
     """Count the snapshot from the tables: rows keyed by county and kind of work ('' for every kind)."""
-    active = sa.and_(Member.id == Enrolment.member_id, Member.status == "active")
+    counted = sa.and_(Member.id == Enrolment.member_id, COUNTED)
     county = sa.func.coalesce(Member.county, "")
     courses = [
         [c, "", course, status, n] for c, course, status, n in db.session.execute(
             sa.select(county, Enrolment.course_id, Enrolment.status, sa.func.count())
-            .join(Member, active).group_by(county, Enrolment.course_id, Enrolment.status))
+            .join(Member, counted).group_by(county, Enrolment.course_id, Enrolment.status))
     ] + [
         [c, kind, course, status, n] for c, kind, course, status, n in db.session.execute(
             sa.select(county, MemberWork.kind, Enrolment.course_id, Enrolment.status, sa.func.count())
-            .join(Member, active).join(MemberWork, MemberWork.member_id == Member.id)
+            .join(Member, counted).join(MemberWork, MemberWork.member_id == Member.id)
             .group_by(county, MemberWork.kind, Enrolment.course_id, Enrolment.status))
     ]
-    reported = sa.and_(Member.id == Certificate.member_id, Member.status == "active")
+    reported = sa.and_(Member.id == Certificate.member_id, COUNTED)
     relevant = Certificate.status.in_(("pending", *ACCEPTED))
     reports = [
         [c, "", status, n] for c, status, n in db.session.execute(

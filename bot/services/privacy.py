@@ -4,8 +4,9 @@
 that keeps personal data appends its own hook with `register_erasure_hook` (tickets blank their texts;
 certificates delete their files). The member's row stays, anonymous: the name, phone number (replaced by
 a placeholder), WhatsApp name, member number, gender and community go; the county, kinds of work,
-the joining month and course completions stay, so the counts officers report do not change. Consent
-and opt-out events stay too (they never held the phone number).
+the joining month and course completions stay, and the member (now of status ERASED_STATUS) is still
+counted in STATS and on the dashboard, as "data erased", so the counts officers report do not change.
+Consent and opt-out events stay too (they never held the phone number).
 """
 
 from __future__ import annotations
@@ -20,13 +21,12 @@ import sqlalchemy as sa
 from flask import current_app
 
 from bot.extensions import db
-from bot.models import Conversation, Member, MemberWork, Message, utcnow
+from bot.models import ERASED_STATUS, Conversation, Member, Message, utcnow
 from bot.services.facts import FACTS
 
 log = logging.getLogger(__name__)
 
 ErasureHook = Callable[[Member, datetime], None]
-ERASED_STATUS = "deleted"
 
 
 def storage_dir() -> Path:
@@ -163,23 +163,6 @@ def summary(member: Member) -> dict[str, Any]:
         "tickets": count_of(member),
         "enrolments": db.session.scalar(sa.select(sa.func.count()).where(Enrolment.member_id == member.id)) or 0,
         "certificates": db.session.scalar(sa.select(sa.func.count()).where(Certificate.member_id == member.id)) or 0,
-    }
-
-
-def member_counts() -> dict[str, dict[str, int]]:
-    """The anonymous counts officers report: members who joined, by county, kind of work and joining month."""
-    joined = Member.joined_at.is_not(None)
-    month = sa.func.to_char(Member.joined_at, "YYYY-MM") if db.session.get_bind().dialect.name == "postgresql" \
-        else sa.func.strftime("%Y-%m", Member.joined_at)
-    by_county = db.session.execute(sa.select(Member.county, sa.func.count()).where(joined).group_by(Member.county)).all()
-    by_work = db.session.execute(
-        sa.select(MemberWork.kind, sa.func.count()).join(Member, Member.id == MemberWork.member_id)
-        .where(joined).group_by(MemberWork.kind)).all()
-    by_month = db.session.execute(sa.select(month, sa.func.count()).where(joined).group_by(month)).all()
-    return {
-        "county": {str(k): n for k, n in by_county},
-        "work": {str(k): n for k, n in by_work},
-        "month": {str(k): n for k, n in by_month},
     }
 
 

@@ -2,8 +2,10 @@
 
 The answer is built from SECTION_PROVIDERS, a list of functions `(StatsFilter, now) -> lines`; other
 areas (courses, certificates, vouchers) append their own provider to add a section to STATS.
-The members in scope are the signed-up ones, narrowed by county and/or kind of work. On PostgreSQL the
-counts come from `member_tallies`, running counts kept by triggers (see migration 0005), read in one
+The members in scope are the signed-up ones, narrowed by county and/or kind of work; a member who erased
+their data (DELETE MY DATA) still counts in every figure they were part of (county, kinds of work, joining
+month, courses), shown as "data erased" instead of active or opted out. On PostgreSQL the counts come
+from `member_tallies`, running counts kept by triggers (see migrations 0005 and 0007), read in one
 GROUPING SETS pass per answer; new members this week and month come from covering indexes. On SQLite
 (local use) the same numbers are counted from the members tables (`live_*`; a test keeps both equal).
 """
@@ -21,7 +23,7 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from bot import i18n
 from bot.extensions import db
-from bot.models import Member, MemberTally, MemberWork, utcnow
+from bot.models import ERASED_STATUS, Member, MemberTally, MemberWork, utcnow
 from bot.services import local_time
 from flows.base import N_, Line, Msg, Text, msg
 from flows.counties import match_county
@@ -52,9 +54,14 @@ class FilterProblem:
 SectionProvider = Callable[[StatsFilter, datetime], Sequence[Line]]
 
 
+# The members officers count: the active ones, and those who joined and later erased their data (the
+# running counts of migration 0007 use the same rule).
+COUNTED = sa.or_(Member.status == "active", sa.and_(Member.status == ERASED_STATUS, Member.joined_at.is_not(None)))
+
+
 def in_scope(f: StatsFilter) -> list[sa.ColumnElement[bool]]:
     """The conditions that pick the members a filter is about."""
-    conditions: list[sa.ColumnElement[bool]] = [Member.status == "active"]
+    conditions: list[sa.ColumnElement[bool]] = [COUNTED]
     if f.county:
         conditions.append(Member.county == f.county)
     if f.work:
@@ -73,17 +80,18 @@ def period_starts(now: datetime) -> tuple[datetime, datetime]:
 
 @dataclass(frozen=True)
 class Totals:
-    """The headline numbers."""
+    """The headline numbers; each member is one of active, opted out or erased (their data)."""
 
     total: int
     opted_out: int
+    erased: int
     new_week: int
     new_month: int
 
     @property
     def active(self) -> int:
         """Members who still receive messages."""
-        return self.total - self.opted_out
+        return self.total - self.opted_out - self.erased
 
 
 def tallied() -> bool:
@@ -101,28 +109,36 @@ def tally_scope(f: StatsFilter) -> list[sa.ColumnElement[bool]]:
     return conditions
 
 
-TALLY_DIMENSIONS = ("county", "gender", "community", "work", "opted_out")
+# Opt-out and erasure as one dimension (each member is one of the three), one grouping set fewer to sum.
+STANDING = sa.literal_column("CASE WHEN member_tallies.erased THEN 'erased' "
+                             "WHEN member_tallies.opted_out THEN 'opted_out' ELSE 'active' END")
+TALLY_DIMENSIONS: dict[str, sa.ColumnElement[object]] = {
+    "county": MemberTally.county, "gender": MemberTally.gender, "community": MemberTally.community,
+    "work": MemberTally.work, "standing": STANDING,
+}
 
 
 def tally_summary(f: StatsFilter) -> dict[str, dict[object, int]]:
-    """Members per county, gender, community, kinds of work and opt-out, in one pass over the running
-    counts (GROUPING SETS); read once per answer inside `one_reading()`, since every section needs it."""
+    """Members per county, gender, community, kinds of work and standing (active, opted out, erased), in one
+    pass over the running counts (GROUPING SETS); read once per answer inside `one_reading()`, since every
+    section needs it."""
     memo = g.get("stats_tally_summary")
     if memo is None:
         memo = {}
     elif f in memo:
         return memo[f]
-    columns = [getattr(MemberTally, name) for name in TALLY_DIMENSIONS]
+    columns = list(TALLY_DIMENSIONS.values())
     rows = db.session.execute(
         sa.select(sa.func.grouping(*columns), *columns, sa.func.sum(MemberTally.members))
         .where(*tally_scope(f))
         .group_by(sa.func.grouping_sets(*[sa.tuple_(c) for c in columns]))
     )
-    summary: dict[str, dict[object, int]] = {name: {} for name in TALLY_DIMENSIONS}
-    last = len(TALLY_DIMENSIONS) - 1
+    names = list(TALLY_DIMENSIONS)
+    summary: dict[str, dict[object, int]] = {name: {} for name in names}
+    last = len(names) - 1
     for mask, *values, count in rows:
-        index = next(i for i in range(len(TALLY_DIMENSIONS)) if not mask & (1 << (last - i)))
-        summary[TALLY_DIMENSIONS[index]][values[index]] = int(count or 0)
+        index = next(i for i in range(len(names)) if not mask & (1 << (last - i)))
+        summary[names[index]][values[index]] = int(count or 0)
     memo[f] = summary
     return summary
 
@@ -163,11 +179,12 @@ def new_members(f: StatsFilter, now: datetime) -> tuple[int, int]:
 
 
 def totals(f: StatsFilter, now: datetime) -> Totals:
-    """Members, opted out, and new this week and this month."""
+    """Members, opted out, erased, and new this week and this month."""
     if not tallied():
         return live_totals(f, now)
-    opted_out = tally_summary(f)["opted_out"]
-    return Totals(sum(opted_out.values()), opted_out.get(True, 0), *new_members(f, now))
+    standing = tally_summary(f)["standing"]
+    return Totals(sum(standing.values()), standing.get("opted_out", 0), standing.get("erased", 0),
+                  *new_members(f, now))
 
 
 def live_totals(f: StatsFilter, now: datetime) -> Totals:
@@ -176,7 +193,8 @@ def live_totals(f: StatsFilter, now: datetime) -> Totals:
     row = db.session.execute(
         sa.select(
             sa.func.count(),
-            sa.func.count().filter(Member.opted_out_at.is_not(None)),
+            sa.func.count().filter(Member.opted_out_at.is_not(None), Member.status != ERASED_STATUS),
+            sa.func.count().filter(Member.status == ERASED_STATUS),
             sa.func.count().filter(Member.joined_at >= week),
             sa.func.count().filter(Member.joined_at >= month),
         ).where(*in_scope(f))
@@ -215,23 +233,20 @@ def counts_by_work(f: StatsFilter) -> list[tuple[str, int]]:
 
 def live_counts_by_work(f: StatsFilter) -> list[tuple[str, int]]:
     """Members per kind of work, counted from the members and member_work tables themselves."""
-    conditions: list[sa.ColumnElement[bool]] = [Member.status == "active"]
-    if f.county:
-        conditions.append(Member.county == f.county)
     query = sa.select(MemberWork.kind, sa.func.count()).join(Member, Member.id == MemberWork.member_id)
     if f.work:
         mine = aliased(MemberWork)
         query = query.join(mine, sa.and_(mine.member_id == MemberWork.member_id, mine.kind == f.work))
-    rows = db.session.execute(query.where(*conditions).group_by(MemberWork.kind))
+    rows = db.session.execute(query.where(*in_scope(StatsFilter(county=f.county))).group_by(MemberWork.kind))
     return [(str(kind), n) for kind, n in ranked({kind: int(count) for kind, count in rows})]
 
 
 COMPACT_TALLIES = sa.text("""
     WITH folded AS (DELETE FROM member_tallies
-                    RETURNING county, gender, community, opted_out, work, members)
-    INSERT INTO member_tallies (county, gender, community, opted_out, work, members)
-    SELECT county, gender, community, opted_out, work, sum(members) FROM folded
-    GROUP BY county, gender, community, opted_out, work HAVING sum(members) <> 0
+                    RETURNING county, gender, community, opted_out, erased, work, members)
+    INSERT INTO member_tallies (county, gender, community, opted_out, erased, work, members)
+    SELECT county, gender, community, opted_out, erased, work, sum(members) FROM folded
+    GROUP BY county, gender, community, opted_out, erased, work HAVING sum(members) <> 0
 """)
 
 
@@ -302,11 +317,13 @@ def labelled(options: dict[str, str], value: str | None) -> Line:
 
 
 def member_section(f: StatsFilter, now: datetime) -> Sequence[Line]:
-    """Members, active, opted out, new this week and this month."""
+    """Members, active, opted out, erased (when any), new this week and this month."""
     t = totals(f, now)
+    counts = {"total": number(t.total), "active": number(t.active), "opted_out": number(t.opted_out)}
     return (
-        msg(N_("Members: %(total)s (active %(active)s, opted out %(opted_out)s)"),
-            total=number(t.total), active=number(t.active), opted_out=number(t.opted_out)),
+        msg(N_("Members: %(total)s (active %(active)s, opted out %(opted_out)s, data erased %(erased)s)"),
+            erased=number(t.erased), **counts) if t.erased else
+        msg(N_("Members: %(total)s (active %(active)s, opted out %(opted_out)s)"), **counts),
         msg(N_("New: %(week)s this week, %(month)s this month"), week=number(t.new_week), month=number(t.new_month)),
     )
 
