@@ -8,7 +8,7 @@ from bot.models import Certificate, Course, Member
 from bot.services import certificates
 from bot.services.courses import course_title
 from bot.staff.registry import staff_command
-from flows.base import N_, Ctx, Line, Reply, Result, Text, msg
+from flows.base import N_, Ctx, Line, Reply, Result, Text, label_of, msg
 
 OUTCOMES = {
     "rewarded": N_("Report #%(id)s approved: the voucher code was sent to the member."),
@@ -18,6 +18,18 @@ OUTCOMES = {
     "not_found": N_("There is no report #%(id)s."),
     "not_pending": N_("Report #%(id)s was already reviewed (%(status)s)."),
     "duplicate": N_("Report #%(id)s is the same certificate as one already accepted from another member: reject it with a reason."),
+}
+
+# A report's status in words, for the officer told that it was already reviewed.
+STATUSES = {
+    "pending": N_("pending"),
+    "downloading": N_("still downloading"),
+    "failed": N_("the file could not be fetched"),
+    "invalid": N_("the file could not be read"),
+    "approved": N_("approved"),
+    "waiting": N_("on the waiting list"),
+    "rewarded": N_("rewarded"),
+    "rejected": N_("rejected"),
 }
 
 
@@ -84,5 +96,5 @@ def proof_of(report: Certificate) -> str:
 
 def outcome_line(number: int, outcome: certificates.ReviewOutcome) -> Line:
     """What happened, for the officer."""
-    status = Text(outcome.certificate.status if outcome.certificate else "")
+    status = label_of(STATUSES, outcome.certificate.status) if outcome.certificate else Text("")
     return msg(OUTCOMES[outcome.status], id=number, status=status)
