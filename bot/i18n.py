@@ -38,7 +38,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "bot/services/outbound.py",
     ),
     "signup": ("flows/signup.py",),
-    "staff": ("bot/staff/basics.py",),
+    "staff": ("bot/staff/basics.py", "bot/staff/roles.py"),
     "questions": (
         "flows/question.py",
         "flows/mydata.py",

@@ -75,9 +75,9 @@ def test_a_reason_outside_the_table_still_reads_in_both_languages(key, english, 
     assert i18n.render_line("sw", sending.reason_line(key)) == swahili
 
 
-def test_every_status_shown_to_staff_reads_in_swahili():
-    from bot.staff import broadcast, courses
+def test_every_status_and_role_shown_to_staff_reads_in_swahili():
+    from bot.staff import broadcast, courses, roles
 
-    for table in (broadcast.STATUSES, courses.STATUSES):
+    for table in (broadcast.STATUSES, courses.STATUSES, roles.ROLE_NAMES):
         for key, english in table.items():
             assert i18n.render_line("sw", Msg(english)) != english, f"{key}: no Swahili text"
