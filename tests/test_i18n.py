@@ -76,8 +76,9 @@ def test_a_reason_outside_the_table_still_reads_in_both_languages(key, english, 
 
 
 def test_every_status_and_role_shown_to_staff_reads_in_swahili():
-    from bot.staff import broadcast, courses, roles
+    from bot.services import certificates
+    from bot.staff import broadcast, roles
 
-    for table in (broadcast.STATUSES, courses.STATUSES, roles.ROLE_NAMES):
+    for table in (broadcast.STATUSES, certificates.REPORT_STATUSES, roles.ROLE_NAMES):
         for key, english in table.items():
             assert i18n.render_line("sw", Msg(english)) != english, f"{key}: no Swahili text"
