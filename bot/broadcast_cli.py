@@ -27,7 +27,7 @@ def describe_preview(p) -> str:  # noqa: ANN001
 
 
 def echo_figures(broadcast_id: int) -> None:
-    from bot.services import broadcasts
+    from bot.services import broadcasts, sending
 
     figures = broadcasts.figures(broadcast_id)
     if figures is None:
@@ -36,8 +36,8 @@ def echo_figures(broadcast_id: int) -> None:
     paused = f" ({b.paused_reason})" if b.status == "paused" and b.paused_reason else ""
     click.echo(f"broadcast {b.id}: {b.status}{paused}; audience {b.audience if b.audience is not None else '-'}")
     click.echo("  " + "  ".join(f"{name} {count}" for name, count in figures.counts.items()))
-    for text, code, count in figures.reasons:
-        click.echo(f"  {count} × {text}" + (f" (Twilio {code})" if code else ""))
+    for key, code, count in figures.reasons:
+        click.echo(f"  {count} × {sending.reason_text(key)}" + (f" (Twilio {code})" if code else ""))
 
 
 @broadcast.command("create")

@@ -38,7 +38,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "bot/services/outbound.py",
     ),
     "signup": ("flows/signup.py",),
-    "staff": ("bot/staff/basics.py",),
+    "staff": ("bot/staff/basics.py", "bot/staff/roles.py"),
     "questions": (
         "flows/question.py",
         "flows/mydata.py",
@@ -52,7 +52,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "bot/services/reminders.py",
     ),
     "stats": ("bot/services/stats.py", "bot/staff/stats.py", "bot/services/course_stats.py"),
-    "broadcasts": ("flows/broadcast.py", "bot/staff/broadcast.py"),
+    "broadcasts": ("flows/broadcast.py", "bot/staff/broadcast.py", "bot/services/sending.py"),
 }
 
 

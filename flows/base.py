@@ -59,6 +59,11 @@ class Reply:
         return cls(tuple(flat))
 
 
+def label_of(labels: Mapping[Any, str], key: Any) -> Line:
+    """A stored key (a status, a role) in words: its translatable label, or the key as it is without one."""
+    return msg(labels[key]) if key in labels else Text(str(key))
+
+
 def numbered(items: Sequence[Line], start: int = 1) -> tuple[Msg, ...]:
     """Lines of a numbered menu: '1. First', '2. Second' …"""
     return tuple(msg(N_("%(number)s. %(item)s"), number=n, item=item) for n, item in enumerate(items, start))

@@ -29,8 +29,8 @@ from bot.models import (
     MemberWork,
     utcnow,
 )
-from bot.services import broadcasts
-from tests.conftest import AUTH_TOKEN, DATABASE_URL, REDIS_URL, TWILIO_ACCOUNT_SID
+from bot.services import broadcasts, sending
+from tests.conftest import AUTH_TOKEN, DATABASE_URL, REDIS_URL, TWILIO_ACCOUNT_SID, WhatsApp
 
 ROOT = Path(__file__).resolve().parent.parent
 RECENT, OLD = timedelta(hours=1), timedelta(days=3)
@@ -281,7 +281,8 @@ def test_21610_opts_the_member_out_and_is_not_retried(app, pipeline, drain):
         assert db.session.scalar(sa.select(ConsentEvent.source)) == "twilio_21610"
         figures = broadcasts.figures(bid)
     assert figures.counts["failed"] == 1
-    assert figures.reasons == [("the member has blocked messages (STOP)", 21610, 1)]
+    assert figures.reasons == [(21610, 21610, 1)]
+    assert sending.reason_text(21610) == "the member has blocked messages (STOP)"
 
 
 @pytest.mark.parametrize("synchronous", [True, False])
@@ -358,8 +359,8 @@ def test_permanent_errors_fail_with_their_reason(app, pipeline, drain, code):
     assert (row.status, row.error_code) == ("failed", code)
     assert len(pipeline.attempts) == 1
     with app.app_context():
-        [(text, reason_code, n)] = broadcasts.figures(bid).reasons
-    assert reason_code == code and n == 1 and "Twilio error" not in text
+        [(key, reason_code, n)] = broadcasts.figures(bid).reasons
+    assert reason_code == code and n == 1 and "Twilio error" not in sending.reason_text(key)
 
 
 def test_an_opt_out_during_a_broadcast_is_respected(app, pipeline, drain, whatsapp, live_server):
@@ -590,5 +591,47 @@ def test_twilio_unreachable_is_retried_then_fails_with_its_reason(app, pipeline,
     row = deliveries(app)[member_id]
     assert (row.status, row.reason, row.attempts) == ("failed", "too_many_attempts", 3)
     with app.app_context():
-        [(text, _, count)] = broadcasts.figures(bid).reasons
-    assert text == "still failing after every retry" and count == 1
+        [(key, _, count)] = broadcasts.figures(bid).reasons
+    assert sending.reason_text(key) == "still failing after every retry" and count == 1
+
+
+def a_paused_broadcast_with_failures(app) -> int:
+    """A paused broadcast: one member blocked messages, one had no template, one kept failing, Twilio refused
+    one without a code, one is queued."""
+    with app.app_context():
+        ids = add_members(5, start=1)
+        broadcast = broadcasts.create("Meeting on Saturday", None)
+        broadcast.status = "paused"
+        db.session.flush()
+        rows = [("failed", 21610, "21610"), ("skipped", 63016, "no_template"), ("failed", None, "too_many_attempts"),
+                ("failed", None, "http_400"), ("queued", None, None)]
+        db.session.add_all(BroadcastDelivery(broadcast_id=broadcast.id, member_id=member_id, status=status,
+                                             error_code=code, reason=reason)
+                           for member_id, (status, code, reason) in zip(ids, rows, strict=True))
+        db.session.commit()
+        return broadcast.id
+
+
+STATUS_IN_ENGLISH = ["Broadcast 1: paused.", "Queued 1, sent 0, delivered 0, read 0, failed 3, skipped 1.",
+                     "1: the member has blocked messages (STOP) (21610)",
+                     "1: outside the 24-hour window and no template is configured (63016)",
+                     "1: still failing after every retry (-)", "1: Twilio refused the message (HTTP 400) (-)"]
+STATUS_IN_SWAHILI = ["Tangazo 1: limesitishwa.", "Foleni 1, yametumwa 0, yamefika 0, yamesomwa 0, yameshindwa 3, "
+                     "yamerukwa 1.", "1: mwanachama amezuia jumbe (STOP) (21610)",
+                     "1: nje ya saa 24 na hakuna kiolezo kilichowekwa (63016)",
+                     "1: bado inashindwa baada ya majaribio yote (-)", "1: Twilio ilikataa ujumbe (HTTP 400) (-)"]
+
+
+@pytest.mark.parametrize(("greeting", "expected", "foreign"), [
+    ("Hi", STATUS_IN_ENGLISH, STATUS_IN_SWAHILI),
+    ("Habari", STATUS_IN_SWAHILI, STATUS_IN_ENGLISH),
+])
+def test_broadcast_status_reads_in_the_organisers_language(app, client, greeting, expected, foreign):
+    bid = a_paused_broadcast_with_failures(app)
+    app.test_cli_runner().invoke(args=["staff", "add", "+254733000001", "--role", "organiser"])
+    organiser = WhatsApp(client, "+254733000001")
+    organiser.send(greeting)
+    status = organiser.says(f"BROADCAST STATUS {bid}")
+    lines = status.splitlines()
+    assert [line for line in expected if line not in lines] == [], status
+    assert [line for line in foreign if line in lines] == [], status

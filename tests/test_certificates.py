@@ -405,10 +405,14 @@ def test_swahili_report_approved_gives_the_voucher_in_swahili(app, mwanachama, o
     assert "Uchambuzi wa biashara: cheti kimethibitishwa, vocha imetumwa" in mwanachama.says("kozi zangu")
 
 
-def test_english_report_rejected_with_the_officers_reason(app, member, officer, fake_twilio, drain):
+def test_english_report_rejected_with_the_officers_reason(app, client, member, officer, fake_twilio, drain):
     play(member, [("certificate", []), ("2", []), (LINK, ["waiting for review"])])
     play(officer, [("REJECT 1 the name on the certificate is not yours", ["Report #1 rejected"]),
                    ("REJECT 1 again", ["Report #1 was already reviewed (rejected)."])])
+    app.test_cli_runner().invoke(args=["staff", "add", "+254733000005", "--role", "officer"])
+    afisa = WhatsApp(client, "+254733000005")
+    afisa.send("Habari")
+    play(afisa, [("APPROVE 1", ["Ripoti #1 ilishakaguliwa (imekataliwa)."])])
     drain()
     [rejection] = to(fake_twilio, "+254712345678")
     assert rejection["body"] == ("Your certificate for Data Analysis was not accepted: the name on the certificate is "

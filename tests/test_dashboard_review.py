@@ -122,7 +122,7 @@ def test_officer_approves_and_rejects_from_the_queue(app, client, catalog, fake_
     assert "CODE-ONE" in bodies["whatsapp:+254712000001"]
     assert "The name does not match" in bodies["whatsapp:+254712000002"]
     assert client.post(f"/admin/certificates/{approved}/approve", data={"csrf_token": token}).status_code == 302
-    assert "already reviewed" in client.get("/admin/certificates").get_data(as_text=True)
+    assert f"Report #{approved} was already reviewed (rewarded)." in client.get("/admin/certificates").get_data(as_text=True)
     assert client.post("/admin/certificates/999999/approve", data={"csrf_token": token}).status_code == 404
 
 
@@ -269,7 +269,8 @@ def test_a_reply_outside_the_window_without_a_template_is_not_sent(app, client, 
         db.session.commit()
     _, token = signed_in(app, client, "admin")
     client.post(f"/admin/tickets/{ticket}/reply", data={"csrf_token": token, "text": "Late answer"})
-    assert f"Not sent to ticket #{ticket}" in client.get("/admin/tickets").get_data(as_text=True)
+    page = client.get("/admin/tickets").get_data(as_text=True)
+    assert f"Not sent to ticket #{ticket}: outside the 24-hour window and no template is configured." in page
 
 
 def test_staff_changes_are_audited(app):

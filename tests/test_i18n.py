@@ -6,6 +6,7 @@ import pytest
 
 from bot import i18n
 from bot.i18n_check import missing_translations, source_messages
+from bot.services import sending
 from flows.base import Msg, Reply, Text
 
 
@@ -54,3 +55,30 @@ def test_a_long_reply_is_split_at_whatsapps_limit():
     parts = i18n.render_reply("en", Reply(lines))
     assert [len(p) for p in parts] == [1401, 700]
     assert all(len(p) <= 1600 for p in i18n.render_reply("en", Reply((Text("y" * 4000),))))
+
+
+@pytest.mark.parametrize("key", sorted(sending.REASONS, key=str))
+def test_every_sending_reason_reads_in_english_and_swahili(key):
+    english = i18n.render_line("en", sending.reason_line(key))
+    swahili = i18n.render_line("sw", sending.reason_line(key))
+    assert english == sending.reason_text(key) == sending.REASONS[key]
+    assert swahili and swahili != english, f"{key}: no Swahili text"
+
+
+@pytest.mark.parametrize(("key", "english", "swahili"), [
+    (None, "unknown", "haijulikani"), ("http_400", "Twilio refused the message (HTTP 400)",
+                                       "Twilio ilikataa ujumbe (HTTP 400)"),
+    (30007, "Twilio error 30007", "hitilafu ya Twilio 30007"),
+])
+def test_a_reason_outside_the_table_still_reads_in_both_languages(key, english, swahili):
+    assert i18n.render_line("en", sending.reason_line(key)) == english == sending.reason_text(key)
+    assert i18n.render_line("sw", sending.reason_line(key)) == swahili
+
+
+def test_every_status_and_role_shown_to_staff_reads_in_swahili():
+    from bot.services import certificates
+    from bot.staff import broadcast, roles
+
+    for table in (broadcast.STATUSES, certificates.REPORT_STATUSES, roles.ROLE_NAMES):
+        for key, english in table.items():
+            assert i18n.render_line("sw", Msg(english)) != english, f"{key}: no Swahili text"

@@ -153,7 +153,9 @@ def test_organiser_answers_outside_the_window_with_the_template(app, client, org
         db.session.execute(sa.update(Member).where(Member.phone == "+254712000444")
                            .values(last_inbound_at=utcnow() - timedelta(hours=30)))
         db.session.commit()
-    assert "Not sent" in organiser.says("REPLY 1 Hatutoi mikopo.")
+    play(organiser, [("REPLY 1 Hatutoi mikopo.", [
+        "Not sent: outside the 24-hour window and no template is configured.",
+        "To answer outside the 24-hour window, set up the organiser_reply template."])])
     app.config["WHATSAPP_TEMPLATES"] = {"organiser_reply": {"en": "HXen", "sw": "HXsw"}}
     try:
         assert "Sent as the approved template to ticket #1" in organiser.says("REPLY 1 Hatutoi mikopo.")
@@ -164,6 +166,22 @@ def test_organiser_answers_outside_the_window_with_the_template(app, client, org
     assert sent["to"] == "whatsapp:+254712000444" and sent["content_sid"] == "HXsw"
     assert '"2": "Hatutoi mikopo."' in sent["content_variables"] and '"1": "1"' in sent["content_variables"]
     assert "body" not in sent or not sent.get("body")
+
+
+def test_a_swahili_organiser_reads_why_a_reply_was_not_sent_in_swahili(app, client, whatsapp, faq):
+    play(whatsapp, ENGLISH_HAPPY)
+    whatsapp.send("Can the union lend me money for a motorbike?")
+    with app.app_context():
+        db.session.execute(sa.update(Member).values(last_inbound_at=utcnow() - timedelta(hours=30)))
+        db.session.commit()
+    app.test_cli_runner().invoke(args=["staff", "add", "+254733000010", "--role", "organiser"])
+    mwandaaji = WhatsApp(client, "+254733000010")
+    mwandaaji.send("Habari")
+    reply = mwandaaji.says("REPLY 1 Hatukopeshi pesa.")
+    assert reply.splitlines() == ["Haijatumwa: nje ya saa 24 na hakuna kiolezo kilichowekwa.",
+                                  "Ili kujibu nje ya saa 24, weka kiolezo cha organiser_reply."]
+    whatsapp.send("STOP")
+    assert "Haijatumwa: mwanachama amejiondoa." in mwandaaji.says("REPLY 1 Hatukopeshi pesa.")
 
 
 def test_members_cannot_use_ticket_commands(app, whatsapp, faq):

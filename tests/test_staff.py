@@ -39,3 +39,11 @@ def test_staff_command_for_staff_only_and_the_conversation_keeps_its_place(app, 
 def test_admin_holds_every_role(app, client):
     app.test_cli_runner().invoke(args=["staff", "add", "+254733000003", "--role", "admin"])
     assert "admin, officer, organiser" in WhatsApp(client, "+254733000003").says("STAFF")
+
+
+def test_a_swahili_speaking_staff_member_reads_the_roles_in_swahili(app, client):
+    app.test_cli_runner().invoke(args=["staff", "add", "+254733000004", "--role", "officer"])
+    afisa = WhatsApp(client, "+254733000004")
+    afisa.send("Habari")
+    assert "Amri za wafanyakazi (afisa):" in afisa.says("STAFF")
+    assert "Samahani, BROADCAST ni ya msimamizi, mwandaaji tu." in afisa.says("BROADCAST")

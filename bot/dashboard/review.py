@@ -22,8 +22,9 @@ from wtforms.validators import DataRequired, Length
 from bot.dashboard.nav import NAV, NavEntry, role_required
 from bot.dashboard.views import bp, mask_phone, shows_phones
 from bot.extensions import db
+from bot.i18n import SOURCE_LANGUAGE, render_line
 from bot.models import Certificate, Course, Member, Ticket, TicketMessage
-from bot.services import certificates, tickets
+from bot.services import certificates, sending, tickets
 from bot.services.courses import course_title
 
 QUEUE_SIZE = 100
@@ -99,15 +100,9 @@ def certificate_file(certificate_id: int) -> ResponseReturnValue:
     return send_file(report.stored_path, mimetype=report.content_type or "application/octet-stream", max_age=0)
 
 
-OUTCOME_NOTICES = {
-    "rewarded": ("ok", "Report #{id} approved: the voucher code was sent to the member."),
-    "waiting": ("warn", "Report #{id} approved, but the voucher pool is empty: the member is on the waiting list."),
-    "already_rewarded": ("ok", "Report #{id} approved; the member already had a voucher, so no new code was sent."),
-    "rejected": ("ok", "Report #{id} rejected; the member was told why."),
-    "not_pending": ("warn", "Report #{id} was already reviewed."),
-    "duplicate": ("warn", "Report #{id} is the same certificate as one already accepted from another member: "
-                          "reject it with a reason."),
-}
+# How each review outcome is shown (its words are the ones officers read on WhatsApp, in English).
+OUTCOME_LEVELS = {"rewarded": "ok", "waiting": "warn", "already_rewarded": "ok", "rejected": "ok",
+                  "not_pending": "warn", "duplicate": "warn"}
 
 
 def review_done(certificate_id: int, outcome: certificates.ReviewOutcome) -> ResponseReturnValue:
@@ -116,8 +111,8 @@ def review_done(certificate_id: int, outcome: certificates.ReviewOutcome) -> Res
         db.session.rollback()
         abort(404)
     db.session.commit()
-    category, text = OUTCOME_NOTICES[outcome.status]
-    flash(text.format(id=certificate_id), category)
+    flash(render_line(SOURCE_LANGUAGE, certificates.review_outcome_line(certificate_id, outcome)),
+          OUTCOME_LEVELS[outcome.status])
     return redirect(url_for("admin.certificates_queue"))
 
 
@@ -231,7 +226,7 @@ def reply_ticket(ticket_id: int) -> ResponseReturnValue:
         abort(404)
     db.session.commit()
     category, text = REPLY_NOTICES[outcome.how]
-    flash(text.format(id=ticket_id, reason=outcome.reason or "no template is set up"), category)
+    flash(text.format(id=ticket_id, reason=sending.reason_text(outcome.reason)), category)
     return redirect(url_for("admin.tickets_page"))
 
 

@@ -721,11 +721,12 @@ def react(delivery_id: int, sid: str, action: str | None) -> None:
 
 @dataclass
 class Figures:
-    """Live counts and the top failure reasons of a broadcast."""
+    """Live counts and the top failure reasons of a broadcast (reason key, Twilio code, count; the words
+    for a key come from `sending.reason_line` or `sending.reason_text`)."""
 
     broadcast: Broadcast
     counts: dict[str, int]
-    reasons: list[tuple[str, int | None, int]]
+    reasons: list[tuple[int | str | None, int | None, int]]
 
 
 def figures(broadcast_id: int, top: int = 5) -> Figures | None:
@@ -748,7 +749,7 @@ def figures(broadcast_id: int, top: int = 5) -> Figures | None:
         .where(table.broadcast_id == broadcast_id, table.status.in_(("failed", "undelivered", "skipped")))
         .group_by(table.reason, table.error_code).order_by(sa.desc("n")).limit(top)
     ).all() if top else []
-    reasons = [(sending.reason_text(_reason_key(reason, code)), code, n) for reason, code, n in rows]
+    reasons = [(_reason_key(reason, code), code, n) for reason, code, n in rows]
     return Figures(broadcast, counts, reasons)
 
 

@@ -36,7 +36,7 @@ from bot.services.members import conversation_of, put_conversation
 from bot.services.outbound import notify
 from bot.services.queues import queue
 from bot.sql import insert_ignore
-from flows.base import N_, Reply, Text, msg
+from flows.base import N_, Line, Reply, Text, label_of, msg
 from flows.courses import FILE_TYPES
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,29 @@ ALREADY_REWARDED = N_("Your certificate for %(course)s is approved. Well done! Y
 REJECTED = N_("Your certificate for %(course)s was not accepted: %(reason)s")
 REPORT_AGAIN = N_("You can report it again at any time: send CERTIFICATE.")
 POOL_EMPTY = N_("The voucher pool is empty: %(count)s member(s) are on the waiting list. Please add codes (flask vouchers import).")
+
+# What an approval or rejection did, for the officer (on WhatsApp in their language, on the dashboard in English).
+REVIEW_OUTCOMES = {
+    "rewarded": N_("Report #%(id)s approved: the voucher code was sent to the member."),
+    "waiting": N_("Report #%(id)s approved, but the voucher pool is empty: the member is on the waiting list."),
+    "already_rewarded": N_("Report #%(id)s approved; this member already had a voucher, so no new code was sent."),
+    "rejected": N_("Report #%(id)s rejected; the member was told why."),
+    "not_found": N_("There is no report #%(id)s."),
+    "not_pending": N_("Report #%(id)s was already reviewed (%(status)s)."),
+    "duplicate": N_("Report #%(id)s is the same certificate as one already accepted from another member: reject it with a reason."),
+}
+
+# A report's status in words, for the officer told that it was already reviewed.
+REPORT_STATUSES = {
+    "pending": N_("pending"),
+    "downloading": N_("still downloading"),
+    "failed": N_("the file could not be fetched"),
+    "invalid": N_("the file could not be read"),
+    "approved": N_("approved"),
+    "waiting": N_("on the waiting list"),
+    "rewarded": N_("rewarded"),
+    "rejected": N_("rejected"),
+}
 
 
 class DownloadError(Exception):
@@ -550,3 +573,9 @@ def erase_certificates(member: Member, now: datetime) -> None:
 
 
 privacy.register_erasure_hook(erase_certificates)
+
+
+def review_outcome_line(certificate_id: int, outcome: ReviewOutcome) -> Line:
+    """What an approval or rejection did, in words for the officer."""
+    status = label_of(REPORT_STATUSES, outcome.certificate.status) if outcome.certificate else Text("")
+    return msg(REVIEW_OUTCOMES[outcome.status], id=certificate_id, status=status)

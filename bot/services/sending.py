@@ -5,7 +5,7 @@
 - `Sender`: posts messages to Twilio's Messages API concurrently from a small thread pool over one
   keep-alive HTTP session (a plain form POST is a fraction of the CPU of the full SDK per message).
 - `classify`: Twilio's answer → an `Outcome` (accepted, retry, opted out, outside the window, failed),
-  with the reason in plain words (`REASONS`).
+  with the reason in plain words (`REASONS`, in every language through the catalogs).
 """
 
 from __future__ import annotations
@@ -26,42 +26,58 @@ from limits.strategies import MovingWindowRateLimiter
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ProtocolError
 
+from bot import i18n
 from bot.services.redis_conn import limits_uri
+from flows.base import N_, Msg, Text, msg
 
-# What each outcome means, in plain words, by Twilio error code (the reasons an organiser sees).
+# What each outcome means, in plain words, by Twilio error code or reason key (the reasons an organiser sees):
+# the one table, marked for the catalogs, read in English on the dashboard and in the reader's language on
+# WhatsApp.
 REASONS: dict[int | str, str] = {
-    21610: "the member has blocked messages (STOP)",
-    21211: "not a valid phone number",
-    21614: "not a WhatsApp number",
-    63016: "outside the 24-hour window and no template is configured",
-    63018: "Twilio's rate limit for this sender was reached",
-    63024: "invalid message recipient",
-    63003: "the number is not on WhatsApp",
-    63032: "the member's WhatsApp does not accept this message",
-    63049: "Meta chose not to deliver this marketing message",
-    20429: "too many requests",
-    30008: "unknown delivery error",
-    "timeout": "Twilio did not answer in time; not sent again in case it was delivered",
-    "interrupted": "the worker stopped while sending; not sent again in case it was delivered",
-    "connection": "could not reach Twilio",
-    "connection_lost": "the connection to Twilio broke after sending; not sent again in case it was delivered",
-    "server": "Twilio had an internal error",
-    "opted_out": "the member has opted out",
-    "no_template": "outside the 24-hour window and no template is configured",
-    "cancelled": "the broadcast was cancelled",
-    "too_many_attempts": "still failing after every retry",
-    "deleted": "the member's data was deleted",
+    21610: N_("the member has blocked messages (STOP)"),
+    21211: N_("not a valid phone number"),
+    21614: N_("not a WhatsApp number"),
+    63016: N_("outside the 24-hour window and no template is configured"),
+    63018: N_("Twilio's rate limit for this sender was reached"),
+    63024: N_("invalid message recipient"),
+    63003: N_("the number is not on WhatsApp"),
+    63032: N_("the member's WhatsApp does not accept this message"),
+    63049: N_("Meta chose not to deliver this marketing message"),
+    20429: N_("too many requests"),
+    30008: N_("unknown delivery error"),
+    "timeout": N_("Twilio did not answer in time; not sent again in case it was delivered"),
+    "interrupted": N_("the worker stopped while sending; not sent again in case it was delivered"),
+    "connection": N_("could not reach Twilio"),
+    "connection_lost": N_("the connection to Twilio broke after sending; not sent again in case it was delivered"),
+    "server": N_("Twilio had an internal error"),
+    "opted_out": N_("the member has opted out"),
+    "no_template": N_("outside the 24-hour window and no template is configured"),
+    "cancelled": N_("the broadcast was cancelled"),
+    "too_many_attempts": N_("still failing after every retry"),
+    "deleted": N_("the member's data was deleted"),
 }
+UNKNOWN_REASON = N_("unknown")
+REFUSED = N_("Twilio refused the message (HTTP %(status)s)")
+OTHER_ERROR = N_("Twilio error %(code)s")
 OPTED_OUT = 21610
 OUTSIDE_WINDOW = 63016
 RETRY_CODES = frozenset({63018, 20429, 429})
 
 
-def reason_text(key: int | str | None) -> str:
-    """The plain words for an error code or reason key."""
+def reason_line(key: int | str | None) -> Msg:
+    """The words for an error code or reason key, to render in the reader's language."""
     if key is None:
-        return "unknown"
-    return REASONS.get(key, f"Twilio error {key}")
+        return msg(UNKNOWN_REASON)
+    if key in REASONS:
+        return msg(REASONS[key])
+    if isinstance(key, str) and key.startswith("http_"):
+        return msg(REFUSED, status=Text(key.removeprefix("http_")))
+    return msg(OTHER_ERROR, code=Text(str(key)))
+
+
+def reason_text(key: int | str | None) -> str:
+    """The plain English words for an error code or reason key (the dashboard, the CLI, the logs)."""
+    return i18n.render_line(i18n.SOURCE_LANGUAGE, reason_line(key))
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from bot import i18n
 from bot.extensions import db
 from bot.models import ERASED_STATUS, Member, MemberTally, MemberWork, utcnow
 from bot.services import local_time
-from flows.base import N_, Line, Msg, Text, msg
+from flows.base import N_, Line, Msg, Text, label_of, msg
 from flows.counties import match_county
 from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_KINDS, WORK_LABELS
 
@@ -313,7 +313,7 @@ def labelled(options: dict[str, str], value: str | None) -> Line:
     """An option's translatable label, 'not given' for none, or the stored value as it is."""
     if value is None:
         return msg(N_("not given"))
-    return msg(options[value]) if value in options else Text(value)
+    return label_of(options, value)
 
 
 def member_section(f: StatsFilter, now: datetime) -> Sequence[Line]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.staff.registry import COMMANDS, staff_command
+from bot.staff.roles import role_names
 from flows.base import N_, Ctx, Reply, Result, Text, msg
 
 
@@ -14,5 +15,5 @@ def list_commands(ctx: Ctx, args: str) -> Result:
         for c in sorted(COMMANDS.values(), key=lambda c: c.word)
         if c.roles & ctx.member.roles
     ]
-    roles = Text(", ".join(sorted(ctx.member.roles)))
+    roles = role_names(ctx.member.roles)
     return Result(None, (Reply.of(msg(N_("Staff commands (%(roles)s):"), roles=roles), *lines),))

@@ -12,14 +12,17 @@ from sqlalchemy.orm import Session
 
 from bot.extensions import db
 from bot.models import Broadcast, Member
-from bot.services import broadcasts
+from bot.services import broadcasts, sending
 from bot.services.queues import queue
 from bot.staff.registry import staff_command
 from flows import broadcast as flow
-from flows.base import N_, Ctx, Reply, Result, Text, msg
+from flows.base import N_, Ctx, Reply, Result, Text, label_of, msg
 
 log = logging.getLogger(__name__)
 ACTIONS = {"STATUS": None, "PAUSE": broadcasts.pause, "RESUME": broadcasts.resume, "CANCEL": broadcasts.cancel}
+# A broadcast's status in words (draft → scheduled → running ⇄ paused → done | cancelled).
+STATUSES = {"draft": N_("draft"), "scheduled": N_("scheduled"), "running": N_("running"), "paused": N_("paused"),
+            "done": N_("done"), "cancelled": N_("cancelled")}
 USAGE = msg(N_("Send BROADCAST to write a new one, or BROADCAST STATUS, PAUSE, RESUME or CANCEL and its number."))
 
 
@@ -45,12 +48,14 @@ def figures_reply(broadcast_id: int) -> Reply:
     if figures is None:
         return Reply.of(msg(N_("There is no broadcast %(number)s."), number=broadcast_id))
     lines = [
-        msg(N_("Broadcast %(number)s: %(status)s."), number=broadcast_id, status=Text(figures.broadcast.status)),
+        msg(N_("Broadcast %(number)s: %(status)s."), number=broadcast_id,
+            status=label_of(STATUSES, figures.broadcast.status)),
         msg(N_("Queued %(queued)s, sent %(sent)s, delivered %(delivered)s, read %(read)s, failed %(failed)s, "
                "skipped %(skipped)s."), **figures.counts),
     ]
-    lines += [msg(N_("%(count)s: %(reason)s (%(code)s)"), count=count, reason=Text(text), code=Text(str(code or "-")))
-              for text, code, count in figures.reasons]
+    lines += [msg(N_("%(count)s: %(reason)s (%(code)s)"), count=count, reason=sending.reason_line(key),
+                  code=Text(str(code or "-")))
+              for key, code, count in figures.reasons]
     return Reply.of(*lines)
 
 

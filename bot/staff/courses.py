@@ -10,16 +10,6 @@ from bot.services.courses import course_title
 from bot.staff.registry import staff_command
 from flows.base import N_, Ctx, Line, Reply, Result, Text, msg
 
-OUTCOMES = {
-    "rewarded": N_("Report #%(id)s approved: the voucher code was sent to the member."),
-    "waiting": N_("Report #%(id)s approved, but the voucher pool is empty: the member is on the waiting list."),
-    "already_rewarded": N_("Report #%(id)s approved; this member already had a voucher, so no new code was sent."),
-    "rejected": N_("Report #%(id)s rejected; the member was told why."),
-    "not_found": N_("There is no report #%(id)s."),
-    "not_pending": N_("Report #%(id)s was already reviewed (%(status)s)."),
-    "duplicate": N_("Report #%(id)s is the same certificate as one already accepted from another member: reject it with a reason."),
-}
-
 
 def reviewer(ctx: Ctx) -> str:
     """Who reviews: the officer's phone number."""
@@ -61,7 +51,7 @@ def approve(ctx: Ctx, args: str) -> Result:
     if number is None:
         return Result(None, (Reply.of(msg(N_("Please write APPROVE and the report number, for example: APPROVE 12"))),))
     outcome = certificates.approve_certificate(number, reviewer=reviewer(ctx), now=ctx.now)
-    return Result(None, (Reply.of(outcome_line(number, outcome)),))
+    return Result(None, (Reply.of(certificates.review_outcome_line(number, outcome)),))
 
 
 @staff_command("REJECT", roles=("officer",), summary=N_("reject a certificate report: REJECT <number> <reason>"))
@@ -72,7 +62,7 @@ def reject(ctx: Ctx, args: str) -> Result:
     if number is None or not reason.strip():
         return Result(None, (Reply.of(msg(N_("Please write REJECT, the report number and the reason, for example: REJECT 12 the name does not match"))),))
     outcome = certificates.reject_certificate(number, reason, reviewer=reviewer(ctx), now=ctx.now)
-    return Result(None, (Reply.of(outcome_line(number, outcome)),))
+    return Result(None, (Reply.of(certificates.review_outcome_line(number, outcome)),))
 
 
 def proof_of(report: Certificate) -> str:
@@ -80,9 +70,3 @@ def proof_of(report: Certificate) -> str:
     if report.link:
         return report.link
     return file_url(report) if report.stored_path else report.media_url or ""
-
-
-def outcome_line(number: int, outcome: certificates.ReviewOutcome) -> Line:
-    """What happened, for the officer."""
-    status = Text(outcome.certificate.status if outcome.certificate else "")
-    return msg(OUTCOMES[outcome.status], id=number, status=status)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.staff.roles import role_names
 from flows.base import N_, Ctx, Input, Reply, Result, msg
 
 Handler = Callable[[Ctx, str], Result]
@@ -44,5 +45,5 @@ def dispatch(ctx: Ctx, inp: Input) -> Result | None:
     if command is None:
         return None
     if not command.roles & ctx.member.roles:
-        return Result(None, (Reply.of(msg(NOT_ALLOWED, command=command.word, roles=", ".join(sorted(command.roles)))),))
+        return Result(None, (Reply.of(msg(NOT_ALLOWED, command=command.word, roles=role_names(command.roles))),))
     return command.handler(ctx, args.strip())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.services import tickets
+from bot.services import sending, tickets
 from bot.staff.registry import staff_command
 from flows.base import N_, Ctx, Reply, Result, Text, msg
 
@@ -51,9 +51,11 @@ def reply_to_ticket(ctx: Ctx, args: str) -> Result:
     except tickets.TicketError:
         return said(msg(N_("Ticket #%(ticket)s is not open."), ticket=Text(str(number))))
     if outcome.how == "skipped":
-        return said(msg(N_("Not sent: the member has not written in 24 hours and no %(template)s template is "
-                           "set up, or the member stopped messages (%(reason)s)."),
-                        template=Text(tickets.TEMPLATE), reason=Text(outcome.reason or "")))
+        lines = [msg(N_("Not sent: %(reason)s."), reason=sending.reason_line(outcome.reason))]
+        if outcome.reason == "no_template":
+            lines.append(msg(N_("To answer outside the 24-hour window, set up the %(template)s template."),
+                             template=Text(tickets.TEMPLATE)))
+        return said(*lines)
     how = msg(N_("as a message")) if outcome.how == "text" else msg(N_("as the approved template"))
     return said(msg(N_("Sent %(how)s to ticket #%(ticket)s. Send CLOSE %(ticket)s when it is solved."),
                     how=how, ticket=Text(str(number))))
