@@ -47,8 +47,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from bot.devtools.simulator import bp as simulator_bp
     from bot.health import bp as health_bp
     from bot.staff import load_commands
+    from bot.webhook import NoSessionForTwilio
     from bot.webhook import bp as webhook_bp
 
+    app.session_interface = NoSessionForTwilio()
     app.register_blueprint(webhook_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(certificate_files_bp)

@@ -8,7 +8,8 @@ from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Flask, Request, Response, abort, request
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.services import broadcasts, inbound, messaging
@@ -16,6 +17,16 @@ from bot.services.members import normalize_phone
 from bot.services.twilio_api import request_is_from_twilio
 
 bp = Blueprint("whatsapp", __name__, url_prefix="/whatsapp")
+
+
+class NoSessionForTwilio(SecureCookieSessionInterface):
+    """Cookie sessions for the dashboard and the simulator; Twilio's webhooks carry no cookie, so they
+    get Flask's empty session instead of a cookie parse and a signer per message."""
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        if request.path.startswith(bp.url_prefix + "/"):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 log = logging.getLogger(__name__)
 # Control characters XML 1.0 cannot carry (TwiML would not parse) and PostgreSQL text cannot hold (NUL).
 NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
