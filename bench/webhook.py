@@ -150,11 +150,48 @@ def run_wrk(base_url: str, script: Path, data: Path, duration: int, connections:
         capture_output=True, text=True, check=True,
     ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    requests_done = int(re.search(r"(\d+) requests in", output).group(1))
     errors = sum(int(x) for x in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
     errors += sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
     p50 = parse_latency(re.search(r"50%\s+([\d.]+\w+)", output).group(1))
     p99 = parse_latency(re.search(r"99%\s+([\d.]+\w+)", output).group(1))
-    return {"rate": rate, "errors": errors, "p50_ms": p50, "p99_ms": p99}
+    return {"rate": rate, "errors": errors, "p50_ms": p50, "p99_ms": p99, "requests": requests_done}
+
+
+def stored_inbound(url: str) -> tuple[int, int]:
+    """Inbound messages stored, and how many of them were processed."""
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        row = connection.execute(sa.text(
+            "SELECT count(*), count(processed_at) FROM messages WHERE direction = 'in'")).one()
+    engine.dispose()
+    return row[0], row[1]
+
+
+def cpu_seconds(root: int) -> dict[str, float]:
+    """CPU seconds used so far by the gunicorn process tree under `root` and by every PostgreSQL
+    process (Linux /proc): where a message's cost goes at saturation."""
+    tick = os.sysconf("SC_CLK_TCK")
+    processes: dict[int, tuple[int, str, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        processes[int(entry.name)] = (int(fields[1]), name, (int(fields[11]) + int(fields[12])) / tick)
+    tree, grew = {root}, True
+    while grew:
+        children = {pid for pid, (parent, _, _) in processes.items() if parent in tree} - tree
+        tree |= children
+        grew = bool(children)
+    return {
+        "app": sum(processes[pid][2] for pid in tree if pid in processes),
+        "postgres": sum(cpu for _, name, cpu in processes.values() if name.startswith("postgres")),
+    }
 
 
 def parse_latency(text: str) -> float:
@@ -240,13 +277,24 @@ def main() -> None:
         process = start_gunicorn(target, port, args, run_env, cwd)
         try:
             print(f"[{name}] saturation with wrk for {args.duration}s …", flush=True)
+            before = cpu_seconds(process.pid)
             saturation = run_wrk(base, script, data, args.duration, args.connections, 0)
+            after = cpu_seconds(process.pid)
+            handled = saturation["rate"] * args.duration
+            if name == "umoja":
+                stored, processed = stored_inbound(args.database_url)
+                print(f"[{name}] wrk got {saturation['requests']} answers; stored {stored} inbound messages "
+                      f"(those in flight when wrk stopped included), {processed} processed", flush=True)
+            for part in ("app", "postgres"):
+                saturation[f"{part}_cpu_ms"] = (after[part] - before[part]) / handled * 1000
             print(f"[{name}] fixed rate {args.rate}/s for {args.rate_seconds}s …", flush=True)
             fixed = fixed_rate(base, rate_pairs, args.rate, args.rate_seconds)
         finally:
             process.terminate()
             process.wait(timeout=20)
         results[name] = {"saturation": saturation, "fixed": fixed}
+        print(f"[{name}] CPU per message at saturation: {saturation['app_cpu_ms']:.2f} ms in gunicorn, "
+              f"{saturation['postgres_cpu_ms']:.2f} ms in PostgreSQL", flush=True)
         print(f"[{name}] {saturation['rate']:.0f} msg/s at saturation (p50 {saturation['p50_ms']:.1f} ms, "
               f"p99 {saturation['p99_ms']:.1f} ms, errors {saturation['errors']}); at {args.rate}/s: "
               f"p50 {fixed['p50_ms']:.1f} ms, p99 {fixed['p99_ms']:.1f} ms, errors {fixed['errors']}", flush=True)
@@ -260,6 +308,9 @@ def main() -> None:
         f"ratio_to_floor={ratio:.3f} p50_ms_at_{args.rate}={umoja['fixed']['p50_ms']:.1f} "
         f"p99_ms_at_{args.rate}={umoja['fixed']['p99_ms']:.1f} "
         f"errors={int(umoja['saturation']['errors'] + umoja['fixed']['errors'])} "
+        f"app_cpu_ms_per_msg={umoja['saturation']['app_cpu_ms']:.2f} "
+        f"db_cpu_ms_per_msg={umoja['saturation']['postgres_cpu_ms']:.2f} "
+        f"floor_cpu_ms_per_msg={floor['saturation']['app_cpu_ms']:.3f} "
         f"workers={args.workers} threads={args.threads}"
     )
 

@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 from bot import engine
 from bot.extensions import db
 from bot.models import Member, Message, utcnow
-from bot.services.members import STAFF_ROLES, lock_member
+from bot.services.members import lock_member, member_upsert_insert
 from bot.sql import adopt, fetch, insert_for
 from flows.base import Input, Media
 
@@ -150,17 +150,7 @@ def store_and_lock_statement() -> sa.Select:
     first has committed. Returns the member's columns, its staff roles and the new message's id (NULL for
     a repeat).
     """
-    members = Member.__table__
-    insert = postgresql.insert(members)
-    now = sa.bindparam("member_now", type_=members.c.created_at.type)
-    member = insert.values(
-        phone=sa.bindparam("phone", type_=members.c.phone.type), wa_id=sa.bindparam("wa_id", type_=members.c.wa_id.type),
-        profile_name=sa.bindparam("profile_name", type_=members.c.profile_name.type), status="prospect",
-        created_at=now, updated_at=now,
-    ).on_conflict_do_update(
-        index_elements=[members.c.phone],
-        set_={"profile_name": sa.func.coalesce(insert.excluded.profile_name, members.c.profile_name)},
-    ).returning(*members.c, STAFF_ROLES).cte("member")
+    member = member_upsert_insert("postgresql").cte("member")
     columns = [*INBOUND_COLUMNS, "processed_at", "member_id"]
     values = [sa.bindparam(name, type_=MESSAGES.c[name].type) for name in columns[:-1]]
     stored = postgresql.insert(MESSAGES).from_select(columns, sa.select(*values, member.c.id)) \
@@ -175,7 +165,7 @@ def store_and_lock(form: Mapping[str, str], sid: str, phone: str, now: datetime)
         message_id = store_inbound(form, sid, now)
         return message_id, lock_member(phone, wa_id=wa_id, profile_name=profile_name)
     params = {**inbound_row(form, sid, now), "status": "processed", "processed_at": now, "phone": phone,
-              "wa_id": wa_id, "profile_name": (profile_name or None) and profile_name[:120], "member_now": utcnow()}
+              "wa_id": wa_id, "profile_name": (profile_name or None) and profile_name[:120], "now": now}
     row = fetch(store_and_lock_statement(), params)[0]
     message_id, roles = row.pop("message_id"), row.pop("staff_roles")
     member = adopt(Member, row)

@@ -36,17 +36,24 @@ def normalize_phone(raw: str, region: str = "KE") -> str | None:
 
 
 @cache
-def member_upsert(dialect: str) -> sa.Select:
-    """The prepared upsert behind `lock_member`, built once per database kind (building it is costly)."""
+def member_upsert_insert(dialect: str) -> sa.Insert:
+    """INSERT … ON CONFLICT (phone) DO UPDATE … RETURNING the member's columns and staff roles: it takes
+    the member's row lock. Built once per database kind (building it is costly)."""
     insert = insert_for(dialect, Member)
-    statement = insert.values(
-        phone=sa.bindparam("phone"), wa_id=sa.bindparam("wa_id"), profile_name=sa.bindparam("profile_name"),
-        status="prospect", created_at=sa.bindparam("now"), updated_at=sa.bindparam("now"),
+    return insert.values(
+        phone=sa.bindparam("phone", type_=Member.phone.type), wa_id=sa.bindparam("wa_id", type_=Member.wa_id.type),
+        profile_name=sa.bindparam("profile_name", type_=Member.profile_name.type), status="prospect",
+        created_at=sa.bindparam("now", type_=Member.created_at.type), updated_at=sa.bindparam("now", type_=Member.updated_at.type),
     ).on_conflict_do_update(
         index_elements=[Member.phone],
         set_={"profile_name": sa.func.coalesce(insert.excluded.profile_name, Member.profile_name)},
     ).returning(*Member.__table__.c, STAFF_ROLES)
-    return sa.select(Member, sa.column("staff_roles", sa.String)).from_statement(statement) \
+
+
+@cache
+def member_upsert(dialect: str) -> sa.Select:
+    """The upsert behind `lock_member`, loading the member through the ORM."""
+    return sa.select(Member, sa.column("staff_roles", sa.String)).from_statement(member_upsert_insert(dialect)) \
         .execution_options(populate_existing=True)
 
 
