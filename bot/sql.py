@@ -66,16 +66,17 @@ def driver_statement(statement: Any, dialect: Any) -> DriverStatement:
     return prepared
 
 
-def fetch(statement: Any, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+def fetch(statement: Any, params: Mapping[str, Any], connection: sa.Connection | None = None) -> list[dict[str, Any]]:
     """Run a statement built once in the session's transaction and return its rows as dicts.
 
     On PostgreSQL the compiled SQL goes straight to the psycopg connection under the session (prepared
     by psycopg after a few uses): on the webhook's hot path SQLAlchemy's per-execution work (caching
     keys, execution contexts, ORM loading) cost more CPU than the database. Only plain column values
     come back (psycopg parses JSON itself); a broken connection is handed back to SQLAlchemy's pool as
-    invalid. Elsewhere (SQLite) the statement runs through SQLAlchemy.
+    invalid. Elsewhere (SQLite) the statement runs through SQLAlchemy. `connection` is the session's
+    connection when the caller already has it.
     """
-    connection = db.session.connection()
+    connection = connection or db.session.connection()
     if connection.dialect.name != "postgresql":
         result = connection.execute(statement, params)
         return [dict(row) for row in result.mappings()] if result.returns_rows else []

@@ -58,15 +58,14 @@ def finish_statement() -> sa.Executable:
     return sa.insert(MESSAGES).from_select(columns, rows).add_cte(processed, seen, conversation)
 
 
-def finish(message_id: int, member: Member, texts: list[str], conversation: Mapping[str, Any],
-           now: datetime) -> None:
+def finish(connection: sa.Connection, message_id: int, member: Member, texts: list[str],
+           conversation: Mapping[str, Any], now: datetime) -> None:
     """Mark the message processed, note the member's last message (and the language found for a first
     one), store the conversation and the replies."""
     db.session.flush()
-    connection = db.session.connection()
     params = {"message_id": message_id, "member": member.id, "now": now, "language": member.language}
     if connection.dialect.name == "postgresql":
-        fetch(finish_statement(), {**params, **conversation, "replies": list(texts)})
+        fetch(finish_statement(), {**params, **conversation, "replies": list(texts)}, connection)
         return
     connection.execute(MARK_PROCESSED, params)
     connection.execute(MARK_SEEN, params)
@@ -158,15 +157,16 @@ def store_and_lock_statement() -> sa.Select:
     return sa.select(member, sa.select(stored.c.id).scalar_subquery().label("message_id"))
 
 
-def store_and_lock(form: Mapping[str, str], sid: str, phone: str, now: datetime) -> tuple[int | None, Member]:
+def store_and_lock(connection: sa.Connection, form: Mapping[str, str], sid: str, phone: str,
+                   now: datetime) -> tuple[int | None, Member]:
     """Store the inbound message (None for a repeat) and lock its member (created if new)."""
     wa_id, profile_name = form.get("WaId"), form.get("ProfileName")
-    if db.session.get_bind().dialect.name != "postgresql":
+    if connection.dialect.name != "postgresql":
         message_id = store_inbound(form, sid, now)
         return message_id, lock_member(phone, wa_id=wa_id, profile_name=profile_name)
     params = {**inbound_row(form, sid, now), "status": "processed", "processed_at": now, "phone": phone,
               "wa_id": wa_id, "profile_name": (profile_name or None) and profile_name[:120], "now": now}
-    row = fetch(store_and_lock_statement(), params)[0]
+    row = fetch(store_and_lock_statement(), params, connection)[0]
     message_id, roles = row.pop("message_id"), row.pop("staff_roles")
     member = adopt(Member, row)
     member.staff_roles = roles
@@ -194,7 +194,8 @@ def receive(form: Mapping[str, str], sid: str, phone: str) -> list[str]:
     """
     now = utcnow()
     try:
-        message_id, member = store_and_lock(form, sid, phone, now)
+        connection = db.session.connection()
+        message_id, member = store_and_lock(connection, form, sid, phone, now)
         if message_id is None:
             earlier = replies_to(sid)
             if earlier is not None:
@@ -203,7 +204,7 @@ def receive(form: Mapping[str, str], sid: str, phone: str) -> list[str]:
             message_id = db.session.scalar(sa.select(Message.id).where(Message.twilio_sid == sid))
         first_contact = member.last_inbound_at is None
         answer = engine.answer(member, input_of(form), now, first_contact=first_contact)
-        finish(message_id, member, answer.texts, answer.conversation, now)
+        finish(connection, message_id, member, answer.texts, answer.conversation, now)
         db.session.commit()
         return answer.texts
     except Exception:
