@@ -12,7 +12,7 @@ from typing import Any
 
 from flows.base import N_, Ctx, Input, Line, Msg, Reply, Result, State, Text, msg, numbered
 from flows.effects import Enrol, ReportCertificateFile, ReportCertificateLink
-from flows.form import MAX_MISSES, STUCK, pick_one
+from flows.form import pick_one, re_ask
 
 COURSES, MY_COURSES, CERTIFICATE = "courses", "mycourses", "certificate"
 PAGE_SIZE = 5
@@ -185,12 +185,9 @@ class Courses:
 
     def miss(self, ctx: Ctx, state: State, reason: Msg) -> Result:
         """Re-ask with a reason; after three misses, offer the menu or a person."""
-        misses = state.errors + 1
         asked = self.ask(ctx, state)
-        if misses >= MAX_MISSES:
-            return Result(State(state.flow, state.step, state.data, 0), (Reply.of(reason, STUCK),))
         [body] = asked.replies
-        return Result(State(state.flow, state.step, asked.state.data, misses), (Reply((reason, *body.lines)),))
+        return re_ask(state, reason, body.lines, data=asked.state.data)
 
     def back(self, ctx: Ctx, state: State) -> Result:
         """From a course back to the list."""
@@ -306,11 +303,8 @@ class ReportCertificate:
 
     def miss(self, ctx: Ctx, state: State, reason: Msg) -> Result:
         """Re-ask with a reason; after three misses, offer the menu or a person."""
-        misses = state.errors + 1
-        if misses >= MAX_MISSES:
-            return Result(State(state.flow, state.step, state.data, 0), (Reply.of(reason, STUCK),))
         [body] = self.ask(ctx, state).replies
-        return Result(State(state.flow, state.step, state.data, misses), (Reply((reason, *body.lines)),))
+        return re_ask(state, reason, body.lines)
 
     def back(self, ctx: Ctx, state: State) -> Result:
         """From the proof back to the course list."""

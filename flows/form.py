@@ -64,6 +64,18 @@ WELCOME_BACK = N_("Welcome back! You were telling us %(topic)s.")
 FIRST_QUESTION = msg(N_("This is the first question."))
 
 
+def re_ask(state: State, reason: Line, *question: Line | Sequence[Line],
+           data: Mapping[str, Any] | None = None) -> Result:
+    """A wrong answer: the reason, then the question again (`data`: the state's data if the question
+    changed it); after MAX_MISSES in a row, the reason and STUCK (the menu or a person) instead, and the
+    count starts again. Every flow re-prompts this way."""
+    misses = state.errors + 1
+    data = state.data if data is None else data
+    if misses >= MAX_MISSES:
+        return Result(State(state.flow, state.step, data, 0), (Reply.of(reason, STUCK),))
+    return Result(State(state.flow, state.step, data, misses), (Reply.of(reason, *question),))
+
+
 class Form:
     """A flow made of steps; subclasses give the steps and what happens at the end."""
 
@@ -131,11 +143,7 @@ class Form:
 
     def miss(self, ctx: Ctx, state: State, reason: Msg) -> Result:
         """Re-ask after a wrong answer; after three, offer the menu or a person."""
-        misses = state.errors + 1
-        prompt = self.by_name[state.step].prompt(ctx, state)
-        if misses >= MAX_MISSES:
-            return Result(State(state.flow, state.step, state.data, 0), (Reply.of(reason, STUCK),))
-        return Result(State(state.flow, state.step, state.data, misses), (Reply.of(reason, *prompt),))
+        return re_ask(state, reason, self.by_name[state.step].prompt(ctx, state))
 
     def welcome_back(self, ctx: Ctx, state: State) -> Result:
         """Remind the member where they were and ask again."""

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flows.base import N_, Ctx, Input, Line, Msg, Reply, Result, State, Text, msg, numbered
-from flows.form import MAX_MISSES, STUCK, pick_one
+from flows.form import pick_one, re_ask
 from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_LABELS
 from flows.support_effects import EraseMyData
 
@@ -93,10 +93,7 @@ class MyData:
             return Result(None, (Reply.of(ERASED),), (EraseMyData(),))
         if choice == 2 or inp.means("no"):
             return Result(None, (Reply.of(KEPT),))
-        misses = state.errors + 1
-        if misses >= MAX_MISSES:
-            return Result(State(NAME, state.step, state.data, 0), (Reply.of(CONFIRM_AGAIN, STUCK),))
-        return Result(State(NAME, state.step, state.data, misses), (Reply.of(CONFIRM_AGAIN),))
+        return re_ask(state, CONFIRM_AGAIN)
 
     def back(self, ctx: Ctx, state: State) -> Result:
         """Ask again."""

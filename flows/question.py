@@ -14,7 +14,7 @@ from typing import Any
 from flows import mydata
 from flows.base import N_, Ctx, Input, Msg, Reply, Result, State, Text, msg
 from flows.faq import Knowledge, answer_text, best_match
-from flows.form import MAX_MISSES, NOT_TEXT, STUCK, pick_one
+from flows.form import NOT_TEXT, pick_one, re_ask
 from flows.support_effects import AddToTicket, OpenTicket
 
 NAME = "question"
@@ -118,10 +118,7 @@ class Question:
 
     def miss(self, state: State, reason: Msg, prompt: Msg) -> Result:
         """Re-ask after a wrong answer; after three, offer the menu or a person."""
-        misses = state.errors + 1
-        if misses >= MAX_MISSES:
-            return Result(State(state.flow, state.step, state.data, 0), (Reply.of(reason, STUCK),))
-        return Result(State(state.flow, state.step, state.data, misses), (Reply.of(reason, prompt),))
+        return re_ask(state, reason, prompt)
 
     def back(self, ctx: Ctx, state: State) -> Result:
         """There is no earlier question: ask this one again."""
