@@ -381,3 +381,46 @@ def test_course_numbers_come_from_the_snapshot_the_clock_refreshes(app, client, 
         assert "Courses: 7 enrolments" in officer.says("STATS")  # counted at every STATS
     finally:
         app.config["COURSE_STATS_MAX_AGE"] = saved
+
+
+def test_the_tickets_page_shows_each_tickets_latest_lines_in_a_fixed_number_of_queries(app, client, catalog):
+    """Two tickets or eight: the page reads the same number of queries (no query per ticket), and each
+    ticket shows its own latest lines, oldest first."""
+    from bot.dashboard.review import TICKET_LINES
+
+    def open_tickets(first: int, count: int) -> None:
+        with app.app_context():
+            for n in range(first, first + count):
+                add_member(app, f"+2547120001{n:02d}", number=100 + n)
+                member = db.session.scalar(sa.select(Member).where(Member.phone == f"+2547120001{n:02d}"))
+                tickets.open_ticket(member, f"ticket {n} line 0", "manual")
+                for line in range(1, TICKET_LINES + 2):
+                    tickets.add_to_open_ticket(member, f"ticket {n} line {line}", utcnow())
+                db.session.commit()
+
+    def queries_for_page() -> tuple[int, str]:
+        statements: list[str] = []
+
+        def count(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
+            statements.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", count)
+        try:
+            page = client.get("/admin/tickets").get_data(as_text=True)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", count)
+        return len(statements), page
+
+    signed_in(app, client, "organiser")
+    open_tickets(0, 2)
+    few, _ = queries_for_page()
+    open_tickets(2, 6)
+    many, page = queries_for_page()
+    assert many == few
+    for n in range(8):
+        shown = [line for line in range(TICKET_LINES + 2) if f"ticket {n} line {line}<" in page]
+        assert shown == list(range(2, TICKET_LINES + 2)), (n, shown)
+        positions = [page.index(f"ticket {n} line {line}<") for line in shown]
+        assert positions == sorted(positions)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, flash, get_flashed_messages, redirect, render_template, send_file, url_for
@@ -76,14 +77,23 @@ def form_errors(form: FlaskForm) -> str:
 
 # --- certificates ----------------------------------------------------------------------------------
 
+def by_id(model: Any, ids: set[int]) -> dict[int, Any]:
+    """Rows of a model by id, in one query (the pages list several at once)."""
+    if not ids:
+        return {}
+    return {row.id: row for row in db.session.scalars(sa.select(model).where(model.id.in_(ids)))}
+
+
 @bp.get("/certificates")
 @role_required("officer")
 def certificates_queue() -> ResponseReturnValue:
     """Reports waiting for review, oldest first, with the link or the stored file and duplicate warnings."""
     rows = []
-    for report in certificates.pending_certificates(limit=QUEUE_SIZE):
-        member = db.session.get(Member, report.member_id)
-        course = db.session.get(Course, report.course_id)
+    reports = certificates.pending_certificates(limit=QUEUE_SIZE)
+    members = by_id(Member, {report.member_id for report in reports})
+    courses = by_id(Course, {report.course_id for report in reports})
+    for report in reports:
+        member, course = members[report.member_id], courses[report.course_id]
         rows.append({"report": report, "member": member, "course": course_title(course, "en"),
                      "phone": member.phone if shows_phones() else mask_phone(member.phone)})
     return render_template("admin/certificates.html", rows=rows, approve_form=ApproveForm(), reject_form=RejectForm(),
@@ -192,14 +202,16 @@ def upload_vouchers() -> ResponseReturnValue:
 def tickets_page() -> ResponseReturnValue:
     """Open tickets, oldest first, with the latest lines of each and forms to answer or close."""
     rows = []
-    for view in tickets.list_open(QUEUE_SIZE):
-        ticket = db.session.get(Ticket, view.id)
-        member = db.session.get(Member, ticket.member_id) if ticket.member_id else None
-        lines = list(db.session.scalars(
-            sa.select(TicketMessage).where(TicketMessage.ticket_id == ticket.id)
-            .order_by(TicketMessage.id.desc()).limit(TICKET_LINES)
-        ))[::-1]
-        rows.append({"ticket": ticket, "member": member, "lines": lines,
+    views = tickets.list_open(QUEUE_SIZE)
+    lines_of: dict[int, list[TicketMessage]] = {}
+    for line in tickets.latest_lines([view.id for view in views], TICKET_LINES):
+        lines_of.setdefault(line.ticket_id, []).append(line)
+    tickets_by_id = by_id(Ticket, {view.id for view in views})
+    members = by_id(Member, {ticket.member_id for ticket in tickets_by_id.values() if ticket.member_id})
+    for view in views:
+        ticket = tickets_by_id[view.id]
+        member = members.get(ticket.member_id)
+        rows.append({"ticket": ticket, "member": member, "lines": lines_of.get(ticket.id, []),
                      "phone": (member.phone if shows_phones() else mask_phone(member.phone)) if member else ""})
     return render_template("admin/tickets.html", rows=rows, reply_form=TicketReplyForm(), close_form=TicketCloseForm(),
                            notices=get_flashed_messages(with_categories=True))
