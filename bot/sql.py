@@ -72,9 +72,9 @@ def fetch(statement: Any, params: Mapping[str, Any], connection: sa.Connection |
     On PostgreSQL the compiled SQL goes straight to the psycopg connection under the session (prepared
     by psycopg after a few uses): on the webhook's hot path SQLAlchemy's per-execution work (caching
     keys, execution contexts, ORM loading) cost more CPU than the database. Only plain column values
-    come back (psycopg parses JSON itself); a broken connection is handed back to SQLAlchemy's pool as
-    invalid. Elsewhere (SQLite) the statement runs through SQLAlchemy. `connection` is the session's
-    connection when the caller already has it.
+    come back (psycopg parses JSON itself); a lost connection empties SQLAlchemy's pool. Elsewhere
+    (SQLite) the statement runs through SQLAlchemy. `connection` is the session's connection when the
+    caller already has it.
     """
     connection = connection or db.session.connection()
     if connection.dialect.name != "postgresql":
@@ -85,12 +85,18 @@ def fetch(statement: Any, params: Mapping[str, Any], connection: sa.Connection |
     for name in prepared.json:
         if values[name] is not None:
             values[name] = Json(values[name])
+    driver = connection.connection.driver_connection
     try:
-        cursor = connection.connection.driver_connection.cursor(row_factory=dict_row)
+        cursor = driver.cursor(row_factory=dict_row)
         cursor.execute(prepared.sql, values)
         return cursor.fetchall() if prepared.returns_rows else []
-    except psycopg.OperationalError:
-        connection.invalidate()
+    except psycopg.Error as error:
+        if connection.dialect.is_disconnect(error, driver, None):
+            # As SQLAlchemy does for its own statements: this connection is dead, and after a database
+            # restart so are the pool's others; a new pool connects afresh (the request fails with a
+            # 500, which Twilio retries).
+            connection.invalidate(error)
+            connection.engine.dispose()
         raise
 
 

@@ -180,3 +180,31 @@ def test_a_message_whose_processing_fails_is_kept_and_processed_once_on_twilios_
         assert message.processed_at is not None and message.member_id is not None
         assert db.session.scalars(sa.select(Conversation.step)).one() == "name"
     assert count(app, Message.in_reply_to_id == message.id) == 1
+
+
+def test_after_the_database_drops_every_connection_one_request_fails_and_the_pool_starts_afresh(app, monkeypatch):
+    """A database restart kills every pooled connection at once. The pool does not ping before each
+    request, so the first request on a dead connection fails with a 500 (Twilio retries it, and the
+    message is kept); the pool then starts afresh instead of failing once per dead connection."""
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    client = app.test_client()
+
+    def post(phone: str) -> int:
+        member = WhatsApp(client, phone)
+        return member.post(member.form("Hi")).status_code
+
+    with ThreadPoolExecutor(6) as pool:  # six connections in the pool
+        assert list(pool.map(post, [f"+2547009{n:05d}" for n in range(12)])) == [200] * 12
+    with app.app_context():
+        url = db.engine.url
+        assert db.engine.pool.checkedin() >= 2
+    admin = sa.create_engine(url.set(database="postgres"))
+    with admin.begin() as connection:
+        connection.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                   "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": url.database})
+    admin.dispose()
+    statuses = [post(f"+2547009{n:05d}") for n in range(100, 110)]
+    assert statuses.count(500) == 1 and statuses[0] == 500 and statuses[1:] == [200] * 9
+    with app.app_context():
+        kept = db.session.scalars(sa.select(Message).where(Message.direction == "in", Message.processed_at.is_(None))).all()
+    assert [message.payload["From"] for message in kept] == ["whatsapp:+254700900100"]

@@ -58,11 +58,12 @@ def finish_statement() -> sa.Executable:
     return sa.insert(MESSAGES).from_select(columns, rows).add_cte(processed, seen, conversation)
 
 
-def finish(connection: sa.Connection, message_id: int, member: Member, texts: list[str],
-           conversation: Mapping[str, Any], now: datetime) -> None:
+def finish(message_id: int, member: Member, texts: list[str], conversation: Mapping[str, Any],
+           now: datetime) -> None:
     """Mark the message processed, note the member's last message (and the language found for a first
     one), store the conversation and the replies."""
     db.session.flush()
+    connection = db.session.connection()  # not the one the message began with: an effect may have committed
     params = {"message_id": message_id, "member": member.id, "now": now, "language": member.language}
     if connection.dialect.name == "postgresql":
         fetch(finish_statement(), {**params, **conversation, "replies": list(texts)}, connection)
@@ -204,7 +205,7 @@ def receive(form: Mapping[str, str], sid: str, phone: str) -> list[str]:
             message_id = db.session.scalar(sa.select(Message.id).where(Message.twilio_sid == sid))
         first_contact = member.last_inbound_at is None
         answer = engine.answer(member, input_of(form), now, first_contact=first_contact)
-        finish(connection, message_id, member, answer.texts, answer.conversation, now)
+        finish(message_id, member, answer.texts, answer.conversation, now)
         db.session.commit()
         return answer.texts
     except Exception:
