@@ -24,7 +24,7 @@ from bot.services import privacy as privacy_service
 from bot.services import tickets as ticket_service
 from bot.services.course_effects import COURSE_PERFORMERS
 from bot.services.facts import facts_of
-from bot.services.staff import roles_from, roles_of
+from bot.services.staff import roles_from
 from bot.sql import fetch, insert_for
 from bot.staff.broadcast import perform_preview as perform_preview_broadcast
 from bot.staff.broadcast import perform_send as perform_send_broadcast
@@ -145,7 +145,7 @@ def member_view(member: Member) -> MemberView:
         name=member.name,
         status=member.status,
         opted_out=member.opted_out,
-        roles=roles_from(member.staff_roles) if hasattr(member, "staff_roles") else roles_of(member.phone),
+        roles=roles_from(member.staff_roles),  # set by the statement that locked the member
         facts=facts_of(member),
     )
 

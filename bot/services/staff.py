@@ -9,11 +9,6 @@ from bot.models.staff import ROLES, StaffMember
 from bot.services import audit
 
 
-def roles_of(phone: str) -> frozenset[str]:
-    """The roles of a phone number (empty for members)."""
-    return roles_from(db.session.scalar(sa.select(StaffMember.roles).where(StaffMember.phone == phone)))
-
-
 def roles_from(roles: str | None) -> frozenset[str]:
     """The role set of a stored roles column (empty for None: not a staff number)."""
     if roles is None:
