@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 
 TOP_COURSES = 3
 TITLE_CHARS = 30
-STEPS = ("enrolled", "reported", "verified", "rewarded")
 REPORTED = ("reported", "verified", "rewarded")
 VERIFIED = ("verified", "rewarded")
 ACCEPTED = ("approved", "waiting", "rewarded")
