@@ -75,10 +75,12 @@ def instance_folder() -> str | None:
 
 
 def engine_options(url: str) -> dict[str, Any]:
-    """Connection settings per database: a busy timeout for SQLite, health checks for PostgreSQL."""
+    """Connection settings per database: a busy timeout for SQLite; a pool for PostgreSQL without a ping
+    before each request (a round trip per message): after a restart the first statement on a dead
+    connection fails, the request answers 500 for Twilio to retry, and the pool starts afresh."""
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
-    return {"pool_pre_ping": False, "pool_size": 10, "max_overflow": 20}
+    return {"pool_size": 10, "max_overflow": 20}
 
 
 def serialize_sqlite_writes(engine: Engine) -> None:
