@@ -18,7 +18,7 @@ from bot.services.redis_conn import connect
 
 def work(queue_names: list[str]) -> None:
     """Work the queues (highest priority first) inside the app context until stopped."""
-    app = create_app()
+    app = create_app(background=True)
     with app.app_context():
         worker = SimpleWorker(queue_names or list(QUEUES), connection=connect())
         worker.work(with_scheduler=True)
@@ -26,7 +26,7 @@ def work(queue_names: list[str]) -> None:
 
 def clock() -> None:
     """Queue each periodic job when it is due, until stopped."""
-    app = create_app()
+    app = create_app(background=True)
     with app.app_context():
         scheduler = CronScheduler(connection=connect(), name="umoja-clock")
         for job in PERIODIC:

@@ -23,15 +23,17 @@ ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS_DIR = ROOT / "migrations"
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: defaults from the environment, then `config` (used by tests) on top."""
+def create_app(config: dict[str, Any] | None = None, *, background: bool = False) -> Flask:
+    """Build the app: defaults from the environment, then `config` (used by tests) on top. `background`:
+    for the worker and the clock (their database pool pings before each use, see `engine_options`)."""
     load_dotenv(ROOT / ".env")
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_folder())
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     app.config.update(load_settings(instance))
     app.config.update(config or {})
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
+                          engine_options(app.config["SQLALCHEMY_DATABASE_URI"], ping=background))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
@@ -74,13 +76,15 @@ def instance_folder() -> str | None:
     return os.path.abspath(path) if path else None
 
 
-def engine_options(url: str) -> dict[str, Any]:
-    """Connection settings per database: a busy timeout for SQLite; a pool for PostgreSQL without a ping
-    before each request (a round trip per message): after a restart the first statement on a dead
-    connection fails, the request answers 500 for Twilio to retry, and the pool starts afresh."""
+def engine_options(url: str, *, ping: bool = False) -> dict[str, Any]:
+    """Connection settings per database: a busy timeout for SQLite; a pool for PostgreSQL. The web app's
+    pool does not ping before each request (a round trip per message): after a restart the first
+    statement on a dead connection fails, the request answers 500 for Twilio to retry, and the pool
+    starts afresh. The worker and the clock ping (`ping`): a job that fails on a dead connection may
+    not be retried."""
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
-    return {"pool_size": 10, "max_overflow": 20}
+    return {"pool_pre_ping": ping, "pool_size": 10, "max_overflow": 20}
 
 
 def serialize_sqlite_writes(engine: Engine) -> None:

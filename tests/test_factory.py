@@ -41,3 +41,14 @@ def test_the_embedded_redis_socket_serves_the_rate_limits(tmp_path, app):
         server.shutdown()
         # The limiter is one per process (one app in production): give it back the test app's Redis.
         limiter.init_app(app)
+
+
+def test_the_worker_and_clock_ping_the_database_before_use_and_the_web_app_does_not(tmp_path):
+    """The web app saves a round trip per message (a dead connection costs one 500 that Twilio retries);
+    a background job on a dead connection might not be retried, so the worker's pool pings first."""
+    web = create_app(app_config(tmp_path / "web"))
+    worker = create_app(app_config(tmp_path / "worker"), background=True)
+    with web.app_context():
+        assert db.engine.pool._pre_ping is False
+    with worker.app_context():
+        assert db.engine.pool._pre_ping is True
