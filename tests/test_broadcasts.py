@@ -259,11 +259,13 @@ def test_a_worker_killed_mid_broadcast_and_a_restart_reach_every_member_once(app
             victim.kill()
     counts = Counter(m["to"] for m in pipeline.messages)
     assert set(counts.values()) == {1}, "a member got the broadcast twice"
+    # The rows in the chunks in flight when the worker died were looked up at Twilio: found ones were
+    # recorded, the others sent; everyone got the broadcast once.
+    assert len(counts) == 300
     rows = deliveries(app)
-    interrupted = [row for row in rows.values() if row.reason == "interrupted"]
-    # At most once: only rows in the chunks in flight when the worker died can be lost, never duplicated.
-    assert len(interrupted) <= 2 * 20  # the two chunks in flight
-    assert len(counts) + len(interrupted) == 300
+    assert {row.status for row in rows.values()} <= {"accepted", "sent", "delivered", "read"}
+    assert {row.twilio_sid for row in rows.values()} == {m["sid"] for m in pipeline.messages}
+    assert len([row for row in rows.values() if row.attempted_at is not None]) <= 2 * 20  # two chunks in flight
     assert status_of(app, bid) == "done"
 
 
@@ -334,18 +336,91 @@ def test_throttling_and_server_errors_are_retried_without_double_sending(app, pi
     assert rows[ids[1]].attempts == 3 and rows[ids[1]].twilio_sid
 
 
-def test_a_timeout_is_not_sent_again(app, pipeline, drain):
+def retry_when_due(app, broadcast_id: int) -> str:
+    """Wait for the broadcast's next retry and run it, as RQ's scheduler would."""
+    with app.app_context():
+        due = db.session.scalar(sa.select(sa.func.max(BroadcastDelivery.next_attempt_at)))
+        time.sleep(max(0.0, (due - utcnow()).total_seconds()) + 0.05)
+        return broadcasts.run(broadcast_id, seconds=10)
+
+
+def test_a_send_whose_answer_was_lost_is_found_at_twilio_and_not_sent_again(app, pipeline, drain):
     app.config["TWILIO_HTTP_TIMEOUT"] = 0.5
     pipeline.callback_statuses = ()  # nothing tells us later that it was accepted
     with app.app_context():
         [member_id] = add_members(1, start=1)
-    pipeline.add_hang_rule(1.5, times=1)
-    start(app)
+    pipeline.add_hang_rule(1.5, times=1)  # Twilio records the message, then answers too late
+    bid = start(app)
     drain()
-    time.sleep(1.2)
+    assert (deliveries(app)[member_id].status, status_of(app, bid)) == ("queued", "running")
+    assert retry_when_due(app, bid) == "done"
+    [sent] = pipeline.messages
     row = deliveries(app)[member_id]
-    assert (row.status, row.reason, row.attempts) == ("failed", "timeout", 1)
+    # The retry asked Twilio, found the message and recorded its SID (so status callbacks land) without posting.
+    assert (row.status, row.twilio_sid, row.reason) == ("accepted", sent["sid"], None)
+    assert row.attempted_at is not None and row.attempts == 2 and row.lookups == 0
     assert len(pipeline.attempts) == 1
+    assert status_of(app, bid) == "done"
+
+
+@pytest.mark.parametrize("wait", [0.0, 1.0])
+def test_a_send_that_never_reached_twilio_is_sent_again_once(app, pipeline, drain, wait):
+    app.config["TWILIO_HTTP_TIMEOUT"] = 0.5
+    pipeline.callback_statuses = ()
+    with app.app_context():
+        [member_id, other_id] = add_members(2, start=1)
+    # Lost on the way: the connection breaks at once (0.0), or nothing answers before the timeout (1.0).
+    pipeline.add_hang_rule(wait, to="whatsapp:+254700000001", times=1, lost=True)
+    bid = start(app)
+    drain()
+    assert retry_when_due(app, bid) == "done"
+    counts = Counter(m["to"] for m in pipeline.messages)
+    assert counts == {"whatsapp:+254700000001": 1, "whatsapp:+254700000002": 1}
+    rows = deliveries(app)
+    [sent] = [m for m in pipeline.messages if m["to"] == "whatsapp:+254700000001"]
+    assert (rows[member_id].status, rows[member_id].twilio_sid, rows[member_id].attempts) == ("accepted", sent["sid"], 2)
+    assert rows[other_id].attempts == 1
+    assert status_of(app, bid) == "done"
+
+
+def test_when_twilio_cannot_be_asked_the_delivery_fails_as_unconfirmed(app, pipeline, drain):
+    app.config.update(TWILIO_HTTP_TIMEOUT=0.5, BROADCAST_MAX_ATTEMPTS=3)
+    pipeline.callback_statuses = ()
+    with app.app_context():
+        [member_id] = add_members(1, start=1)
+        bid = broadcasts.create("Meeting on Saturday", None).id
+        broadcasts.resolve(bid)
+        db.session.execute(sa.update(Broadcast).values(status="running"))
+        # An earlier try got no answer, and now Twilio cannot be reached to ask about it.
+        db.session.execute(sa.update(BroadcastDelivery).values(attempted_at=utcnow(), attempts=1))
+        db.session.commit()
+    app.config["TWILIO_API_BASE_URL"] = "http://127.0.0.1:1"
+    try:
+        with app.app_context():
+            assert broadcasts.run(bid, seconds=10) == "done"
+    finally:
+        app.config.update(TWILIO_API_BASE_URL=pipeline.base_url, BROADCAST_MAX_ATTEMPTS=5)
+    row = deliveries(app)[member_id]
+    assert (row.status, row.reason, row.lookups, row.attempts) == ("failed", "unconfirmed", 2, 4)
+    assert pipeline.attempts == []
+    with app.app_context():
+        [(key, _, count)] = broadcasts.figures(bid).reasons
+    assert key == "unconfirmed" and count == 1
+
+
+def test_cancelling_leaves_an_unconfirmed_send_failed_not_cancelled(app, pipeline):
+    with app.app_context():
+        [uncertain, waiting] = add_members(2, start=1)
+        bid = broadcasts.create("Meeting on Saturday", None).id
+        broadcasts.resolve(bid)
+        db.session.execute(sa.update(BroadcastDelivery).where(BroadcastDelivery.member_id == uncertain)
+                           .values(attempted_at=utcnow(), reason="timeout"))
+        db.session.execute(sa.update(Broadcast).values(status="running"))
+        db.session.commit()
+        assert broadcasts.cancel(bid)
+    rows = deliveries(app)
+    assert (rows[uncertain].status, rows[uncertain].reason) == ("failed", "unconfirmed")
+    assert (rows[waiting].status, rows[waiting].reason) == ("cancelled", "cancelled")
 
 
 @pytest.mark.parametrize("code", [63024, 63003])

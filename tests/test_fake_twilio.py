@@ -402,6 +402,24 @@ def test_hang_rule_times_the_client_out_but_the_message_is_accepted(fake: FakeTw
     assert [m["body"] for m in fake.wait_for_messages(2)] == ["first try", "second try"]
 
 
+def test_a_lost_hang_drops_the_request_and_records_nothing(fake: FakeTwilio) -> None:
+    fake.add_hang_rule(0.0, times=1, lost=True)
+    fake.add_hang_rule(1.0, times=1, lost=True)
+    impatient = make_client(fake, timeout=0.3)
+
+    with pytest.raises(requests.exceptions.ConnectionError):
+        send(impatient, body="dropped at once")
+    with pytest.raises(requests.exceptions.Timeout):
+        send(impatient, body="dropped after a wait")
+    send(impatient, body="third try")
+
+    assert [m["body"] for m in fake.wait_for_messages(1)] == ["third try"]
+    assert [a["body"] for a in fake.attempts] == ["third try"]
+    listed = requests.get(f"{fake.base_url}/2010-04-01/Accounts/{fake.account_sid}/Messages.json",
+                          params={"To": TO}, auth=(fake.account_sid, fake.auth_token), timeout=5).json()
+    assert [m["body"] for m in listed["messages"]] == ["third try"]
+
+
 def test_media_needs_basic_auth(fake: FakeTwilio) -> None:
     content = b"\x89PNG\r\n\x1a\n fake image"
     url = fake.add_media(content, "image/png")

@@ -196,12 +196,14 @@ class _ErrorRule:
 
 @dataclass(slots=True)
 class _HangRule:
-    """A delay to inject into matching POSTs after the message has been accepted."""
+    """A delay to inject into matching POSTs after the message has been accepted (or, lost, before it
+    is: the request is then dropped without an answer and nothing is recorded)."""
 
     seconds: float
     to: str | None
     probability: float
     times_left: int | None
+    lost: bool = False
 
 
 @dataclass(slots=True, frozen=True)
@@ -319,6 +321,9 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:
             logger.exception("fake Twilio: error answering %s %s", method, self.path)
             answer = _Answer.error(20500, 500)
+        if answer is None:  # a lost request: the connection closes without an answer
+            self.close_connection = True
+            return
         self._send(answer)
 
     def _send(self, answer: _Answer) -> None:
@@ -546,8 +551,12 @@ class FakeTwilio:
             self._error_rules.append(rule)
 
     def add_hang_rule(self, seconds: float, *, to: str | None = None, times: int | None = None,
-                      probability: float = 1.0) -> None:
-        """Make matching POSTs wait `seconds` before answering; the message is still accepted and recorded."""
+                      probability: float = 1.0, lost: bool = False) -> None:
+        """Make matching POSTs wait `seconds` before answering; the message is still accepted and recorded.
+
+        With `lost`, the request never reaches Twilio: after `seconds` the connection is closed without an
+        answer and nothing is recorded (the client sees a timeout or a connection broken after sending).
+        """
         if seconds < 0:
             raise ValueError("seconds must not be negative")
         if not 0.0 <= probability <= 1.0:
@@ -555,7 +564,7 @@ class FakeTwilio:
         if times is not None and times < 1:
             raise ValueError("times must be None or at least 1")
         with self._lock:
-            self._hang_rules.append(_HangRule(float(seconds), to, probability, times))
+            self._hang_rules.append(_HangRule(float(seconds), to, probability, times, bool(lost)))
 
     def add_media(self, content: bytes, content_type: str, *, delay: float = 0.0, status: int = 200) -> str:
         """Register a media file and return its Twilio-style URL on this (running) server."""
@@ -582,7 +591,7 @@ class FakeTwilio:
 
     # --- HTTP ------------------------------------------------------------------------------------
 
-    def _route(self, method: str, raw_path: str, headers: Message, body: bytes) -> _Answer:
+    def _route(self, method: str, raw_path: str, headers: Message, body: bytes) -> _Answer | None:
         """Decide the answer to one request (called from a server thread)."""
         path, _, query = raw_path.partition("?")
         if path.startswith("/_fake/"):
@@ -638,7 +647,7 @@ class FakeTwilio:
                                   "page_size": size, "uri": uri, "first_page_uri": uri, "next_page_uri": None,
                                   "previous_page_uri": None})
 
-    def _create_message(self, body: bytes) -> _Answer:
+    def _create_message(self, body: bytes) -> _Answer | None:
         """Validate a Messages POST, apply the rules, record it and answer like Twilio."""
         received_at = time.time()
         form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
@@ -662,6 +671,10 @@ class FakeTwilio:
         answer: _Answer | None
         with self._lock:
             hang = self._take_rule(self._hang_rules, to)
+        if hang is not None and hang.lost:
+            time.sleep(hang.seconds)
+            return None
+        with self._lock:
             rule = self._take_rule(self._error_rules, to)
             if rule is not None and rule.is_synchronous:
                 self._rejected_by_code[rule.code] += 1

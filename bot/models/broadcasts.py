@@ -40,7 +40,8 @@ class BroadcastDelivery(db.Model):
     """One member's copy of a broadcast; the unique pair makes a double send impossible.
 
     queued → claimed (leased by a worker, not yet sent) → sending (the call to Twilio may have happened)
-    → accepted → sent → delivered → read, or failed / undelivered / skipped / cancelled.
+    → accepted → sent → delivered → read, or failed / undelivered / skipped / cancelled. A try that got no
+    answer goes back to queued with `attempted_at` set: its retry asks Twilio before sending again.
     """
 
     __tablename__ = "broadcast_deliveries"
@@ -61,5 +62,9 @@ class BroadcastDelivery(db.Model):
     reason: Mapped[str | None] = mapped_column(sa.String(32))
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
+    # When a try that got no answer from Twilio started (the retry asks Twilio first), and how many of
+    # those questions could not be answered.
+    attempted_at: Mapped[datetime | None]
+    lookups: Mapped[int] = mapped_column(default=0, server_default="0")
     lease_until: Mapped[datetime | None]
     updated_at: Mapped[datetime | None]

@@ -10,15 +10,22 @@ How a broadcast is sent
   rows with `FOR UPDATE SKIP LOCKED` and a lease (queued → claimed), then sends them in chunks: a chunk
   is first marked `sending` in one statement, then posted to Twilio concurrently under the shared rate
   limit, then the SIDs and outcomes are written in one round trip; two chunks are in flight at a time.
-- Exactly once, and the gap: a `claimed` row whose lease expires was never posted and goes back to the
-  queue. A `sending` row whose lease expires may or may not have been accepted by Twilio (the worker
-  died between the POST and our write): we choose at most once and mark it failed ("interrupted")
-  unless a status callback already told us its SID (the callback URL carries the delivery id, so a
-  callback that arrives before our write is not lost), in which case it counts as sent.
+- Exactly once, also when Twilio gives no answer: a `claimed` row whose lease expires was never posted
+  and goes back to the queue. A send with no answer (a timeout, a connection broken after the request
+  went out, or a `sending` row whose lease expired because the worker died between the POST and our
+  write) may or may not be at Twilio. Unless a status callback already gave its SID (the callback URL
+  carries the delivery id, so a callback that arrives before our write is not lost), it is parked:
+  queued again with `attempted_at`, the start of that try. Its retry (one HTTP timeout later at the
+  earliest, then with backoff) first asks Twilio with `sending.Sender.find`, the lookup single messages
+  use: a message to the member from our senders with the broadcast's text (for the template: holding
+  its variables) created since `attempted_at` is recorded by its SID without sending; only when Twilio
+  has none is it sent again. A lookup that fails is asked again later; after BROADCAST_MAX_ATTEMPTS of
+  those the row fails as 'unconfirmed', and cancelling leaves a parked row failed 'unconfirmed'. The
+  gap left: a message Twilio creates even later than the lookup could still arrive twice.
 - Status callbacks only move a delivery forward. Twilio's errors are handled as `sending.classify` says:
   21610 opts the member out, 63016 is resent as the template (or skipped), 63018/429/5xx/connection
-  errors are retried later with backoff (Twilio refused them, so nothing is sent twice), a timeout is
-  not retried (at most once), other errors fail with their reason.
+  errors are retried later with backoff (Twilio refused them, so nothing is sent twice), no answer is
+  looked up as above, other errors fail with their reason.
 - Quiet hours (Africa/Nairobi) pause a running broadcast; `tick` (every minute, from the clock) resumes
   it, starts overdue scheduled broadcasts and recovers expired leases so a broadcast whose worker died
   finishes on its own.
@@ -316,6 +323,13 @@ def cancel(broadcast_id: int) -> bool:
                                    Broadcast.status.in_(("draft", "scheduled", "running", "paused")))
         .values(status="cancelled", finished_at=utcnow())
     )
+    # A row whose earlier try got no answer may have been delivered: it is not counted as cancelled.
+    db.session.execute(
+        sa.update(BroadcastDelivery)
+        .where(BroadcastDelivery.broadcast_id == broadcast_id, BroadcastDelivery.status.in_(("queued", "claimed")),
+               BroadcastDelivery.attempted_at.is_not(None))
+        .values(status="failed", status_rank=4, reason="unconfirmed", lease_until=None, updated_at=utcnow())
+    )
     db.session.execute(
         sa.update(BroadcastDelivery)
         .where(BroadcastDelivery.broadcast_id == broadcast_id, BroadcastDelivery.status.in_(("queued", "claimed")))
@@ -340,8 +354,8 @@ UPDATE broadcast_deliveries AS d
 SET status = 'claimed', lease_until = :lease, attempts = d.attempts + 1, updated_at = :now
 FROM picked, members AS m
 WHERE d.id = picked.id AND m.id = d.member_id
-RETURNING d.id, d.member_id, d.kind, d.attempts, m.phone, m.language, m.last_inbound_at, m.opted_out_at,
-          m.status
+RETURNING d.id, d.member_id, d.kind, d.attempts, d.attempted_at, d.lookups, m.phone, m.language,
+          m.last_inbound_at, m.opted_out_at, m.status
 """)
 
 
@@ -377,8 +391,9 @@ def claim(broadcast_id: int, limit: int, now: datetime) -> list[Any]:
         ids = db.session.execute(CLAIM_SQLITE, params).scalars().all()
         d = BroadcastDelivery
         rows = db.session.execute(
-            sa.select(d.id, d.member_id, d.kind, d.attempts, Member.phone, Member.language, Member.last_inbound_at,
-                      Member.opted_out_at, Member.status).join(Member, Member.id == d.member_id).where(d.id.in_(ids))
+            sa.select(d.id, d.member_id, d.kind, d.attempts, d.attempted_at, d.lookups, Member.phone, Member.language,
+                      Member.last_inbound_at, Member.opted_out_at, Member.status)
+            .join(Member, Member.id == d.member_id).where(d.id.in_(ids))
         ).all() if ids else []
     db.session.commit()
     return rows
@@ -386,7 +401,8 @@ def claim(broadcast_id: int, limit: int, now: datetime) -> list[Any]:
 
 def recover(broadcast_id: int | None = None, now: datetime | None = None) -> int:
     """Rows whose worker died: `claimed` back to the queue; `sending` counts as sent if a callback gave its
-    SID, else fails as 'interrupted' (at most once). Returns how many rows changed."""
+    SID, else goes back to the queue as uncertain ('interrupted'): its retry asks Twilio before sending
+    again. Returns how many rows changed."""
     now = now or utcnow()
     scope = [BroadcastDelivery.lease_until < now]
     if broadcast_id is not None:
@@ -399,9 +415,11 @@ def recover(broadcast_id: int | None = None, now: datetime | None = None) -> int
         sa.update(table).where(*scope, table.status == "sending", table.twilio_sid.is_not(None))
         .values(status="accepted", status_rank=greatest(table.status_rank, 1), lease_until=None,
                 updated_at=now)).rowcount
+    # `updated_at` of a `sending` row is when it was marked, just before the POST: the lookup's window.
     changed += db.session.execute(
         sa.update(table).where(*scope, table.status == "sending", table.twilio_sid.is_(None))
-        .values(status="failed", status_rank=4, reason="interrupted", lease_until=None, updated_at=now)).rowcount
+        .values(status="queued", status_rank=0, reason="interrupted", lease_until=None, next_attempt_at=now,
+                attempted_at=sa.func.coalesce(table.attempted_at, table.updated_at), updated_at=now)).rowcount
     db.session.commit()
     return changed
 
@@ -416,12 +434,15 @@ class Plan:
     kind: str | None = None
     params: dict[str, str] | None = None
     skip: str | None = None
+    attempted_at: datetime | None = None  # an earlier try got no answer: ask Twilio before sending
+    lookups: int = 0
+    known: sending.Outcome | None = None  # what asking Twilio settled (instead of posting)
 
 
 def plan(broadcast: Broadcast, row: Any, now: datetime, froms: list[str]) -> Plan:
     """Choose text (inside the 24-hour window), the template (outside it, when configured) or a skip."""
     language = row.language or i18n.SOURCE_LANGUAGE
-    item = Plan(row.id, row.member_id, language)
+    item = Plan(row.id, row.member_id, language, attempted_at=row.attempted_at, lookups=row.lookups)
     if row.opted_out_at is not None or row.status == ERASED_STATUS:
         item.skip = "opted_out" if row.opted_out_at is not None else "deleted"
         return item
@@ -456,11 +477,21 @@ SET_ACCEPTED = sa.text("""
 UPDATE broadcast_deliveries
 SET twilio_sid = :sid, kind = :kind, sender = :sender, lease_until = NULL, updated_at = :now,
     status = CASE WHEN status_rank < 1 THEN 'accepted' ELSE status END,
+    reason = CASE WHEN status_rank < 1 THEN NULL ELSE reason END,
     status_rank = GREATEST(status_rank, 1)
 WHERE id = :id AND attempts = :attempts AND status NOT IN ('queued', 'claimed')
   AND (twilio_sid IS NULL OR twilio_sid = :sid)
 """)
 SET_ACCEPTED_SQLITE = sa.text(SET_ACCEPTED.text.replace("GREATEST(", "MAX("))
+# No answer from Twilio (or no answer to our question about it): back to the queue, remembering when the
+# first such try started; the retry asks Twilio before sending again.
+SET_PARKED = sa.text("""
+UPDATE broadcast_deliveries
+SET status = 'queued', status_rank = 0, reason = COALESCE(:reason, reason), kind = :kind, sender = :sender,
+    next_attempt_at = :next, attempted_at = COALESCE(attempted_at, :started), lookups = :lookups,
+    lease_until = NULL, updated_at = :now
+WHERE id = :id AND attempts = :attempts AND status IN ('claimed', 'sending')
+""").bindparams(*(sa.bindparam(name, type_=sa.DateTime()) for name in ("next", "started", "now")))
 
 
 def backoff(attempts: int) -> timedelta:
@@ -469,16 +500,30 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(300.0, base * 2 ** max(0, attempts - 1)))
 
 
-def apply_outcomes(items: list[tuple[Plan, Any]], attempts: dict[int, int], now: datetime) -> bool:
-    """Write the chunk's results in two round trips; True if some rows wait for a retry."""
-    accepted, others, opted = [], [], []
+def apply_outcomes(items: list[tuple[Plan, Any]], attempts: dict[int, int], now: datetime,
+                   started: datetime | None = None) -> bool:
+    """Write the chunk's results (posted at `started`) in a few round trips; True if some rows wait for a
+    retry."""
+    accepted, others, parked, opted = [], [], [], []
     max_attempts = int(current_app.config["BROADCAST_MAX_ATTEMPTS"])
+    # Twilio is asked no sooner than one more HTTP timeout later, so that a request it is still working
+    # through has been created by then.
+    settle = timedelta(seconds=float(current_app.config["TWILIO_HTTP_TIMEOUT"]))
     waiting = False
     for item, outcome in items:
         base = {"id": item.id, "attempts": attempts[item.id], "kind": item.kind, "now": now,
                 "sender": item.params["From"].removeprefix("whatsapp:") if item.params else None}
         if outcome.kind == "accepted":
             accepted.append({**base, "sid": outcome.sid})
+            continue
+        if outcome.kind == "timeout" or (outcome.kind == "unconfirmed" and item.lookups + 1 < max_attempts):
+            # Twilio may have it: park it; its retry asks Twilio first (an unanswered question counts).
+            first = outcome.kind == "timeout"
+            lookups = item.lookups + (not first)
+            wait = max(backoff(attempts[item.id]), settle) if first else backoff(lookups)
+            parked.append({**base, "reason": outcome.reason if first else None, "next": now + wait,
+                           "started": started or now, "lookups": lookups})
+            waiting = True
             continue
         row = {**base, "code": outcome.code, "reason": outcome.reason, "next": None}
         if outcome.kind == "retry" and attempts[item.id] < max_attempts:
@@ -501,6 +546,8 @@ def apply_outcomes(items: list[tuple[Plan, Any]], attempts: dict[int, int], now:
         db.session.execute(statement, accepted)
     if others:
         db.session.execute(SET_OUTCOME, others)
+    if parked:
+        db.session.execute(SET_PARKED, parked)
     for member_id in opted:
         member = db.session.get(Member, member_id)
         if member is not None:
@@ -573,6 +620,8 @@ def _run(broadcast_id: int, seconds: float, sender: sending.Sender | None) -> st
                 db.session.execute(SET_OUTCOME, skipped)
                 db.session.commit()
             ready = [p for p in plans if p.params is not None]
+            if sender is not None:
+                look_up(ready, sender, pipeline.attempts)
             for index, chunk in enumerate(sending.chunks(ready, chunk_size)):
                 if index and still_running(broadcast_id, utcnow()) is None:
                     pipeline.flush()
@@ -585,6 +634,32 @@ def _run(broadcast_id: int, seconds: float, sender: sending.Sender | None) -> st
     return "continues"
 
 
+def look_up(plans: list[Plan], sender: sending.Sender, attempts: dict[int, int]) -> None:
+    """Ask Twilio about each row whose earlier try got no answer (the lookup single messages use): a
+    message it created since that try is recorded by its SID and not sent again; when Twilio cannot be
+    asked the row waits and asks again ('unconfirmed' once asked too often); when Twilio has none the row
+    is sent again, unless its attempts are used up."""
+    uncertain = [p for p in plans if p.attempted_at is not None]
+    if not uncertain:
+        return
+    froms = sending.senders()
+    asked = [sender.pool.submit(sender.find, p.params, p.attempted_at, froms) for p in uncertain]
+    answers = [future.result() for future in asked]
+    sids = [answer for answer in answers if isinstance(answer, str)]
+    # A SID another delivery already has is that delivery's message (the same text to the same member).
+    taken = set(db.session.scalars(sa.select(BroadcastDelivery.twilio_sid)
+                                   .where(BroadcastDelivery.twilio_sid.in_(sids)))) if sids else set()
+    db.session.commit()
+    max_attempts = int(current_app.config["BROADCAST_MAX_ATTEMPTS"])
+    for item, answer in zip(uncertain, answers, strict=True):
+        if answer is False:
+            item.known = sending.Outcome("unconfirmed", reason="unconfirmed")
+        elif isinstance(answer, str) and answer not in taken:
+            item.known = sending.Outcome("accepted", sid=answer)
+        elif attempts[item.id] - item.lookups > max_attempts:
+            item.known = sending.Outcome("failed", reason="too_many_attempts")
+
+
 class Pipeline:
     """Chunks in flight: while one chunk waits for Twilio, the next is marked and sent as the rate limit
     allows, so the limit is used in full (at most two chunks are ever in the `sending` gap)."""
@@ -593,7 +668,7 @@ class Pipeline:
         self.sender = sender
         self.limiter = limiter
         self.attempts: dict[int, int] = {}
-        self.inflight: tuple[list[Plan], list[Any]] | None = None
+        self.inflight: tuple[list[Plan], list[Any], datetime] | None = None
 
     def push(self, chunk: list[Plan]) -> None:
         """Start a chunk, then record the one before it."""
@@ -601,41 +676,44 @@ class Pipeline:
         self.flush()
         self.inflight = started
 
-    def start(self, chunk: list[Plan]) -> tuple[list[Plan], list[Any]] | None:
-        """Mark the chunk `sending` and post each piece as soon as the rate limit grants it."""
+    def start(self, chunk: list[Plan]) -> tuple[list[Plan], list[Any], datetime] | None:
+        """Mark the chunk `sending` and post each piece as soon as the rate limit grants it (rows that asking
+        Twilio settled are not posted)."""
         table = BroadcastDelivery
-        lease = utcnow() + timedelta(seconds=int(current_app.config["BROADCAST_LEASE_SECONDS"]))
+        started = utcnow()
+        lease = started + timedelta(seconds=int(current_app.config["BROADCAST_LEASE_SECONDS"]))
         # Only rows this worker still holds (same claim): a row whose lease expired and was claimed
         # again by another worker has a higher attempt count and is left to it.
         marked = db.session.execute(
             sa.update(table)
             .where(sa.tuple_(table.id, table.attempts).in_([(p.id, self.attempts[p.id]) for p in chunk]),
                    table.status == "claimed")
-            .values(status="sending", lease_until=lease).returning(table.id)).scalars().all()
+            .values(status="sending", lease_until=lease, updated_at=started).returning(table.id)).scalars().all()
         db.session.commit()
         mine = set(marked)
         chunk = [p for p in chunk if p.id in mine]
         if not chunk:
             return None
         if self.sender is None:  # no Twilio account: the local outbox
-            return chunk, [sending.Outcome("accepted", sid=f"OUTBOX{p.id}") for p in chunk]
+            return chunk, [sending.Outcome("accepted", sid=f"OUTBOX{p.id}") for p in chunk], started
         futures: dict[int, Any] = {}
-        piece = self.limiter.piece if self.limiter is not None else len(chunk)
-        for from_ in dict.fromkeys(p.params["From"] for p in chunk):
-            for part in sending.chunks([p for p in chunk if p.params["From"] == from_], piece):
+        posted = [p for p in chunk if p.known is None]
+        piece = self.limiter.piece if self.limiter is not None else max(1, len(posted))
+        for from_ in dict.fromkeys(p.params["From"] for p in posted):
+            for part in sending.chunks([p for p in posted if p.params["From"] == from_], piece):
                 if self.limiter is not None:
                     self.limiter.acquire(from_, len(part))
                 futures.update({p.id: self.sender.submit(p.params) for p in part})
-        return chunk, [futures[p.id] for p in chunk]
+        return chunk, [p.known or futures[p.id] for p in chunk], started
 
     def flush(self) -> None:
         """Wait for the chunk in flight and write its outcomes."""
         if self.inflight is None:
             return
-        chunk, pending = self.inflight
+        chunk, pending, started = self.inflight
         self.inflight = None
         results = [item.result() if isinstance(item, Future) else item for item in pending]
-        apply_outcomes(list(zip(chunk, results, strict=True)), self.attempts, utcnow())
+        apply_outcomes(list(zip(chunk, results, strict=True)), self.attempts, utcnow(), started)
 
 
 def finish_or_wait(broadcast_id: int) -> str:
@@ -704,7 +782,7 @@ def react(delivery_id: int, sid: str, action: str | None) -> None:
     result = db.session.execute(
         sa.update(BroadcastDelivery).where(BroadcastDelivery.id == delivery_id, BroadcastDelivery.twilio_sid == sid)
         .values(status="queued", status_rank=0, twilio_sid=None, error_code=None, reason=None,
-                kind="template" if action == "outside_window" else delivery.kind,
+                attempted_at=None, lookups=0, kind="template" if action == "outside_window" else delivery.kind,
                 next_attempt_at=utcnow() + (backoff(delivery.attempts) if action == "retry" else timedelta(0)))
     )
     # Committed before the broadcast is reopened: a job finishing at this moment either sees the queued

@@ -12,8 +12,9 @@ connection pool and the table of Twilio's answers); throttling and Twilio's own 
 The gap between Twilio accepting a message and our recording its SID is closed in favour of at most
 once: a worker that dies there leaves the message 'sending', and it is never sent again. A send that
 gets no answer (a timeout, a connection broken after sending) is parked as 'uncertain'; its retry first
-lists the recipient's recent messages at Twilio and records the one found, sending again only when
-Twilio has none (a message Twilio accepts even later than that could still arrive twice).
+lists the recipient's recent messages at Twilio (`sending.Sender.find`, the lookup broadcasts use too) and
+records the one found, sending again only when Twilio has none (a message Twilio accepts even later than
+that could still arrive twice).
 """
 
 from __future__ import annotations

@@ -4,12 +4,15 @@
   every worker process, so the union never goes over SEND_RATE_PER_SECOND per number.
 - `Sender`: posts messages to Twilio's Messages API concurrently from a small thread pool over one
   keep-alive HTTP session (a plain form POST is a fraction of the CPU of the full SDK per message).
-- `classify`: Twilio's answer → an `Outcome` (accepted, retry, opted out, outside the window, failed),
-  with the reason in plain words (`REASONS`, in every language through the catalogs).
+- `classify`: Twilio's answer → an `Outcome` (accepted, retry, opted out, outside the window, failed, or no
+  answer), with the reason in plain words (`REASONS`, in every language through the catalogs).
+- `Sender.find`: after a send that got no answer, asks Twilio (its Messages list, by recipient and sender)
+  whether it created the message; single messages and broadcasts both send again only when it has not.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -49,6 +52,8 @@ REASONS: dict[int | str, str] = {
     "interrupted": N_("the worker stopped while sending; not sent again in case it was delivered"),
     "connection": N_("could not reach Twilio"),
     "connection_lost": N_("the connection to Twilio broke after sending; not sent again in case it was delivered"),
+    "unconfirmed": N_("Twilio's answer never came and it could not be confirmed; not sent again in case it was "
+                      "delivered"),
     "server": N_("Twilio had an internal error"),
     "opted_out": N_("the member has opted out"),
     "no_template": N_("outside the 24-hour window and no template is configured"),
@@ -82,7 +87,8 @@ def reason_text(key: int | str | None) -> str:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What happened to one send: kind is accepted, retry, opted_out, outside_window, failed or timeout."""
+    """What happened to one send: kind is accepted, retry, opted_out, outside_window, failed, timeout (no
+    answer: Twilio may have it) or unconfirmed (Twilio could not be asked whether it has it)."""
 
     kind: str
     sid: str | None = None
@@ -203,7 +209,7 @@ class Sender:
             return classify(None, None, "timeout")
         except requests.ConnectionError as error:
             # Refused or never connected: Twilio has nothing, send again later. Dropped after the request
-            # went out: Twilio may have it, so (at most once) it is not sent again.
+            # went out: Twilio may have it, so it is not sent again before Twilio is asked (`find`).
             if error.args and isinstance(error.args[0], ProtocolError):
                 return Outcome("timeout", reason="connection_lost")
             return classify(None, None, "connection")
@@ -215,12 +221,16 @@ class Sender:
             body = None
         return classify(response.status_code, body if isinstance(body, dict) else None)
 
-    def find(self, params: dict[str, str], since: datetime) -> str | None | bool:
-        """After a send whose answer never came: the SID of the message Twilio accepted for these
-        parameters since `since`, None when it has none, False when Twilio could not be asked."""
+    def find(self, params: dict[str, str], since: datetime, froms: Iterable[str] = ()) -> str | None | bool:
+        """After a send whose answer never came: the SID of the message Twilio created for these parameters
+        since `since` (to the same recipient, from `params["From"]` or any of `froms`), None when it has
+        none, False when Twilio could not be asked."""
+        senders = {params["From"], *froms}
+        query = {"To": params["To"], "PageSize": 20}
+        if len(senders) == 1:
+            query["From"] = params["From"]
         try:
-            response = self.session.get(self.url, params={"To": params["To"], "From": params["From"],
-                                                          "PageSize": 20}, timeout=self.timeout)
+            response = self.session.get(self.url, params=query, timeout=self.timeout)
             listed = response.json().get("messages") if response.status_code == 200 else None
         except (requests.RequestException, ValueError):
             return False
@@ -231,8 +241,8 @@ class Sender:
                 created = parsedate_to_datetime(item.get("date_created") or "")
             except (TypeError, ValueError):
                 continue
-            same = "ContentSid" in params or (item.get("body") or "") == params.get("Body", "")
-            if same and created.replace(tzinfo=None) >= since - timedelta(seconds=5):
+            if (item.get("from") in senders and same_message(item.get("body") or "", params)
+                    and created.replace(tzinfo=None) >= since - timedelta(seconds=5)):
                 return item.get("sid")
         return None
 
@@ -244,6 +254,18 @@ class Sender:
         """Stop the threads and close the connections."""
         self.pool.shutdown(wait=True)
         self.session.close()
+
+
+def same_message(body: str, params: dict[str, str]) -> bool:
+    """Whether a message Twilio lists (by its body) is the one these parameters send: the same text, or for
+    a template, a body that holds every variable (Twilio may list a template message with no body)."""
+    if "ContentSid" not in params:
+        return body == params.get("Body", "")
+    try:
+        variables = json.loads(params.get("ContentVariables") or "{}")
+    except ValueError:
+        variables = {}
+    return not body or all(str(value) in body for value in variables.values())
 
 
 _SHARED: dict[tuple[Any, ...], Sender] = {}
