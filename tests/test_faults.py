@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from bot.extensions import db
 from bot.models import Conversation, Member, Message, utcnow
 from bot.services.outbound import notify, requeue_pending
 from flows.base import Msg, Reply
-from tests.conftest import WhatsApp
+from tests.conftest import DATABASE_URL, WhatsApp
 
 
 def count(app, *where) -> int:
@@ -208,3 +212,62 @@ def test_after_the_database_drops_every_connection_one_request_fails_and_the_poo
     with app.app_context():
         kept = db.session.scalars(sa.select(Message).where(Message.direction == "in", Message.processed_at.is_(None))).all()
     assert [message.payload["From"] for message in kept] == ["whatsapp:+254700900100"]
+
+
+def restart_command() -> list[str] | None:
+    """How to restart the PostgreSQL cluster the tests use, where this machine allows it (Debian's
+    pg_ctlcluster, as root, the cluster on the tests' port), else None."""
+    if os.geteuid() != 0 or not shutil.which("pg_ctlcluster") or not shutil.which("pg_lsclusters"):
+        return None
+    url = sa.engine.make_url(DATABASE_URL)
+    if url.host not in ("127.0.0.1", "localhost"):
+        return None
+    listing = subprocess.run(["pg_lsclusters", "-h"], capture_output=True, text=True).stdout
+    for line in listing.splitlines():
+        version, cluster, port, status = line.split()[:4]
+        if port == str(url.port or 5432) and status == "online":
+            return ["pg_ctlcluster", "--skip-systemctl-redirect", version, cluster, "restart"]
+    return None
+
+
+@pytest.mark.skipif(restart_command() is None, reason="needs root and Debian's pg_ctlcluster for the tests' cluster")
+def test_postgresql_restarted_during_traffic_gives_success_or_5xx_and_the_app_recovers(app, monkeypatch):
+    """The database server itself restarts while members write: every request is answered 200 or 500
+    (Twilio retries a 500), nothing is half-done, and the app serves again without a restart of its own."""
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    client = app.test_client()
+    statuses: list[int] = []
+    stop = threading.Event()
+
+    def post(phone: str, text: str = "Hi") -> int:
+        member = WhatsApp(client, phone)
+        return member.post(member.form(text)).status_code
+
+    def keep_writing(writer: int) -> None:
+        n = 0
+        while not stop.is_set():
+            statuses.append(post(f"+2547006{writer:02d}{n:03d}"))
+            n += 1
+
+    writers = [threading.Thread(target=keep_writing, args=(writer,)) for writer in range(4)]
+    for writer in writers:
+        writer.start()
+    try:
+        time.sleep(0.5)
+        subprocess.run(restart_command(), check=True, capture_output=True, timeout=120)
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        for writer in writers:
+            writer.join()
+    assert set(statuses) <= {200, 500} and statuses.count(200) > 10
+    recovered = [post(f"+254700699{n:03d}") for n in range(5)]
+    assert recovered[-3:] == [200, 200, 200] and set(recovered) <= {200, 500}
+    with app.app_context():
+        rows = db.session.execute(sa.text(
+            "SELECT m.processed_at IS NOT NULL AS processed, count(r.id) AS replies FROM messages m "
+            "LEFT JOIN messages r ON r.in_reply_to_id = m.id WHERE m.direction = 'in' GROUP BY m.id")).all()
+        db.engine.dispose()
+    assert rows and all(replies == (2 if processed else 0) for processed, replies in rows)
+    answered = statuses.count(200) + recovered.count(200)
+    assert sum(1 for processed, _ in rows if processed) == answered
