@@ -16,7 +16,7 @@ from typing import Any
 
 from babel.messages.pofile import read_po
 
-from flows.base import Line, Msg, Reply, Text
+from flows.base import Line, Msg, PerLanguage, Reply, Text
 from flows.vocabulary import FIRST_WORD_INTENTS, GLOBAL_KEYWORDS, INTENTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,6 +80,8 @@ def render_value(lang: str, value: Any, extra: Mapping[str, Any]) -> str:
     """A parameter value as text: lines are translated, sequences joined with commas."""
     if isinstance(value, Msg | Text):
         return render_line(lang, value, extra)
+    if isinstance(value, PerLanguage):
+        return value.values.get(lang) or value.values.get(SOURCE_LANGUAGE) or next(iter(value.values.values()), "")
     if isinstance(value, list | tuple):
         return ", ".join(render_value(lang, item, extra) for item in value)
     return str(value)

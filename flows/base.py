@@ -33,6 +33,14 @@ class Text:
     value: str
 
 
+@dataclass(frozen=True)
+class PerLanguage:
+    """A parameter value written in several languages (a course title from the catalog): shown in the
+    reader's language, else in English, else in any."""
+
+    values: Mapping[str, str]
+
+
 Line = Msg | Text
 
 

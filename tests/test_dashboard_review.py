@@ -337,9 +337,11 @@ def test_stats_sections_in_swahili_stay_one_message(app, client, catalog, tmp_pa
         db.session.add(Member(phone=OFFICER_PHONE, status="active", language="sw", joined_at=utcnow(),
                               last_inbound_at=utcnow()))
         db.session.commit()
+        first = db.session.get(Course, course_ids(app)[0]).titles["sw"][:29]
     replies = WhatsApp(client, OFFICER_PHONE).send("STATS")
     assert len(replies) == 1 and len(replies[0]) <= 1600
     assert "Kozi: usajili 5, 1 zimekamilika" in replies[0]
+    assert f"{first}" in replies[0]  # the top course under its Swahili title
     assert "Vyeti: 2 vinasubiri, 1 vimekubaliwa" in replies[0]
     assert "Vocha: 1 zimetolewa, 2 zimebaki, 0 wanasubiri" in replies[0]
 

@@ -28,7 +28,7 @@ from flask import current_app, g
 from bot.extensions import db
 from bot.models import Certificate, Course, Enrolment, Member, MemberWork, Voucher
 from bot.services.stats import COUNTED, SECTION_PROVIDERS, StatsFilter, number
-from flows.base import N_, Line, Text, msg
+from flows.base import N_, Line, PerLanguage, msg
 
 log = logging.getLogger(__name__)
 
@@ -181,10 +181,11 @@ def funnel(f: StatsFilter | None = None) -> list[tuple[str, int]]:
             ("rewarded", counts.rewarded)]
 
 
-def short_title(course: Course) -> str:
-    """A course's English title, shortened to fit the STATS message."""
-    title = str((course.titles or {}).get("en") or course.slug)
-    return title if len(title) <= TITLE_CHARS else title[:TITLE_CHARS - 1] + "…"
+def short_title(course: Course) -> PerLanguage:
+    """A course's title in each language of the catalog, shortened to fit the STATS message."""
+    titles = {lang: str(title) for lang, title in (course.titles or {}).items() if title} or {"en": course.slug}
+    return PerLanguage({lang: title if len(title) <= TITLE_CHARS else title[:TITLE_CHARS - 1] + "…"
+                        for lang, title in titles.items()})
 
 
 def course_section(f: StatsFilter, now: datetime) -> Sequence[Line]:
@@ -195,7 +196,7 @@ def course_section(f: StatsFilter, now: datetime) -> Sequence[Line]:
     top = sorted(counts.per_course.items(), key=lambda item: (-item[1][0], item[0]))[:TOP_COURSES]
     if top:
         courses = {c.id: c for c in db.session.scalars(sa.select(Course).where(Course.id.in_([k for k, _ in top])))}
-        items = [msg(N_("%(course)s %(enrolled)s (%(completed)s completed)"), course=Text(short_title(courses[k])),
+        items = [msg(N_("%(course)s %(enrolled)s (%(completed)s completed)"), course=short_title(courses[k]),
                      enrolled=number(n), completed=number(done)) for k, (n, done) in top if k in courses]
         lines.append(msg(N_("Top courses: %(list)s"), list=items))
     return lines
