@@ -15,6 +15,7 @@ from dotenv import load_dotenv
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.config import load_settings
 from bot.extensions import db, migrate
@@ -36,6 +37,10 @@ def create_app(config: dict[str, Any] | None = None, *, background: bool = False
                           engine_options(app.config["SQLALCHEMY_DATABASE_URI"], ping=background))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    if app.config["TRUSTED_PROXIES"]:
+        # The client's address (the dashboard's sign-in limit) and scheme as the proxies saw them.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     with app.app_context():

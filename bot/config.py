@@ -74,6 +74,8 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "TWILIO_API_BASE_URL": env_str("TWILIO_API_BASE_URL"),
         "TWILIO_HTTP_TIMEOUT": env_float("TWILIO_HTTP_TIMEOUT", 10.0),
         "PUBLIC_URL": (env_str("PUBLIC_URL", "http://127.0.0.1:5000") or "").rstrip("/"),
+        # How many proxies in front of the app set X-Forwarded-For/-Proto (0: none; trust no such header).
+        "TRUSTED_PROXIES": env_int("TRUSTED_PROXIES", 0),
         "UNION_NAME": env_str("UNION_NAME", DEFAULT_UNION_NAME),
         "UNION_SHORT_NAME": env_str("UNION_SHORT_NAME", "KUGWO"),
         "MEMBER_NUMBER_PREFIX": env_str("MEMBER_NUMBER_PREFIX", "KUGWO"),

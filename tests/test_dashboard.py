@@ -127,6 +127,30 @@ def test_sign_in_attempts_are_rate_limited(app, client):
     assert sign_in(client, email).status_code == 429
 
 
+def test_behind_a_trusted_proxy_each_client_has_its_own_sign_in_limit(app, client, tmp_path):
+    """TRUSTED_PROXIES=1: the limit counts the address the proxy forwarded. Without it the header is not
+    trusted (anyone could send it), so every client behind the proxy shares one limit."""
+    from bot import create_app
+    from bot.dashboard import limiter
+    from tests.conftest import app_config
+
+    email = make_user(app, "admin")
+
+    def attempts(some_client, address: str, count: int) -> list[int]:
+        some_client.environ_base["HTTP_X_FORWARDED_FOR"] = address
+        return [sign_in(some_client, email, "wrong password!").status_code for _ in range(count)]
+
+    assert attempts(client, "10.0.0.1", 6) == [401] * 5 + [429]
+    assert attempts(client, "10.0.0.2", 1) == [429]  # the header is ignored: one shared limit
+    proxied = create_app(app_config(tmp_path, TRUSTED_PROXIES=1))
+    try:
+        behind = proxied.test_client()
+        assert attempts(behind, "10.0.1.1", 6) == [401] * 5 + [429]
+        assert attempts(behind, "10.0.1.2", 1) == [401]
+    finally:
+        limiter.init_app(app)  # one limiter per process: back to the test app
+
+
 def test_csrf_is_required_on_every_form(app, client):
     email = make_user(app, "admin")
     page = client.get("/admin/login")
