@@ -240,11 +240,12 @@ def test_organiser_answers_and_closes_a_ticket(app, client, catalog, fake_twilio
     add_member(app, "+254712000001")
     with app.app_context():
         member = db.session.scalar(sa.select(Member).where(Member.phone == "+254712000001"))
-        ticket = tickets.open_ticket(member, "When is the <b>next</b> meeting?", "manual").id
+        ticket = tickets.open_ticket(member, "When is the <b>next</b> meeting?", "no_match").id
         db.session.commit()
     email, token = signed_in(app, client, "organiser")
     page = client.get("/admin/tickets").get_data(as_text=True)
     assert f'id="ticket-{ticket}"' in page and "When is the &lt;b&gt;next&lt;/b&gt; meeting?" in page
+    assert "(no answer found for the question)" in page
     assert "+254712000001" not in page and "+2547" in page  # masked for organisers
     response = client.post(f"/admin/tickets/{ticket}/reply", data={"csrf_token": token, "text": "Friday at 10."})
     assert response.status_code == 302

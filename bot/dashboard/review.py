@@ -212,6 +212,7 @@ def tickets_page() -> ResponseReturnValue:
         ticket = tickets_by_id[view.id]
         member = members.get(ticket.member_id)
         rows.append({"ticket": ticket, "member": member, "lines": lines_of.get(ticket.id, []),
+                     "reason": tickets.reason_text(ticket.reason),
                      "phone": (member.phone if shows_phones() else mask_phone(member.phone)) if member else ""})
     return render_template("admin/tickets.html", rows=rows, reply_form=TicketReplyForm(), close_form=TicketCloseForm(),
                            notices=get_flashed_messages(with_categories=True))

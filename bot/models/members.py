@@ -57,6 +57,11 @@ class Member(db.Model):
         """Whether the member asked for no messages."""
         return self.opted_out_at is not None
 
+    @property
+    def erased(self) -> bool:
+        """Whether the member erased their data (DELETE MY DATA): never messaged again."""
+        return self.status == ERASED_STATUS
+
 
 class MemberWork(db.Model):
     """One kind of gig work a member does (a row each, so counts and segments are plain SQL)."""

@@ -72,7 +72,7 @@ def notify(member: Member, reply: Reply, *, template: str | None = None,
     now = now or utcnow()
     lang = member.language or i18n.SOURCE_LANGUAGE
     texts = i18n.render_reply(lang, reply, extra)
-    if member.status == "deleted":
+    if member.erased:
         return [store(member, texts[0] if texts else "", "skipped", reason="deleted", now=now)]
     if member.opted_out:
         return [store(member, texts[0] if texts else "", "skipped", reason="opted_out", now=now)]
@@ -158,7 +158,7 @@ def send_outbound(message_id: int) -> str:
         if message is None:
             return "already handled"
         member = db.session.get(Member, message.member_id) if message.member_id else None
-        if member is None or member.opted_out or member.status == "deleted":
+        if member is None or member.opted_out or member.erased:
             message.status = "skipped"
             message.payload = {**(message.payload or {}), "reason": "opted_out" if member else "deleted"}
             db.session.commit()

@@ -101,7 +101,7 @@ def skip_reason(enrolment: Enrolment | None, member: Member | None) -> str | Non
     """Why a reminder no longer applies, or None when it does."""
     if enrolment is None or member is None:
         return "gone"
-    if member.status == "deleted":
+    if member.erased:
         return "deleted"
     if member.opted_out:
         return "opted_out"

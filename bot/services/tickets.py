@@ -92,6 +92,19 @@ def add_to_open_ticket(member: Member, text: str, now: datetime | None = None) -
     return ticket
 
 
+# Why a ticket was opened (tickets.reason), in words for the dashboard.
+REASONS = {
+    "asked": "asked for a person",
+    "no_match": "no answer found for the question",
+    "not_helped": "the answer did not help",
+}
+
+
+def reason_text(reason: str) -> str:
+    """Why a ticket was opened, in words (the stored key for one not in REASONS)."""
+    return REASONS.get(reason, reason)
+
+
 def list_open(limit: int = 20) -> list[OpenTicketView]:
     """The oldest open tickets first, with who asked and the member's last words."""
     rows = db.session.execute(
