@@ -136,6 +136,7 @@ class Settings:
     union_short_name: str = "KUGWO"
     help_contact: str = ""
     languages: tuple[str, ...] = ("en", "sw")
+    timezone: str = "Africa/Nairobi"  # the union's local time (times members and staff type are in it)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 

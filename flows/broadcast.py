@@ -1,4 +1,5 @@
-"""The organiser's BROADCAST conversation: the text in English, in Swahili, the segment, the preview, YES.
+"""The organiser's BROADCAST conversation: the text in English, in Swahili, the segment, the preview, when
+(now or a local date and time), YES.
 
 Pure like every flow: the preview figures come from the `PreviewBroadcast` effect (the engine fills the
 preview line's numbers), and nothing is sent until the organiser answers YES (`SendBroadcast`).
@@ -9,8 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flows.base import N_, Ctx, Effect, Input, Line, Reply, Result, State, Text, msg
 from flows.form import Answer, Exit, Form, Invalid, Step
@@ -22,6 +24,8 @@ SEGMENT_NAMES = ("county", "work", "language", "gender", "community", "status", 
                  "enrolled_in", "completed", "not_completed")
 DATE_FILTERS = ("joined_after", "joined_before")
 EVERYONE = {"ALL", "EVERYONE", "WOTE", "KILA MTU"}
+NOW = {"NOW", "SASA", "SASA HIVI"}
+WHEN_FORMAT = "%Y-%m-%d %H:%M"
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class SendBroadcast(Effect):
     text_en: str
     text_sw: str | None
     segment: Mapping[str, Any]
+    send_at: datetime | None = None  # naive UTC; None: now
 
 
 def parse_segment(text: str) -> dict[str, Any] | str:
@@ -126,19 +131,59 @@ class Segment(Step):
         return Answer({"segment": segment}, effects=(PreviewBroadcast(segment),), replies=(preview,))
 
 
+def parse_when(ctx: Ctx, text: str) -> datetime | str | None:
+    """NOW → None; 'YYYY-MM-DD HH:MM' in the union's local time → naive UTC; a message id when wrong."""
+    cleaned = " ".join(text.split())
+    if cleaned.upper() in NOW:
+        return None
+    try:
+        local = datetime.strptime(cleaned, WHEN_FORMAT).replace(tzinfo=ZoneInfo(ctx.settings.timezone))
+    except ValueError:
+        return "format"
+    moment = local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    return moment if moment > ctx.now else "past"
+
+
+class When(Step):
+    name = "when"
+    topic = msg(N_("when to send the broadcast"))
+
+    def prompt(self, ctx: Ctx, state: State) -> Sequence[Line]:
+        return (msg(N_("When should it go? Reply NOW, or a date and time like %(example)s (%(zone)s time)."),
+                    example=Text("2026-12-01 18:00"), zone=Text(ctx.settings.timezone)),)
+
+    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
+        when = parse_when(ctx, inp.text) if inp.kind == "text" else "format"
+        if when == "past":
+            return Invalid(msg(N_("That time has passed. Reply NOW, or a time still to come.")))
+        if isinstance(when, str):
+            return Invalid(msg(N_("Please reply NOW, or a date and time as YYYY-MM-DD HH:MM.")))
+        return Answer({"send_at": when.isoformat() if when else None,
+                       "send_at_local": " ".join(inp.text.split()) if when else None})
+
+
 class Confirm(Step):
     name = "confirm"
     topic = msg(N_("whether to send the broadcast"))
 
     def prompt(self, ctx: Ctx, state: State) -> Sequence[Line]:
+        if state.data.get("send_at"):
+            return (msg(N_("Reply YES to send it at %(when)s, or NO to drop it. Nothing is sent without YES."),
+                        when=Text(str(state.data.get("send_at_local")))),)
         return (msg(N_("Reply YES to send it now, or NO to drop it. Nothing is sent without YES.")),)
 
     def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
         data = state.data
         if inp.means("yes"):
-            effect = SendBroadcast(data["text_en"], data.get("text_sw"), dict(data.get("segment") or {}))
-            done = Reply.of(msg(N_("Broadcast %(broadcast_id)s is on its way. Send BROADCAST STATUS %(broadcast_id)s "
-                                   "for the figures.")))
+            send_at = datetime.fromisoformat(data["send_at"]) if data.get("send_at") else None
+            effect = SendBroadcast(data["text_en"], data.get("text_sw"), dict(data.get("segment") or {}), send_at)
+            if send_at is not None:
+                done = Reply.of(msg(N_("Broadcast %(broadcast_id)s will go out at %(when)s. Send BROADCAST STATUS "
+                                       "%(broadcast_id)s for the figures, or BROADCAST CANCEL %(broadcast_id)s."),
+                                    when=Text(str(data.get("send_at_local")))))
+            else:
+                done = Reply.of(msg(N_("Broadcast %(broadcast_id)s is on its way. Send BROADCAST STATUS "
+                                       "%(broadcast_id)s for the figures.")))
             return Exit(Result(None, (done,), (effect,)))
         if inp.means("no"):
             return Exit(Result(None, (Reply.of(msg(N_("Dropped. Nothing was sent."))),)))
@@ -149,7 +194,7 @@ class BroadcastForm(Form):
     """BROADCAST for organisers."""
 
     name = NAME
-    steps = (TextEn(), TextSw(), Segment(), Confirm())
+    steps = (TextEn(), TextSw(), Segment(), When(), Confirm())
     review_step = "confirm"
 
     def finish(self, ctx: Ctx, state: State) -> Result:  # the Confirm step always exits

@@ -593,6 +593,9 @@ def test_an_organiser_broadcasts_from_whatsapp_and_nothing_is_sent_without_yes(a
     assert "YYYY-MM-DD" in officer.says("joined_after yesterday")
     preview = officer.says("county Nakuru")
     assert "Preview: 3 members match. 0 are left out" in preview and "3 will get the text" in preview
+    assert "When should it go?" in preview
+    assert "YYYY-MM-DD HH:MM" in officer.says("tomorrow")
+    assert "Reply YES to send it now" in officer.says("now")
     assert "YES or NO" in officer.says("maybe")
     drain()
     assert pipeline.messages == []
@@ -610,9 +613,35 @@ def test_an_organiser_broadcasts_from_whatsapp_and_nothing_is_sent_without_yes(a
     officer.send("Second")
     officer.send("SKIP")
     officer.send("ALL")
+    officer.send("NOW")
     assert "Nothing was sent" in officer.says("NO")
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Broadcast)) == 1
+
+
+def test_an_organiser_schedules_a_broadcast_from_whatsapp_in_local_time(app, client, drain):
+    """A time in the past is refused; a local time to come is stored as UTC and the broadcast waits for it
+    (scheduled); BROADCAST CANCEL stops it before it starts."""
+    with app.app_context():
+        add_members(2, start=1, county="Nakuru")
+    app.test_cli_runner().invoke(args=["staff", "add", "+254733000001", "--role", "organiser"])
+    organiser = WhatsApp(client, "+254733000001")
+    organiser.send("BROADCAST")
+    organiser.send("Meeting on Saturday")
+    organiser.send("SKIP")
+    organiser.send("county Nakuru")
+    assert "has passed" in organiser.says("2020-01-01 10:00")
+    nairobi = ZoneInfo("Africa/Nairobi")
+    when = (datetime.now(nairobi) + timedelta(days=2)).replace(second=0, microsecond=0)
+    typed = when.strftime("%Y-%m-%d %H:%M")
+    assert f"Reply YES to send it at {typed}" in organiser.says(typed)
+    assert f"will go out at {typed}" in organiser.says("YES")
+    drain()
+    with app.app_context():
+        broadcast = db.session.scalars(sa.select(Broadcast)).one()
+        assert broadcast.status == "scheduled" and broadcast.audience is None  # nobody resolved, nothing sent
+        assert broadcast.send_at == when.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    assert "cancelled" in organiser.says(f"BROADCAST CANCEL {broadcast.id}")
 
 
 def test_the_rate_limit_holds_across_workers_and_senders_share_the_load(app, pipeline):

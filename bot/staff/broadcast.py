@@ -70,7 +70,7 @@ def perform_preview(member: Member, effect: flow.PreviewBroadcast, now: datetime
 def perform_send(member: Member, effect: flow.SendBroadcast, now: datetime) -> dict[str, Any]:
     """Store the broadcast in this transaction; it starts once the transaction commits."""
     created = Broadcast(text_en=effect.text_en, text_sw=effect.text_sw, segment=dict(effect.segment),
-                        status="draft", created_by=member.phone)
+                        status="draft", send_at=effect.send_at, created_by=member.phone)
     db.session.add(created)
     db.session.flush()
     db.session.info.setdefault("broadcasts_to_send", []).append(created.id)
