@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,8 @@ ANSWERS = ["0", "1", "2", "3", "4", "5", "7", "9", "10", "1, 2", "2 3", "yes", "
            "How do I join?", "Ninalipwa lini?", "https://www.linkedin.com/learning/certificates/0123456789abcdef",
            "\U0001f600", "\U0001f64f\U0001f3fe", "1\ufe0f\u20e3", "x" * 1600, "مرحبا", "  menu!  ",
            "STAFF", "STATS", "TICKETS", "REVIEW", "APPROVE 1", "REJECT 1 blurry", "REPLY 1 Karibu", "CLOSE 1",
-           "BROADCAST", "ALL", "county Nairobi; language sw", "BROADCAST STATUS 1", "BROADCAST PAUSE 1"]
+           "BROADCAST", "ALL", "county Nairobi; language sw", "BROADCAST STATUS 1", "BROADCAST PAUSE 1",
+           "now", "SASA", "2099-01-31 18:00", "2020-01-01 10:00", "2026-13-40 25:99", "BROADCAST CANCEL 1"]
 TEXTS = st.one_of(st.sampled_from(VOCABULARY + KEYWORDS + ANSWERS), st.text(max_size=40))
 MEDIA_TYPES = ["image/jpeg", "image/png", "application/pdf", "audio/ogg", "video/mp4"]
 
@@ -142,7 +144,7 @@ def keyword_of(body: str, extra: dict[str, str]) -> str | None:
     return i18n.vocabulary().keyword(i18n.normalize(text))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @example(person=("new", "Hi"), messages=[("\x00", {}), ("Amina\x00", {"ProfileName": "A\x00"})],
          menu_word="MENU")
