@@ -488,3 +488,12 @@ def test_a_step_reopened_by_a_failed_download_expires_like_any_other(app, member
         conversation = db.session.get(Conversation, found.id)
         assert (conversation.flow, conversation.step) == ("certificate", "proof")
         assert conversation.expires_at == now + timedelta(hours=app.config["CONVERSATION_TIMEOUT_HOURS"])
+
+
+def test_approving_a_report_whose_file_is_still_downloading_says_so(app, member, officer, fake_twilio, drain):
+    url = fake_twilio.add_media(PNG, "image/png")
+    play(member, [("certificate", []), ("4", ["Certificate for Project Management."])])
+    member.says("", **media_form(url, "image/png"))
+    play(officer, [("APPROVE 1", ["Report #1 is still being downloaded: try again in a minute."])])
+    drain()
+    play(officer, [("APPROVE 1", ["Report #1 approved"])])

@@ -67,6 +67,7 @@ REVIEW_OUTCOMES = {
     "rejected": N_("Report #%(id)s rejected; the member was told why."),
     "not_found": N_("There is no report #%(id)s."),
     "not_pending": N_("Report #%(id)s was already reviewed (%(status)s)."),
+    "not_ready": N_("Report #%(id)s is still being downloaded: try again in a minute."),
     "duplicate": N_("Report #%(id)s is the same certificate as one already accepted from another member: reject it with a reason."),
 }
 
@@ -90,7 +91,7 @@ class DownloadError(Exception):
 @dataclass(frozen=True)
 class ReviewOutcome:
     """What an approval or rejection did: approved, rewarded, waiting, already_rewarded, rejected,
-    not_found, not_pending or duplicate."""
+    not_found, not_pending, not_ready (the file is still downloading) or duplicate."""
 
     status: str
     certificate: Certificate | None = None
@@ -369,7 +370,7 @@ def approve_certificate(certificate_id: int, *, reviewer: str, now: datetime | N
     ).rowcount
     db.session.refresh(certificate)
     if not claimed:
-        return ReviewOutcome("not_pending", certificate)
+        return ReviewOutcome(unclaimed(certificate), certificate)
     set_enrolment_status(certificate.member_id, certificate.course_id, "verified", now)
     outcome = award(certificate, now)
     audit.record(actor or reviewer, "certificate.approve", f"certificate #{certificate_id}",
@@ -437,7 +438,7 @@ def reject_certificate(certificate_id: int, reason: str, *, reviewer: str,
         return ReviewOutcome("not_found")
     db.session.refresh(certificate)
     if not claimed:
-        return ReviewOutcome("not_pending", certificate)
+        return ReviewOutcome(unclaimed(certificate), certificate)
     member = db.session.get(Member, certificate.member_id)
     course = db.session.get(Course, certificate.course_id)
     set_enrolment_status(member.id, certificate.course_id, "enrolled", now)
@@ -573,6 +574,11 @@ def erase_certificates(member: Member, now: datetime) -> None:
 
 
 privacy.register_erasure_hook(erase_certificates)
+
+
+def unclaimed(certificate: Certificate) -> str:
+    """Why a report could not be reviewed: its file is still downloading, or it was reviewed already."""
+    return "not_ready" if certificate.status == "downloading" else "not_pending"
 
 
 def review_outcome_line(certificate_id: int, outcome: ReviewOutcome) -> Line:
