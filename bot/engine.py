@@ -134,7 +134,7 @@ def settings() -> Settings:
         union_short_name=config["UNION_SHORT_NAME"],
         help_contact=config["HELP_CONTACT"],
         languages=i18n.LANGUAGES,
-        timezone=config.get("TIMEZONE") or "Africa/Nairobi",
+        timezone=config["TIMEZONE"],
     )
 
 

@@ -18,6 +18,10 @@ from bot.services.twilio_api import request_is_from_twilio
 
 bp = Blueprint("whatsapp", __name__, url_prefix="/whatsapp")
 
+log = logging.getLogger(__name__)
+# Control characters XML 1.0 cannot carry (TwiML would not parse) and PostgreSQL text cannot hold (NUL).
+NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
 
 class NoSessionForTwilio(SecureCookieSessionInterface):
     """Cookie sessions for the dashboard and the simulator; Twilio's webhooks carry no cookie, so they
@@ -27,9 +31,6 @@ class NoSessionForTwilio(SecureCookieSessionInterface):
         if request.path.startswith(bp.url_prefix + "/"):
             return self.make_null_session(app)
         return super().open_session(app, request)
-log = logging.getLogger(__name__)
-# Control characters XML 1.0 cannot carry (TwiML would not parse) and PostgreSQL text cannot hold (NUL).
-NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def twiml(texts: list[str]) -> Response:

@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 from bot import engine
 from bot.extensions import db
 from bot.models import Member, Message, utcnow
-from bot.services.members import lock_member, member_upsert_insert
+from bot.services.members import lock_member, member_upsert_insert, upsert_params
 from bot.sql import adopt, fetch, insert_for
 from flows.base import Input, Media
 
@@ -39,9 +39,10 @@ MARK_SEEN = (
 
 @cache
 def finish_statement() -> sa.Executable:
-    """PostgreSQL: everything that ends processing in one round trip: mark the message processed, note
-    when the member last wrote (and the language found for a first message), store the conversation (data-modifying CTEs on distinct rows) and insert
-    the replies, in order, from one array parameter (so the statement is compiled once)."""
+    """PostgreSQL: everything that ends processing in one round trip (data-modifying CTEs on distinct
+    rows): mark the message processed if it was not stored so, note when the member last wrote (and the
+    language found for a first message), store the conversation and insert the replies, in order, from
+    one array parameter (so the statement is compiled once)."""
     processed = MARK_PROCESSED.returning(MESSAGES.c.id).cte("processed")
     seen = MARK_SEEN.returning(MEMBERS.c.id).cte("seen")
     conversation = engine.conversation_upsert("postgresql").returning(engine.CONVERSATIONS.c.member_id) \
@@ -165,8 +166,8 @@ def store_and_lock(connection: sa.Connection, form: Mapping[str, str], sid: str,
     if connection.dialect.name != "postgresql":
         message_id = store_inbound(form, sid, now)
         return message_id, lock_member(phone, wa_id=wa_id, profile_name=profile_name)
-    params = {**inbound_row(form, sid, now), "status": "processed", "processed_at": now, "phone": phone,
-              "wa_id": wa_id, "profile_name": (profile_name or None) and profile_name[:120], "now": now}
+    params = {**inbound_row(form, sid, now), "status": "processed", "processed_at": now,
+              **upsert_params(phone, wa_id, profile_name, now)}
     row = fetch(store_and_lock_statement(), params, connection)[0]
     message_id, roles = row.pop("message_id"), row.pop("staff_roles")
     member = adopt(Member, row)

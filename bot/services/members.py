@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import cache, lru_cache
+from typing import Any
 
 import phonenumbers
 import sqlalchemy as sa
@@ -50,6 +51,12 @@ def member_upsert_insert(dialect: str) -> sa.Insert:
     ).returning(*Member.__table__.c, STAFF_ROLES)
 
 
+def upsert_params(phone: str, wa_id: str | None, profile_name: str | None, now: datetime) -> dict[str, Any]:
+    """The parameters of `member_upsert_insert` (the WhatsApp profile name cut to its column)."""
+    return {"phone": phone, "wa_id": wa_id, "profile_name": (profile_name or None) and profile_name[:120],
+            "now": now}
+
+
 @cache
 def member_upsert(dialect: str) -> sa.Select:
     """The upsert behind `lock_member`, loading the member through the ORM."""
@@ -65,9 +72,7 @@ def lock_member(phone: str, *, wa_id: str | None = None, profile_name: str | Non
     the number come back with the row (as `member.staff_roles`, a comma-separated text or None).
     """
     statement = member_upsert(db.session.get_bind().dialect.name)
-    params = {"phone": phone, "wa_id": wa_id, "profile_name": (profile_name or None) and profile_name[:120],
-              "now": utcnow()}
-    member, roles = db.session.execute(statement, params).one()
+    member, roles = db.session.execute(statement, upsert_params(phone, wa_id, profile_name, utcnow())).one()
     member.staff_roles = roles
     return member
 
