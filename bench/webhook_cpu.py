@@ -20,19 +20,16 @@ import sys
 import time
 from pathlib import Path
 
-import sqlalchemy as sa
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from webhook import SIGNUP_ANSWERS, TOKEN, reset_database  # noqa: E402  (bench/webhook.py, beside this file)
+
 from bot import create_app  # noqa: E402
 from bot.devtools.simulator import INBOUND_PATH, inbound_form  # noqa: E402
-from bot.extensions import db  # noqa: E402
 from bot.services.twilio_api import sign  # noqa: E402
 
-TOKEN = "bench-auth-token"
 PUBLIC_URL = "https://umoja.example.org"
-SIGNUP_ANSWERS = ["1", "Amina Wanjiku", "Nairobi", "1, 2", "skip", "skip"]
 
 
 def messages(count: int, start: int) -> list[tuple[str, str]]:
@@ -79,18 +76,12 @@ def main() -> None:
     parser.add_argument("--sort", default="cumulative", help="cProfile sort key (cumulative, tottime)")
     args = parser.parse_args()
 
-    from flask_migrate import upgrade
-
+    reset_database(args.database_url)
     app = create_app({
         "SQLALCHEMY_DATABASE_URI": args.database_url, "REDIS_URL": args.redis_url, "PUBLIC_URL": PUBLIC_URL,
         "TWILIO_ACCOUNT_SID": None, "TWILIO_AUTH_TOKEN": None, "WEBHOOK_AUTH_TOKEN": TOKEN, "AUTO_MIGRATE": False,
         "SIMULATOR_ENABLED": False, "SECRET_KEY": "bench",
     })
-    with app.app_context():
-        with db.engine.begin() as connection:
-            connection.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
-            connection.execute(sa.text("CREATE SCHEMA public"))
-        upgrade()
     client = app.test_client()
     run_round(client, messages(150, 10**6))
     figures = []
