@@ -272,6 +272,27 @@ def test_overview_carries_the_chart_data(app, client):
     assert "vendor/chart.umd.js" in html and "cdn" not in html.lower()
 
 
+def test_overview_reads_the_running_counts_once(app, client):
+    add_member(app, "Amina", phone="+254711000001", county="Nairobi")
+    sign_in(client, make_user(app, "organiser"))
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name != "postgresql":
+            pytest.skip("the running counts are kept on PostgreSQL only")
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        html = client.get("/admin/").get_data(as_text=True)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    assert "Nairobi" in html
+    assert len([s for s in statements if "GROUPING SETS" in s.upper() and "member_tallies" in s]) == 1
+
+
 def test_create_user_command(app):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["admin", "create-user", "Boss@Example.org", "--name", "Boss"],

@@ -100,15 +100,14 @@ def chart_data() -> dict[str, Any]:
     """Every chart's labels and values, from the stats service."""
     everyone = stats.StatsFilter()
     months = stats.members_over_time(everyone)
-    with stats.one_reading():
-        return {
-            "joined": {"labels": [m for m, _ in months], "values": [n for _, n in months]},
-            "county": labelled_counts(stats.counts_by(Member.county, everyone), {}),
-            "work": labelled_counts(stats.counts_by_work(everyone), WORK_LABELS),
-            "gender": labelled_counts(stats.counts_by(Member.gender, everyone), GENDER_LABELS),
-            "community": labelled_counts(stats.counts_by(Member.community, everyone), COMMUNITY_LABELS),
-            "funnel": labelled_counts(course_stats.funnel(everyone), {}),
-        }
+    return {
+        "joined": {"labels": [m for m, _ in months], "values": [n for _, n in months]},
+        "county": labelled_counts(stats.counts_by(Member.county, everyone), {}),
+        "work": labelled_counts(stats.counts_by_work(everyone), WORK_LABELS),
+        "gender": labelled_counts(stats.counts_by(Member.gender, everyone), GENDER_LABELS),
+        "community": labelled_counts(stats.counts_by(Member.community, everyone), COMMUNITY_LABELS),
+        "funnel": labelled_counts(course_stats.funnel(everyone), {}),
+    }
 
 
 def labelled_counts(rows: list[tuple[str | None, int]], labels: dict[str, str]) -> dict[str, list[Any]]:
@@ -122,9 +121,11 @@ def labelled_counts(rows: list[tuple[str | None, int]], labels: dict[str, str]) 
 @bp.get("/")
 @role_required("officer", "organiser", "admin")
 def overview() -> ResponseReturnValue:
-    """Headline numbers and charts."""
-    totals = stats.totals(stats.StatsFilter(), utcnow())
-    return render_template("admin/overview.html", totals=totals, charts=chart_data())
+    """Headline numbers and charts, from one reading of the running counts."""
+    with stats.one_reading():
+        totals = stats.totals(stats.StatsFilter(), utcnow())
+        charts = chart_data()
+    return render_template("admin/overview.html", totals=totals, charts=charts)
 
 
 @dataclass(frozen=True)
