@@ -51,18 +51,17 @@ def delete_stored_file(name: str) -> bool:
 
 
 def messages_of(member: Member) -> sa.ColumnElement[bool]:
-    """The member's messages (and their unattached inbound ones, still carrying the phone number)."""
+    """The messages linked to the member (see `unattached_inbound` for those not linked yet)."""
     return Message.member_id == member.id
 
 
 def unattached_inbound(member: Member) -> list[Message]:
     """Inbound messages stored but not yet linked to the member (the message being processed, or one
     kept after a failure): they carry the phone number in the payload."""
-    rows = db.session.scalars(
-        sa.select(Message).where(Message.member_id.is_(None), Message.direction == "in", Message.processed_at.is_(None))
-    ).all()
-    sender = f"whatsapp:{member.phone}"
-    return [row for row in rows if (row.payload or {}).get("From") in (sender, member.phone)]
+    return list(db.session.scalars(
+        sa.select(Message).where(Message.member_id.is_(None), Message.direction == "in", Message.processed_at.is_(None),
+                                 Message.payload["From"].as_string().in_((f"whatsapp:{member.phone}", member.phone)))
+    ))
 
 
 def erase_stored_media(member: Member, now: datetime) -> None:
