@@ -23,8 +23,11 @@ from flask import current_app
 from bot.extensions import db
 from bot.models import ERASED_STATUS, Conversation, Member, Message, utcnow
 from bot.services.facts import FACTS
+from flows.language import LANGUAGES
 
 log = logging.getLogger(__name__)
+
+LANGUAGE_NAMES = {code: name for code, name, _ in LANGUAGES}
 
 ErasureHook = Callable[[Member, datetime], None]
 
@@ -152,7 +155,7 @@ def summary(member: Member) -> dict[str, Any]:
         "work_other": member.work_other,
         "gender": member.gender,
         "community": member.community,
-        "language": {"en": "English", "sw": "Kiswahili"}.get(member.language or "", member.language),
+        "language": LANGUAGE_NAMES.get(member.language or "", member.language),
         "joined_at": member.joined_at.date().isoformat() if member.joined_at else None,
         "consent_at": member.consent_at.date().isoformat() if member.consent_at else None,
         "consent_version": member.consent_version,
