@@ -27,7 +27,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.dashboard import limiter
 from bot.dashboard.forms import AccountActionForm, ExportForm, NewAccountForm, SignInForm, SignOutForm
-from bot.dashboard.nav import nav_for, role_required
+from bot.dashboard.nav import ALL_ROLES, nav_for, role_required
 from bot.extensions import db
 from bot.models import AuditEvent, ConsentEvent, Member, MemberWork, Message, utcnow
 from bot.services import audit, course_stats, dashboard_users, stats
@@ -119,7 +119,7 @@ def labelled_counts(rows: list[tuple[str | None, int]], labels: dict[str, str]) 
 
 
 @bp.get("/")
-@role_required("officer", "organiser", "admin")
+@role_required(*ALL_ROLES)
 def overview() -> ResponseReturnValue:
     """Headline numbers and charts, from one reading of the running counts."""
     with stats.one_reading():
@@ -186,7 +186,7 @@ def shows_phones() -> bool:
 
 
 @bp.get("/members")
-@role_required("officer", "organiser", "admin")
+@role_required(*ALL_ROLES)
 def members() -> ResponseReturnValue:
     """The members list: search by name, member number or phone; filter by county, work and status; paged."""
     query = MemberQuery.of(request.args)
@@ -206,7 +206,7 @@ def members() -> ResponseReturnValue:
 
 
 @bp.get("/members/<int:member_id>")
-@role_required("officer", "organiser", "admin")
+@role_required(*ALL_ROLES)
 def member_detail(member_id: int) -> ResponseReturnValue:
     """One member: details, conversation history and consent events."""
     member = db.session.get(Member, member_id) or abort(404)
