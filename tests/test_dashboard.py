@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from bot.extensions import db
 from bot.models import AuditEvent, DashboardUser
-from tests.dashboard_helpers import PASSWORD, add_member, csrf_token, make_user, sign_in
+from tests.dashboard_helpers import PASSWORD, add_member, csrf_token, make_user, sign_in, statements_run
 
 ROLES = ("officer", "organiser", "admin")
 EVERY_ROLE = frozenset(ROLES)
@@ -275,20 +275,11 @@ def test_overview_carries_the_chart_data(app, client):
 def test_overview_reads_the_running_counts_once(app, client):
     add_member(app, "Amina", phone="+254711000001", county="Nairobi")
     sign_in(client, make_user(app, "organiser"))
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
-        statements.append(statement)
-
     with app.app_context():
-        engine = db.engine
-        if engine.dialect.name != "postgresql":
+        if db.engine.dialect.name != "postgresql":
             pytest.skip("the running counts are kept on PostgreSQL only")
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements_run(app) as statements:
         html = client.get("/admin/").get_data(as_text=True)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
     assert "Nairobi" in html
     assert len([s for s in statements if "GROUPING SETS" in s.upper() and "member_tallies" in s]) == 1
 
