@@ -208,7 +208,8 @@ def test_members_search_filter_and_pages(app, client):
     assert "(11)" in kisumu
     found = client.get("/admin/members?q=member+07").get_data(as_text=True)
     assert "(1)" in found and "Member 07" in found
-    assert "(1)" in client.get("/admin/members?work=ride_delivery").get_data(as_text=True)
+    ride = client.get("/admin/members?work=ride_delivery").get_data(as_text=True)
+    assert "(1)" in ride and "<td>Ride-hailing or delivery</td>" in ride and "Member 07" in ride
     assert "(55)" in client.get("/admin/members?county=Atlantis&work=nope").get_data(as_text=True)
 
 
