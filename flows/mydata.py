@@ -36,7 +36,7 @@ def value(raw: Any) -> Line:
 
 
 def option(labels: Mapping[str, str], key: Any) -> Line:
-    """A translated option label, or 'not given'."""
+    """A translated option label, the stored value as it is without one, or 'not given' (also in STATS)."""
     return msg(labels[key]) if key in labels else value(key)
 
 

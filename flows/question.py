@@ -110,7 +110,7 @@ class Question:
         """Add the message to the open ticket; once an organiser closed it, treat it as a new question."""
         if not ctx.member.facts.get("open_ticket"):
             if inp.kind != "text":
-                return Result(None, (Reply.of(NOT_TEXT, ASK),)).then(Result(State(NAME, "ask")))
+                return Result(State(NAME, "ask"), (Reply.of(NOT_TEXT, ASK),))
             return answer(ctx, inp.text, inp)
         if inp.kind != "text":
             return Result(state, (Reply.of(NOT_TEXT, WAITING),))

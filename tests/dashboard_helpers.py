@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -48,3 +51,20 @@ def add_member(app: Flask, name: str, *, phone: str = "+254711000001", county: s
         db.session.add(member)
         db.session.commit()
         return member.id
+
+
+@contextmanager
+def statements_run(app: Flask) -> Iterator[list[str]]:
+    """The SQL statements run inside the block, in order."""
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)

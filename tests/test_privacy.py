@@ -201,3 +201,22 @@ def test_retention_purge_blanks_old_texts_of_closed_tickets(app, whatsapp):
 
 def test_the_clock_purges_daily():
     assert any(job.func.__name__ == "purge_old_messages" and job.cron for job in PERIODIC)
+
+
+def test_erasure_blanks_the_members_inbound_messages_not_yet_linked_to_them(app, whatsapp, storage):
+    play(whatsapp, ENGLISH_HAPPY)
+    (storage / "waiting.jpg").write_bytes(b"amina's waiting photo")
+    (storage / "other.jpg").write_bytes(b"someone else's photo")
+    with app.app_context():
+        for phone, name in ((AMINA, "waiting.jpg"), (OTHER, "other.jpg")):
+            db.session.add(Message(direction="in", body=f"Still queued from {phone}", status="received",
+                                   media=[{"url": "https://api.twilio.com/m", "file": name}],
+                                   payload={"From": f"whatsapp:{phone}", "Body": f"Still queued from {phone}"}))
+        db.session.commit()
+        privacy.erase_member(db.session.scalars(sa.select(Member).where(Member.phone == AMINA)).one())
+        db.session.commit()
+        waiting = db.session.scalars(sa.select(Message).where(Message.member_id.is_(None), Message.direction == "in")
+                                     .order_by(Message.id)).all()
+        assert [(m.body, m.payload) for m in waiting] == [
+            (None, None), (f"Still queued from {OTHER}", {"From": f"whatsapp:{OTHER}", "Body": f"Still queued from {OTHER}"})]
+    assert not (storage / "waiting.jpg").exists() and (storage / "other.jpg").exists()

@@ -128,6 +128,8 @@ def test_organiser_answers_inside_the_window_as_text_and_closes(app, whatsapp, o
     assert "Open tickets (1):" in listing and "#1 Amina Wanjiku +254712345678" in listing
     assert "motorbike" in listing
     assert "Write REPLY" in organiser.says("REPLY one")
+    assert "Write REPLY" in organiser.says("REPLY 1")
+    assert "Ticket #7 is not open." in organiser.says("REPLY #7 hello")
     assert "Ticket #7 is not open." in organiser.says("REPLY 7 hello")
     assert "Sent as a message to ticket #1" in organiser.says("REPLY 1 We do not lend money, but see the SACCO list.")
     drain()
@@ -135,7 +137,8 @@ def test_organiser_answers_inside_the_window_as_text_and_closes(app, whatsapp, o
     assert sent["to"] == "whatsapp:+254712345678"
     assert sent["body"] == ("An organiser answered your question (ticket #1):\n"
                             "We do not lend money, but see the SACCO list.")
-    assert "Ticket #1 is closed." in organiser.says("CLOSE 1")
+    assert "Write CLOSE" in organiser.says("CLOSE 1 now")
+    assert "Ticket #1 is closed." in organiser.says("CLOSE #1")
     assert "Ticket #1 is not open." in organiser.says("CLOSE 1")
     assert "No open tickets." in organiser.says("tickets")
     [(_, status, _, lines)] = tickets(app)

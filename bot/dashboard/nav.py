@@ -10,9 +10,8 @@ from typing import Any
 from flask import abort
 from flask_login import current_user, login_required
 
+from bot.models.staff import ROLES as ALL_ROLES
 from bot.services.dashboard_users import allowed
-
-ALL_ROLES = ("officer", "organiser", "admin")
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.dashboard import limiter
 from bot.dashboard.forms import AccountActionForm, ExportForm, NewAccountForm, SignInForm, SignOutForm
-from bot.dashboard.nav import nav_for, role_required
+from bot.dashboard.nav import ALL_ROLES, nav_for, role_required
 from bot.extensions import db
 from bot.models import AuditEvent, ConsentEvent, Member, MemberWork, Message, utcnow
 from bot.services import audit, course_stats, dashboard_users, stats
@@ -100,15 +100,14 @@ def chart_data() -> dict[str, Any]:
     """Every chart's labels and values, from the stats service."""
     everyone = stats.StatsFilter()
     months = stats.members_over_time(everyone)
-    with stats.one_reading():
-        return {
-            "joined": {"labels": [m for m, _ in months], "values": [n for _, n in months]},
-            "county": labelled_counts(stats.counts_by(Member.county, everyone), {}),
-            "work": labelled_counts(stats.counts_by_work(everyone), WORK_LABELS),
-            "gender": labelled_counts(stats.counts_by(Member.gender, everyone), GENDER_LABELS),
-            "community": labelled_counts(stats.counts_by(Member.community, everyone), COMMUNITY_LABELS),
-            "funnel": labelled_counts(course_stats.funnel(everyone), {}),
-        }
+    return {
+        "joined": {"labels": [m for m, _ in months], "values": [n for _, n in months]},
+        "county": labelled_counts(stats.counts_by(Member.county, everyone), {}),
+        "work": labelled_counts(stats.counts_by_work(everyone), WORK_LABELS),
+        "gender": labelled_counts(stats.counts_by(Member.gender, everyone), GENDER_LABELS),
+        "community": labelled_counts(stats.counts_by(Member.community, everyone), COMMUNITY_LABELS),
+        "funnel": labelled_counts(course_stats.funnel(everyone), {}),
+    }
 
 
 def labelled_counts(rows: list[tuple[str | None, int]], labels: dict[str, str]) -> dict[str, list[Any]]:
@@ -120,11 +119,13 @@ def labelled_counts(rows: list[tuple[str | None, int]], labels: dict[str, str]) 
 
 
 @bp.get("/")
-@role_required("officer", "organiser", "admin")
+@role_required(*ALL_ROLES)
 def overview() -> ResponseReturnValue:
-    """Headline numbers and charts."""
-    totals = stats.totals(stats.StatsFilter(), utcnow())
-    return render_template("admin/overview.html", totals=totals, charts=chart_data())
+    """Headline numbers and charts, from one reading of the running counts."""
+    with stats.one_reading():
+        totals = stats.totals(stats.StatsFilter(), utcnow())
+        charts = chart_data()
+    return render_template("admin/overview.html", totals=totals, charts=charts)
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,7 @@ def shows_phones() -> bool:
 
 
 @bp.get("/members")
-@role_required("officer", "organiser", "admin")
+@role_required(*ALL_ROLES)
 def members() -> ResponseReturnValue:
     """The members list: search by name, member number or phone; filter by county, work and status; paged."""
     query = MemberQuery.of(request.args)
@@ -205,7 +206,7 @@ def members() -> ResponseReturnValue:
 
 
 @bp.get("/members/<int:member_id>")
-@role_required("officer", "organiser", "admin")
+@role_required(*ALL_ROLES)
 def member_detail(member_id: int) -> ResponseReturnValue:
     """One member: details, conversation history and consent events."""
     member = db.session.get(Member, member_id) or abort(404)

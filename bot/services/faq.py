@@ -13,11 +13,10 @@ import yaml
 from flask import current_app
 
 from bot.extensions import db
+from bot.i18n import LANGUAGES
 from bot.models import FaqEntry, Member, utcnow
 from bot.services.facts import FACTS
 from flows.faq import FaqItem, Knowledge
-
-LANGUAGES = ("en", "sw")
 
 
 class FaqFileError(ValueError):

@@ -23,8 +23,11 @@ from flask import current_app
 from bot.extensions import db
 from bot.models import ERASED_STATUS, Conversation, Member, Message, utcnow
 from bot.services.facts import FACTS
+from flows.language import LANGUAGES
 
 log = logging.getLogger(__name__)
+
+LANGUAGE_NAMES = {code: name for code, name, _ in LANGUAGES}
 
 ErasureHook = Callable[[Member, datetime], None]
 
@@ -51,18 +54,17 @@ def delete_stored_file(name: str) -> bool:
 
 
 def messages_of(member: Member) -> sa.ColumnElement[bool]:
-    """The member's messages (and their unattached inbound ones, still carrying the phone number)."""
+    """The messages linked to the member (see `unattached_inbound` for those not linked yet)."""
     return Message.member_id == member.id
 
 
 def unattached_inbound(member: Member) -> list[Message]:
     """Inbound messages stored but not yet linked to the member (the message being processed, or one
     kept after a failure): they carry the phone number in the payload."""
-    rows = db.session.scalars(
-        sa.select(Message).where(Message.member_id.is_(None), Message.direction == "in", Message.processed_at.is_(None))
-    ).all()
-    sender = f"whatsapp:{member.phone}"
-    return [row for row in rows if (row.payload or {}).get("From") in (sender, member.phone)]
+    return list(db.session.scalars(
+        sa.select(Message).where(Message.member_id.is_(None), Message.direction == "in", Message.processed_at.is_(None),
+                                 Message.payload["From"].as_string().in_((f"whatsapp:{member.phone}", member.phone)))
+    ))
 
 
 def erase_stored_media(member: Member, now: datetime) -> None:
@@ -153,7 +155,7 @@ def summary(member: Member) -> dict[str, Any]:
         "work_other": member.work_other,
         "gender": member.gender,
         "community": member.community,
-        "language": {"en": "English", "sw": "Kiswahili"}.get(member.language or "", member.language),
+        "language": LANGUAGE_NAMES.get(member.language or "", member.language),
         "joined_at": member.joined_at.date().isoformat() if member.joined_at else None,
         "consent_at": member.consent_at.date().isoformat() if member.consent_at else None,
         "consent_version": member.consent_version,

@@ -25,8 +25,9 @@ from bot import i18n
 from bot.extensions import db
 from bot.models import ERASED_STATUS, Member, MemberTally, MemberWork, utcnow
 from bot.services import local_time
-from flows.base import N_, Line, Msg, Text, label_of, msg
+from flows.base import N_, Line, Msg, Text, msg
 from flows.counties import match_county
+from flows.mydata import option
 from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_KINDS, WORK_LABELS
 
 TOP_COUNTIES = 10
@@ -309,13 +310,6 @@ def pairs(items: Sequence[tuple[Line, int]]) -> list[Msg]:
     return [msg(N_("%(label)s %(count)s"), label=label, count=number(count)) for label, count in items]
 
 
-def labelled(options: dict[str, str], value: str | None) -> Line:
-    """An option's translatable label, 'not given' for none, or the stored value as it is."""
-    if value is None:
-        return msg(N_("not given"))
-    return label_of(options, value)
-
-
 def member_section(f: StatsFilter, now: datetime) -> Sequence[Line]:
     """Members, active, opted out, erased (when any), new this week and this month."""
     t = totals(f, now)
@@ -333,7 +327,7 @@ def county_section(f: StatsFilter, now: datetime) -> Sequence[Line]:
     if f.county:
         return ()
     rows = counts_by(Member.county, f)
-    top = [(labelled({}, county), count) for county, count in rows[:TOP_COUNTIES]]
+    top = [(option({}, county), count) for county, count in rows[:TOP_COUNTIES]]
     rest = sum(count for _, count in rows[TOP_COUNTIES:])
     if rest:
         top.append((msg(N_("the rest")), rest))
@@ -342,19 +336,19 @@ def county_section(f: StatsFilter, now: datetime) -> Sequence[Line]:
 
 def work_section(f: StatsFilter, now: datetime) -> Sequence[Line]:
     """Members per kind of work."""
-    rows = [(labelled(WORK_LABELS, kind), count) for kind, count in counts_by_work(f)]
+    rows = [(option(WORK_LABELS, kind), count) for kind, count in counts_by_work(f)]
     return (msg(N_("By kind of work: %(list)s"), list=pairs(rows) or msg(N_("none"))),)
 
 
 def gender_section(f: StatsFilter, now: datetime) -> Sequence[Line]:
     """Members per gender."""
-    rows = [(labelled(GENDER_LABELS, g), count) for g, count in counts_by(Member.gender, f)]
+    rows = [(option(GENDER_LABELS, g), count) for g, count in counts_by(Member.gender, f)]
     return (msg(N_("By gender: %(list)s"), list=pairs(rows) or msg(N_("none"))),)
 
 
 def community_section(f: StatsFilter, now: datetime) -> Sequence[Line]:
     """Members per community."""
-    rows = [(labelled(COMMUNITY_LABELS, c), count) for c, count in counts_by(Member.community, f)]
+    rows = [(option(COMMUNITY_LABELS, c), count) for c, count in counts_by(Member.community, f)]
     return (msg(N_("By community: %(list)s"), list=pairs(rows) or msg(N_("none"))),)
 
 

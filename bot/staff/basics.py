@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from bot.models.staff import ROLES
 from bot.staff.registry import COMMANDS, staff_command
 from bot.staff.roles import role_names
 from flows.base import N_, Ctx, Reply, Result, Text, msg
 
 
-@staff_command("STAFF", roles=("officer", "organiser", "admin"), summary=N_("the staff commands you can use"))
+@staff_command("STAFF", roles=ROLES, summary=N_("the staff commands you can use"))
 def list_commands(ctx: Ctx, args: str) -> Result:
     """List the commands open to this staff member's roles."""
     lines = [

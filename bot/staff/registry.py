@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,6 +25,19 @@ class StaffCommand:
 COMMANDS: dict[str, StaffCommand] = {}
 
 NOT_ALLOWED = N_("Sorry, %(command)s is for %(roles)s only.")
+
+NUMBERED = re.compile(r"#?(\d{1,9})(?:\s+(.*))?", flags=re.DOTALL)
+
+
+def numbered(args: str) -> tuple[int, str] | None:
+    """'12 …' or '#12 …' (a ticket or report number, then the rest of the words), or None."""
+    found = NUMBERED.fullmatch(args.strip())
+    return (int(found.group(1)), (found.group(2) or "").strip()) if found else None
+
+
+def staff_actor(ctx: Ctx) -> str:
+    """Who acts, for the audit log: the staff member's phone number."""
+    return str(ctx.member.facts.get("phone") or ctx.member.member_number or "whatsapp")
 
 
 def staff_command(word: str, *, roles: tuple[str, ...], summary: str) -> Callable[[Handler], Handler]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 from bot.services import sending, tickets
-from bot.staff.registry import staff_command
+from bot.staff.registry import numbered, staff_actor, staff_command
 from flows.base import N_, Ctx, Reply, Result, Text, msg
 
 ROLES = ("organiser", "admin")
@@ -16,11 +14,6 @@ PREVIEW = 80
 def said(*lines) -> Result:
     """A reply to the staff member; their own conversation stays where it was."""
     return Result(None, (Reply.of(*lines),))
-
-
-def staff_phone(ctx: Ctx) -> str:
-    """Who acts, for the audit log: the organiser's phone number."""
-    return str(ctx.member.facts.get("phone") or ctx.member.member_number or "whatsapp")
 
 
 @staff_command("TICKETS", roles=ROLES, summary=N_("the open questions from members"))
@@ -42,12 +35,12 @@ def list_tickets(ctx: Ctx, args: str) -> Result:
 @staff_command("REPLY", roles=ROLES, summary=N_("REPLY <number> <text>: answer a member's ticket"))
 def reply_to_ticket(ctx: Ctx, args: str) -> Result:
     """Send the organiser's answer to the member."""
-    found = re.fullmatch(r"#?(\d{1,9})\s+(.+)", args, flags=re.DOTALL)
-    if not found:
+    found = numbered(args)
+    if not found or not found[1]:
         return said(msg(N_("Write REPLY, the ticket number and your answer, e.g. REPLY 12 Yes, you can join.")))
-    number = int(found.group(1))
+    number, answer = found
     try:
-        outcome = tickets.reply(number, found.group(2).strip(), now=ctx.now, actor=staff_phone(ctx))
+        outcome = tickets.reply(number, answer, now=ctx.now, actor=staff_actor(ctx))
     except tickets.TicketError:
         return said(msg(N_("Ticket #%(ticket)s is not open."), ticket=Text(str(number))))
     if outcome.how == "skipped":
@@ -64,10 +57,10 @@ def reply_to_ticket(ctx: Ctx, args: str) -> Result:
 @staff_command("CLOSE", roles=ROLES, summary=N_("CLOSE <number>: close a ticket"))
 def close_ticket(ctx: Ctx, args: str) -> Result:
     """Close a ticket: the member's next messages go to the answers again."""
-    found = re.fullmatch(r"#?(\d{1,9})", args.strip())
-    if not found:
+    found = numbered(args)
+    if not found or found[1]:
         return said(msg(N_("Write CLOSE and the ticket number, e.g. CLOSE 12.")))
-    number = int(found.group(1))
-    if not tickets.close(number, now=ctx.now, actor=staff_phone(ctx)):
+    number = found[0]
+    if not tickets.close(number, now=ctx.now, actor=staff_actor(ctx)):
         return said(msg(N_("Ticket #%(ticket)s is not open."), ticket=Text(str(number))))
     return said(msg(N_("Ticket #%(ticket)s is closed."), ticket=Text(str(number))))
