@@ -119,8 +119,9 @@ class PoolStatus:
 
 # --- reports ---------------------------------------------------------------------------------------
 
-def find_duplicate(member_id: int, *, key: str | None = None, sha256: str | None = None) -> Certificate | None:
-    """Another member's report of the same certificate (same link/ID or same file), if any."""
+def find_duplicate(member_id: int, *, key: str | None = None, sha256: str | None = None,
+                   statuses: tuple[str, ...] = OPEN_STATUSES) -> Certificate | None:
+    """Another member's report of the same certificate (same link/ID or same file) in one of these statuses."""
     conditions = []
     if key:
         conditions.append(Certificate.certificate_key == key)
@@ -130,7 +131,7 @@ def find_duplicate(member_id: int, *, key: str | None = None, sha256: str | None
         return None
     return db.session.scalars(
         sa.select(Certificate).where(sa.or_(*conditions), Certificate.member_id != member_id,
-                                     Certificate.status.in_(OPEN_STATUSES)).order_by(Certificate.id)
+                                     Certificate.status.in_(statuses)).order_by(Certificate.id)
     ).first()
 
 
@@ -326,21 +327,6 @@ def pending_certificates(limit: int = 10) -> list[Certificate]:
     ))
 
 
-def accepted_duplicate(certificate: Certificate) -> Certificate | None:
-    """An accepted report of the same certificate by another member, if any."""
-    conditions = []
-    if certificate.certificate_key:
-        conditions.append(Certificate.certificate_key == certificate.certificate_key)
-    if certificate.sha256:
-        conditions.append(Certificate.sha256 == certificate.sha256)
-    if not conditions:
-        return None
-    return db.session.scalars(
-        sa.select(Certificate).where(sa.or_(*conditions), Certificate.member_id != certificate.member_id,
-                                     Certificate.status.in_(ACCEPTED_STATUSES))
-    ).first()
-
-
 def approve_certificate(certificate_id: int, *, reviewer: str, now: datetime | None = None,
                         actor: str | None = None) -> ReviewOutcome:
     """Approve a pending report once, and hand the member a voucher (or a place on the waiting list).
@@ -361,7 +347,9 @@ def approve_certificate(certificate_id: int, *, reviewer: str, now: datetime | N
     certificate = db.session.get(Certificate, certificate_id)
     if certificate is None:
         return ReviewOutcome("not_found")
-    if certificate.status == "pending" and accepted_duplicate(certificate) is not None:
+    if certificate.status == "pending" and find_duplicate(certificate.member_id, key=certificate.certificate_key,
+                                                          sha256=certificate.sha256,
+                                                          statuses=ACCEPTED_STATUSES) is not None:
         return ReviewOutcome("duplicate", certificate)
     claimed = db.session.execute(
         sa.update(Certificate).where(Certificate.id == certificate_id, Certificate.status == "pending")
