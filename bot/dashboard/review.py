@@ -161,9 +161,10 @@ def vouchers_page(form: VoucherUploadForm, error: str | None, status: int) -> Re
     """The vouchers page with the pool as it is now."""
     pool = certificates.pool_status()
     waiting = []
+    reports = by_id(Certificate, {certificate_id for certificate_id, _, _ in pool.waiting})
+    members = by_id(Member, {report.member_id for report in reports.values()})
     for certificate_id, phone, since in pool.waiting:
-        report = db.session.get(Certificate, certificate_id)
-        member = db.session.get(Member, report.member_id)
+        member = members[reports[certificate_id].member_id]
         waiting.append({"id": certificate_id, "member": member, "since": since,
                         "phone": phone if shows_phones() else mask_phone(phone)})
     return render_template("admin/vouchers.html", pool=pool, waiting=waiting, form=form, error=error,
