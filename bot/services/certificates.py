@@ -534,10 +534,18 @@ def serve_waiting_list(now: datetime | None = None) -> int:
     return served
 
 
+def voucher_counts() -> tuple[int, int]:
+    """How many codes are free and how many are given, in one query."""
+    available, assigned = db.session.execute(
+        sa.select(sa.func.count().filter(Voucher.assigned_at.is_(None)),
+                  sa.func.count().filter(Voucher.assigned_at.is_not(None)))
+    ).one()
+    return int(available or 0), int(assigned or 0)
+
+
 def pool_status() -> PoolStatus:
     """How many codes are free and given, and who is waiting."""
-    available = db.session.scalar(sa.select(sa.func.count()).where(Voucher.assigned_at.is_(None))) or 0
-    assigned = db.session.scalar(sa.select(sa.func.count()).where(Voucher.assigned_at.is_not(None))) or 0
+    available, assigned = voucher_counts()
     waiting = db.session.execute(
         sa.select(Certificate.id, Member.phone, Certificate.reviewed_at).join(Member, Member.id == Certificate.member_id)
         .where(Certificate.status == "waiting").order_by(Certificate.reviewed_at, Certificate.id)

@@ -26,7 +26,8 @@ import sqlalchemy as sa
 from flask import current_app, g
 
 from bot.extensions import db
-from bot.models import Certificate, Course, Enrolment, Member, MemberWork, Voucher
+from bot.models import Certificate, Course, Enrolment, Member, MemberWork
+from bot.services.certificates import voucher_counts, waiting_count
 from bot.services.stats import COUNTED, SECTION_PROVIDERS, StatsFilter, number
 from flows.base import N_, Line, PerLanguage, msg
 
@@ -82,12 +83,8 @@ def count_snapshot() -> dict[str, Any]:
             .join(MemberWork, MemberWork.member_id == Member.id).where(relevant)
             .group_by(county, MemberWork.kind, Certificate.status))
     ]
-    issued, left = db.session.execute(
-        sa.select(sa.func.count().filter(Voucher.assigned_at.is_not(None)),
-                  sa.func.count().filter(Voucher.assigned_at.is_(None)))
-    ).one()
-    waiting = db.session.scalar(sa.select(sa.func.count()).where(Certificate.status == "waiting")) or 0
-    return {"courses": courses, "certificates": reports, "vouchers": [int(issued or 0), int(left or 0), int(waiting)]}
+    left, issued = voucher_counts()
+    return {"courses": courses, "certificates": reports, "vouchers": [issued, left, waiting_count()]}
 
 
 def summarise(rows: dict[str, Any]) -> dict[str, dict[str, Any]]:
