@@ -24,7 +24,7 @@ from bot.dashboard.nav import NAV, NavEntry, role_required
 from bot.dashboard.views import bp, mask_phone, shows_phones
 from bot.extensions import db
 from bot.i18n import SOURCE_LANGUAGE, render_line
-from bot.models import Certificate, Course, Member, Ticket, TicketMessage
+from bot.models import Certificate, Member, Ticket, TicketMessage
 from bot.services import certificates, sending, tickets
 from bot.services.courses import course_title
 
@@ -89,11 +89,7 @@ def by_id(model: Any, ids: set[int]) -> dict[int, Any]:
 def certificates_queue() -> ResponseReturnValue:
     """Reports waiting for review, oldest first, with the link or the stored file and duplicate warnings."""
     rows = []
-    reports = certificates.pending_certificates(limit=QUEUE_SIZE)
-    members = by_id(Member, {report.member_id for report in reports})
-    courses = by_id(Course, {report.course_id for report in reports})
-    for report in reports:
-        member, course = members[report.member_id], courses[report.course_id]
+    for report, member, course in certificates.pending_certificates(limit=QUEUE_SIZE):
         rows.append({"report": report, "member": member, "course": course_title(course, "en"),
                      "phone": member.phone if shows_phones() else mask_phone(member.phone)})
     return render_template("admin/certificates.html", rows=rows, approve_form=ApproveForm(), reject_form=RejectForm(),

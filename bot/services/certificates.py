@@ -313,18 +313,21 @@ def download_certificate(certificate_id: int) -> str:
 
 # --- review ----------------------------------------------------------------------------------------
 
-def pending_certificates(limit: int = 10) -> list[Certificate]:
-    """Reports waiting for review, oldest first.
+def pending_certificates(limit: int = 10) -> list[tuple[Certificate, Member, Course]]:
+    """Reports waiting for review, oldest first, each with its member and course (one query).
 
     Args:
         limit: how many at most.
     Returns:
-        Certificate rows with status "pending"; `duplicate_of_id` is set when another member reported
-        the same certificate.
+        (report, member, course) for the reports with status "pending"; the report's `duplicate_of_id`
+        is set when another member reported the same certificate.
     """
-    return list(db.session.scalars(
-        sa.select(Certificate).where(Certificate.status == "pending").order_by(Certificate.id).limit(limit)
-    ))
+    rows = db.session.execute(
+        sa.select(Certificate, Member, Course).join(Member, Member.id == Certificate.member_id)
+        .join(Course, Course.id == Certificate.course_id)
+        .where(Certificate.status == "pending").order_by(Certificate.id).limit(limit)
+    )
+    return [(report, member, course) for report, member, course in rows]
 
 
 def approve_certificate(certificate_id: int, *, reviewer: str, now: datetime | None = None,

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from bot.certificate_files import file_url
-from bot.extensions import db
-from bot.models import Certificate, Course, Member
+from bot.models import Certificate
 from bot.services import certificates
 from bot.services.courses import course_title
 from bot.staff.registry import staff_actor, staff_command
@@ -24,9 +23,7 @@ def review(ctx: Ctx, args: str) -> Result:
     if not pending:
         return Result(None, (Reply.of(msg(N_("No certificate reports are waiting for review."))),))
     lines: list[Line] = [msg(N_("Certificate reports waiting for review:"))]
-    for report in pending:
-        member = db.session.get(Member, report.member_id)
-        course = db.session.get(Course, report.course_id)
+    for report, member, course in pending:
         lines.append(msg(
             N_("#%(id)s %(member)s (%(phone)s), %(course)s: %(proof)s"),
             id=report.id, member=Text(member.member_number or "-"), phone=Text(member.phone),
