@@ -143,6 +143,7 @@ def test_the_stored_file_opens_for_reviewers_only(app, client, catalog, tmp_path
     response = client.get(f"/admin/certificates/{certificate_id}/file")
     assert response.status_code == 200 and response.data == b"%PDF-1.4\nproof"
     assert response.mimetype == "application/pdf"
+    assert response.headers["X-Content-Type-Options"] == "nosniff" and "no-store" in response.headers["Cache-Control"]
     other = app.test_client()
     signed_in(app, other, "organiser")
     assert other.get(f"/admin/certificates/{certificate_id}/file").status_code == 403

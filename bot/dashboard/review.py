@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, get_flashed_messages, redirect, render_template, send_file, url_for
+from flask import abort, flash, get_flashed_messages, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -20,6 +20,7 @@ from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from bot.certificate_files import send_certificate_file
 from bot.dashboard.nav import NAV, NavEntry, role_required
 from bot.dashboard.views import bp, mask_phone, shows_phones
 from bot.extensions import db
@@ -100,10 +101,7 @@ def certificates_queue() -> ResponseReturnValue:
 @role_required("officer")
 def certificate_file(certificate_id: int) -> ResponseReturnValue:
     """A stored certificate file, for signed-in reviewers."""
-    report = db.session.get(Certificate, certificate_id)
-    if report is None or not report.stored_path or not Path(report.stored_path).is_file():
-        abort(404)
-    return send_file(report.stored_path, mimetype=report.content_type or "application/octet-stream", max_age=0)
+    return send_certificate_file(certificate_id)
 
 
 # How each review outcome is shown (its words are the ones officers read on WhatsApp, in English).
