@@ -27,7 +27,7 @@ from flask import current_app, g
 
 from bot.extensions import db
 from bot.models import Certificate, Course, Enrolment, Member, MemberWork
-from bot.services.certificates import voucher_counts, waiting_count
+from bot.services.certificates import ACCEPTED_STATUSES, voucher_counts, waiting_count
 from bot.services.stats import COUNTED, SECTION_PROVIDERS, StatsFilter, number
 from flows.base import N_, Line, PerLanguage, msg
 
@@ -37,7 +37,6 @@ TOP_COURSES = 3
 TITLE_CHARS = 30
 REPORTED = ("reported", "verified", "rewarded")
 VERIFIED = ("verified", "rewarded")
-ACCEPTED = ("approved", "waiting", "rewarded")
 SNAPSHOT_KEY = "umoja:stats:courses"
 
 
@@ -72,7 +71,7 @@ def count_snapshot() -> dict[str, Any]:
             .group_by(county, MemberWork.kind, Enrolment.course_id, Enrolment.status))
     ]
     reported = sa.and_(Member.id == Certificate.member_id, COUNTED)
-    relevant = Certificate.status.in_(("pending", *ACCEPTED))
+    relevant = Certificate.status.in_(("pending", *ACCEPTED_STATUSES))
     reports = [
         [c, "", status, n] for c, status, n in db.session.execute(
             sa.select(county, Certificate.status, sa.func.count()).join(Member, reported).where(relevant)
@@ -108,7 +107,7 @@ def summarise(rows: dict[str, Any]) -> dict[str, dict[str, Any]]:
     for county, kind, status, n in rows["certificates"]:
         for target in (entry(county, kind), entry("*", kind)):
             target["reports"][0] += n if status == "pending" else 0
-            target["reports"][1] += n if status in ACCEPTED else 0
+            target["reports"][1] += n if status in ACCEPTED_STATUSES else 0
     return fields
 
 
