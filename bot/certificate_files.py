@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, send_file
+from flask import Blueprint, Response, abort, current_app, send_file
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from bot.extensions import db
@@ -32,6 +32,12 @@ def certificate_file(token: str):
         certificate_id = serializer().loads(token, max_age=LINK_DAYS * 86400)
     except BadSignature:
         abort(404)
+    return send_certificate_file(certificate_id)
+
+
+def send_certificate_file(certificate_id: int) -> Response:
+    """A stored certificate file as a response that browsers neither sniff nor cache; 404 when there is none.
+    The signed link and the dashboard's review queue both serve files through this."""
     certificate = db.session.get(Certificate, certificate_id)
     if certificate is None or not certificate.stored_path or not Path(certificate.stored_path).is_file():
         abort(404)

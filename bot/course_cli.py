@@ -69,13 +69,9 @@ certificates = AppGroup("certificates", help="Certificate reports: review, appro
 @click.option("--limit", default=50, show_default=True)
 def certificates_pending(limit: int) -> None:
     """List the reports waiting for review, oldest first."""
-    from bot.extensions import db
-    from bot.models import Course, Member
     from bot.services.certificates import pending_certificates
 
-    for report in pending_certificates(limit):
-        member = db.session.get(Member, report.member_id)
-        course = db.session.get(Course, report.course_id)
+    for report, member, course in pending_certificates(limit):
         flag = f"\tsame certificate as #{report.duplicate_of_id}" if report.duplicate_of_id else ""
         proof = report.link or report.stored_path or report.media_url or ""
         click.echo(f"#{report.id}\t{member.member_number or '-'}\t{member.phone}\t{course.slug}\t{proof}{flag}")

@@ -143,6 +143,7 @@ def test_the_stored_file_opens_for_reviewers_only(app, client, catalog, tmp_path
     response = client.get(f"/admin/certificates/{certificate_id}/file")
     assert response.status_code == 200 and response.data == b"%PDF-1.4\nproof"
     assert response.mimetype == "application/pdf"
+    assert response.headers["X-Content-Type-Options"] == "nosniff" and "no-store" in response.headers["Cache-Control"]
     other = app.test_client()
     signed_in(app, other, "organiser")
     assert other.get(f"/admin/certificates/{certificate_id}/file").status_code == 403
@@ -208,11 +209,14 @@ def test_voucher_upload_serves_the_waiting_list_in_order(app, client, catalog, f
         for offset, certificate_id in zip((2, 0, 1), ids, strict=True):  # approved 1st, 3rd, 2nd
             assert approve_certificate(certificate_id, reviewer="test", now=base - timedelta(hours=offset)).status == "waiting"
         db.session.commit()
+        member_of = {i: db.session.get(Certificate, i).member_id for i in ids}
     drain()
     officer = app.test_client()
     signed_in(app, officer, "officer")
     page = officer.get("/admin/vouchers").get_data(as_text=True)
     assert 'id="vouchers-waiting">3<' in page and 'id="vouchers-free">0<' in page
+    for i in ids:  # each report names its own member
+        assert f'Report #{i}: <a href="/admin/members/{member_of[i]}">' in page
     order = [page.index(f"Report #{i}:") for i in (ids[0], ids[2], ids[1])]
     assert order == sorted(order)  # oldest approval first
     assert "voucher-upload" not in page

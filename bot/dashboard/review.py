@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, get_flashed_messages, redirect, render_template, send_file, url_for
+from flask import abort, flash, get_flashed_messages, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -20,11 +20,12 @@ from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from bot.certificate_files import send_certificate_file
 from bot.dashboard.nav import NAV, NavEntry, role_required
 from bot.dashboard.views import bp, mask_phone, shows_phones
 from bot.extensions import db
 from bot.i18n import SOURCE_LANGUAGE, render_line
-from bot.models import Certificate, Course, Member, Ticket, TicketMessage
+from bot.models import Certificate, Member, Ticket, TicketMessage
 from bot.services import certificates, sending, tickets
 from bot.services.courses import course_title
 
@@ -89,11 +90,7 @@ def by_id(model: Any, ids: set[int]) -> dict[int, Any]:
 def certificates_queue() -> ResponseReturnValue:
     """Reports waiting for review, oldest first, with the link or the stored file and duplicate warnings."""
     rows = []
-    reports = certificates.pending_certificates(limit=QUEUE_SIZE)
-    members = by_id(Member, {report.member_id for report in reports})
-    courses = by_id(Course, {report.course_id for report in reports})
-    for report in reports:
-        member, course = members[report.member_id], courses[report.course_id]
+    for report, member, course in certificates.pending_certificates(limit=QUEUE_SIZE):
         rows.append({"report": report, "member": member, "course": course_title(course, "en"),
                      "phone": member.phone if shows_phones() else mask_phone(member.phone)})
     return render_template("admin/certificates.html", rows=rows, approve_form=ApproveForm(), reject_form=RejectForm(),
@@ -104,10 +101,7 @@ def certificates_queue() -> ResponseReturnValue:
 @role_required("officer")
 def certificate_file(certificate_id: int) -> ResponseReturnValue:
     """A stored certificate file, for signed-in reviewers."""
-    report = db.session.get(Certificate, certificate_id)
-    if report is None or not report.stored_path or not Path(report.stored_path).is_file():
-        abort(404)
-    return send_file(report.stored_path, mimetype=report.content_type or "application/octet-stream", max_age=0)
+    return send_certificate_file(certificate_id)
 
 
 # How each review outcome is shown (its words are the ones officers read on WhatsApp, in English).
@@ -161,9 +155,10 @@ def vouchers_page(form: VoucherUploadForm, error: str | None, status: int) -> Re
     """The vouchers page with the pool as it is now."""
     pool = certificates.pool_status()
     waiting = []
+    reports = by_id(Certificate, {certificate_id for certificate_id, _, _ in pool.waiting})
+    members = by_id(Member, {report.member_id for report in reports.values()})
     for certificate_id, phone, since in pool.waiting:
-        report = db.session.get(Certificate, certificate_id)
-        member = db.session.get(Member, report.member_id)
+        member = members[reports[certificate_id].member_id]
         waiting.append({"id": certificate_id, "member": member, "since": since,
                         "phone": phone if shows_phones() else mask_phone(phone)})
     return render_template("admin/vouchers.html", pool=pool, waiting=waiting, form=form, error=error,

@@ -119,8 +119,9 @@ class PoolStatus:
 
 # --- reports ---------------------------------------------------------------------------------------
 
-def find_duplicate(member_id: int, *, key: str | None = None, sha256: str | None = None) -> Certificate | None:
-    """Another member's report of the same certificate (same link/ID or same file), if any."""
+def find_duplicate(member_id: int, *, key: str | None = None, sha256: str | None = None,
+                   statuses: tuple[str, ...] = OPEN_STATUSES) -> Certificate | None:
+    """Another member's report of the same certificate (same link/ID or same file) in one of these statuses."""
     conditions = []
     if key:
         conditions.append(Certificate.certificate_key == key)
@@ -130,7 +131,7 @@ def find_duplicate(member_id: int, *, key: str | None = None, sha256: str | None
         return None
     return db.session.scalars(
         sa.select(Certificate).where(sa.or_(*conditions), Certificate.member_id != member_id,
-                                     Certificate.status.in_(OPEN_STATUSES)).order_by(Certificate.id)
+                                     Certificate.status.in_(statuses)).order_by(Certificate.id)
     ).first()
 
 
@@ -312,33 +313,21 @@ def download_certificate(certificate_id: int) -> str:
 
 # --- review ----------------------------------------------------------------------------------------
 
-def pending_certificates(limit: int = 10) -> list[Certificate]:
-    """Reports waiting for review, oldest first.
+def pending_certificates(limit: int = 10) -> list[tuple[Certificate, Member, Course]]:
+    """Reports waiting for review, oldest first, each with its member and course (one query).
 
     Args:
         limit: how many at most.
     Returns:
-        Certificate rows with status "pending"; `duplicate_of_id` is set when another member reported
-        the same certificate.
+        (report, member, course) for the reports with status "pending"; the report's `duplicate_of_id`
+        is set when another member reported the same certificate.
     """
-    return list(db.session.scalars(
-        sa.select(Certificate).where(Certificate.status == "pending").order_by(Certificate.id).limit(limit)
-    ))
-
-
-def accepted_duplicate(certificate: Certificate) -> Certificate | None:
-    """An accepted report of the same certificate by another member, if any."""
-    conditions = []
-    if certificate.certificate_key:
-        conditions.append(Certificate.certificate_key == certificate.certificate_key)
-    if certificate.sha256:
-        conditions.append(Certificate.sha256 == certificate.sha256)
-    if not conditions:
-        return None
-    return db.session.scalars(
-        sa.select(Certificate).where(sa.or_(*conditions), Certificate.member_id != certificate.member_id,
-                                     Certificate.status.in_(ACCEPTED_STATUSES))
-    ).first()
+    rows = db.session.execute(
+        sa.select(Certificate, Member, Course).join(Member, Member.id == Certificate.member_id)
+        .join(Course, Course.id == Certificate.course_id)
+        .where(Certificate.status == "pending").order_by(Certificate.id).limit(limit)
+    )
+    return [(report, member, course) for report, member, course in rows]
 
 
 def approve_certificate(certificate_id: int, *, reviewer: str, now: datetime | None = None,
@@ -361,7 +350,9 @@ def approve_certificate(certificate_id: int, *, reviewer: str, now: datetime | N
     certificate = db.session.get(Certificate, certificate_id)
     if certificate is None:
         return ReviewOutcome("not_found")
-    if certificate.status == "pending" and accepted_duplicate(certificate) is not None:
+    if certificate.status == "pending" and find_duplicate(certificate.member_id, key=certificate.certificate_key,
+                                                          sha256=certificate.sha256,
+                                                          statuses=ACCEPTED_STATUSES) is not None:
         return ReviewOutcome("duplicate", certificate)
     claimed = db.session.execute(
         sa.update(Certificate).where(Certificate.id == certificate_id, Certificate.status == "pending")
@@ -546,10 +537,18 @@ def serve_waiting_list(now: datetime | None = None) -> int:
     return served
 
 
+def voucher_counts() -> tuple[int, int]:
+    """How many codes are free and how many are given, in one query."""
+    available, assigned = db.session.execute(
+        sa.select(sa.func.count().filter(Voucher.assigned_at.is_(None)),
+                  sa.func.count().filter(Voucher.assigned_at.is_not(None)))
+    ).one()
+    return int(available or 0), int(assigned or 0)
+
+
 def pool_status() -> PoolStatus:
     """How many codes are free and given, and who is waiting."""
-    available = db.session.scalar(sa.select(sa.func.count()).where(Voucher.assigned_at.is_(None))) or 0
-    assigned = db.session.scalar(sa.select(sa.func.count()).where(Voucher.assigned_at.is_not(None))) or 0
+    available, assigned = voucher_counts()
     waiting = db.session.execute(
         sa.select(Certificate.id, Member.phone, Certificate.reviewed_at).join(Member, Member.id == Certificate.member_id)
         .where(Certificate.status == "waiting").order_by(Certificate.reviewed_at, Certificate.id)

@@ -26,7 +26,8 @@ import sqlalchemy as sa
 from flask import current_app, g
 
 from bot.extensions import db
-from bot.models import Certificate, Course, Enrolment, Member, MemberWork, Voucher
+from bot.models import Certificate, Course, Enrolment, Member, MemberWork
+from bot.services.certificates import ACCEPTED_STATUSES, voucher_counts, waiting_count
 from bot.services.stats import COUNTED, SECTION_PROVIDERS, StatsFilter, number
 from flows.base import N_, Line, PerLanguage, msg
 
@@ -36,7 +37,6 @@ TOP_COURSES = 3
 TITLE_CHARS = 30
 REPORTED = ("reported", "verified", "rewarded")
 VERIFIED = ("verified", "rewarded")
-ACCEPTED = ("approved", "waiting", "rewarded")
 SNAPSHOT_KEY = "umoja:stats:courses"
 
 
@@ -71,7 +71,7 @@ def count_snapshot() -> dict[str, Any]:
             .group_by(county, MemberWork.kind, Enrolment.course_id, Enrolment.status))
     ]
     reported = sa.and_(Member.id == Certificate.member_id, COUNTED)
-    relevant = Certificate.status.in_(("pending", *ACCEPTED))
+    relevant = Certificate.status.in_(("pending", *ACCEPTED_STATUSES))
     reports = [
         [c, "", status, n] for c, status, n in db.session.execute(
             sa.select(county, Certificate.status, sa.func.count()).join(Member, reported).where(relevant)
@@ -82,12 +82,8 @@ def count_snapshot() -> dict[str, Any]:
             .join(MemberWork, MemberWork.member_id == Member.id).where(relevant)
             .group_by(county, MemberWork.kind, Certificate.status))
     ]
-    issued, left = db.session.execute(
-        sa.select(sa.func.count().filter(Voucher.assigned_at.is_not(None)),
-                  sa.func.count().filter(Voucher.assigned_at.is_(None)))
-    ).one()
-    waiting = db.session.scalar(sa.select(sa.func.count()).where(Certificate.status == "waiting")) or 0
-    return {"courses": courses, "certificates": reports, "vouchers": [int(issued or 0), int(left or 0), int(waiting)]}
+    left, issued = voucher_counts()
+    return {"courses": courses, "certificates": reports, "vouchers": [issued, left, waiting_count()]}
 
 
 def summarise(rows: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -111,7 +107,7 @@ def summarise(rows: dict[str, Any]) -> dict[str, dict[str, Any]]:
     for county, kind, status, n in rows["certificates"]:
         for target in (entry(county, kind), entry("*", kind)):
             target["reports"][0] += n if status == "pending" else 0
-            target["reports"][1] += n if status in ACCEPTED else 0
+            target["reports"][1] += n if status in ACCEPTED_STATUSES else 0
     return fields
 
 

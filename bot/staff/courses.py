@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 from bot.certificate_files import file_url
-from bot.extensions import db
-from bot.models import Certificate, Course, Member
+from bot.models import Certificate
 from bot.services import certificates
 from bot.services.courses import course_title
-from bot.staff.registry import staff_command
+from bot.staff.registry import staff_actor, staff_command
 from flows.base import N_, Ctx, Line, Reply, Result, Text, msg
-
-
-def reviewer(ctx: Ctx) -> str:
-    """Who reviews: the officer's phone number."""
-    return str(ctx.member.facts.get("phone") or ctx.member.member_number or "whatsapp")
 
 
 def report_id(text: str) -> int | None:
@@ -29,9 +23,7 @@ def review(ctx: Ctx, args: str) -> Result:
     if not pending:
         return Result(None, (Reply.of(msg(N_("No certificate reports are waiting for review."))),))
     lines: list[Line] = [msg(N_("Certificate reports waiting for review:"))]
-    for report in pending:
-        member = db.session.get(Member, report.member_id)
-        course = db.session.get(Course, report.course_id)
+    for report, member, course in pending:
         lines.append(msg(
             N_("#%(id)s %(member)s (%(phone)s), %(course)s: %(proof)s"),
             id=report.id, member=Text(member.member_number or "-"), phone=Text(member.phone),
@@ -50,7 +42,7 @@ def approve(ctx: Ctx, args: str) -> Result:
     number = report_id(args)
     if number is None:
         return Result(None, (Reply.of(msg(N_("Please write APPROVE and the report number, for example: APPROVE 12"))),))
-    outcome = certificates.approve_certificate(number, reviewer=reviewer(ctx), now=ctx.now)
+    outcome = certificates.approve_certificate(number, reviewer=staff_actor(ctx), now=ctx.now)
     return Result(None, (Reply.of(certificates.review_outcome_line(number, outcome)),))
 
 
@@ -61,7 +53,7 @@ def reject(ctx: Ctx, args: str) -> Result:
     number = report_id(first)
     if number is None or not reason.strip():
         return Result(None, (Reply.of(msg(N_("Please write REJECT, the report number and the reason, for example: REJECT 12 the name does not match"))),))
-    outcome = certificates.reject_certificate(number, reason, reviewer=reviewer(ctx), now=ctx.now)
+    outcome = certificates.reject_certificate(number, reason, reviewer=staff_actor(ctx), now=ctx.now)
     return Result(None, (Reply.of(certificates.review_outcome_line(number, outcome)),))
 
 
