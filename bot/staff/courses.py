@@ -6,14 +6,8 @@ from bot.certificate_files import file_url
 from bot.models import Certificate
 from bot.services import certificates
 from bot.services.courses import course_title
-from bot.staff.registry import staff_actor, staff_command
+from bot.staff.registry import numbered, staff_actor, staff_command
 from flows.base import N_, Ctx, Line, Reply, Result, Text, msg
-
-
-def report_id(text: str) -> int | None:
-    """A report number such as '12' or '#12'."""
-    text = text.strip().lstrip("#")
-    return int(text) if text.isdigit() and len(text) < 10 else None
 
 
 @staff_command("REVIEW", roles=("officer",), summary=N_("list certificate reports waiting for review"))
@@ -39,9 +33,10 @@ def review(ctx: Ctx, args: str) -> Result:
 @staff_command("APPROVE", roles=("officer",), summary=N_("approve a certificate report: APPROVE <number>"))
 def approve(ctx: Ctx, args: str) -> Result:
     """Approve one report; the member receives a voucher or a place on the waiting list."""
-    number = report_id(args)
-    if number is None:
+    found = numbered(args)
+    if found is None or found[1]:
         return Result(None, (Reply.of(msg(N_("Please write APPROVE and the report number, for example: APPROVE 12"))),))
+    number = found[0]
     outcome = certificates.approve_certificate(number, reviewer=staff_actor(ctx), now=ctx.now)
     return Result(None, (Reply.of(certificates.review_outcome_line(number, outcome)),))
 
@@ -49,10 +44,10 @@ def approve(ctx: Ctx, args: str) -> Result:
 @staff_command("REJECT", roles=("officer",), summary=N_("reject a certificate report: REJECT <number> <reason>"))
 def reject(ctx: Ctx, args: str) -> Result:
     """Reject one report with a reason the member will read."""
-    first, _, reason = args.partition(" ")
-    number = report_id(first)
-    if number is None or not reason.strip():
+    found = numbered(args)
+    if found is None or not found[1]:
         return Result(None, (Reply.of(msg(N_("Please write REJECT, the report number and the reason, for example: REJECT 12 the name does not match"))),))
+    number, reason = found
     outcome = certificates.reject_certificate(number, reason, reviewer=staff_actor(ctx), now=ctx.now)
     return Result(None, (Reply.of(certificates.review_outcome_line(number, outcome)),))
 

@@ -50,11 +50,6 @@ def staff_command(word: str, *, roles: tuple[str, ...], summary: str) -> Callabl
     return register
 
 
-def staff_actor(ctx: Ctx) -> str:
-    """Who acts, for the report and the audit log: the staff member's phone number."""
-    return str(ctx.member.facts.get("phone") or ctx.member.member_number or "whatsapp")
-
-
 def dispatch(ctx: Ctx, inp: Input) -> Result | None:
     """Run the staff command the message starts with, or None when it is not one (or the sender is not staff)."""
     if not ctx.member.roles or not inp.text:
