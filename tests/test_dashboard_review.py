@@ -22,7 +22,7 @@ from bot.services.certificates import import_vouchers, report_link
 from bot.services.courses import set_enrolment_status
 from bot.services.staff import add_staff
 from tests.conftest import WhatsApp
-from tests.dashboard_helpers import csrf_token, make_user, sign_in
+from tests.dashboard_helpers import csrf_token, make_user, sign_in, statements_run
 from tests.test_courses import add_member, catalog  # noqa: F401  (fixtures)
 
 LINK = "https://www.linkedin.com/learning/certificates/{}"
@@ -406,18 +406,8 @@ def test_the_tickets_page_shows_each_tickets_latest_lines_in_a_fixed_number_of_q
                 db.session.commit()
 
     def queries_for_page() -> tuple[int, str]:
-        statements: list[str] = []
-
-        def count(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
-            statements.append(statement)
-
-        with app.app_context():
-            engine = db.engine
-        sa.event.listen(engine, "before_cursor_execute", count)
-        try:
+        with statements_run(app) as statements:
             page = client.get("/admin/tickets").get_data(as_text=True)
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", count)
         return len(statements), page
 
     signed_in(app, client, "organiser")
