@@ -30,6 +30,7 @@ from bot.models import (
     utcnow,
 )
 from bot.services import broadcasts, sending
+from flows.broadcast import SEGMENT_NAMES
 from tests.conftest import AUTH_TOKEN, DATABASE_URL, REDIS_URL, TWILIO_ACCOUNT_SID, WhatsApp
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,6 +88,11 @@ def start(app, text_en: str = "Meeting on Saturday", text_sw: str | None = "Mkut
 def status_of(app, broadcast_id: int) -> str:
     with app.app_context():
         return db.session.get(Broadcast, broadcast_id).status
+
+
+def test_the_flow_offers_exactly_the_segment_filters_the_service_applies():
+    assert set(SEGMENT_NAMES) == set(broadcasts.SEGMENT_FILTERS)
+    assert len(SEGMENT_NAMES) == len(set(SEGMENT_NAMES))
 
 
 def test_segments_and_preview_counts(app):
