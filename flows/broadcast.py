@@ -19,7 +19,7 @@ from flows.form import Answer, Exit, Form, Invalid, Step
 
 NAME = "broadcast"
 MAX_TEXT = 1500
-# The segment filters an organiser can type (the same names as the service's SEGMENT_FILTERS).
+# The segment filters an organiser can type; a test holds them equal to the service's SEGMENT_FILTERS.
 SEGMENT_NAMES = ("county", "work", "language", "gender", "community", "status", "joined_after", "joined_before",
                  "enrolled_in", "completed", "not_completed")
 DATE_FILTERS = ("joined_after", "joined_before")
@@ -69,10 +69,12 @@ def parse_segment(text: str) -> dict[str, Any] | str:
     return segment if segment else "unknown"
 
 
-def text_answer(inp: Input) -> str | None:
-    """A message text within WhatsApp's length, or None."""
+def text_step_answer(slot: str, inp: Input) -> Answer | Invalid:
+    """The message text, within WhatsApp's length, saved under slot; otherwise a re-ask giving the limit."""
     text = inp.text.strip() if inp.kind == "text" else ""
-    return text if 0 < len(text) <= MAX_TEXT else None
+    if not 0 < len(text) <= MAX_TEXT:
+        return Invalid(msg(N_("Please type the message as text, at most %(max)s characters."), max=MAX_TEXT))
+    return Answer({slot: text})
 
 
 class TextEn(Step):
@@ -83,10 +85,7 @@ class TextEn(Step):
         return (msg(N_("New broadcast. Type the message in English.")),)
 
     def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
-        text = text_answer(inp)
-        if text is None:
-            return Invalid(msg(N_("Please type the message as text, at most %(max)s characters."), max=MAX_TEXT))
-        return Answer({"text_en": text})
+        return text_step_answer("text_en", inp)
 
 
 class TextSw(Step):
@@ -99,10 +98,7 @@ class TextSw(Step):
     def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
         if inp.means("skip"):
             return Answer({"text_sw": None})
-        text = text_answer(inp)
-        if text is None:
-            return Invalid(msg(N_("Please type the message as text, at most %(max)s characters."), max=MAX_TEXT))
-        return Answer({"text_sw": text})
+        return text_step_answer("text_sw", inp)
 
 
 class Segment(Step):

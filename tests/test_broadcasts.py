@@ -30,6 +30,7 @@ from bot.models import (
     utcnow,
 )
 from bot.services import broadcasts, sending
+from flows.broadcast import SEGMENT_NAMES
 from tests.conftest import AUTH_TOKEN, DATABASE_URL, REDIS_URL, TWILIO_ACCOUNT_SID, WhatsApp
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,6 +88,21 @@ def start(app, text_en: str = "Meeting on Saturday", text_sw: str | None = "Mkut
 def status_of(app, broadcast_id: int) -> str:
     with app.app_context():
         return db.session.get(Broadcast, broadcast_id).status
+
+
+def running_broadcast_to(members: int) -> int:
+    """A running broadcast to `members` new members, its deliveries resolved (for workers to race on)."""
+    add_members(members)
+    broadcast = broadcasts.create("Hello", None)
+    broadcast.status = "running"
+    db.session.commit()
+    broadcasts.resolve(broadcast.id)
+    return broadcast.id
+
+
+def test_the_flow_offers_exactly_the_segment_filters_the_service_applies():
+    assert set(SEGMENT_NAMES) == set(broadcasts.SEGMENT_FILTERS)
+    assert len(SEGMENT_NAMES) == len(set(SEGMENT_NAMES))
 
 
 def test_segments_and_preview_counts(app):
@@ -192,12 +208,7 @@ def test_two_workers_racing_send_each_member_exactly_once(app, pipeline):
     app.config.update(BROADCAST_BATCH_SIZE=20, SEND_CONCURRENCY=10)
     try:
         with app.app_context():
-            add_members(200)
-            broadcast = broadcasts.create("Hello", None)
-            broadcast.status = "running"
-            db.session.commit()
-            bid = broadcast.id
-            broadcasts.resolve(bid)
+            bid = running_broadcast_to(200)
         results: list[str] = []
 
         def worker() -> None:
@@ -649,12 +660,7 @@ def test_the_rate_limit_holds_across_workers_and_senders_share_the_load(app, pip
                       WHATSAPP_SENDERS=["whatsapp:+254711000001", "whatsapp:+254711000002"])
     try:
         with app.app_context():
-            add_members(100)
-            broadcast = broadcasts.create("Hello", None)
-            broadcast.status = "running"
-            db.session.commit()
-            bid = broadcast.id
-            broadcasts.resolve(bid)
+            bid = running_broadcast_to(100)
 
         def worker() -> None:
             with app.app_context():

@@ -61,6 +61,7 @@ from bot.models import (
 )
 from bot.services import local_time, sending
 from bot.services.members import opt_out
+from bot.services.messaging import STATUS_RANK
 from bot.services.outbound import WINDOW, template_sid, within_window
 from bot.services.queues import queue
 from bot.services.redis_conn import connect
@@ -71,13 +72,11 @@ log = logging.getLogger(__name__)
 
 JOB_SECONDS = 20.0
 ACTIVE = ("queued", "claimed", "sending")
-RANK = {"accepted": 1, "queued": 1, "sending": 2, "sent": 3, "failed": 4, "undelivered": 4, "delivered": 5,
-        "read": 6}
 # How the figures group delivery statuses.
 FIGURES = {
     "queued": "queued", "claimed": "queued", "sending": "queued",
     "accepted": "sent", "sent": "sent", "delivered": "delivered", "read": "read",
-    "failed": "failed", "undelivered": "failed", "skipped": "skipped", "cancelled": "skipped",
+    "failed": "failed", "undelivered": "failed", "canceled": "failed", "skipped": "skipped", "cancelled": "skipped",
 }
 
 
@@ -742,7 +741,7 @@ def finish_or_wait(broadcast_id: int) -> str:
 def record_status(delivery_id: int, sid: str, status: str, code: int | None) -> bool:
     """A status callback for a delivery: sets the SID if our write has not happened yet, only moves
     forward, and acts on asynchronous errors (63016 → template, 63018 → retry, 21610 → opt out)."""
-    rank = RANK.get(status)
+    rank = STATUS_RANK.get(status)
     if rank is None:
         return False
     table = BroadcastDelivery
