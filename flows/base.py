@@ -67,9 +67,15 @@ class Reply:
         return cls(tuple(flat))
 
 
+NOT_GIVEN = msg(N_("not given"))
+
+
 def label_of(labels: Mapping[Any, str], key: Any) -> Line:
-    """A stored key (a status, a role) in words: its translatable label, or the key as it is without one."""
-    return msg(labels[key]) if key in labels else Text(str(key))
+    """A stored key (a status, a role, a gender) in words: its translatable label, the key as it is
+    without one, or 'not given' when there is none."""
+    if key in labels:
+        return msg(labels[key])
+    return Text(str(key)) if key not in (None, "", [], ()) else NOT_GIVEN
 
 
 def numbered(items: Sequence[Line], start: int = 1) -> tuple[Msg, ...]:

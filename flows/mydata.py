@@ -9,14 +9,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flows.base import N_, Ctx, Input, Line, Msg, Reply, Result, State, Text, msg, numbered
+from flows.base import (
+    N_,
+    NOT_GIVEN,
+    Ctx,
+    Input,
+    Line,
+    Msg,
+    Reply,
+    Result,
+    State,
+    Text,
+    label_of,
+    msg,
+    numbered,
+)
 from flows.form import pick_one, re_ask
 from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_LABELS
 from flows.support_effects import EraseMyData
 
 NAME = "mydata"
 
-NOT_GIVEN = msg(N_("not given"))
 CONFIRM = (
     msg(N_("This erases your name, phone number, messages and files for good, and ends your membership. "
            "We keep only anonymous counts (county, kind of work, month you joined, courses completed).")),
@@ -32,12 +45,7 @@ DELETE_HINT = msg(N_("To erase your personal data, send DELETE MY DATA."))
 
 def value(raw: Any) -> Line:
     """A stored value as shown, or 'not given'."""
-    return Text(str(raw)) if raw not in (None, "", [], ()) else NOT_GIVEN
-
-
-def option(labels: Mapping[str, str], key: Any) -> Line:
-    """A translated option label, the stored value as it is without one, or 'not given' (also in STATS)."""
-    return msg(labels[key]) if key in labels else value(key)
+    return label_of({}, raw)
 
 
 def summary(ctx: Ctx) -> Reply:
@@ -55,8 +63,8 @@ def summary(ctx: Ctx) -> Reply:
         msg(N_("Member number: %(value)s"), value=value(data.get("member_number"))),
         msg(N_("County: %(value)s"), value=value(data.get("county"))),
         msg(N_("Work: %(value)s"), value=work or NOT_GIVEN),
-        msg(N_("Gender: %(value)s"), value=option(GENDER_LABELS, data.get("gender"))),
-        msg(N_("Community: %(value)s"), value=option(COMMUNITY_LABELS, data.get("community"))),
+        msg(N_("Gender: %(value)s"), value=label_of(GENDER_LABELS, data.get("gender"))),
+        msg(N_("Community: %(value)s"), value=label_of(COMMUNITY_LABELS, data.get("community"))),
         msg(N_("Language: %(value)s"), value=value(data.get("language"))),
         msg(N_("Joined: %(value)s"), value=value(data.get("joined_at"))),
         msg(N_("Consent given: %(value)s"), value=(

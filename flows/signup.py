@@ -5,7 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flows.base import N_, Ctx, Input, Line, Msg, Reply, Result, State, Text, msg, numbered
+from flows.base import (
+    N_,
+    Ctx,
+    Input,
+    Line,
+    Msg,
+    Reply,
+    Result,
+    State,
+    Text,
+    label_of,
+    msg,
+    numbered,
+)
 from flows.counties import match_county
 from flows.effects import RecordConsent, RegisterMember
 from flows.form import Answer, Exit, Form, Invalid, Step, pick_numbers, pick_one
@@ -36,11 +49,6 @@ GENDER_LABELS = dict(GENDERS)
 COMMUNITY_LABELS = dict(COMMUNITIES)
 
 SKIP_HINT = msg(N_("Reply SKIP to skip this question."))
-
-
-def label(options: Mapping[str, str], key: str | None) -> Line:
-    """The translatable label of an option, or 'not given'."""
-    return msg(options[key]) if key in options else msg(N_("not given"))
 
 
 def work_summary(data: Mapping[str, Any]) -> tuple[Line, ...]:
@@ -256,8 +264,8 @@ class Review(Step):
             msg(N_("Name: %(value)s"), value=Text(data.get("name", ""))),
             msg(N_("County: %(value)s"), value=Text(data.get("county", ""))),
             msg(N_("Work: %(value)s"), value=work_summary(data)),
-            msg(N_("Gender: %(value)s"), value=label(GENDER_LABELS, data.get("gender"))),
-            msg(N_("Community: %(value)s"), value=label(COMMUNITY_LABELS, data.get("community"))),
+            msg(N_("Gender: %(value)s"), value=label_of(GENDER_LABELS, data.get("gender"))),
+            msg(N_("Community: %(value)s"), value=label_of(COMMUNITY_LABELS, data.get("community"))),
         ]
         return (
             msg(N_("Please check your details:")),

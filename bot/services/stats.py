@@ -25,9 +25,8 @@ from bot import i18n
 from bot.extensions import db
 from bot.models import ERASED_STATUS, Member, MemberTally, MemberWork, utcnow
 from bot.services import local_time
-from flows.base import N_, Line, Msg, Text, msg
+from flows.base import N_, Line, Msg, Text, label_of, msg
 from flows.counties import match_county
-from flows.mydata import option
 from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_KINDS, WORK_LABELS
 
 TOP_COUNTIES = 10
@@ -327,7 +326,7 @@ def county_section(f: StatsFilter, now: datetime) -> Sequence[Line]:
     if f.county:
         return ()
     rows = counts_by(Member.county, f)
-    top = [(option({}, county), count) for county, count in rows[:TOP_COUNTIES]]
+    top = [(label_of({}, county), count) for county, count in rows[:TOP_COUNTIES]]
     rest = sum(count for _, count in rows[TOP_COUNTIES:])
     if rest:
         top.append((msg(N_("the rest")), rest))
@@ -336,19 +335,19 @@ def county_section(f: StatsFilter, now: datetime) -> Sequence[Line]:
 
 def work_section(f: StatsFilter, now: datetime) -> Sequence[Line]:
     """Members per kind of work."""
-    rows = [(option(WORK_LABELS, kind), count) for kind, count in counts_by_work(f)]
+    rows = [(label_of(WORK_LABELS, kind), count) for kind, count in counts_by_work(f)]
     return (msg(N_("By kind of work: %(list)s"), list=pairs(rows) or msg(N_("none"))),)
 
 
 def gender_section(f: StatsFilter, now: datetime) -> Sequence[Line]:
     """Members per gender."""
-    rows = [(option(GENDER_LABELS, g), count) for g, count in counts_by(Member.gender, f)]
+    rows = [(label_of(GENDER_LABELS, g), count) for g, count in counts_by(Member.gender, f)]
     return (msg(N_("By gender: %(list)s"), list=pairs(rows) or msg(N_("none"))),)
 
 
 def community_section(f: StatsFilter, now: datetime) -> Sequence[Line]:
     """Members per community."""
-    rows = [(option(COMMUNITY_LABELS, c), count) for c, count in counts_by(Member.community, f)]
+    rows = [(label_of(COMMUNITY_LABELS, c), count) for c, count in counts_by(Member.community, f)]
     return (msg(N_("By community: %(list)s"), list=pairs(rows) or msg(N_("none"))),)
 
 
