@@ -182,3 +182,14 @@ def test_a_member_who_did_not_ask_to_be_called_stays_masked_for_the_holder(app, 
     assert no_phone_in(organiser.says("REPLY 1 Hello, how can we help?"))
     assert no_phone_in(organiser.says("TICKETS"))
     assert call_requested_at(app) is None
+
+
+def test_a_whatsapp_name_holding_a_number_is_masked_for_organisers(app):
+    with app.app_context():
+        db.session.add(Member(phone="+254722000111", profile_name="Kevo 0722 000 111", status="prospect"))
+        db.session.commit()
+    browser = signed_in(app, "organiser")
+    rows = browser.get("/admin/members").get_data(as_text=True).split("<tbody>")[1]
+    page = browser.get(f"/admin/members/{member_id(app, '+254722000111')}").get_data(as_text=True)
+    assert "Kevo +2547•••••111" in rows and "Kevo +2547•••••111" in page
+    assert no_phone_in(rows, "+254722000111") and no_phone_in(page, "+254722000111")

@@ -210,8 +210,10 @@ def members() -> ResponseReturnValue:
         sa.select(Member).where(*conditions).options(selectinload(Member.work_kinds))
         .order_by(Member.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ))
+    # A WhatsApp profile name is free text too (some people put their number in it).
+    names = masking.shown_texts([m.name or m.profile_name for m in rows], current_user.role)
     return render_template(
-        "admin/members.html", members=rows, query=query, page=page, total=total,
+        "admin/members.html", members=list(zip(rows, names, strict=True)), query=query, page=page, total=total,
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), counties=COUNTIES, work_kinds=WORK_KINDS,
         statuses=STATUSES, phone=(lambda p: p) if shows_phones() else mask_phone, work_labels=WORK_LABELS,
         export_form=ExportForm(data=query.args()) if current_user.role == "admin" else None,
@@ -229,10 +231,11 @@ def member_detail(member_id: int) -> ResponseReturnValue:
     consents = list(db.session.scalars(
         sa.select(ConsentEvent).where(ConsentEvent.member_id == member.id).order_by(ConsentEvent.created_at.desc())
     ))
-    *bodies, work_other = masking.shown_texts([m.body for m in messages] + [member.work_other], current_user.role)
+    name, work_other, *bodies = masking.shown_texts(
+        [member.name or member.profile_name, member.work_other] + [m.body for m in messages], current_user.role)
     return render_template(
         "admin/member.html", member=member, conversation=list(zip(messages, bodies, strict=True)), consents=consents,
-        work_other=work_other, phone=member.phone if shows_phones() else mask_phone(member.phone), work_labels=WORK_LABELS,
+        name=name, work_other=work_other, phone=member.phone if shows_phones() else mask_phone(member.phone), work_labels=WORK_LABELS,
         gender_labels=GENDER_LABELS, community_labels=COMMUNITY_LABELS,
     )
 
