@@ -1,5 +1,7 @@
 """Ask a question: the best curated answer in the member's language, 'did it help?', and a ticket for an
 organiser when nothing matches, when the answer did not help, or when the member asks for a person.
+CALL ME / NIPIGIE opens (or adds to) the ticket and records the member's consent to be called: the
+organiser handling the ticket sees their number, nobody else does.
 
 While a ticket is open the member's messages are added to it, until an organiser closes it or the
 member sends MENU. The engine supplies the answers (`facts["faq"]`, a `Knowledge`) and whether a ticket
@@ -32,6 +34,8 @@ AGENT = msg(N_("An organiser will answer you here (ticket #%(ticket)s). Write yo
 WILL_ANSWER = msg(N_("Someone will answer you here soon. Anything you write now is added to your question; "
                      "send MENU when you are done."))
 ADDED = msg(N_("Added to your question for the organisers (ticket #%(ticket)s)."))
+CALL_ME = msg(N_("An organiser will call you on this number (ticket #%(ticket)s). By asking, you agree that the "
+                 "organiser handling your question sees your number; nobody else does."))
 IN_WORDS = msg(N_("Please write your question in words (or send MENU for the main menu)."))
 WAITING = msg(N_("An organiser will answer you here. Send MENU for the main menu."))
 
@@ -47,9 +51,15 @@ def clip(text: str) -> str:
     return text.strip()[:MAX_TEXT]
 
 
-def open_ticket(text: str, reason: str, first: Msg, faq_key: str | None = None) -> Result:
+def open_ticket(text: str, reason: str, first: Msg, faq_key: str | None = None, *, call_me: bool = False) -> Result:
     """Open a ticket (or add to the open one) and wait for the organiser's answer."""
-    return Result(State(NAME, "ticket"), (Reply.of(first, WILL_ANSWER),), (OpenTicket(clip(text), reason, faq_key),))
+    effect = OpenTicket(clip(text), reason, faq_key, call_me=call_me)
+    return Result(State(NAME, "ticket"), (Reply.of(first, WILL_ANSWER),), (effect,))
+
+
+def call_me(text: str) -> Result:
+    """The member asks to be called: a ticket that records their consent to the holder seeing the number."""
+    return open_ticket(text, "call_me", CALL_ME, call_me=True)
 
 
 def answer(ctx: Ctx, text: str, inp: Input | None = None) -> Result:
@@ -72,6 +82,8 @@ class Question:
     def start(self, ctx: Ctx, data: Mapping[str, Any] | None = None) -> Result:
         """Answer the text the member already sent, open a ticket for a person, or ask for the question."""
         data = data or {}
+        if data.get("call_me"):
+            return call_me(str(data["call_me"]))
         if data.get("agent"):
             return open_ticket("", "asked", AGENT)
         text = str(data.get("text") or "").strip()
@@ -85,6 +97,8 @@ class Question:
             return mydata.FLOW.start(ctx, {"delete": True})
         if inp.means("mydata"):
             return mydata.FLOW.start(ctx)
+        if inp.means("call_me"):
+            return call_me(inp.text)
         if state.step == "helped":
             return self.helped(ctx, state, inp)
         if state.step == "ticket":

@@ -128,12 +128,14 @@ def choose_from_menu(ctx: Ctx, state: State, inp: Input) -> Result:
 
 
 def free_text(ctx: Ctx, inp: Input) -> Result | None:
-    """Words the menu does not expect: DELETE MY DATA, a request for a person, or a question for the FAQ
+    """Words the menu does not expect: DELETE MY DATA, a request for a person or a call, or a question for the FAQ
     (not right after an expired conversation, when the words likely answered the old question)."""
     if inp.means("delete_data"):
         return start_flow(ctx, mydata.NAME, {"delete": True})
     if inp.means("agent"):
         return start_flow(ctx, question.NAME, {"agent": True})
+    if inp.means("call_me"):
+        return start_flow(ctx, question.NAME, {"call_me": inp.text})
     if inp.kind == "text" and not ctx.expired and not inp.text.strip().rstrip(".)").isdigit():
         return start_flow(ctx, question.NAME, {"text": inp.text})
     return None

@@ -11,12 +11,14 @@ from flows.base import Effect
 class OpenTicket(Effect):
     """Hand the member's question to an organiser (or add it to the member's open ticket).
 
-    The engine gives the replies the ticket number as the parameter `ticket`.
+    The engine gives the replies the ticket number as the parameter `ticket`. With `call_me` the ticket
+    records when the member asked to be called (consent for its holder to see their number).
     """
 
     text: str
     reason: str
     faq_key: str | None = None
+    call_me: bool = False
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from bot.dashboard.views import bp
 from bot.extensions import db
 from bot.i18n import LANGUAGES
 from bot.models import AuditEvent, Broadcast, Course, utcnow
-from bot.services import audit, broadcasts
+from bot.services import audit, broadcasts, masking
 from bot.services.local_time import to_local, to_utc
 from flows.counties import COUNTIES
 from flows.signup import COMMUNITIES, GENDERS, WORK_KINDS
@@ -226,6 +226,9 @@ def broadcasts_list() -> ResponseReturnValue:
     senders = {subjects[subject]: actor for subject, actor in db.session.execute(
         sa.select(AuditEvent.subject, AuditEvent.actor)
         .where(AuditEvent.action == "broadcast.send", AuditEvent.subject.in_(list(subjects))))}
+    # A broadcast sent from WhatsApp names its sender by phone number: masked for organisers.
+    shown = masking.shown_texts([senders.get(b.id) or b.created_by for b in rows], current_user.role)
+    senders = dict(zip([b.id for b in rows], shown, strict=True))
     return render_template("admin/broadcasts.html", broadcasts=rows, figures=figures, senders=senders,
                            local_time=local_time)
 

@@ -22,12 +22,13 @@ from wtforms.validators import DataRequired, Length
 
 from bot.certificate_files import send_certificate_file
 from bot.dashboard.nav import NAV, NavEntry, role_required
-from bot.dashboard.views import bp, mask_phone, shows_phones
+from bot.dashboard.views import bp, shows_phones
 from bot.extensions import db
 from bot.i18n import SOURCE_LANGUAGE, render_line
 from bot.models import Certificate, Member, Ticket, TicketMessage
-from bot.services import certificates, sending, tickets
+from bot.services import certificates, masking, sending, tickets
 from bot.services.courses import course_title
+from bot.services.masking import mask_phone
 
 QUEUE_SIZE = 100
 VOUCHER_CSV_MAX_BYTES = 2 * 1024 * 1024
@@ -203,14 +204,33 @@ def tickets_page() -> ResponseReturnValue:
         lines_of.setdefault(line.ticket_id, []).append(line)
     tickets_by_id = by_id(Ticket, {view.id for view in views})
     members = by_id(Member, {ticket.member_id for ticket in tickets_by_id.values() if ticket.member_id})
+    all_lines = [line for view in views for line in lines_of.get(view.id, [])]
+    bodies = dict(zip([line.id for line in all_lines],
+                      masking.shown_texts([line.body for line in all_lines], current_user.role), strict=True))
+    me = tickets.dashboard_holder(current_user.id)
     for view in views:
         ticket = tickets_by_id[view.id]
         member = members.get(ticket.member_id)
-        rows.append({"ticket": ticket, "member": member, "lines": lines_of.get(ticket.id, []),
-                     "reason": tickets.reason_text(ticket.reason),
-                     "phone": (member.phone if shows_phones() else mask_phone(member.phone)) if member else ""})
+        call_phone = view.phone_for(me)
+        phone = ""
+        if member is not None:
+            phone = member.phone if shows_phones() or call_phone else mask_phone(member.phone)
+        rows.append({"ticket": ticket, "member": member, "label": view.member, "reason": tickets.reason_text(ticket.reason),
+                     "lines": [(line, bodies[line.id] if line.body else None) for line in lines_of.get(ticket.id, [])],
+                     "phone": phone, "call": call_note(view, me)})
     return render_template("admin/tickets.html", rows=rows, reply_form=TicketReplyForm(), close_form=TicketCloseForm(),
                            notices=get_flashed_messages(with_categories=True))
+
+
+def call_note(view: tickets.OpenTicketView, me: str) -> str:
+    """What the page says about a member who asked to be called (only the holder sees the number)."""
+    if not view.call_requested:
+        return ""
+    if view.phone_for(me):
+        return "Asked to be called: the number is shown to you, as the organiser handling this ticket."
+    if view.holder is None:
+        return "Asked to be called: answer the ticket to take it and see the number."
+    return "Asked to be called: the organiser handling this ticket sees the number."
 
 
 REPLY_NOTICES = {
@@ -228,7 +248,8 @@ def reply_ticket(ticket_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         abort(400)
     try:
-        outcome = tickets.reply(ticket_id, (form.text.data or "").strip(), actor=current_user.email)
+        outcome = tickets.reply(ticket_id, (form.text.data or "").strip(), actor=current_user.email,
+                                holder=tickets.dashboard_holder(current_user.id))
     except tickets.TicketError:
         db.session.rollback()
         abort(404)

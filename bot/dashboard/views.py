@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import phonenumbers
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -30,8 +31,9 @@ from bot.dashboard.forms import AccountActionForm, ExportForm, NewAccountForm, S
 from bot.dashboard.nav import ALL_ROLES, nav_for, role_required
 from bot.extensions import db
 from bot.models import AuditEvent, ConsentEvent, Member, MemberWork, Message, utcnow
-from bot.services import audit, course_stats, dashboard_users, stats
+from bot.services import audit, course_stats, dashboard_users, masking, stats
 from bot.services.dashboard_users import authenticate
+from bot.services.masking import mask_phone
 from flows.counties import COUNTIES
 from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_KINDS, WORK_LABELS
 
@@ -40,6 +42,7 @@ bp.before_request(limiter.check)  # the limiter checks only the dashboard's requ
 
 PAGE_SIZE = 50
 STATUSES = ("active", "opted_out", "prospect")
+PHONE_QUERY = re.compile(r"\+?[\d\s().-]{6,24}")
 
 
 def login_limit() -> str:
@@ -150,13 +153,19 @@ class MemberQuery:
             status=status if status in STATUSES else "",
         )
 
-    def conditions(self) -> list[sa.ColumnElement[bool]]:
-        """SQL conditions for the filters."""
+    def conditions(self, *, whole_phones: bool = True) -> list[sa.ColumnElement[bool]]:
+        """SQL conditions for the filters. Without `whole_phones` (a role that sees phones masked) a phone
+        number matches only when written in full (any format), so typing it digit by digit finds nothing."""
         found: list[sa.ColumnElement[bool]] = []
         if self.q:
-            found.append(sa.or_(Member.name.icontains(self.q, autoescape=True),
-                                Member.member_number.icontains(self.q, autoescape=True),
-                                Member.phone.contains(self.q.replace(" ", ""), autoescape=True)))
+            matches = [Member.name.icontains(self.q, autoescape=True),
+                       Member.member_number.icontains(self.q, autoescape=True)]
+            phone = whole_phone(self.q)
+            if phone:
+                matches.append(Member.phone == phone)
+            if whole_phones:
+                matches.append(Member.phone.contains(re.sub(r"[\s().-]", "", self.q), autoescape=True))
+            found.append(sa.or_(*matches))
         if self.county:
             found.append(Member.county == self.county)
         if self.work:
@@ -173,16 +182,20 @@ class MemberQuery:
         return {k: v for k, v in vars(self).items() if v}
 
 
-def mask_phone(phone: str | None) -> str:
-    """'+2547•••••678': enough to tell numbers apart, not to call them."""
-    if not phone:
-        return ""
-    return phone[:5] + "•" * max(len(phone) - 8, 0) + phone[-3:]
+def whole_phone(text: str) -> str | None:
+    """A phone number written in full in any format ('0712 345 678', '254712…', '+254 712…') as E.164."""
+    if not PHONE_QUERY.fullmatch(text):
+        return None
+    try:
+        number = phonenumbers.parse(text, "KE")
+    except phonenumbers.NumberParseException:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def shows_phones() -> bool:
-    """Organisers see masked phone numbers; officers and admins see them whole."""
-    return current_user.role != "organiser"
+    """Organisers see phone numbers and voucher codes masked; officers and admins see them whole."""
+    return masking.sees_full_data(current_user.role)
 
 
 @bp.get("/members")
@@ -191,14 +204,16 @@ def members() -> ResponseReturnValue:
     """The members list: search by name, member number or phone; filter by county, work and status; paged."""
     query = MemberQuery.of(request.args)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    conditions = query.conditions()
+    conditions = query.conditions(whole_phones=shows_phones())
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Member).where(*conditions)) or 0
     rows = list(db.session.scalars(
         sa.select(Member).where(*conditions).options(selectinload(Member.work_kinds))
         .order_by(Member.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ))
+    # A WhatsApp profile name is free text too (some people put their number in it).
+    names = masking.shown_texts([m.name or m.profile_name for m in rows], current_user.role)
     return render_template(
-        "admin/members.html", members=rows, query=query, page=page, total=total,
+        "admin/members.html", members=list(zip(rows, names, strict=True)), query=query, page=page, total=total,
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), counties=COUNTIES, work_kinds=WORK_KINDS,
         statuses=STATUSES, phone=(lambda p: p) if shows_phones() else mask_phone, work_labels=WORK_LABELS,
         export_form=ExportForm(data=query.args()) if current_user.role == "admin" else None,
@@ -216,9 +231,11 @@ def member_detail(member_id: int) -> ResponseReturnValue:
     consents = list(db.session.scalars(
         sa.select(ConsentEvent).where(ConsentEvent.member_id == member.id).order_by(ConsentEvent.created_at.desc())
     ))
+    name, work_other, *bodies = masking.shown_texts(
+        [member.name or member.profile_name, member.work_other] + [m.body for m in messages], current_user.role)
     return render_template(
-        "admin/member.html", member=member, messages=messages, consents=consents,
-        phone=member.phone if shows_phones() else mask_phone(member.phone), work_labels=WORK_LABELS,
+        "admin/member.html", member=member, conversation=list(zip(messages, bodies, strict=True)), consents=consents,
+        name=name, work_other=work_other, phone=member.phone if shows_phones() else mask_phone(member.phone), work_labels=WORK_LABELS,
         gender_labels=GENDER_LABELS, community_labels=COMMUNITY_LABELS,
     )
 

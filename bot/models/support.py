@@ -45,6 +45,11 @@ class Ticket(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
+    # CALL ME: when the member agreed that the organiser handling the ticket may see their number.
+    call_requested_at: Mapped[datetime | None]
+    # Who handles the ticket ('member:<id>' for a staff number on WhatsApp, 'user:<id>' for a dashboard
+    # account): the first to REPLY. Only the holder sees the number of a member who asked to be called.
+    holder: Mapped[str | None] = mapped_column(sa.String(40))
 
     entries: Mapped[list[TicketMessage]] = relationship(
         back_populates="ticket", cascade="all, delete-orphan", order_by="TicketMessage.id"

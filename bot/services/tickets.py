@@ -17,6 +17,7 @@ from bot.extensions import db
 from bot.models import Member, Message, Ticket, TicketMessage, utcnow
 from bot.services import audit, privacy
 from bot.services.facts import FACTS
+from bot.services.masking import member_label
 from bot.services.members import conversation_of, put_conversation
 from bot.services.outbound import notify
 from flows.base import N_, Reply, Text, msg
@@ -34,12 +35,20 @@ class TicketError(LookupError):
 
 @dataclass(frozen=True)
 class OpenTicketView:
-    """One open ticket as organisers see it."""
+    """One open ticket as organisers see it: the member by label (member number and first name, or P-1234),
+    never by phone; `call_phone` is the number of a member who asked to be called (for the holder only)."""
 
     id: int
     member: str
     created_at: datetime
     last_text: str
+    call_requested: bool = False
+    holder: str | None = None
+    call_phone: str | None = None
+
+    def phone_for(self, holder: str) -> str | None:
+        """The member's number when they asked to be called and `holder` handles the ticket."""
+        return self.call_phone if self.call_requested and self.holder == holder else None
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,7 @@ class ReplyOutcome:
     ticket: Ticket
     how: str
     reason: str | None = None
+    view: OpenTicketView | None = None
 
 
 def open_ticket_of(member_id: int) -> Ticket | None:
@@ -57,8 +67,9 @@ def open_ticket_of(member_id: int) -> Ticket | None:
 
 
 def open_ticket(member: Member, text: str, reason: str, *, faq_key: str | None = None,
-                now: datetime | None = None) -> Ticket:
-    """Open a ticket for the member, or add to the one already open (never two open at once)."""
+                now: datetime | None = None, call_me: bool = False) -> Ticket:
+    """Open a ticket for the member, or add to the one already open (never two open at once); with
+    `call_me`, record when the member asked to be called (their consent to the holder seeing the number)."""
     now = now or utcnow()
     ticket = open_ticket_of(member.id)
     if ticket is None:
@@ -72,6 +83,8 @@ def open_ticket(member: Member, text: str, reason: str, *, faq_key: str | None =
             ticket = open_ticket_of(member.id)
             if ticket is None:
                 raise
+    if call_me and ticket.call_requested_at is None:
+        ticket.call_requested_at = now
     add_entry(ticket, "member", text, now)
     return ticket
 
@@ -97,6 +110,7 @@ REASONS = {
     "asked": "asked for a person",
     "no_match": "no answer found for the question",
     "not_helped": "the answer did not help",
+    "call_me": "asked to be called",
 }
 
 
@@ -112,11 +126,24 @@ def list_open(limit: int = 20) -> list[OpenTicketView]:
         .where(Ticket.status == OPEN).order_by(Ticket.created_at, Ticket.id).limit(limit)
     ).all()
     last_words = {line.ticket_id: line.body for line in latest_lines([ticket.id for ticket, _ in rows], 1, author="member")}
-    views = []
-    for ticket, member in rows:
-        who = " ".join(filter(None, [member.name if member else None, member.phone if member else None])) or "?"
-        views.append(OpenTicketView(ticket.id, who, ticket.created_at, last_words.get(ticket.id) or ""))
-    return views
+    return [view_of(ticket, member, last_words.get(ticket.id) or "") for ticket, member in rows]
+
+
+def view_of(ticket: Ticket, member: Member | None, last_text: str) -> OpenTicketView:
+    """A ticket as organisers see it."""
+    return OpenTicketView(ticket.id, member_label(member), ticket.created_at, last_text,
+                          call_requested=ticket.call_requested_at is not None, holder=ticket.holder,
+                          call_phone=member.phone if member is not None and ticket.call_requested_at else None)
+
+
+def holder_key(member: Member) -> str:
+    """How a staff number on WhatsApp is recorded as a ticket's holder (a fact for the staff commands)."""
+    return f"member:{member.id}"
+
+
+def dashboard_holder(user_id: int) -> str:
+    """How a dashboard account is recorded as a ticket's holder."""
+    return f"user:{user_id}"
 
 
 def latest_lines(ticket_ids: list[int], count: int, *, author: str | None = None) -> list[TicketMessage]:
@@ -142,14 +169,17 @@ def count_open() -> int:
     return db.session.scalar(sa.select(sa.func.count(Ticket.id)).where(Ticket.status == OPEN)) or 0
 
 
-def reply(ticket_id: int, text: str, *, now: datetime | None = None, actor: str = "whatsapp") -> ReplyOutcome:
+def reply(ticket_id: int, text: str, *, now: datetime | None = None, actor: str = "whatsapp",
+          holder: str | None = None) -> ReplyOutcome:
     """Send an organiser's answer to the ticket's member and keep it on the ticket (and in the audit log,
-    as done by `actor`)."""
+    as done by `actor`); the first to reply (`holder`) becomes the ticket's holder."""
     now = now or utcnow()
     ticket = db.session.get(Ticket, ticket_id, with_for_update=True)
     if ticket is None or ticket.status != OPEN or ticket.member_id is None:
         raise TicketError(ticket_id)
     member = db.session.get(Member, ticket.member_id, with_for_update=True)
+    if ticket.holder is None and holder:
+        ticket.holder = holder
     answer = Reply.of(msg(REPLY_HEADER, ticket=Text(str(ticket.id))), Text(text))
     messages: list[Message] = notify(member, answer, template=TEMPLATE,
                                      variables={"1": str(ticket.id), "2": text}, now=now)
@@ -158,9 +188,10 @@ def reply(ticket_id: int, text: str, *, now: datetime | None = None, actor: str 
     add_entry(ticket, "organiser", text, now, message_id=first.id)
     hold_conversation(member, now)
     audit.record(actor, "ticket.reply", f"ticket #{ticket.id}", member_id=member.id, status=first.status)
+    view = view_of(ticket, member, "")
     if first.status == "skipped":
-        return ReplyOutcome(ticket, "skipped", (first.payload or {}).get("reason"))
-    return ReplyOutcome(ticket, "template" if (first.payload or {}).get("content_sid") else "text")
+        return ReplyOutcome(ticket, "skipped", (first.payload or {}).get("reason"), view)
+    return ReplyOutcome(ticket, "template" if (first.payload or {}).get("content_sid") else "text", view=view)
 
 
 def hold_conversation(member: Member, now: datetime) -> None:
@@ -215,5 +246,6 @@ def purge_old_ticket_texts(cutoff: datetime) -> int:
 
 
 FACTS["open_ticket"] = open_ticket_id
+FACTS["ticket_holder"] = holder_key
 privacy.register_erasure_hook(erase_ticket_texts)
 privacy.register_retention_hook(purge_old_ticket_texts)

@@ -6,21 +6,22 @@ from bot.certificate_files import file_url
 from bot.models import Certificate
 from bot.services import certificates
 from bot.services.courses import course_title
+from bot.services.masking import member_label
 from bot.staff.registry import numbered, staff_actor, staff_command
 from flows.base import N_, Ctx, Line, Reply, Result, Text, msg
 
 
 @staff_command("REVIEW", roles=("officer",), summary=N_("list certificate reports waiting for review"))
 def review(ctx: Ctx, args: str) -> Result:
-    """The oldest pending reports: number, member, course, link or file."""
+    """The oldest pending reports: number, member (member number and first name, never the phone), course,
+    link or file."""
     pending = certificates.pending_certificates(limit=10)
     if not pending:
         return Result(None, (Reply.of(msg(N_("No certificate reports are waiting for review."))),))
     lines: list[Line] = [msg(N_("Certificate reports waiting for review:"))]
     for report, member, course in pending:
         lines.append(msg(
-            N_("#%(id)s %(member)s (%(phone)s), %(course)s: %(proof)s"),
-            id=report.id, member=Text(member.member_number or "-"), phone=Text(member.phone),
+            N_("#%(id)s %(member)s, %(course)s: %(proof)s"), id=report.id, member=Text(member_label(member)),
             course=Text(course_title(course, ctx.lang)), proof=Text(proof_of(report)),
         ))
         if report.duplicate_of_id:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bot.services import sending, tickets
+from bot.services.masking import shown_texts
 from bot.staff.registry import numbered, staff_actor, staff_command
-from flows.base import N_, Ctx, Reply, Result, Text, msg
+from flows.base import N_, Ctx, Line, Reply, Result, Text, msg
 
 ROLES = ("organiser", "admin")
 SHOWN = 20
@@ -16,18 +17,40 @@ def said(*lines) -> Result:
     return Result(None, (Reply.of(*lines),))
 
 
+def holder(ctx: Ctx) -> str:
+    """This staff number as a ticket holder."""
+    return str(ctx.member.facts.get("ticket_holder") or "")
+
+
+def call_line(ctx: Ctx, view: tickets.OpenTicketView) -> Line | None:
+    """For a member who asked to be called: their number to the ticket's holder, a note to everybody else."""
+    if not view.call_requested:
+        return None
+    phone = view.phone_for(holder(ctx))
+    if phone:
+        return msg(N_("  asked to be called: %(phone)s"), phone=Text(phone))
+    if view.holder is None:
+        return msg(N_("  asked to be called: REPLY %(ticket)s to take the ticket and see the number"),
+                   ticket=Text(str(view.id)))
+    return msg(N_("  asked to be called (the organiser handling the ticket sees the number)"))
+
+
 @staff_command("TICKETS", roles=ROLES, summary=N_("the open questions from members"))
 def list_tickets(ctx: Ctx, args: str) -> Result:
-    """The oldest open tickets, with who asked and their last words."""
+    """The oldest open tickets: who asked (member number and first name, or P-1234), when, their last words
+    (masked for roles that may not read phone numbers or codes)."""
     views = tickets.list_open(SHOWN)
     if not views:
         return said(msg(N_("No open tickets.")))
-    lines = [msg(N_("Open tickets (%(count)s):"), count=Text(str(tickets.count_open())))]
-    for view in views:
-        text = view.last_text if len(view.last_text) <= PREVIEW else view.last_text[:PREVIEW - 1] + "…"
+    lines: list[Line] = [msg(N_("Open tickets (%(count)s):"), count=Text(str(tickets.count_open())))]
+    for view, last_text in zip(views, shown_texts([v.last_text for v in views], ctx.member.roles), strict=True):
+        text = last_text if len(last_text) <= PREVIEW else last_text[:PREVIEW - 1] + "…"
         lines.append(msg(N_("#%(ticket)s %(member)s, %(date)s: %(text)s"), ticket=Text(str(view.id)),
                          member=Text(view.member), date=Text(view.created_at.strftime("%d/%m %H:%M")),
                          text=Text(text or "-")))
+        call = call_line(ctx, view)
+        if call is not None:
+            lines.append(call)
     lines.append(msg(N_("Answer with REPLY <number> <text>; close with CLOSE <number>.")))
     return said(*lines)
 
@@ -40,18 +63,21 @@ def reply_to_ticket(ctx: Ctx, args: str) -> Result:
         return said(msg(N_("Write REPLY, the ticket number and your answer, e.g. REPLY 12 Yes, you can join.")))
     number, answer = found
     try:
-        outcome = tickets.reply(number, answer, now=ctx.now, actor=staff_actor(ctx))
+        outcome = tickets.reply(number, answer, now=ctx.now, actor=staff_actor(ctx), holder=holder(ctx))
     except tickets.TicketError:
         return said(msg(N_("Ticket #%(ticket)s is not open."), ticket=Text(str(number))))
+    call = call_line(ctx, outcome.view) if outcome.view is not None else None
+    calls = [call] if call is not None else []
     if outcome.how == "skipped":
         lines = [msg(N_("Not sent: %(reason)s."), reason=sending.reason_line(outcome.reason))]
         if outcome.reason == "no_template":
             lines.append(msg(N_("To answer outside the 24-hour window, set up the %(template)s template."),
                              template=Text(tickets.TEMPLATE)))
-        return said(*lines)
+        return said(*lines, *calls)
     how = msg(N_("as a message")) if outcome.how == "text" else msg(N_("as the approved template"))
-    return said(msg(N_("Sent %(how)s to ticket #%(ticket)s. Send CLOSE %(ticket)s when it is solved."),
-                    how=how, ticket=Text(str(number))))
+    lines = [msg(N_("Sent %(how)s to ticket #%(ticket)s. Send CLOSE %(ticket)s when it is solved."),
+                 how=how, ticket=Text(str(number)))]
+    return said(*lines, *calls)
 
 
 @staff_command("CLOSE", roles=ROLES, summary=N_("CLOSE <number>: close a ticket"))
