@@ -26,8 +26,8 @@ def init_dashboard(app: Flask) -> None:
     """Bind the dashboard's extensions and register its blueprint."""
     from bot.dashboard import broadcasts as broadcast_pages  # noqa: F401  (its routes join the blueprint)
     from bot.dashboard import review, views  # noqa: F401  (review: the certificates, vouchers and tickets pages)
-    from bot.extensions import db
     from bot.models import DashboardUser
+    from bot.services import dashboard_users
     from bot.services.redis_conn import limits_uri
 
     app.config.setdefault("RATELIMIT_STORAGE_URI", limits_uri(app.config.get("REDIS_URL")))
@@ -37,10 +37,9 @@ def init_dashboard(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> DashboardUser | None:
-        """The signed-in user, if still active."""
-        user = db.session.get(DashboardUser, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+    def load_user(session_id: str) -> DashboardUser | None:
+        """The signed-in user, if still active and the session not ended by a sign-out or a new password."""
+        return dashboard_users.user_of_session(session_id)
 
     limiter.init_app(app)
     app.register_blueprint(views.bp)

@@ -89,9 +89,11 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 @login_required
 def logout() -> ResponseReturnValue:
-    """Sign out."""
+    """Sign out, ending every session of the account (a copy of the session cookie stops working too)."""
     if not SignOutForm().validate_on_submit():
         abort(400)
+    dashboard_users.end_sessions(current_user)
+    db.session.commit()
     logout_user()
     return redirect(url_for("admin.login"))
 
