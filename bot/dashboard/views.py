@@ -15,7 +15,6 @@ from flask import (
     Flask,
     Response,
     abort,
-    current_app,
     redirect,
     render_template,
     request,
@@ -25,9 +24,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import selectinload
 
-from bot.dashboard import limiter
 from bot.dashboard.forms import AccountActionForm, ExportForm, NewAccountForm, SignInForm, SignOutForm
 from bot.dashboard.nav import ALL_ROLES, nav_for, role_required
+from bot.dashboard.sign_in_limits import Refusal, sign_in_limits
 from bot.extensions import db
 from bot.models import AuditEvent, ConsentEvent, Member, MemberWork, Message, utcnow
 from bot.services import audit, course_stats, dashboard_users, stats
@@ -36,15 +35,9 @@ from flows.counties import COUNTIES
 from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_KINDS, WORK_LABELS
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-bp.before_request(limiter.check)  # the limiter checks only the dashboard's requests (auto_check is off)
 
 PAGE_SIZE = 50
 STATUSES = ("active", "opted_out", "prospect")
-
-
-def login_limit() -> str:
-    """The sign-in rate limit, from the settings."""
-    return current_app.config.get("DASHBOARD_LOGIN_LIMIT", "5 per minute")
 
 
 @bp.app_context_processor
@@ -68,18 +61,24 @@ def security_headers(response: Response) -> Response:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"], deduct_when=lambda response: response.status_code != 302)
 def login() -> ResponseReturnValue:
-    """Sign in with email and password; failed attempts are rate-limited per address."""
+    """Sign in with email and password; failed attempts are limited per address and per account, counted
+    before the password is checked."""
     form = SignInForm()
     if form.validate_on_submit():
-        user = authenticate(form.email.data or "", form.password.data or "")
+        email = dashboard_users.normalize_email(form.email.data or "")
+        address = request.remote_addr or ""
+        attempt = sign_in_limits().attempt(address, email)
+        if isinstance(attempt, Refusal):
+            return render_template("admin/login.html", form=form, error="Too many failed sign-ins. Please wait "
+                                   "and try again."), 429, {"Retry-After": str(attempt.retry_after)}
+        user = authenticate(email, form.password.data or "", address=address)
+        db.session.commit()
         if user is not None:
-            db.session.commit()
+            attempt.release()
             login_user(user)
             target = request.args.get("next", "")
             return redirect(target if target.startswith("/admin") and "//" not in target else url_for("admin.overview"))
-        db.session.rollback()
         return render_template("admin/login.html", form=form, error="Wrong email or password."), 401
     if request.method == "POST":
         return render_template("admin/login.html", form=form, error="Please sign in again."), 400

@@ -36,13 +36,15 @@ def create_user(email: str, password: str, role: str, *, name: str | None = None
     return user
 
 
-def authenticate(email: str, password: str) -> DashboardUser | None:
-    """The active user with this email and password, or None (the same work either way)."""
+def authenticate(email: str, password: str, *, address: str) -> DashboardUser | None:
+    """The active user with this email and password, or None (the same work either way). A failed sign-in
+    to an existing account goes to the audit log with the client's address (the caller commits)."""
     user = db.session.scalars(sa.select(DashboardUser).where(DashboardUser.email == normalize_email(email))).first()
     if user is None:
         check_password_hash(DUMMY_HASH, password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
+        audit.record(f"sign-in from {address}", "staff.sign_in_failed", user.email)
         return None
     user.last_login_at = utcnow()
     return user
