@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
 import io
 import re
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from flask import (
     Flask,
     Response,
     abort,
+    current_app,
     redirect,
     render_template,
     request,
@@ -48,12 +51,13 @@ def dashboard_globals() -> dict[str, Any]:
     return {"nav": nav_for(current_user.role), "sign_out_form": SignOutForm()}
 
 
+CONTENT_SECURITY_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
+
+
 @bp.after_request
-def security_headers(response: Response) -> Response:
+def security_headers(response: Response, policy: str = CONTENT_SECURITY_POLICY) -> Response:
     """Dashboard pages load nothing from elsewhere and are never framed or cached."""
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
-    )
+    response.headers["Content-Security-Policy"] = policy
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
@@ -335,8 +339,40 @@ def same_origin_posts() -> None:
         abort(403)
 
 
+def rq_state_changes(app: Flask) -> frozenset[str]:
+    """rq-dashboard's endpoints that change something (delete, requeue, requeue all, empty, compact): the
+    ones that take a POST."""
+    return frozenset(rule.endpoint for rule in app.url_map.iter_rules()
+                     if rule.endpoint.startswith("rq_dashboard.") and "POST" in (rule.methods or ()))
+
+
+def state_changes_by_post_only() -> None:
+    """A state change under /admin/rq only by a POST from this site: rq-dashboard also answers GET on some
+    (requeue all), which a link or a navigation from another site could trigger."""
+    if request.endpoint in current_app.extensions["umoja_rq_state_changes"] and request.method != "POST":
+        abort(405, valid_methods=["POST"])
+    same_origin_posts()
+
+
+INLINE_SCRIPT = re.compile(r"<script(?P<attrs>[^>]*)>(?P<body>.*?)</script>", re.DOTALL | re.IGNORECASE)
+
+
+def rq_page_headers(response: Response) -> Response:
+    """The dashboard's headers on rq-dashboard's pages. Its pages run one inline script and compile their
+    row templates with underscore (which needs eval): the policy allows exactly the inline scripts of this
+    page, by their hashes, and eval, and nothing from elsewhere."""
+    scripts = ""
+    if response.mimetype == "text/html" and not response.direct_passthrough:
+        bodies = [m["body"] for m in INLINE_SCRIPT.finditer(response.get_data(as_text=True))
+                  if "src=" not in m["attrs"] and "text/template" not in m["attrs"]]
+        scripts = "".join(f" 'sha256-{base64.b64encode(hashlib.sha256(b.encode()).digest()).decode()}'"
+                          for b in bodies)
+    return security_headers(response, CONTENT_SECURITY_POLICY + f"; script-src 'self' 'unsafe-eval'{scripts}")
+
+
 def mount_jobs(app: Flask) -> None:
-    """rq-dashboard at /admin/rq, on the app's Redis, for signed-in admins only."""
+    """rq-dashboard at /admin/rq, on the app's Redis, for signed-in admins only; its state changes by a POST
+    from this site only, its pages with the dashboard's security headers."""
     import rq_dashboard
 
     from bot.services.redis_conn import connect
@@ -357,6 +393,8 @@ def mount_jobs(app: Flask) -> None:
 
     blueprint = rq_dashboard.blueprint
     if not getattr(blueprint, "umoja_admins_only", False):
-        blueprint.before_request_funcs.setdefault(None, []).insert(0, role_required("admin")(same_origin_posts))
+        blueprint.before_request_funcs.setdefault(None, []).insert(0, role_required("admin")(state_changes_by_post_only))
+        blueprint.after_request_funcs.setdefault(None, []).append(rq_page_headers)
         blueprint.umoja_admins_only = True  # type: ignore[attr-defined]
     app.register_blueprint(blueprint, url_prefix="/admin/rq")
+    app.extensions["umoja_rq_state_changes"] = rq_state_changes(app)
