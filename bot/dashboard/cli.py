@@ -1,4 +1,4 @@
-"""`flask admin create-user`: dashboard accounts from the command line (the first admin, for a start)."""
+"""`flask admin create-user` and `set-password`: dashboard accounts from the command line (the first admin)."""
 
 from __future__ import annotations
 
@@ -22,3 +22,17 @@ def create_user_command(email: str, role: str, name: str | None, password: str) 
     except ValueError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"created {user.role} {user.email}")
+
+
+@admin.command("set-password")
+@click.argument("email")
+@click.password_option(help="At least 10 characters; asked for when not given.")
+def set_password_command(email: str, password: str) -> None:
+    """Give a dashboard account a new password; every signed-in session of the account ends."""
+    from bot.services.dashboard_users import set_password
+
+    try:
+        user = set_password(email, password)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"new password for {user.email}; its sessions are signed out")

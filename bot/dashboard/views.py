@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
 import io
 import re
 from dataclasses import dataclass
@@ -26,9 +28,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import selectinload
 
-from bot.dashboard import limiter
 from bot.dashboard.forms import AccountActionForm, ExportForm, NewAccountForm, SignInForm, SignOutForm
 from bot.dashboard.nav import ALL_ROLES, nav_for, role_required
+from bot.dashboard.sign_in_limits import Refusal, sign_in_limits
 from bot.extensions import db
 from bot.models import AuditEvent, ConsentEvent, Member, MemberWork, Message, utcnow
 from bot.services import audit, course_stats, dashboard_users, masking, stats
@@ -38,16 +40,10 @@ from flows.counties import COUNTIES
 from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_KINDS, WORK_LABELS
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-bp.before_request(limiter.check)  # the limiter checks only the dashboard's requests (auto_check is off)
 
 PAGE_SIZE = 50
 STATUSES = ("active", "opted_out", "prospect")
 PHONE_QUERY = re.compile(r"\+?[\d\s().-]{6,24}")
-
-
-def login_limit() -> str:
-    """The sign-in rate limit, from the settings."""
-    return current_app.config.get("DASHBOARD_LOGIN_LIMIT", "5 per minute")
 
 
 @bp.app_context_processor
@@ -58,12 +54,13 @@ def dashboard_globals() -> dict[str, Any]:
     return {"nav": nav_for(current_user.role), "sign_out_form": SignOutForm()}
 
 
+CONTENT_SECURITY_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
+
+
 @bp.after_request
-def security_headers(response: Response) -> Response:
+def security_headers(response: Response, policy: str = CONTENT_SECURITY_POLICY) -> Response:
     """Dashboard pages load nothing from elsewhere and are never framed or cached."""
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
-    )
+    response.headers["Content-Security-Policy"] = policy
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
@@ -71,18 +68,24 @@ def security_headers(response: Response) -> Response:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"], deduct_when=lambda response: response.status_code != 302)
 def login() -> ResponseReturnValue:
-    """Sign in with email and password; failed attempts are rate-limited per address."""
+    """Sign in with email and password; failed attempts are limited per address and per account, counted
+    before the password is checked."""
     form = SignInForm()
     if form.validate_on_submit():
-        user = authenticate(form.email.data or "", form.password.data or "")
+        email = dashboard_users.normalize_email(form.email.data or "")
+        address = request.remote_addr or ""
+        attempt = sign_in_limits().attempt(address, email)
+        if isinstance(attempt, Refusal):
+            return render_template("admin/login.html", form=form, error="Too many failed sign-ins. Please wait "
+                                   "and try again."), 429, {"Retry-After": str(attempt.retry_after)}
+        user = authenticate(email, form.password.data or "", address=address)
+        db.session.commit()
         if user is not None:
-            db.session.commit()
+            attempt.release()
             login_user(user)
             target = request.args.get("next", "")
             return redirect(target if target.startswith("/admin") and "//" not in target else url_for("admin.overview"))
-        db.session.rollback()
         return render_template("admin/login.html", form=form, error="Wrong email or password."), 401
     if request.method == "POST":
         return render_template("admin/login.html", form=form, error="Please sign in again."), 400
@@ -92,9 +95,11 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 @login_required
 def logout() -> ResponseReturnValue:
-    """Sign out."""
+    """Sign out, ending every session of the account (a copy of the session cookie stops working too)."""
     if not SignOutForm().validate_on_submit():
         abort(400)
+    dashboard_users.end_sessions(current_user)
+    db.session.commit()
     logout_user()
     return redirect(url_for("admin.login"))
 
@@ -351,8 +356,40 @@ def same_origin_posts() -> None:
         abort(403)
 
 
+def rq_state_changes(app: Flask) -> frozenset[str]:
+    """rq-dashboard's endpoints that change something (delete, requeue, requeue all, empty, compact): the
+    ones that take a POST."""
+    return frozenset(rule.endpoint for rule in app.url_map.iter_rules()
+                     if rule.endpoint.startswith("rq_dashboard.") and "POST" in (rule.methods or ()))
+
+
+def state_changes_by_post_only() -> None:
+    """A state change under /admin/rq only by a POST from this site: rq-dashboard also answers GET on some
+    (requeue all), which a link or a navigation from another site could trigger."""
+    if request.endpoint in current_app.extensions["umoja_rq_state_changes"] and request.method != "POST":
+        abort(405, valid_methods=["POST"])
+    same_origin_posts()
+
+
+INLINE_SCRIPT = re.compile(r"<script(?P<attrs>[^>]*)>(?P<body>.*?)</script>", re.DOTALL | re.IGNORECASE)
+
+
+def rq_page_headers(response: Response) -> Response:
+    """The dashboard's headers on rq-dashboard's pages. Its pages run one inline script and compile their
+    row templates with underscore (which needs eval): the policy allows exactly the inline scripts of this
+    page, by their hashes, and eval, and nothing from elsewhere."""
+    scripts = ""
+    if response.mimetype == "text/html" and not response.direct_passthrough:
+        bodies = [m["body"] for m in INLINE_SCRIPT.finditer(response.get_data(as_text=True))
+                  if "src=" not in m["attrs"] and "text/template" not in m["attrs"]]
+        scripts = "".join(f" 'sha256-{base64.b64encode(hashlib.sha256(b.encode()).digest()).decode()}'"
+                          for b in bodies)
+    return security_headers(response, CONTENT_SECURITY_POLICY + f"; script-src 'self' 'unsafe-eval'{scripts}")
+
+
 def mount_jobs(app: Flask) -> None:
-    """rq-dashboard at /admin/rq, on the app's Redis, for signed-in admins only."""
+    """rq-dashboard at /admin/rq, on the app's Redis, for signed-in admins only; its state changes by a POST
+    from this site only, its pages with the dashboard's security headers."""
     import rq_dashboard
 
     from bot.services.redis_conn import connect
@@ -373,6 +410,8 @@ def mount_jobs(app: Flask) -> None:
 
     blueprint = rq_dashboard.blueprint
     if not getattr(blueprint, "umoja_admins_only", False):
-        blueprint.before_request_funcs.setdefault(None, []).insert(0, role_required("admin")(same_origin_posts))
+        blueprint.before_request_funcs.setdefault(None, []).insert(0, role_required("admin")(state_changes_by_post_only))
+        blueprint.after_request_funcs.setdefault(None, []).append(rq_page_headers)
         blueprint.umoja_admins_only = True  # type: ignore[attr-defined]
     app.register_blueprint(blueprint, url_prefix="/admin/rq")
+    app.extensions["umoja_rq_state_changes"] = rq_state_changes(app)

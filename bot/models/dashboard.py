@@ -25,6 +25,8 @@ class DashboardUser(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Part of every session's id: raising it (sign-out, a new password) ends every session of the account.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     # Flask-Login's user interface.
     @property
@@ -43,8 +45,8 @@ class DashboardUser(db.Model):
         return False
 
     def get_id(self) -> str:
-        """The id kept in the session."""
-        return str(self.id)
+        """The id kept in the session: the account and its session version, '<id>:<version>'."""
+        return f"{self.id}:{self.session_version}"
 
 
 class AuditEvent(db.Model):
