@@ -1,6 +1,6 @@
 """a ticket records when the member asked to be called, and who handles it
 
-Revision ID: 0009_ticket_call_me
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-03 13:00:00
 
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0009_ticket_call_me'
+revision = '0009'
 down_revision = '0008'
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """dashboard accounts carry a session version, so sign-out and a new password end every session
 
-Revision ID: 0009_dashboard_session_version
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-03 12:45:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0009_dashboard_session_version'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
