@@ -17,6 +17,8 @@ class OpenTicket(Effect):
     text: str
     reason: str
     faq_key: str | None = None
+    # The member's earlier questions in this conversation (the FAQ answered them): the ticket starts with them.
+    asked: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

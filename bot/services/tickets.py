@@ -8,6 +8,7 @@ outside it).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -57,8 +58,9 @@ def open_ticket_of(member_id: int) -> Ticket | None:
 
 
 def open_ticket(member: Member, text: str, reason: str, *, faq_key: str | None = None,
-                now: datetime | None = None) -> Ticket:
-    """Open a ticket for the member, or add to the one already open (never two open at once)."""
+                asked: Sequence[str] = (), now: datetime | None = None) -> Ticket:
+    """Open a ticket for the member, or add to the one already open (never two open at once); the
+    questions `asked` before (answered by the FAQ) come first, then `text`."""
     now = now or utcnow()
     ticket = open_ticket_of(member.id)
     if ticket is None:
@@ -72,7 +74,8 @@ def open_ticket(member: Member, text: str, reason: str, *, faq_key: str | None =
             ticket = open_ticket_of(member.id)
             if ticket is None:
                 raise
-    add_entry(ticket, "member", text, now)
+    for line in (*asked, text):
+        add_entry(ticket, "member", line, now)
     return ticket
 
 
