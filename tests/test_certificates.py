@@ -6,6 +6,7 @@ review by officers on WhatsApp, vouchers exactly once, and the waiting list."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -497,3 +498,118 @@ def test_approving_a_report_whose_file_is_still_downloading_says_so(app, member,
     play(officer, [("APPROVE 1", ["Report #1 is still being downloaded: try again in a minute."])])
     drain()
     play(officer, [("APPROVE 1", ["Report #1 approved"])])
+
+
+class MediaServer:
+    """A small threaded HTTP server on 127.0.0.1 standing in for Twilio's media host or its CDN: each path
+    answers with a redirect, a file, or a file sent one byte at a time; every request is recorded."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        server = self
+        self.routes: dict[str, tuple] = {}
+        self.requests: list[tuple[str, str | None]] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802  (http.server's name)
+                server.requests.append((self.path, self.headers.get("Authorization")))
+                kind, value, *rest = server.routes.get(self.path, ("missing", None))
+                if kind == "redirect":
+                    self.send_response(302)
+                    self.send_header("Location", value)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                elif kind in {"file", "drip"}:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "image/png")
+                    self.send_header("Content-Length", str(len(value)))
+                    self.end_headers()
+                    try:
+                        if kind == "file":
+                            self.wfile.write(value)
+                        for byte in value if kind == "drip" else b"":
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            time.sleep(rest[0])
+                    except OSError:
+                        pass  # the client gave up
+                else:
+                    self.send_error(404)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.host = f"127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://{self.host}{path}"
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def media_servers(app: Flask):
+    """Two local media servers (say, Twilio's API and its CDN) and the app configured to allow the first;
+    a test allows the second by adding `second.host` to TWILIO_MEDIA_HOSTS."""
+    first, second = MediaServer(), MediaServer()
+    keys = ("TWILIO_MEDIA_HOSTS", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "MEDIA_DOWNLOAD_SECONDS",
+            "TWILIO_HTTP_TIMEOUT", "TWILIO_API_BASE_URL")
+    saved = {key: app.config.get(key) for key in keys}
+    app.config.update(TWILIO_MEDIA_HOSTS=[first.host], TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_AUTH_TOKEN="secret",
+                      TWILIO_API_BASE_URL=None, TWILIO_HTTP_TIMEOUT=2.0)
+    yield first, second
+    app.config.update(saved)
+    first.stop()
+    second.stop()
+
+
+def test_a_redirect_to_a_host_not_allowed_is_never_requested(app, media_servers):
+    from bot.services.certificates import fetch
+
+    first, second = media_servers
+    second.routes["/file.png"] = ("file", PNG)
+    first.routes["/Media/ME1"] = ("redirect", second.url("/file.png"))
+    with app.app_context():
+        assert fetch(first.url("/Media/ME1"), 10**6) == (None, "host")
+    assert [path for path, _ in first.requests] == ["/Media/ME1"] and second.requests == []
+
+
+def test_redirects_reach_the_cdn_without_the_credentials_and_stop_after_three(app, media_servers):
+    from bot.services.certificates import DownloadError, fetch
+
+    first, second = media_servers
+    app.config["TWILIO_MEDIA_HOSTS"] = [first.host, second.host]
+    first.routes.update({"/Media/ME1": ("redirect", "/Media/ME1/next"),  # a relative Location, same host
+                         "/Media/ME1/next": ("redirect", second.url("/cdn/a"))})
+    second.routes.update({"/cdn/a": ("redirect", second.url("/cdn/file.png")), "/cdn/file.png": ("file", PNG),
+                          "/cdn/b": ("redirect", second.url("/cdn/a")), "/cdn/c": ("redirect", second.url("/cdn/b"))})
+    with app.app_context():
+        assert fetch(first.url("/Media/ME1"), 10**6) == (PNG, "")
+    assert [path for path, _ in first.requests] == ["/Media/ME1", "/Media/ME1/next"]
+    assert all(auth and auth.startswith("Basic ") for _, auth in first.requests)
+    assert second.requests == [("/cdn/a", None), ("/cdn/file.png", None)]
+
+    first.routes["/Media/ME2"] = ("redirect", second.url("/cdn/c"))  # four redirects
+    first.requests.clear()
+    second.requests.clear()
+    with app.app_context(), pytest.raises(DownloadError, match="redirects"):
+        fetch(first.url("/Media/ME2"), 10**6)
+    assert len(first.requests) + len(second.requests) == 4  # the fourth redirect's target is never asked for
+
+
+def test_a_server_sending_a_byte_at_a_time_is_abandoned_at_the_deadline(app, media_servers):
+    from bot.services.certificates import DownloadError, fetch
+
+    first, _ = media_servers
+    first.routes["/Media/ME1"] = ("drip", PNG[:24], 0.25)  # 6 s in all, each byte well within the read timeout
+    app.config["MEDIA_DOWNLOAD_SECONDS"] = 1.0
+    started = time.monotonic()
+    with app.app_context(), pytest.raises(DownloadError, match="too long"):
+        fetch(first.url("/Media/ME1"), 10**6)
+    assert time.monotonic() - started < 1.6

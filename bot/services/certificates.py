@@ -15,10 +15,11 @@ import hashlib
 import logging
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import sqlalchemy as sa
@@ -214,31 +215,76 @@ def sniff(content: bytes) -> str | None:
     return None
 
 
+MAX_REDIRECTS = 3  # Twilio's media URL answers with a redirect to its CDN
+
+
+def media_host(url: str) -> str:
+    """The host (and port) a URL points at, as TWILIO_MEDIA_HOSTS lists them."""
+    return urlsplit(url).netloc.lower()
+
+
 def fetch(url: str, max_bytes: int) -> tuple[bytes | None, str]:
-    """Download a Twilio media URL with Basic auth: (content, '') or (None, 'too_large'/'host'/'type')."""
-    hosts = allowed_media_hosts()
-    if urlsplit(url).netloc.lower() not in hosts:
-        return None, "host"
+    """Download a Twilio media URL: (content, '') or (None, 'too_large'/'host'/'type').
+
+    Redirects are followed by hand, at most MAX_REDIRECTS, each hop checked against the allowed hosts
+    before it is requested; the account credentials go to the first host only (the CDN's links are
+    signed). The whole download, every hop and every byte, must end within MEDIA_DOWNLOAD_SECONDS.
+
+    Raises:
+        DownloadError: an HTTP error, a network error, too many redirects or the deadline passed (retried).
+    """
     config = current_app.config
+    hosts = allowed_media_hosts()
+    deadline = time.monotonic() + float(config["MEDIA_DOWNLOAD_SECONDS"])
+    first_host = media_host(url)
     auth = (config["TWILIO_ACCOUNT_SID"] or "", config["TWILIO_AUTH_TOKEN"] or "")
     try:
-        with requests.get(url, auth=auth, stream=True, timeout=config["TWILIO_HTTP_TIMEOUT"]) as response:
-            if any(urlsplit(r.url).netloc.lower() not in hosts for r in [*response.history, response]):
-                return None, "host"
-            if response.status_code != 200:
-                raise DownloadError(f"HTTP {response.status_code}")
-            if int(response.headers.get("Content-Length") or 0) > max_bytes:
-                return None, "too_large"
-            content = b""
-            for chunk in response.iter_content(64 * 1024):
-                content += chunk
-                if len(content) > max_bytes:
-                    return None, "too_large"
+        with requests.Session() as session:
+            session.trust_env = False  # no proxy or .netrc credentials from the environment
+            for _ in range(MAX_REDIRECTS + 1):
+                if media_host(url) not in hosts:
+                    return None, "host"
+                timeout = min(float(config["TWILIO_HTTP_TIMEOUT"]), remaining(deadline))
+                with session.get(url, auth=auth if media_host(url) == first_host else None, stream=True,
+                                 allow_redirects=False, timeout=timeout) as response:
+                    if response.is_redirect:
+                        url = urljoin(url, response.headers["Location"])
+                        continue
+                    if response.status_code != 200:
+                        raise DownloadError(f"HTTP {response.status_code}")
+                    if int(response.headers.get("Content-Length") or 0) > max_bytes:
+                        return None, "too_large"
+                    content = read_before(response, max_bytes, deadline)
+                    break
+            else:
+                raise DownloadError(f"more than {MAX_REDIRECTS} redirects")
     except requests.RequestException as error:
         raise DownloadError(str(error)) from error
+    if content is None:
+        return None, "too_large"
     if sniff(content) not in FILE_TYPES:
         return None, "type"
     return content, ""
+
+
+def remaining(deadline: float) -> float:
+    """Seconds left before the download's deadline."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise DownloadError("the download took too long")
+    return left
+
+
+def read_before(response: requests.Response, max_bytes: int, deadline: float) -> bytes | None:
+    """The body, read as it arrives (a server sending a byte at a time is stopped at the deadline);
+    None when it is larger than max_bytes."""
+    content = bytearray()
+    while chunk := response.raw.read1(64 * 1024, decode_content=True):
+        content += chunk
+        if len(content) > max_bytes:
+            return None
+        remaining(deadline)
+    return bytes(content)
 
 
 def store_file(content: bytes) -> tuple[str, Path]:
