@@ -613,3 +613,108 @@ def test_a_server_sending_a_byte_at_a_time_is_abandoned_at_the_deadline(app, med
     with app.app_context(), pytest.raises(DownloadError, match="too long"):
         fetch(first.url("/Media/ME1"), 10**6)
     assert time.monotonic() - started < 1.6
+
+
+def outside_the_window(app: Flask, phone: str) -> None:
+    """The member last wrote two days ago."""
+    from datetime import timedelta
+
+    from bot.models import utcnow
+
+    with app.app_context():
+        db.session.execute(sa.update(Member).where(Member.phone == phone)
+                           .values(last_inbound_at=utcnow() - timedelta(days=2)))
+        db.session.commit()
+
+
+def voucher_of(app: Flask, phone: str) -> Voucher | None:
+    """The voucher row held by a member."""
+    with app.app_context():
+        voucher = db.session.scalars(sa.select(Voucher).join(Member, Member.id == Voucher.member_id)
+                                     .where(Member.phone == phone)).first()
+        if voucher is not None:
+            db.session.expunge(voucher)
+        return voucher
+
+
+RESERVED_EN = ("Report #1 approved, but the voucher code could not be sent: outside the 24-hour window and no "
+               "template is configured. The code is kept for this member and goes out when they next write to us "
+               "or when a voucher template is configured.")
+RESERVED_SW = ("Ripoti #1 imekubaliwa, lakini nambari ya vocha haikuweza kutumwa: nje ya saa 24 na hakuna kiolezo "
+               "kilichowekwa. Nambari imehifadhiwa kwa mwanachama huyu na itatumwa atakapotuandikia tena au kiolezo "
+               "cha vocha kitakapowekwa.")
+
+
+def test_a_code_that_cannot_be_sent_is_kept_and_sent_once_when_the_member_writes(app, client, catalog, officer,
+                                                                                 fake_twilio, drain, tmp_path):
+    import_codes(app, vouchers_csv(tmp_path, "KEPT-1", "OTHER-2"))
+    add_member(app, "+254712000001", number=1)
+    pending_report(app, "+254712000001")
+    outside_the_window(app, "+254712000001")
+    assert officer.says("APPROVE 1") == RESERVED_EN
+    drain()
+    assert to(fake_twilio, "+254712000001") == []
+    held = voucher_of(app, "+254712000001")
+    assert (held.code, held.sent_at) == ("KEPT-1", None)  # given to this member, not yet sent
+    assert "available: 1\tassigned: 1\twaiting: 0" in app.test_cli_runner().invoke(args=["vouchers", "pool"]).output
+
+    member = WhatsApp(client, "+254712000001")
+    member.send("Hi")
+    member.send("my courses")
+    drain()
+    from bot.services.certificates import send_reserved_vouchers
+
+    with app.app_context():
+        assert send_reserved_vouchers() == 0
+    drain()
+    codes = [m for m in to(fake_twilio, "+254712000001") if "KEPT-1" in (m.get("body") or "")]
+    assert len(codes) == 1 and "Your LinkedIn Premium voucher code is: KEPT-1" in codes[0]["body"]
+    assert voucher_of(app, "+254712000001").sent_at is not None
+
+
+def test_a_swahili_officer_is_told_and_the_code_goes_once_a_template_is_configured(app, client, catalog,
+                                                                                  fake_twilio, drain, tmp_path):
+    import_codes(app, vouchers_csv(tmp_path, "KEPT-SW"))
+    add_member(app, "+254722000001", language="sw", number=1)
+    pending_report(app, "+254722000001")
+    outside_the_window(app, "+254722000001")
+    app.test_cli_runner().invoke(args=["staff", "add", OFFICER, "--role", "officer"])
+    afisa = WhatsApp(client, OFFICER)
+    afisa.send("Habari")
+    assert afisa.says("APPROVE 1") == RESERVED_SW
+    from bot.services.certificates import send_reserved_vouchers
+
+    with app.app_context():
+        assert send_reserved_vouchers() == 0  # still no way to reach the member
+    app.config["WHATSAPP_TEMPLATES"] = {"voucher": {"sw": "HXvoucher"}}
+    try:
+        with app.app_context():
+            assert send_reserved_vouchers() == 1
+            assert send_reserved_vouchers() == 0
+        drain()
+    finally:
+        app.config["WHATSAPP_TEMPLATES"] = {}
+    [sent] = to(fake_twilio, "+254722000001")
+    assert sent["content_sid"] == "HXvoucher" and '"1": "KEPT-SW"' in sent["content_variables"]
+
+
+def test_the_cli_and_the_dashboard_say_when_the_code_was_not_sent(app, client, catalog, fake_twilio, drain,
+                                                                 tmp_path):
+    from tests.dashboard_helpers import csrf_token, make_user, sign_in
+
+    import_codes(app, vouchers_csv(tmp_path, "CLI-KEPT", "WEB-KEPT"))
+    add_member(app, "+254712000001", number=1)
+    add_member(app, "+254712000002", number=2)
+    first = pending_report(app, "+254712000001")
+    second = pending_report(app, "+254712000002")
+    outside_the_window(app, "+254712000001")
+    outside_the_window(app, "+254712000002")
+    output = app.test_cli_runner().invoke(args=["certificates", "approve", str(first)]).output
+    assert output == f"#{first}: reserved\n{RESERVED_EN}\n"
+    assert sign_in(client, make_user(app, "officer")).status_code == 302
+    token = csrf_token(client.get("/admin/certificates").get_data(as_text=True))
+    page = client.post(f"/admin/certificates/{second}/approve", data={"csrf_token": token},
+                       follow_redirects=True).get_data(as_text=True)
+    assert RESERVED_EN.replace("#1", f"#{second}") in page
+    drain()
+    assert fake_twilio.messages == []
