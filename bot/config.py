@@ -99,6 +99,7 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "CERTIFICATE_REVIEW_DAYS": env_int("CERTIFICATE_REVIEW_DAYS", 3),
         "CERTIFICATE_MAX_BYTES": env_int("CERTIFICATE_MAX_BYTES", 5 * 1024 * 1024),
         "TWILIO_MEDIA_HOSTS": (env_str("TWILIO_MEDIA_HOSTS", "api.twilio.com,media.twiliocdn.com,mms.twiliocdn.com") or "").split(","),
+        "MEDIA_DOWNLOAD_SECONDS": env_float("MEDIA_DOWNLOAD_SECONDS", 20.0),
         "DASHBOARD_LOGIN_LIMIT": env_str("DASHBOARD_LOGIN_LIMIT", "5 per minute;20 per hour"),
         "DASHBOARD_ACCOUNT_LOGIN_LIMIT": env_str("DASHBOARD_ACCOUNT_LOGIN_LIMIT", "10 per hour"),
         "SESSION_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE", https),

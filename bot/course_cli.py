@@ -83,11 +83,14 @@ def certificates_pending(limit: int) -> None:
 def certificates_approve(report_id: int, reviewer: str) -> None:
     """Approve a report: the member receives a voucher, or a place on the waiting list."""
     from bot.extensions import db
-    from bot.services.certificates import approve_certificate
+    from bot.i18n import SOURCE_LANGUAGE, render_line
+    from bot.services.certificates import approve_certificate, review_outcome_line
 
     outcome = approve_certificate(report_id, reviewer=reviewer)
     db.session.commit()
     click.echo(f"#{report_id}: {outcome.status}")
+    if outcome.status == "reserved":
+        click.echo(render_line(SOURCE_LANGUAGE, review_outcome_line(report_id, outcome)))
     if outcome.status in {"not_found", "not_pending", "duplicate"}:
         raise SystemExit(1)
 

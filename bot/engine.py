@@ -70,8 +70,8 @@ def perform_opt_in(member: Member, effect: OptIn, now: datetime) -> None:
 
 def perform_open_ticket(member: Member, effect: OpenTicket, now: datetime) -> dict[str, Any]:
     """Open a ticket for an organiser (or add to the open one); its number goes to the replies."""
-    ticket = ticket_service.open_ticket(member, effect.text, effect.reason, faq_key=effect.faq_key, now=now,
-                                        call_me=effect.call_me)
+    ticket = ticket_service.open_ticket(member, effect.text, effect.reason, faq_key=effect.faq_key,
+                                        asked=effect.asked, now=now, call_me=effect.call_me)
     return {"ticket": ticket.id}
 
 

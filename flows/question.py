@@ -22,6 +22,7 @@ from flows.support_effects import AddToTicket, OpenTicket
 NAME = "question"
 MAX_TEXT = 1000
 NEW_QUESTION_WORDS = 3  # after an answer, a message this long is a new question rather than a wrong reply
+MAX_ASKED = 3  # questions the FAQ answered in this conversation, kept in the state to open a ticket with
 
 ASK = msg(N_("What would you like to know? Write your question in a few words."))
 DID_IT_HELP = msg(N_("Did this answer help? Reply 1 for yes or 2 for no."))
@@ -51,9 +52,11 @@ def clip(text: str) -> str:
     return text.strip()[:MAX_TEXT]
 
 
-def open_ticket(text: str, reason: str, first: Msg, faq_key: str | None = None, *, call_me: bool = False) -> Result:
-    """Open a ticket (or add to the open one) and wait for the organiser's answer."""
-    effect = OpenTicket(clip(text), reason, faq_key, call_me=call_me)
+def open_ticket(text: str, reason: str, first: Msg, faq_key: str | None = None,
+                asked: tuple[str, ...] = (), *, call_me: bool = False) -> Result:
+    """Open a ticket (or add to the open one), starting with the questions asked before, and wait for the
+    organiser's answer."""
+    effect = OpenTicket(clip(text), reason, faq_key, asked, call_me=call_me)
     return Result(State(NAME, "ticket"), (Reply.of(first, WILL_ANSWER),), (effect,))
 
 
@@ -62,16 +65,27 @@ def call_me(text: str) -> Result:
     return open_ticket(text, "call_me", CALL_ME, call_me=True)
 
 
-def answer(ctx: Ctx, text: str, inp: Input | None = None) -> Result:
-    """Answer a question from the curated set, or open a ticket when nothing matches well enough."""
+def asked_so_far(state: State) -> tuple[str, ...]:
+    """The questions of this conversation the FAQ answered, oldest first (the last one included)."""
+    earlier = state.data.get("asked")
+    asked = [str(text) for text in earlier if text] if isinstance(earlier, list) else []
+    if state.data.get("text"):
+        asked.append(str(state.data["text"]))
+    return tuple(asked[-MAX_ASKED:])
+
+
+def answer(ctx: Ctx, text: str, inp: Input | None = None, asked: tuple[str, ...] = ()) -> Result:
+    """Answer a question from the curated set, or open a ticket (with the questions asked before) when
+    nothing matches well enough."""
     if inp is not None and inp.means("agent"):
-        return open_ticket("", "asked", AGENT)
+        return open_ticket("", "asked", AGENT, asked=asked)
     facts = knowledge(ctx)
     found = best_match(text, facts)
     if found is None:
-        return open_ticket(text, "no_match", NO_MATCH)
+        return open_ticket(text, "no_match", NO_MATCH, asked=asked)
     reply = Reply.of(Text(answer_text(found.item, ctx.lang, facts.values)), DID_IT_HELP)
-    return Result(State(NAME, "helped", {"faq": found.item.key, "text": clip(text)}), (reply,))
+    data = {"faq": found.item.key, "text": clip(text), "asked": list(asked[-(MAX_ASKED - 1):])}
+    return Result(State(NAME, "helped", data), (reply,))
 
 
 class Question:
@@ -115,9 +129,10 @@ class Question:
         if choice == 1 or inp.means("yes"):
             return Result(None, (Reply.of(GLAD),))
         if choice == 2 or inp.means("no"):
-            return open_ticket(str(state.data.get("text") or ""), "not_helped", NOT_HELPED, state.data.get("faq"))
+            *earlier, last = asked_so_far(state) or ("",)
+            return open_ticket(last, "not_helped", NOT_HELPED, state.data.get("faq"), tuple(earlier))
         if inp.means("agent") or (inp.kind == "text" and len(inp.text.split()) >= NEW_QUESTION_WORDS):
-            return answer(ctx, inp.text, inp)
+            return answer(ctx, inp.text, inp, asked_so_far(state))
         return self.miss(state, YES_NO, DID_IT_HELP)
 
     def in_ticket(self, ctx: Ctx, state: State, inp: Input) -> Result:

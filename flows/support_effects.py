@@ -19,6 +19,8 @@ class OpenTicket(Effect):
     reason: str
     faq_key: str | None = None
     call_me: bool = False
+    # The member's earlier questions in this conversation (the FAQ answered them): the ticket starts with them.
+    asked: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -514,22 +514,54 @@ def test_quiet_hours_pause_and_resume_by_themselves(app, pipeline, drain):
     assert len(pipeline.messages) == 3 and status_of(app, bid) == "done"
 
 
-def test_a_scheduled_broadcast_waits_in_the_rq_scheduler_and_starts_on_time(app, pipeline, drain):
+@pytest.mark.parametrize("paused_and_resumed", [False, True])
+def test_a_scheduled_broadcast_waits_in_the_rq_scheduler_and_starts_on_time(app, pipeline, drain, paused_and_resumed):
     from rq.registry import ScheduledJobRegistry
 
     from bot.services.queues import queue
 
     with app.app_context():
         add_members(2, start=1)
-    bid = start(app, send_at=utcnow() + timedelta(hours=1))
+    send_at = utcnow() + timedelta(hours=1)
+    bid = start(app, send_at=send_at)
+    if paused_and_resumed:  # resumed, it is scheduled again: nothing goes before its time
+        with app.app_context():
+            assert broadcasts.pause(bid) and broadcasts.resume(bid)
     drain()
     assert pipeline.messages == [] and status_of(app, bid) == "scheduled"
     with app.app_context():
         assert f"broadcast-start-{bid}" in ScheduledJobRegistry(queue=queue("bulk")).get_job_ids()
         assert broadcasts.tick() == {}
-        assert broadcasts.tick(utcnow() + timedelta(hours=1, minutes=1)) == {"started": 1}
+        assert db.session.get(Broadcast, bid).resolved_at is None  # nobody is chosen before its time
+        assert broadcasts.tick(send_at + timedelta(minutes=1)) == {"started": 1}
     drain()
-    assert len(pipeline.messages) == 2
+    assert len(pipeline.messages) == 2 and status_of(app, bid) == "done"
+
+
+def test_a_scheduled_broadcast_resumed_after_its_time_starts_then(app, pipeline, drain):
+    with app.app_context():
+        add_members(2, start=1)
+    bid = start(app, send_at=utcnow() + timedelta(hours=1))
+    with app.app_context():
+        assert broadcasts.pause(bid)
+        assert broadcasts.tick(utcnow() + timedelta(hours=2)) == {}  # paused by an organiser: the clock waits
+        assert broadcasts.resume(bid, now=utcnow() + timedelta(hours=2))
+    drain()
+    assert len(pipeline.messages) == 2 and status_of(app, bid) == "done"
+
+
+def test_broadcast_resume_on_whatsapp_keeps_a_scheduled_broadcast_scheduled(app, client, pipeline, drain,
+                                                                             live_server):
+    with app.app_context():
+        add_members(2, start=1)
+    bid = start(app, send_at=utcnow() + timedelta(days=30))
+    app.test_cli_runner().invoke(args=["staff", "add", "+254733000001", "--role", "organiser"])
+    organiser = LiveWhatsApp(client, "+254733000001", live_server)
+    organiser.send("Hi")
+    assert f"Broadcast {bid}: paused." in organiser.says(f"BROADCAST PAUSE {bid}").splitlines()
+    assert f"Broadcast {bid}: scheduled." in organiser.says(f"BROADCAST RESUME {bid}").splitlines()
+    drain()
+    assert pipeline.messages == [] and status_of(app, bid) == "scheduled"
 
 
 def test_status_callbacks_out_of_order_never_move_a_delivery_backwards(app, pipeline, drain):
@@ -579,15 +611,21 @@ def test_cli_create_preview_send_status_cancel(app, pipeline, drain):
     assert {m["to"] for m in pipeline.messages} == {f"whatsapp:+25470000000{i}" for i in (1, 2, 3)}
 
 
+class LiveWhatsApp(WhatsApp):
+    """Signs for the live server's URL (PUBLIC_URL points there while callbacks come back)."""
+
+    def __init__(self, client, phone: str, live_server: str) -> None:
+        super().__init__(client, phone)
+        self.live_server = live_server
+
+    def post(self, form, **kwargs):
+        return super().post(form, url=self.live_server + INBOUND_PATH)
+
+
 def test_an_organiser_broadcasts_from_whatsapp_and_nothing_is_sent_without_yes(app, client, pipeline, drain,
                                                                               live_server):
-    from tests.conftest import WhatsApp as Phone
-
-    class WhatsApp(Phone):
-        """Signs for the live server's URL (PUBLIC_URL points there while callbacks come back)."""
-
-        def post(self, form, **kwargs):
-            return super().post(form, url=live_server + INBOUND_PATH)
+    def WhatsApp(client, phone):  # noqa: N802
+        return LiveWhatsApp(client, phone, live_server)
 
     with app.app_context():
         add_members(2, start=1, county="Nakuru")

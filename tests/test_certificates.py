@@ -6,6 +6,7 @@ review by officers on WhatsApp, vouchers exactly once, and the waiting list."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -496,3 +497,223 @@ def test_approving_a_report_whose_file_is_still_downloading_says_so(app, member,
     play(officer, [("APPROVE 1", ["Report #1 is still being downloaded: try again in a minute."])])
     drain()
     play(officer, [("APPROVE 1", ["Report #1 approved"])])
+
+
+class MediaServer:
+    """A small threaded HTTP server on 127.0.0.1 standing in for Twilio's media host or its CDN: each path
+    answers with a redirect, a file, or a file sent one byte at a time; every request is recorded."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        server = self
+        self.routes: dict[str, tuple] = {}
+        self.requests: list[tuple[str, str | None]] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802  (http.server's name)
+                server.requests.append((self.path, self.headers.get("Authorization")))
+                kind, value, *rest = server.routes.get(self.path, ("missing", None))
+                if kind == "redirect":
+                    self.send_response(302)
+                    self.send_header("Location", value)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                elif kind in {"file", "drip"}:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "image/png")
+                    self.send_header("Content-Length", str(len(value)))
+                    self.end_headers()
+                    try:
+                        if kind == "file":
+                            self.wfile.write(value)
+                        for byte in value if kind == "drip" else b"":
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            time.sleep(rest[0])
+                    except OSError:
+                        pass  # the client gave up
+                else:
+                    self.send_error(404)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.host = f"127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://{self.host}{path}"
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def media_servers(app: Flask):
+    """Two local media servers (say, Twilio's API and its CDN) and the app configured to allow the first;
+    a test allows the second by adding `second.host` to TWILIO_MEDIA_HOSTS."""
+    first, second = MediaServer(), MediaServer()
+    keys = ("TWILIO_MEDIA_HOSTS", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "MEDIA_DOWNLOAD_SECONDS",
+            "TWILIO_HTTP_TIMEOUT", "TWILIO_API_BASE_URL")
+    saved = {key: app.config.get(key) for key in keys}
+    app.config.update(TWILIO_MEDIA_HOSTS=[first.host], TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_AUTH_TOKEN="secret",
+                      TWILIO_API_BASE_URL=None, TWILIO_HTTP_TIMEOUT=2.0)
+    yield first, second
+    app.config.update(saved)
+    first.stop()
+    second.stop()
+
+
+def test_a_redirect_to_a_host_not_allowed_is_never_requested(app, media_servers):
+    from bot.services.certificates import fetch
+
+    first, second = media_servers
+    second.routes["/file.png"] = ("file", PNG)
+    first.routes["/Media/ME1"] = ("redirect", second.url("/file.png"))
+    with app.app_context():
+        assert fetch(first.url("/Media/ME1"), 10**6) == (None, "host")
+    assert [path for path, _ in first.requests] == ["/Media/ME1"] and second.requests == []
+
+
+def test_redirects_reach_the_cdn_without_the_credentials_and_stop_after_three(app, media_servers):
+    from bot.services.certificates import DownloadError, fetch
+
+    first, second = media_servers
+    app.config["TWILIO_MEDIA_HOSTS"] = [first.host, second.host]
+    first.routes.update({"/Media/ME1": ("redirect", "/Media/ME1/next"),  # a relative Location, same host
+                         "/Media/ME1/next": ("redirect", second.url("/cdn/a"))})
+    second.routes.update({"/cdn/a": ("redirect", second.url("/cdn/file.png")), "/cdn/file.png": ("file", PNG),
+                          "/cdn/b": ("redirect", second.url("/cdn/a")), "/cdn/c": ("redirect", second.url("/cdn/b"))})
+    with app.app_context():
+        assert fetch(first.url("/Media/ME1"), 10**6) == (PNG, "")
+    assert [path for path, _ in first.requests] == ["/Media/ME1", "/Media/ME1/next"]
+    assert all(auth and auth.startswith("Basic ") for _, auth in first.requests)
+    assert second.requests == [("/cdn/a", None), ("/cdn/file.png", None)]
+
+    first.routes["/Media/ME2"] = ("redirect", second.url("/cdn/c"))  # four redirects
+    first.requests.clear()
+    second.requests.clear()
+    with app.app_context(), pytest.raises(DownloadError, match="redirects"):
+        fetch(first.url("/Media/ME2"), 10**6)
+    assert len(first.requests) + len(second.requests) == 4  # the fourth redirect's target is never asked for
+
+
+def test_a_server_sending_a_byte_at_a_time_is_abandoned_at_the_deadline(app, media_servers):
+    from bot.services.certificates import DownloadError, fetch
+
+    first, _ = media_servers
+    first.routes["/Media/ME1"] = ("drip", PNG[:24], 0.25)  # 6 s in all, each byte well within the read timeout
+    app.config["MEDIA_DOWNLOAD_SECONDS"] = 1.0
+    started = time.monotonic()
+    with app.app_context(), pytest.raises(DownloadError, match="too long"):
+        fetch(first.url("/Media/ME1"), 10**6)
+    assert time.monotonic() - started < 1.6
+
+
+def outside_the_window(app: Flask, phone: str) -> None:
+    """The member last wrote two days ago."""
+    from datetime import timedelta
+
+    from bot.models import utcnow
+
+    with app.app_context():
+        db.session.execute(sa.update(Member).where(Member.phone == phone)
+                           .values(last_inbound_at=utcnow() - timedelta(days=2)))
+        db.session.commit()
+
+
+def voucher_of(app: Flask, phone: str) -> Voucher | None:
+    """The voucher row held by a member."""
+    with app.app_context():
+        voucher = db.session.scalars(sa.select(Voucher).join(Member, Member.id == Voucher.member_id)
+                                     .where(Member.phone == phone)).first()
+        if voucher is not None:
+            db.session.expunge(voucher)
+        return voucher
+
+
+RESERVED_EN = ("Report #1 approved, but the voucher code could not be sent: outside the 24-hour window and no "
+               "template is configured. The code is kept for this member and goes out when they next write to us "
+               "or when a voucher template is configured.")
+RESERVED_SW = ("Ripoti #1 imekubaliwa, lakini nambari ya vocha haikuweza kutumwa: nje ya saa 24 na hakuna kiolezo "
+               "kilichowekwa. Nambari imehifadhiwa kwa mwanachama huyu na itatumwa atakapotuandikia tena au kiolezo "
+               "cha vocha kitakapowekwa.")
+
+
+def test_a_code_that_cannot_be_sent_is_kept_and_sent_once_when_the_member_writes(app, client, catalog, officer,
+                                                                                 fake_twilio, drain, tmp_path):
+    import_codes(app, vouchers_csv(tmp_path, "KEPT-1", "OTHER-2"))
+    add_member(app, "+254712000001", number=1)
+    pending_report(app, "+254712000001")
+    outside_the_window(app, "+254712000001")
+    assert officer.says("APPROVE 1") == RESERVED_EN
+    drain()
+    assert to(fake_twilio, "+254712000001") == []
+    held = voucher_of(app, "+254712000001")
+    assert (held.code, held.sent_at) == ("KEPT-1", None)  # given to this member, not yet sent
+    assert "available: 1\tassigned: 1\twaiting: 0" in app.test_cli_runner().invoke(args=["vouchers", "pool"]).output
+
+    member = WhatsApp(client, "+254712000001")
+    member.send("Hi")
+    member.send("my courses")
+    drain()
+    from bot.services.certificates import send_reserved_vouchers
+
+    with app.app_context():
+        assert send_reserved_vouchers() == 0
+    drain()
+    codes = [m for m in to(fake_twilio, "+254712000001") if "KEPT-1" in (m.get("body") or "")]
+    assert len(codes) == 1 and "Your LinkedIn Premium voucher code is: KEPT-1" in codes[0]["body"]
+    assert voucher_of(app, "+254712000001").sent_at is not None
+
+
+def test_a_swahili_officer_is_told_and_the_code_goes_once_a_template_is_configured(app, client, catalog,
+                                                                                  fake_twilio, drain, tmp_path):
+    import_codes(app, vouchers_csv(tmp_path, "KEPT-SW"))
+    add_member(app, "+254722000001", language="sw", number=1)
+    pending_report(app, "+254722000001")
+    outside_the_window(app, "+254722000001")
+    app.test_cli_runner().invoke(args=["staff", "add", OFFICER, "--role", "officer"])
+    afisa = WhatsApp(client, OFFICER)
+    afisa.send("Habari")
+    assert afisa.says("APPROVE 1") == RESERVED_SW
+    from bot.services.certificates import send_reserved_vouchers
+
+    with app.app_context():
+        assert send_reserved_vouchers() == 0  # still no way to reach the member
+    app.config["WHATSAPP_TEMPLATES"] = {"voucher": {"sw": "HXvoucher"}}
+    try:
+        with app.app_context():
+            assert send_reserved_vouchers() == 1
+            assert send_reserved_vouchers() == 0
+        drain()
+    finally:
+        app.config["WHATSAPP_TEMPLATES"] = {}
+    [sent] = to(fake_twilio, "+254722000001")
+    assert sent["content_sid"] == "HXvoucher" and '"1": "KEPT-SW"' in sent["content_variables"]
+
+
+def test_the_cli_and_the_dashboard_say_when_the_code_was_not_sent(app, client, catalog, fake_twilio, drain,
+                                                                 tmp_path):
+    from tests.dashboard_helpers import csrf_token, make_user, sign_in
+
+    import_codes(app, vouchers_csv(tmp_path, "CLI-KEPT", "WEB-KEPT"))
+    add_member(app, "+254712000001", number=1)
+    add_member(app, "+254712000002", number=2)
+    first = pending_report(app, "+254712000001")
+    second = pending_report(app, "+254712000002")
+    outside_the_window(app, "+254712000001")
+    outside_the_window(app, "+254712000002")
+    output = app.test_cli_runner().invoke(args=["certificates", "approve", str(first)]).output
+    assert output == f"#{first}: reserved\n{RESERVED_EN}\n"
+    assert sign_in(client, make_user(app, "officer")).status_code == 302
+    token = csrf_token(client.get("/admin/certificates").get_data(as_text=True))
+    page = client.post(f"/admin/certificates/{second}/approve", data={"csrf_token": token},
+                       follow_redirects=True).get_data(as_text=True)
+    assert RESERVED_EN.replace("#1", f"#{second}") in page
+    drain()
+    assert fake_twilio.messages == []

@@ -180,7 +180,8 @@ def test_pause_resume_cancel_are_audited(app, organiser):
     url = f"/admin/broadcasts/{broadcast_id}/control"
     assert client.post(url, data={"action": "pause"}).status_code == 400  # no CSRF token
     assert client.post(url, data={"action": "explode", "csrf_token": token}).status_code == 400
-    for action, status in (("pause", "paused"), ("resume", "running"), ("cancel", "cancelled")):
+    # scheduled for tomorrow: resumed, it is scheduled again, not sent now
+    for action, status in (("pause", "paused"), ("resume", "scheduled"), ("cancel", "cancelled")):
         assert client.post(url, data={"action": action, "csrf_token": token}).status_code == 302
         assert client.get(f"/admin/broadcasts/{broadcast_id}/figures").get_json()["status"] == status
     assert client.post(url, data={"action": "resume", "csrf_token": token}).status_code == 302  # not paused: nothing

@@ -110,6 +110,21 @@ def test_english_miss_opens_a_ticket_until_menu(app, whatsapp, faq):
                                            "how do I get paid safely"]
 
 
+@pytest.mark.parametrize(("signup", "conversation", "reason", "lines"), [
+    (ENGLISH_HAPPY, [("How much are the dues?", ["Membership dues are KES 50 a month.", "Did this answer help?"]),
+                     ("Can the union lend me money for a motorbike?", ["I do not have an answer to that yet"])],
+     "no_match", ["How much are the dues?", "Can the union lend me money for a motorbike?"]),
+    (SWAHILI_HAPPY, [("ada ni kiasi gani?", ["Ada ya uanachama ni KES 50 a month.", "Jibu hili limekusaidia?"]),
+                     ("mtu", ["Mwandaaji atakujibu hapa (tiketi #1)."])],
+     "asked", ["ada ni kiasi gani?"]),
+])
+def test_a_ticket_opened_after_an_answer_starts_with_the_question_asked(app, whatsapp, faq, signup, conversation,
+                                                                        reason, lines):
+    play(whatsapp, signup)
+    play(whatsapp, conversation)
+    assert [(t[2], [text for _, text in t[3]]) for t in tickets(app)] == [(reason, lines)]
+
+
 def test_asking_for_a_person_in_swahili_and_a_non_member_question(app, client, faq):
     member = WhatsApp(client, "+254712000222")
     play(member, SWAHILI_HAPPY)

@@ -106,7 +106,7 @@ def certificate_file(certificate_id: int) -> ResponseReturnValue:
 
 
 # How each review outcome is shown (its words are the ones officers read on WhatsApp, in English).
-OUTCOME_LEVELS = {"rewarded": "ok", "waiting": "warn", "already_rewarded": "ok", "rejected": "ok",
+OUTCOME_LEVELS = {"rewarded": "ok", "reserved": "warn", "waiting": "warn", "already_rewarded": "ok", "rejected": "ok",
                   "not_pending": "warn", "not_ready": "warn", "duplicate": "warn"}
 
 

@@ -69,9 +69,15 @@ class Certificate(db.Model):
 class Voucher(db.Model):
     """A LinkedIn Premium voucher code; `member_id` is unique, so a member gets one code at most.
 
-    A code is free while `assigned_at` is empty: a given code stays given even when its member is deleted."""
+    A code is free while `assigned_at` is empty: a given code stays given even when its member is deleted.
+    `sent_at` is when the code went to the sending pipeline; a given code without it is reserved for its
+    member until it can be sent (they write again, or a voucher template is configured)."""
 
     __tablename__ = "vouchers"
+    __table_args__ = (
+        sa.Index("ix_vouchers_reserved", "member_id", postgresql_where=sa.text("sent_at IS NULL AND member_id IS NOT NULL"),
+                 sqlite_where=sa.text("sent_at IS NULL AND member_id IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(128), unique=True)
@@ -79,6 +85,7 @@ class Voucher(db.Model):
     member_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id", ondelete="SET NULL"), unique=True)
     certificate_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificates.id", ondelete="SET NULL"))
     assigned_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -254,10 +254,16 @@ def send(broadcast_id: int, now: datetime | None = None) -> str:
     if broadcast.send_at and broadcast.send_at > now:
         broadcast.status = "scheduled"
         db.session.commit()
-        queue("bulk").enqueue_at(broadcast.send_at.replace(tzinfo=local_time.UTC), start_job, broadcast_id,
-                                 job_id=f"broadcast-start-{broadcast_id}")
+        schedule_start(broadcast)
         return "scheduled"
     return start(broadcast_id, now)
+
+
+def schedule_start(broadcast: Broadcast) -> None:
+    """Have RQ's scheduler start the broadcast at send_at (one job per broadcast: scheduling again replaces it)."""
+    assert broadcast.send_at is not None
+    queue("bulk").enqueue_at(broadcast.send_at.replace(tzinfo=local_time.UTC), start_job, broadcast.id,
+                             job_id=f"broadcast-start-{broadcast.id}")
 
 
 def start(broadcast_id: int, now: datetime | None = None) -> str:
@@ -299,11 +305,25 @@ def pause(broadcast_id: int, reason: str = "organiser") -> bool:
     return bool(result.rowcount)
 
 
-def resume(broadcast_id: int) -> bool:
-    """Carry on sending a paused broadcast."""
+def resume(broadcast_id: int, now: datetime | None = None) -> bool:
+    """Return a paused broadcast to the state it was paused from: one paused before it started is scheduled
+    again (and starts now if its time passed meanwhile); one paused while sending carries on sending."""
+    now = now or utcnow()
     broadcast = db.session.get(Broadcast, broadcast_id)
     if broadcast is None or broadcast.status != "paused":
         return False
+    if broadcast.started_at is None:
+        result = db.session.execute(
+            sa.update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.status == "paused")
+            .values(status="scheduled", paused_reason=None))
+        db.session.commit()
+        if not result.rowcount:
+            return False
+        db.session.refresh(broadcast)
+        if broadcast.send_at is not None and broadcast.send_at > now:
+            schedule_start(broadcast)
+            return True
+        return start(broadcast_id, now) == "running"
     broadcast.paused_reason = None
     if broadcast.resolved_at is None:
         broadcast.status = "draft"

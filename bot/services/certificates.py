@@ -15,10 +15,11 @@ import hashlib
 import logging
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import sqlalchemy as sa
@@ -27,13 +28,14 @@ from rq import Retry, get_current_job
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.extensions import db
 from bot.models import Certificate, Course, Member, StaffMember, Voucher, utcnow
-from bot.services import audit, privacy
+from bot.services import audit, privacy, sending
 from bot.services.courses import course_title, set_enrolment_status
 from bot.services.members import conversation_of, put_conversation
-from bot.services.outbound import notify
+from bot.services.outbound import notify, template_sid, within_window
 from bot.services.queues import queue
 from bot.sql import insert_ignore
 from flows.base import N_, Line, Reply, Text, label_of, msg
@@ -62,6 +64,9 @@ POOL_EMPTY = N_("The voucher pool is empty: %(count)s member(s) are on the waiti
 # What an approval or rejection did, for the officer (on WhatsApp in their language, on the dashboard in English).
 REVIEW_OUTCOMES = {
     "rewarded": N_("Report #%(id)s approved: the voucher code was sent to the member."),
+    "reserved": N_("Report #%(id)s approved, but the voucher code could not be sent: %(reason)s. The code is kept "
+                   "for this member and goes out when they next write to us or when a voucher template is "
+                   "configured."),
     "waiting": N_("Report #%(id)s approved, but the voucher pool is empty: the member is on the waiting list."),
     "already_rewarded": N_("Report #%(id)s approved; this member already had a voucher, so no new code was sent."),
     "rejected": N_("Report #%(id)s rejected; the member was told why."),
@@ -90,12 +95,14 @@ class DownloadError(Exception):
 
 @dataclass(frozen=True)
 class ReviewOutcome:
-    """What an approval or rejection did: approved, rewarded, waiting, already_rewarded, rejected,
-    not_found, not_pending, not_ready (the file is still downloading) or duplicate."""
+    """What an approval or rejection did: approved, rewarded, reserved (a code is kept for the member but
+    could not be sent: `reason` says why), waiting, already_rewarded, rejected, not_found, not_pending,
+    not_ready (the file is still downloading) or duplicate."""
 
     status: str
     certificate: Certificate | None = None
     voucher: Voucher | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -214,31 +221,76 @@ def sniff(content: bytes) -> str | None:
     return None
 
 
+MAX_REDIRECTS = 3  # Twilio's media URL answers with a redirect to its CDN
+
+
+def media_host(url: str) -> str:
+    """The host (and port) a URL points at, as TWILIO_MEDIA_HOSTS lists them."""
+    return urlsplit(url).netloc.lower()
+
+
 def fetch(url: str, max_bytes: int) -> tuple[bytes | None, str]:
-    """Download a Twilio media URL with Basic auth: (content, '') or (None, 'too_large'/'host'/'type')."""
-    hosts = allowed_media_hosts()
-    if urlsplit(url).netloc.lower() not in hosts:
-        return None, "host"
+    """Download a Twilio media URL: (content, '') or (None, 'too_large'/'host'/'type').
+
+    Redirects are followed by hand, at most MAX_REDIRECTS, each hop checked against the allowed hosts
+    before it is requested; the account credentials go to the first host only (the CDN's links are
+    signed). The whole download, every hop and every byte, must end within MEDIA_DOWNLOAD_SECONDS.
+
+    Raises:
+        DownloadError: an HTTP error, a network error, too many redirects or the deadline passed (retried).
+    """
     config = current_app.config
+    hosts = allowed_media_hosts()
+    deadline = time.monotonic() + float(config["MEDIA_DOWNLOAD_SECONDS"])
+    first_host = media_host(url)
     auth = (config["TWILIO_ACCOUNT_SID"] or "", config["TWILIO_AUTH_TOKEN"] or "")
     try:
-        with requests.get(url, auth=auth, stream=True, timeout=config["TWILIO_HTTP_TIMEOUT"]) as response:
-            if any(urlsplit(r.url).netloc.lower() not in hosts for r in [*response.history, response]):
-                return None, "host"
-            if response.status_code != 200:
-                raise DownloadError(f"HTTP {response.status_code}")
-            if int(response.headers.get("Content-Length") or 0) > max_bytes:
-                return None, "too_large"
-            content = b""
-            for chunk in response.iter_content(64 * 1024):
-                content += chunk
-                if len(content) > max_bytes:
-                    return None, "too_large"
+        with requests.Session() as session:
+            session.trust_env = False  # no proxy or .netrc credentials from the environment
+            for _ in range(MAX_REDIRECTS + 1):
+                if media_host(url) not in hosts:
+                    return None, "host"
+                timeout = min(float(config["TWILIO_HTTP_TIMEOUT"]), remaining(deadline))
+                with session.get(url, auth=auth if media_host(url) == first_host else None, stream=True,
+                                 allow_redirects=False, timeout=timeout) as response:
+                    if response.is_redirect:
+                        url = urljoin(url, response.headers["Location"])
+                        continue
+                    if response.status_code != 200:
+                        raise DownloadError(f"HTTP {response.status_code}")
+                    if int(response.headers.get("Content-Length") or 0) > max_bytes:
+                        return None, "too_large"
+                    content = read_before(response, max_bytes, deadline)
+                    break
+            else:
+                raise DownloadError(f"more than {MAX_REDIRECTS} redirects")
     except requests.RequestException as error:
         raise DownloadError(str(error)) from error
+    if content is None:
+        return None, "too_large"
     if sniff(content) not in FILE_TYPES:
         return None, "type"
     return content, ""
+
+
+def remaining(deadline: float) -> float:
+    """Seconds left before the download's deadline."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise DownloadError("the download took too long")
+    return left
+
+
+def read_before(response: requests.Response, max_bytes: int, deadline: float) -> bytes | None:
+    """The body, read as it arrives (a server sending a byte at a time is stopped at the deadline);
+    None when it is larger than max_bytes."""
+    content = bytearray()
+    while chunk := response.raw.read1(64 * 1024, decode_content=True):
+        content += chunk
+        if len(content) > max_bytes:
+            return None
+        remaining(deadline)
+    return bytes(content)
 
 
 def store_file(content: bytes) -> tuple[str, Path]:
@@ -342,9 +394,10 @@ def approve_certificate(certificate_id: int, *, reviewer: str, now: datetime | N
         now: the time to record (default: now).
         actor: who approves, as the audit log names them (default: the reviewer).
     Returns:
-        A ReviewOutcome whose status is "rewarded" (a voucher was given), "waiting" (pool empty),
-        "already_rewarded" (the member already had a code), "not_pending", "not_found" or "duplicate"
-        (another member's identical certificate was accepted; nothing changed).
+        A ReviewOutcome whose status is "rewarded" (a voucher was given and sent), "reserved" (given but not
+        sendable now, outside the 24-hour window without a template: kept for a later send), "waiting" (pool
+        empty), "already_rewarded" (the member already had a code), "not_pending", "not_found" or
+        "duplicate" (another member's identical certificate was accepted; nothing changed).
     """
     now = now or utcnow()
     certificate = db.session.get(Certificate, certificate_id)
@@ -370,12 +423,17 @@ def approve_certificate(certificate_id: int, *, reviewer: str, now: datetime | N
 
 
 def award(certificate: Certificate, now: datetime) -> ReviewOutcome:
-    """Give the member of an approved report a voucher code, once; the waiting list when the pool is empty."""
+    """Give the member of an approved report a voucher code, once, and send it (or keep it reserved for
+    them when it cannot be sent now); the waiting list when the pool is empty."""
     member = db.session.get(Member, certificate.member_id)
     course = db.session.get(Course, certificate.course_id)
     title = Text(course_title(course, member.language or "en"))
-    if db.session.scalar(sa.select(Voucher.id).where(Voucher.member_id == member.id)) is not None:
+    held = db.session.scalars(sa.select(Voucher).where(Voucher.member_id == member.id)).first()
+    if held is not None:
         certificate.status = "approved"
+        if held.sent_at is None:  # the code they hold never reached them: it is what they are owed
+            reason = send_voucher(held, member, now)
+            return ReviewOutcome("reserved" if reason else "already_rewarded", certificate, held, reason)
         notify(member, Reply.of(msg(ALREADY_REWARDED, course=title)), template="certificate_update", now=now)
         return ReviewOutcome("already_rewarded", certificate)
     voucher = db.session.scalars(
@@ -396,12 +454,66 @@ def award(certificate: Certificate, now: datetime) -> ReviewOutcome:
         return ReviewOutcome("already_rewarded", certificate)
     certificate.status = "rewarded"
     set_enrolment_status(member.id, certificate.course_id, "rewarded", now)
+    reason = send_voucher(voucher, member, now)
+    return ReviewOutcome("reserved" if reason else "rewarded", certificate, voucher, reason)
+
+
+def send_voucher(voucher: Voucher, member: Member, now: datetime) -> str | None:
+    """Hand the member's code to the sending pipeline, once (the conditional UPDATE of `sent_at` decides
+    between racing callers). Returns None when it is on its way (or already was), else why it cannot be
+    sent now ('no_template', 'opted_out', 'deleted'): the code then stays reserved for the member."""
+    claimed = db.session.execute(
+        sa.update(Voucher).where(Voucher.id == voucher.id, Voucher.sent_at.is_(None)).values(sent_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        return None
+    certificate = db.session.get(Certificate, voucher.certificate_id) if voucher.certificate_id else None
+    course = db.session.get(Course, certificate.course_id) if certificate else None
+    title = Text(course_title(course, member.language or "en") if course else "LinkedIn Learning")
     lines = [msg(VOUCHER, course=title, code=Text(voucher.code)), msg(REDEEM)]
     if voucher.expires_on:
         lines.append(msg(EXPIRES, date=Text(voucher.expires_on.isoformat())))
     expiry = voucher.expires_on.isoformat() if voucher.expires_on else "-"
-    notify(member, Reply.of(*lines), template="voucher", variables={"1": voucher.code, "2": expiry}, now=now)
-    return ReviewOutcome("rewarded", certificate, voucher)
+    stored = notify(member, Reply.of(*lines), template="voucher", variables={"1": voucher.code, "2": expiry}, now=now)
+    skipped = next((row for row in stored if row.status == "skipped"), None)
+    if skipped is None:
+        db.session.refresh(voucher, ["sent_at"])
+        return None
+    db.session.execute(sa.update(Voucher).where(Voucher.id == voucher.id).values(sent_at=None)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(voucher, ["sent_at"])
+    return str((skipped.payload or {}).get("reason") or "no_template")
+
+
+def send_reserved_voucher(member: Member, voucher_id: int, now: datetime) -> bool:
+    """The member wrote (so the 24-hour window is open): send the code reserved for them, once."""
+    if member.opted_out or member.erased:
+        return False
+    voucher = db.session.get(Voucher, voucher_id)
+    if voucher is None or voucher.member_id != member.id or voucher.sent_at is not None:
+        return False
+    # The member's message opens the window; the row notes it only when the message is finished.
+    set_committed_value(member, "last_inbound_at", now)
+    return send_voucher(voucher, member, now) is None
+
+
+def send_reserved_vouchers(now: datetime | None = None) -> int:
+    """Send every reserved code that can go now (the member wrote in the last 24 hours, or a voucher
+    template is configured for their language); returns how many went. Run by the clock."""
+    now = now or utcnow()
+    reserved = db.session.execute(
+        sa.select(Voucher, Member).join(Member, Member.id == Voucher.member_id)
+        .where(Voucher.sent_at.is_(None), Voucher.member_id.is_not(None)).order_by(Voucher.assigned_at)
+    ).all()
+    sent = 0
+    for voucher, member in reserved:
+        if member.opted_out or member.erased:
+            continue
+        if within_window(member, now) or template_sid("voucher", member.language or "en"):
+            sent += send_voucher(voucher, member, now) is None
+    db.session.commit()
+    return sent
 
 
 def reject_certificate(certificate_id: int, reason: str, *, reviewer: str,
@@ -533,7 +645,7 @@ def serve_waiting_list(now: datetime | None = None) -> int:
         outcome = award(certificate, now)
         if outcome.status == "waiting":
             break
-        served += outcome.status == "rewarded"
+        served += outcome.status in {"rewarded", "reserved"}
     return served
 
 
@@ -583,4 +695,5 @@ def unclaimed(certificate: Certificate) -> str:
 def review_outcome_line(certificate_id: int, outcome: ReviewOutcome) -> Line:
     """What an approval or rejection did, in words for the officer."""
     status = label_of(REPORT_STATUSES, outcome.certificate.status) if outcome.certificate else Text("")
-    return msg(REVIEW_OUTCOMES[outcome.status], id=certificate_id, status=status)
+    return msg(REVIEW_OUTCOMES[outcome.status], id=certificate_id, status=status,
+               reason=sending.reason_line(outcome.reason))

@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql
 from bot import engine
 from bot.extensions import db
 from bot.models import Member, Message, utcnow
+from bot.services import certificates
 from bot.services.members import lock_member, member_upsert_insert, upsert_params
 from bot.sql import adopt, fetch, insert_for
 from flows.base import Input, Media
@@ -169,9 +170,9 @@ def store_and_lock(connection: sa.Connection, form: Mapping[str, str], sid: str,
     params = {**inbound_row(form, sid, now), "status": "processed", "processed_at": now,
               **upsert_params(phone, wa_id, profile_name, now)}
     row = fetch(store_and_lock_statement(), params, connection)[0]
-    message_id, roles = row.pop("message_id"), row.pop("staff_roles")
+    message_id, roles, voucher = row.pop("message_id"), row.pop("staff_roles"), row.pop("reserved_voucher")
     member = adopt(Member, row)
-    member.staff_roles = roles
+    member.staff_roles, member.reserved_voucher = roles, voucher
     return message_id, member
 
 
@@ -206,6 +207,9 @@ def receive(form: Mapping[str, str], sid: str, phone: str) -> list[str]:
             message_id = db.session.scalar(sa.select(Message.id).where(Message.twilio_sid == sid))
         first_contact = member.last_inbound_at is None
         answer = engine.answer(member, input_of(form), now, first_contact=first_contact)
+        if member.reserved_voucher is not None:
+            # After the flows: a STOP or DELETE MY DATA in this very message is respected.
+            certificates.send_reserved_voucher(member, member.reserved_voucher, now)
         finish(message_id, member, answer.texts, answer.conversation, now)
         db.session.commit()
         return answer.texts

@@ -18,6 +18,12 @@ from bot.sql import insert_for
 STAFF_ROLES = sa.literal_column(
     "(SELECT staff_members.roles FROM staff_members WHERE staff_members.phone = members.phone)", sa.String
 ).label("staff_roles")
+# The member's voucher code reserved for them because it could not be sent yet, also returned by the upsert:
+# the message that brings them back into the 24-hour window sends it (`certificates.send_reserved_voucher`).
+RESERVED_VOUCHER = sa.literal_column(
+    "(SELECT vouchers.id FROM vouchers WHERE vouchers.member_id = members.id AND vouchers.sent_at IS NULL)",
+    sa.Integer,
+).label("reserved_voucher")
 
 
 @lru_cache(maxsize=20_000)  # parsing is costly and every message carries a number seen before
@@ -48,7 +54,7 @@ def member_upsert_insert(dialect: str) -> sa.Insert:
     ).on_conflict_do_update(
         index_elements=[Member.phone],
         set_={"profile_name": sa.func.coalesce(insert.excluded.profile_name, Member.profile_name)},
-    ).returning(*Member.__table__.c, STAFF_ROLES)
+    ).returning(*Member.__table__.c, STAFF_ROLES, RESERVED_VOUCHER)
 
 
 def upsert_params(phone: str, wa_id: str | None, profile_name: str | None, now: datetime) -> dict[str, Any]:
@@ -60,8 +66,8 @@ def upsert_params(phone: str, wa_id: str | None, profile_name: str | None, now: 
 @cache
 def member_upsert(dialect: str) -> sa.Select:
     """The upsert behind `lock_member`, loading the member through the ORM."""
-    return sa.select(Member, sa.column("staff_roles", sa.String)).from_statement(member_upsert_insert(dialect)) \
-        .execution_options(populate_existing=True)
+    return sa.select(Member, sa.column("staff_roles", sa.String), sa.column("reserved_voucher", sa.Integer)) \
+        .from_statement(member_upsert_insert(dialect)).execution_options(populate_existing=True)
 
 
 def lock_member(phone: str, *, wa_id: str | None = None, profile_name: str | None = None) -> Member:
@@ -69,11 +75,12 @@ def lock_member(phone: str, *, wa_id: str | None = None, profile_name: str | Non
 
     INSERT … ON CONFLICT DO UPDATE takes the row lock on PostgreSQL, so one member's messages are
     processed one at a time; on SQLite every write transaction is serialised anyway. The staff roles of
-    the number come back with the row (as `member.staff_roles`, a comma-separated text or None).
+    the number come back with the row (as `member.staff_roles`, a comma-separated text or None), and so
+    does the id of a voucher code reserved for them (`member.reserved_voucher`).
     """
     statement = member_upsert(db.session.get_bind().dialect.name)
-    member, roles = db.session.execute(statement, upsert_params(phone, wa_id, profile_name, utcnow())).one()
-    member.staff_roles = roles
+    member, roles, voucher = db.session.execute(statement, upsert_params(phone, wa_id, profile_name, utcnow())).one()
+    member.staff_roles, member.reserved_voucher = roles, voucher
     return member
 
 

@@ -53,6 +53,14 @@ def requeue_certificate_downloads() -> int:
         return requeue_downloads()
 
 
+def send_reserved_vouchers() -> int:
+    """Send voucher codes kept for members they could not reach, once they can be reached."""
+    from bot.services.certificates import send_reserved_vouchers as send
+
+    with current_app.app_context():
+        return send()
+
+
 def compact_member_tallies() -> None:
     """Fold the running member counts behind STATS (cheap: a few thousand rows)."""
     from bot.services.stats import compact_tallies
@@ -82,6 +90,7 @@ PERIODIC: list[PeriodicJob] = [
     PeriodicJob(purge_old_messages, "default", cron="15 3 * * *"),
     PeriodicJob(sweep_course_reminders, "default", interval=900),
     PeriodicJob(requeue_certificate_downloads, "default", interval=900),
+    PeriodicJob(send_reserved_vouchers, "default", interval=300),
     PeriodicJob(compact_member_tallies, "default", interval=300),
     PeriodicJob(broadcast_tick, "default", interval=60),
     PeriodicJob(refresh_course_stats, "default", interval=120),

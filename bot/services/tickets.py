@@ -8,6 +8,7 @@ outside it).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -67,9 +68,10 @@ def open_ticket_of(member_id: int) -> Ticket | None:
 
 
 def open_ticket(member: Member, text: str, reason: str, *, faq_key: str | None = None,
-                now: datetime | None = None, call_me: bool = False) -> Ticket:
-    """Open a ticket for the member, or add to the one already open (never two open at once); with
-    `call_me`, record when the member asked to be called (their consent to the holder seeing the number)."""
+                asked: Sequence[str] = (), now: datetime | None = None, call_me: bool = False) -> Ticket:
+    """Open a ticket for the member, or add to the one already open (never two open at once); the
+    questions `asked` before (answered by the FAQ) come first, then `text`; with `call_me`, record when the
+    member asked to be called (their consent to the holder seeing the number)."""
     now = now or utcnow()
     ticket = open_ticket_of(member.id)
     if ticket is None:
@@ -85,7 +87,8 @@ def open_ticket(member: Member, text: str, reason: str, *, faq_key: str | None =
                 raise
     if call_me and ticket.call_requested_at is None:
         ticket.call_requested_at = now
-    add_entry(ticket, "member", text, now)
+    for line in (*asked, text):
+        add_entry(ticket, "member", line, now)
     return ticket
 
 
