@@ -56,7 +56,7 @@ def open_ticket(text: str, reason: str, first: Msg, faq_key: str | None = None,
                 asked: tuple[str, ...] = (), *, call_me: bool = False) -> Result:
     """Open a ticket (or add to the open one), starting with the questions asked before, and wait for the
     organiser's answer."""
-    effect = OpenTicket(clip(text), reason, faq_key, asked, call_me=call_me)
+    effect = OpenTicket(clip(text), reason, faq_key, asked=asked, call_me=call_me)
     return Result(State(NAME, "ticket"), (Reply.of(first, WILL_ANSWER),), (effect,))
 
 
