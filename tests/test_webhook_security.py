@@ -26,7 +26,6 @@ from tests.test_courses import catalog, member, play  # noqa: F401  (fixtures)
 from tests.test_dashboard_review import signed_in
 
 MAX_BODY_BYTES, MAX_FIELDS = 64 * 1024, 200  # the limits the README promises
-MILLION_KEYS = b"&".join(b"k%d=" % n for n in range(1_000_000))  # 7.9 MB, as in the report
 
 
 def count(app, model, *where) -> int:
@@ -53,36 +52,43 @@ def post_signed(base: str, form: dict[str, str]) -> tuple[int, float]:
     return response.status_code, time.perf_counter() - started
 
 
-def post_raw(base: str, body: bytes | object, **headers: str) -> tuple[int, float]:
-    """Post a raw body (bytes, or an iterator for a chunked body) with a made-up signature."""
+def post_raw(base: str, body: bytes | object) -> tuple[int | None, float]:
+    """Post a raw body (bytes, or an iterator for a chunked body) with a made-up signature: the HTTP status
+    (None when the server answered and closed the connection before the client could read it, as it may
+    while the client is still sending a body it refused) and how long it took."""
     started = time.perf_counter()
-    response = requests.post(base + "/whatsapp/inbound", data=body, timeout=60, headers={
-        "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": "x", **headers})
-    return response.status_code, time.perf_counter() - started
+    try:
+        status = requests.post(base + "/whatsapp/inbound", data=body, timeout=60, headers={
+            "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": "x"}).status_code
+    except requests.ConnectionError:
+        status = None
+    return status, time.perf_counter() - started
 
 
 def test_a_large_many_key_body_is_refused_at_once_while_a_signed_message_is_answered_in_normal_time(app, live_server):
-    """Over real HTTP: four 7.9 MB bodies of a million keys each are refused (413) before parsing, and a
+    """Over real HTTP: four 8.9 MB bodies of a million keys each are refused (413) before parsing, and a
     member's message sent meanwhile takes about as long as one sent on a quiet server. Times are compared
     with the quiet server's, loosely: before the limits each such body took seconds of CPU."""
+    million_keys = b"&".join(b"k%d=" % n for n in range(1_000_000))
     contact = WhatsApp(None, "+254712345678")
     post_signed(live_server, contact.form("Hi"))  # the first message of a contact does the most work: not timed
     quiet = statistics.median(post_signed(live_server, contact.form("1"))[1] for _ in range(3))
     with ThreadPoolExecutor(5) as pool:
-        attacks = [pool.submit(post_raw, live_server, MILLION_KEYS) for _ in range(4)]
+        attacks = [pool.submit(post_raw, live_server, million_keys) for _ in range(4)]
         time.sleep(0.05)
         answered = pool.submit(post_signed, live_server, contact.form("1"))
         refused = [attack.result() for attack in attacks]
         code, took = answered.result()
     assert code == 200
-    assert [status for status, _ in refused] == [413] * 4
+    statuses = [status for status, _ in refused]
+    assert set(statuses) <= {413, None} and 413 in statuses, statuses
     allowed = 10 * quiet + 1.0
     assert max(seconds for _, seconds in refused) < allowed, (refused, quiet)
     assert took < allowed, (took, quiet)
 
 
 def test_a_chunked_body_over_the_limit_is_refused(app, live_server):
-    """No Content-Length (chunked): werkzeug still stops reading at the limit."""
+    """No Content-Length (chunked): werkzeug cuts the body at the limit without an error; it is refused."""
     chunks = iter([b"Body=" + b"a" * 16_384] + [b"a" * 16_384] * 30)
     assert post_raw(live_server, chunks)[0] == 413
 
