@@ -11,9 +11,10 @@ from typing import Any
 from flask import Blueprint, Flask, Request, Response, abort, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from twilio.twiml.messaging_response import MessagingResponse
+from werkzeug.datastructures import MultiDict
 
 from bot.services import broadcasts, inbound, messaging
-from bot.services.members import normalize_phone
+from bot.services.members import whatsapp_sender
 from bot.services.twilio_api import request_is_from_twilio
 
 bp = Blueprint("whatsapp", __name__, url_prefix="/whatsapp")
@@ -21,6 +22,19 @@ bp = Blueprint("whatsapp", __name__, url_prefix="/whatsapp")
 log = logging.getLogger(__name__)
 # Control characters XML 1.0 cannot carry (TwiML would not parse) and PostgreSQL text cannot hold (NUL).
 NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+# Twilio's largest message (1,600 characters of emoji, ten media URLs and types) is about 20 kB encoded
+# and has fewer than 50 fields: anything much larger is refused before it is parsed, since werkzeug
+# limits neither a url-encoded body without MAX_CONTENT_LENGTH nor its number of fields.
+MAX_BODY_BYTES = 64 * 1024
+MAX_FIELDS = 200
+# The shapes of the parameters we act on. Twilio signs names and values joined with no separator, so
+# text moved from a value into the next name keeps the signature valid: only exact shapes are accepted.
+MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-f]{32}")
+SID_ALIASES = ("SmsMessageSid", "SmsSid")
+ERROR_CODE = re.compile(r"[0-9]{1,9}")
+DELIVERY_ID = re.compile(r"[0-9]{1,19}")
+MAX_BIGINT = 2**63 - 1
 
 
 class NoSessionForTwilio(SecureCookieSessionInterface):
@@ -31,6 +45,21 @@ class NoSessionForTwilio(SecureCookieSessionInterface):
         if request.path.startswith(bp.url_prefix + "/"):
             return self.make_null_session(app)
         return super().open_session(app, request)
+
+
+@bp.before_request
+def refuse_oversized_forms() -> None:
+    """Refuse a body over MAX_BODY_BYTES (413) or with more than MAX_FIELDS fields (400, counted in the
+    raw bytes) before anything parses it; the form is then parsed from those bytes."""
+    # werkzeug refuses a longer Content-Length at once, but cuts a chunked body at the limit without an
+    # error: one byte more is read, so a cut body is told from one of exactly the limit.
+    request.max_content_length = MAX_BODY_BYTES + 1
+    request.max_form_parts = MAX_FIELDS
+    body = request.get_data(cache=True)
+    if len(body) > MAX_BODY_BYTES:
+        abort(413)
+    if body.count(b"&") >= MAX_FIELDS:
+        abort(400)
 
 
 def twiml(texts: list[str]) -> Response:
@@ -60,16 +89,38 @@ def without_control_characters(form: Mapping[str, str]) -> dict[str, str]:
     return {key: NOT_TEXT.sub("", value) for key, value in form.items()}
 
 
+def message_sid_of(form: MultiDict[str, str]) -> str | None:
+    """The MessageSid when it is sent once, has Twilio's shape, and the older names for it agree."""
+    sids = form.getlist("MessageSid")
+    if len(sids) != 1 or not MESSAGE_SID.fullmatch(sids[0]):
+        return None
+    if any(value and value != sids[0] for name in SID_ALIASES for value in form.getlist(name)):
+        return None
+    return sids[0]
+
+
 @bp.post("/inbound")
 @signed_by_twilio
 def inbound_message() -> Response:
     """A message from a member: stored, processed once, answered with TwiML."""
-    form = without_control_characters(request.form)
-    sid = (form.get("MessageSid") or form.get("SmsMessageSid") or "").strip()
-    phone = normalize_phone(form.get("From", ""))
-    if not sid or len(sid) > 64 or phone is None:
+    raw = request.form
+    sid = message_sid_of(raw)
+    senders = raw.getlist("From")
+    phone = whatsapp_sender(senders[0]) if len(senders) == 1 else None
+    if sid is None or phone is None or not inbound.media_urls_fit(raw):
         abort(400)
-    return twiml(inbound.receive(form, sid, phone))
+    return twiml(inbound.receive(without_control_characters(raw), sid, phone))
+
+
+def delivery_of(args: MultiDict[str, str]) -> int | None:
+    """The broadcast delivery named in the callback URL we gave Twilio (`?d=`), None when there is none;
+    400 when it is not a delivery id."""
+    value = args.get("d")
+    if value is None:
+        return None
+    if not DELIVERY_ID.fullmatch(value) or int(value) > MAX_BIGINT:
+        abort(400)
+    return int(value)
 
 
 @bp.post("/status")
@@ -77,15 +128,15 @@ def inbound_message() -> Response:
 def message_status() -> Response:
     """A delivery status for a message we sent; never moves a message's status backwards."""
     form = request.form
-    sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
-    status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
-    if not sid or not status:
+    sid = message_sid_of(form)
+    status = form.get("MessageStatus", form.get("SmsStatus", ""))
+    code = form.get("ErrorCode") or None
+    if sid is None or status not in messaging.TWILIO_STATUSES or (code and not ERROR_CODE.fullmatch(code)):
         abort(400)
-    code = form.get("ErrorCode")
-    error_code = int(code) if code and re.fullmatch(r"[0-9]{1,9}", code) else None
-    delivery = request.args.get("d", "")
-    if delivery.isdigit():  # a broadcast delivery: the id is in the callback URL we gave Twilio
-        broadcasts.record_status(int(delivery), sid, status, error_code)
-        return twiml([])
-    messaging.record_status(sid, status, error_code)
+    error_code = int(code) if code else None
+    delivery = delivery_of(request.args)
+    if delivery is not None:
+        broadcasts.record_status(delivery, sid, status, error_code)
+    else:
+        messaging.record_status(sid, status, error_code)
     return twiml([])

@@ -28,9 +28,11 @@ LOCAL_ACCOUNT_SID = "AC" + "0" * 32
 def inbound_form(phone: str, body: str = "", *, to: str = "whatsapp:+14155238886", profile_name: str = "Simulator",
                  sid: str | None = None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The fields Twilio posts for an inbound WhatsApp message."""
+    sid = sid or "SM" + uuid.uuid4().hex
     return {
-        "MessageSid": sid or "SM" + uuid.uuid4().hex,
-        "SmsMessageSid": sid or "",
+        "MessageSid": sid,
+        "SmsMessageSid": sid,
+        "SmsSid": sid,
         "AccountSid": LOCAL_ACCOUNT_SID,
         "From": f"whatsapp:{phone}",
         "To": to,

@@ -12,13 +12,15 @@ from sqlalchemy.dialects import postgresql
 
 from bot import engine
 from bot.extensions import db
-from bot.models import Member, Message, utcnow
+from bot.models import Certificate, Member, Message, utcnow
 from bot.services import certificates
 from bot.services.members import lock_member, member_upsert_insert, upsert_params
 from bot.sql import adopt, fetch, insert_for
 from flows.base import Input, Media
 
 MAX_BODY = 4096
+MAX_MEDIA = 10
+MAX_MEDIA_URL = Certificate.__table__.c.media_url.type.length
 MESSAGES = Message.__table__
 MARK_PROCESSED = (
     # a no-op for a message stored processed (`store_and_lock_statement`); marks one kept unprocessed
@@ -81,17 +83,26 @@ def finish(message_id: int, member: Member, texts: list[str], conversation: Mapp
         ])
 
 
+def media_count(form: Mapping[str, str]) -> int:
+    """How many attachments the message announces (NumMedia), at most MAX_MEDIA."""
+    try:
+        return max(0, min(int(form.get("NumMedia") or 0), MAX_MEDIA))
+    except ValueError:
+        return 0
+
+
 def media_of(form: Mapping[str, str]) -> tuple[Media, ...]:
     """The attachments of an inbound message."""
-    try:
-        count = min(int(form.get("NumMedia") or 0), 10)
-    except ValueError:
-        count = 0
     return tuple(
         Media(form.get(f"MediaUrl{i}", ""), form.get(f"MediaContentType{i}", ""))
-        for i in range(count)
+        for i in range(media_count(form))
         if form.get(f"MediaUrl{i}")
     )
+
+
+def media_urls_fit(form: Mapping[str, str]) -> bool:
+    """Whether every attachment's URL fits where a reported certificate keeps it (Twilio's are far shorter)."""
+    return all(len(form.get(f"MediaUrl{i}") or "") <= MAX_MEDIA_URL for i in range(media_count(form)))
 
 
 def location_of(form: Mapping[str, str]) -> tuple[float, float] | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import cache, lru_cache
 from typing import Any
@@ -42,6 +44,43 @@ def normalize_phone(raw: str, region: str = "KE") -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+WHATSAPP_PREFIX = "whatsapp:"
+
+
+def e164_phone(address: str) -> str | None:
+    """The number when it is written in E.164 exactly ('+254712345678': no spaces, letters, extension or
+    national form) and is a possible number; otherwise None."""
+    if not E164.fullmatch(address):
+        return None
+    try:
+        number = phonenumbers.parse(address)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return address if phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) == address else None
+
+
+# The forms a WhatsApp sender's address (what follows `whatsapp:` in `From`) may take, each giving the
+# identity the contact is stored under, or None. A new form (Meta's business-scoped user ids) joins here.
+SENDER_FORMS: tuple[Callable[[str], str | None], ...] = (e164_phone,)
+
+
+@lru_cache(maxsize=20_000)  # every message carries a sender seen before
+def whatsapp_sender(address: str) -> str | None:
+    """The identity of an inbound message's sender from its `From` ('whatsapp:+2547…' → '+2547…'); None
+    for any other channel (`sms:`, `rcs:`, no prefix) or an address in none of SENDER_FORMS."""
+    if not address.startswith(WHATSAPP_PREFIX):
+        return None
+    address = address[len(WHATSAPP_PREFIX):]
+    for sender_form in SENDER_FORMS:
+        identity = sender_form(address)
+        if identity is not None:
+            return identity
+    return None
+
+
 @cache
 def member_upsert_insert(dialect: str) -> sa.Insert:
     """INSERT … ON CONFLICT (phone) DO UPDATE … RETURNING the member's columns and staff roles: it takes
@@ -57,10 +96,15 @@ def member_upsert_insert(dialect: str) -> sa.Insert:
     ).returning(*Member.__table__.c, STAFF_ROLES, RESERVED_VOUCHER)
 
 
+WA_ID_LENGTH = Member.__table__.c.wa_id.type.length
+PROFILE_NAME_LENGTH = Member.__table__.c.profile_name.type.length
+
+
 def upsert_params(phone: str, wa_id: str | None, profile_name: str | None, now: datetime) -> dict[str, Any]:
-    """The parameters of `member_upsert_insert` (the WhatsApp profile name cut to its column)."""
-    return {"phone": phone, "wa_id": wa_id, "profile_name": (profile_name or None) and profile_name[:120],
-            "now": now}
+    """The parameters of `member_upsert_insert`: the WhatsApp profile name cut to its column, a WaId too
+    long for its column left out (cut, it would be a wrong id; the phone is the identity)."""
+    return {"phone": phone, "wa_id": wa_id if wa_id and len(wa_id) <= WA_ID_LENGTH else None,
+            "profile_name": (profile_name or None) and profile_name[:PROFILE_NAME_LENGTH], "now": now}
 
 
 @cache

@@ -22,10 +22,15 @@ STATUS_RANK: dict[str, int] = {
     "delivered": 5,
     "read": 6,
 }
+# Every MessageStatus Twilio documents for a message (a status callback with any other is refused);
+# the ones without a rank above say nothing about delivery and change nothing.
+TWILIO_STATUSES = frozenset({"accepted", "scheduled", "canceled", "queued", "sending", "sent", "failed", "delivered",
+                             "undelivered", "receiving", "received", "read", "partially_delivered"})
 
 
 def record_status(sid: str, status: str, error_code: int | None) -> bool:
-    """Apply a status callback: only moves forward; failed and undelivered keep the error code."""
+    """Apply a status callback to a message we sent (never to an inbound one, which has a SID too): only
+    moves forward; failed and undelivered keep the error code."""
     rank = STATUS_RANK.get(status)
     if rank is None:
         return False
@@ -33,7 +38,8 @@ def record_status(sid: str, status: str, error_code: int | None) -> bool:
     if status in {"failed", "undelivered"}:
         values["error_code"] = error_code
     result = db.session.execute(
-        sa.update(Message).where(Message.twilio_sid == sid, Message.status_rank < rank).values(**values)
+        sa.update(Message).where(Message.twilio_sid == sid, Message.direction == "out", Message.status_rank < rank)
+        .values(**values)
     )
     db.session.commit()
     return bool(result.rowcount)
