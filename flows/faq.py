@@ -30,7 +30,18 @@ SPELLING_SIMILARITY = 75.0  # 0–100 (rapidfuzz ratio): a word this close, with
 MIN_STEM = 5  # the shortest shared word ending that makes two words one
 MAX_REMEMBERED = 20_000  # message words whose closest known word is remembered
 
-STOP_WORDS = frozenset(["a", "an", "the", "i", "im", "me", "my", "mine", "you", "your", "u", "we", "our", "us", "it", "its", "is", "are", "am", "be", "was", "been", "do", "does", "did", "to", "of", "for", "in", "on", "at", "by", "with", "and", "or", "but", "so", "if", "this", "that", "these", "those", "there", "here", "what", "whats", "wat", "how", "hw", "who", "whom", "which", "when", "where", "why", "can", "could", "would", "should", "will", "shall", "may", "might", "please", "pls", "plz", "kindly", "hi", "hello", "just", "also", "about", "any", "some", "get", "got", "have", "has", "had", "want", "need", "know", "tell", "yes", "no", "ok", "ni", "na", "ya", "wa", "za", "la", "cha", "vya", "kwa", "je", "hii", "hiki", "hizi", "huu", "yangu", "yako", "yenu", "wangu", "changu", "gani", "vipi", "aje", "nini", "mimi", "mi", "wewe", "nyinyi", "sisi", "tafadhali", "kama", "sana", "tu", "pia", "au", "ama", "kuna", "iko", "ziko", "nataka", "naomba", "nifanye", "naeza", "naweza"])
+STOP_WORDS = frozenset({
+    "a", "an", "the", "i", "im", "me", "my", "mine", "you", "your", "u", "we", "our", "us", "it", "its", "is",
+    "are", "am", "be", "was", "been", "do", "does", "did", "to", "of", "for", "in", "on", "at", "by", "with",
+    "and", "or", "but", "so", "if", "this", "that", "these", "those", "there", "here", "what", "whats", "wat",
+    "how", "hw", "who", "whom", "which", "when", "where", "why", "can", "could", "would", "should", "will",
+    "shall", "may", "might", "please", "pls", "plz", "kindly", "hi", "hello", "just", "also", "about", "any",
+    "some", "get", "got", "have", "has", "had", "want", "need", "know", "tell", "yes", "no", "ok",
+    "ni", "na", "ya", "wa", "za", "la", "cha", "vya", "kwa", "je", "hii", "hiki", "hizi", "huu", "yangu",
+    "yako", "yenu", "wangu", "changu", "gani", "vipi", "aje", "nini", "mimi", "mi", "wewe", "nyinyi", "sisi",
+    "tafadhali", "kama", "sana", "tu", "pia", "au", "ama", "kuna", "iko", "ziko", "nataka", "naomba", "nifanye",
+    "naeza", "naweza",
+})
 
 _JOINED = re.compile(r"[-'’]")
 

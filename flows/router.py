@@ -117,8 +117,10 @@ def choose_from_menu(ctx: Ctx, state: State, inp: Input) -> Result:
     if ctx.member.is_member and inp.means("join"):
         return menu(ctx, *signup.already_member(ctx).lines)
     chat = smalltalk.kind_of(inp)
-    if chat == "greeting" or inp.kind == "empty":
+    if inp.kind == "empty":
         return menu(ctx)
+    if chat == "greeting":
+        return menu(ctx, smalltalk.HELLO)
     if chat is not None:
         return Result(State(MENU, "choose", {}, state.errors),
                       (Reply.of(smalltalk.reply_line(chat), smalltalk.ANYTHING_ELSE),))

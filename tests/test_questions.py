@@ -104,6 +104,58 @@ def test_swahili_question_answered_then_not_helped_opens_a_ticket(app, whatsapp,
                                                        ("member", "Nimeshalipa lakini sijapata risiti")])]
 
 
+def test_answers_the_review_corrected_in_english(app, whatsapp, faq):
+    play(whatsapp, ENGLISH_HAPPY)
+    reply = whatsapp.says("who can join")
+    assert "You are already a member: your member number is KUGWO-000001." in reply and "JOIN" not in reply
+    whatsapp.send("1")
+    contact = app.config["HELP_CONTACT"]
+    app.config["HELP_CONTACT"] = ""
+    try:
+        reply = whatsapp.says("how do I reach an organiser")
+        assert "Send AGENT here at any time" in reply and "call" not in reply and "KUGWO" not in reply
+        whatsapp.send("1")
+        app.config["HELP_CONTACT"] = "0700 123 456"
+        assert "You can also call 0700 123 456." in whatsapp.says("where is your office")
+    finally:
+        app.config["HELP_CONTACT"] = contact
+    whatsapp.send("1")
+    play(whatsapp, [
+        ("what courses do you offer", ["Microsoft's Career Essentials on LinkedIn Learning",
+                                       "one LinkedIn Premium voucher (one per member)", "waiting list"]),
+        ("1", ["Glad it helped!"]),
+        ("paybill", ["Dues are KES 50 a month. An organiser will tell you how and where to pay: send AGENT to ask."]),
+        ("1", ["Glad it helped!"]),
+        ("I lost my member number", ["Send MY DATA"]),
+        ("1", ["Glad it helped!"]),
+        ("do the videos use a lot of data", ["The courses are in English", "mobile data"]),
+    ])
+    assert tickets(app) == []
+
+
+def test_answers_in_swahili_use_the_swahili_settings(app, whatsapp, faq):
+    play(whatsapp, SWAHILI_HAPPY)
+    app.config.update(DUES_PAYMENT="M-Pesa paybill 000000, account: your member number",
+                      DUES_PAYMENT_SW="M-Pesa paybill 000000, akaunti: nambari yako ya uanachama",
+                      UNION_NAME_SW="Chama cha Wafanyakazi wa Gig Kenya")
+    try:
+        play(whatsapp, [
+            ("nalipaje ada", ["Ada ni KES 50 kwa mwezi. Jinsi ya kulipa: M-Pesa paybill 000000, akaunti: nambari "
+                              "yako ya uanachama."]),
+            ("1", ["Vizuri!"]),
+            ("chama hiki ni nini", ["Chama cha Wafanyakazi wa Gig Kenya ni chama", "wanaoweka lebo kwenye data",
+                                    "mbele ya kampuni na serikali"]),
+            ("1", ["Vizuri!"]),
+            ("nitajiunga aje", ["jamii zinazowakaribisha wakimbizi",
+                                "Wewe tayari ni mwanachama: nambari yako ya uanachama ni KUGWO-000001."]),
+            ("1", ["Vizuri!"]),
+            ("akaunti yangu imefungwa na bolt", ["kifungu 26(b)", "kifungu 35"]),
+        ])
+    finally:
+        for name in ("DUES_PAYMENT", "DUES_PAYMENT_SW", "UNION_NAME_SW"):
+            app.config[name] = ""
+
+
 def test_english_miss_opens_a_ticket_until_menu(app, whatsapp, faq):
     play(whatsapp, ENGLISH_HAPPY)
     play(whatsapp, [
@@ -135,7 +187,7 @@ def test_asking_for_a_person_in_swahili_and_a_non_member_question(app, client, f
                   ("Nina shida na malipo ya Uber", ["Imeongezwa kwenye swali lako"])])
     prospect = WhatsApp(client, "+254712000333")
     prospect.send("Hi")
-    play(prospect, [("cancel", ["Main menu"]), ("Who can join?", ["Anyone aged 18 or over"])])
+    play(prospect, [("cancel", ["Main menu"]), ("Who can join?", ["Anyone aged 18 or over", "Send JOIN to join now."])])
     assert [(t[0], t[2]) for t in tickets(app)] == [(1, "asked")]
 
 
@@ -245,3 +297,17 @@ def test_a_member_never_has_two_open_tickets(app, whatsapp, faq):
         db.session.rollback()
         db.session.add(Ticket(member_id=1, status="closed", reason="asked"))
         db.session.commit()
+
+
+def test_settings_shown_to_members_may_be_given_per_language(monkeypatch, tmp_path):
+    from bot.config import load_settings
+
+    monkeypatch.delenv("MEMBERSHIP_DUES", raising=False)
+    monkeypatch.delenv("MEMBERSHIP_DUES_SW", raising=False)
+    assert load_settings(tmp_path)["MEMBERSHIP_DUES_SW"] == "KES 50 kwa mwezi"
+    monkeypatch.setenv("MEMBERSHIP_DUES", "KES 100 a month")
+    assert load_settings(tmp_path)["MEMBERSHIP_DUES_SW"] is None  # falls back to the union's own setting
+    monkeypatch.setenv("MEMBERSHIP_DUES_SW", "KES 100 kwa mwezi")
+    monkeypatch.setenv("UNION_NAME_SW", "Chama cha Wafanyakazi wa Gig")
+    settings = load_settings(tmp_path)
+    assert (settings["MEMBERSHIP_DUES_SW"], settings["UNION_NAME_SW"]) == ("KES 100 kwa mwezi", "Chama cha Wafanyakazi wa Gig")
