@@ -11,22 +11,16 @@ import pytest
 from bot import i18n
 from bot.services.faq import items_from_file
 from flows import router
-from flows.base import Ctx, Input, MemberView, State
+from flows.base import Ctx, MemberView, State
 from flows.faq import Knowledge
 from flows.support_effects import OpenTicket
+from tests.test_questions_fuzz import classify
 
 ROOT = Path(__file__).resolve().parent.parent
 VALUES = {"en": {"union": "KUGWO", "dues": "KES 50 a month", "pay": "Ask an organiser.", "contact": "", "join": ""},
           "sw": {"dues": "KES 50 kwa mwezi", "pay": "Muulize afisa."}}
 KNOWLEDGE = Knowledge(items_from_file(ROOT / "data" / "faq.yaml"), values=VALUES)
 Script = list[tuple[str, list[str]]]
-
-
-def classify(text: str) -> Input:
-    """The engine's classification of a typed message."""
-    words = i18n.normalize(text)
-    vocabulary = i18n.vocabulary()
-    return Input(text=text, keyword=vocabulary.keyword(words), intents=vocabulary.intents_of(words))
 
 
 def converse(script: Script, lang: str, ticket_open: bool = False) -> list[OpenTicket]:
@@ -37,7 +31,7 @@ def converse(script: Script, lang: str, ticket_open: bool = False) -> list[OpenT
         member = MemberView(is_member=True, status="active", name="Amina", member_number="KUGWO-000001",
                             facts={"faq": KNOWLEDGE, "open_ticket": 7 if ticket_open else None})
         ctx = Ctx(member=member, lang=lang, now=datetime(2026, 12, 3, 9))
-        result = router.handle(ctx, state, classify(says))
+        result = router.handle(ctx, state, classify(says, False))
         reply = "\n".join(text for r in result.replies for text in i18n.render_reply(lang, r, {"ticket": 7}))
         for fragment in expected:
             assert fragment in reply, f"after {says!r}: expected {fragment!r} in {reply!r}"
