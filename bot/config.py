@@ -8,7 +8,18 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from bot.i18n import LANGUAGES, SOURCE_LANGUAGE
+from flows.faq import ANSWER_THRESHOLD, OFFER_THRESHOLD
+
 DEFAULT_UNION_NAME = "Kenya Union of Gig Workers"
+DEFAULT_DUES = "KES 50 a month"
+# Settings shown to members that may differ per language, and their defaults in each language (used only
+# while the setting itself is left at its default: a union that sets MEMBERSHIP_DUES sets MEMBERSHIP_DUES_SW).
+PER_LANGUAGE_SETTINGS: dict[str, dict[str, str]] = {
+    "UNION_NAME": {},
+    "MEMBERSHIP_DUES": {"sw": "KES 50 kwa mwezi"},
+    "DUES_PAYMENT": {},
+}
 
 
 def env_str(name: str, default: str | None = None) -> str | None:
@@ -91,8 +102,14 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "SIMULATOR_ENABLED": env_bool("SIMULATOR_ENABLED", twilio_sid is None),
         "STORAGE_DIR": env_str("STORAGE_DIR", str(instance_path / "storage")),
         "FAQ_FILE": env_str("FAQ_FILE", str(Path(__file__).resolve().parent.parent / "data" / "faq.yaml")),
-        "FAQ_MATCH_THRESHOLD": env_float("FAQ_MATCH_THRESHOLD", 85.0),
-        "MEMBERSHIP_DUES": env_str("MEMBERSHIP_DUES", "KES 50 a month"),
+        "FAQ_MATCH_THRESHOLD": env_float("FAQ_MATCH_THRESHOLD", ANSWER_THRESHOLD),
+        "FAQ_OFFER_THRESHOLD": env_float("FAQ_OFFER_THRESHOLD", OFFER_THRESHOLD),
+        "MEMBERSHIP_DUES": env_str("MEMBERSHIP_DUES", DEFAULT_DUES),
+        # How members pay dues (e.g. "M-Pesa paybill …, account: your member number"); empty: an organiser tells them.
+        "DUES_PAYMENT": env_str("DUES_PAYMENT", ""),
+        # Settings shown to members may be given per language: UNION_NAME_SW, MEMBERSHIP_DUES_SW, DUES_PAYMENT_SW.
+        **{f"{name}_{lang.upper()}": env_str(f"{name}_{lang.upper()}", default.get(lang) if not env_str(name) else None)
+           for name, default in PER_LANGUAGE_SETTINGS.items() for lang in LANGUAGES if lang != SOURCE_LANGUAGE},
         "RETENTION_DAYS": env_int("RETENTION_DAYS", 180),
         "REMINDER_OFFSETS_DAYS": [int(d) for d in (env_str("REMINDER_OFFSETS_DAYS", "3,7,14") or "").split(",") if d.strip()],
         "QUIET_HOURS": env_str("QUIET_HOURS", "20:00-08:00"),

@@ -17,7 +17,7 @@ from typing import Any
 from babel.messages.pofile import read_po
 
 from flows.base import Line, Msg, PerLanguage, Reply, Text
-from flows.vocabulary import FIRST_WORD_INTENTS, GLOBAL_KEYWORDS, INTENTS
+from flows.vocabulary import FIRST_WORD_INTENTS, GLOBAL_KEYWORDS, INTENTS, SMALL_TALK_INTENTS
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES_DIR = ROOT / "locales"
@@ -41,6 +41,8 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     "staff": ("bot/staff/basics.py", "bot/staff/roles.py"),
     "questions": (
         "flows/question.py",
+        "flows/smalltalk.py",
+        "bot/services/faq.py",
         "flows/mydata.py",
         "bot/staff/tickets.py",
         "bot/services/tickets.py",
@@ -145,7 +147,22 @@ class Vocabulary:
         first = norm.split(" ", 1)[0] if norm else ""
         found = set(self.intents.get(norm, ()))
         found.update(i for i in self.intents.get(first, ()) if i in FIRST_WORD_INTENTS and len(first) > 1)
+        courtesies = self.small_talk(norm.split())
+        if courtesies:
+            found.update(courtesies | {"smalltalk"})
         return frozenset(found)
+
+    def small_talk(self, words: list[str], longest: int = 4) -> frozenset[str]:
+        """The small-talk intents a message is made of, phrase after phrase; empty unless all of it is."""
+        reached: dict[int, frozenset[str]] = {0: frozenset()}
+        for start in range(len(words)):
+            if start not in reached:
+                continue
+            for end in range(start + 1, min(len(words), start + longest) + 1):
+                kinds = self.intents.get(" ".join(words[start:end]), frozenset()) & SMALL_TALK_INTENTS
+                if kinds and end not in reached:
+                    reached[end] = reached[start] | kinds
+        return reached.get(len(words), frozenset()) if words else frozenset()
 
     def language_of(self, norm: str) -> str | None:
         """The language a message is written in, when its words say so unambiguously."""

@@ -1,83 +1,230 @@
-"""Matching a member's question to the curated answers, in English and Swahili at once (pure).
+"""Matching a member's message to the curated answers, in every language at once (pure).
 
-Each entry is scored by its questions (whole-message similarity) and its keywords (each keyword against
-the same number of consecutive words of the message, so 'dews' finds 'dues' but 'football' does not
-find 'call'); the best entry wins when its score reaches the threshold.
+Each answer carries paraphrases per language (the ways members ask it). They are prepared once into an
+index (`FaqIndex`): words weighted by how rare they are among the answers, so "paybill" says much and
+"how" little. A message is read word by word, each word matched exactly or with one typo (two in long
+words); every paraphrase is scored by how much of it the message covers and how much of the message it
+explains. The best answer is given when it is clearly ahead; when unsure, the closest answers are
+offered to choose from; when nothing is close, there is no answer.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process, utils
+from rapidfuzz.distance import OSA
+
+ANSWER_THRESHOLD = 60.0  # 0–100: at or above it (and clearly ahead) the best answer is given
+OFFER_THRESHOLD = 40.0  # 0–100: at or above it an answer is offered as a choice
+MARGIN = 10.0  # how far the best must lead the second to be given without asking
+STOP_WEIGHT = 0.15  # words that say little about the subject ("how", "the", "ni", "ya")
+UNKNOWN_WEIGHT = 1.2  # a word no answer knows: the message is about something else
+SHORT_UNKNOWN_WEIGHT = 0.3  # an unknown word of three letters or fewer is often a typo of a small word
+COVER_POWER = 2.0  # how much a paraphrase must be covered by the message
+EXPLAIN_POWER = 0.5  # how much of the message the paraphrase must explain
+SPELLING_SIMILARITY = 75.0  # 0–100 (rapidfuzz ratio): a word this close, with the same first letter, is the word
+MIN_STEM = 5  # the shortest shared word ending that makes two words one
+MAX_REMEMBERED = 20_000  # message words whose closest known word is remembered
+
+STOP_WORDS = frozenset({
+    "a", "an", "the", "i", "im", "me", "my", "mine", "you", "your", "u", "we", "our", "us", "it", "its", "is",
+    "are", "am", "be", "was", "been", "do", "does", "did", "to", "of", "for", "in", "on", "at", "by", "with",
+    "and", "or", "but", "so", "if", "this", "that", "these", "those", "there", "here", "what", "whats", "wat",
+    "how", "hw", "who", "whom", "which", "when", "where", "why", "can", "could", "would", "should", "will",
+    "shall", "may", "might", "please", "pls", "plz", "kindly", "hi", "hello", "just", "also", "about", "any",
+    "some", "get", "got", "have", "has", "had", "want", "need", "know", "tell", "yes", "no", "ok",
+    "ni", "na", "ya", "wa", "za", "la", "cha", "vya", "kwa", "je", "hii", "hiki", "hizi", "huu", "yangu",
+    "yako", "yenu", "wangu", "changu", "gani", "vipi", "aje", "nini", "mimi", "mi", "wewe", "nyinyi", "sisi",
+    "tafadhali", "kama", "sana", "tu", "pia", "au", "ama", "kuna", "iko", "ziko", "nataka", "naomba", "nifanye",
+    "naeza", "naweza",
+})
+
+_JOINED = re.compile(r"[-'’]")
+
+
+def words_of(text: str) -> tuple[str, ...]:
+    """The words of a text, lower case, accents and punctuation dropped, hyphens joined ('m-pesa': 'mpesa')."""
+    return tuple(utils.default_process(_JOINED.sub("", text or "")).split())
+
+
+def typos_allowed(word: str) -> int:
+    """How many typos a word may carry and still be recognised."""
+    return 0 if len(word) <= 3 else 1 if len(word) <= 7 else 2
 
 
 @dataclass(frozen=True)
 class FaqItem:
-    """One curated question and answer, in every language."""
+    """One curated answer: per language its question (offered in a choice), answer and paraphrases."""
 
     key: str
     questions: Mapping[str, str]
     answers: Mapping[str, str]
-    keywords: tuple[str, ...] = ()
+    paraphrases: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """One way of asking (a question or a paraphrase), as the answer it belongs to and its words."""
+
+    item: int
+    words: frozenset[str]
+    weight: float
+
+
+class FaqIndex:
+    """The answers' paraphrases prepared for matching: built once when the answers are loaded."""
+
+    def __init__(self, items: Sequence[FaqItem]) -> None:
+        """Collect every phrase, weigh every word by how few answers use it, and index phrases by word."""
+        texts = [(n, text) for n, item in enumerate(items)
+                 for lang in item.questions.keys() | item.paraphrases.keys()
+                 for text in (item.questions.get(lang, ""), *item.paraphrases.get(lang, ()))]
+        used_by: dict[str, set[int]] = {}
+        for n, text in texts:
+            for word in words_of(text):
+                used_by.setdefault(word, set()).add(n)
+        count = max(len(items), 1)
+        self.weights: dict[str, float] = {
+            word: STOP_WEIGHT if word in STOP_WORDS else math.log(1 + count / len(users))
+            for word, users in used_by.items()
+        }
+        self.words = tuple(self.weights)
+        self.by_initial: dict[str, list[str]] = {}
+        for word in self.words:
+            self.by_initial.setdefault(word[0], []).append(word)
+        self.phrases: list[Phrase] = []
+        self.by_word: dict[str, list[int]] = {}
+        for n, text in texts:
+            words = frozenset(words_of(text))
+            if not words:
+                continue
+            for word in words:
+                self.by_word.setdefault(word, []).append(len(self.phrases))
+            self.phrases.append(Phrase(n, words, sum(self.weights[w] for w in words)))
+        # Phrases such as "who are you" are made of small words only: they count when all of them are there.
+        self.small_words_only = [p for p, phrase in enumerate(self.phrases) if phrase.words <= STOP_WORDS]
+        self.known: dict[str, str | None] = {}
+
+    def recognise(self, word: str) -> str | None:
+        """The known word a message word is (itself, the closest within its typos, or one with the same
+        Swahili stem); None when unknown."""
+        if word in self.weights:
+            return word
+        if word not in self.known:
+            if len(self.known) >= MAX_REMEMBERED:  # members' typos are endless: keep the memory bounded
+                self.known.clear()
+            allowed = typos_allowed(word)
+            # Typos keep the first letter: 'lend' is not 'send'. A misheard spelling ('dews') shares most letters.
+            same_start = self.by_initial.get(word[0], ()) if allowed else ()
+            found = process.extractOne(word, same_start, scorer=OSA.distance, score_cutoff=allowed) if allowed else None
+            if found is None and allowed:
+                found = process.extractOne(word, same_start, scorer=fuzz.ratio, score_cutoff=SPELLING_SIMILARITY)
+            self.known[word] = found[0] if found else self.same_stem(word)
+        return self.known[word]
+
+    def same_stem(self, word: str) -> str | None:
+        """A known word that differs only by what comes before a shared ending of five letters or more:
+        Swahili puts person and tense in front ('nitalipa', 'kulipa', 'nalipa')."""
+        if len(word) < MIN_STEM:
+            return None
+        found = [known for known in self.words if len(known) >= MIN_STEM
+                 and (known.endswith(word) or word.endswith(known))]
+        return max(found, key=lambda known: (min(len(known), len(word)), known), default=None)
+
+    def scores(self, text: str) -> dict[int, float]:
+        """Each answer's best score (0–100) for a message; answers with no word in common are left out."""
+        message: dict[str, float] = {}
+        unknown = 0.0
+        for word in words_of(text):
+            known = self.recognise(word)
+            if known is None:
+                unknown += (STOP_WEIGHT if word in STOP_WORDS else
+                            SHORT_UNKNOWN_WEIGHT if len(word) <= 3 else UNKNOWN_WEIGHT)
+            elif known not in message:
+                message[known] = self.weights[known]
+        total = sum(message.values()) + unknown
+        best: dict[int, float] = {}
+        candidates = {p for word, weight in message.items() if weight > STOP_WEIGHT for p in self.by_word.get(word, ())}
+        candidates.update(p for p in self.small_words_only if self.phrases[p].words <= message.keys())
+        for number in candidates:
+            phrase = self.phrases[number]
+            shared = sum(weight for word, weight in message.items() if word in phrase.words)
+            covered, explained = shared / phrase.weight, shared / total
+            value = 100 * covered ** COVER_POWER * explained ** EXPLAIN_POWER
+            if value > best.get(phrase.item, 0.0):
+                best[phrase.item] = value
+        return best
 
 
 @dataclass(frozen=True)
 class Knowledge:
-    """What the question flow knows: the entries, the threshold (0–100) and values for the answers'
-    placeholders ({union}, {dues}, {contact})."""
+    """What the question flow knows: the answers, their prepared index, the thresholds (0–100) and,
+    per language, the values for the answers' placeholders ({union}, {dues}, {pay}, {contact}, {join})."""
 
     items: tuple[FaqItem, ...] = ()
-    threshold: float = 85.0
-    values: Mapping[str, str] = field(default_factory=dict)
+    threshold: float = ANSWER_THRESHOLD
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    offer_threshold: float = OFFER_THRESHOLD
+    index: FaqIndex | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        """Prepare the index here when the caller did not bring one it prepared earlier."""
+        if self.index is None:
+            object.__setattr__(self, "index", FaqIndex(self.items))
 
 
 @dataclass(frozen=True)
-class Match:
-    """The best entry for a question and its score."""
+class Decision:
+    """What a message gets: one answer when the match is clear, else the closest answers to choose from
+    (none when nothing is close)."""
 
-    item: FaqItem
-    score: float
-
-
-def word_runs(words: Sequence[str], size: int) -> list[str]:
-    """Every run of `size` consecutive words."""
-    return [" ".join(words[i:i + size]) for i in range(len(words) - size + 1)]
+    answer: FaqItem | None = None
+    choices: tuple[FaqItem, ...] = ()
 
 
-def score(text: str, item: FaqItem) -> float:
-    """How well a (processed) message matches an entry, 0–100."""
-    words = text.split()
-    best = 0.0
-    for question in item.questions.values():
-        best = max(best, fuzz.ratio(text, utils.default_process(question)))
-    for keyword in item.keywords:
-        processed = utils.default_process(keyword)
-        if not processed:
-            continue
-        runs = word_runs(words, len(processed.split())) or [text]
-        found = process.extractOne(processed, runs, scorer=fuzz.ratio)
-        if found:
-            best = max(best, found[1])
-    return best
+def decide(text: str, knowledge: Knowledge) -> Decision:
+    """The answer for a message, or the (at most two) closest answers to offer, or nothing."""
+    if not knowledge.items or knowledge.index is None:
+        return Decision()
+    ranked = sorted(knowledge.index.scores(text).items(), key=lambda pair: (-pair[1], pair[0]))
+    if not ranked:
+        return Decision()
+    best, value = ranked[0]
+    second = ranked[1][1] if len(ranked) > 1 else 0.0
+    if value >= knowledge.threshold and value - second >= MARGIN:
+        return Decision(answer=knowledge.items[best])
+    close = [knowledge.items[n] for n, score in ranked[:2] if score >= knowledge.offer_threshold]
+    return Decision(choices=tuple(close))
 
 
-def best_match(text: str, knowledge: Knowledge) -> Match | None:
-    """The best entry for a message, or None when nothing reaches the threshold."""
-    processed = utils.default_process(text or "")
-    if not processed or not knowledge.items:
-        return None
-    scored = max(((score(processed, item), -index) for index, item in enumerate(knowledge.items)))
-    value, negative_index = scored
-    if value < knowledge.threshold:
-        return None
-    return Match(knowledge.items[-negative_index], value)
+def find_choice(text: str, choices: Sequence[FaqItem], knowledge: Knowledge) -> FaqItem | None:
+    """Which of the offered answers a reply names by its words (a clear best among them), if any."""
+    scores = knowledge.index.scores(text) if knowledge.index else {}
+    offered = [(scores.get(knowledge.items.index(item), 0.0), item) for item in choices if item in knowledge.items]
+    offered.sort(key=lambda pair: -pair[0])
+    if offered and offered[0][0] >= knowledge.offer_threshold and (
+            len(offered) == 1 or offered[0][0] - offered[1][0] >= MARGIN):
+        return offered[0][1]
+    return None
 
 
-def answer_text(item: FaqItem, lang: str, values: Mapping[str, str]) -> str:
+def placeholders(values: Mapping[str, Mapping[str, str]], lang: str) -> Mapping[str, str]:
+    """The placeholder values in a language, English for any a language lacks."""
+    return {**values.get("en", {}), **values.get(lang, {})}
+
+
+def answer_text(item: FaqItem, lang: str, values: Mapping[str, Mapping[str, str]]) -> str:
     """The answer in a language (English as the fallback), placeholders filled in."""
     text = item.answers.get(lang) or item.answers.get("en") or next(iter(item.answers.values()), "")
-    for name, value in values.items():
+    for name, value in placeholders(values, lang).items():
         text = text.replace("{" + name + "}", value)
-    return text
+    return " ".join(text.split())
+
+
+def question_text(item: FaqItem, lang: str) -> str:
+    """The question an answer replies to, in a language (English as the fallback)."""
+    return item.questions.get(lang) or item.questions.get("en") or next(iter(item.questions.values()), item.key)

@@ -1,5 +1,7 @@
 """Ask a question: the best curated answer in the member's language, 'did it help?', and a ticket for an
-organiser when nothing matches, when the answer did not help, or when the member asks for a person.
+organiser when the member asks for a person, when the answer did not help, or when nothing matched and
+the member confirms. When unsure, the two closest answers are offered by number, then a person.
+Small talk (thanks, greetings, emoji) gets a friendly reply, never a ticket.
 CALL ME / NIPIGIE opens (or adds to) the ticket and records the member's consent to be called: the
 organiser handling the ticket sees their number, nobody else does.
 
@@ -13,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flows import mydata
-from flows.base import N_, Ctx, Input, Msg, Reply, Result, State, Text, msg
-from flows.faq import Knowledge, answer_text, best_match
+from flows import mydata, smalltalk
+from flows.base import N_, Ctx, Input, Msg, Reply, Result, State, Text, msg, numbered
+from flows.faq import FaqItem, Knowledge, answer_text, decide, find_choice, question_text
 from flows.form import NOT_TEXT, pick_one, re_ask
 from flows.support_effects import AddToTicket, OpenTicket
 
@@ -28,8 +30,12 @@ ASK = msg(N_("What would you like to know? Write your question in a few words.")
 DID_IT_HELP = msg(N_("Did this answer help? Reply 1 for yes or 2 for no."))
 YES_NO = msg(N_("Please reply 1 if the answer helped or 2 if it did not."))
 GLAD = msg(N_("Glad it helped! Ask another question any time, or send MENU for the main menu."))
-NO_MATCH = msg(N_("I do not have an answer to that yet, so I have passed your question to an organiser "
-                  "(ticket #%(ticket)s)."))
+NO_MATCH = msg(N_("I have passed your question to an organiser (ticket #%(ticket)s)."))
+UNSURE = msg(N_("I am not sure which answer you need. Reply with a number:"))
+NO_ANSWER = msg(N_("I do not have an answer to that yet. Reply with a number:"))
+A_PERSON = msg(N_("Pass my question to a person (an organiser)"))
+OTHER_WORDS = msg(N_("Or write your question in other words, or send MENU for the main menu."))
+PICK = msg(N_("Please reply with one of the numbers, or write your question in other words."))
 NOT_HELPED = msg(N_("Sorry it did not help. I have passed your question to an organiser (ticket #%(ticket)s)."))
 AGENT = msg(N_("An organiser will answer you here (ticket #%(ticket)s). Write your question and send it."))
 WILL_ANSWER = msg(N_("Someone will answer you here soon. Anything you write now is added to your question; "
@@ -65,27 +71,65 @@ def call_me(text: str) -> Result:
     return open_ticket(text, "call_me", CALL_ME, call_me=True)
 
 
-def asked_so_far(state: State) -> tuple[str, ...]:
-    """The questions of this conversation the FAQ answered, oldest first (the last one included)."""
+def asked_before(state: State) -> tuple[str, ...]:
+    """The earlier questions of this conversation that the FAQ answered, oldest first."""
     earlier = state.data.get("asked")
-    asked = [str(text) for text in earlier if text] if isinstance(earlier, list) else []
-    if state.data.get("text"):
-        asked.append(str(state.data["text"]))
-    return tuple(asked[-MAX_ASKED:])
+    return tuple(str(text) for text in earlier if text) if isinstance(earlier, list) else ()
+
+
+def asked_so_far(state: State) -> tuple[str, ...]:
+    """The questions of this conversation, oldest first (the last one included)."""
+    last = (str(state.data["text"]),) if state.data.get("text") else ()
+    return (*asked_before(state), *last)[-MAX_ASKED:]
 
 
 def answer(ctx: Ctx, text: str, inp: Input | None = None, asked: tuple[str, ...] = ()) -> Result:
-    """Answer a question from the curated set, or open a ticket (with the questions asked before) when
-    nothing matches well enough."""
+    """Answer a question from the curated set, or offer the closest answers and a person (a ticket starts
+    with the questions `asked` before)."""
     if inp is not None and inp.means("agent"):
         return open_ticket("", "asked", AGENT, asked=asked)
+    chat = smalltalk.kind_of(inp) if inp is not None else None
+    if chat is not None:
+        return chatted(chat)
     facts = knowledge(ctx)
-    found = best_match(text, facts)
-    if found is None:
-        return open_ticket(text, "no_match", NO_MATCH, asked=asked)
-    reply = Reply.of(Text(answer_text(found.item, ctx.lang, facts.values)), DID_IT_HELP)
-    data = {"faq": found.item.key, "text": clip(text), "asked": list(asked[-(MAX_ASKED - 1):])}
+    decision = decide(text, facts)
+    if decision.answer is not None:
+        return answered(ctx, decision.answer, text, asked)
+    if ctx.member.facts.get("open_ticket") and not decision.choices:
+        return open_ticket(text, "no_match", NO_MATCH, asked=asked)  # a person already has the question: add this to it
+    data = {"choices": [item.key for item in decision.choices], "text": clip(text), "asked": list(asked[-(MAX_ASKED - 1):])}
+    return offer(ctx, State(NAME, "choose", data))
+
+
+def answered(ctx: Ctx, item: FaqItem, text: str, asked: tuple[str, ...] = ()) -> Result:
+    """One curated answer, then 'did it help?'."""
+    reply = Reply.of(Text(answer_text(item, ctx.lang, knowledge(ctx).values)), DID_IT_HELP)
+    data = {"faq": item.key, "text": clip(text), "asked": list(asked[-(MAX_ASKED - 1):])}
     return Result(State(NAME, "helped", data), (reply,))
+
+
+def chatted(kind: str) -> Result:
+    """Small talk: a friendly line; after a greeting, the question is asked."""
+    if kind == "greeting":
+        return Result(State(NAME, "ask"), (Reply.of(smalltalk.HELLO, ASK),))
+    return Result(None, (Reply.of(smalltalk.reply_line(kind), smalltalk.ANYTHING_ELSE),))
+
+
+def offered(ctx: Ctx, state: State) -> list[FaqItem]:
+    """The answers offered at the 'choose' step, in the order shown."""
+    by_key = {item.key: item for item in knowledge(ctx).items}
+    return [by_key[key] for key in state.data.get("choices") or () if key in by_key]
+
+
+def choice_lines(ctx: Ctx, state: State) -> tuple[Msg, ...]:
+    """The numbered choices: the closest answers' questions, then a person."""
+    return numbered([*(Text(question_text(item, ctx.lang)) for item in offered(ctx, state)), A_PERSON])
+
+
+def offer(ctx: Ctx, state: State, *before: Msg) -> Result:
+    """Offer the closest answers (if any) and a person, by number."""
+    intro = UNSURE if offered(ctx, state) else NO_ANSWER
+    return Result(state, (Reply.of(*before, intro, *choice_lines(ctx, state), OTHER_WORDS),))
 
 
 class Question:
@@ -117,6 +161,8 @@ class Question:
             return self.helped(ctx, state, inp)
         if state.step == "ticket":
             return self.in_ticket(ctx, state, inp)
+        if state.step == "choose":
+            return self.choose(ctx, state, inp)
         if inp.kind != "text":
             return self.miss(state, NOT_TEXT, ASK)
         if inp.text.strip().rstrip(".)").isdigit():
@@ -126,7 +172,7 @@ class Question:
     def helped(self, ctx: Ctx, state: State, inp: Input) -> Result:
         """1 / yes: done; 2 / no: a ticket; a few words: a new question; anything else: asked again."""
         choice = pick_one(inp.text, 2)
-        if choice == 1 or inp.means("yes"):
+        if choice == 1 or inp.means("yes") or smalltalk.kind_of(inp) in ("thanks", "emoji"):
             return Result(None, (Reply.of(GLAD),))
         if choice == 2 or inp.means("no"):
             *earlier, last = asked_so_far(state) or ("",)
@@ -134,6 +180,28 @@ class Question:
         if inp.means("agent") or (inp.kind == "text" and len(inp.text.split()) >= NEW_QUESTION_WORDS):
             return answer(ctx, inp.text, inp, asked_so_far(state))
         return self.miss(state, YES_NO, DID_IT_HELP)
+
+    def choose(self, ctx: Ctx, state: State, inp: Input) -> Result:
+        """A number or the words of an offered answer: that answer; the last number, AGENT or yes: a
+        ticket with the question; small talk or a new question: read as such; anything else: asked again."""
+        items = offered(ctx, state)
+        question, earlier = str(state.data.get("text") or ""), asked_before(state)
+        choice = pick_one(inp.text, len(items) + 1)
+        if choice is not None and choice <= len(items):
+            return answered(ctx, items[choice - 1], question, earlier)
+        if choice == len(items) + 1 or inp.means("agent") or (inp.means("yes") and not items):
+            return open_ticket(question, "no_match", NO_MATCH, asked=earlier)
+        if inp.kind != "text":
+            return re_ask(state, NOT_TEXT, *choice_lines(ctx, state), OTHER_WORDS)
+        named = find_choice(inp.text, items, knowledge(ctx)) if items else None
+        if named is not None:
+            return answered(ctx, named, question, earlier)
+        chat = smalltalk.kind_of(inp)
+        if chat is not None or inp.means("no"):
+            return chatted(chat or "thanks")
+        if len(inp.text.split()) >= NEW_QUESTION_WORDS:
+            return answer(ctx, inp.text, inp, asked_so_far(state))
+        return re_ask(state, PICK, *choice_lines(ctx, state), OTHER_WORDS)
 
     def in_ticket(self, ctx: Ctx, state: State, inp: Input) -> Result:
         """Add the message to the open ticket; once an organiser closed it, treat it as a new question."""
@@ -155,6 +223,8 @@ class Question:
 
     def ask(self, ctx: Ctx, state: State) -> Result:
         """Repeat what the member is expected to send."""
+        if state.step == "choose":
+            return offer(ctx, state)
         prompt = {"helped": DID_IT_HELP, "ticket": WAITING}.get(state.step, ASK)
         return Result(state, (Reply.of(prompt),))
 

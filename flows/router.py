@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flows import broadcast, courses, language, mydata, question, signup
+from flows import broadcast, courses, language, mydata, question, signup, smalltalk
 from flows.base import N_, Ctx, Flow, Input, Msg, Reply, Result, State, Text, msg, numbered
 from flows.effects import OptIn, OptOut
 from flows.form import MAX_MISSES, STUCK, pick_one
@@ -116,8 +116,14 @@ def choose_from_menu(ctx: Ctx, state: State, inp: Input) -> Result:
             return start_item(ctx, state, item)
     if ctx.member.is_member and inp.means("join"):
         return menu(ctx, *signup.already_member(ctx).lines)
-    if inp.means("greeting") or inp.kind == "empty":
+    chat = smalltalk.kind_of(inp)
+    if inp.kind == "empty":
         return menu(ctx)
+    if chat == "greeting":
+        return menu(ctx, smalltalk.HELLO)
+    if chat is not None:
+        return Result(State(MENU, "choose", {}, state.errors),
+                      (Reply.of(smalltalk.reply_line(chat), smalltalk.ANYTHING_ELSE),))
     shortcut = free_text(ctx, inp)
     if shortcut is not None:
         return shortcut
@@ -156,7 +162,7 @@ def idle(ctx: Ctx, inp: Input) -> Result:
         return choose_from_menu(ctx, State(MENU, "choose"), inp)
     if inp.means("join"):
         return menu(ctx, *signup.already_member(ctx).lines)
-    if inp.means("greeting") or inp.keyword == "start":
+    if smalltalk.kind_of(inp) == "greeting" or inp.keyword == "start":
         return menu(ctx, msg(N_("Hello %(name)s!"), name=Text(ctx.member.name or "")))
     return choose_from_menu(ctx, State(MENU, "choose"), inp)
 

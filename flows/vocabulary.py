@@ -26,7 +26,12 @@ INTENTS: dict[str, str] = {
     "no": N_("NO|N|NOPE|DISAGREE|I DO NOT AGREE|NO THANKS"),
     "skip": N_("SKIP|PASS"),
     "join": N_("JOIN|REGISTER|SIGN UP|SIGNUP|MEMBERSHIP|JOIN UNION|I WANT TO JOIN"),
-    "greeting": N_("HI|HELLO|HEY|HELLO THERE|HI THERE|GOOD MORNING|GOOD AFTERNOON|GOOD EVENING|HOLA"),
+    "greeting": N_("HI|HELLO|HEY|HELLO THERE|HI THERE|GOOD MORNING|GOOD AFTERNOON|GOOD EVENING|HOLA|HALLO|HELO|"
+                   "HELLOO|HEY THERE|GOOD NIGHT|MORNING|HOW ARE YOU|HOW ARE U|HOW R U|SALAM|SALAAM|SALAM ALEIKUM|"
+                   "ASALAAM ALEIKUM|ASSALAMU ALAIKUM"),
+    "thanks": N_("THANKS|THANK YOU|THANK YOU SO MUCH|THANK YOU VERY MUCH|THANKS A LOT|MANY THANKS|TNX|THX|THANX|"
+                 "THANKS FOR THE HELP|THANK YOU FOR THE HELP|THANKS FOR YOUR HELP|THANK YOU FOR YOUR HELP|TY|OK|OKAY|OKEY|OKAY THEN|NOTED|NICE|GREAT|COOL|FINE|ALRIGHT|ALL RIGHT|GOOD|VERY GOOD|AWESOME|"
+                 "I AM FINE|IM FINE|BLESSED|GOD BLESS"),
     "question": N_("QUESTION|ASK|ASK A QUESTION|I HAVE A QUESTION|FAQ"),
     "agent": N_("AGENT|HUMAN|PERSON|ORGANISER|ORGANIZER|TALK TO A PERSON|SPEAK TO A PERSON|REAL PERSON"),
     "call_me": N_("CALL ME|PLEASE CALL ME|CALL ME BACK|CALL ME PLEASE"),
@@ -39,3 +44,7 @@ INTENTS: dict[str, str] = {
 
 # Intents matched on the first word too ("Hi there, I want to join" is a greeting).
 FIRST_WORD_INTENTS = frozenset({"greeting", "join", "yes", "no"})
+
+# Small talk: a message made only of these intents' phrases ("ok thanks", "Habari, asante sana") also
+# means "smalltalk": a courtesy to answer kindly, never a question for the FAQ or a ticket.
+SMALL_TALK_INTENTS = frozenset({"greeting", "thanks"})

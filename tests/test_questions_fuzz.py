@@ -16,11 +16,14 @@ from flows.faq import FaqItem, Knowledge
 
 KNOWLEDGE = Knowledge((
     FaqItem("dues", {"en": "How much are the dues?", "sw": "Ada ni kiasi gani?"},
-            {"en": "Dues are {dues}.", "sw": "Ada ni {dues}."}, ("dues", "ada")),
-), values={"dues": "KES 50"})
+            {"en": "Dues are {dues}.", "sw": "Ada ni {dues}."}, {"en": ("dues",), "sw": ("ada",)}),
+    FaqItem("pay_dues", {"en": "How do I pay the dues?", "sw": "Nalipaje ada?"},
+            {"en": "Pay by M-Pesa.", "sw": "Lipa kwa M-Pesa."}, {"en": ("pay the dues", "mpesa"), "sw": ("nalipaje",)}),
+), values={"en": {"dues": "KES 50"}})
 WORDS = ["dues", "ada", "how much are the dues", "1", "2", "3", "yes", "ndio", "no", "hapana", "MENU", "mwanzo",
          "agent", "mtu", "ask", "swali", "my data", "taarifa zangu", "delete my data", "futa taarifa zangu",
-         "BACK", "HELP", "cancel", "something else entirely", "", "9", "x" * 1200]
+         "BACK", "HELP", "cancel", "something else entirely", "", "9", "x" * 1200, "dues mpesa", "asante",
+         "ok thanks", "👍", "😂", "habari gani", "pay the dues"]
 
 
 def classify(text: str, media: bool) -> Input:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,18 +13,14 @@ from bot.models.base import utcnow
 
 
 class FaqEntry(db.Model):
-    """One curated question and its answer in English and Swahili, with keywords in both (from data/faq.yaml)."""
+    """One curated answer from data/faq.yaml: per language code its question, answer and paraphrases."""
 
     __tablename__ = "faq_entries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    question_en: Mapped[str] = mapped_column(sa.Text)
-    question_sw: Mapped[str] = mapped_column(sa.Text)
-    answer_en: Mapped[str] = mapped_column(sa.Text)
-    answer_sw: Mapped[str] = mapped_column(sa.Text)
-    keywords_en: Mapped[str] = mapped_column(sa.Text, default="")
-    keywords_sw: Mapped[str] = mapped_column(sa.Text, default="")
+    # {"en": {"question": …, "answer": …, "paraphrases": […]}, "sw": {…}}: a new language adds a key, no column.
+    texts: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     position: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

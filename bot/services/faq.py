@@ -3,7 +3,9 @@ knowledge the question flow matches against."""
 
 from __future__ import annotations
 
+import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,10 +15,13 @@ import yaml
 from flask import current_app
 
 from bot.extensions import db
-from bot.i18n import LANGUAGES
+from bot.i18n import LANGUAGES, translate
 from bot.models import FaqEntry, Member, utcnow
 from bot.services.facts import FACTS
-from flows.faq import FaqItem, Knowledge
+from flows.base import N_
+from flows.faq import FaqIndex, FaqItem, Knowledge
+
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 
 
 class FaqFileError(ValueError):
@@ -33,7 +38,8 @@ class LoadReport:
 
 
 def read_file(path: str | Path) -> list[dict[str, Any]]:
-    """The entries of a data file, checked: a unique key, question and answer in every language."""
+    """The entries of a data file, checked: a unique key, and under every configured language code a
+    question and an answer (paraphrases optional); languages beyond those configured are kept too."""
     raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     if not isinstance(raw, list):
         raise FaqFileError("the file must be a list of entries")
@@ -46,19 +52,41 @@ def read_file(path: str | Path) -> list[dict[str, Any]]:
         if key in seen:
             raise FaqFileError(f"entry {number}: the key {key!r} is used twice")
         seen.add(key)
-        row: dict[str, Any] = {"key": key, "position": number}
-        for part in ("question", "answer"):
-            texts = entry.get(part)
-            for lang in LANGUAGES:
-                if not isinstance(texts, dict) or not str(texts.get(lang) or "").strip():
-                    raise FaqFileError(f"entry {key!r}: '{part}' needs a text in {lang}")
-                row[f"{part}_{lang}"] = str(texts[lang]).strip()
-        keywords = entry.get("keywords") or {}
-        for lang in LANGUAGES:
-            words = keywords.get(lang) if isinstance(keywords, dict) else None
-            row[f"keywords_{lang}"] = "|".join(str(w).strip() for w in (words or []) if str(w).strip())
-        entries.append(row)
+        texts: dict[str, dict[str, Any]] = {}
+        for lang in sorted({*LANGUAGES, *(name for name in entry if name != "key")}):
+            if not LANGUAGE_CODE.fullmatch(str(lang)):
+                raise FaqFileError(f"entry {key!r}: {lang!r} is not a language code (each entry is a key, "
+                                   "then per language code: question, answer, paraphrases)")
+            block = entry.get(lang)
+            if block is None and lang not in LANGUAGES:
+                continue
+            if not isinstance(block, dict):
+                raise FaqFileError(f"entry {key!r}: '{lang}' needs a question and an answer")
+            for part in ("question", "answer"):
+                if not str(block.get(part) or "").strip():
+                    raise FaqFileError(f"entry {key!r}: '{lang}' needs a {part}")
+            paraphrases = block.get("paraphrases") or []
+            if not isinstance(paraphrases, list):
+                raise FaqFileError(f"entry {key!r}: '{lang}' paraphrases must be a list")
+            texts[lang] = {"question": str(block["question"]).strip(), "answer": str(block["answer"]).strip(),
+                           "paraphrases": [str(p).strip() for p in paraphrases if str(p).strip()]}
+        entries.append({"key": key, "position": number, "texts": texts})
     return entries
+
+
+def item_of(key: str, texts: Mapping[str, Mapping[str, Any]]) -> FaqItem:
+    """An entry's per-language texts as the matcher's item."""
+    return FaqItem(
+        key=key,
+        questions={lang: part["question"] for lang, part in texts.items()},
+        answers={lang: part["answer"] for lang, part in texts.items()},
+        paraphrases={lang: tuple(part.get("paraphrases") or ()) for lang, part in texts.items()},
+    )
+
+
+def items_from_file(path: str | Path) -> tuple[FaqItem, ...]:
+    """The entries of a data file as the matcher's items, without a database."""
+    return tuple(item_of(entry["key"], entry["texts"]) for entry in read_file(path))
 
 
 def load(path: str | Path) -> LoadReport:
@@ -83,37 +111,59 @@ def load(path: str | Path) -> LoadReport:
     return LoadReport(added, updated, len(existing))
 
 
-_cache: dict[str, Any] = {"signature": None, "items": ()}
+_cache: dict[str, Any] = {"signature": None, "items": (), "index": None}
 _lock = threading.Lock()
 
 
-def items() -> tuple[FaqItem, ...]:
-    """Every entry, from a process cache refreshed when the table changes (one small query per use)."""
+def items() -> tuple[tuple[FaqItem, ...], FaqIndex]:
+    """Every entry and its prepared index, from a process cache refreshed when the table changes (one
+    small query per use): the paraphrases are prepared once per change, not per message."""
     signature = tuple(db.session.execute(sa.select(sa.func.count(FaqEntry.id), sa.func.max(FaqEntry.updated_at))).one())
     with _lock:
         if _cache["signature"] == signature:
-            return _cache["items"]
+            return _cache["items"], _cache["index"]
     rows = db.session.scalars(sa.select(FaqEntry).order_by(FaqEntry.position, FaqEntry.id)).all()
-    loaded = tuple(
-        FaqItem(
-            key=row.key,
-            questions={"en": row.question_en, "sw": row.question_sw},
-            answers={"en": row.answer_en, "sw": row.answer_sw},
-            keywords=tuple(w for w in f"{row.keywords_en}|{row.keywords_sw}".split("|") if w),
-        )
-        for row in rows
-    )
+    loaded = tuple(item_of(row.key, row.texts or {}) for row in rows)
+    index = FaqIndex(loaded)
     with _lock:
-        _cache.update(signature=signature, items=loaded)
-    return loaded
+        _cache.update(signature=signature, items=loaded, index=index)
+    return loaded, index
+
+
+CONTACT = N_("You can also call %(contact)s.")
+PAY_HOW = N_("How to pay: %(how)s.")
+PAY_ASK = N_("An organiser will tell you how and where to pay: send AGENT to ask.")
+JOIN_NOW = N_("Send JOIN to join now.")
+ALREADY_MEMBER = N_("You are already a member: your member number is %(number)s.")
+
+
+def per_language(name: str, lang: str) -> str:
+    """A setting shown to members in a language: NAME_SW for Swahili when set, else NAME."""
+    config = current_app.config
+    return str(config.get(f"{name}_{lang.upper()}") or config.get(name) or "")
+
+
+def placeholder_values(lang: str, member: Member | None) -> dict[str, str]:
+    """The answers' placeholders in one language, for one member."""
+    contact = current_app.config["HELP_CONTACT"]
+    how = per_language("DUES_PAYMENT", lang)
+    number = member.member_number if member is not None and member.is_member else None
+    return {
+        "union": per_language("UNION_NAME", lang),
+        "dues": per_language("MEMBERSHIP_DUES", lang),
+        "pay": translate(lang, PAY_HOW) % {"how": how.rstrip(".")} if how else translate(lang, PAY_ASK),
+        "contact": translate(lang, CONTACT) % {"contact": contact} if contact else "",
+        "join": translate(lang, ALREADY_MEMBER) % {"number": number} if number else translate(lang, JOIN_NOW),
+    }
 
 
 def knowledge(member: Member | None = None) -> Knowledge:
-    """What the question flow needs: the entries, the threshold and the values for the placeholders."""
+    """What the question flow needs: the entries, their index, the thresholds and the placeholder values."""
     config = current_app.config
-    values = {"union": config["UNION_NAME"], "dues": config["MEMBERSHIP_DUES"] or "",
-              "contact": config["HELP_CONTACT"] or config["UNION_SHORT_NAME"]}
-    return Knowledge(items(), float(config["FAQ_MATCH_THRESHOLD"]), values)
+    loaded, index = items()
+    values = {lang: placeholder_values(lang, member) for lang in LANGUAGES}
+    return Knowledge(loaded, float(config["FAQ_MATCH_THRESHOLD"]), values,
+                     float(config["FAQ_OFFER_THRESHOLD"]), index)
 
 
 FACTS["faq"] = knowledge
