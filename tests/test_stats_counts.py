@@ -254,3 +254,35 @@ def test_new_this_week_reaches_into_last_month_and_last_year(app):
         for f in (stats.StatsFilter(), stats.StatsFilter(work="other")):
             assert stats.totals(f, new_year) == stats.live_totals(f, new_year), f
             assert (stats.totals(f, new_year).new_week, stats.totals(f, new_year).new_month) == (2, 1), f
+
+
+def test_members_erased_before_the_upgrade_get_their_joining_day_back(app):
+    from flask_migrate import downgrade, upgrade
+
+    joined = [datetime(2026, 11, 30, 10, 0),  # Monday: this week, last month
+              datetime(2026, 12, 1, 1, 30),  # still 30 November in UTC
+              datetime(2026, 12, 2, 12, 0),
+              datetime(2026, 11, 12, 9, 0)]
+    now = utc(datetime(2026, 12, 3, 15, 0))
+    with app.app_context():
+        downgrade(revision="0008")
+        try:
+            for i, moment in enumerate(joined):
+                member = Member(phone=f"+2547400{i:05d}", status="prospect")
+                db.session.add(member)
+                db.session.flush()
+                member_service.register(member, name="M", county="Nairobi", work_kinds=("other",), work_other=None,
+                                        gender=None, community=None, now=utc(moment))
+                privacy.erase_member(member)
+                # What DELETE MY DATA kept before: the first of the joining time's UTC month.
+                member.joined_at = utc(moment).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+            db.session.commit()
+            before = stats.totals(stats.StatsFilter(), now)
+            assert (before.new_week, before.new_month) == (1, 1)
+        finally:
+            db.session.remove()
+            upgrade()
+        for f in (stats.StatsFilter(), stats.StatsFilter(work="other")):
+            assert stats.totals(f, now) == stats.live_totals(f, now) == stats.Totals(4, 0, 4, 3, 2), f
+        assert [local_day(m.joined_at) for m in db.session.scalars(sa.select(Member).order_by(Member.id))] == [
+            date(2026, 11, 30), date(2026, 12, 1), date(2026, 12, 2), date(2026, 11, 12)]
