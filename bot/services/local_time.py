@@ -30,6 +30,11 @@ def to_utc(local: datetime) -> datetime:
     return aware.astimezone(UTC).replace(tzinfo=None)
 
 
+def start_of_day(moment: datetime) -> datetime:
+    """The local midnight that began a naive UTC moment's local day, as naive UTC."""
+    return to_utc(datetime.combine(to_local(moment).date(), time()))
+
+
 def parse_hours(text: str | None) -> tuple[time, time] | None:
     """'20:00-08:00' as (start, end); None for an empty setting."""
     text = (text or "").strip()

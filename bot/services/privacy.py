@@ -4,7 +4,7 @@
 that keeps personal data appends its own hook with `register_erasure_hook` (tickets blank their texts;
 certificates delete their files). The member's row stays, anonymous: the name, phone number (replaced by
 a placeholder), WhatsApp name, member number, gender and community go; the county, kinds of work,
-the joining month and course completions stay, and the member (now of status ERASED_STATUS) is still
+the joining day and course completions stay, and the member (now of status ERASED_STATUS) is still
 counted in STATS and on the dashboard, as "data erased", so the counts officers report do not change.
 Consent and opt-out events stay too (they never held the phone number).
 """
@@ -22,6 +22,7 @@ from flask import current_app
 
 from bot.extensions import db
 from bot.models import ERASED_STATUS, Conversation, Member, Message, utcnow
+from bot.services import local_time
 from bot.services.facts import FACTS
 from flows.language import LANGUAGES
 
@@ -91,7 +92,7 @@ def erase_conversation(member: Member, now: datetime) -> None:
 
 
 def erase_member_fields(member: Member, now: datetime) -> None:
-    """Blank the personal fields; keep county, kinds of work and the joining month for the counts."""
+    """Blank the personal fields; keep county, kinds of work and the joining day for the counts."""
     member.phone = f"erased-{member.id}"
     member.wa_id = None
     member.profile_name = None
@@ -101,8 +102,8 @@ def erase_member_fields(member: Member, now: datetime) -> None:
     member.community = None
     member.member_number = None
     member.last_inbound_at = None
-    if member.joined_at is not None:
-        member.joined_at = member.joined_at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    if member.joined_at is not None:  # the day (in TIMEZONE) is kept for "new this week", not the time
+        member.joined_at = local_time.start_of_day(member.joined_at)
     member.status = ERASED_STATUS
 
 

@@ -4,10 +4,13 @@ The answer is built from SECTION_PROVIDERS, a list of functions `(StatsFilter, n
 areas (courses, certificates, vouchers) append their own provider to add a section to STATS.
 The members in scope are the signed-up ones, narrowed by county and/or kind of work; a member who erased
 their data (DELETE MY DATA) still counts in every figure they were part of (county, kinds of work, joining
-month, courses), shown as "data erased" instead of active or opted out. On PostgreSQL the counts come
+day, courses), shown as "data erased" instead of active or opted out. On PostgreSQL the counts come
 from `member_tallies`, running counts kept by triggers (see migrations 0005 and 0007), read in one
-GROUPING SETS pass per answer; new members this week and month come from covering indexes. On SQLite
-(local use) the same numbers are counted from the members tables (`live_*`; a test keeps both equal).
+GROUPING SETS pass per answer; new members this week and month come from covering indexes over the
+joining time. On SQLite (local use) the same numbers are counted from the members tables (`live_*`;
+tests/test_stats_counts.py keeps both equal to a model of the members).
+Weeks and months are calendar ones in TIMEZONE: "this week" is the ISO week, from Monday 00:00, even when
+it began last month or last year; the dashboard's months are the same months as "new this month".
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 
 import sqlalchemy as sa
 from flask import g
@@ -71,11 +75,16 @@ def in_scope(f: StatsFilter) -> list[sa.ColumnElement[bool]]:
     return conditions
 
 
+def local_midnight(day: date) -> datetime:
+    """The start of a calendar day in the union's time zone, as naive UTC."""
+    return local_time.to_utc(datetime.combine(day, time()))
+
+
 def period_starts(now: datetime) -> tuple[datetime, datetime]:
-    """The start of this week (Monday) and of this month in the union's time zone, as naive UTC."""
-    day = local_time.to_local(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    week = day - timedelta(days=day.weekday())
-    return local_time.to_utc(week), local_time.to_utc(day.replace(day=1))
+    """The start of this week and of this month in the union's time zone, as naive UTC. A week is the ISO
+    week: from Monday 00:00 to Sunday 24:00; it may have begun last month (or last year)."""
+    today = local_time.to_local(now).date()
+    return local_midnight(today - timedelta(days=today.weekday())), local_midnight(today.replace(day=1))
 
 
 @dataclass(frozen=True)
@@ -154,23 +163,26 @@ def one_reading() -> Iterator[None]:
 
 
 def new_members(f: StatsFilter, now: datetime) -> tuple[int, int]:
-    """Members who joined this week and this month: a range scan over the join date; with a kind of work,
-    joined to that kind's index entries from the lowest recent member id on (ids grow as members join)."""
+    """Members who joined this week and this month: a range scan over the join date from the earlier of the
+    two starts (a week that began last month reaches before the month); with a kind of work, joined to that
+    kind's index entries from the lowest recent member id on (ids grow as members join)."""
     week, month = period_starts(now)
+    since = min(week, month)
     if not f.work:
         row = db.session.execute(
-            sa.select(sa.func.count().filter(Member.joined_at >= week), sa.func.count())
-            .where(*in_scope(f), Member.joined_at >= month)
+            sa.select(sa.func.count().filter(Member.joined_at >= week), sa.func.count().filter(Member.joined_at >= month))
+            .where(*in_scope(f), Member.joined_at >= since)
         ).one()
         return int(row[0] or 0), int(row[1] or 0)
     recent = (
         sa.select(Member.id, Member.joined_at)
-        .where(*in_scope(StatsFilter(county=f.county)), Member.joined_at >= month)
+        .where(*in_scope(StatsFilter(county=f.county)), Member.joined_at >= since)
         .cte("recent")
     )
     lowest = sa.select(sa.func.min(recent.c.id)).scalar_subquery()
     row = db.session.execute(
-        sa.select(sa.func.count().filter(recent.c.joined_at >= week), sa.func.count()).select_from(
+        sa.select(sa.func.count().filter(recent.c.joined_at >= week),
+                  sa.func.count().filter(recent.c.joined_at >= month)).select_from(
             recent.join(MemberWork, sa.and_(MemberWork.member_id == recent.c.id, MemberWork.kind == f.work,
                                             MemberWork.member_id >= lowest))
         )
@@ -258,31 +270,28 @@ def compact_tallies() -> None:
 
 
 
+def month_starts(now: datetime, months: int) -> list[tuple[str, datetime]]:
+    """The last `months` calendar months in the union's time zone, oldest first, each as ('2026-11', its
+    start as naive UTC), and after them the start of next month."""
+    this_month = local_time.to_local(now).date().replace(day=1)
+    starts = []
+    for back in range(months - 1, -2, -1):
+        index = this_month.year * 12 + this_month.month - 1 - back
+        month = date(index // 12, index % 12 + 1, 1)
+        starts.append((month.strftime("%Y-%m"), local_midnight(month)))
+    return starts
+
+
 def joined_per_month(f: StatsFilter, months: int = 12, now: datetime | None = None) -> list[tuple[str, int]]:
-    """New members per calendar month (UTC) for the last `months` months, oldest first, as ('2026-11', n)."""
-    now = now or utcnow()
-    start = month_start(now, months - 1)
-    if db.engine.dialect.name == "sqlite":
-        bucket = sa.func.strftime("%Y-%m", Member.joined_at)
-    else:
-        bucket = sa.func.to_char(sa.func.date_trunc("month", Member.joined_at), "YYYY-MM")
-    rows = dict(
-        db.session.execute(
-            sa.select(bucket, sa.func.count()).where(*in_scope(f), Member.joined_at >= start).group_by(bucket)
-        ).all()
-    )
-    labels: list[str] = []
-    cursor = start
-    while cursor <= now:
-        labels.append(cursor.strftime("%Y-%m"))
-        cursor = (cursor + timedelta(days=32)).replace(day=1)
-    return [(label, int(rows.get(label, 0))) for label in labels]
-
-
-def month_start(now: datetime, back: int) -> datetime:
-    """The first moment of the month `back` months before `now`'s."""
-    index = now.year * 12 + now.month - 1 - back
-    return datetime(index // 12, index % 12 + 1, 1)
+    """New members per calendar month (in the union's time zone, as "new this month") for the last `months`
+    months, oldest first, as ('2026-11', n); one pass over the join date's range."""
+    starts = month_starts(now or utcnow(), months)
+    row = db.session.execute(
+        sa.select(*[sa.func.count().filter(Member.joined_at >= start, Member.joined_at < end)
+                    for (_, start), (_, end) in pairwise(starts)])
+        .where(*in_scope(f), Member.joined_at >= starts[0][1])
+    ).one()
+    return [(label, int(count or 0)) for (label, _), count in zip(starts[:-1], row, strict=True)]
 
 
 def members_over_time(f: StatsFilter, months: int = 12, now: datetime | None = None) -> list[tuple[str, int]]:
@@ -290,7 +299,7 @@ def members_over_time(f: StatsFilter, months: int = 12, now: datetime | None = N
     now = now or utcnow()
     joined = joined_per_month(f, months, now)
     running = db.session.scalar(
-        sa.select(sa.func.count()).where(*in_scope(f), Member.joined_at < month_start(now, months - 1))
+        sa.select(sa.func.count()).where(*in_scope(f), Member.joined_at < month_starts(now, months)[0][1])
     ) or 0
     totals: list[tuple[str, int]] = []
     for label, count in joined:
