@@ -115,6 +115,7 @@ def test_review_and_tickets_name_the_member_by_member_number(app, client, catalo
     assert "#1 KUGWO-000001 Amina, Cybersecurity: https://www.linkedin.com/learning/certificates/" in review
     assert no_phone_in(review) and "Wanjiku" not in review
     member.send("Can the union lend me money for a motorbike? Call 0712 345 678")
+    member.send("AGENT")  # no answer fits: the member asks for a person
     listing = staff(app, client, ORGANISER, "organiser").says("TICKETS")
     assert "#1 KUGWO-000001 Amina, " in listing and "motorbike" in listing and "+2547•••••678" in listing
     assert no_phone_in(listing)
