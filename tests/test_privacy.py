@@ -6,18 +6,35 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import subprocess
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from bot.devtools.simulator import replies_of
 from bot.extensions import db
-from bot.models import ConsentEvent, Course, Enrolment, Member, Message, Ticket, TicketMessage, utcnow
+from bot.models import (
+    AuditEvent,
+    BroadcastDelivery,
+    ConsentEvent,
+    Course,
+    Enrolment,
+    ForgottenMessage,
+    Member,
+    Message,
+    MessageSubject,
+    Ticket,
+    TicketMessage,
+    utcnow,
+)
 from bot.services import course_stats, privacy
 from bot.services.periodic import PERIODIC
 from bot.services.redis_conn import connect
-from tests.conftest import WhatsApp
+from tests.conftest import DATABASE_URL, WhatsApp
 from tests.dashboard_helpers import make_user, sign_in
+from tests.test_certificates import LINK, import_codes, vouchers_csv
+from tests.test_courses import catalog  # noqa: F401  (fixture)
 from tests.test_signup_transcripts import ENGLISH_HAPPY, SWAHILI_HAPPY, play
 from tests.test_stats import OFFICER, staff_phone
 
@@ -220,3 +237,167 @@ def test_erasure_blanks_the_members_inbound_messages_not_yet_linked_to_them(app,
         assert [(m.body, m.payload) for m in waiting] == [
             (None, None), (f"Still queued from {OTHER}", {"From": f"whatsapp:{OTHER}", "Body": f"Still queued from {OTHER}"})]
     assert not (storage / "waiting.jpg").exists() and (storage / "other.jpg").exists()
+
+
+# --- a refused consent, and what DELETE MY DATA leaves in other people's rows ----------------------
+
+def phone_formats(phone: str) -> tuple[str, ...]:
+    """A Kenyan number as people write it: +2547…, 2547…, 07…, 7…, and grouped in threes."""
+    national = phone.removeprefix("+254")
+    return (phone, phone[1:], "0" + national, national, f"0{national[:3]} {national[3:6]} {national[6:]}",
+            f"{national[:3]} {national[3:6]} {national[6:]}")
+
+
+def pg_dump() -> str:
+    """A plain-text dump of the whole test database."""
+    url = sa.engine.make_url(DATABASE_URL).set(drivername="postgresql")
+    return subprocess.run(["pg_dump", "--no-owner", url.render_as_string(hide_password=False)],
+                          check=True, capture_output=True, text=True).stdout
+
+
+def every_job_field(app) -> str:
+    """Each RQ job of every queue and registry, loaded with `Job.fetch`: its function, args, kwargs, meta,
+    results and failures (exc_info), as text (RQ stores them compressed: only loading them shows what they hold)."""
+    from rq.job import Job
+    from rq.registry import (
+        CanceledJobRegistry,
+        DeferredJobRegistry,
+        FailedJobRegistry,
+        FinishedJobRegistry,
+        ScheduledJobRegistry,
+        StartedJobRegistry,
+    )
+
+    from bot.services.queues import QUEUES, queue
+
+    registries = (StartedJobRegistry, FinishedJobRegistry, FailedJobRegistry, ScheduledJobRegistry,
+                  DeferredJobRegistry, CanceledJobRegistry)
+    fields = []
+    with app.app_context():
+        redis = connect()
+        for name in QUEUES:
+            q = queue(name)
+            ids = {*q.job_ids, *(i for kind in registries for i in kind(queue=q).get_job_ids())}
+            for job_id in sorted(ids):
+                job = Job.fetch(job_id, connection=redis)
+                fields.append(repr((job.id, job.func_name, job.args, job.kwargs, job.meta,
+                                    [(r.return_value, r.exc_string) for r in job.results()])))
+    assert fields, "the history queued no job"
+    return "\n".join(fields)
+
+
+class NamedPhone(WhatsApp):
+    """A phone whose WhatsApp profile carries a name, as most do."""
+
+    def __init__(self, client, phone: str, profile_name: str) -> None:
+        super().__init__(client, phone)
+        self.profile_name = profile_name
+
+    def form(self, body: str = "", **extra: str) -> dict[str, str]:
+        return super().form(body, **{"ProfileName": self.profile_name, **extra})
+
+
+def assert_nothing_of(text: str, *identifiers: str) -> None:
+    """None of the identifiers appears in the text."""
+    found = [identifier for identifier in identifiers if identifier in text]
+    assert not found, found
+
+
+def test_a_refused_consent_keeps_nothing_in_english_and_swahili(app, client):
+    for phone, greeting, no, expected in (
+        (AMINA, "Hi", "2", "We have deleted your phone number and your messages"),
+        (OTHER, "Habari", "Hapana", "Tumefuta nambari yako ya simu na jumbe zako"),
+    ):
+        person = NamedPhone(client, phone, f"Mama {phone[-4:]}")
+        play(person, [(greeting, ["may we keep your details?" if greeting == "Hi" else "tunaomba ruhusa"]),
+                      (no, [expected, "JOIN" if greeting == "Hi" else "JIUNGE"])])
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 0
+        assert db.session.scalar(sa.select(sa.func.count(Message.id))) == 0
+        events = db.session.execute(sa.select(ConsentEvent.kind, ConsentEvent.member_id, ConsentEvent.language)).all()
+        assert sorted(events) == [("refusal", None, "en"), ("refusal", None, "sw")]
+    dump = pg_dump()
+    assert_nothing_of(dump, *phone_formats(AMINA), *phone_formats(OTHER), "Mama 5678", "Mama 0555")
+
+
+def test_who_refused_is_not_listed_exported_or_in_any_segment(app, client):
+    from bot.services import broadcasts
+
+    play(WhatsApp(client, AMINA), [("Hi", []), ("2", [])])
+    play(WhatsApp(client, "+254712000111"), [("Hi", [])])  # wrote, has not answered: no consent either
+    play(WhatsApp(client, OTHER), [("Hi", []), ("1", ["full name"])])  # consented, joining
+    sign_in(client, make_user(app, "admin"))
+    listed = client.get("/admin/members").get_data(as_text=True)
+    assert "712345678" not in listed and "712000555" in listed
+    page = client.get("/admin/members?status=prospect").get_data(as_text=True)
+    form = dict(re.findall(r'<input id="(\w+)" name="\w+" type="hidden" value="([^"]*)"', page))
+    exported = client.post("/admin/members/export", data=form).get_data(as_text=True)
+    assert "712345678" not in exported and "712000555" in exported
+    with app.app_context():
+        for segment in ({"status": ["prospect"]}, {"status": ["prospect", "active"]}, {"language": ["en"],
+                                                                                      "status": ["prospect"]}):
+            broadcast = broadcasts.create("Hello", segment=segment)
+            assert broadcasts.preview(broadcast).matched == 1, segment
+            broadcasts.resolve(broadcast.id)
+            audience = db.session.scalars(sa.select(Member.phone).join(
+                BroadcastDelivery, BroadcastDelivery.member_id == Member.id)
+                .where(BroadcastDelivery.broadcast_id == broadcast.id)).all()
+            assert audience == [OTHER], segment
+
+
+def test_twilio_retrying_the_refusal_is_answered_again_and_stores_nothing(app, client):
+    person = WhatsApp(client, AMINA)
+    person.send("Hi")
+    refusal = person.form("2")
+    first = person.post(refusal)
+    again = person.post(refusal)
+    assert first.status_code == again.status_code == 200
+    assert replies_of(again.get_data(as_text=True)) == replies_of(first.get_data(as_text=True))
+    assert "We have deleted your phone number" in again.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 0
+        assert db.session.scalar(sa.select(sa.func.count(Message.id))) == 0
+        kept = db.session.scalars(sa.select(ForgottenMessage.sid_hash)).all()
+        assert refusal["MessageSid"] not in str(kept) and len(kept) == 2  # "Hi" and "2", hashed
+    assert "may we keep your details?" in person.says("Hi")  # writing again later starts afresh
+    with app.app_context():
+        assert db.session.scalar(sa.select(Member.last_inbound_at)) is not None
+
+
+def test_delete_my_data_leaves_nothing_of_her_in_the_database_or_the_jobs(app, client, catalog, fake_twilio,  # noqa: F811
+                                                                           drain, tmp_path):
+    app.test_cli_runner().invoke(args=["faq", "load"])
+    import_codes(app, vouchers_csv(tmp_path, "LIP-AAA-111"))
+    amina = NamedPhone(client, AMINA, "Mama Mboga")
+    play(amina, ENGLISH_HAPPY)
+    officer = staff_phone(app, client, OFFICER, "officer")
+    organiser = staff_phone(app, client, "+254733000009", "organiser")
+    play(amina, [("Can the union lend me money for a motorbike?", ["ticket"])])
+    play(organiser, [("TICKETS", ["#1"]),
+                     ("REPLY 1 Hi Amina, we will call you on 0712 345 678 tomorrow", ["Sent"])])
+    play(amina, [("menu", []), ("courses", []), ("3", []), ("yes", ["You are enrolled"]),
+                 ("certificate", []), ("1", []), (LINK, ["waiting for review"])])
+    play(officer, [("REVIEW", ["#1 KUGWO-000001"]),
+                   ("REJECT 1 Amina Wanjiku, the name on this certificate is someone else's", ["rejected"])])
+    play(amina, [("certificate", []), ("1", []), (LINK, ["waiting for review"])])
+    play(officer, [("REVIEW", ["#2"]), ("APPROVE 2", ["voucher code was sent"])])
+    drain()
+    sign_in(client, make_user(app, "admin"))
+    page = client.get("/admin/members?q=%2B254712345678").get_data(as_text=True)
+    form = dict(re.findall(r'<input id="(\w+)" name="\w+" type="hidden" value="([^"]*)"', page))
+    assert "712345678" in client.post("/admin/members/export", data=form).get_data(as_text=True)
+    play(amina, [("my data", [f"Phone: {AMINA}"]), ("delete my data", []), ("1", ["has been deleted"])])
+    drain()
+    identifiers = (*phone_formats(AMINA), "Amina", "Wanjiku", "KUGWO-000001", "Mama Mboga")
+    dump = pg_dump()
+    assert_nothing_of(dump, *identifiers)
+    assert "Sent as a message to ticket #1" not in dump  # the replies of commands about her went too
+    assert_nothing_of(every_job_field(app), *identifiers)
+    with app.app_context():
+        export = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "members.export")).one()
+        assert export.details["filters"] == {"search": "phone", "member_ids": [1]}
+        assert db.session.scalar(sa.select(sa.func.count(MessageSubject.message_id))) == 0
+        staff_texts = db.session.scalars(sa.select(Message.body).join(Member, Member.id == Message.member_id)
+                                         .where(Member.phone == OFFICER, Message.direction == "in",
+                                                Message.body.is_not(None))).all()
+        assert staff_texts == ["Hi"]  # its greeting stays; REVIEW, REJECT, APPROVE and their replies named her

@@ -40,6 +40,7 @@ class OpenTicketView:
     member: str
     created_at: datetime
     last_text: str
+    member_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ def list_open(limit: int = 20) -> list[OpenTicketView]:
     views = []
     for ticket, member in rows:
         who = " ".join(filter(None, [member.name if member else None, member.phone if member else None])) or "?"
-        views.append(OpenTicketView(ticket.id, who, ticket.created_at, last_words.get(ticket.id) or ""))
+        views.append(OpenTicketView(ticket.id, who, ticket.created_at, last_words.get(ticket.id) or "", ticket.member_id))
     return views
 
 
@@ -135,6 +136,11 @@ def latest_lines(ticket_ids: list[int], count: int, *, author: str | None = None
         sa.select(TicketMessage).join(ranked, ranked.c.id == TicketMessage.id).where(ranked.c.n <= count)
         .order_by(TicketMessage.ticket_id, TicketMessage.id)
     ))
+
+
+def member_of_ticket(ticket_id: int) -> int | None:
+    """The id of the member who asked (None when there is no such ticket)."""
+    return db.session.scalar(sa.select(Ticket.member_id).where(Ticket.id == ticket_id))
 
 
 def count_open() -> int:
