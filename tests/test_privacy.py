@@ -401,3 +401,71 @@ def test_delete_my_data_leaves_nothing_of_her_in_the_database_or_the_jobs(app, c
                                          .where(Member.phone == OFFICER, Message.direction == "in",
                                                 Message.body.is_not(None))).all()
         assert staff_texts == ["Hi"]  # its greeting stays; REVIEW, REJECT, APPROVE and their replies named her
+
+
+def test_a_retry_racing_the_refusal_is_recognised_too(app, client):
+    """Twilio retries while the refusal is still being processed: the retry waits for the member's row,
+    which the refusal deletes; it must still be recognised, not taken for a new person's first message."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    person = WhatsApp(client, AMINA)
+    person.send("Hi")
+    refusal = person.form("2")
+    with app.app_context(), db.engine.connect() as blocker:
+        blocker.execute(sa.text("SELECT id FROM members WHERE phone = :phone FOR UPDATE"), {"phone": AMINA})
+        started = threading.Barrier(3)
+
+        def post() -> list[str]:
+            started.wait()
+            response = WhatsApp(app.test_client(), AMINA).post(refusal)
+            assert response.status_code == 200
+            return replies_of(response.get_data(as_text=True))
+
+        with ThreadPoolExecutor(2) as pool:
+            answers = [pool.submit(post), pool.submit(post)]
+            started.wait()
+            try:
+                waiting = 0
+                for _ in range(200):  # until both wait for the lock held here
+                    with db.engine.connect() as watcher:  # pg_stat_activity is read once per transaction
+                        waiting = watcher.execute(sa.text(
+                            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = "
+                            "current_database()")).scalar()
+                    if waiting >= 2:
+                        break
+                    time.sleep(0.05)
+            finally:
+                blocker.rollback()
+            assert waiting >= 2
+            first, second = (answer.result() for answer in answers)
+    assert first == second and "We have deleted your phone number" in first[0]
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 0
+        assert db.session.scalar(sa.select(sa.func.count(Message.id))) == 0
+
+
+def test_erasure_blanks_staff_messages_that_hold_her_identifiers_in_any_form(app, client):
+    play(WhatsApp(client, AMINA), ENGLISH_HAPPY)
+    organiser = staff_phone(app, client, "+254733000009", "organiser")
+    mentions = ["REPLY 99 Amina Wanjiku +254 712 345 678", "REPLY 98 call amina   WANJIKU", "REPLY 97 0712-345-678",
+                "REPLY 96 (0712) 345678", "REPLY 95 kugwo-000001 asked", "REPLY 94 254712345678"]
+    unrelated = ["REPLY 93 call 0712 345 679 tomorrow", "REPLY 92 Amina Otieno asked"]
+    for text in mentions + unrelated:
+        assert "is not open" in organiser.says(text)
+    play(WhatsApp(client, AMINA), [("delete my data", []), ("1", ["has been deleted"])])
+    with app.app_context():
+        kept = db.session.scalars(sa.select(Message.body).where(Message.body.like("REPLY %")).order_by(Message.id)).all()
+    assert kept == unrelated
+
+
+def test_identifiers_are_found_in_every_way_people_write_them():
+    member = Member(phone=AMINA, name="Amina  Wanjiku", profile_name="Mama Mboga", member_number="KUGWO-000001")
+    found = privacy.Identifiers.of(member)
+    for text in ("+254712345678", "call 0712 345 678", "2547-1234-5678", "712345678.", "hi AMINA WANJIKU",
+                 "mama mboga", "#kugwo-000001"):
+        assert found.found_in(text), text
+    for text in ("0712 345 679", "Amina Otieno", "KUGWO-000011", "", None):
+        assert not found.found_in(text), text
+    assert privacy.Identifiers.of(Member(phone="erased-3")).phone_digits is None
