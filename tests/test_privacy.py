@@ -469,3 +469,26 @@ def test_identifiers_are_found_in_every_way_people_write_them():
     for text in ("0712 345 679", "Amina Otieno", "KUGWO-000011", "", None):
         assert not found.found_in(text), text
     assert privacy.Identifiers.of(Member(phone="erased-3")).phone_digits is None
+
+
+def test_a_refusal_on_the_embedded_sqlite_database_keeps_nothing_either(app, tmp_path):
+    """On SQLite a message is stored before its member is locked, not yet linked to them."""
+    from bot import create_app
+    from bot.dashboard import limiter
+    from tests.conftest import app_config
+
+    embedded = create_app(app_config(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'umoja.db'}",
+                                     AUTO_MIGRATE=True))
+    try:
+        person = WhatsApp(embedded.test_client(), AMINA)
+        person.send("Hi")
+        refusal = person.form("2")
+        answers = [replies_of(person.post(refusal).get_data(as_text=True)) for _ in range(2)]
+        assert answers[0] == answers[1] and "We have deleted your phone number" in answers[0][0]
+        with embedded.app_context():
+            assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 0
+            assert db.session.scalar(sa.select(sa.func.count(Message.id))) == 0
+            assert db.session.scalar(sa.select(sa.func.count()).select_from(ForgottenMessage)) == 2
+            db.engine.dispose()
+    finally:
+        limiter.init_app(app)  # one limiter per process: give it back the test app

@@ -266,8 +266,8 @@ def forget_person(member: Member, now: datetime | None = None) -> None:
     if member.joined_at is not None:
         erase_member(member, now)
         return
+    unattached = [row.id for row in unattached_inbound(member)]  # found by their payload, which the hooks blank
     run_erasure_hooks(member, now)
-    unattached = [row.id for row in unattached_inbound(member)]
     theirs = sa.or_(messages_of(member), Message.id.in_(unattached))
     sids = db.session.scalars(sa.select(Message.twilio_sid).where(theirs, Message.direction == "in",
                                                                   Message.twilio_sid.is_not(None))).all()
