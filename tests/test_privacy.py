@@ -492,3 +492,33 @@ def test_a_refusal_on_the_embedded_sqlite_database_keeps_nothing_either(app, tmp
             db.engine.dispose()
     finally:
         limiter.init_app(app)  # one limiter per process: give it back the test app
+
+
+def test_the_migration_removes_search_strings_and_reasons_from_older_audit_details(app, tmp_path):
+    from flask_migrate import upgrade
+
+    from bot import create_app
+    from bot.dashboard import limiter
+    from tests.conftest import app_config
+
+    older = create_app(app_config(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'older.db'}"))
+    try:
+        with older.app_context():
+            upgrade(revision="0008")
+            with db.engine.begin() as connection:
+                for action, details in (
+                    ("members.export", {"filters": {"q": "+254712345678", "county": "Nairobi"}, "rows": 1}),
+                    ("certificate.reject", {"member_id": 1, "course_id": 2, "reason": "Amina, not your name"}),
+                    ("ticket.reply", {"member_id": 1, "status": "queued"}),
+                ):
+                    connection.execute(sa.text("INSERT INTO audit_events (actor, action, details, created_at) "
+                                               "VALUES ('admin', :action, :details, '2026-11-30')"),
+                                       {"action": action, "details": json.dumps(details)})
+            upgrade()
+            kept = db.session.execute(sa.select(AuditEvent.action, AuditEvent.details).order_by(AuditEvent.id)).all()
+            db.engine.dispose()
+    finally:
+        limiter.init_app(app)
+    assert kept == [("members.export", {"filters": {"county": "Nairobi"}, "rows": 1, "search": "text"}),
+                    ("certificate.reject", {"member_id": 1, "course_id": 2}),
+                    ("ticket.reply", {"member_id": 1, "status": "queued"})]
