@@ -522,3 +522,18 @@ def test_the_migration_removes_search_strings_and_reasons_from_older_audit_detai
     assert kept == [("members.export", {"filters": {"county": "Nairobi"}, "rows": 1, "search": "text"}),
                     ("certificate.reject", {"member_id": 1, "course_id": 2}),
                     ("ticket.reply", {"member_id": 1, "status": "queued"})]
+
+
+def test_a_refusal_after_a_question_an_organiser_answered_leaves_nothing_either(app, client):
+    app.test_cli_runner().invoke(args=["faq", "load"])
+    person = NamedPhone(client, AMINA, "Mama Mboga")
+    organiser = staff_phone(app, client, "+254733000009", "organiser")
+    play(person, [("Hi", ["may we keep your details?"]), ("menu", ["Main menu"]),
+                  ("Can the union lend me money for a motorbike?", ["ticket #1"])])
+    play(organiser, [("TICKETS", ["#1"]), ("REPLY 1 Hello Mama Mboga, we will call you on 0712 345 678", ["Sent"])])
+    play(person, [("menu", []), ("join", ["may we keep your details?"]),
+                  ("hapana", ["We have deleted your phone number and your messages"])])
+    assert_nothing_of(pg_dump(), *phone_formats(AMINA), "Mama Mboga", "motorbike")
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 1  # the organiser
+        assert db.session.scalar(sa.select(sa.func.count(MessageSubject.message_id))) == 0
