@@ -80,9 +80,10 @@ def seed(n: int) -> None:
     from bot.extensions import db
 
     db.session.execute(sa.text("""
-        INSERT INTO members (phone, status, county, language, joined_at, last_inbound_at, created_at, updated_at)
+        INSERT INTO members (phone, status, county, language, joined_at, consent_at, last_inbound_at, created_at,
+                             updated_at)
         SELECT '+2547' || lpad(g::text, 8, '0'), 'active', CASE WHEN g % 2 = 0 THEN 'Nairobi' ELSE 'Kisumu' END,
-               CASE WHEN g % 3 = 0 THEN 'sw' ELSE 'en' END, now() - interval '30 days',
+               CASE WHEN g % 3 = 0 THEN 'sw' ELSE 'en' END, now() - interval '30 days', now() - interval '30 days',
                CASE WHEN g % 10 = 0 THEN now() - interval '3 days' ELSE now() - interval '1 hour' END, now(), now()
         FROM generate_series(1, :n) AS g"""), {"n": n})
     db.session.execute(sa.text("INSERT INTO member_work (member_id, kind) SELECT id, 'delivery' FROM members"))

@@ -51,7 +51,7 @@ FILTERS = {
 
 SEED_MEMBERS = """
 INSERT INTO members (id, phone, name, county, gender, community, language, member_number, status,
-                     joined_at, opted_out_at, created_at, updated_at)
+                     joined_at, consent_at, opted_out_at, created_at, updated_at)
 SELECT g,
        '+2547' || lpad(g::text, 8, '0'),
        'Member ' || g,
@@ -63,6 +63,7 @@ SELECT g,
        CASE WHEN g % 50 = 0 THEN 'prospect' ELSE 'active' END,
        CASE WHEN g % 50 = 0 THEN NULL
             ELSE CAST(:now AS timestamp) - ((:n - g) / CAST(:n AS float) * 730 + random() * 2) * interval '1 day' END,
+       CASE WHEN g % 50 = 0 THEN NULL ELSE CAST(:now AS timestamp) - interval '731 days' END,
        CASE WHEN g % 33 = 0 THEN CAST(:now AS timestamp) - random() * interval '100 days' END,
        CAST(:now AS timestamp), CAST(:now AS timestamp)
 FROM generate_series(1, :n) AS g

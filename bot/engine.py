@@ -32,7 +32,15 @@ from bot.staff.registry import dispatch as dispatch_staff_command
 from flows import router
 from flows.base import Ctx, Effect, Input, Media, MemberView, Result, Settings, State
 from flows.broadcast import PreviewBroadcast, SendBroadcast
-from flows.effects import OptIn, OptOut, RecordConsent, RegisterMember, SetLanguage
+from flows.effects import (
+    ConcernsMembers,
+    ForgetContact,
+    OptIn,
+    OptOut,
+    RecordConsent,
+    RegisterMember,
+    SetLanguage,
+)
 from flows.support_effects import AddToTicket, EraseMyData, OpenTicket
 
 Performer = Callable[[Member, Any, datetime], Mapping[str, Any] | None]
@@ -56,6 +64,15 @@ def perform_register(member: Member, effect: RegisterMember, now: datetime) -> d
         work_other=effect.work_other, gender=effect.gender, community=effect.community, now=now,
     )
     return {"member_number": number}
+
+
+def perform_forget(member: Member, effect: ForgetContact, now: datetime) -> None:
+    """Forget the person who refused consent (their row and messages are deleted)."""
+    privacy_service.forget_person(member, now)
+
+
+def perform_concerns(member: Member, effect: ConcernsMembers, now: datetime) -> None:
+    """Nothing to do now: `answer` hands the members to the caller, who links the stored messages."""
 
 
 def perform_opt_out(member: Member, effect: OptOut, now: datetime) -> None:
@@ -89,6 +106,8 @@ def perform_erase(member: Member, effect: EraseMyData, now: datetime) -> None:
 PERFORMERS: dict[type[Effect], Performer] = {
     SetLanguage: perform_set_language,
     RecordConsent: perform_record_consent,
+    ForgetContact: perform_forget,
+    ConcernsMembers: perform_concerns,
     RegisterMember: perform_register,
     OptOut: perform_opt_out,
     OptIn: perform_opt_in,
@@ -157,10 +176,14 @@ CONVERSATIONS = Conversation.__table__
 
 @dataclass(frozen=True)
 class Answer:
-    """The rendered replies to one message, and the conversation row to store (`save_conversation`)."""
+    """The rendered replies to one message, the conversation row to store (`save_conversation`), the
+    members the message and its replies name (a staff command about them), and whether the sender was
+    forgotten (a refused consent: there is no member left to store anything for)."""
 
     texts: list[str]
     conversation: dict[str, Any]
+    subjects: tuple[int, ...] = ()
+    forgotten: bool = False
 
 
 CONVERSATION_OF = sa.select(CONVERSATIONS).where(CONVERSATIONS.c.member_id == sa.bindparam("member"))
@@ -224,7 +247,8 @@ def answer(member: Member, inp: Input, now: datetime, *, first_contact: bool = F
     row = conversation_row(member.id, result.state, now, timedelta(hours=config["CONVERSATION_TIMEOUT_HOURS"]))
     lang = member.language or config["DEFAULT_LANGUAGE"]
     texts = [text for reply in result.replies for text in i18n.render_reply(lang, reply, extra)]
-    return Answer(texts, row)
+    subjects = tuple(i for effect in result.effects if isinstance(effect, ConcernsMembers) for i in effect.member_ids)
+    return Answer(texts, row, subjects, privacy_service.was_forgotten(member))
 
 
 def run(ctx: Ctx, state: State | None, inp: Input) -> Result:

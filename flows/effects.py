@@ -20,6 +20,19 @@ class RecordConsent(Effect):
 
 
 @dataclass(frozen=True)
+class ForgetContact(Effect):
+    """The person refused consent: delete their row, messages and payloads, keep nothing about them."""
+
+
+@dataclass(frozen=True)
+class ConcernsMembers(Effect):
+    """The message and its replies name these members (a staff command about them): erasing one of them
+    blanks those texts."""
+
+    member_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class RegisterMember(Effect):
     """Make the contact a member with these answers and give them a member number."""
 

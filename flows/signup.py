@@ -20,7 +20,7 @@ from flows.base import (
     numbered,
 )
 from flows.counties import match_county
-from flows.effects import RecordConsent, RegisterMember
+from flows.effects import ForgetContact, RecordConsent, RegisterMember
 from flows.form import Answer, Exit, Form, Invalid, Step, pick_numbers, pick_one
 
 NAME = "signup"
@@ -79,13 +79,14 @@ class Consent(Step):
         )
 
     def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
-        """Yes records consent; no ends the conversation without keeping anything."""
+        """Yes records consent; no forgets the person (their number and messages are deleted)."""
         choice = pick_one(inp.text, 2)
         if choice == 1 or inp.means("yes"):
             return Answer({"consented": True}, effects=(RecordConsent(),))
         if choice == 2 or inp.means("no"):
-            goodbye = msg(N_("No problem: we have not kept your details. Send JOIN any time if you change your mind."))
-            return Exit(Result(None, (Reply.of(goodbye),)))
+            goodbye = msg(N_("No problem. We have deleted your phone number and your messages, and we keep nothing "
+                             "that identifies you. Send JOIN any time if you change your mind."))
+            return Exit(Result(None, (Reply.of(goodbye),), (ForgetContact(),)))
         return Invalid(msg(N_("Please reply 1 if you agree or 2 if you do not.")))
 
 

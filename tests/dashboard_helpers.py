@@ -46,7 +46,7 @@ def add_member(app: Flask, name: str, *, phone: str = "+254711000001", county: s
     """An active member; returns the id."""
     with app.app_context():
         member = Member(phone=phone, name=name, county=county, gender=gender, community="refugee", status="active",
-                        language="en", joined_at=utcnow(), member_number=f"KUGWO-{phone[-6:]}")
+                        language="en", joined_at=utcnow(), consent_at=utcnow(), member_number=f"KUGWO-{phone[-6:]}")
         member.work_kinds = [MemberWork(kind=k) for k in kinds]
         db.session.add(member)
         db.session.commit()

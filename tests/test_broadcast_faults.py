@@ -25,7 +25,7 @@ def seed(count: int) -> None:
     now = utcnow()
     db.session.execute(sa.insert(Member), [
         {"phone": f"+2547{n:08d}", "status": "active", "county": "Nairobi", "language": "sw" if n % 3 else "en",
-         "joined_at": now - timedelta(days=10), "last_inbound_at": now - timedelta(hours=1), "created_at": now,
+         "joined_at": now - timedelta(days=10), "consent_at": now - timedelta(days=10), "last_inbound_at": now - timedelta(hours=1), "created_at": now,
          "updated_at": now}
         for n in range(count)
     ])

@@ -46,7 +46,7 @@ def add_members(n: int, *, start: int = 0, county: str = "Nairobi", language: st
     ids = []
     for i in range(start, start + n):
         member = Member(phone=f"+2547{i:08d}", status=status, county=county, language=language, gender=gender,
-                        community=community, joined_at=joined or now - timedelta(days=30),
+                        community=community, joined_at=joined or now - timedelta(days=30), consent_at=now - OLD * 20,
                         last_inbound_at=now - last_inbound if last_inbound is not None else None,
                         opted_out_at=now if opted_out else None)
         member.work_kinds = [MemberWork(kind=k) for k in work]

@@ -120,9 +120,17 @@ def test_cancel_and_menu_leave_the_flow_and_nothing_is_registered(app, whatsapp)
 
 
 def test_declining_consent_keeps_nothing(app, whatsapp):
-    play(whatsapp, [("Hi", []), ("2", ["we have not kept your details", "Send JOIN"])])
-    member = member_row(app)
-    assert member.consent_at is None and member.name is None
+    play(whatsapp, [("Hi", []), ("2", ["We have deleted your phone number and your messages", "Send JOIN"])])
+    with app.app_context():
+        assert db.session.scalars(sa.select(Member.phone)).all() == []
+        assert db.session.execute(sa.select(ConsentEvent.kind, ConsentEvent.member_id)).all() == [("refusal", None)]
+    play(whatsapp, [("Hi", ["Welcome to Kenya Union of Gig Workers!", "may we keep your details?"])])
+
+
+def test_kukataa_ruhusa_hakuhifadhi_chochote(app, whatsapp):
+    play(whatsapp, [("Habari", ["tunaomba ruhusa"]), ("hapana", ["Tumefuta nambari yako ya simu", "JIUNGE"])])
+    with app.app_context():
+        assert db.session.scalars(sa.select(Member.phone)).all() == []
 
 
 def test_stop_in_the_middle_opts_out_once_and_start_brings_them_back(app, whatsapp):

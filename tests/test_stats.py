@@ -189,7 +189,8 @@ def test_members_erased_before_the_upgrade_are_counted_after_it(app):
         downgrade(revision="0006")
         try:
             for member in db.session.scalars(sa.select(Member).where(Member.county == "Nairobi")):
-                privacy.erase_member(member)  # one of them opted out first
+                # The member's own row as erasure leaves it (the other areas' hooks need later tables).
+                privacy.erase_member_fields(member, utcnow())  # one of them opted out first
             db.session.commit()
         finally:
             db.session.remove()

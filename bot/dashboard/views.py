@@ -186,6 +186,24 @@ class MemberQuery:
         """The filters that are set, for links."""
         return {k: v for k, v in vars(self).items() if v}
 
+    def audited(self, member_ids: list[int]) -> dict[str, Any]:
+        """The filters as the audit log keeps them: the search string may be a phone number or a name, so
+        only what kind of search it was and the ids of the members it matched are kept."""
+        details: dict[str, Any] = {k: v for k, v in self.args().items() if k != "q"}
+        if self.q:
+            details["search"] = search_kind(self.q)
+            details["member_ids"] = member_ids
+        return details
+
+
+def search_kind(text: str) -> str:
+    """What a members search looks for: 'phone', 'member number' or 'name'."""
+    if re.fullmatch(r"[\d\s+()\-]+", text):
+        return "phone"
+    if text.upper().startswith(current_app.config["MEMBER_NUMBER_PREFIX"].upper()):
+        return "member number"
+    return "name"
+
 
 def whole_phone(text: str) -> str | None:
     """A phone number written in full in any format ('0712 345 678', '254712…', '+254 712…') as E.164."""
@@ -279,7 +297,8 @@ def export_members() -> ResponseReturnValue:
             m.member_number, m.name, m.phone, m.county, " ".join(sorted(w.kind for w in m.work_kinds)), m.gender,
             m.community, "opted_out" if m.opted_out else m.status, m.language, m.joined_at, m.opted_out_at,
         )])
-    audit.record(current_user.email, "members.export", "members", filters=query.args(), rows=len(rows))
+    audit.record(current_user.email, "members.export", "members", filters=query.audited([m.id for m in rows]),
+                 rows=len(rows))
     db.session.commit()
     stamp = utcnow().strftime("%Y%m%d-%H%M")
     return Response(out.getvalue(), mimetype="text/csv",

@@ -9,10 +9,12 @@ from bot.models.members import (
     ERASED_STATUS,
     ConsentEvent,
     Conversation,
+    ForgottenMessage,
     Member,
     MemberNumber,
     MemberWork,
     Message,
+    MessageSubject,
 )
 from bot.models.staff import StaffMember
 from bot.models.stats import MemberTally
@@ -29,6 +31,8 @@ __all__ = [
     "MemberTally",
     "MemberWork",
     "Message",
+    "MessageSubject",
+    "ForgottenMessage",
     "StaffMember",
     "utcnow",
     "FaqEntry",

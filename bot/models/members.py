@@ -122,6 +122,28 @@ class Message(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class MessageSubject(db.Model):
+    """A message that names a member without being theirs (a staff command about them and its replies):
+    erasing the member blanks it."""
+
+    __tablename__ = "message_subjects"
+
+    message_id: Mapped[int] = mapped_column(sa.ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True,
+                                           index=True)
+
+
+class ForgottenMessage(db.Model):
+    """The SHA-256 of the MessageSid of a message from a person who refused consent and was forgotten, so
+    that Twilio's retry of it is recognised (and answered as before) instead of processed again."""
+
+    __tablename__ = "forgotten_messages"
+
+    sid_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    replies: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class ConsentEvent(db.Model):
     """A consent, opt-out or opt-in, kept (without the phone number) even if the member is deleted."""
 

@@ -135,12 +135,13 @@ DEFAULT_SEGMENT = {"status": ["active"]}
 
 def segment_condition(segment: Mapping[str, Any]) -> sa.ColumnElement[bool]:
     """The SQL condition of a segment (members with status 'active' unless the segment says otherwise; never
-    a member who erased their data)."""
+    a member who erased their data, nor anyone without a recorded consent, whatever the filters)."""
     unknown = set(segment) - set(SEGMENT_FILTERS)
     if unknown:
         raise ValueError(f"unknown segment filters: {', '.join(sorted(unknown))}")
     merged = {**DEFAULT_SEGMENT, **{k: v for k, v in segment.items() if v not in (None, [], "")}}
-    return sa.and_(Member.status != ERASED_STATUS, *(SEGMENT_FILTERS[name](value) for name, value in merged.items()))
+    return sa.and_(Member.status != ERASED_STATUS, Member.consent_at.is_not(None),
+                   *(SEGMENT_FILTERS[name](value) for name, value in merged.items()))
 
 
 # --- templates and timing ------------------------------------------------------------------------

@@ -382,6 +382,11 @@ def pending_certificates(limit: int = 10) -> list[tuple[Certificate, Member, Cou
     return [(report, member, course) for report, member, course in rows]
 
 
+def member_of_report(certificate_id: int) -> int | None:
+    """The id of the member who sent a report (None when there is no such report)."""
+    return db.session.scalar(sa.select(Certificate.member_id).where(Certificate.id == certificate_id))
+
+
 def approve_certificate(certificate_id: int, *, reviewer: str, now: datetime | None = None,
                         actor: str | None = None) -> ReviewOutcome:
     """Approve a pending report once, and hand the member a voucher (or a place on the waiting list).
@@ -548,8 +553,9 @@ def reject_certificate(certificate_id: int, reason: str, *, reviewer: str,
     reply = Reply.of(msg(REJECTED, course=Text(course_title(course, member.language or "en")), reason=Text(reason)),
                      msg(REPORT_AGAIN))
     notify(member, reply, template="certificate_update", variables={"1": reason}, now=now)
+    # The reason stays on the report only (erased with the member's data): it may name her.
     audit.record(actor or reviewer, "certificate.reject", f"certificate #{certificate_id}",
-                 member_id=member.id, course_id=certificate.course_id, reason=reason)
+                 member_id=member.id, course_id=certificate.course_id)
     return ReviewOutcome("rejected", certificate)
 
 

@@ -12,8 +12,8 @@ from sqlalchemy.dialects import postgresql
 
 from bot import engine
 from bot.extensions import db
-from bot.models import Certificate, Member, Message, utcnow
-from bot.services import certificates
+from bot.models import Certificate, ForgottenMessage, Member, Message, utcnow
+from bot.services import certificates, privacy
 from bot.services.members import lock_member, member_upsert_insert, upsert_params
 from bot.sql import adopt, fetch, insert_for
 from flows.base import Input, Media
@@ -168,23 +168,33 @@ def store_and_lock_statement() -> sa.Select:
     values = [sa.bindparam(name, type_=MESSAGES.c[name].type) for name in columns[:-1]]
     stored = postgresql.insert(MESSAGES).from_select(columns, sa.select(*values, member.c.id)) \
         .on_conflict_do_nothing().returning(MESSAGES.c.id).cte("inbound")
-    return sa.select(member, sa.select(stored.c.id).scalar_subquery().label("message_id"))
+    forgotten = sa.select(ForgottenMessage.replies).where(ForgottenMessage.sid_hash == sa.bindparam("sid_hash"))
+    return sa.select(member, sa.select(stored.c.id).scalar_subquery().label("message_id"),
+                     forgotten.exists().label("forgotten"))
 
 
 def store_and_lock(connection: sa.Connection, form: Mapping[str, str], sid: str, phone: str,
-                   now: datetime) -> tuple[int | None, Member]:
-    """Store the inbound message (None for a repeat) and lock its member (created if new)."""
+                   now: datetime) -> tuple[int | None, Member, list[str] | None]:
+    """Store the inbound message (None for a repeat) and lock its member (created if new); third, the
+    replies given before when the MessageSid is that of a person since forgotten (else None)."""
     wa_id, profile_name = form.get("WaId"), form.get("ProfileName")
     if connection.dialect.name != "postgresql":
         message_id = store_inbound(form, sid, now)
-        return message_id, lock_member(phone, wa_id=wa_id, profile_name=profile_name)
+        member = lock_member(phone, wa_id=wa_id, profile_name=profile_name)
+        return message_id, member, privacy.forgotten_replies(sid) if message_id is not None else None
     params = {**inbound_row(form, sid, now), "status": "processed", "processed_at": now,
-              **upsert_params(phone, wa_id, profile_name, now)}
+              **upsert_params(phone, wa_id, profile_name, now), "sid_hash": privacy.sid_hash(sid)}
     row = fetch(store_and_lock_statement(), params, connection)[0]
-    message_id, roles, voucher = row.pop("message_id"), row.pop("staff_roles"), row.pop("reserved_voucher")
+    message_id, roles, forgotten = row.pop("message_id"), row.pop("staff_roles"), row.pop("forgotten")
+    voucher = row.pop("reserved_voucher")
     member = adopt(Member, row)
     member.staff_roles, member.reserved_voucher = roles, voucher
-    return message_id, member
+    if message_id is not None and (forgotten or member.last_inbound_at is None):
+        # Asked again in a statement of its own: a first contact may be Twilio's retry of a message whose
+        # first processing forgot its sender (deleting the member row this statement waited for) and
+        # committed after this statement began, so after the snapshot the subquery above read.
+        return message_id, member, privacy.forgotten_replies(sid)
+    return message_id, member, None
 
 
 def replies_to(sid: str) -> list[str] | None:
@@ -204,12 +214,16 @@ def receive(form: Mapping[str, str], sid: str, phone: str) -> list[str]:
     Storing and processing share one transaction (one commit on the hot path). If processing fails, the
     transaction is rolled back and the message is stored again on its own, unprocessed, before the error
     reaches Twilio (which retries): nothing is lost. A repeated MessageSid (Twilio retrying after a slow
-    answer) waits for the first to finish and gets the replies produced the first time.
+    answer) waits for the first to finish and gets the replies produced the first time, also when that
+    first message made us forget its sender (a refused consent: only its hashed MessageSid is left).
     """
     now = utcnow()
     try:
         connection = db.session.connection()
-        message_id, member = store_and_lock(connection, form, sid, phone, now)
+        message_id, member, forgotten = store_and_lock(connection, form, sid, phone, now)
+        if forgotten is not None:
+            db.session.rollback()  # nothing of a retry from a forgotten person is kept, not even a row
+            return forgotten
         if message_id is None:
             earlier = replies_to(sid)
             if earlier is not None:
@@ -218,10 +232,14 @@ def receive(form: Mapping[str, str], sid: str, phone: str) -> list[str]:
             message_id = db.session.scalar(sa.select(Message.id).where(Message.twilio_sid == sid))
         first_contact = member.last_inbound_at is None
         answer = engine.answer(member, input_of(form), now, first_contact=first_contact)
-        if member.reserved_voucher is not None:
-            # After the flows: a STOP or DELETE MY DATA in this very message is respected.
-            certificates.send_reserved_voucher(member, member.reserved_voucher, now)
-        finish(message_id, member, answer.texts, answer.conversation, now)
+        if answer.forgotten:
+            privacy.keep_forgotten_replies(sid, answer.texts)
+        else:
+            if member.reserved_voucher is not None:
+                # After the flows: a STOP or DELETE MY DATA in this very message is respected.
+                certificates.send_reserved_voucher(member, member.reserved_voucher, now)
+            finish(message_id, member, answer.texts, answer.conversation, now)
+            privacy.link_subjects(message_id, answer.subjects)
         db.session.commit()
         return answer.texts
     except Exception:

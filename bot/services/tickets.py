@@ -46,6 +46,7 @@ class OpenTicketView:
     call_requested: bool = False
     holder: str | None = None
     call_phone: str | None = None
+    member_id: int | None = None
 
     def phone_for(self, holder: str) -> str | None:
         """The member's number when they asked to be called and `holder` handles the ticket."""
@@ -136,7 +137,8 @@ def view_of(ticket: Ticket, member: Member | None, last_text: str) -> OpenTicket
     """A ticket as organisers see it."""
     return OpenTicketView(ticket.id, member_label(member), ticket.created_at, last_text,
                           call_requested=ticket.call_requested_at is not None, holder=ticket.holder,
-                          call_phone=member.phone if member is not None and ticket.call_requested_at else None)
+                          call_phone=member.phone if member is not None and ticket.call_requested_at else None,
+                          member_id=ticket.member_id)
 
 
 def holder_key(member: Member) -> str:
@@ -165,6 +167,11 @@ def latest_lines(ticket_ids: list[int], count: int, *, author: str | None = None
         sa.select(TicketMessage).join(ranked, ranked.c.id == TicketMessage.id).where(ranked.c.n <= count)
         .order_by(TicketMessage.ticket_id, TicketMessage.id)
     ))
+
+
+def member_of_ticket(ticket_id: int) -> int | None:
+    """The id of the member who asked (None when there is no such ticket)."""
+    return db.session.scalar(sa.select(Ticket.member_id).where(Ticket.id == ticket_id))
 
 
 def count_open() -> int:

@@ -7,7 +7,7 @@ from bot.models import Certificate
 from bot.services import certificates
 from bot.services.courses import course_title
 from bot.services.masking import member_label
-from bot.staff.registry import numbered, staff_actor, staff_command
+from bot.staff.registry import concerning, numbered, staff_actor, staff_command
 from flows.base import N_, Ctx, Line, Reply, Result, Text, msg
 
 
@@ -28,7 +28,7 @@ def review(ctx: Ctx, args: str) -> Result:
             lines.append(msg(N_("  warning: the same certificate as report #%(other)s from another member"),
                              other=report.duplicate_of_id))
     lines.append(msg(N_("Reply APPROVE <number> or REJECT <number> <reason>.")))
-    return Result(None, (Reply.of(*lines),))
+    return Result(None, (Reply.of(*lines),), concerning(*(member.id for _, member, _ in pending)))
 
 
 @staff_command("APPROVE", roles=("officer",), summary=N_("approve a certificate report: APPROVE <number>"))
@@ -39,7 +39,8 @@ def approve(ctx: Ctx, args: str) -> Result:
         return Result(None, (Reply.of(msg(N_("Please write APPROVE and the report number, for example: APPROVE 12"))),))
     number = found[0]
     outcome = certificates.approve_certificate(number, reviewer=staff_actor(ctx), now=ctx.now)
-    return Result(None, (Reply.of(certificates.review_outcome_line(number, outcome)),))
+    return Result(None, (Reply.of(certificates.review_outcome_line(number, outcome)),),
+                  concerning(certificates.member_of_report(number)))
 
 
 @staff_command("REJECT", roles=("officer",), summary=N_("reject a certificate report: REJECT <number> <reason>"))
@@ -50,7 +51,8 @@ def reject(ctx: Ctx, args: str) -> Result:
         return Result(None, (Reply.of(msg(N_("Please write REJECT, the report number and the reason, for example: REJECT 12 the name does not match"))),))
     number, reason = found
     outcome = certificates.reject_certificate(number, reason, reviewer=staff_actor(ctx), now=ctx.now)
-    return Result(None, (Reply.of(certificates.review_outcome_line(number, outcome)),))
+    return Result(None, (Reply.of(certificates.review_outcome_line(number, outcome)),),
+                  concerning(certificates.member_of_report(number)))
 
 
 def proof_of(report: Certificate) -> str:

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.staff.roles import role_names
-from flows.base import N_, Ctx, Input, Reply, Result, msg
+from flows.base import N_, Ctx, Effect, Input, Reply, Result, msg
+from flows.effects import ConcernsMembers
 
 Handler = Callable[[Ctx, str], Result]
 
@@ -38,6 +39,13 @@ def numbered(args: str) -> tuple[int, str] | None:
 def staff_actor(ctx: Ctx) -> str:
     """Who acts, for the audit log: the staff member's phone number."""
     return str(ctx.member.facts.get("phone") or ctx.member.member_number or "whatsapp")
+
+
+def concerning(*member_ids: int | None) -> tuple[Effect, ...]:
+    """The effect that links a command and its replies to the members they name (erasing one of them
+    blanks them); none when the command names no member."""
+    ids = tuple(dict.fromkeys(i for i in member_ids if i is not None))
+    return (ConcernsMembers(ids),) if ids else ()
 
 
 def staff_command(word: str, *, roles: tuple[str, ...], summary: str) -> Callable[[Handler], Handler]:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from bot.services import sending, tickets
 from bot.services.masking import shown_texts
-from bot.staff.registry import numbered, staff_actor, staff_command
-from flows.base import N_, Ctx, Line, Reply, Result, Text, msg
+from bot.staff.registry import concerning, numbered, staff_actor, staff_command
+from flows.base import N_, Ctx, Effect, Line, Reply, Result, Text, msg
 
 ROLES = ("organiser", "admin")
 SHOWN = 20
 PREVIEW = 80
 
 
-def said(*lines) -> Result:
+def said(*lines, effects: tuple[Effect, ...] = ()) -> Result:
     """A reply to the staff member; their own conversation stays where it was."""
-    return Result(None, (Reply.of(*lines),))
+    return Result(None, (Reply.of(*lines),), effects)
 
 
 def holder(ctx: Ctx) -> str:
@@ -52,7 +52,7 @@ def list_tickets(ctx: Ctx, args: str) -> Result:
         if call is not None:
             lines.append(call)
     lines.append(msg(N_("Answer with REPLY <number> <text>; close with CLOSE <number>.")))
-    return said(*lines)
+    return said(*lines, effects=concerning(*(view.member_id for view in views)))
 
 
 @staff_command("REPLY", roles=ROLES, summary=N_("REPLY <number> <text>: answer a member's ticket"))
@@ -62,10 +62,11 @@ def reply_to_ticket(ctx: Ctx, args: str) -> Result:
     if not found or not found[1]:
         return said(msg(N_("Write REPLY, the ticket number and your answer, e.g. REPLY 12 Yes, you can join.")))
     number, answer = found
+    about = concerning(tickets.member_of_ticket(number))  # the answer may name her, sent or not
     try:
         outcome = tickets.reply(number, answer, now=ctx.now, actor=staff_actor(ctx), holder=holder(ctx))
     except tickets.TicketError:
-        return said(msg(N_("Ticket #%(ticket)s is not open."), ticket=Text(str(number))))
+        return said(msg(N_("Ticket #%(ticket)s is not open."), ticket=Text(str(number))), effects=about)
     call = call_line(ctx, outcome.view) if outcome.view is not None else None
     calls = [call] if call is not None else []
     if outcome.how == "skipped":
@@ -73,11 +74,11 @@ def reply_to_ticket(ctx: Ctx, args: str) -> Result:
         if outcome.reason == "no_template":
             lines.append(msg(N_("To answer outside the 24-hour window, set up the %(template)s template."),
                              template=Text(tickets.TEMPLATE)))
-        return said(*lines, *calls)
+        return said(*lines, *calls, effects=about)
     how = msg(N_("as a message")) if outcome.how == "text" else msg(N_("as the approved template"))
     lines = [msg(N_("Sent %(how)s to ticket #%(ticket)s. Send CLOSE %(ticket)s when it is solved."),
                  how=how, ticket=Text(str(number)))]
-    return said(*lines, *calls)
+    return said(*lines, *calls, effects=about)
 
 
 @staff_command("CLOSE", roles=ROLES, summary=N_("CLOSE <number>: close a ticket"))
@@ -87,6 +88,7 @@ def close_ticket(ctx: Ctx, args: str) -> Result:
     if not found or found[1]:
         return said(msg(N_("Write CLOSE and the ticket number, e.g. CLOSE 12.")))
     number = found[0]
+    about = concerning(tickets.member_of_ticket(number))
     if not tickets.close(number, now=ctx.now, actor=staff_actor(ctx)):
-        return said(msg(N_("Ticket #%(ticket)s is not open."), ticket=Text(str(number))))
-    return said(msg(N_("Ticket #%(ticket)s is closed."), ticket=Text(str(number))))
+        return said(msg(N_("Ticket #%(ticket)s is not open."), ticket=Text(str(number))), effects=about)
+    return said(msg(N_("Ticket #%(ticket)s is closed."), ticket=Text(str(number))), effects=about)
