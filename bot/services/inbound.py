@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql
 from bot import engine
 from bot.extensions import db
 from bot.models import Member, Message, utcnow
+from bot.observability import logs
 from bot.services.members import lock_member, member_upsert_insert, upsert_params
 from bot.sql import adopt, fetch, insert_for
 from flows.base import Input, Media
@@ -198,6 +199,7 @@ def receive(form: Mapping[str, str], sid: str, phone: str) -> list[str]:
     try:
         connection = db.session.connection()
         message_id, member = store_and_lock(connection, form, sid, phone, now)
+        logs.bind(member_id=member.id)
         if message_id is None:
             earlier = replies_to(sid)
             if earlier is not None:
