@@ -1,23 +1,20 @@
 """Optional error reporting to Sentry (sentry-sdk), on only when SENTRY_DSN is set.
 
-Nothing that identifies a member may leave: no default PII, no local variables in stack frames, no request
-bodies (a webhook's form holds the phone number, the name and the text), no cookies, headers or query
-strings (the dashboard's search carries names and numbers), and every string left in an event — exception
-messages, breadcrumbs such as the URL of a lookup at Twilio, the command line — has anything that looks like
-a phone number replaced.
+Nothing that identifies a member may leave: no default PII (user, IP address), no local variables in stack
+frames, no request bodies (a webhook's form holds the phone number, the name and the text), no cookies,
+headers or query strings (the dashboard's search carries names and numbers), and every string left in an
+event — exception messages, breadcrumbs such as the URL of a lookup at Twilio, the command line — has
+anything that looks like a phone number replaced.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import Flask
 
-FILTERED = "[Filtered]"
-# A phone number in any of the forms it travels in: +254712345678, 254712345678 (WaId), 0712345678,
-# whatsapp%3A%2B254712345678 (in a query string); not a run of digits inside an id (hex event ids, SIDs).
-PHONE_LIKE = re.compile(r"%2[bB]\d{9,15}|(?<![0-9A-Za-z])\+?\d{9,15}(?![0-9A-Za-z])")
+from bot.observability.logs import without_phones
+
 REQUEST_KEPT = ("method", "url")
 
 
@@ -31,7 +28,7 @@ def init_error_reporting(app: Flask) -> bool:
     sentry_sdk.init(
         dsn=dsn,
         environment=app.config.get("SENTRY_ENVIRONMENT"),
-        send_default_pii=False,
+        # send_default_pii stays off (its default; sentry-sdk 2.75 deprecates passing it).
         include_local_variables=False,
         max_request_body_size="never",
         before_send=scrub_event,
@@ -68,7 +65,7 @@ def scrub_breadcrumb(crumb: dict[str, Any], _hint: dict[str, Any] | None = None)
 def scrubbed(value: Any) -> Any:
     """`value` with every phone-number-like run of digits in its strings replaced."""
     if isinstance(value, str):
-        return PHONE_LIKE.sub(FILTERED, value)
+        return without_phones(value)
     if isinstance(value, dict):
         return {key: scrubbed(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

@@ -4,12 +4,15 @@ Every line carries, where known, the MessageSid, the member id and the RQ job id
 the webhooks bind the SID (and the inbound path the member id) at the start of a request, the worker binds
 the job id around each job. They live in a context variable, so threads and requests never mix them up.
 
-Privacy by default: log member ids and SIDs, never a phone number, a name or the text of a message.
+Privacy by default: log member ids and SIDs, never a phone number, a name or the text of a message. As a
+safety net, both formats replace anything that looks like a phone number (PostgreSQL's own error messages
+quote the values they refuse, e.g. `Key (phone)=(+2547…) already exists`).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -24,6 +27,11 @@ FORMATS = ("json", "text")
 EMPTY: Mapping[str, Any] = {}
 # The identifiers a line may carry, in the order the text format shows them.
 CONTEXT_FIELDS = {"message_sid": "sid", "member_id": "member", "job_id": "job"}
+
+# A phone number in any of the forms it travels in: +254712345678, 254712345678 (WaId), 0712345678,
+# whatsapp%3A%2B254712345678 (in a query string); not a run of digits inside an id (hex event ids, SIDs).
+PHONE_LIKE = re.compile(r"%2[bB]\d{9,15}|(?<![0-9A-Za-z])\+?\d{9,15}(?![0-9A-Za-z])")
+FILTERED = "[Filtered]"
 
 _context: ContextVar[Mapping[str, Any]] = ContextVar("umoja_log_context", default=EMPTY)
 
@@ -46,6 +54,11 @@ def bound(**values: Any) -> Iterator[None]:
 def clear() -> None:
     """Forget every identifier (a thread serves many requests one after the other)."""
     _context.set(EMPTY)
+
+
+def without_phones(text: str) -> str:
+    """`text` with every phone-number-like run of digits replaced."""
+    return PHONE_LIKE.sub(FILTERED, text)
 
 
 def current() -> Mapping[str, Any]:
@@ -73,6 +86,9 @@ class JsonLines(JsonFormatter):
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
         return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
 
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        return {key: without_phones(value) if isinstance(value, str) else value for key, value in log_data.items()}
+
 
 class ReadableText(logging.Formatter):
     """`12:00:01 INFO bot.webhook: message [sid=SM… member=12]` for a terminal."""
@@ -84,10 +100,10 @@ class ReadableText(logging.Formatter):
         line = super().format(record)
         context = " ".join(f"{short}={getattr(record, key)}" for key, short in CONTEXT_FIELDS.items()
                            if getattr(record, key, None) is not None)
-        if not context:
-            return line
-        first, newline, rest = line.partition("\n")  # after the message, before a traceback
-        return f"{first} [{context}]{newline}{rest}"
+        if context:
+            first, newline, rest = line.partition("\n")  # after the message, before a traceback
+            line = f"{first} [{context}]{newline}{rest}"
+        return without_phones(line)
 
 
 class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
