@@ -16,7 +16,8 @@ from flask import Flask, Response, g, request
 
 from bot.observability import logs, metrics
 
-log = logging.getLogger("bot.webhook")
+log = logging.getLogger(__name__)
+webhook_log = logging.getLogger("bot.webhook")
 
 # The endpoints timed and counted, and the webhook name they count under.
 WEBHOOKS = {"whatsapp.inbound_message": "inbound", "whatsapp.message_status": "status"}
@@ -58,7 +59,7 @@ def count_webhook(response: Response) -> Response:
     webhook = WEBHOOKS[request.endpoint or ""]
     metrics.webhook_answered(webhook, response.status_code, seconds)
     level = logging.INFO if webhook == "inbound" else logging.DEBUG
-    log.log(level, "%s webhook answered %s in %.1f ms", webhook, response.status_code, seconds * 1000,
+    webhook_log.log(level, "%s webhook answered %s in %.1f ms", webhook, response.status_code, seconds * 1000,
             extra={"http_status": response.status_code, "duration_ms": round(seconds * 1000, 2)})
     return response
 
