@@ -7,10 +7,10 @@ import contextlib
 import sys
 
 from redis.exceptions import ConnectionError as RedisConnectionError
-from rq import SimpleWorker
 from rq.cron import CronScheduler
 
 from bot import create_app
+from bot.observability.jobs import ObservedWorker
 from bot.services.periodic import PERIODIC
 from bot.services.queues import QUEUES
 from bot.services.redis_conn import connect
@@ -20,7 +20,7 @@ def work(queue_names: list[str]) -> None:
     """Work the queues (highest priority first) inside the app context until stopped."""
     app = create_app(background=True)
     with app.app_context():
-        worker = SimpleWorker(queue_names or list(QUEUES), connection=connect())
+        worker = ObservedWorker(queue_names or list(QUEUES), connection=connect())
         worker.work(with_scheduler=True)
 
 

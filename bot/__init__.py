@@ -6,7 +6,6 @@ database and migrations; the webhook, health and simulator blueprints; and the `
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.config import load_settings
 from bot.extensions import db, migrate
+from bot.observability import init_observability
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS_DIR = ROOT / "migrations"
@@ -35,7 +35,7 @@ def create_app(config: dict[str, Any] | None = None, *, background: bool = False
     app.config.update(config or {})
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
                           engine_options(app.config["SQLALCHEMY_DATABASE_URI"], ping=background))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    init_observability(app)
 
     if app.config["TRUSTED_PROXIES"]:
         # The client's address (the dashboard's sign-in limit) and scheme as the proxies saw them.
@@ -86,10 +86,11 @@ def engine_options(url: str, *, ping: bool = False) -> dict[str, Any]:
     pool does not ping before each request (a round trip per message): after a restart the first
     statement on a dead connection fails, the request answers 500 for Twilio to retry, and the pool
     starts afresh. The worker and the clock ping (`ping`): a job that fails on a dead connection may
-    not be retried."""
+    not be retried. Neither shows a statement's parameters in its errors (they hold phone numbers, names and
+    texts, and errors reach the logs and the error reports)."""
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
-    return {"pool_pre_ping": ping, "pool_size": 10, "max_overflow": 20}
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}, "hide_parameters": True}
+    return {"pool_pre_ping": ping, "pool_size": 10, "max_overflow": 20, "hide_parameters": True}
 
 
 def serialize_sqlite_writes(engine: Engine) -> None:

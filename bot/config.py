@@ -87,6 +87,13 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "PUBLIC_URL": (env_str("PUBLIC_URL", "http://127.0.0.1:5000") or "").rstrip("/"),
         # How many proxies in front of the app set X-Forwarded-For/-Proto (0: none; trust no such header).
         "TRUSTED_PROXIES": env_int("TRUSTED_PROXIES", 0),
+        # Operating it: JSON log lines where it runs for real (a database or Twilio configured), text on a
+        # laptop; error reporting and /metrics are off until configured.
+        "LOG_FORMAT": (env_str("LOG_FORMAT") or ("json" if env_str("DATABASE_URL") or twilio_sid else "text")).lower(),
+        "LOG_LEVEL": (env_str("LOG_LEVEL") or "INFO").upper(),
+        "SENTRY_DSN": env_str("SENTRY_DSN"),
+        "SENTRY_ENVIRONMENT": env_str("SENTRY_ENVIRONMENT"),
+        "METRICS_TOKEN": env_str("METRICS_TOKEN"),
         "UNION_NAME": env_str("UNION_NAME", DEFAULT_UNION_NAME),
         "UNION_SHORT_NAME": env_str("UNION_SHORT_NAME", "KUGWO"),
         "MEMBER_NUMBER_PREFIX": env_str("MEMBER_NUMBER_PREFIX", "KUGWO"),

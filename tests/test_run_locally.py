@@ -49,7 +49,11 @@ def test_flask_dev_runs_everything_on_the_embedded_defaults(tmp_path):
                                headers={"X-Twilio-Signature": form["signature"]})
         assert answer.status_code == 200
         assert "Welcome to" in replies_of(answer.text)[0]
-        time.sleep(6)  # the worker and the clock have started and run their first jobs
+        # The worker and the clock start and run their first jobs (a busy machine takes longer than a few seconds).
+        deadline = time.monotonic() + 60
+        while "Listening on" not in (tmp_path / "dev.log").read_text() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        time.sleep(3)
         output = (tmp_path / "dev.log").read_text()
         assert "Loaded the sample course catalog" in output and "Listening on" in output
         assert "Traceback" not in output, output[-3000:]

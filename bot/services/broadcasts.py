@@ -59,6 +59,7 @@ from bot.models import (
     MemberWork,
     utcnow,
 )
+from bot.observability import metrics
 from bot.services import local_time, sending
 from bot.services.members import opt_out
 from bot.services.messaging import STATUS_RANK
@@ -776,6 +777,7 @@ def record_status(delivery_id: int, sid: str, status: str, code: int | None) -> 
         .values(**values)
     )
     db.session.commit()
+    metrics.status_recorded("delivery", status, bool(result.rowcount), code)
     if result.rowcount and status in {"failed", "undelivered"}:
         react(delivery_id, sid, sending.async_outcome(status, code))
     return bool(result.rowcount)

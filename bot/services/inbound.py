@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql
 from bot import engine
 from bot.extensions import db
 from bot.models import Certificate, ForgottenMessage, Member, Message, utcnow
+from bot.observability import logs
 from bot.services import certificates, privacy
 from bot.services.members import lock_member, member_upsert_insert, upsert_params
 from bot.sql import adopt, fetch, insert_for
@@ -224,6 +225,7 @@ def receive(form: Mapping[str, str], sid: str, phone: str) -> list[str]:
         if forgotten is not None:
             db.session.rollback()  # nothing of a retry from a forgotten person is kept, not even a row
             return forgotten
+        logs.bind(member_id=member.id)
         if message_id is None:
             earlier = replies_to(sid)
             if earlier is not None:

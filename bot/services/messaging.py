@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from bot.extensions import db
 from bot.models import Message, utcnow
+from bot.observability import metrics
 
 # Twilio's statuses in the order a message moves through them; callbacks arrive out of order, so a
 # status only ever replaces one of lower rank.
@@ -42,4 +43,5 @@ def record_status(sid: str, status: str, error_code: int | None) -> bool:
         .values(**values)
     )
     db.session.commit()
+    metrics.status_recorded("message", status, bool(result.rowcount), error_code)
     return bool(result.rowcount)

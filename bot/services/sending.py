@@ -30,6 +30,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ProtocolError
 
 from bot import i18n
+from bot.observability import metrics
 from bot.services.redis_conn import limits_uri
 from flows.base import N_, Msg, Text, msg
 
@@ -203,6 +204,12 @@ class Sender:
 
     def post(self, params: dict[str, str]) -> Outcome:
         """Send one message; never raises."""
+        outcome = self._post(params)
+        metrics.send_finished(outcome.kind, outcome.code, outcome.reason)
+        return outcome
+
+    def _post(self, params: dict[str, str]) -> Outcome:
+        """Post the message and classify Twilio's answer."""
         try:
             response = self.session.post(self.url, data=params, timeout=self.timeout)
         except requests.ReadTimeout:
