@@ -22,6 +22,7 @@ EXPECTED = {
     "admin.overview": EVERY_ROLE,
     "admin.members": EVERY_ROLE,
     "admin.member_detail": EVERY_ROLE,
+    "admin.add_member_note": EVERY_ROLE,
     "admin.export_members": ADMIN,
     "admin.audit_log": ADMIN,
     "admin.jobs": ADMIN,

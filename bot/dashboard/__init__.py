@@ -28,6 +28,7 @@ def init_dashboard(app: Flask) -> None:
     from bot.dashboard import review, views  # noqa: F401  (review: the certificates, vouchers and tickets pages)
     from bot.extensions import db
     from bot.models import DashboardUser
+    from bot.services import notes  # noqa: F401  (registers the notes' erasure hook)
     from bot.services.redis_conn import limits_uri
 
     app.config.setdefault("RATELIMIT_STORAGE_URI", limits_uri(app.config.get("REDIS_URL")))

@@ -6,6 +6,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,13 +27,21 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import selectinload
 
-from bot.dashboard import limiter
-from bot.dashboard.forms import AccountActionForm, ExportForm, NewAccountForm, SignInForm, SignOutForm
+from bot.dashboard import limiter, timeline
+from bot.dashboard.forms import (
+    AccountActionForm,
+    ExportForm,
+    NewAccountForm,
+    NoteForm,
+    SignInForm,
+    SignOutForm,
+)
 from bot.dashboard.nav import ALL_ROLES, nav_for, role_required
 from bot.extensions import db
-from bot.models import AuditEvent, ConsentEvent, Member, MemberWork, Message, utcnow
-from bot.services import audit, course_stats, dashboard_users, masking, stats
+from bot.models import AuditEvent, Member, MemberWork, utcnow
+from bot.services import audit, course_stats, dashboard_users, masking, notes, stats
 from bot.services.dashboard_users import authenticate
+from bot.services.local_time import to_local
 from bot.services.masking import mask_phone
 from flows.counties import COUNTIES
 from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_KINDS, WORK_LABELS
@@ -56,6 +65,18 @@ def dashboard_globals() -> dict[str, Any]:
     if request.blueprint != "admin" or not current_user.is_authenticated:
         return {}
     return {"nav": nav_for(current_user.role), "sign_out_form": SignOutForm()}
+
+
+@bp.app_template_filter("local")
+def local_when(value: datetime | date | None, with_time: bool = True) -> str:
+    """A stored (naive UTC) time in TIMEZONE with the zone named ('2026-12-03 16:05 EAT'), to the minute;
+    a date as it is."""
+    if value is None:
+        return ""
+    if not isinstance(value, datetime):
+        return value.isoformat()
+    moment = to_local(value)
+    return moment.strftime("%Y-%m-%d %H:%M %Z" if with_time else "%Y-%m-%d")
 
 
 @bp.after_request
@@ -223,21 +244,33 @@ def members() -> ResponseReturnValue:
 @bp.get("/members/<int:member_id>")
 @role_required(*ALL_ROLES)
 def member_detail(member_id: int) -> ResponseReturnValue:
-    """One member: details, conversation history and consent events."""
+    """One member: details and the timeline of everything held about them, as the reader's role may read it."""
     member = db.session.get(Member, member_id) or abort(404)
-    messages = list(db.session.scalars(
-        sa.select(Message).where(Message.member_id == member.id).order_by(Message.created_at.desc(), Message.id.desc()).limit(200)
-    ))
-    consents = list(db.session.scalars(
-        sa.select(ConsentEvent).where(ConsentEvent.member_id == member.id).order_by(ConsentEvent.created_at.desc())
-    ))
-    name, work_other, *bodies = masking.shown_texts(
-        [member.name or member.profile_name, member.work_other] + [m.body for m in messages], current_user.role)
+    return member_page(member, NoteForm(), None, 200)
+
+
+def member_page(member: Member, note_form: NoteForm, error: str | None, status: int) -> ResponseReturnValue:
+    """The member page with its timeline and the note form."""
+    name, work_other = masking.shown_texts([member.name or member.profile_name, member.work_other], current_user.role)
     return render_template(
-        "admin/member.html", member=member, conversation=list(zip(messages, bodies, strict=True)), consents=consents,
-        name=name, work_other=work_other, phone=member.phone if shows_phones() else mask_phone(member.phone), work_labels=WORK_LABELS,
-        gender_labels=GENDER_LABELS, community_labels=COMMUNITY_LABELS,
-    )
+        "admin/member.html", member=member, timeline=timeline.build(member, current_user.role),
+        name=name, work_other=work_other, phone=member.phone if shows_phones() else mask_phone(member.phone),
+        work_labels=WORK_LABELS, gender_labels=GENDER_LABELS, community_labels=COMMUNITY_LABELS,
+        note_form=note_form, note_error=error,
+    ), status
+
+
+@bp.post("/members/<int:member_id>/notes")
+@role_required(*ALL_ROLES)
+def add_member_note(member_id: int) -> ResponseReturnValue:
+    """Add an internal note about a member (audited; never shown to the member)."""
+    member = db.session.get(Member, member_id) or abort(404)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        return member_page(member, form, "The note needs some text (at most 2000 characters).", 400)
+    notes.add_note(member, form.body.data or "", author=current_user.email)
+    db.session.commit()
+    return redirect(url_for("admin.member_detail", member_id=member.id) + "#notes")
 
 
 EXPORT_COLUMNS = ("member_number", "name", "phone", "county", "work", "gender", "community", "status",

@@ -14,6 +14,7 @@ from bot.models.members import (
     MemberWork,
     Message,
 )
+from bot.models.notes import MemberNote
 from bot.models.staff import StaffMember
 from bot.models.stats import MemberTally
 from bot.models.support import FaqEntry, Ticket, TicketMessage
@@ -41,4 +42,5 @@ __all__ = [
     "Voucher",
     "Broadcast",
     "BroadcastDelivery",
+    "MemberNote",
 ]
