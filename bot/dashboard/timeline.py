@@ -171,13 +171,20 @@ def certificate_entries(member: Member) -> list[Entry]:
     return found
 
 
+def voucher_carrier(voucher: Voucher, messages: list[Message]) -> Message | None:
+    """The message that carried a voucher code to its member: the one with the code in it, or the one
+    stored when the code was given (a text blanked by retention or erasure)."""
+    mine = [m for m in messages if m.direction == "out" and m.member_id == voucher.member_id]
+    return next((m for m in mine if m.body and voucher.code in m.body), None) or next(
+        (m for m in mine if m.created_at == voucher.assigned_at), None)
+
+
 def voucher_entries(member: Member, messages: list[Message]) -> list[Entry]:
     """The voucher code given, and what became of the message that carried it."""
     voucher = db.session.scalar(sa.select(Voucher).where(Voucher.member_id == member.id))
     if voucher is None or voucher.assigned_at is None:
         return []
-    carrier = next((m for m in messages if m.direction == "out" and m.body and voucher.code in m.body), None) or next(
-        (m for m in messages if m.direction == "out" and m.created_at == voucher.assigned_at), None)
+    carrier = voucher_carrier(voucher, messages)
     expiry = f"expires {voucher.expires_on.isoformat()}" if voucher.expires_on else "no expiry"
     entry = Entry(voucher.assigned_at, "voucher", "Voucher code given", texts=[voucher.code], plain=[expiry],
                   order=voucher.id)
