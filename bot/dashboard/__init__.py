@@ -25,7 +25,7 @@ __all__ = ["NAV", "NavEntry", "init_dashboard", "limiter", "login_manager", "rol
 def init_dashboard(app: Flask) -> None:
     """Bind the dashboard's extensions and register its blueprint."""
     from bot.dashboard import broadcasts as broadcast_pages  # noqa: F401  (its routes join the blueprint)
-    from bot.dashboard import reports, review, views  # noqa: F401  (review: the certificates, vouchers and tickets pages)
+    from bot.dashboard import errors, reports, review, views  # noqa: F401  (review: the certificates, vouchers and tickets pages)
     from bot.extensions import db
     from bot.models import DashboardUser
     from bot.services import notes  # noqa: F401  (registers the notes' erasure hook)

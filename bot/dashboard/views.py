@@ -62,7 +62,9 @@ def login_limit() -> str:
 @bp.app_context_processor
 def dashboard_globals() -> dict[str, Any]:
     """The navigation and the sign-out form, for every dashboard page."""
-    if request.blueprint != "admin" or not current_user.is_authenticated:
+    on_dashboard = request.blueprint == "admin" or (  # an error page for an address that matched no route
+        request.path.startswith("/admin") and not request.path.startswith("/admin/rq"))
+    if not on_dashboard or not current_user.is_authenticated:
         return {}
     return {"nav": nav_for(current_user.role), "sign_out_form": SignOutForm()}
 
@@ -185,7 +187,11 @@ class MemberQuery:
             if phone:
                 matches.append(Member.phone == phone)
             if whole_phones:
-                matches.append(Member.phone.contains(re.sub(r"[\s().-]", "", self.q), autoescape=True))
+                written = re.sub(r"[\s().-]", "", self.q)
+                matches.append(Member.phone.contains(written, autoescape=True))
+                if re.fullmatch(r"(0|254)\d{2,}", written):  # the start of a Kenyan number, '07…' or '2547…'
+                    matches.append(Member.phone.startswith("+254" + written.removeprefix("0").removeprefix("254"),
+                                                           autoescape=True))
             found.append(sa.or_(*matches))
         if self.county:
             found.append(Member.county == self.county)
@@ -267,7 +273,9 @@ def add_member_note(member_id: int) -> ResponseReturnValue:
     member = db.session.get(Member, member_id) or abort(404)
     form = NoteForm()
     if not form.validate_on_submit():
-        return member_page(member, form, "The note needs some text (at most 2000 characters).", 400)
+        problem = ("This form had expired, so the note was not saved: it is below, send it again."
+                   if "csrf_token" in form.errors else "The note needs some text (at most 2000 characters).")
+        return member_page(member, form, problem, 400)
     notes.add_note(member, form.body.data or "", author=current_user.email)
     db.session.commit()
     return redirect(url_for("admin.member_detail", member_id=member.id) + "#notes")
