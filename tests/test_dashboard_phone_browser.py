@@ -10,19 +10,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from bot.extensions import db
-from bot.models import Course, Member, utcnow
-from bot.services import certificates, notes, tickets
-from tests.dashboard_helpers import PASSWORD, add_member, make_user
+from bot.models import Member
+from bot.services import notes, tickets
+from tests.dashboard_helpers import PASSWORD, make_user
 from tests.test_courses import catalog  # noqa: F401  (fixture)
 from tests.test_dashboard_browser import browser, pytestmark  # noqa: F401
+from tests.test_dashboard_reports import CODE, rewarded_member
 
 PHONE = "+254712345678"
 PHONE_FORMS = ("+254712345678", "254712345678", "0712345678", "0712 345 678", "712345678", "+254 712 345 678",
                "0712-345-678")
-CODE = "LIPX-7KQ2-99AB"
 WIDTHS = (390, 1366)
 ROLE_PAGES = {
     "officer": ["/admin/certificates", "/admin/vouchers"],
@@ -36,17 +35,9 @@ REPORTS = {"officer": ["vouchers", "membership"], "organiser": ["tickets", "memb
 
 def seed(app, tmp_path: Path) -> int:
     """A member with a voucher, a ticket whose texts carry the phone number, and a note with both."""
-    member_id = add_member(app, "Amina Wanjiku", phone=PHONE)
+    member_id = rewarded_member(app, tmp_path, CODE)
     with app.app_context():
         member = db.session.get(Member, member_id)
-        member.last_inbound_at = utcnow()
-        course_id = db.session.scalar(sa.select(Course.id).order_by(Course.position, Course.id))
-        codes = tmp_path / "codes.csv"
-        codes.write_text(f"code\n{CODE}\n", encoding="utf-8")
-        certificates.import_vouchers(codes)
-        report = certificates.report_link(member, course_id, "https://www.linkedin.com/learning/certificates/q1", "q1")
-        db.session.commit()
-        certificates.approve_certificate(report.id, reviewer="+254733000001")
         ticket = tickets.open_ticket(member, "Please call me on 0712 345 678 about my code " + CODE, "agent")
         db.session.commit()
         tickets.reply(ticket.id, "We will call 0712-345-678 tomorrow", actor="organiser@umoja.example.org")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -43,19 +44,26 @@ def signed_in(app, role: str):
     return client, email
 
 
-def test_vouchers_export_says_who_got_which_code_and_whether_it_arrived(app, catalog, tmp_path):
+def rewarded_member(app, tmp_path: Path, code: str = CODE, *, expires: str = "") -> int:
+    """A member inside the 24-hour window whose certificate link was approved, so that they got `code`
+    from the pool; returns the member's id."""
     member_id = add_member(app, "Amina Wanjiku", phone="+254712345678")
     with app.app_context():
         member = db.session.get(Member, member_id)
         member.last_inbound_at = utcnow()
         course_id = db.session.scalar(sa.select(Course.id).order_by(Course.position, Course.id))
         codes = tmp_path / "codes.csv"
-        codes.write_text(f"code,expires_on\n{CODE},2027-06-30\n", encoding="utf-8")
+        codes.write_text(f"code,expires_on\n{code},{expires}\n", encoding="utf-8")
         certificates.import_vouchers(codes)
         report = certificates.report_link(member, course_id, "https://www.linkedin.com/learning/certificates/z9", "z9")
         db.session.commit()
         certificates.approve_certificate(report.id, reviewer="+254733000001")
         db.session.commit()
+    return member_id
+
+
+def test_vouchers_export_says_who_got_which_code_and_whether_it_arrived(app, catalog, tmp_path):
+    rewarded_member(app, tmp_path, expires="2027-06-30")
     officer, email = signed_in(app, "officer")
     rows = rows_of(officer.get("/admin/reports/vouchers.csv"))
     assert rows[0] == ["member_number", "course", "reported_at", "approved_at", "voucher_code", "given_at",
