@@ -34,7 +34,10 @@ def notes_of(member_id: int) -> list[MemberNote]:
 
 
 def erase_notes(member: Member, now: datetime) -> None:
-    """Notes hold what staff know of the member: they go with the member's data."""
+    """Notes hold what staff know of the member: they go with the member's data (nothing to do on a
+    database whose migrations have not reached the notes yet, e.g. a worker started before `release`)."""
+    if not sa.inspect(db.session.connection()).has_table(MemberNote.__tablename__):
+        return
     db.session.execute(sa.delete(MemberNote).where(MemberNote.member_id == member.id))
 
 
