@@ -22,6 +22,9 @@ EXPECTED = {
     "admin.overview": EVERY_ROLE,
     "admin.members": EVERY_ROLE,
     "admin.member_detail": EVERY_ROLE,
+    "admin.add_member_note": EVERY_ROLE,
+    "admin.reports": EVERY_ROLE,
+    "admin.report_export": EVERY_ROLE,
     "admin.export_members": ADMIN,
     "admin.audit_log": ADMIN,
     "admin.jobs": ADMIN,
@@ -58,7 +61,8 @@ def routes(app, member_id: int) -> list[tuple[str, str, str]]:
         if rule.endpoint in PUBLIC or rule.endpoint == "rq_dashboard.static":
             continue
         numeric = set(re.findall(r"<int:(\w+)>", rule.rule))
-        samples = {"member_id": member_id, "user_id": 999, "action": "disable", "page": "1", "per_page": "8", "order": "asc", "registry_name": "queued"}
+        samples = {"member_id": member_id, "user_id": 999, "action": "disable", "page": "1", "per_page": "8", "order": "asc", "registry_name": "queued",
+                   "name": "membership", "fmt": "csv"}
         values = {arg: samples.get(arg, 0 if arg in numeric else "default") for arg in rule.arguments}
         url = rule.build(values, append_unknown=False)[1]
         methods = sorted(rule.methods - {"HEAD", "OPTIONS"})

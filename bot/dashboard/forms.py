@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 
@@ -38,3 +38,9 @@ class NewAccountForm(FlaskForm):
 
 class AccountActionForm(FlaskForm):
     """Disable or enable an account."""
+
+
+class NoteForm(FlaskForm):
+    """An internal note about a member (never shown to the member)."""
+
+    body = TextAreaField("Note", validators=[DataRequired(), Length(max=2000)])

@@ -8,6 +8,7 @@ import hashlib
 import io
 import re
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,13 +29,22 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import selectinload
 
-from bot.dashboard.forms import AccountActionForm, ExportForm, NewAccountForm, SignInForm, SignOutForm
+from bot.dashboard import timeline
+from bot.dashboard.forms import (
+    AccountActionForm,
+    ExportForm,
+    NewAccountForm,
+    NoteForm,
+    SignInForm,
+    SignOutForm,
+)
 from bot.dashboard.nav import ALL_ROLES, nav_for, role_required
 from bot.dashboard.sign_in_limits import Refusal, sign_in_limits
 from bot.extensions import db
-from bot.models import AuditEvent, ConsentEvent, Member, MemberWork, Message, utcnow
-from bot.services import audit, course_stats, dashboard_users, masking, stats
+from bot.models import AuditEvent, Member, MemberWork, utcnow
+from bot.services import audit, course_stats, dashboard_users, masking, notes, stats
 from bot.services.dashboard_users import authenticate
+from bot.services.local_time import to_local
 from bot.services.masking import mask_phone
 from flows.counties import COUNTIES
 from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_KINDS, WORK_LABELS
@@ -49,12 +59,26 @@ PHONE_QUERY = re.compile(r"\+?[\d\s().-]{6,24}")
 @bp.app_context_processor
 def dashboard_globals() -> dict[str, Any]:
     """The navigation and the sign-out form, for every dashboard page."""
-    if request.blueprint != "admin" or not current_user.is_authenticated:
+    on_dashboard = request.blueprint == "admin" or (  # an error page for an address that matched no route
+        request.path.startswith("/admin") and not request.path.startswith("/admin/rq"))
+    if not on_dashboard or not current_user.is_authenticated:
         return {}
     return {"nav": nav_for(current_user.role), "sign_out_form": SignOutForm()}
 
 
 CONTENT_SECURITY_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
+
+
+@bp.app_template_filter("local")
+def local_when(value: datetime | date | None, with_time: bool = True) -> str:
+    """A stored (naive UTC) time in TIMEZONE with the zone named ('2026-12-03 16:05 EAT'), to the minute;
+    a date as it is."""
+    if value is None:
+        return ""
+    if not isinstance(value, datetime):
+        return value.isoformat()
+    moment = to_local(value)
+    return moment.strftime("%Y-%m-%d %H:%M %Z" if with_time else "%Y-%m-%d")
 
 
 @bp.after_request
@@ -169,7 +193,11 @@ class MemberQuery:
             if phone:
                 matches.append(Member.phone == phone)
             if whole_phones:
-                matches.append(Member.phone.contains(re.sub(r"[\s().-]", "", self.q), autoescape=True))
+                written = re.sub(r"[\s().-]", "", self.q)
+                matches.append(Member.phone.contains(written, autoescape=True))
+                if re.fullmatch(r"(0|254)\d{2,}", written):  # the start of a Kenyan number, '07…' or '2547…'
+                    matches.append(Member.phone.startswith("+254" + written.removeprefix("0").removeprefix("254"),
+                                                           autoescape=True))
             found.append(sa.or_(*matches))
         if self.county:
             found.append(Member.county == self.county)
@@ -246,21 +274,35 @@ def members() -> ResponseReturnValue:
 @bp.get("/members/<int:member_id>")
 @role_required(*ALL_ROLES)
 def member_detail(member_id: int) -> ResponseReturnValue:
-    """One member: details, conversation history and consent events."""
+    """One member: details and the timeline of everything held about them, as the reader's role may read it."""
     member = db.session.get(Member, member_id) or abort(404)
-    messages = list(db.session.scalars(
-        sa.select(Message).where(Message.member_id == member.id).order_by(Message.created_at.desc(), Message.id.desc()).limit(200)
-    ))
-    consents = list(db.session.scalars(
-        sa.select(ConsentEvent).where(ConsentEvent.member_id == member.id).order_by(ConsentEvent.created_at.desc())
-    ))
-    name, work_other, *bodies = masking.shown_texts(
-        [member.name or member.profile_name, member.work_other] + [m.body for m in messages], current_user.role)
+    return member_page(member, NoteForm(), None, 200)
+
+
+def member_page(member: Member, note_form: NoteForm, error: str | None, status: int) -> ResponseReturnValue:
+    """The member page with its timeline and the note form."""
+    name, work_other = masking.shown_texts([member.name or member.profile_name, member.work_other], current_user.role)
     return render_template(
-        "admin/member.html", member=member, conversation=list(zip(messages, bodies, strict=True)), consents=consents,
-        name=name, work_other=work_other, phone=member.phone if shows_phones() else mask_phone(member.phone), work_labels=WORK_LABELS,
-        gender_labels=GENDER_LABELS, community_labels=COMMUNITY_LABELS,
-    )
+        "admin/member.html", member=member, timeline=timeline.build(member, current_user.role),
+        name=name, work_other=work_other, phone=member.phone if shows_phones() else mask_phone(member.phone),
+        work_labels=WORK_LABELS, gender_labels=GENDER_LABELS, community_labels=COMMUNITY_LABELS,
+        note_form=note_form, note_error=error,
+    ), status
+
+
+@bp.post("/members/<int:member_id>/notes")
+@role_required(*ALL_ROLES)
+def add_member_note(member_id: int) -> ResponseReturnValue:
+    """Add an internal note about a member (audited; never shown to the member)."""
+    member = db.session.get(Member, member_id) or abort(404)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        problem = ("This form had expired, so the note was not saved: it is below, send it again."
+                   if "csrf_token" in form.errors else "The note needs some text (at most 2000 characters).")
+        return member_page(member, form, problem, 400)
+    notes.add_note(member, form.body.data or "", author=current_user.email)
+    db.session.commit()
+    return redirect(url_for("admin.member_detail", member_id=member.id) + "#notes")
 
 
 EXPORT_COLUMNS = ("member_number", "name", "phone", "county", "work", "gender", "community", "status",

@@ -16,6 +16,7 @@ from bot.models.members import (
     Message,
     MessageSubject,
 )
+from bot.models.notes import MemberNote
 from bot.models.staff import StaffMember
 from bot.models.stats import MemberTally
 from bot.models.support import FaqEntry, Ticket, TicketMessage
@@ -45,4 +46,5 @@ __all__ = [
     "Voucher",
     "Broadcast",
     "BroadcastDelivery",
+    "MemberNote",
 ]

@@ -1,0 +1,221 @@
+"""Reports and exports: certificates and vouchers (for the partner's campaign report), tickets, and
+membership breakdowns over a date range, each as CSV or as a printable page.
+
+Every export is audited (the report, its format, the filters and the row count; never a phone or a name)
+and gated by role like the pages it comes from. Breakdowns show groups under `SMALL_GROUP` as "<5".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from statistics import median
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Response, abort, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from bot.dashboard.nav import ALL_ROLES, NAV, NavEntry, role_required
+from bot.dashboard.timeline import course_name, message_reason, voucher_carrier
+from bot.dashboard.views import bp, csv_cell
+from bot.dashboard.views import local_when as local
+from bot.extensions import db
+from bot.models import (
+    Certificate,
+    Course,
+    Member,
+    MemberWork,
+    Message,
+    Ticket,
+    TicketMessage,
+    Voucher,
+    utcnow,
+)
+from bot.services import audit, masking
+from bot.services.dashboard_users import allowed
+from bot.services.local_time import to_utc, zone
+from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_LABELS
+
+SMALL_GROUP = 5
+DEFAULT_DAYS = 90
+LANGUAGE_LABELS = {"en": "English", "sw": "Kiswahili"}
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """A range of local dates (both included), from the query string; the last 90 days by default."""
+
+    start: date
+    end: date
+
+    @classmethod
+    def of(cls, source: Any) -> DateRange:
+        """Read `from` and `to` (YYYY-MM-DD); a bad or missing date falls back to the default."""
+        today = datetime.now(zone()).date()
+        end = parse_date(source.get("to")) or today
+        start = parse_date(source.get("from")) or end - timedelta(days=DEFAULT_DAYS)
+        return cls(min(start, end), max(start, end))
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """The range as naive UTC moments [start, end)."""
+        return to_utc(datetime.combine(self.start, time())), to_utc(datetime.combine(self.end + timedelta(days=1), time()))
+
+    def args(self) -> dict[str, str]:
+        """The range for links and the audit log."""
+        return {"from": self.start.isoformat(), "to": self.end.isoformat()}
+
+
+def parse_date(text: str | None) -> date | None:
+    """A YYYY-MM-DD date, or None."""
+    try:
+        return date.fromisoformat((text or "").strip()[:10])
+    except ValueError:
+        return None
+
+
+@dataclass
+class Report:
+    """A report's columns and rows, and figures for the printable page's heading."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: list[list[Any]]
+    figures: list[tuple[str, Any]]
+
+
+def small(count: int) -> int | str:
+    """A breakdown's count, '<5' for a small group (so that no one can be picked out)."""
+    return count if count >= SMALL_GROUP else f"<{SMALL_GROUP}"
+
+
+def vouchers_report(period: DateRange) -> Report:
+    """Who got which voucher code and when, and whether the message carrying it was delivered."""
+    start, end = period.bounds()
+    rows = db.session.execute(
+        sa.select(Voucher, Member.member_number, Member.id, Certificate, Course)
+        .join(Member, Member.id == Voucher.member_id)
+        .outerjoin(Certificate, Certificate.id == Voucher.certificate_id)
+        .outerjoin(Course, Course.id == Certificate.course_id)
+        .where(Voucher.assigned_at >= start, Voucher.assigned_at < end).order_by(Voucher.assigned_at, Voucher.id)
+    ).all()
+    member_ids = [row[2] for row in rows]
+    messages = list(db.session.scalars(
+        sa.select(Message).where(Message.member_id.in_(member_ids), Message.direction == "out",
+                                 Message.created_at >= start, Message.created_at < end)
+    )) if member_ids else []
+    table = []
+    delivered = 0
+    for voucher, number, member_id, certificate, course in rows:
+        carrier = voucher_carrier(voucher, messages)
+        status = carrier.status if carrier else "unknown"
+        delivered += status in ("delivered", "read")
+        table.append([number or masking.member_reference(member_id), course_name(course) if course else "",
+                      local(certificate.created_at) if certificate else "", local(certificate.reviewed_at) if certificate else "",
+                      voucher.code, local(voucher.assigned_at), voucher.expires_on.isoformat() if voucher.expires_on else "",
+                      status, message_reason(carrier) if carrier else ""])
+    return Report("Certificates and vouchers",
+                  ("member_number", "course", "reported_at", "approved_at", "voucher_code", "given_at", "expires_on",
+                   "message_status", "message_reason"), table,
+                  [("Vouchers given", len(table)), ("Delivered or read", delivered)])
+
+
+def tickets_report(period: DateRange) -> Report:
+    """Tickets opened in the range: reason, status, when first answered and how long it took."""
+    start, end = period.bounds()
+    first_answer = (sa.select(TicketMessage.ticket_id, sa.func.min(TicketMessage.created_at).label("at"))
+                    .where(TicketMessage.author != "member").group_by(TicketMessage.ticket_id).subquery())
+    rows = db.session.execute(
+        sa.select(Ticket, first_answer.c.at).outerjoin(first_answer, first_answer.c.ticket_id == Ticket.id)
+        .where(Ticket.created_at >= start, Ticket.created_at < end).order_by(Ticket.created_at, Ticket.id)
+    ).all()
+    table = []
+    waits = []
+    for ticket, answered in rows:
+        minutes = round((answered - ticket.created_at).total_seconds() / 60) if answered else ""
+        if answered:
+            waits.append(minutes)
+        table.append([ticket.id, local(ticket.created_at), ticket.reason, ticket.status, local(answered), minutes,
+                      local(ticket.closed_at)])
+    return Report("Tickets", ("ticket", "opened_at", "reason", "status", "first_answer_at", "minutes_to_first_answer",
+                              "closed_at"), table,
+                  [("Tickets opened", len(table)), ("Answered", len(waits)),
+                   ("Still open", sum(1 for t, _ in rows if t.status == "open")),
+                   ("Median minutes to first answer", median(waits) if waits else "—")])
+
+
+def membership_report(period: DateRange) -> Report:
+    """Members who joined in the range by county, kind of work, gender, community and language; groups
+    under five shown as '<5'."""
+    start, end = period.bounds()
+    joined = sa.and_(Member.joined_at >= start, Member.joined_at < end, Member.status != "prospect")
+    dimensions: list[tuple[str, Any, dict[str, str]]] = [
+        ("county", Member.county, {}), ("gender", Member.gender, GENDER_LABELS),
+        ("community", Member.community, COMMUNITY_LABELS), ("language", Member.language, LANGUAGE_LABELS)]
+    table: list[list[Any]] = []
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Member).where(joined)) or 0
+    for name, column, labels in dimensions:
+        counts = db.session.execute(sa.select(column, sa.func.count()).where(joined).group_by(column)
+                                    .order_by(sa.func.count().desc(), column)).all()
+        table += [[name, labels.get(value, value) if value else "not given", small(n)] for value, n in counts]
+    work = db.session.execute(
+        sa.select(MemberWork.kind, sa.func.count()).join(Member, Member.id == MemberWork.member_id).where(joined)
+        .group_by(MemberWork.kind).order_by(sa.func.count().desc(), MemberWork.kind)
+    ).all()
+    table += [["work", WORK_LABELS.get(kind, kind), small(n)] for kind, n in work]
+    return Report("Membership", ("breakdown", "group", "members"), table, [("Members who joined", total)])
+
+
+@dataclass(frozen=True)
+class ReportKind:
+    """A report: who may export it and how it is built."""
+
+    name: str
+    label: str
+    roles: tuple[str, ...]
+    build: Callable[[DateRange], Report]
+
+
+# Officers review certificates and vouchers, organisers answer tickets, everyone sees membership figures.
+REPORTS = {
+    "vouchers": ReportKind("vouchers", "Certificates and vouchers", ("officer",), vouchers_report),
+    "tickets": ReportKind("tickets", "Tickets", ("organiser",), tickets_report),
+    "membership": ReportKind("membership", "Membership", ALL_ROLES, membership_report),
+}
+NAV.append(NavEntry("admin.reports", "Reports", ALL_ROLES))
+
+
+@bp.get("/reports")
+@role_required(*ALL_ROLES)
+def reports() -> ResponseReturnValue:
+    """The reports this role may export, with the date range to choose."""
+    period = DateRange.of(request.args)
+    mine = [kind for kind in REPORTS.values() if allowed(current_user.role, kind.roles)]
+    return render_template("admin/reports.html", reports=mine, period=period)
+
+
+@bp.get("/reports/<any(vouchers, tickets, membership):name>.<any(csv, html):fmt>")
+@role_required(*ALL_ROLES)
+def report_export(name: str, fmt: str) -> ResponseReturnValue:
+    """One report over the date range, as CSV or a printable page; audited with its filters and row count."""
+    kind = REPORTS[name]
+    if not allowed(current_user.role, kind.roles):
+        abort(403)
+    period = DateRange.of(request.args)
+    report = kind.build(period)
+    audit.record(current_user.email, "report.export", name, format=fmt, filters=period.args(), rows=len(report.rows))
+    db.session.commit()
+    if fmt == "html":
+        return render_template("admin/report.html", report=report, period=period, kind=kind, now=utcnow())
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(report.columns)
+    for row in report.rows:
+        writer.writerow([csv_cell(value) for value in row])
+    stamp = utcnow().strftime("%Y%m%d-%H%M")
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={name}-{period.start}-{period.end}-{stamp}.csv"})
