@@ -32,7 +32,7 @@ from bot.staff.registry import dispatch as dispatch_staff_command
 from flows import router
 from flows.base import Ctx, Effect, Input, Media, MemberView, Result, Settings, State
 from flows.broadcast import PreviewBroadcast, SendBroadcast
-from flows.effects import OptIn, OptOut, RecordConsent, RegisterMember, SetLanguage
+from flows.effects import OptIn, OptOut, RecordConsent, RecordSensitiveChoice, RegisterMember, SetLanguage
 from flows.support_effects import AddToTicket, EraseMyData, OpenTicket
 
 Performer = Callable[[Member, Any, datetime], Mapping[str, Any] | None]
@@ -47,6 +47,11 @@ def perform_set_language(member: Member, effect: SetLanguage, now: datetime) -> 
 def perform_record_consent(member: Member, effect: RecordConsent, now: datetime) -> None:
     """Record the member's consent."""
     member_service.record_consent(member, now)
+
+
+def perform_record_sensitive(member: Member, effect: RecordSensitiveChoice, now: datetime) -> None:
+    """Record whether the member let us ask about gender and community."""
+    member_service.record_sensitive_choice(member, effect.agreed, now)
 
 
 def perform_register(member: Member, effect: RegisterMember, now: datetime) -> dict[str, Any]:
@@ -89,6 +94,7 @@ def perform_erase(member: Member, effect: EraseMyData, now: datetime) -> None:
 PERFORMERS: dict[type[Effect], Performer] = {
     SetLanguage: perform_set_language,
     RecordConsent: perform_record_consent,
+    RecordSensitiveChoice: perform_record_sensitive,
     RegisterMember: perform_register,
     OptOut: perform_opt_out,
     OptIn: perform_opt_in,
@@ -136,6 +142,9 @@ def settings() -> Settings:
         help_contact=config["HELP_CONTACT"],
         languages=i18n.LANGUAGES,
         timezone=config["TIMEZONE"],
+        data_controller=config["DATA_CONTROLLER"] or config["UNION_NAME"],
+        data_protection_contact=config["DATA_PROTECTION_CONTACT"],
+        retention_days=config["RETENTION_DAYS"],
     )
 
 

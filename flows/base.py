@@ -143,6 +143,9 @@ class Settings:
     help_contact: str = ""
     languages: tuple[str, ...] = ("en", "sw")
     timezone: str = "Africa/Nairobi"  # the union's local time (times members and staff type are in it)
+    data_controller: str = ""  # who answers for members' data under the Data Protection Act (empty: the union)
+    data_protection_contact: str = ""  # how to reach them (empty: an organiser, through AGENT)
+    retention_days: int = 180  # how long message texts are kept
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 

@@ -20,6 +20,13 @@ class RecordConsent(Effect):
 
 
 @dataclass(frozen=True)
+class RecordSensitiveChoice(Effect):
+    """Whether the member let us ask the sensitive questions (gender, community): a consent event."""
+
+    agreed: bool
+
+
+@dataclass(frozen=True)
 class RegisterMember(Effect):
     """Make the contact a member with these answers and give them a member number."""
 

@@ -146,6 +146,13 @@ def record_consent(member: Member, now: datetime) -> None:
     record_consent_event(member, "consent", "whatsapp", version=version, language=member.language, at=now)
 
 
+def record_sensitive_choice(member: Member, agreed: bool, now: datetime) -> None:
+    """Whether the member let us ask about gender and community (sensitive data, asked separately): a consent
+    event of kind `sensitive` for yes, `sensitive_no` for no, with the notice version."""
+    record_consent_event(member, "sensitive" if agreed else "sensitive_no", "whatsapp",
+                         version=current_app.config["CONSENT_VERSION"], language=member.language, at=now)
+
+
 def opt_out(member: Member, source: str, now: datetime | None = None) -> bool:
     """Stop all messages to the member; False if they had already opted out."""
     if member.opted_out_at is not None:
