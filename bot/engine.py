@@ -32,7 +32,16 @@ from bot.staff.registry import dispatch as dispatch_staff_command
 from flows import router
 from flows.base import Ctx, Effect, Input, Media, MemberView, Result, Settings, State
 from flows.broadcast import PreviewBroadcast, SendBroadcast
-from flows.effects import OptIn, OptOut, RecordConsent, RecordSensitiveChoice, RegisterMember, SetLanguage
+from flows.effects import (
+    DeclineNewNotice,
+    MarkNoticeAsked,
+    OptIn,
+    OptOut,
+    RecordConsent,
+    RecordSensitiveChoice,
+    RegisterMember,
+    SetLanguage,
+)
 from flows.support_effects import AddToTicket, EraseMyData, OpenTicket
 
 Performer = Callable[[Member, Any, datetime], Mapping[str, Any] | None]
@@ -47,6 +56,16 @@ def perform_set_language(member: Member, effect: SetLanguage, now: datetime) -> 
 def perform_record_consent(member: Member, effect: RecordConsent, now: datetime) -> None:
     """Record the member's consent."""
     member_service.record_consent(member, now)
+
+
+def perform_mark_notice_asked(member: Member, effect: MarkNoticeAsked, now: datetime) -> None:
+    """Record that the member was asked about the current notice version."""
+    member_service.record_notice_event(member, member_service.NOTICE_ASKED, now)
+
+
+def perform_decline_new_notice(member: Member, effect: DeclineNewNotice, now: datetime) -> None:
+    """Record that the member declined the current notice version (their data stays)."""
+    member_service.record_notice_event(member, member_service.NOTICE_DECLINED, now)
 
 
 def perform_record_sensitive(member: Member, effect: RecordSensitiveChoice, now: datetime) -> None:
@@ -95,6 +114,8 @@ PERFORMERS: dict[type[Effect], Performer] = {
     SetLanguage: perform_set_language,
     RecordConsent: perform_record_consent,
     RecordSensitiveChoice: perform_record_sensitive,
+    MarkNoticeAsked: perform_mark_notice_asked,
+    DeclineNewNotice: perform_decline_new_notice,
     RegisterMember: perform_register,
     OptOut: perform_opt_out,
     OptIn: perform_opt_in,
@@ -158,6 +179,7 @@ def member_view(member: Member) -> MemberView:
         opted_out=member.opted_out,
         roles=roles_from(member.staff_roles),  # set by the statement that locked the member
         facts=facts_of(member),
+        notice_outdated=member_service.notice_outdated(member),
     )
 
 

@@ -132,6 +132,7 @@ class MemberView:
     opted_out: bool = False
     roles: frozenset[str] = frozenset()
     facts: Mapping[str, Any] = field(default_factory=dict)
+    notice_outdated: bool = False  # consented to an older notice version and not yet asked about this one
 
 
 @dataclass(frozen=True)

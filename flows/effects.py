@@ -20,6 +20,16 @@ class RecordConsent(Effect):
 
 
 @dataclass(frozen=True)
+class MarkNoticeAsked(Effect):
+    """The member was asked about the new notice version (they are asked once)."""
+
+
+@dataclass(frozen=True)
+class DeclineNewNotice(Effect):
+    """The member declined the new notice version; their data stays until they send DELETE MY DATA."""
+
+
+@dataclass(frozen=True)
 class RecordSensitiveChoice(Effect):
     """Whether the member let us ask the sensitive questions (gender, community): a consent event."""
 

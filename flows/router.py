@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flows import broadcast, courses, language, mydata, privacy, question, signup, smalltalk
+from flows import broadcast, courses, language, mydata, privacy, question, reconsent, signup, smalltalk
 from flows.base import N_, Ctx, Flow, Input, Msg, Reply, Result, State, Text, msg, numbered
 from flows.effects import OptIn, OptOut
 from flows.form import MAX_MISSES, STUCK, pick_one
@@ -25,6 +25,7 @@ FLOWS: dict[str, Flow] = {
     courses.CERTIFICATE: courses.CERTIFICATE_FLOW,
     broadcast.NAME: broadcast.FLOW,
     privacy.NAME: privacy.FLOW,
+    reconsent.NAME: reconsent.FLOW,
 }
 
 MENU = "menu"
@@ -198,6 +199,8 @@ def handle(ctx: Ctx, state: State | None, inp: Input) -> Result:
         if keyword == "help":
             return Result(state, (help_reply(ctx),))
         return Result(state, (Reply.of(OPTED_OUT_HINT),))
+    if asks_new_notice(ctx, state, inp):
+        return start_flow(ctx, reconsent.NAME, {"return": state.to_json() if state else None})
     if ctx.expired and keyword is None:
         return idle_after_expiry(ctx, inp)
     if keyword == "help":
@@ -222,6 +225,14 @@ def handle(ctx: Ctx, state: State | None, inp: Input) -> Result:
     if result.state is None and "return" in state.data:
         return Result(None, result.replies, result.effects).then(resume(ctx, state.data.get("return")))
     return result
+
+
+def asks_new_notice(ctx: Ctx, state: State | None, inp: Input) -> bool:
+    """Whether this message is the one at which a member who agreed to an older notice is asked again: HELP and
+    DELETE MY DATA work without answering (STOP and PRIVACY are answered before)."""
+    if not ctx.member.notice_outdated or (state is not None and state.flow in (reconsent.NAME, mydata.NAME)):
+        return False
+    return inp.keyword != "help" and not inp.means("delete_data")
 
 
 def idle_after_expiry(ctx: Ctx, inp: Input) -> Result:
