@@ -21,6 +21,11 @@ def bullets(*items: Line) -> tuple[Msg, ...]:
     return tuple(msg(BULLET, item=item) for item in items)
 
 
+def controller(ctx: Ctx) -> Text:
+    """Who answers for members' data: DATA_CONTROLLER, else the union."""
+    return Text(ctx.settings.data_controller or ctx.settings.union_name)
+
+
 def contact_line(ctx: Ctx) -> Line:
     """How to reach the data controller: the configured contact, else an organiser through AGENT."""
     if ctx.settings.data_protection_contact:
@@ -30,12 +35,11 @@ def contact_line(ctx: Ctx) -> Line:
 
 def full_notice(ctx: Ctx) -> tuple[Reply, ...]:
     """The full notice: who, what, why, who receives it, safety, rights, and the consequence of refusing."""
-    controller = Text(ctx.settings.data_controller or ctx.settings.union_name)
     days = Text(str(ctx.settings.retention_days))
     who_and_what = Reply.of(
         msg(N_("PRIVACY NOTICE (1/3): who we are and what we keep")),
         msg(N_("%(controller)s is responsible for your data (the data controller). To contact us about your data: "
-               "%(contact)s."), controller=controller, contact=contact_line(ctx)),
+               "%(contact)s."), controller=controller(ctx), contact=contact_line(ctx)),
         msg(N_("We keep:")),
         *bullets(
             msg(N_("your phone number and WhatsApp name")),

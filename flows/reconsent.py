@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flows import mydata
-from flows.base import N_, Ctx, Input, Msg, Reply, Result, State, Text, msg, numbered
+from flows import mydata, privacy
+from flows.base import N_, Ctx, Input, Msg, Reply, Result, State, msg, numbered
 from flows.effects import DeclineNewNotice, MarkNoticeAsked, RecordConsent
 from flows.form import pick_one, re_ask
 
@@ -23,7 +23,7 @@ def prompt(ctx: Ctx) -> Reply:
         msg(N_("Our privacy notice has changed: it now says who receives your data, how long we keep it and all "
                "your rights. %(union)s keeps your details as before, to run your membership, send you union news "
                "and count members (totals only). Send PRIVACY to read the full notice."),
-            union=Text(ctx.settings.data_controller or ctx.settings.union_name)),
+            union=privacy.controller(ctx)),
         msg(N_("Do you agree to the new notice? Reply YES if you are 18 or older and agree.")),
         *numbered([msg(N_("Yes, I am 18 or older and I agree")), msg(N_("No"))]),
         msg(N_("Send MENU to answer later: your earlier agreement stays until you answer.")),

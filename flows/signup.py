@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from flows import privacy
 from flows.base import (
     N_,
     Ctx,
@@ -75,7 +76,7 @@ class Consent(Step):
                     "kind of work to run your membership, send you union news and count members (totals only) in "
                     "our work with government and partners. Joining is voluntary."
                 ),
-                union=Text(ctx.settings.data_controller or ctx.settings.union_name),
+                union=privacy.controller(ctx),
             ),
             msg(N_("At any time you can see your data (MY DATA), delete it (DELETE MY DATA) or stop our messages "
                    "(STOP). Send PRIVACY for the full notice: who receives your data, how long we keep it and all "
