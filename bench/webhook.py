@@ -40,7 +40,7 @@ from bot.services.twilio_api import sign  # noqa: E402
 TOKEN = "bench-auth-token"
 WRK_THREADS = 2
 PATH = "/whatsapp/inbound"
-SIGNUP_ANSWERS = ["1", "Amina Wanjiku", "Nairobi", "1, 2", "skip", "skip"]
+SIGNUP_ANSWERS = ["1", "Amina Wanjiku", "Nairobi", "1, 2", "1", "skip", "skip"]
 LUA = """
 -- each wrk thread sends its own share of the lines (thread k: lines k, k + threads, …), so no message is
 -- sent twice

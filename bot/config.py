@@ -99,7 +99,10 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "MEMBER_NUMBER_PREFIX": env_str("MEMBER_NUMBER_PREFIX", "KUGWO"),
         "HELP_CONTACT": env_str("HELP_CONTACT", ""),
         "DEFAULT_LANGUAGE": env_str("DEFAULT_LANGUAGE", "en"),
-        "CONSENT_VERSION": env_str("CONSENT_VERSION", "2026-11"),
+        "CONSENT_VERSION": env_str("CONSENT_VERSION", "2026-12"),
+        # Who answers for members' data (empty: UNION_NAME) and how to reach them (empty: an organiser, via AGENT).
+        "DATA_CONTROLLER": env_str("DATA_CONTROLLER", ""),
+        "DATA_PROTECTION_CONTACT": env_str("DATA_PROTECTION_CONTACT", ""),
         "CONVERSATION_TIMEOUT_HOURS": env_float("CONVERSATION_TIMEOUT_HOURS", 24.0),
         "RESUME_NOTICE_MINUTES": env_float("RESUME_NOTICE_MINUTES", 30.0),
         "TIMEZONE": env_str("TIMEZONE", "Africa/Nairobi"),

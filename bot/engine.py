@@ -34,10 +34,13 @@ from flows.base import Ctx, Effect, Input, Media, MemberView, Result, Settings, 
 from flows.broadcast import PreviewBroadcast, SendBroadcast
 from flows.effects import (
     ConcernsMembers,
+    DeclineNewNotice,
     ForgetContact,
+    MarkNoticeAsked,
     OptIn,
     OptOut,
     RecordConsent,
+    RecordSensitiveChoice,
     RegisterMember,
     SetLanguage,
 )
@@ -55,6 +58,21 @@ def perform_set_language(member: Member, effect: SetLanguage, now: datetime) -> 
 def perform_record_consent(member: Member, effect: RecordConsent, now: datetime) -> None:
     """Record the member's consent."""
     member_service.record_consent(member, now)
+
+
+def perform_mark_notice_asked(member: Member, effect: MarkNoticeAsked, now: datetime) -> None:
+    """Record that the member was asked about the current notice version."""
+    member_service.record_notice_event(member, member_service.NOTICE_ASKED, now)
+
+
+def perform_decline_new_notice(member: Member, effect: DeclineNewNotice, now: datetime) -> None:
+    """Record that the member declined the current notice version (their data stays)."""
+    member_service.record_notice_event(member, member_service.NOTICE_DECLINED, now)
+
+
+def perform_record_sensitive(member: Member, effect: RecordSensitiveChoice, now: datetime) -> None:
+    """Record whether the member let us ask about gender and community."""
+    member_service.record_sensitive_choice(member, effect.agreed, now)
 
 
 def perform_register(member: Member, effect: RegisterMember, now: datetime) -> dict[str, Any]:
@@ -108,6 +126,9 @@ PERFORMERS: dict[type[Effect], Performer] = {
     RecordConsent: perform_record_consent,
     ForgetContact: perform_forget,
     ConcernsMembers: perform_concerns,
+    RecordSensitiveChoice: perform_record_sensitive,
+    MarkNoticeAsked: perform_mark_notice_asked,
+    DeclineNewNotice: perform_decline_new_notice,
     RegisterMember: perform_register,
     OptOut: perform_opt_out,
     OptIn: perform_opt_in,
@@ -155,6 +176,9 @@ def settings() -> Settings:
         help_contact=config["HELP_CONTACT"],
         languages=i18n.LANGUAGES,
         timezone=config["TIMEZONE"],
+        data_controller=config["DATA_CONTROLLER"] or config["UNION_NAME"],
+        data_protection_contact=config["DATA_PROTECTION_CONTACT"],
+        retention_days=config["RETENTION_DAYS"],
     )
 
 
@@ -168,6 +192,7 @@ def member_view(member: Member) -> MemberView:
         opted_out=member.opted_out,
         roles=roles_from(member.staff_roles),  # set by the statement that locked the member
         facts=facts_of(member),
+        notice_outdated=member_service.notice_outdated(member),
     )
 
 

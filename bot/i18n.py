@@ -37,7 +37,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "bot/staff/registry.py",
         "bot/services/outbound.py",
     ),
-    "signup": ("flows/signup.py",),
+    "signup": ("flows/signup.py", "flows/privacy.py", "flows/reconsent.py"),
     "staff": ("bot/staff/basics.py", "bot/staff/roles.py"),
     "questions": (
         "flows/question.py",

@@ -132,6 +132,7 @@ class MemberView:
     opted_out: bool = False
     roles: frozenset[str] = frozenset()
     facts: Mapping[str, Any] = field(default_factory=dict)
+    notice_outdated: bool = False  # consented to an older notice version and not yet asked about this one
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,9 @@ class Settings:
     help_contact: str = ""
     languages: tuple[str, ...] = ("en", "sw")
     timezone: str = "Africa/Nairobi"  # the union's local time (times members and staff type are in it)
+    data_controller: str = ""  # who answers for members' data under the Data Protection Act (empty: the union)
+    data_protection_contact: str = ""  # how to reach them (empty: an organiser, through AGENT)
+    retention_days: int = 180  # how long message texts are kept
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 

@@ -33,6 +33,23 @@ class ConcernsMembers(Effect):
 
 
 @dataclass(frozen=True)
+class MarkNoticeAsked(Effect):
+    """The member was asked about the new notice version (they are asked once)."""
+
+
+@dataclass(frozen=True)
+class DeclineNewNotice(Effect):
+    """The member declined the new notice version; their data stays until they send DELETE MY DATA."""
+
+
+@dataclass(frozen=True)
+class RecordSensitiveChoice(Effect):
+    """Whether the member let us ask the sensitive questions (gender, community): a consent event."""
+
+    agreed: bool
+
+
+@dataclass(frozen=True)
 class RegisterMember(Effect):
     """Make the contact a member with these answers and give them a member number."""
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flows import broadcast, courses, language, mydata, question, signup, smalltalk
+from flows import broadcast, courses, language, mydata, privacy, question, reconsent, signup, smalltalk
 from flows.base import N_, Ctx, Flow, Input, Msg, Reply, Result, State, Text, msg, numbered
 from flows.effects import OptIn, OptOut
 from flows.form import MAX_MISSES, STUCK, pick_one
@@ -24,6 +24,8 @@ FLOWS: dict[str, Flow] = {
     courses.MY_COURSES: courses.MY_COURSES_FLOW,
     courses.CERTIFICATE: courses.CERTIFICATE_FLOW,
     broadcast.NAME: broadcast.FLOW,
+    privacy.NAME: privacy.FLOW,
+    reconsent.NAME: reconsent.FLOW,
 }
 
 MENU = "menu"
@@ -55,6 +57,7 @@ MENU_ITEMS: tuple[MenuItem, ...] = (
     MenuItem(language.NAME, N_("Language / Lugha"), "all"),
     MenuItem("mydata", N_("My data"), "all", "mydata"),
     MenuItem("mycourses", N_("My courses"), "members", "mycourses"),
+    MenuItem(privacy.NAME, N_("Privacy notice"), "all"),
 )
 
 STOPPED = msg(N_("You will not get any more messages from us. Send START at any time to receive them again."))
@@ -75,6 +78,7 @@ def help_reply(ctx: Ctx) -> Reply:
         msg(N_("CANCEL: stop what you are doing")),
         msg(N_("LANGUAGE: English or Kiswahili")),
         msg(N_("STOP: no more messages from us; START: messages again")),
+        msg(N_("PRIVACY: how we use your data and your rights")),
     ]
     if ctx.settings.help_contact:
         lines.append(msg(N_("To talk to a person: %(contact)s"), contact=Text(ctx.settings.help_contact)))
@@ -185,12 +189,18 @@ def handle(ctx: Ctx, state: State | None, inp: Input) -> Result:
         if ctx.member.opted_out:
             return Result(None)
         return Result(None, (Reply.of(STOPPED),), (OptOut(),))
+    if keyword == "privacy":
+        # The full notice at any step, before or without consenting; the conversation stays where it was.
+        notice = Result(state, privacy.full_notice(ctx))
+        return notice if ctx.member.opted_out else notice.then(ask_again(ctx, state))
     if ctx.member.opted_out:
         if keyword == "start":
             return Result(None, (Reply.of(RESTARTED),), (OptIn(),)).then(menu(ctx))
         if keyword == "help":
             return Result(state, (help_reply(ctx),))
         return Result(state, (Reply.of(OPTED_OUT_HINT),))
+    if asks_new_notice(ctx, state, inp):
+        return start_flow(ctx, reconsent.NAME, {"return": state.to_json() if state else None})
     if ctx.expired and keyword is None:
         return idle_after_expiry(ctx, inp)
     if keyword == "help":
@@ -215,6 +225,14 @@ def handle(ctx: Ctx, state: State | None, inp: Input) -> Result:
     if result.state is None and "return" in state.data:
         return Result(None, result.replies, result.effects).then(resume(ctx, state.data.get("return")))
     return result
+
+
+def asks_new_notice(ctx: Ctx, state: State | None, inp: Input) -> bool:
+    """Whether this message is the one at which a member who agreed to an older notice is asked again: HELP and
+    DELETE MY DATA work without answering (STOP and PRIVACY are answered before)."""
+    if not ctx.member.notice_outdated or (state is not None and state.flow in (reconsent.NAME, mydata.NAME)):
+        return False
+    return inp.keyword != "help" and not inp.means("delete_data")
 
 
 def idle_after_expiry(ctx: Ctx, inp: Input) -> Result:

@@ -1,10 +1,12 @@
-"""Joining the union: consent, then name, county, kind of work, gender and community, then a summary."""
+"""Joining the union: consent (with the age), then name, county, kind of work, whether we may ask the sensitive
+questions (gender and community) and, if so, those, then a summary."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from flows import privacy
 from flows.base import (
     N_,
     Ctx,
@@ -20,7 +22,7 @@ from flows.base import (
     numbered,
 )
 from flows.counties import match_county
-from flows.effects import ForgetContact, RecordConsent, RegisterMember
+from flows.effects import ForgetContact, RecordConsent, RecordSensitiveChoice, RegisterMember
 from flows.form import Answer, Exit, Form, Invalid, Step, pick_numbers, pick_one
 
 NAME = "signup"
@@ -60,34 +62,50 @@ def work_summary(data: Mapping[str, Any]) -> tuple[Line, ...]:
 
 
 class Consent(Step):
-    """The data-protection notice and the member's agreement."""
+    """The short notice (the full one is PRIVACY) and the member's agreement, with the age folded in."""
 
     name = "consent"
     topic = msg(N_("whether we may keep your details"))
 
     def prompt(self, ctx: Ctx, state: State) -> Sequence[Line]:
-        """Say what is kept, why, and the member's rights."""
+        """Who we are, why we keep data, that it is voluntary, the main rights and their keywords."""
         return (
             msg(
                 N_(
-                    "Before you join, may we keep your details? We keep your name, phone number, county, "
-                    "kind of work and, if you choose, gender and community. We use them only to run the "
-                    "union and to count members in our policy work. You can see or delete them at any time."
-                )
+                    "Before you join, may we keep your details? %(union)s keeps your phone number, name, county and "
+                    "kind of work to run your membership, send you union news and count members (totals only) in "
+                    "our work with government and partners. Joining is voluntary."
+                ),
+                union=privacy.controller(ctx),
             ),
-            *numbered([msg(N_("Yes, I agree")), msg(N_("No"))]),
+            msg(N_("At any time you can see your data (MY DATA), delete it (DELETE MY DATA) or stop our messages "
+                   "(STOP). Send PRIVACY for the full notice: who receives your data, how long we keep it and all "
+                   "your rights.")),
+            msg(N_("Reply YES if you are 18 or older and agree.")),
+            *numbered([msg(N_("Yes, I am 18 or older and I agree")), msg(N_("No")), msg(N_("I am under 18"))]),
         )
 
     def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
-        """Yes records consent; no forgets the person (their number and messages are deleted)."""
-        choice = pick_one(inp.text, 2)
+        """Yes records consent; no, or under 18, ends the conversation without keeping anything."""
+        choice = pick_one(inp.text, 3)
+        if choice == 3 or inp.means("under_18"):
+            return decline(msg(N_("Thank you for your interest! You must be 18 or older to join the union, so you "
+                                  "cannot join yet. We have deleted your phone number and your messages. You are "
+                                  "welcome to join when you turn 18.")))
         if choice == 1 or inp.means("yes"):
             return Answer({"consented": True}, effects=(RecordConsent(),))
         if choice == 2 or inp.means("no"):
-            goodbye = msg(N_("No problem. We have deleted your phone number and your messages, and we keep nothing "
-                             "that identifies you. Send JOIN any time if you change your mind."))
-            return Exit(Result(None, (Reply.of(goodbye),), (ForgetContact(),)))
-        return Invalid(msg(N_("Please reply 1 if you agree or 2 if you do not.")))
+            return decline(msg(N_("No problem. We have deleted your phone number and your messages, and we keep "
+                                  "nothing that identifies you. Without your agreement you cannot become a member. "
+                                  "Send JOIN any time if you change your mind, or PRIVACY to read the full notice.")))
+        return Invalid(msg(N_("Please reply 1 if you are 18 or older and agree, 2 if you do not agree, or 3 if "
+                              "you are under 18.")))
+
+
+def decline(goodbye: Msg) -> Exit:
+    """Leave sign-up without consent (a refusal, or someone under 18): the person is forgotten (their row,
+    number and messages are deleted), the same for both."""
+    return Exit(Result(None, (Reply.of(goodbye),), (ForgetContact(),)))
 
 
 class FullName(Step):
@@ -231,6 +249,33 @@ class Choice(Step):
         )
 
 
+class Sensitive(Step):
+    """A separate yes/no before gender and community, which are sensitive data under the Act (s.2)."""
+
+    name = "sensitive"
+    topic = msg(N_("whether we may ask about your gender and community"))
+
+    def prompt(self, ctx: Ctx, state: State) -> Sequence[Line]:
+        """Why the union counts them, that they are sensitive, and that saying no changes nothing else."""
+        return (
+            msg(N_("Two more questions, about your gender and whether you are a refugee or from a host community. "
+                   "The law treats these as sensitive data, so we ask first. The union counts women, refugees and "
+                   "host communities in gig work (totals only) to push for their needs. Saying no changes nothing "
+                   "else.")),
+            msg(N_("May we ask them?")),
+            *numbered([msg(N_("Yes, ask me")), msg(N_("No, skip them"))]),
+        )
+
+    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
+        """Yes goes on to gender; no skips both and is recorded when the member joins."""
+        choice = pick_one(inp.text, 2)
+        if choice == 1 or inp.means("yes"):
+            return Answer({"sensitive": True}, next="gender")
+        if choice == 2 or inp.means("no") or inp.means("skip"):
+            return Answer({"sensitive": False, "gender": None, "community": None}, next="confirm")
+        return Invalid(msg(N_("Please reply 1 if we may ask about your gender and community, or 2 to skip them.")))
+
+
 class Gender(Choice):
     """Gender, skippable."""
 
@@ -250,6 +295,7 @@ class Community(Choice):
 
 
 FIXABLE = ("name", "county", "work", "gender", "community")
+SENSITIVE_STEPS = ("gender", "community")
 
 
 class Review(Step):
@@ -280,7 +326,10 @@ class Review(Step):
             return Answer({})
         choice = pick_one(inp.text, len(FIXABLE))
         if choice:
-            return Answer({"fixing": True}, next=FIXABLE[choice - 1])
+            step = FIXABLE[choice - 1]
+            if step in SENSITIVE_STEPS and not state.data.get("sensitive", True):
+                step = "sensitive"  # they said no to these questions: ask that again first
+            return Answer({"fixing": True}, next=step)
         return Invalid(
             msg(N_("Please reply YES to join, or a number from 1 to %(count)s to change an answer."), count=len(FIXABLE))
         )
@@ -290,7 +339,8 @@ class Signup(Form):
     """The sign-up form."""
 
     name = NAME
-    steps = (Consent(), FullName(), County(), CountyPick(), Work(), WorkOther(), Gender(), Community(), Review())
+    steps = (Consent(), FullName(), County(), CountyPick(), Work(), WorkOther(), Sensitive(), Gender(), Community(),
+             Review())
     review_step = "confirm"
 
     def start(self, ctx: Ctx, data: Mapping[str, Any] | None = None) -> Result:
@@ -313,6 +363,7 @@ class Signup(Form):
     def finish(self, ctx: Ctx, state: State) -> Result:
         """Register the member; the engine adds the member number to the welcome."""
         data = state.data
+        sensitive = RecordSensitiveChoice(agreed=bool(data.get("sensitive", True)))
         effect = RegisterMember(
             name=data["name"],
             county=data["county"],
@@ -325,7 +376,7 @@ class Signup(Form):
             msg(N_("Karibu, %(name)s! You are now a member of %(union)s."), name=Text(data["name"]), union=Text(ctx.settings.union_name)),
             msg(N_("Your member number is %(member_number)s. Keep it safe.")),
         )
-        return Result(None, (welcome,), (effect,))
+        return Result(None, (welcome,), (sensitive, effect))
 
 
 FLOW = Signup()

@@ -13,12 +13,12 @@ from hypothesis import strategies as st
 from bot import i18n
 from flows import router
 from flows.base import Ctx, Input, Media, MemberView, State
-from flows.effects import OptIn, OptOut, RegisterMember, SetLanguage
+from flows.effects import MarkNoticeAsked, OptIn, OptOut, RegisterMember, SetLanguage
 
 WORDS = ["Hi", "Habari", "join", "jiunge", "1", "2", "3", "7", "0", "1, 3", "yes", "ndio", "no", "hapana", "skip",
          "ruka", "Nairobi", "Nbi", "Kakuma", "Ki", "pizza", "Amina Wanjiku", "MENU", "mwanzo", "HELP", "msaada",
          "STOP", "acha", "START", "anza", "LANGUAGE", "lugha", "BACK", "rudi", "CANCEL", "sitisha", "english",
-         "", "\U0001f600", "x" * 1600, "مرحبا"]
+         "", "\U0001f600", "x" * 1600, "مرحبا", "PRIVACY", "faragha", "DELETE MY DATA", "niko chini ya 18"]
 MESSAGES = st.one_of(st.sampled_from(WORDS), st.text(max_size=60))
 
 
@@ -41,6 +41,8 @@ def apply(member: MemberView, lang: str, effects) -> tuple[MemberView, str]:
             member = replace(member, is_member=True, status="active", member_number="KUGWO-000001", name=effect.name)
         elif isinstance(effect, SetLanguage):
             lang = effect.language
+        elif isinstance(effect, MarkNoticeAsked):
+            member = replace(member, notice_outdated=False)
     return member, lang
 
 
@@ -63,5 +65,25 @@ def test_any_sequence_is_answered_and_menu_always_works(messages):
             assert state.flow in router.FLOWS or state.flow == router.MENU
     ctx = Ctx(member=member, lang=lang, now=datetime(2026, 11, 23, 12))
     menu = router.handle(ctx, state, classify("MENU", False))
+    if not member.opted_out:
+        assert menu.state is not None and menu.state.flow == router.MENU
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(MESSAGES, st.booleans()), min_size=1, max_size=15))
+def test_a_member_with_an_older_notice_is_asked_once_and_never_stuck(messages):
+    member = MemberView(is_member=True, status="active", member_number="KUGWO-000001", name="Amina",
+                        notice_outdated=True)
+    lang, state, asked = "en", None, 0
+    for text, media in [*messages, ("MENU", False)]:
+        ctx = Ctx(member=member, lang=lang, now=datetime(2026, 12, 3, 12))
+        inp = classify(text, media)
+        result = router.handle(ctx, state, inp)
+        assert result.replies or (inp.keyword == "stop" and member.opted_out), (text, state)
+        asked += sum(isinstance(effect, MarkNoticeAsked) for effect in result.effects)
+        member, lang = apply(member, lang, result.effects)
+        state = result.state
+    assert asked <= 1
+    menu = router.handle(Ctx(member=member, lang=lang, now=datetime(2026, 12, 3, 12)), state, classify("MENU", False))
     if not member.opted_out:
         assert menu.state is not None and menu.state.flow == router.MENU

@@ -31,11 +31,13 @@ def member_row(app, phone: str = "+254712345678") -> Member:
 
 
 ENGLISH_HAPPY: Script = [
-    ("Hi", ["Welcome to Kenya Union of Gig Workers!", "Kwa Kiswahili, jibu LUGHA.", "may we keep your details?", "1. Yes, I agree"]),
+    ("Hi", ["Welcome to Kenya Union of Gig Workers!", "Kwa Kiswahili, jibu LUGHA.", "may we keep your details?",
+            "1. Yes, I am 18 or older and I agree", "3. I am under 18"]),
     ("1", ["What is your full name?"]),
     ("Amina Wanjiku", ["Which county do you live in?"]),
     ("Nbi", ["What kind of gig work do you do?", "2. Data annotation / AI training"]),
-    ("2, 3", ["What is your gender?", "Reply SKIP"]),
+    ("2, 3", ["The law treats these as sensitive data", "1. Yes, ask me", "2. No, skip them"]),
+    ("1", ["What is your gender?", "Reply SKIP"]),
     ("1", ["Are you a refugee or from a host community?"]),
     ("skip", ["Please check your details:", "1. Name: Amina Wanjiku", "2. County: Nairobi",
               "3. Work: Data annotation / AI training, Online freelancing", "4. Gender: Woman", "5. Community: not given"]),
@@ -44,11 +46,13 @@ ENGLISH_HAPPY: Script = [
 ]
 
 SWAHILI_HAPPY: Script = [
-    ("Habari", ["Karibu Kenya Union of Gig Workers!", "For English, reply LANGUAGE.", "tunaomba ruhusa", "1. Ndiyo, nakubali"]),
+    ("Habari", ["Karibu Kenya Union of Gig Workers!", "For English, reply LANGUAGE.", "tunaomba ruhusa",
+                "1. Ndiyo, nina miaka 18 au zaidi na nakubali"]),
     ("ndio", ["Jina lako kamili ni nani?"]),
     ("Baraka Otieno", ["Unaishi kaunti gani?"]),
     ("Kakuma", ["Unafanya kazi gani ya gig?"]),
-    ("5", ["Jinsia yako ni gani?", "Jibu RUKA"]),
+    ("5", ["Sheria inaziona hizi kuwa taarifa nyeti", "1. Ndiyo, niulize"]),
+    ("ndio", ["Jinsia yako ni gani?", "Jibu RUKA"]),
     ("2", ["Wewe ni mkimbizi"]),
     ("1", ["Tafadhali hakikisha taarifa zako:", "2. Kaunti: Turkana", "3. Kazi: Usafiri wa abiria", "5. Jamii: Mkimbizi"]),
     ("NDIO", ["Karibu, Baraka Otieno! Sasa wewe ni mwanachama", "KUGWO-000001"]),
@@ -65,7 +69,20 @@ def test_english_sign_up_gives_a_member_number(app, whatsapp):
         kinds = db.session.scalars(sa.text("SELECT kind FROM member_work ORDER BY kind")).all()
         events = db.session.scalars(sa.select(ConsentEvent.kind)).all()
     assert kinds == ["data_annotation", "online_freelancing"]
-    assert events == ["consent"]
+    assert events == ["consent", "sensitive"]
+
+
+def test_no_to_the_sensitive_questions_is_recorded_and_keeps_gender_and_community_empty(app, whatsapp):
+    play(whatsapp, [*ENGLISH_HAPPY[:4], ("2, 3", ["May we ask them?"]),
+                    ("2", ["Please check your details:", "4. Gender: not given", "5. Community: not given"]),
+                    ("yes", ["KUGWO-000001"])])
+    member = member_row(app)
+    assert (member.status, member.gender, member.community) == ("active", None, None)
+    with app.app_context():
+        events = db.session.execute(sa.select(ConsentEvent.kind, ConsentEvent.text_version)
+                                    .order_by(ConsentEvent.id)).all()
+    assert [kind for kind, _ in events] == ["consent", "sensitive_no"]
+    assert events[1].text_version == app.config["CONSENT_VERSION"] == "2026-12"
 
 
 def test_swahili_sign_up_is_in_swahili_from_the_first_word(app, whatsapp):
@@ -79,7 +96,7 @@ def test_member_who_writes_join_again_gets_their_number_not_a_second_membership(
     reply = whatsapp.says("join")
     assert "You are already a member" in reply and "KUGWO-000001" in reply and "active" in reply
     play(WhatsApp(whatsapp.client, "+254700111222"), [("Jiunge", ["Karibu"]), ("1", []), ("Juma Ali", []),
-         ("Mombasa", []), ("1", []), ("skip", []), ("skip", []), ("ndio", ["KUGWO-000002"])])
+         ("Mombasa", []), ("1", []), ("1", []), ("skip", []), ("skip", []), ("ndio", ["KUGWO-000002"])])
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Member).where(Member.status == "active")) == 2
 
@@ -173,7 +190,8 @@ def test_help_works_mid_flow_and_repeats_the_question(whatsapp):
 def test_wrong_answers_reprompt_with_what_is_expected_and_offer_help_after_three(whatsapp):
     play(whatsapp, [
         ("Hi", []),
-        ("maybe", ["Please reply 1 if you agree or 2 if you do not.", "may we keep your details?"]),
+        ("maybe", ["Please reply 1 if you are 18 or older and agree, 2 if you do not agree, or 3 if you are under 18.",
+                   "may we keep your details?"]),
         ("1", []),
         ("12345", ["Please type your full name in letters"]),
         ("\U0001f600\U0001f600", ["Please type your full name in letters"]),
@@ -183,7 +201,9 @@ def test_wrong_answers_reprompt_with_what_is_expected_and_offer_help_after_three
         ("Nairobi", ["What kind of gig work"]),
         ("9", ["Please reply with numbers from 1 to 7"]),
         ("1, 7", ["What other kind of work"]),
-        ("tailoring and mending", ["What is your gender?"]),
+        ("tailoring and mending", ["May we ask them?"]),
+        ("maybe", ["Please reply 1 if we may ask about your gender and community, or 2 to skip them."]),
+        ("yes", ["What is your gender?"]),
         ("5", ["Please reply with a number from 1 to 3, or SKIP."]),
         ("3", ["refugee"]),
         ("3", ["Please check your details:", "Transcription, tailoring and mending", "Prefer not to say", "Neither"]),
@@ -205,7 +225,7 @@ def test_wrong_answers_reprompt_with_what_is_expected_and_offer_help_after_three
     {"Body": "Bonjour, je veux adhérer"},
 ])
 def test_no_input_crashes_or_sticks_a_conversation_at_any_step(whatsapp, extra):
-    steps = ["Hi", "1", "Amina Wanjiku", "Nairobi", "1", "1", "1"]
+    steps = ["Hi", "1", "Amina Wanjiku", "Nairobi", "1", "1", "1", "1"]
     for index in range(len(steps) + 1):
         phone = f"+2547123400{index:02d}"
         member = WhatsApp(whatsapp.client, phone)
@@ -248,7 +268,7 @@ def test_an_expired_conversation_returns_to_the_menu(app, whatsapp):
 
 
 def test_swahili_wrong_answer_reprompts_in_swahili(whatsapp):
-    play(whatsapp, [("Jambo", []), ("sijui", ["Tafadhali jibu 1 ukikubali au 2 usipokubali."]),
+    play(whatsapp, [("Jambo", []), ("sijui", ["Tafadhali jibu 1 kama una miaka 18 au zaidi na unakubali"]),
                     ("1", []), ("Wanjiru Kamau", []), ("Ki", ["Ulimaanisha mojawapo ya hizi?"]),
                     ("0", ["Unaishi kaunti gani?"]), ("Kiambu", ["Unafanya kazi gani"])])
 

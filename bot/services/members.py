@@ -146,6 +146,33 @@ def record_consent(member: Member, now: datetime) -> None:
     record_consent_event(member, "consent", "whatsapp", version=version, language=member.language, at=now)
 
 
+NOTICE_ASKED = "notice_asked"
+NOTICE_DECLINED = "notice_declined"
+
+
+def record_notice_event(member: Member, kind: str, now: datetime) -> None:
+    """A consent event about the current notice version (asked again, declined)."""
+    record_consent_event(member, kind, "whatsapp", version=current_app.config["CONSENT_VERSION"],
+                         language=member.language, at=now)
+
+
+def notice_outdated(member: Member) -> bool:
+    """Whether a member agreed to an older notice version and has not been asked about the current one."""
+    version = current_app.config["CONSENT_VERSION"]
+    if not member.is_member or member.consent_version in (None, version):
+        return False
+    asked = sa.select(ConsentEvent.id).where(ConsentEvent.member_id == member.id, ConsentEvent.kind == NOTICE_ASKED,
+                                             ConsentEvent.text_version == version)
+    return db.session.scalar(asked.limit(1)) is None
+
+
+def record_sensitive_choice(member: Member, agreed: bool, now: datetime) -> None:
+    """Whether the member let us ask about gender and community (sensitive data, asked separately): a consent
+    event of kind `sensitive` for yes, `sensitive_no` for no, with the notice version."""
+    record_consent_event(member, "sensitive" if agreed else "sensitive_no", "whatsapp",
+                         version=current_app.config["CONSENT_VERSION"], language=member.language, at=now)
+
+
 def opt_out(member: Member, source: str, now: datetime | None = None) -> bool:
     """Stop all messages to the member; False if they had already opted out."""
     if member.opted_out_at is not None:
