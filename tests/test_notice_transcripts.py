@@ -12,7 +12,7 @@ from bot import i18n
 from bot.i18n import MAX_WHATSAPP_CHARS
 from flows import privacy, router
 from flows.base import Ctx, Effect, MemberView, Settings, State
-from flows.effects import RecordConsent, RecordSensitiveChoice, RegisterMember
+from flows.effects import ForgetContact, RecordConsent, RecordSensitiveChoice, RegisterMember
 from tests.test_questions_fuzz import classify
 
 Script = list[tuple[str, list[str]]]
@@ -131,15 +131,15 @@ def test_sensitive_questions_answered_no_skip_both_and_are_recorded(lang):
 
 
 UNDER_18 = {
-    "en": [("Hi", []), ("3", ["You must be 18 or older to join", "cannot join yet", "We have not kept your details",
+    "en": [("Hi", []), ("3", ["You must be 18 or older to join", "cannot join yet", "We have deleted your phone number",
                               "when you turn 18"])],
     "sw": [("Habari", []), ("niko chini ya 18", ["Lazima uwe na miaka 18 au zaidi", "huwezi kujiunga bado",
-                                                  "Hatujahifadhi taarifa zako"])],
+                                                  "Tumefuta nambari yako ya simu"])],
 }
 REFUSAL = {
-    "en": [("Hi", []), ("2", ["we have not kept your details", "you cannot become a member", "Send JOIN",
+    "en": [("Hi", []), ("2", ["We have deleted your phone number", "you cannot become a member", "Send JOIN",
                               "PRIVACY"])],
-    "sw": [("Habari", []), ("hapana", ["hatujahifadhi taarifa zako", "huwezi kuwa mwanachama", "JIUNGE",
+    "sw": [("Habari", []), ("hapana", ["Tumefuta nambari yako ya simu", "huwezi kuwa mwanachama", "JIUNGE",
                                         "FARAGHA"])],
 }
 
@@ -149,3 +149,4 @@ REFUSAL = {
 def test_under_18_and_refusal_end_sign_up_without_consent(lang, script):
     effects, state = converse(script[lang], lang)
     assert state is None and not any(isinstance(effect, RecordConsent | RegisterMember) for effect in effects)
+    assert ForgetContact() in effects  # nothing about the person is kept

@@ -372,7 +372,8 @@ def test_delete_my_data_leaves_nothing_of_her_in_the_database_or_the_jobs(app, c
     play(amina, ENGLISH_HAPPY)
     officer = staff_phone(app, client, OFFICER, "officer")
     organiser = staff_phone(app, client, "+254733000009", "organiser")
-    play(amina, [("Can the union lend me money for a motorbike?", ["ticket"])])
+    play(amina, [("Can the union lend me money for a motorbike?", ["Pass my question to a person"]),
+                 ("agent", ["ticket"])])
     play(organiser, [("TICKETS", ["#1"]),
                      ("REPLY 1 Hi Amina, we will call you on 0712 345 678 tomorrow", ["Sent"])])
     play(amina, [("menu", []), ("courses", []), ("3", []), ("yes", ["You are enrolled"]),
@@ -521,7 +522,8 @@ def test_a_refusal_after_a_question_an_organiser_answered_leaves_nothing_either(
     person = NamedPhone(client, AMINA, "Mama Mboga")
     organiser = staff_phone(app, client, "+254733000009", "organiser")
     play(person, [("Hi", ["may we keep your details?"]), ("menu", ["Main menu"]),
-                  ("Can the union lend me money for a motorbike?", ["ticket #1"])])
+                  ("Can the union lend me money for a motorbike?", ["Pass my question to a person"]),
+                  ("agent", ["ticket #1"])])
     play(organiser, [("TICKETS", ["#1"]), ("REPLY 1 Hello Mama Mboga, we will call you on 0712 345 678", ["Sent"])])
     play(person, [("menu", []), ("join", ["may we keep your details?"]),
                   ("hapana", ["We have deleted your phone number and your messages"])])
