@@ -15,7 +15,7 @@ from bot import i18n
 from flows import router
 from flows.base import Ctx, Effect, MemberView, Settings, State
 from flows.counties import match_county
-from flows.effects import OptOut, SetLanguage
+from flows.effects import Enrol, OptOut, SetLanguage
 from flows.support_effects import OpenTicket
 from flows.vocabulary import GLOBAL_KEYWORDS, INTENTS
 from tests.test_courses_fuzz import COURSES
@@ -90,7 +90,6 @@ def test_the_stop_words_stop_at_once_at_the_menu_and_inside_a_flow(word, lang, f
 
 WORDS_MEMBERS_TYPE = [
     # (language, what the member types, a fragment of the answer)
-    ("sw", "menu kuu", "Menyu kuu"), ("en", "00", "Main menu"), ("sw", "00", "Menyu kuu"),
     ("sw", "masomo", "Kozi za bure za Microsoft"), ("sw", "kosi", "Kozi za bure za Microsoft"),
     ("en", "training", "Free courses by Microsoft"), ("en", "classes", "Free courses by Microsoft"),
     ("en", "LinkedIn", "Free courses by Microsoft"),
@@ -106,6 +105,12 @@ WORDS_MEMBERS_TYPE = [
 @pytest.mark.parametrize(("lang", "says", "expected"), WORDS_MEMBERS_TYPE)
 def test_the_words_members_type_reach_the_right_place(lang, says, expected):
     converse([(says, [expected])], lang)
+
+
+@pytest.mark.parametrize("says", ["00", "menu kuu"])
+@pytest.mark.parametrize("lang", ["en", "sw"])
+def test_00_and_menu_kuu_leave_a_flow_for_the_menu(says, lang):
+    converse([("2", []), (says, ["Menyu kuu" if lang == "sw" else "Main menu"])], lang)
 
 
 @pytest.mark.parametrize("says", ["customer care", "afisa", "ofisi", "Mwandalizi"])
@@ -131,14 +136,15 @@ def test_a_language_name_switches_language_directly_and_returns_to_the_question(
     assert effects == [SetLanguage(code)]
 
 
-@pytest.mark.parametrize(("yes_or_no", "stopped"), [
+@pytest.mark.parametrize(("yes_or_no", "enrolled"), [
     ("aya", True), ("ee", True), ("Ehe", True), ("yeah", True), ("yap", True), ("okey", True),
     ("apana", False), ("aa", False), ("nah", False),
 ])
 @pytest.mark.parametrize("lang", ["en", "sw"])
-def test_the_yes_and_no_words_answer_a_yes_no_question(yes_or_no, stopped, lang):
-    effects = converse([("acha", []), (yes_or_no, [])], lang)
-    assert (OptOut() in effects) is stopped
+def test_the_yes_and_no_words_answer_a_yes_no_question(yes_or_no, enrolled, lang):
+    listed = "Kozi za bure za Microsoft" if lang == "sw" else "Free courses by Microsoft"
+    effects = converse([("courses", []), ("1", []), (yes_or_no, [] if enrolled else [listed])], lang)
+    assert any(isinstance(e, Enrol) for e in effects) is enrolled
 
 
 def words_of(lang: str, entries: dict[str, str]) -> dict[str, str]:
@@ -150,15 +156,28 @@ def words_of(lang: str, entries: dict[str, str]) -> dict[str, str]:
 MAY_SHARE = {frozenset({"yes", "thanks"})}
 
 
-def test_no_word_means_two_different_things_in_english_and_swahili():
+def clashes() -> dict[str, set[str]]:
+    """The words that mean two things (keywords or intents) across every language's catalog."""
     meanings: dict[str, set[str]] = defaultdict(set)
     for lang in i18n.LANGUAGES:
         for word, name in words_of(lang, GLOBAL_KEYWORDS).items():
             meanings[word].add(f"keyword {name}")
         for word, name in words_of(lang, INTENTS).items():
             meanings[word].add(name)
-    clashes = {word: names for word, names in meanings.items() if len(names) > 1 and frozenset(names) not in MAY_SHARE}
-    assert clashes == {}
+    return {word: names for word, names in meanings.items() if len(names) > 1 and frozenset(names) not in MAY_SHARE}
+
+
+def test_no_word_means_two_different_things_in_english_and_swahili():
+    assert clashes() == {}
+
+
+def test_the_clash_check_notices_a_swahili_word_that_is_also_an_english_keyword(monkeypatch):
+    english = i18n.translate
+    swahili_cancel = english("sw", GLOBAL_KEYWORDS["cancel"])
+    monkeypatch.setattr(i18n, "translate", lambda lang, message_id: (
+        f"{swahili_cancel}|MENU" if lang == "sw" and message_id == GLOBAL_KEYWORDS["cancel"]
+        else english(lang, message_id)))
+    assert clashes() == {"MENU": {"keyword menu", "keyword cancel"}}
 
 
 @pytest.mark.parametrize("word", sorted(
