@@ -219,6 +219,8 @@ def handle(ctx: Ctx, state: State | None, inp: Input) -> Result:
     if keyword == "language":
         return start_flow(ctx, language.NAME, {"return": state.to_json() if state else None})
     if keyword and keyword.startswith("language:"):
+        if state and state.flow == language.NAME:  # named at the language question: back to what it interrupted
+            state = State.from_json(state.data.get("return"))
         return language.switch_to(keyword.split(":", 1)[1]).then(after_language_switch(ctx, state))
     if keyword == "back":
         flow = FLOWS.get(state.flow) if state else None
