@@ -59,21 +59,22 @@ class Step:
 
 
 NOT_TEXT = msg(N_("I can only read typed answers here."))
-STUCK = msg(N_("Having trouble? Send MENU for the main menu, or HELP to reach a person."))
+STUCK = msg(N_("Having trouble? Send MENU for the main menu, or AGENT to reach a person."))
+WAY_OUT = msg(N_("(MENU: main menu · AGENT: a person)"))
 WELCOME_BACK = N_("Welcome back! You were telling us %(topic)s.")
 FIRST_QUESTION = msg(N_("This is the first question."))
 
 
 def re_ask(state: State, reason: Line, *question: Line | Sequence[Line],
            data: Mapping[str, Any] | None = None) -> Result:
-    """A wrong answer: the reason, then the question again (`data`: the state's data if the question
-    changed it); after MAX_MISSES in a row, the reason and STUCK (the menu or a person) instead, and the
-    count starts again. Every flow re-prompts this way."""
+    """A wrong answer: the reason, the question again (`data`: the state's data if the question changed
+    it) and the way out (MENU, AGENT); after MAX_MISSES in a row, the reason and STUCK (the menu or a
+    person) instead, and the count starts again. Every flow re-prompts this way."""
     misses = state.errors + 1
     data = state.data if data is None else data
     if misses >= MAX_MISSES:
         return Result(State(state.flow, state.step, data, 0), (Reply.of(reason, STUCK),))
-    return Result(State(state.flow, state.step, data, misses), (Reply.of(reason, *question),))
+    return Result(State(state.flow, state.step, data, misses), (Reply.of(reason, *question, WAY_OUT),))
 
 
 class Form:

@@ -15,6 +15,13 @@ LANGUAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("sw", "Kiswahili", ("KISWAHILI", "SWAHILI", "SW")),
 )
 
+# Translators: a language's names as members type them, separated by '|', in capitals; sent alone at any
+# step they switch to that language. Keep the English names out of the translation (they always work).
+LANGUAGE_NAMES: dict[str, str] = {
+    "en": N_("ENGLISH|IN ENGLISH"),
+    "sw": N_("SWAHILI|KISWAHILI|IN SWAHILI"),
+}
+
 
 class Choose(Step):
     """Pick a language by number or name."""
@@ -32,9 +39,14 @@ class Choose(Step):
         words = inp.text.strip().upper()
         for index, (code, _, names) in enumerate(LANGUAGES, 1):
             if choice == index or words in names:
-                done = Reply.of(msg(N_("Done: I will write to you in English.")))
-                return Exit(Result(None, (done,), (SetLanguage(code),)))
+                return Exit(switch_to(code))
         return Invalid(msg(N_("Please reply 1 for English or 2 for Kiswahili.")))
+
+
+def switch_to(code: str) -> Result:
+    """Switch straight to a language the member named (the engine renders the line in the new language)."""
+    done = Reply.of(msg(N_("Done: I will write to you in English.")))
+    return Result(None, (done,), (SetLanguage(code),))
 
 
 class Language(Form):

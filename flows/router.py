@@ -33,8 +33,9 @@ MENU = "menu"
 
 @dataclass(frozen=True)
 class MenuItem:
-    """One entry of the main menu: who sees it and the flow it starts."""
+    """One entry of the main menu: its number, who sees it and the flow it starts."""
 
+    number: int
     flow: str
     label: str
     audience: str = "all"
@@ -49,15 +50,18 @@ class MenuItem:
         return True
 
 
+# Each item keeps its number whoever reads the menu: the items everyone sees come first (1-5), so joining
+# changes none of them; after them come the prospect's one item (6, Join) or the member's two (6, 7). A
+# number means another item only where the old one no longer applies (Join after joining).
 MENU_ITEMS: tuple[MenuItem, ...] = (
-    MenuItem(signup.NAME, N_("Join the union"), "non_members", "join"),
-    MenuItem("courses", N_("Free courses"), "all", "courses"),
-    MenuItem("certificate", N_("Report a certificate"), "members", "certificate"),
-    MenuItem("question", N_("Ask a question"), "all", "question"),
-    MenuItem(language.NAME, N_("Language / Lugha"), "all"),
-    MenuItem("mydata", N_("My data"), "all", "mydata"),
-    MenuItem("mycourses", N_("My courses"), "members", "mycourses"),
-    MenuItem(privacy.NAME, N_("Privacy notice"), "all"),
+    MenuItem(1, "courses", N_("Free courses"), "all", "courses"),
+    MenuItem(2, "question", N_("Ask a question"), "all", "question"),
+    MenuItem(3, "mydata", N_("My data"), "all", "mydata"),
+    MenuItem(4, language.NAME, N_("Language / Lugha"), "all"),
+    MenuItem(5, privacy.NAME, N_("Privacy notice"), "all"),
+    MenuItem(6, signup.NAME, N_("Join the union"), "non_members", "join"),
+    MenuItem(6, "mycourses", N_("My courses"), "members", "mycourses"),
+    MenuItem(7, "certificate", N_("Report a certificate"), "members", "certificate"),
 )
 
 STOPPED = msg(N_("You will not get any more messages from us. Send START at any time to receive them again."))
@@ -67,6 +71,7 @@ COMING_SOON = msg(N_("This is coming soon. Please check again in a few days."))
 CANCELLED = msg(N_("Stopped. Nothing more was saved."))
 EXPIRED = msg(N_("We closed our last conversation because it was left for a long time."))
 NOT_UNDERSTOOD = msg(N_("Please reply with a number from the menu."))
+CONFIRM_STOP = msg(N_("Stop all messages from us? Reply YES to stop them, or NO to keep them."))
 
 
 def help_reply(ctx: Ctx) -> Reply:
@@ -77,6 +82,9 @@ def help_reply(ctx: Ctx) -> Reply:
         msg(N_("BACK: the previous question")),
         msg(N_("CANCEL: stop what you are doing")),
         msg(N_("LANGUAGE: English or Kiswahili")),
+        msg(N_("COURSES: the free courses; CERTIFICATE: report a course you finished")),
+        msg(N_("MY DATA: what we keep about you; DELETE MY DATA: erase it")),
+        msg(N_("AGENT: a person answers you here; CALL ME: a person calls you")),
         msg(N_("STOP: no more messages from us; START: messages again")),
         msg(N_("PRIVACY: how we use your data and your rights")),
     ]
@@ -92,11 +100,10 @@ def items_for(ctx: Ctx) -> list[MenuItem]:
 
 def menu(ctx: Ctx, *before: Msg, errors: int = 0) -> Result:
     """Show the main menu and wait for a choice."""
-    items = items_for(ctx)
     body = Reply.of(
         *before,
         msg(N_("Main menu. Reply with a number:")),
-        *numbered([msg(item.label) for item in items]),
+        *(numbered([msg(item.label)], item.number)[0] for item in items_for(ctx)),
     )
     return Result(State(MENU, "choose", {}, errors), (body,))
 
@@ -111,10 +118,16 @@ def start_flow(ctx: Ctx, name: str, data: Mapping[str, Any] | None = None) -> Re
 
 def choose_from_menu(ctx: Ctx, state: State, inp: Input) -> Result:
     """Start the flow the member picked, or re-show the menu with what is expected."""
+    if state.step == "confirm_stop":
+        if inp.means("yes"):
+            return Result(None, (Reply.of(STOPPED),), (OptOut(),))
+        if inp.means("no"):
+            return menu(ctx)
     items = items_for(ctx)
-    choice = pick_one(inp.text, len(items))
-    if choice:
-        return start_item(ctx, state, items[choice - 1])
+    choice = pick_one(inp.text, max(item.number for item in items))
+    chosen = [item for item in items if item.number == choice]
+    if chosen:
+        return start_item(ctx, state, chosen[0])
     for item in items:
         if item.intent and inp.means(item.intent):
             return start_item(ctx, state, item)
@@ -209,8 +222,16 @@ def handle(ctx: Ctx, state: State | None, inp: Input) -> Result:
         return menu(ctx)
     if keyword == "cancel":
         return menu(ctx, CANCELLED) if state and state.flow != MENU else menu(ctx)
+    if keyword == "cancel_or_stop":
+        if state and state.flow != MENU:
+            return menu(ctx, CANCELLED)
+        return Result(State(MENU, "confirm_stop"), (Reply.of(CONFIRM_STOP),))
     if keyword == "language":
         return start_flow(ctx, language.NAME, {"return": state.to_json() if state else None})
+    if keyword and keyword.startswith("language:"):
+        if state and state.flow == language.NAME:  # named at the language question: back to what it interrupted
+            state = State.from_json(state.data.get("return"))
+        return language.switch_to(keyword.split(":", 1)[1]).then(after_language_switch(ctx, state))
     if keyword == "back":
         flow = FLOWS.get(state.flow) if state else None
         return flow.back(ctx, state) if flow and state else menu(ctx)
@@ -233,6 +254,16 @@ def asks_new_notice(ctx: Ctx, state: State | None, inp: Input) -> bool:
     if not ctx.member.notice_outdated or (state is not None and state.flow in (reconsent.NAME, mydata.NAME)):
         return False
     return inp.keyword != "help" and not inp.means("delete_data")
+
+
+def after_language_switch(ctx: Ctx, state: State | None) -> Result:
+    """Where a member who named a language goes on: the question they were at, the sign-up for a first
+    message, else the menu."""
+    if state is not None:
+        return resume(ctx, state.to_json())
+    if ctx.first_contact and not ctx.member.is_member:
+        return start_flow(ctx, signup.NAME)
+    return menu(ctx)
 
 
 def idle_after_expiry(ctx: Ctx, inp: Input) -> Result:

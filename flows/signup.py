@@ -375,6 +375,7 @@ class Signup(Form):
         welcome = Reply.of(
             msg(N_("Karibu, %(name)s! You are now a member of %(union)s."), name=Text(data["name"]), union=Text(ctx.settings.union_name)),
             msg(N_("Your member number is %(member_number)s. Keep it safe.")),
+            msg(N_("Next: send MENU for the main menu, or COURSES for the free courses.")),
         )
         return Result(None, (welcome,), (sensitive, effect))
 

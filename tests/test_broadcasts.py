@@ -764,8 +764,8 @@ STATUS_IN_ENGLISH = ["Broadcast 1: paused.", "Queued 1, sent 0, delivered 0, rea
                      "1: the member has blocked messages (STOP) (21610)",
                      "1: outside the 24-hour window and no template is configured (63016)",
                      "1: still failing after every retry (-)", "1: Twilio refused the message (HTTP 400) (-)"]
-STATUS_IN_SWAHILI = ["Tangazo 1: limesitishwa.", "Foleni 1, yametumwa 0, yamefika 0, yamesomwa 0, yameshindwa 3, "
-                     "yamerukwa 1.", "1: mwanachama amezuia jumbe (STOP) (21610)",
+STATUS_IN_SWAHILI = ["Tangazo 1: limesitishwa.", "Kwenye foleni 1, zimetumwa 0, zimefika 0, zimesomwa 0, zimeshindwa 3, "
+                     "zimerukwa 1.", "1: mwanachama amezuia jumbe (STOP) (21610)",
                      "1: nje ya saa 24 na hakuna kiolezo kilichowekwa (63016)",
                      "1: bado inashindwa baada ya majaribio yote (-)", "1: Twilio ilikataa ujumbe (HTTP 400) (-)"]
 

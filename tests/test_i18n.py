@@ -23,11 +23,11 @@ def test_the_check_notices_a_missing_translation(monkeypatch):
 def test_extraction_finds_the_marked_messages():
     found = source_messages()
     assert "What is your full name?" in found["signup"]
-    assert "MENU|MAIN MENU|HOME" in found["core"]
+    assert "MENU|MAIN MENU|HOME|00" in found["core"]
 
 
 @pytest.mark.parametrize(("text", "keyword"), [
-    ("STOP", "stop"), ("stop", "stop"), (" Acha! ", "stop"), ("MENU", "menu"), ("mwanzo", "menu"),
+    ("STOP", "stop"), ("stop", "stop"), (" Acha ujumbe! ", "stop"), ("Acha", "cancel_or_stop"), ("MENU", "menu"), ("mwanzo", "menu"),
     ("msaada", "help"), ("ANZA", "start"), ("lugha", "language"), ("rudi", "back"), ("Sitisha", "cancel"),
     ("stop sending me these", None), ("Nairobi", None),
 ])
@@ -45,7 +45,7 @@ def test_first_message_language(text, language):
 
 def test_render_translates_nested_parameters_and_falls_back_to_english():
     line = Msg("Work: %(value)s", {"value": (Msg("Transcription"), Text("tailoring"))})
-    assert i18n.render_line("sw", line) == "Kazi: Unukuzi (transcription), tailoring"
+    assert i18n.render_line("sw", line) == "Kazi: Transcription (kuandika sauti kuwa maandishi), tailoring"
     assert i18n.render_line("sw", Msg("An unknown message")) == "An unknown message"
     assert i18n.render_line("en", Msg("Hello %(name)s!", {"name": Text("Amina")})) == "Hello Amina!"
 

@@ -161,7 +161,7 @@ def test_call_me_shows_the_number_only_to_the_organiser_holding_the_ticket(app, 
 def test_on_the_dashboard_the_first_organiser_to_answer_holds_the_ticket(app, client):
     member = WhatsApp(client, "+254722000001")
     play(member, SWAHILI_HAPPY)
-    play(member, [("Nipigie tafadhali", ["Mwandalizi atakupigia kwenye namba hii (tiketi #1)."])])
+    play(member, [("Nipigie tafadhali", ["Mwandalizi atakupigia kwenye nambari hii (tiketi #1)."])])
     holder = signed_in(app, "organiser", "holder@umoja.example.org")
     other = signed_in(app, "organiser", "other@umoja.example.org")
     page = holder.get("/admin/tickets").get_data(as_text=True)

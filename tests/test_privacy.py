@@ -102,7 +102,7 @@ def test_my_data_in_swahili_from_the_menu(app, whatsapp):
     menu = whatsapp.says("menyu")
     number = next(line.split(".")[0] for line in menu.splitlines() if "Taarifa zangu" in line or "data" in line.lower())
     play(whatsapp, [(number, ["Hizi ndizo taarifa zote", "Jina: Baraka Otieno", "Kaunti: Turkana",
-                              "Kazi: Usafiri wa abiria", "Jamii: Mkimbizi", "FUTA TAARIFA ZANGU"]),
+                              "Kazi: Usafiri kwa apu (Uber, Bolt) au delivery", "Jamii: Mkimbizi", "FUTA TAARIFA ZANGU"]),
                     ("taarifa zangu", ["Jina: Baraka Otieno"])])
 
 

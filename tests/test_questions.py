@@ -86,7 +86,7 @@ def test_english_question_answered_and_it_helped(app, whatsapp, faq):
         ("maybe", ["Please reply 1 if the answer helped or 2 if it did not."]),
         ("1", ["Glad it helped!"]),
         ("menu", ["Main menu"]),
-        ("3", ["What would you like to know?"]),
+        ("2", ["What would you like to know?"]),
         ("my account was deactivated by the platform", ["If a platform deactivated or blocked you",
                                                         "section 26(b)", "section 35", "Did this answer help?"]),
     ])
@@ -97,7 +97,7 @@ def test_swahili_question_answered_then_not_helped_opens_a_ticket(app, whatsapp,
     play(whatsapp, SWAHILI_HAPPY)
     play(whatsapp, [
         ("ada ni kiasi gani?", ["Ada ya uanachama ni KES 50 kwa mwezi.", "Jibu hili limekusaidia?"]),
-        ("2", ["Pole, halijasaidia. Nimempa mwandaaji swali lako (tiketi #1).", "Mtu atakujibu hapa"]),
+        ("2", ["Pole, halijasaidia. Nimempa mwandalizi swali lako (tiketi #1).", "Mtu atakujibu hapa"]),
         ("Nimeshalipa lakini sijapata risiti", ["Imeongezwa kwenye swali lako kwa waandaaji (tiketi #1)."]),
     ])
     assert tickets(app) == [(1, "open", "not_helped", [("member", "ada ni kiasi gani?"),
@@ -186,7 +186,7 @@ def test_english_miss_opens_a_ticket_until_menu(app, whatsapp, faq):
                      ("agent", ["I have passed your question to an organiser (ticket #1)."])],
      "no_match", ["How much are the dues?", "Can the union lend me money for a motorbike?"]),
     (SWAHILI_HAPPY, [("ada ni kiasi gani?", ["Ada ya uanachama ni KES 50", "Jibu hili limekusaidia?"]),
-                     ("mtu", ["Mwandaaji atakujibu hapa (tiketi #1)."])],
+                     ("mtu", ["Mwandalizi atakujibu hapa (tiketi #1)."])],
      "asked", ["ada ni kiasi gani?"]),
 ])
 def test_a_ticket_opened_after_an_answer_starts_with_the_question_asked(app, whatsapp, faq, signup, conversation,
@@ -199,7 +199,7 @@ def test_a_ticket_opened_after_an_answer_starts_with_the_question_asked(app, wha
 def test_asking_for_a_person_in_swahili_and_a_non_member_question(app, client, faq):
     member = WhatsApp(client, "+254712000222")
     play(member, SWAHILI_HAPPY)
-    play(member, [("mtu", ["Mwandaaji atakujibu hapa (tiketi #1)."]),
+    play(member, [("mtu", ["Mwandalizi atakujibu hapa (tiketi #1)."]),
                   ("Nina shida na malipo ya Uber", ["Imeongezwa kwenye swali lako"])])
     prospect = WhatsApp(client, "+254712000333")
     prospect.send("Hi")

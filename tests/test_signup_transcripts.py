@@ -52,9 +52,9 @@ SWAHILI_HAPPY: Script = [
     ("Baraka Otieno", ["Unaishi kaunti gani?"]),
     ("Kakuma", ["Unafanya kazi gani ya gig?"]),
     ("5", ["Sheria inaziona hizi kuwa taarifa nyeti", "1. Ndiyo, niulize"]),
-    ("ndio", ["Jinsia yako ni gani?", "Jibu RUKA"]),
+    ("ndio", ["Jinsia yako ni ipi?", "Jibu RUKA"]),
     ("2", ["Wewe ni mkimbizi"]),
-    ("1", ["Tafadhali hakikisha taarifa zako:", "2. Kaunti: Turkana", "3. Kazi: Usafiri wa abiria", "5. Jamii: Mkimbizi"]),
+    ("1", ["Tafadhali hakikisha taarifa zako:", "2. Kaunti: Turkana", "3. Kazi: Usafiri kwa apu (Uber, Bolt) au delivery", "5. Jamii: Mkimbizi"]),
     ("NDIO", ["Karibu, Baraka Otieno! Sasa wewe ni mwanachama", "KUGWO-000001"]),
 ]
 
@@ -128,8 +128,8 @@ def test_back_goes_to_the_previous_question(whatsapp):
 def test_cancel_and_menu_leave_the_flow_and_nothing_is_registered(app, whatsapp):
     play(whatsapp, [
         ("Hi", []), ("1", []), ("Amina Wanjiku", ["county"]),
-        ("CANCEL", ["Stopped. Nothing more was saved.", "Main menu", "1. Join the union"]),
-        ("1", ["may we keep your details?"]),
+        ("CANCEL", ["Stopped. Nothing more was saved.", "Main menu", "5. Join the union"]),
+        ("5", ["may we keep your details?"]),
         ("sitisha", ["Stopped."]),
         ("MENU", ["Main menu. Reply with a number:"]),
     ])
@@ -166,7 +166,7 @@ def test_stop_in_the_middle_opts_out_once_and_start_brings_them_back(app, whatsa
 
 def test_swahili_stop_word(app, whatsapp):
     whatsapp.says("Habari")
-    assert "Hutapokea ujumbe wowote" in whatsapp.says("acha")
+    assert "Hutapokea ujumbe wowote" in whatsapp.says("acha ujumbe")
     assert member_row(app).opted_out_at is not None
 
 
