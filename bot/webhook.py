@@ -13,6 +13,7 @@ from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
 
+from bot.observability import logs
 from bot.services import broadcasts, inbound, messaging
 from bot.services.members import whatsapp_sender
 from bot.services.twilio_api import request_is_from_twilio
@@ -96,6 +97,7 @@ def message_sid_of(form: MultiDict[str, str]) -> str | None:
         return None
     if any(value and value != sids[0] for name in SID_ALIASES for value in form.getlist(name)):
         return None
+    logs.bind(message_sid=sids[0])
     return sids[0]
 
 

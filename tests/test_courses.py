@@ -102,7 +102,7 @@ def test_swahili_enrol_and_my_courses(app, mwanachama):
 
 def test_courses_menu_item_and_global_keywords_keep_working(member):
     reply = member.says("menu")
-    assert "1. Free courses" in reply and "5. My courses" in reply
+    assert "1. Free courses" in reply and "6. My courses" in reply
     assert "Free courses by Microsoft" in member.says("1")
     assert "Main menu" in member.says("menu")
     assert "not enrolled in any course yet" in member.says("5")

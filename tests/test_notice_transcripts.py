@@ -111,7 +111,7 @@ SIGN_UP_TO_SENSITIVE = {
 def test_sensitive_questions_answered_yes(lang):
     yes = {"en": [("yes", ["What is your gender?"]), ("1", ["refugee"]), ("2", ["Please check your details:"]),
                   ("yes", ["KUGWO-000001"])],
-           "sw": [("ndio", ["Jinsia yako ni gani?"]), ("2", ["mkimbizi"]), ("1", ["Tafadhali hakikisha taarifa zako:"]),
+           "sw": [("ndio", ["Jinsia yako ni ipi?"]), ("2", ["mkimbizi"]), ("1", ["Tafadhali hakikisha taarifa zako:"]),
                   ("ndio", ["KUGWO-000001"])]}[lang]
     effects, _ = converse(SIGN_UP_TO_SENSITIVE[lang] + yes, lang)
     assert RecordSensitiveChoice(agreed=True) in effects

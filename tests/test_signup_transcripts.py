@@ -128,7 +128,7 @@ def test_back_goes_to_the_previous_question(whatsapp):
 def test_cancel_and_menu_leave_the_flow_and_nothing_is_registered(app, whatsapp):
     play(whatsapp, [
         ("Hi", []), ("1", []), ("Amina Wanjiku", ["county"]),
-        ("CANCEL", ["Stopped. Nothing more was saved.", "Main menu", "5. Join the union"]),
+        ("CANCEL", ["Stopped. Nothing more was saved.", "Main menu", "6. Join the union"]),
         ("5", ["may we keep your details?"]),
         ("sitisha", ["Stopped."]),
         ("MENU", ["Main menu. Reply with a number:"]),

@@ -174,7 +174,8 @@ def certificate_entries(member: Member) -> list[Entry]:
 def voucher_carrier(voucher: Voucher, messages: list[Message]) -> Message | None:
     """The message that carried a voucher code to its member: the one with the code in it, or the one
     stored when the code was given (a text blanked by retention or erasure)."""
-    mine = [m for m in messages if m.direction == "out" and m.member_id == voucher.member_id]
+    mine = sorted((m for m in messages if m.direction == "out" and m.member_id == voucher.member_id),
+                  key=lambda m: (m.created_at, m.id), reverse=True)  # the latest try says what became of it
     return next((m for m in mine if m.body and voucher.code in m.body), None) or next(
         (m for m in mine if m.created_at == voucher.assigned_at), None)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import time
 
 from flask import Flask, Response, g, request
@@ -22,7 +21,6 @@ webhook_log = logging.getLogger("bot.webhook")
 # The endpoints timed and counted, and the webhook name they count under.
 WEBHOOKS = {"whatsapp.inbound_message": "inbound", "whatsapp.message_status": "status"}
 # Only a SID of Twilio's shape goes into the log lines (not whatever a forged request sent).
-SID_SHAPE = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")
 
 
 def init_observability(app: Flask) -> None:
@@ -40,14 +38,13 @@ def init_observability(app: Flask) -> None:
 
 
 def start_request() -> None:
-    """Forget the previous request's identifiers; for a webhook, note the time and bind its MessageSid."""
+    """Forget the previous request's identifiers; for a webhook, note the time. The webhook binds its
+    MessageSid itself once the body passed its size checks (reading the form here would parse a body
+    before those checks)."""
     logs.clear()
     if request.endpoint not in WEBHOOKS:
         return
     g.webhook_started = time.perf_counter()
-    sid = request.form.get("MessageSid") or request.form.get("SmsSid") or ""
-    if SID_SHAPE.fullmatch(sid):
-        logs.bind(message_sid=sid)
 
 
 def count_webhook(response: Response) -> Response:
