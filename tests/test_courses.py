@@ -105,7 +105,7 @@ def test_courses_menu_item_and_global_keywords_keep_working(member):
     assert "1. Free courses" in reply and "6. My courses" in reply
     assert "Free courses by Microsoft" in member.says("1")
     assert "Main menu" in member.says("menu")
-    assert "not enrolled in any course yet" in member.says("5")
+    assert "not enrolled in any course yet" in member.says("6")
 
 
 def test_no_catalog_says_so(app, client):

@@ -42,7 +42,7 @@ SHORT_NOTICE = {
            "3. I am under 18"],
     "sw": ["tunaomba ruhusa kuhifadhi taarifa zako", "Kujiunga ni kwa hiari yako.", "(TAARIFA ZANGU)",
            "(FUTA TAARIFA ZANGU)", "(ACHA)", "Tuma FARAGHA upate taarifa kamili",
-           "Jibu NDIO kama una miaka 18 au zaidi na unakubali.", "1. Ndiyo, nina miaka 18 au zaidi na nakubali",
+           "Jibu NDIYO kama una miaka 18 au zaidi na unakubali.", "1. Ndiyo, nina miaka 18 au zaidi na nakubali",
            "2. Hapana", "3. Niko chini ya miaka 18"],
 }
 FULL_NOTICE = {

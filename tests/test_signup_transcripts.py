@@ -129,7 +129,7 @@ def test_cancel_and_menu_leave_the_flow_and_nothing_is_registered(app, whatsapp)
     play(whatsapp, [
         ("Hi", []), ("1", []), ("Amina Wanjiku", ["county"]),
         ("CANCEL", ["Stopped. Nothing more was saved.", "Main menu", "6. Join the union"]),
-        ("5", ["may we keep your details?"]),
+        ("6", ["may we keep your details?"]),
         ("sitisha", ["Stopped."]),
         ("MENU", ["Main menu. Reply with a number:"]),
     ])
