@@ -84,8 +84,9 @@ def instance_folder() -> str | None:
 def engine_options(url: str, *, ping: bool = False) -> dict[str, Any]:
     """Connection settings per database: a busy timeout for SQLite; a pool for PostgreSQL. The web app's
     pool does not ping before each request (a round trip per message): after a restart the first
-    statement on a dead connection fails, the request answers 500 for Twilio to retry, and the pool
-    starts afresh. The worker and the clock ping (`ping`): a job that fails on a dead connection may
+    statement on a dead connection fails and the pool starts afresh (a member message tries that first
+    statement once more, `inbound.store_and_lock_once`; elsewhere the request answers 500 for Twilio
+    to retry). The worker and the clock ping (`ping`): a job that fails on a dead connection may
     not be retried. Neither shows a statement's parameters in its errors (they hold phone numbers, names and
     texts, and errors reach the logs and the error reports)."""
     if url.startswith("sqlite"):

@@ -124,6 +124,36 @@ def test_dropped_database_connections_mid_traffic_give_success_or_5xx_and_the_ap
     assert rows and all(replies == (2 if processed else 0) for processed, replies in rows)
 
 
+def test_a_message_on_a_pooled_connection_the_database_closed_is_answered_at_once(app):
+    """Every idle connection of the pool is ended by the database (as a restart does) and gone: the next
+    member message is answered 200 on a fresh connection, not a 500 left for Twilio's retry."""
+    client = app.test_client()
+    assert "may we keep your details?" in WhatsApp(client, "+254700799001").says("Hi")
+    with app.app_context():
+        url = db.engine.url
+    admin = sa.create_engine(url.set(database="postgres"))
+    others = "datname = :name AND pid <> pg_backend_pid()"
+    try:
+        with admin.begin() as connection:
+            ended = connection.execute(sa.text(
+                f"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE {others}"),
+                {"name": url.database}).scalar_one()
+            assert ended >= 1
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with admin.begin() as connection:
+                left = connection.execute(sa.text(f"SELECT count(*) FROM pg_stat_activity WHERE {others}"),
+                                          {"name": url.database}).scalar_one()
+            if not left:
+                break
+            time.sleep(0.05)
+        assert left == 0
+    finally:
+        admin.dispose()
+    assert "may we keep your details?" in WhatsApp(client, "+254700799002").says("Hi")
+    assert count(app, Message.direction == "in", Message.processed_at.is_not(None)) == 2
+
+
 def test_concurrent_repeats_mixed_with_new_messages_are_each_processed_once(app):
     """Twilio retrying the same message while the member keeps writing, all at once: every MessageSid is
     stored and processed once, each repeat gets the replies of the first, and nothing deadlocks."""

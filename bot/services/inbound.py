@@ -7,6 +7,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
@@ -209,6 +210,22 @@ def replies_to(sid: str) -> list[str] | None:
     return [body or "" for body in bodies]
 
 
+def store_and_lock_once(form: Mapping[str, str], sid: str, phone: str,
+                        now: datetime) -> tuple[int | None, Member, list[str] | None]:
+    """`store_and_lock` on the session's connection, tried a second time on a fresh one when the pool
+    handed out a connection the database had already closed (after a restart, or an administrator
+    ending sessions): that first statement did nothing, so trying again is what Twilio's retry would
+    do, a few seconds sooner. Any other failure, or a second lost connection, is raised."""
+    connection = db.session.connection()
+    try:
+        return store_and_lock(connection, form, sid, phone, now)
+    except (psycopg.Error, sa.exc.DBAPIError):
+        if not connection.invalidated:
+            raise
+    db.session.rollback()  # the session lets go of the dead connection; the pool was started afresh
+    return store_and_lock(db.session.connection(), form, sid, phone, now)
+
+
 def receive(form: Mapping[str, str], sid: str, phone: str) -> list[str]:
     """Store the message and process it once under the member's lock; returns the replies to send back.
 
@@ -220,8 +237,7 @@ def receive(form: Mapping[str, str], sid: str, phone: str) -> list[str]:
     """
     now = utcnow()
     try:
-        connection = db.session.connection()
-        message_id, member, forgotten = store_and_lock(connection, form, sid, phone, now)
+        message_id, member, forgotten = store_and_lock_once(form, sid, phone, now)
         if forgotten is not None:
             db.session.rollback()  # nothing of a retry from a forgotten person is kept, not even a row
             return forgotten
