@@ -35,6 +35,7 @@ import phonenumbers
 import sqlalchemy as sa
 from flask import current_app
 
+from bot import i18n
 from bot.extensions import db
 from bot.models import (
     ERASED_STATUS,
@@ -51,11 +52,9 @@ from bot.services import local_time
 from bot.services.facts import FACTS
 from bot.services.members import record_consent_event
 from bot.sql import insert_for
-from flows.language import LANGUAGES
 
 log = logging.getLogger(__name__)
 
-LANGUAGE_NAMES = {code: name for code, name, _ in LANGUAGES}
 
 ErasureHook = Callable[[Member, datetime], None]
 
@@ -318,7 +317,7 @@ def summary(member: Member) -> dict[str, Any]:
         "work_other": member.work_other,
         "gender": member.gender,
         "community": member.community,
-        "language": LANGUAGE_NAMES.get(member.language or "", member.language),
+        "language": i18n.autonym(member.language) if member.language else member.language,
         "joined_at": member.joined_at.date().isoformat() if member.joined_at else None,
         "consent_at": member.consent_at.date().isoformat() if member.consent_at else None,
         "consent_version": member.consent_version,
