@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -18,7 +18,13 @@ from babel import Locale, UnknownLocaleError
 from babel.messages.pofile import read_po
 
 from flows.base import Line, Msg, PerLanguage, Reply, Text, fold_digits
-from flows.vocabulary import FIRST_WORD_INTENTS, GLOBAL_KEYWORDS, INTENTS, SMALL_TALK_INTENTS
+from flows.vocabulary import (
+    FIRST_WORD_INTENTS,
+    GLOBAL_KEYWORDS,
+    INTENTS,
+    SHARED_GREETINGS,
+    SMALL_TALK_INTENTS,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES_DIR = ROOT / "locales"
@@ -113,6 +119,24 @@ def autonym(code: str) -> str:
     return name[:1].upper() + name[1:]
 
 
+class LanguageLabels(Mapping[str, str]):
+    """The configured languages, code → name written in itself, for staff pages (any other code: itself)."""
+
+    def __getitem__(self, code: str) -> str:
+        if code not in LANGUAGES:
+            raise KeyError(code)
+        return autonym(code)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(LANGUAGES)
+
+    def __len__(self) -> int:
+        return len(LANGUAGES)
+
+
+LANGUAGE_LABELS = LanguageLabels()
+
+
 def is_rtl(code: str) -> bool:
     """Whether a language is written right to left."""
     return code in LANGUAGES and locale(code).character_order == "right-to-left"
@@ -145,7 +169,9 @@ def translate(lang: str, message_id: str) -> str:
 
 def render_value(lang: str, value: Any, extra: Mapping[str, Any]) -> str:
     """A parameter value as text: lines are translated, sequences joined with commas."""
-    if isinstance(value, Msg | Text):
+    if isinstance(value, Text):
+        return value.value
+    if isinstance(value, Msg):
         return fill(lang, value, extra)
     if isinstance(value, PerLanguage):
         return value.values.get(lang) or value.values.get(SOURCE_LANGUAGE) or next(iter(value.values.values()), "")
@@ -289,6 +315,9 @@ def vocabulary() -> Vocabulary:
             for word in split_words(own_words(lang, entry)):
                 intents.setdefault(word, set()).add(name)
                 seen_in.setdefault(word, set()).add(lang)
+    for word in split_words(SHARED_GREETINGS):
+        intents.setdefault(word, set()).add("greeting")
+        seen_in.setdefault(word, set()).update(LANGUAGES)
     keywords = {word: min(names, key=lambda n: (min(LANGUAGES.index(lang) for lang in names[n]), n))
                 for word, names in meanings.items()}
     collisions = {word: {name: frozenset(langs) for name, langs in names.items()}

@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 DEFAULT_LANGUAGES = ("en", "sw", "fr", "so", "ar")
+# Each default language's name written in itself (the engine gives the configured ones' names from Babel).
+DEFAULT_LANGUAGE_NAMES = {"en": "English", "sw": "Kiswahili", "fr": "Français", "so": "Soomaali", "ar": "العربية"}
 
 
 def N_(message: str) -> str:
@@ -152,7 +154,7 @@ class Settings:
     union_short_name: str = "KUGWO"
     help_contact: str = ""
     languages: tuple[str, ...] = DEFAULT_LANGUAGES  # the LANGUAGES setting, in the order offered to members
-    language_names: Mapping[str, str] = field(default_factory=dict)  # code → its name written in itself
+    language_names: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_LANGUAGE_NAMES))  # code → own name
     timezone: str = "Africa/Nairobi"  # the union's local time (times members and staff type are in it)
     data_controller: str = ""  # who answers for members' data under the Data Protection Act (empty: the union)
     data_protection_contact: str = ""  # how to reach them (empty: an organiser, through AGENT)

@@ -257,9 +257,10 @@ def handle(ctx: Ctx, state: State | None, inp: Input) -> Result:
     if flow is None:
         return idle(ctx, inp)
     result = flow.handle(ctx, state, inp)
-    if result.state is None and state.data.get("next"):  # the language chosen after a first message
-        return Result(None, result.replies, result.effects).then(
-            start_flow(in_new_language(ctx, result), state.data["next"]))
+    if result.state is None and state.data.get("next"):  # after the list of languages a first message got
+        switched = in_new_language(ctx, result)
+        welcomed = {"welcomed": True} if switched.lang == ctx.lang else None  # the same language: no second welcome
+        return Result(None, result.replies, result.effects).then(start_flow(switched, state.data["next"], welcomed))
     if result.state is None and "return" in state.data:
         return Result(None, result.replies, result.effects).then(
             resume(in_new_language(ctx, result), state.data.get("return")))

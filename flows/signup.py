@@ -344,8 +344,10 @@ class Signup(Form):
     review_step = "confirm"
 
     def start(self, ctx: Ctx, data: Mapping[str, Any] | None = None) -> Result:
-        """Say what the union is, offer the other languages, then ask for consent."""
+        """Say what the union is (unless just said), offer the other languages, then ask for consent."""
         first = super().start(ctx, data)
+        if (data or {}).get("welcomed"):
+            return first
         return Result(first.state, (intro(ctx), *first.replies), first.effects)
 
     def finish(self, ctx: Ctx, state: State) -> Result:

@@ -30,10 +30,10 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, Length, Optional
 
+from bot import i18n
 from bot.dashboard.nav import role_required
 from bot.dashboard.views import bp
 from bot.extensions import db
-from bot.i18n import LANGUAGES
 from bot.models import AuditEvent, Broadcast, Course, utcnow
 from bot.services import audit, broadcasts, masking
 from bot.services.local_time import to_local, to_utc
@@ -42,7 +42,7 @@ from flows.signup import COMMUNITIES, GENDERS, WORK_KINDS
 
 ROLES = ("organiser",)  # and admins
 LIST_SIZE = 50
-LANGUAGE_NAMES = {"en": "English", "sw": "Swahili"}
+LANGUAGE_NAMES = i18n.LANGUAGE_LABELS
 MEMBER_STATUSES = (("active", "Active"), ("prospect", "Signing up (prospect)"))
 
 
@@ -64,7 +64,7 @@ class SegmentField:
 SEGMENT_FIELDS: list[SegmentField] = [
     SegmentField("county", "County", lambda: [(c, c) for c in COUNTIES]),
     SegmentField("work", "Kind of work", lambda: list(WORK_KINDS)),
-    SegmentField("language", "Language", lambda: [(code, LANGUAGE_NAMES.get(code, code)) for code in LANGUAGES]),
+    SegmentField("language", "Language", lambda: [(code, LANGUAGE_NAMES.get(code, code)) for code in i18n.LANGUAGES]),
     SegmentField("gender", "Gender", lambda: list(GENDERS)),
     SegmentField("community", "Community", lambda: list(COMMUNITIES)),
     SegmentField("status", "Membership status (default: active)", lambda: list(MEMBER_STATUSES)),

@@ -20,6 +20,7 @@ from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from bot import i18n
 from bot.dashboard.nav import ALL_ROLES, NAV, NavEntry, role_required
 from bot.dashboard.timeline import course_name, message_reason, voucher_carrier
 from bot.dashboard.views import bp, csv_cell
@@ -43,7 +44,7 @@ from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_LABELS
 
 SMALL_GROUP = 5
 DEFAULT_DAYS = 90
-LANGUAGE_LABELS = {"en": "English", "sw": "Kiswahili"}
+LANGUAGE_LABELS = i18n.LANGUAGE_LABELS
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import selectinload
 
+from bot import i18n
 from bot.dashboard import timeline
 from bot.dashboard.forms import (
     AccountActionForm,
@@ -63,7 +64,7 @@ def dashboard_globals() -> dict[str, Any]:
         request.path.startswith("/admin") and not request.path.startswith("/admin/rq"))
     if not on_dashboard or not current_user.is_authenticated:
         return {}
-    return {"nav": nav_for(current_user.role), "sign_out_form": SignOutForm()}
+    return {"nav": nav_for(current_user.role), "sign_out_form": SignOutForm(), "language_labels": i18n.LANGUAGE_LABELS}
 
 
 CONTENT_SECURITY_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
