@@ -57,8 +57,7 @@ def configured_languages(codes: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--media", "media_url", default=None, help="A media URL sent with the text.")
 @click.option("--county", multiple=True)
 @click.option("--work", multiple=True, help="A kind of work (repeat for several).")
-@click.option("--language", multiple=True, callback=lambda _ctx, _param, codes: configured_languages(codes),
-              help="A language code of LANGUAGES (repeat for several).")
+@click.option("--language", multiple=True, help="A language code of LANGUAGES (repeat for several).")
 @click.option("--gender", multiple=True)
 @click.option("--community", multiple=True)
 @click.option("--status", multiple=True, help="Membership status (default: active).")
@@ -74,6 +73,7 @@ def create_command(text_en: str, text_sw: str | None, media_url: str | None, sen
     """Create a draft broadcast and show its preview (nothing is sent)."""
     from bot.services import broadcasts
 
+    configured_languages(tuple(segment.get("language") or ()))  # type: ignore[arg-type]
     when = None
     if send_at:
         try:

@@ -251,9 +251,11 @@ def answer(member: Member, inp: Input, now: datetime, *, first_contact: bool = F
     if member.language is None:
         # Not an ORM change (no UPDATE of its own): the caller stores it with `inbound.MARK_SEEN`, unless a
         # language switch in this message changes it first. A message that does not tell gets DEFAULT_LANGUAGE
-        # and the list of languages.
-        detected = language_detect.detect(inp.text, config["LANGUAGES"])
-        unsure = detected is None
+        # and the list of languages. A staff member's words count, not the models: their first message is often
+        # a command whose text is written for a member ("REPLY 1 Hatutoi mikopo").
+        staff = bool(roles_from(member.staff_roles))
+        detected = language_detect.detect(inp.text, config["LANGUAGES"], model=not staff)
+        unsure = detected is None and not staff
         set_committed_value(member, "language", detected or config["DEFAULT_LANGUAGE"])
     conversation = load_conversation(member.id)
     state = None

@@ -97,8 +97,9 @@ def after_greeting(text: str, vocabulary: i18n.Vocabulary) -> str:
     return ""
 
 
-def detect(text: str, languages: tuple[str, ...] | None = None) -> str | None:
-    """The language a first message is written in, or None when it does not tell (the list is offered)."""
+def detect(text: str, languages: tuple[str, ...] | None = None, *, model: bool = True) -> str | None:
+    """The language a first message is written in, or None when it does not tell (the list is offered).
+    Without `model`, only the script and the vocabulary's words decide."""
     languages = languages or i18n.LANGUAGES
     norm = i18n.normalize(text)
     letters = sum(ch.isalpha() for ch in norm)
@@ -115,6 +116,8 @@ def detect(text: str, languages: tuple[str, ...] | None = None) -> str | None:
         return next(iter(whole))  # a word only one language uses ('Habari', 'Hi', 'Jiunge')
     if norm in vocabulary.intents:
         return None  # a word several languages use ('SALAAM'), or a short one ('OK')
+    if not model:
+        return vocabulary.language_of(norm)
     rest = after_greeting(text, vocabulary)
     guessed = by_model(rest, languages) if rest else None
     return guessed or by_model(text, languages) or vocabulary.language_of(norm)

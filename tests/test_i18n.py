@@ -60,7 +60,7 @@ def test_global_keywords_in_both_languages(text, keyword):
 
 @pytest.mark.parametrize(("text", "language"), [
     ("Hi", "en"), ("Hello there", "en"), ("Join", "en"), ("Habari", "sw"), ("Jiunge", "sw"),
-    ("habari yako", "sw"), ("niaje", "sw"), ("12345", None), ("Bonjour", None),
+    ("habari yako", "sw"), ("niaje", "sw"), ("12345", None), ("Nairobi", None), ("Salaam", None),
 ])
 def test_first_message_language(text, language):
     assert i18n.vocabulary().language_of(i18n.normalize(text)) == language

@@ -18,6 +18,7 @@ import pytest
 
 from bot import i18n, language_detect
 from bot.config import load_settings
+from bot.i18n_check import missing_translations
 from bot.models import Member
 from flows import router
 from flows.base import Ctx, Input, MemberView, Msg, Reply, Settings, State, Text, fold_digits, msg
@@ -98,11 +99,12 @@ def test_every_keyword_exists_in_every_language_and_means_it_with_any_accents_an
     if not has_catalogs(lang):
         pytest.skip(f"no catalogs for {lang} yet")
     entry = (GLOBAL_KEYWORDS if kind == "keyword" else INTENTS)[name]
-    words = list(i18n.split_words(i18n.own_words(lang, entry)))
+    words = [word.strip() for word in i18n.own_words(lang, entry).split("|") if word.strip()]
     assert words, f"{lang}: no word for {name}"
     vocabulary = i18n.vocabulary()
     for word in words:
-        for typed in (word, word.lower(), unicodedata.normalize("NFD", word.lower()), f" {word.title()}! "):
+        bare = "".join(ch for ch in unicodedata.normalize("NFD", word) if not unicodedata.combining(ch))
+        for typed in (word, word.lower(), bare, bare.lower(), f" {word.title()}! "):
             norm = i18n.normalize(typed)
             if kind == "keyword":
                 assert vocabulary.keyword(norm) == name, f"{lang}: {typed!r}"
@@ -312,3 +314,50 @@ def test_a_switch_at_the_language_list_by_number_returns_to_the_question():
     listed = router.handle(ctx, state, Input(text="language", keyword="language"))
     result = router.handle(ctx, listed.state, classify("٥", False))
     assert SetLanguage("ar") in result.effects and result.state == state
+
+
+# --- a partial catalog ----------------------------------------------------------------------------------
+
+@pytest.fixture
+def partial_french(tmp_path, monkeypatch) -> Iterator[None]:
+    """The real English and Swahili catalogs beside a French core catalog holding three entries only."""
+    for lang in ("en", "sw"):
+        (tmp_path / lang).symlink_to(i18n.LOCALES_DIR / lang, target_is_directory=True)
+    (tmp_path / "fr" / "LC_MESSAGES").mkdir(parents=True)
+    entries = {GLOBAL_KEYWORDS["stop"]: "ARRÊT|ARRÊTER", GLOBAL_KEYWORDS["menu"]: "MENU|ACCUEIL",
+               INTENTS["greeting"]: "BONJOUR|SALUT|BONSOIR"}
+    po = 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n' + "".join(
+        f'\nmsgid "{message_id}"\nmsgstr "{text}"\n' for message_id, text in entries.items())
+    (tmp_path / "fr" / "LC_MESSAGES" / "core.po").write_text(po, encoding="utf-8")
+    monkeypatch.setattr(i18n, "LOCALES_DIR", tmp_path)
+    i18n.reload()
+    yield
+    monkeypatch.undo()
+    i18n.reload()
+
+
+@pytest.mark.usefixtures("partial_french")
+def test_a_partial_catalog_serves_its_words_and_english_for_the_rest():
+    vocabulary = i18n.vocabulary()
+    assert vocabulary.keyword(i18n.normalize("arret")) == vocabulary.keyword(i18n.normalize("Arrêt !")) == "stop"
+    assert vocabulary.keyword(i18n.normalize("accueil")) == "menu"
+    assert language_detect.detect("Salut", LANGUAGES) == "fr"  # a word only French uses, now that it has it
+    assert i18n.render_line("fr", Msg(NAME_QUESTION)) == NAME_QUESTION
+    assert vocabulary.collisions == {}
+    assert any(p.startswith("fr/core: untranslated") for p in missing_translations(["fr"]))
+    assert any(p.startswith("fr/signup: catalog missing") for p in missing_translations(["fr"]))
+
+
+def test_translate_status_prints_completeness_per_language_and_domain(app):
+    from bot.i18n_check import coverage
+
+    result = app.test_cli_runner().invoke(args=["translate", "status"])
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["language", *i18n.DOMAINS]
+    rows = {line.split()[0]: line.split()[1:] for line in lines[1:] if line.split() and line.split()[0] in LANGUAGES}
+    assert set(rows) == set(LANGUAGES) - {"en"}
+    assert rows["sw"] == ["100%"] * len(i18n.DOMAINS)
+    staff = list(i18n.DOMAINS).index("staff")
+    assert all(cells[staff].endswith("*") for lang, cells in rows.items() if lang not in i18n.FULL_LANGUAGES)
+    incomplete = any(row.required and row.problems for row in coverage())
+    assert result.exit_code == (1 if incomplete else 0)
