@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import i18n, language_detect  # noqa: E402
+from bot.core import i18n, language_detect  # noqa: E402
 
 SET = ROOT / "data" / "first_messages.csv"
 

@@ -17,8 +17,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from bot.config import load_settings
-from bot.extensions import db, migrate
+from bot.core.config import load_settings
+from bot.core.extensions import db, migrate
 from bot.observability import init_observability
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,14 +50,14 @@ def create_app(config: dict[str, Any] | None = None, *, background: bool = False
             serialize_sqlite_writes(db.engine)
 
     from bot import models  # noqa: F401  (registers the tables with the metadata)
-    from bot.certificate_files import bp as certificate_files_bp
-    from bot.cli import register_commands
+    from bot.certificates.files import bp as certificate_files_bp
+    from bot.commands import load_commands
+    from bot.core.cli import register_commands
+    from bot.core.health import bp as health_bp
     from bot.dashboard import init_dashboard
     from bot.devtools.simulator import bp as simulator_bp
-    from bot.health import bp as health_bp
-    from bot.staff import load_commands
-    from bot.webhook import NoSessionForTwilio
-    from bot.webhook import bp as webhook_bp
+    from bot.whatsapp.webhook import NoSessionForTwilio
+    from bot.whatsapp.webhook import bp as webhook_bp
 
     app.session_interface = NoSessionForTwilio()
     app.register_blueprint(webhook_bp)
@@ -79,7 +79,7 @@ def create_app(config: dict[str, Any] | None = None, *, background: bool = False
 
 def configure_languages(app: Flask) -> None:
     """Serve the LANGUAGES setting (a test may give it as a list or a comma-separated string)."""
-    from bot import i18n
+    from bot.core import i18n
 
     app.config["LANGUAGES"] = i18n.parse_languages(app.config.get("LANGUAGES"))
     if app.config["DEFAULT_LANGUAGE"] not in app.config["LANGUAGES"]:
@@ -87,7 +87,7 @@ def configure_languages(app: Flask) -> None:
     i18n.configure(app.config["LANGUAGES"])
     if not app.testing:
         # Load the language models now, beside the start-up, so that no member's first message waits for them.
-        from bot import language_detect
+        from bot.core import language_detect
 
         threading.Thread(target=language_detect.warm, name="language-models", daemon=True).start()
 

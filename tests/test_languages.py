@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import i18n, language_detect
-from bot.config import load_settings
-from bot.i18n_check import missing_translations
+from bot.core import i18n, language_detect
+from bot.core.config import load_settings
+from bot.core.i18n_check import missing_translations
 from bot.models import Member
 from flows import router
 from flows.base import Ctx, Input, MemberView, Msg, Reply, Settings, State, Text, fold_digits, msg
@@ -349,7 +349,7 @@ def test_a_partial_catalog_serves_its_words_and_english_for_the_rest():
 
 
 def test_translate_status_prints_completeness_per_language_and_domain(app):
-    from bot.i18n_check import coverage
+    from bot.core.i18n_check import coverage
 
     result = app.test_cli_runner().invoke(args=["translate", "status"])
     lines = result.output.splitlines()
