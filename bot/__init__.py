@@ -7,6 +7,7 @@ database and migrations; the webhook, health and simulator blueprints; and the `
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ def create_app(config: dict[str, Any] | None = None, *, background: bool = False
     instance.mkdir(parents=True, exist_ok=True)
     app.config.update(load_settings(instance))
     app.config.update(config or {})
+    configure_languages(app)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
                           engine_options(app.config["SQLALCHEMY_DATABASE_URI"], ping=background))
     init_observability(app)
@@ -73,6 +75,21 @@ def create_app(config: dict[str, Any] | None = None, *, background: bool = False
         with app.app_context():
             upgrade(directory=str(MIGRATIONS_DIR))
     return app
+
+
+def configure_languages(app: Flask) -> None:
+    """Serve the LANGUAGES setting (a test may give it as a list or a comma-separated string)."""
+    from bot.core import i18n
+
+    app.config["LANGUAGES"] = i18n.parse_languages(app.config.get("LANGUAGES"))
+    if app.config["DEFAULT_LANGUAGE"] not in app.config["LANGUAGES"]:
+        raise ValueError(f"DEFAULT_LANGUAGE {app.config['DEFAULT_LANGUAGE']!r} is not one of LANGUAGES")
+    i18n.configure(app.config["LANGUAGES"])
+    if not app.testing:
+        # Load the language models now, beside the start-up, so that no member's first message waits for them.
+        from bot.core import language_detect
+
+        threading.Thread(target=language_detect.warm, name="language-models", daemon=True).start()
 
 
 def instance_folder() -> str | None:

@@ -12,10 +12,21 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
+DEFAULT_LANGUAGES = ("en", "sw", "fr", "so", "ar")
+# Each default language's name written in itself (the engine gives the configured ones' names from Babel).
+DEFAULT_LANGUAGE_NAMES = {"en": "English", "sw": "Kiswahili", "fr": "Français", "so": "Soomaali", "ar": "العربية"}
+
 
 def N_(message: str) -> str:
     """Mark a string for extraction into the catalogs without translating it here."""
     return message
+
+
+def fold_digits(text: str) -> str:
+    """Every script's digits as ASCII ones: Arabic-Indic '١٢' and Persian '۱۲' are '12'."""
+    if text.isascii():
+        return text
+    return "".join(str(int(ch)) if ch.isdecimal() and not ch.isascii() else ch for ch in text)
 
 
 @dataclass(frozen=True)
@@ -142,7 +153,8 @@ class Settings:
     union_name: str = "Kenya Union of Gig Workers"
     union_short_name: str = "KUGWO"
     help_contact: str = ""
-    languages: tuple[str, ...] = ("en", "sw")
+    languages: tuple[str, ...] = DEFAULT_LANGUAGES  # the LANGUAGES setting, in the order offered to members
+    language_names: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_LANGUAGE_NAMES))  # code → own name
     timezone: str = "Africa/Nairobi"  # the union's local time (times members and staff type are in it)
     data_controller: str = ""  # who answers for members' data under the Data Protection Act (empty: the union)
     data_protection_contact: str = ""  # how to reach them (empty: an organiser, through AGENT)
@@ -161,6 +173,7 @@ class Ctx:
     resumed: bool = False
     expired: bool = False
     first_contact: bool = False
+    language_unsure: bool = False  # a first message that did not tell its language: the languages are offered
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flows.base import N_, Ctx, Effect, Input, Line, Msg, Reply, Result, State, msg
+from flows.base import N_, Ctx, Effect, Input, Line, Msg, Reply, Result, State, fold_digits, msg
 
 MAX_MISSES = 3
 
@@ -167,8 +167,9 @@ class Form:
 
 
 def pick_numbers(text: str, count: int) -> list[int] | None:
-    """The distinct option numbers (1..count) in a reply such as '1, 3' or '2 5'; None if any is out of range."""
-    tokens = re.findall(r"[0-9]+", text)
+    """The distinct option numbers (1..count) in a reply such as '1, 3' or '2 5' (in any script's digits:
+    '١، ٣'); None if any is out of range."""
+    tokens = re.findall(r"[0-9]+", fold_digits(text))
     if not tokens:
         return None
     numbers: list[int] = []
@@ -182,8 +183,8 @@ def pick_numbers(text: str, count: int) -> list[int] | None:
 
 
 def pick_one(text: str, count: int) -> int | None:
-    """The single option number (1..count) the member typed, or None."""
-    stripped = text.strip().rstrip(".)")
+    """The single option number (1..count) the member typed (in any script's digits: '٢' is 2), or None."""
+    stripped = fold_digits(text).strip().rstrip(".)")
     if re.fullmatch(r"[0-9]{1,4}", stripped) and 1 <= int(stripped) <= count:
         return int(stripped)
     return None

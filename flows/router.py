@@ -7,12 +7,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flows import broadcast, courses, language, mydata, privacy, question, reconsent, signup, smalltalk
 from flows.base import N_, Ctx, Flow, Input, Msg, Reply, Result, State, Text, msg, numbered
-from flows.effects import OptIn, OptOut
+from flows.effects import OptIn, OptOut, SetLanguage
 from flows.form import MAX_MISSES, STUCK, pick_one
 
 FLOWS: dict[str, Flow] = {
@@ -57,7 +57,7 @@ MENU_ITEMS: tuple[MenuItem, ...] = (
     MenuItem(1, "courses", N_("Free courses"), "all", "courses"),
     MenuItem(2, "question", N_("Ask a question"), "all", "question"),
     MenuItem(3, "mydata", N_("My data"), "all", "mydata"),
-    MenuItem(4, language.NAME, N_("Language / Lugha"), "all"),
+    MenuItem(4, language.NAME, N_("Language: %(languages)s"), "all"),
     MenuItem(5, privacy.NAME, N_("Privacy notice"), "all"),
     MenuItem(6, signup.NAME, N_("Join the union"), "non_members", "join"),
     MenuItem(6, "mycourses", N_("My courses"), "members", "mycourses"),
@@ -81,7 +81,7 @@ def help_reply(ctx: Ctx) -> Reply:
         msg(N_("MENU: the main menu")),
         msg(N_("BACK: the previous question")),
         msg(N_("CANCEL: stop what you are doing")),
-        msg(N_("LANGUAGE: English or Kiswahili")),
+        msg(N_("LANGUAGE: change the language (%(languages)s)"), languages=language.names(ctx)),
         msg(N_("COURSES: the free courses; CERTIFICATE: report a course you finished")),
         msg(N_("MY DATA: what we keep about you; DELETE MY DATA: erase it")),
         msg(N_("AGENT: a person answers you here; CALL ME: a person calls you")),
@@ -103,7 +103,7 @@ def menu(ctx: Ctx, *before: Msg, errors: int = 0) -> Result:
     body = Reply.of(
         *before,
         msg(N_("Main menu. Reply with a number:")),
-        *(numbered([msg(item.label)], item.number)[0] for item in items_for(ctx)),
+        *(numbered([msg(item.label, languages=language.names(ctx))], item.number)[0] for item in items_for(ctx)),
     )
     return Result(State(MENU, "choose", {}, errors), (body,))
 
@@ -174,6 +174,8 @@ def start_item(ctx: Ctx, state: State, item: MenuItem) -> Result:
 def idle(ctx: Ctx, inp: Input) -> Result:
     """A message when no flow is active."""
     if not ctx.member.is_member:
+        if ctx.first_contact and ctx.language_unsure:
+            return offer_languages(ctx)
         if ctx.first_contact or inp.means("join") or inp.means("greeting") or inp.keyword == "start":
             return start_flow(ctx, signup.NAME)
         return choose_from_menu(ctx, State(MENU, "choose"), inp)
@@ -182,6 +184,13 @@ def idle(ctx: Ctx, inp: Input) -> Result:
     if smalltalk.kind_of(inp) == "greeting" or inp.keyword == "start":
         return menu(ctx, msg(N_("Hello %(name)s!"), name=Text(ctx.member.name or "")))
     return choose_from_menu(ctx, State(MENU, "choose"), inp)
+
+
+def offer_languages(ctx: Ctx) -> Result:
+    """A first message that did not tell its language: who we are, in DEFAULT_LANGUAGE, and the languages to
+    choose from; the sign-up follows in the one chosen (or in this one, after YES or JOIN)."""
+    offer = start_flow(ctx, language.NAME, {"next": signup.NAME})
+    return Result(offer.state, (signup.intro(ctx, offer=False), *offer.replies), offer.effects)
 
 
 def resume(ctx: Ctx, raw: Mapping[str, Any] | None) -> Result:
@@ -229,9 +238,14 @@ def handle(ctx: Ctx, state: State | None, inp: Input) -> Result:
     if keyword == "language":
         return start_flow(ctx, language.NAME, {"return": state.to_json() if state else None})
     if keyword and keyword.startswith("language:"):
+        switched = language.switch_to(keyword.split(":", 1)[1])
+        ctx = in_new_language(ctx, switched)
         if state and state.flow == language.NAME:  # named at the language question: back to what it interrupted
+            then = state.data.get("next")
             state = State.from_json(state.data.get("return"))
-        return language.switch_to(keyword.split(":", 1)[1]).then(after_language_switch(ctx, state))
+            if then and state is None:
+                return switched.then(start_flow(ctx, then))
+        return switched.then(after_language_switch(ctx, state))
     if keyword == "back":
         flow = FLOWS.get(state.flow) if state else None
         return flow.back(ctx, state) if flow and state else menu(ctx)
@@ -243,9 +257,22 @@ def handle(ctx: Ctx, state: State | None, inp: Input) -> Result:
     if flow is None:
         return idle(ctx, inp)
     result = flow.handle(ctx, state, inp)
+    if result.state is None and state.data.get("next"):  # after the list of languages a first message got
+        switched = in_new_language(ctx, result)
+        welcomed = {"welcomed": True} if switched.lang == ctx.lang else None  # the same language: no second welcome
+        return Result(None, result.replies, result.effects).then(start_flow(switched, state.data["next"], welcomed))
     if result.state is None and "return" in state.data:
-        return Result(None, result.replies, result.effects).then(resume(ctx, state.data.get("return")))
+        return Result(None, result.replies, result.effects).then(
+            resume(in_new_language(ctx, result), state.data.get("return")))
     return result
+
+
+def in_new_language(ctx: Ctx, result: Result) -> Ctx:
+    """The context after a result that switches language (what follows is written for the new reader)."""
+    for effect in result.effects:
+        if isinstance(effect, SetLanguage) and effect.language in ctx.settings.languages:
+            return replace(ctx, lang=effect.language)
+    return ctx
 
 
 def asks_new_notice(ctx: Ctx, state: State | None, inp: Input) -> bool:

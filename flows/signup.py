@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flows import privacy
+from flows import language, privacy
 from flows.base import (
     N_,
     Ctx,
@@ -344,21 +344,11 @@ class Signup(Form):
     review_step = "confirm"
 
     def start(self, ctx: Ctx, data: Mapping[str, Any] | None = None) -> Result:
-        """Say what the union is, offer the other language, then ask for consent."""
-        intro = Reply.of(
-            msg(N_("Welcome to %(union)s!"), union=Text(ctx.settings.union_name)),
-            msg(
-                N_(
-                    "We are the union of gig workers in Kenya: freelancers, online workers, riders and drivers. "
-                    "Together we push for fair pay, safe work and new skills."
-                )
-            ),
-            # Translators: this line offers the OTHER language: in English it is written in Swahili,
-            # and its Swahili translation is written in English.
-            msg(N_("Kwa Kiswahili, jibu LUGHA.")),
-        )
+        """Say what the union is (unless just said), offer the other languages, then ask for consent."""
         first = super().start(ctx, data)
-        return Result(first.state, (intro, *first.replies), first.effects)
+        if (data or {}).get("welcomed"):
+            return first
+        return Result(first.state, (intro(ctx), *first.replies), first.effects)
 
     def finish(self, ctx: Ctx, state: State) -> Result:
         """Register the member; the engine adds the member number to the welcome."""
@@ -381,6 +371,25 @@ class Signup(Form):
 
 
 FLOW = Signup()
+
+
+def intro(ctx: Ctx, *, offer: bool = True) -> Reply:
+    """Who we are; with `offer`, the other languages by their own names (each name switches to it)."""
+    lines = [
+        msg(N_("Welcome to %(union)s!"), union=Text(ctx.settings.union_name)),
+        msg(
+            N_(
+                "We are the union of gig workers in Kenya: freelancers, online workers, riders and drivers. "
+                "Together we push for fair pay, safe work and new skills."
+            )
+        ),
+    ]
+    if offer and len(ctx.settings.languages) > 1:
+        # Translators: the other languages follow, each written in itself; a member who reads one of them
+        # finds its name here and sends it.
+        lines.append(msg(N_("Other languages: %(languages)s. Send the name of yours."),
+                         languages=language.names(ctx, leave_out=ctx.lang)))
+    return Reply.of(*lines)
 
 
 def already_member(ctx: Ctx) -> Reply:

@@ -52,6 +52,11 @@ INTENTS: dict[str, str] = {
                       "I HAVE FINISHED|DONE WITH THE COURSE"),
 }
 
+# Greetings members of every language send alike (Arabic greetings in Latin letters): greetings that tell no
+# language (only Arabic script tells Arabic). Not for translation: they are the same in every language.
+SHARED_GREETINGS = "SALAM|SALAAM|SALAM ALEIKUM|SALAAM ALEIKUM|SALAM ALAIKUM|SALAAM ALAIKUM|ASALAAM ALEIKUM|" \
+    "ASALAM ALEIKUM|ASSALAMU ALAIKUM|ASSALAM ALAIKUM|SALAMU ALEIKUM|SALAMU ALAIKUM|ASC"
+
 # Intents matched on the first word too ("Hi there, I want to join" is a greeting).
 FIRST_WORD_INTENTS = frozenset({"greeting", "join", "yes", "no", "mycourses"})
 

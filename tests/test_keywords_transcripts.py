@@ -240,9 +240,10 @@ def test_swahili_help_never_offers_acha_for_cancelling():
 
 @pytest.mark.parametrize(("lang", "script"), [
     ("en", [("language", ["Choose your language"]),
-            ("French", ["Please reply 1 for English or 2 for Kiswahili.", "(MENU: main menu · AGENT: a person)"])]),
+            ("Dothraki", ["Please reply with the number of your language, or its name.",
+                          "(MENU: main menu · AGENT: a person)"])]),
     ("sw", [("lugha", ["Chagua lugha"]),
-            ("Kifaransa", ["Tafadhali jibu", "(MENU: menyu kuu · MTU: ongea na mtu)"])]),
+            ("Kidothraki", ["Tafadhali jibu", "(MENU: menyu kuu · MTU: ongea na mtu)"])]),
     ("en", [("courses", []), ("1", []), ("maybe later", ["Reply YES to enrol", "(MENU: main menu · AGENT: a person)"])]),
     ("sw", [("kozi", []), ("1", []), ("labda", ["Jibu NDIYO kujiandikisha", "(MENU: menyu kuu · MTU: ongea na mtu)"])]),
 ])

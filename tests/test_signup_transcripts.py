@@ -31,7 +31,7 @@ def member_row(app, phone: str = "+254712345678") -> Member:
 
 
 ENGLISH_HAPPY: Script = [
-    ("Hi", ["Welcome to Kenya Union of Gig Workers!", "Kwa Kiswahili, jibu LUGHA.", "may we keep your details?",
+    ("Hi", ["Welcome to Kenya Union of Gig Workers!", "Other languages: \u2068Kiswahili\u2069 · \u2068Français\u2069", "may we keep your details?",
             "1. Yes, I am 18 or older and I agree", "3. I am under 18"]),
     ("1", ["What is your full name?"]),
     ("Amina Wanjiku", ["Which county do you live in?"]),
@@ -46,7 +46,7 @@ ENGLISH_HAPPY: Script = [
 ]
 
 SWAHILI_HAPPY: Script = [
-    ("Habari", ["Karibu Kenya Union of Gig Workers!", "For English, reply LANGUAGE.", "tunaomba ruhusa",
+    ("Habari", ["Karibu Kenya Union of Gig Workers!", "Lugha nyingine: \u2068English\u2069 · \u2068Français\u2069", "tunaomba ruhusa",
                 "1. Ndiyo, nina miaka 18 au zaidi na nakubali"]),
     ("ndio", ["Jina lako kamili ni nani?"]),
     ("Baraka Otieno", ["Unaishi kaunti gani?"]),
@@ -173,7 +173,7 @@ def test_swahili_stop_word(app, whatsapp):
 def test_language_switch_in_the_middle_resumes_the_question_in_the_new_language(app, whatsapp):
     play(whatsapp, [
         ("Hi", []), ("1", []), ("Amina Wanjiku", ["Which county"]),
-        ("LUGHA", ["Choose your language:", "1. English", "2. Kiswahili"]),
+        ("LUGHA", ["Choose your language:", "\u20681 English\u2069 · \u20682 Kiswahili\u2069 · \u20683 Français\u2069"]),
         ("2", ["Sawa: nitakuandikia kwa Kiswahili.", "Unaishi kaunti gani?"]),
         ("Nairobi", ["Unafanya kazi gani ya gig?"]),
         ("language", ["Chagua lugha:"]),

@@ -9,6 +9,7 @@ import re
 from datetime import datetime
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from bot.core.local_time import to_utc
@@ -41,13 +42,23 @@ def echo_figures(broadcast_id: int) -> None:
         click.echo(f"  {count} × {sending.reason_text(key)}" + (f" (Twilio {code})" if code else ""))
 
 
+def configured_languages(codes: tuple[str, ...]) -> tuple[str, ...]:
+    """The --language values, each one of the LANGUAGES setting."""
+    allowed = current_app.config["LANGUAGES"]
+    wrong = [code for code in codes if code not in allowed]
+    if wrong:
+        raise click.BadParameter(f"{', '.join(wrong)}: not one of LANGUAGES ({','.join(allowed)})",
+                                 param_hint="--language")
+    return codes
+
+
 @broadcast.command("create")
 @click.option("--en", "text_en", required=True, help="The text in English (also the fallback).")
 @click.option("--sw", "text_sw", default=None, help="The text in Swahili.")
 @click.option("--media", "media_url", default=None, help="A media URL sent with the text.")
 @click.option("--county", multiple=True)
 @click.option("--work", multiple=True, help="A kind of work (repeat for several).")
-@click.option("--language", multiple=True, type=click.Choice(["en", "sw"]))
+@click.option("--language", multiple=True, help="A language code of LANGUAGES (repeat for several).")
 @click.option("--gender", multiple=True)
 @click.option("--community", multiple=True)
 @click.option("--status", multiple=True, help="Membership status (default: active).")
@@ -63,6 +74,7 @@ def create_command(text_en: str, text_sw: str | None, media_url: str | None, sen
     """Create a draft broadcast and show its preview (nothing is sent)."""
     from bot.broadcasts import service as broadcasts
 
+    configured_languages(tuple(segment.get("language") or ()))  # type: ignore[arg-type]
     when = None
     if send_at:
         try:

@@ -50,7 +50,7 @@ def update(ctx: click.Context) -> None:
             action = "update" if po.exists() else "init"
             pybabel(action, "-i", str(pot_path(domain)), "-d", str(i18n.LOCALES_DIR), "-D", domain, "-l", lang)
     i18n.reload()
-    click.echo("catalogs updated; translate the new entries in locales/sw/LC_MESSAGES/*.po")
+    click.echo("catalogs updated; translate the new entries in locales/<language>/LC_MESSAGES/*.po")
 
 
 @translate.command("compile")
@@ -71,6 +71,28 @@ def check() -> None:
     if problems:
         raise SystemExit(1)
     click.echo("every message is translated in " + ", ".join(i18n.LANGUAGES))
+
+
+@translate.command("status")
+def status() -> None:
+    """A table of how complete each configured language is in each domain; fails when a required one is not
+    (English and Swahili: every domain; any other language: the domains members read)."""
+    from bot.core.i18n_check import coverage
+
+    rows = coverage()
+    domains = list(i18n.DOMAINS)
+    click.echo(f"{'language':<10}" + "".join(f"{domain:>12}" for domain in domains))
+    by_language: dict[str, dict[str, str]] = {}
+    for row in rows:
+        mark = "" if row.required else "*"
+        by_language.setdefault(row.lang, {})[row.domain] = f"{row.percent:.0f}%{mark}"
+    for lang, cells in by_language.items():
+        click.echo(f"{lang:<10}" + "".join(f"{cells[domain]:>12}" for domain in domains))
+    click.echo("* read by staff only: may fall back to English")
+    incomplete = sorted({row.lang for row in rows if row.required and row.problems})
+    if incomplete:
+        click.echo("incomplete: " + ", ".join(incomplete) + " (flask translate check lists the messages)")
+        raise SystemExit(1)
 
 
 @click.command("chat")

@@ -8,7 +8,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from bot.core.i18n import LANGUAGES, SOURCE_LANGUAGE
+from bot.core.i18n import SOURCE_LANGUAGE, parse_languages
 from flows.faq import ANSWER_THRESHOLD, OFFER_THRESHOLD
 
 DEFAULT_UNION_NAME = "Kenya Union of Gig Workers"
@@ -73,6 +73,10 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
     twilio_sid = env_str("TWILIO_ACCOUNT_SID")
     twilio_token = env_str("TWILIO_AUTH_TOKEN")
     https = (env_str("PUBLIC_URL") or "").startswith("https://")
+    languages = parse_languages(env_str("LANGUAGES"))
+    default_language = (env_str("DEFAULT_LANGUAGE", languages[0]) or "").lower()
+    if default_language not in languages:
+        raise ValueError(f"DEFAULT_LANGUAGE {default_language!r} is not one of LANGUAGES ({','.join(languages)})")
     return {
         "SECRET_KEY": env_str("SECRET_KEY") or persistent_secret(instance_path, "secret_key"),
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -98,7 +102,9 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "UNION_SHORT_NAME": env_str("UNION_SHORT_NAME", "KUGWO"),
         "MEMBER_NUMBER_PREFIX": env_str("MEMBER_NUMBER_PREFIX", "KUGWO"),
         "HELP_CONTACT": env_str("HELP_CONTACT", ""),
-        "DEFAULT_LANGUAGE": env_str("DEFAULT_LANGUAGE", "en"),
+        # The languages members are served in, in the order they are offered; every part reads this one list.
+        "LANGUAGES": languages,
+        "DEFAULT_LANGUAGE": default_language,
         "CONSENT_VERSION": env_str("CONSENT_VERSION", "2026-12"),
         # Who answers for members' data (empty: UNION_NAME) and how to reach them (empty: an organiser, via AGENT).
         "DATA_CONTROLLER": env_str("DATA_CONTROLLER", ""),
@@ -117,9 +123,9 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "MEMBERSHIP_DUES": env_str("MEMBERSHIP_DUES", DEFAULT_DUES),
         # How members pay dues (e.g. "M-Pesa paybill …, account: your member number"); empty: an organiser tells them.
         "DUES_PAYMENT": env_str("DUES_PAYMENT", ""),
-        # Settings shown to members may be given per language: UNION_NAME_SW, MEMBERSHIP_DUES_SW, DUES_PAYMENT_SW.
+        # Settings shown to members may be given per language: UNION_NAME_SW, MEMBERSHIP_DUES_FR, DUES_PAYMENT_AR…
         **{f"{name}_{lang.upper()}": env_str(f"{name}_{lang.upper()}", default.get(lang) if not env_str(name) else None)
-           for name, default in PER_LANGUAGE_SETTINGS.items() for lang in LANGUAGES if lang != SOURCE_LANGUAGE},
+           for name, default in PER_LANGUAGE_SETTINGS.items() for lang in languages if lang != SOURCE_LANGUAGE},
         "RETENTION_DAYS": env_int("RETENTION_DAYS", 180),
         "REMINDER_OFFSETS_DAYS": [int(d) for d in (env_str("REMINDER_OFFSETS_DAYS", "3,7,14") or "").split(",") if d.strip()],
         "QUIET_HOURS": env_str("QUIET_HOURS", "20:00-08:00"),

@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from bot.broadcasts.staff import perform_preview as perform_preview_broadcast
 from bot.broadcasts.staff import perform_send as perform_send_broadcast
 from bot.commands.registry import dispatch as dispatch_staff_command
-from bot.core import i18n
+from bot.core import i18n, language_detect
 from bot.core.extensions import db
 from bot.core.facts import facts_of
 from bot.core.sql import fetch, insert_for
@@ -51,7 +51,7 @@ Performer = Callable[[Member, Any, datetime], Mapping[str, Any] | None]
 
 def perform_set_language(member: Member, effect: SetLanguage, now: datetime) -> None:
     """Switch the member's language."""
-    if effect.language in i18n.LANGUAGES:
+    if effect.language in current_app.config["LANGUAGES"]:
         member.language = effect.language
 
 
@@ -174,12 +174,19 @@ def settings() -> Settings:
         union_name=config["UNION_NAME"],
         union_short_name=config["UNION_SHORT_NAME"],
         help_contact=config["HELP_CONTACT"],
-        languages=i18n.LANGUAGES,
+        languages=config["LANGUAGES"],
+        language_names=language_names(config["LANGUAGES"]),
         timezone=config["TIMEZONE"],
         data_controller=config["DATA_CONTROLLER"] or config["UNION_NAME"],
         data_protection_contact=config["DATA_PROTECTION_CONTACT"],
         retention_days=config["RETENTION_DAYS"],
     )
+
+
+@cache
+def language_names(languages: tuple[str, ...]) -> dict[str, str]:
+    """Each language's name written in itself."""
+    return {code: i18n.autonym(code) for code in languages}
 
 
 def member_view(member: Member) -> MemberView:
@@ -240,11 +247,16 @@ def answer(member: Member, inp: Input, now: datetime, *, first_contact: bool = F
     """Answer one message from a (locked) member: run the flows, perform the effects, render the replies.
     The caller stores the conversation row it returns (in the same transaction)."""
     config = current_app.config
+    unsure = False
     if member.language is None:
         # Not an ORM change (no UPDATE of its own): the caller stores it with `inbound.MARK_SEEN`, unless a
-        # language switch in this message changes it first.
-        language = i18n.vocabulary().language_of(i18n.normalize(inp.text)) or config["DEFAULT_LANGUAGE"]
-        set_committed_value(member, "language", language)
+        # language switch in this message changes it first. A message that does not tell gets DEFAULT_LANGUAGE
+        # and the list of languages. A staff member's words count, not the models: their first message is often
+        # a command whose text is written for a member ("REPLY 1 Hatutoi mikopo").
+        staff = bool(roles_from(member.staff_roles))
+        detected = language_detect.detect(inp.text, config["LANGUAGES"], model=not staff)
+        unsure = detected is None and not staff
+        set_committed_value(member, "language", detected or config["DEFAULT_LANGUAGE"])
     conversation = load_conversation(member.id)
     state = None
     expires_at = updated_at = None
@@ -266,6 +278,7 @@ def answer(member: Member, inp: Input, now: datetime, *, first_contact: bool = F
         resumed=resumed,
         expired=expired,
         first_contact=first_contact,
+        language_unsure=unsure,
     )
     result = run(ctx, state, inp)
     extra = perform(member, result.effects, now)

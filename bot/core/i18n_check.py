@@ -1,8 +1,14 @@
-"""Checks that every marked message has a translation in every language, with the same placeholders."""
+"""Checks that every marked message has a translation in every language, with the same placeholders.
+
+English and Swahili are complete in every domain; every other configured language is complete in the domains
+members read (`i18n.MEMBER_DOMAINS`), and may fall back to English in the staff-only ones.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from io import BytesIO
 
 from babel.messages.extract import extract_from_dir
@@ -30,18 +36,44 @@ def source_messages() -> dict[str, set[str]]:
     return found
 
 
-def missing_translations() -> list[str]:
-    """Human-readable problems: messages without a translation, fuzzy ones, mismatched placeholders."""
-    problems: list[str] = []
-    for domain, ids in source_messages().items():
-        for lang in i18n.LANGUAGES:
-            if lang == i18n.SOURCE_LANGUAGE:
-                continue
+def required_domains(lang: str) -> tuple[str, ...]:
+    """The domains a language must be complete in."""
+    return tuple(i18n.DOMAINS) if lang in i18n.FULL_LANGUAGES else i18n.MEMBER_DOMAINS
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of one domain one language translates."""
+
+    lang: str
+    domain: str
+    translated: int
+    total: int
+    required: bool
+    problems: tuple[str, ...]
+
+    @property
+    def percent(self) -> float:
+        """The share translated, 0-100 (100 for an empty domain)."""
+        return 100.0 * self.translated / self.total if self.total else 100.0
+
+
+def coverage(languages: Iterable[str] | None = None) -> list[Coverage]:
+    """Each configured language's completeness in each domain, with its problems (missing, fuzzy, placeholders)."""
+    sources = source_messages()
+    rows: list[Coverage] = []
+    for lang in languages or i18n.LANGUAGES:
+        if lang == i18n.SOURCE_LANGUAGE:
+            continue
+        for domain, ids in sources.items():
+            required = domain in required_domains(lang)
             path = i18n.LOCALES_DIR / lang / "LC_MESSAGES" / f"{domain}.po"
             if not path.exists():
-                problems.append(f"{lang}/{domain}: catalog missing ({path})")
+                rows.append(Coverage(lang, domain, 0, len(ids), required,
+                                     (f"{lang}/{domain}: catalog missing ({path})",)))
                 continue
             entries = {m.id: m for m in read_po(BytesIO(path.read_bytes()), locale=lang) if m.id}
+            problems: list[str] = []
             for message_id in sorted(ids):
                 entry = entries.get(message_id)
                 if entry is None or not entry.string:
@@ -50,4 +82,10 @@ def missing_translations() -> list[str]:
                     problems.append(f"{lang}/{domain}: fuzzy: {message_id!r}")
                 elif set(PLACEHOLDER.findall(message_id)) != set(PLACEHOLDER.findall(str(entry.string))):
                     problems.append(f"{lang}/{domain}: placeholders differ: {message_id!r}")
-    return problems
+            rows.append(Coverage(lang, domain, len(ids) - len(problems), len(ids), required, tuple(problems)))
+    return rows
+
+
+def missing_translations(languages: Iterable[str] | None = None) -> list[str]:
+    """Human-readable problems in the domains each language must be complete in."""
+    return [problem for row in coverage(languages) if row.required for problem in row.problems]

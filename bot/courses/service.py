@@ -12,9 +12,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bot.core import i18n
 from bot.core.extensions import db
 from bot.core.facts import FACTS
-from bot.core.i18n import LANGUAGES, ROOT
+from bot.core.i18n import ROOT
 from bot.core.sql import dialect_insert
 from bot.models import Course, Enrolment, Member, utcnow
 
@@ -47,8 +48,8 @@ def read_catalog(path: Path) -> list[dict[str, Any]]:
                 "slug": slug,
                 "url": row["url"].strip(),
                 "hours": float(row.get("hours") or 0),
-                "titles": {lang: row[f"title_{lang}"].strip() for lang in LANGUAGES if row.get(f"title_{lang}")},
-                "summaries": {lang: row[f"summary_{lang}"].strip() for lang in LANGUAGES if row.get(f"summary_{lang}")},
+                "titles": {lang: row[f"title_{lang}"].strip() for lang in i18n.LANGUAGES if row.get(f"title_{lang}")},
+                "summaries": {lang: row[f"summary_{lang}"].strip() for lang in i18n.LANGUAGES if row.get(f"summary_{lang}")},
             })
         return rows
 

@@ -31,9 +31,8 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Length, Optional
 
 from bot.broadcasts import service as broadcasts
-from bot.core import audit
+from bot.core import audit, i18n
 from bot.core.extensions import db
-from bot.core.i18n import LANGUAGES
 from bot.core.local_time import to_local, to_utc
 from bot.dashboard.nav import role_required
 from bot.dashboard.views import bp
@@ -44,7 +43,7 @@ from flows.signup import COMMUNITIES, GENDERS, WORK_KINDS
 
 ROLES = ("organiser",)  # and admins
 LIST_SIZE = 50
-LANGUAGE_NAMES = {"en": "English", "sw": "Swahili"}
+LANGUAGE_NAMES = i18n.LANGUAGE_LABELS
 MEMBER_STATUSES = (("active", "Active"), ("prospect", "Signing up (prospect)"))
 
 
@@ -66,7 +65,7 @@ class SegmentField:
 SEGMENT_FIELDS: list[SegmentField] = [
     SegmentField("county", "County", lambda: [(c, c) for c in COUNTIES]),
     SegmentField("work", "Kind of work", lambda: list(WORK_KINDS)),
-    SegmentField("language", "Language", lambda: [(code, LANGUAGE_NAMES.get(code, code)) for code in LANGUAGES]),
+    SegmentField("language", "Language", lambda: [(code, LANGUAGE_NAMES.get(code, code)) for code in i18n.LANGUAGES]),
     SegmentField("gender", "Gender", lambda: list(GENDERS)),
     SegmentField("community", "Community", lambda: list(COMMUNITIES)),
     SegmentField("status", "Membership status (default: active)", lambda: list(MEMBER_STATUSES)),

@@ -20,7 +20,7 @@ from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from bot.core import audit
+from bot.core import audit, i18n
 from bot.core.extensions import db
 from bot.core.local_time import to_utc, zone
 from bot.dashboard.nav import ALL_ROLES, NAV, NavEntry, role_required
@@ -44,7 +44,7 @@ from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_LABELS
 
 SMALL_GROUP = 5
 DEFAULT_DAYS = 90
-LANGUAGE_LABELS = {"en": "English", "sw": "Kiswahili"}
+LANGUAGE_LABELS = i18n.LANGUAGE_LABELS
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from bot.core import i18n
 from bot.core.extensions import db
 from bot.models import (
     Broadcast,
@@ -35,7 +36,7 @@ from bot.whatsapp.sending import reason_text
 
 MESSAGE_LIMIT = 500
 CONSENT_TITLES = {"consent": "Gave consent", "opt_out": "Opted out (STOP)", "opt_in": "Opted in again (START)"}
-LANGUAGES = {"en": "English", "sw": "Kiswahili"}
+LANGUAGES = i18n.LANGUAGE_LABELS
 
 
 @dataclass

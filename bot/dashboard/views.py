@@ -29,7 +29,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import selectinload
 
-from bot.core import audit
+from bot.core import audit, i18n
 from bot.core.extensions import db
 from bot.core.local_time import to_local
 from bot.courses import stats as course_stats
@@ -68,7 +68,7 @@ def dashboard_globals() -> dict[str, Any]:
         request.path.startswith("/admin") and not request.path.startswith("/admin/rq"))
     if not on_dashboard or not current_user.is_authenticated:
         return {}
-    return {"nav": nav_for(current_user.role), "sign_out_form": SignOutForm()}
+    return {"nav": nav_for(current_user.role), "sign_out_form": SignOutForm(), "language_labels": i18n.LANGUAGE_LABELS}
 
 
 CONTENT_SECURITY_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"

@@ -35,7 +35,7 @@ import phonenumbers
 import sqlalchemy as sa
 from flask import current_app
 
-from bot.core import local_time
+from bot.core import i18n, local_time
 from bot.core.extensions import db
 from bot.core.facts import FACTS
 from bot.core.sql import insert_for
@@ -51,11 +51,9 @@ from bot.models import (
     StaffMember,
     utcnow,
 )
-from flows.language import LANGUAGES
 
 log = logging.getLogger(__name__)
 
-LANGUAGE_NAMES = {code: name for code, name, _ in LANGUAGES}
 
 ErasureHook = Callable[[Member, datetime], None]
 
@@ -320,7 +318,7 @@ def summary(member: Member) -> dict[str, Any]:
         "work_other": member.work_other,
         "gender": member.gender,
         "community": member.community,
-        "language": LANGUAGE_NAMES.get(member.language or "", member.language),
+        "language": i18n.autonym(member.language) if member.language else member.language,
         "joined_at": member.joined_at.date().isoformat() if member.joined_at else None,
         "consent_at": member.consent_at.date().isoformat() if member.consent_at else None,
         "consent_version": member.consent_version,

@@ -14,9 +14,10 @@ import sqlalchemy as sa
 import yaml
 from flask import current_app
 
+from bot.core import i18n
 from bot.core.extensions import db
 from bot.core.facts import FACTS
-from bot.core.i18n import LANGUAGES, translate
+from bot.core.i18n import translate
 from bot.models import FaqEntry, Member, utcnow
 from flows.base import N_
 from flows.faq import FaqIndex, FaqItem, Knowledge
@@ -38,8 +39,10 @@ class LoadReport:
 
 
 def read_file(path: str | Path) -> list[dict[str, Any]]:
-    """The entries of a data file, checked: a unique key, and under every configured language code a
-    question and an answer (paraphrases optional); languages beyond those configured are kept too."""
+    """The entries of a data file, checked: a unique key, and under English and Swahili (when configured) a
+    question and an answer (paraphrases optional); another language's block is optional (without one, members
+    reading it get the English answer) and checked when given."""
+    required = {lang for lang in i18n.LANGUAGES if lang in i18n.FULL_LANGUAGES}
     raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     if not isinstance(raw, list):
         raise FaqFileError("the file must be a list of entries")
@@ -53,12 +56,12 @@ def read_file(path: str | Path) -> list[dict[str, Any]]:
             raise FaqFileError(f"entry {number}: the key {key!r} is used twice")
         seen.add(key)
         texts: dict[str, dict[str, Any]] = {}
-        for lang in sorted({*LANGUAGES, *(name for name in entry if name != "key")}):
+        for lang in sorted({*required, *(name for name in entry if name != "key")}):
             if not LANGUAGE_CODE.fullmatch(str(lang)):
                 raise FaqFileError(f"entry {key!r}: {lang!r} is not a language code (each entry is a key, "
                                    "then per language code: question, answer, paraphrases)")
             block = entry.get(lang)
-            if block is None and lang not in LANGUAGES:
+            if block is None and lang not in required:
                 continue
             if not isinstance(block, dict):
                 raise FaqFileError(f"entry {key!r}: '{lang}' needs a question and an answer")
@@ -161,7 +164,7 @@ def knowledge(member: Member | None = None) -> Knowledge:
     """What the question flow needs: the entries, their index, the thresholds and the placeholder values."""
     config = current_app.config
     loaded, index = items()
-    values = {lang: placeholder_values(lang, member) for lang in LANGUAGES}
+    values = {lang: placeholder_values(lang, member) for lang in i18n.LANGUAGES}
     return Knowledge(loaded, float(config["FAQ_MATCH_THRESHOLD"]), values,
                      float(config["FAQ_OFFER_THRESHOLD"]), index)
 
