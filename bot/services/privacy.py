@@ -49,7 +49,7 @@ from bot.models import (
 )
 from bot.services import local_time
 from bot.services.facts import FACTS
-from bot.services.members import record_consent_event
+from bot.services.members import is_user_id, record_consent_event
 from bot.sql import insert_for
 from flows.language import LANGUAGES
 
@@ -91,8 +91,14 @@ def unattached_inbound(member: Member) -> list[Message]:
     kept after a failure): they carry the phone number in the payload."""
     return list(db.session.scalars(
         sa.select(Message).where(Message.member_id.is_(None), Message.direction == "in", Message.processed_at.is_(None),
-                                 Message.payload["From"].as_string().in_((f"whatsapp:{member.phone}", member.phone)))
+                                 Message.payload["From"].as_string().in_(addresses_of(member)))
     ))
+
+
+def addresses_of(member: Member) -> list[str]:
+    """How a member's messages name their sender (`From`): each identity, with and without `whatsapp:`."""
+    identities = dict.fromkeys(filter(None, (member.phone, member.wa_user_id)))
+    return [form for identity in identities for form in (f"whatsapp:{identity}", identity)]
 
 
 def erase_stored_media(member: Member, now: datetime) -> None:
@@ -120,7 +126,8 @@ SHORTEST_NAME = 3
 @dataclass(frozen=True)
 class Identifiers:
     """What identifies a member in free text: the national digits of the phone number (found in any
-    format: +2547…, 2547…, 07…, 7…), and the name, WhatsApp name and member number (any case and spacing)."""
+    format: +2547…, 2547…, 07…, 7…), and the name, WhatsApp name, WhatsApp user id and member number (any
+    case and spacing)."""
 
     phone_digits: str | None
     words: tuple[str, ...]
@@ -130,8 +137,9 @@ class Identifiers:
         """The member's identifiers (read before they are blanked)."""
         digits = None
         with contextlib.suppress(phonenumbers.NumberParseException):  # 'erased-12' has none
-            digits = str(phonenumbers.parse(member.phone, "KE").national_number)
-        names = (member.name, member.profile_name, member.member_number)
+            if not is_user_id(member.phone):  # a user id's digits are no phone number
+                digits = str(phonenumbers.parse(member.phone, "KE").national_number)
+        names = (member.name, member.profile_name, member.member_number, member.wa_user_id)
         words = tuple(dict.fromkeys(" ".join(name.split()).lower() for name in names
                                     if name and len(name.strip()) >= SHORTEST_NAME))
         return cls(digits, words)
@@ -159,7 +167,8 @@ def staff_message_ids(member: Member) -> list[int]:
     message whose text holds one of her identifiers."""
     linked = db.session.scalars(sa.select(MessageSubject.message_id).where(MessageSubject.member_id == member.id)).all()
     found = Identifiers.of(member)
-    staff = sa.select(Member.id).join(StaffMember, StaffMember.phone == Member.phone).where(Member.id != member.id)
+    staff = sa.select(Member.id).join(StaffMember, StaffMember.phone.in_((Member.phone, Member.wa_user_id))) \
+        .where(Member.id != member.id)
     candidates = db.session.execute(
         sa.select(Message.id, Message.body)
         .where(Message.member_id.in_(staff.scalar_subquery()), Message.body.is_not(None), found.may_be_in(Message.body))
@@ -200,6 +209,7 @@ def erase_conversation(member: Member, now: datetime) -> None:
 def erase_member_fields(member: Member, now: datetime) -> None:
     """Blank the personal fields; keep county, kinds of work and the joining day for the counts."""
     member.phone = f"erased-{member.id}"
+    member.wa_user_id = None
     member.wa_id = None
     member.profile_name = None
     member.name = None
@@ -310,7 +320,8 @@ def summary(member: Member) -> dict[str, Any]:
     messages = db.session.scalar(sa.select(sa.func.count(Message.id)).where(messages_of(member))) or 0
     return {
         "name": member.name,
-        "phone": member.phone,
+        "phone": None if is_user_id(member.phone) else member.phone,
+        "user_id": member.wa_user_id,
         "profile_name": member.profile_name,
         "member_number": member.member_number,
         "county": member.county,
