@@ -6,7 +6,9 @@ with a phone number, and two rows of one person merged."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
+import pytest
 import sqlalchemy as sa
 
 from bot.extensions import db
@@ -14,11 +16,12 @@ from bot.models import AuditEvent, Enrolment, Member, MemberNumber, Message, utc
 from bot.services import broadcasts
 from bot.services.masking import mask_texts
 from bot.services.reminders import sweep
-from tests.conftest import WhatsApp
+from tests.conftest import DATABASE_URL, WhatsApp
 from tests.test_courses import catalog  # noqa: F401  (fixture)
 from tests.test_privacy import assert_nothing_of, pg_dump
 from tests.test_reminders import age_enrolment, enrol
 from tests.test_signup_transcripts import ENGLISH_HAPPY, SWAHILI_HAPPY, play
+from tests.test_stats import OFFICER, staff_phone
 
 USER_ID = "US.13491208655302741918"
 PHONE = "+254712345678"
@@ -60,11 +63,13 @@ def test_a_user_id_signs_up_gets_a_broadcast_and_a_reminder_and_erases_it_all(ap
     sent = [(m["to"], m["body"].split(":")[0]) for m in fake_twilio.messages]
     assert sent == [(f"whatsapp:{USER_ID}", "Meeting on Saturday"),
                     (f"whatsapp:{USER_ID}", "A reminder about your free course Data Analysis")]
+    officer = staff_phone(app, client, OFFICER, "officer")
+    officer.send(f"who is {USER_ID}?")  # a staff message that holds her identity
     play(person, [("my data", ["Name: Amina Wanjiku", "Phone: not given", f"WhatsApp user id: {USER_ID}",
                                "Member number: KUGWO-000001"]),
                   ("delete my data", ["Delete your data?"]), ("1", ["Your personal data has been deleted."])])
-    assert members(app) == [("erased-1", None, None)]
-    assert_nothing_of(pg_dump(), USER_ID, "Amina", "Wanjiku", "KUGWO-000001")
+    assert members(app)[0] == ("erased-1", None, None)
+    assert_nothing_of(pg_dump(), USER_ID, USER_ID.lower(), "Amina", "Wanjiku", "KUGWO-000001")
 
 
 def test_the_same_person_later_writing_from_a_phone_with_the_same_user_id_is_recognised(app, client):
@@ -118,6 +123,25 @@ def test_two_rows_of_one_person_merged_by_a_later_message_keep_one_member_number
     assert len(members(app)) == 1
 
 
+def test_on_the_embedded_sqlite_database_user_ids_link_and_merge_too(app, tmp_path):
+    from bot import create_app
+    from tests.conftest import app_config
+
+    embedded = create_app(app_config(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'umoja.db'}",
+                                     AUTO_MIGRATE=True))
+    client = embedded.test_client()
+    play(WhatsApp(client, USER_ID), ENGLISH_HAPPY)
+    play(WhatsApp(client, PHONE), [*SWAHILI_HAPPY[:-1], ("NDIO", ["KUGWO-000002"])])
+    play(Shown(client, PHONE, USER_ID), [("my data", ["Member number: KUGWO-000001", f"Phone: {PHONE}"])])
+    assert members(embedded) == [(PHONE, USER_ID, "KUGWO-000001")]
+    other = "KE.4711"
+    play(Shown(client, "+254722000001", other), [("Hi", ["Welcome to Kenya Union of Gig Workers!"])])
+    play(WhatsApp(client, other), [("yes", ["What is your full name?"])])  # the same prospect, by user id
+    assert members(embedded)[1:] == [("+254722000001", other, None)]
+    with embedded.app_context():
+        db.engine.dispose()
+
+
 def test_inbound_identities_are_kept_or_refused_at_their_column_sizes(app, client, whatsapp):
     long_wa_id = "9" * 40
     assert whatsapp.post(whatsapp.form("Hi", WaId=long_wa_id)).status_code == 200  # left out, not a 500
@@ -153,16 +177,42 @@ def test_user_ids_are_masked_for_organisers_like_phone_numbers(app):
     assert masked == "please call US.13•••••••••••••••918 or whatsapp:US.13•••••••••••••••918."
 
 
-def test_the_upgrade_keeps_every_member_of_a_database_from_before_user_ids(app, tmp_path):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def older_database(request, app, tmp_path) -> Iterator[str]:
+    """The URL of an empty database of each kind (on PostgreSQL a schema of its own in the test database)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'older.db'}"
+        return
+    engine = sa.create_engine(DATABASE_URL)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA IF EXISTS before_user_ids CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA before_user_ids"))
+    yield str(sa.engine.make_url(DATABASE_URL).update_query_dict({"options": "-csearch_path=before_user_ids"})
+              .render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA before_user_ids CASCADE"))
+    engine.dispose()
+
+
+def test_logs_and_error_reports_filter_user_ids_like_phone_numbers():
+    from bot.observability.logs import without_phones
+
+    assert without_phones(f"From=whatsapp%3A{USER_ID}&To=whatsapp%3A%2B254712345678 {USER_ID}.") == \
+        "From=whatsapp%3A[Filtered]&To=whatsapp%3A[Filtered] [Filtered]."
+    assert without_phones("sid SM0123456789abcdef0123456789abcdef job reminder-12-3") == \
+        "sid SM0123456789abcdef0123456789abcdef job reminder-12-3"
+
+
+def test_the_upgrade_keeps_every_member_of_a_database_from_before_user_ids(older_database, tmp_path):
     from flask_migrate import upgrade
 
     from bot import create_app
     from tests.conftest import app_config
 
-    older = create_app(app_config(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'older.db'}"))
+    older = create_app(app_config(tmp_path, SQLALCHEMY_DATABASE_URI=older_database))
     with older.app_context():
         upgrade(revision="0015")
-        now = utcnow().isoformat(" ")
+        now = utcnow()
         with db.engine.begin() as connection:
             for phone, number, status in (("+254712345678", "KUGWO-000001", "active"),
                                           ("+254722000001", None, "prospect"), ("erased-3", None, "deleted")):
@@ -180,6 +230,14 @@ def test_the_upgrade_keeps_every_member_of_a_database_from_before_user_ids(app, 
         kept = db.session.execute(sa.select(Member.id, Member.phone, Member.wa_user_id, Member.member_number,
                                             Member.status).order_by(Member.id)).all()
         assert db.session.scalar(sa.select(Message.member_id).where(Message.twilio_sid == "SMold")) == 1
+        # The new identities fit, and a user id is on one row at most.
+        longest = "US." + "7" * 128
+        db.session.add(Member(phone=longest, wa_user_id=longest, status="prospect"))
+        db.session.commit()
+        db.session.add(Member(phone="+254799000001", wa_user_id=longest, status="prospect"))
+        with pytest.raises(sa.exc.IntegrityError):
+            db.session.commit()
+        db.session.rollback()
         db.engine.dispose()
     assert [tuple(row) for row in kept] == [(1, "+254712345678", None, "KUGWO-000001", "active"),
                                             (2, "+254722000001", None, None, "prospect"),

@@ -209,7 +209,6 @@ def erase_conversation(member: Member, now: datetime) -> None:
 def erase_member_fields(member: Member, now: datetime) -> None:
     """Blank the personal fields; keep county, kinds of work and the joining day for the counts."""
     member.phone = f"erased-{member.id}"
-    member.wa_user_id = None
     member.wa_id = None
     member.profile_name = None
     member.name = None
@@ -225,7 +224,13 @@ def erase_member_fields(member: Member, now: datetime) -> None:
     db.session.execute(sa.update(MemberNumber).where(MemberNumber.member_id == member.id).values(member_id=None))
 
 
-ERASURE_HOOKS: list[ErasureHook] = [erase_stored_media, erase_messages, erase_staff_mentions, erase_conversation]
+def erase_user_id(member: Member, now: datetime) -> None:
+    """Forget the member's WhatsApp user id (the phone, or the user id held in its place, goes last)."""
+    member.wa_user_id = None
+
+
+ERASURE_HOOKS: list[ErasureHook] = [erase_stored_media, erase_messages, erase_staff_mentions, erase_conversation,
+                                    erase_user_id]
 FINAL_HOOK: ErasureHook = erase_member_fields
 
 
