@@ -12,10 +12,12 @@ import pytest
 import sqlalchemy as sa
 
 from bot.extensions import db
-from bot.models import AuditEvent, Enrolment, Member, MemberNumber, Message, utcnow
+from bot.models import AuditEvent, Broadcast, Enrolment, Member, MemberNumber, Message, utcnow
 from bot.services import broadcasts
+from bot.services.certificates import alert_officers
 from bot.services.masking import mask_texts
 from bot.services.reminders import sweep
+from flows.base import Reply, Text
 from tests.conftest import DATABASE_URL, WhatsApp
 from tests.test_courses import catalog  # noqa: F401  (fixture)
 from tests.test_privacy import assert_nothing_of, pg_dump
@@ -163,8 +165,17 @@ def test_a_staff_number_may_be_a_user_id(app, client):
     assert result.exit_code == 0 and USER_ID in result.output, result.output
     refused = app.test_cli_runner().invoke(args=["staff", "add", "US.", "--role", "officer"])
     assert refused.exit_code != 0
+    assert app.test_cli_runner().invoke(args=["staff", "add", USER_ID, "--role", "organiser"]).exit_code == 0
+    with app.app_context():  # an officer alert before the officer ever wrote creates their contact
+        assert alert_officers(Reply((Text("Test alert"),)), utcnow()) == 1
     officer = WhatsApp(client, USER_ID)
     play(officer, [("Hi", []), ("STATS", ["Union statistics"])])
+    assert members(app) == [(USER_ID, USER_ID, None)]
+    for says in ("BROADCAST", "Meeting on Saturday", "SKIP", "ALL", "NOW"):  # records who wrote it
+        officer.send(says)
+    assert "Broadcast 1 is on its way" in officer.says("YES")
+    with app.app_context():
+        assert db.session.scalar(sa.select(Broadcast.created_by)) == USER_ID
     # Known later with a phone too: the user id's roles still hold.
     play(Shown(client, PHONE, USER_ID), [("STATS", ["Union statistics"])])
     assert app.test_cli_runner().invoke(args=["staff", "remove", USER_ID]).exit_code == 0

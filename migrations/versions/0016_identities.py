@@ -14,16 +14,19 @@ down_revision = '0015'
 branch_labels = None
 depends_on = None
 
+# Columns that hold a member's or a staff member's WhatsApp identity (a phone number or a user id).
+WIDENED = (('members', 'phone', False), ('staff_members', 'phone', False), ('certificates', 'reviewed_by', True),
+           ('broadcasts', 'created_by', True))
+
 
 def upgrade():
-    # Every existing member keeps its row, its phone and its id: a column is added and two are widened.
+    # Every existing member keeps its row, its phone and its id: a column is added and four are widened.
     # Widening a varchar is a change of the catalog only on PostgreSQL (no table rewrite); SQLite does not
     # keep lengths, and rebuilding `members` there would cascade into every table that refers to it.
     if op.get_bind().dialect.name != 'sqlite':
-        op.alter_column('members', 'phone', type_=sa.String(length=140), existing_type=sa.String(length=20),
-                        existing_nullable=False)
-        op.alter_column('staff_members', 'phone', type_=sa.String(length=140), existing_type=sa.String(length=20),
-                        existing_nullable=False)
+        for table, column, nullable in WIDENED:
+            op.alter_column(table, column, type_=sa.String(length=140), existing_type=sa.String(length=20),
+                            existing_nullable=nullable)
     op.add_column('members', sa.Column('wa_user_id', sa.String(length=140), nullable=True))
     if op.get_bind().dialect.name == 'sqlite':  # the same uniqueness (and ON CONFLICT target) without a rebuild
         op.create_index('uq_members_wa_user_id', 'members', ['wa_user_id'], unique=True)
@@ -38,7 +41,6 @@ def downgrade():
         op.drop_constraint('uq_members_wa_user_id', 'members', type_='unique')
     op.drop_column('members', 'wa_user_id')
     if op.get_bind().dialect.name != 'sqlite':
-        op.alter_column('staff_members', 'phone', type_=sa.String(length=20), existing_type=sa.String(length=140),
-                        existing_nullable=False)
-        op.alter_column('members', 'phone', type_=sa.String(length=20), existing_type=sa.String(length=140),
-                        existing_nullable=False)
+        for table, column, nullable in WIDENED:
+            op.alter_column(table, column, type_=sa.String(length=20), existing_type=sa.String(length=140),
+                            existing_nullable=nullable)
