@@ -5,7 +5,10 @@ with a phone number, and two rows of one person merged."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -253,3 +256,32 @@ def test_the_upgrade_keeps_every_member_of_a_database_from_before_user_ids(older
     assert [tuple(row) for row in kept] == [(1, "+254712345678", None, "KUGWO-000001", "active"),
                                             (2, "+254722000001", None, None, "prospect"),
                                             (3, "erased-3", None, None, "deleted")]
+
+
+def test_the_dashboard_finds_a_user_id_whole_and_organisers_see_it_masked(app, client):
+    from flask.testing import FlaskClient
+
+    from tests.dashboard_helpers import add_member, make_user, sign_in
+
+    with app.app_context():
+        member_id = add_member(app, "Amina", phone=USER_ID)
+        db.session.execute(sa.update(Member).values(wa_user_id=USER_ID))
+        db.session.commit()
+    officer, organiser = client, FlaskClient(app)
+    sign_in(officer, make_user(app, "officer"))
+    sign_in(organiser, make_user(app, "organiser"))
+    for who, part_finds in ((officer, True), (organiser, False)):
+        assert "(1)" in who.get(f"/admin/members?q={USER_ID}").get_data(as_text=True)
+        assert ("(1)" in who.get(f"/admin/members?q={USER_ID[:12]}").get_data(as_text=True)) is part_finds
+    assert USER_ID in officer.get(f"/admin/members/{member_id}").get_data(as_text=True)
+    page = organiser.get(f"/admin/members/{member_id}").get_data(as_text=True)
+    assert USER_ID not in page and "US.13•" in page
+    admin = FlaskClient(app)
+    sign_in(admin, make_user(app, "admin"))
+    page = admin.get(f"/admin/members?q={USER_ID}").get_data(as_text=True)
+    form = dict(re.findall(r'<input id="(\w+)" name="\w+" type="hidden" value="([^"]*)"', page))
+    [row] = csv.DictReader(io.StringIO(admin.post("/admin/members/export", data=form).get_data(as_text=True)))
+    assert (row["phone"], row["whatsapp_user_id"], row["name"]) == ("", USER_ID, "Amina")
+    with app.app_context():
+        export = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "members.export")).one()
+        assert export.details["filters"] == {"search": "whatsapp user id", "member_ids": [member_id]}
