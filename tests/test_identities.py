@@ -77,7 +77,8 @@ def test_a_user_id_signs_up_gets_a_broadcast_and_a_reminder_and_erases_it_all(ap
     assert_nothing_of(pg_dump(), USER_ID, USER_ID.lower(), "Amina", "Wanjiku", "KUGWO-000001")
 
 
-def test_the_same_person_later_writing_from_a_phone_with_the_same_user_id_is_recognised(app, client):
+def test_the_same_person_later_writing_from_a_phone_with_the_same_user_id_is_recognised(app, client, fake_twilio,
+                                                                                        drain):
     play(WhatsApp(client, USER_ID), ENGLISH_HAPPY)
     shown = Shown(client, PHONE, USER_ID)
     play(shown, [("my data", [f"Phone: {PHONE}", f"WhatsApp user id: {USER_ID}", "Member number: KUGWO-000001"])])
@@ -86,6 +87,10 @@ def test_the_same_person_later_writing_from_a_phone_with_the_same_user_id_is_rec
     play(WhatsApp(client, USER_ID), [("my data", ["Member number: KUGWO-000001", f"Phone: {PHONE}"])])
     play(WhatsApp(client, PHONE), [("my data", ["Member number: KUGWO-000001", f"WhatsApp user id: {USER_ID}"])])
     assert members(app) == [(PHONE, USER_ID, "KUGWO-000001")]
+    with app.app_context():
+        assert broadcasts.send(broadcasts.create("Meeting on Saturday", None).id) == "running"
+    drain()
+    assert [m["to"] for m in fake_twilio.messages] == [f"whatsapp:{PHONE}"]  # the phone, once it is known
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
                                  .where(AuditEvent.action == "member.merged")) == 0  # one row all along
