@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from bot.extensions import db
 from bot.models import AuditEvent, Broadcast, Enrolment, Member, MemberNumber, Message, utcnow
-from bot.services import broadcasts
+from bot.services import broadcasts, stats
 from bot.services.certificates import alert_officers
 from bot.services.masking import mask_texts
 from bot.services.reminders import sweep
@@ -125,6 +125,10 @@ def test_two_rows_of_one_person_merged_by_a_later_message_keep_one_member_number
         assert counted == before + 1 + 1  # every message of both rows, this one and its reply
         assert db.session.scalar(sa.select(Enrolment.member_id)) == 1
         assert sorted(db.session.scalars(sa.select(MemberNumber.member_id))) == [1, 1]  # neither number reused
+        now = utcnow()  # the running counts (PostgreSQL's triggers) follow the merge
+        for f in (stats.StatsFilter(), stats.StatsFilter(work="ride_delivery"), stats.StatsFilter(county="Turkana")):
+            assert stats.totals(f, now) == stats.live_totals(f, now), f
+        assert stats.totals(stats.StatsFilter(), now).total == 1
         [merged] = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "member.merged")).all()
         assert merged.details == {"member_id": 1, "merged_member_id": second}
     # Each identity alone keeps finding the one member.

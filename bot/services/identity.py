@@ -74,9 +74,10 @@ def move_rows(keep: int, gone: int, now: datetime) -> None:
         db.session.execute(sa.update(Ticket).where(Ticket.member_id == gone, Ticket.status == "open")
                            .values(status="closed", closed_at=now, updated_at=now))
     for table, column in member_references():
-        if table.name == "member_work" and db.session.scalar(
-                sa.select(sa.func.count()).select_from(table).where(column == keep)):
-            continue  # the kept member's kinds of work stand
+        if table.name == "member_work":
+            # The kept member's kinds of work stand (a member number means sign-up gave some; without one
+            # neither row has any); moving rows would also pass the running counts by (their trigger).
+            continue
         condition = column == gone
         for others in unique_sets(table, column):
             theirs = table.alias("theirs")
