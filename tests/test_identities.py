@@ -14,12 +14,13 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from bot.extensions import db
+from bot.broadcasts import service as broadcasts
+from bot.certificates.service import alert_officers
+from bot.core.extensions import db
+from bot.courses.reminders import sweep
 from bot.models import AuditEvent, Broadcast, Enrolment, Member, MemberNumber, Message, utcnow
-from bot.services import broadcasts, stats
-from bot.services.certificates import alert_officers
-from bot.services.masking import mask_texts
-from bot.services.reminders import sweep
+from bot.privacy.masking import mask_texts
+from bot.stats import service as stats
 from flows.base import Reply, Text
 from tests.conftest import DATABASE_URL, WhatsApp
 from tests.test_courses import catalog  # noqa: F401  (fixture)
