@@ -5,7 +5,10 @@ through the Flask test client (new members starting sign-up, members going throu
 and prints the CPU time (`time.process_time`) per message in rounds, so runs on a shared machine can be
 compared (take the lowest round). `--profile` prints the top of a cProfile of one extra round.
 
-    python bench/webhook_cpu.py [--messages 300] [--rounds 5] [--profile]
+    python bench/webhook_cpu.py [--messages 300] [--rounds 5] [--profile] [--senders phone|user_id|both]
+
+`--senders` says how the messages name their senders: by phone number (the default), by WhatsApp user id
+only (`From=whatsapp:US.…`), or both (a phone `From` and a user id in `WaId`, linked on the first message).
 
 The last line is `RESULT cpu_ms_per_msg=… wall_ms_per_msg=…` (the best round).
 """
@@ -48,12 +51,20 @@ def messages(count: int, start: int) -> list[tuple[str, str]]:
     return out
 
 
-def run_round(client, batch: list[tuple[str, str]]) -> tuple[float, float]:
+def sender_form(phone: str, body: str, senders: str) -> dict[str, str]:
+    """The inbound form of a message from this member, named as `--senders` says."""
+    user_id = "KE." + phone.removeprefix("+")
+    if senders == "user_id":
+        return inbound_form(user_id, body)
+    return inbound_form(phone, body, extra={"WaId": user_id} if senders == "both" else None)
+
+
+def run_round(client, batch: list[tuple[str, str]], senders: str = "phone") -> tuple[float, float]:
     """CPU and wall seconds to post the batch (signing is done before the clock starts)."""
     url = PUBLIC_URL + INBOUND_PATH
     requests = []
     for phone, body in batch:
-        form = inbound_form(phone, body)
+        form = sender_form(phone, body, senders)
         requests.append((form, sign(url, form, TOKEN)))
     cpu, wall = time.process_time(), time.perf_counter()
     for form, signature in requests:
@@ -74,6 +85,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="print a cProfile of one more round")
     parser.add_argument("--sort", default="cumulative", help="cProfile sort key (cumulative, tottime)")
+    parser.add_argument("--senders", choices=("phone", "user_id", "both"), default="phone",
+                        help="how messages name their senders")
     args = parser.parse_args()
 
     reset_database(args.database_url)
@@ -83,22 +96,22 @@ def main() -> None:
         "SIMULATOR_ENABLED": False, "SECRET_KEY": "bench",
     })
     client = app.test_client()
-    run_round(client, messages(150, 10**6))
+    run_round(client, messages(150, 10**6), args.senders)
     figures = []
     for index in range(args.rounds):
-        cpu, wall = run_round(client, messages(args.messages, index * args.messages))
+        cpu, wall = run_round(client, messages(args.messages, index * args.messages), args.senders)
         figures.append((cpu, wall))
         print(f"round {index + 1}: {cpu / args.messages * 1000:.2f} ms CPU, "
               f"{wall / args.messages * 1000:.2f} ms wall per message", flush=True)
     if args.profile:
         profiler = cProfile.Profile(time.process_time)  # CPU time, not waits on the database
         profiler.enable()
-        run_round(client, messages(args.messages, args.rounds * args.messages))
+        run_round(client, messages(args.messages, args.rounds * args.messages), args.senders)
         profiler.disable()
         pstats.Stats(profiler).sort_stats(args.sort).print_stats(45)
     cpu, wall = min(figures)
     print(f"RESULT cpu_ms_per_msg={cpu / args.messages * 1000:.2f} wall_ms_per_msg={wall / args.messages * 1000:.2f} "
-          f"messages={args.messages} rounds={args.rounds}")
+          f"messages={args.messages} rounds={args.rounds} senders={args.senders}")
 
 
 if __name__ == "__main__":

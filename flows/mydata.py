@@ -59,6 +59,7 @@ def summary(ctx: Ctx) -> Reply:
         msg(N_("This is everything we hold about you:")),
         msg(N_("Name: %(value)s"), value=value(data.get("name"))),
         msg(N_("Phone: %(value)s"), value=value(data.get("phone"))),
+        *([msg(N_("WhatsApp user id: %(value)s"), value=Text(str(data["user_id"])))] if data.get("user_id") else []),
         msg(N_("WhatsApp name: %(value)s"), value=value(data.get("profile_name"))),
         msg(N_("Member number: %(value)s"), value=value(data.get("member_number"))),
         msg(N_("County: %(value)s"), value=value(data.get("county"))),

@@ -167,6 +167,17 @@ def test_swahili_report_by_pdf(app, mwanachama, fake_twilio, drain):
     assert "Usimamizi wa mifumo: cheti kimetumwa" in mwanachama.says("kozi zangu")
 
 
+def test_a_content_type_longer_than_its_column_is_cut_not_a_500(app, member, fake_twilio, drain):
+    url = fake_twilio.add_media(PNG, "image/png")
+    play(member, [("certificate", []), ("4", ["Certificate for Project Management."])])
+    content_type = "image/png; name=" + "x" * 200
+    assert "We are receiving your file" in member.says("", **media_form(url, content_type))
+    [report] = certificates(app)
+    assert report.content_type == "image/png"  # the type itself, never the sender's parameters
+    drain()
+    assert certificates(app)[0].status == "pending"
+
+
 def test_unsupported_file_type_reprompts_and_the_member_stays(member):
     play(member, [("certificate", []), ("1", [])])
     reply = member.says("", **media_form("https://api.twilio.com/x/Media/ME1", "audio/ogg"))

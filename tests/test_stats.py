@@ -188,7 +188,9 @@ def test_members_erased_before_the_upgrade_are_counted_after_it(app):
         seed(app, ROWS)
         downgrade(revision="0006")
         try:
-            for member in db.session.scalars(sa.select(Member).where(Member.county == "Nairobi")):
+            # Today's model on the schema of 0006: columns added to members since then are left unloaded.
+            older = sa.orm.defer(Member.wa_user_id)
+            for member in db.session.scalars(sa.select(Member).where(Member.county == "Nairobi").options(older)):
                 # The member's own row as erasure leaves it (the other areas' hooks need later tables).
                 privacy.erase_member_fields(member, utcnow())  # one of them opted out first
             db.session.commit()

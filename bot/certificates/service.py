@@ -35,7 +35,7 @@ from bot.core.extensions import db
 from bot.core.queues import queue
 from bot.core.sql import insert_ignore
 from bot.courses.service import course_title, set_enrolment_status
-from bot.members.service import conversation_of, put_conversation
+from bot.members.service import conversation_of, is_user_id, put_conversation
 from bot.models import Certificate, Course, Member, StaffMember, Voucher, utcnow
 from bot.privacy import service as privacy
 from bot.whatsapp import sending
@@ -569,9 +569,11 @@ def alert_officers(reply: Reply, now: datetime) -> int:
     phones = [s.phone for s in staff if "officer" in s.role_set]
     if not phones:
         return 0
-    for phone in phones:
-        insert_ignore(Member, phone=phone, status="prospect", created_at=now, updated_at=now)
-    officers = db.session.scalars(sa.select(Member).where(Member.phone.in_(phones))).all()
+    for phone in phones:  # a staff number that is a WhatsApp user id is the contact's user id too
+        insert_ignore(Member, phone=phone, wa_user_id=phone if is_user_id(phone) else None, status="prospect",
+                      created_at=now, updated_at=now)
+    officers = db.session.scalars(sa.select(Member).where(
+        sa.or_(Member.phone.in_(phones), Member.wa_user_id.in_(phones)))).all()
     for officer in officers:
         notify(officer, reply, template="officer_alert", now=now)
     return len(officers)

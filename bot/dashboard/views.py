@@ -46,6 +46,7 @@ from bot.dashboard.forms import (
 from bot.dashboard.nav import ALL_ROLES, nav_for, role_required
 from bot.dashboard.sign_in_limits import Refusal, sign_in_limits
 from bot.dashboard.users import authenticate
+from bot.members.service import is_user_id
 from bot.models import AuditEvent, Member, MemberWork, utcnow
 from bot.privacy import masking
 from bot.privacy.masking import mask_phone
@@ -197,9 +198,12 @@ class MemberQuery:
             phone = whole_phone(self.q)
             if phone:
                 matches.append(Member.phone == phone)
+            if is_user_id(self.q.strip()):  # a WhatsApp user id, written whole
+                matches.append(Member.wa_user_id == self.q.strip())
             if whole_phones:
                 written = re.sub(r"[\s().-]", "", self.q)
                 matches.append(Member.phone.contains(written, autoescape=True))
+                matches.append(Member.wa_user_id.contains(self.q.strip(), autoescape=True))
                 if re.fullmatch(r"(0|254)\d{2,}", written):  # the start of a Kenyan number, '07…' or '2547…'
                     matches.append(Member.phone.startswith("+254" + written.removeprefix("0").removeprefix("254"),
                                                            autoescape=True))
@@ -233,6 +237,8 @@ def search_kind(text: str) -> str:
     """What a members search looks for: 'phone', 'member number' or 'name'."""
     if re.fullmatch(r"[\d\s+()\-]+", text):
         return "phone"
+    if is_user_id(text.strip()):
+        return "whatsapp user id"
     if text.upper().startswith(current_app.config["MEMBER_NUMBER_PREFIX"].upper()):
         return "member number"
     return "name"
@@ -311,7 +317,7 @@ def add_member_note(member_id: int) -> ResponseReturnValue:
 
 
 EXPORT_COLUMNS = ("member_number", "name", "phone", "county", "work", "gender", "community", "status",
-                  "language", "joined_at", "opted_out_at")
+                  "language", "joined_at", "opted_out_at", "whatsapp_user_id")
 
 
 PHONE = re.compile(r"\+\d{6,15}")
@@ -341,8 +347,9 @@ def export_members() -> ResponseReturnValue:
     writer.writerow(EXPORT_COLUMNS)
     for m in rows:
         writer.writerow([csv_cell(v) for v in (
-            m.member_number, m.name, m.phone, m.county, " ".join(sorted(w.kind for w in m.work_kinds)), m.gender,
-            m.community, "opted_out" if m.opted_out else m.status, m.language, m.joined_at, m.opted_out_at,
+            m.member_number, m.name, None if is_user_id(m.phone) else m.phone, m.county,
+            " ".join(sorted(w.kind for w in m.work_kinds)), m.gender, m.community,
+            "opted_out" if m.opted_out else m.status, m.language, m.joined_at, m.opted_out_at, m.wa_user_id,
         )])
     audit.record(current_user.email, "members.export", "members", filters=query.audited([m.id for m in rows]),
                  rows=len(rows))

@@ -48,8 +48,10 @@ MAX_REQUEST_BYTES = 16 * 1024 * 1024
 
 _MESSAGES_PATH = re.compile(r"/2010-04-01/Accounts/(?P<account>[^/]+)/Messages\.json")
 _MEDIA_PATH = re.compile(r"/2010-04-01/Accounts/(?P<account>[^/]+)/Messages/(?P<mm>MM[0-9a-f]{32})/Media/(?P<me>ME[0-9a-f]{32})")
-# Loose on purpose: a channel prefix and 7-15 digits; Twilio's own check also depends on the country.
-_PHONE_ADDRESS = re.compile(r"(?:[a-z-]+:)?\+?[1-9][0-9]{6,14}")
+# Loose on purpose: a channel prefix and 7-15 digits; Twilio's own check also depends on the country. On
+# WhatsApp, also a business-scoped user id ('whatsapp:US.1349…', Meta's usernames): a country, a dot and
+# up to 128 letters and digits.
+_PHONE_ADDRESS = re.compile(r"(?:[a-z-]+:)?\+?[1-9][0-9]{6,14}|whatsapp:[A-Z]{2}\.[0-9A-Za-z]{1,128}")
 
 # Codes answered synchronously by the REST call, with their default HTTP status.
 SYNC_ERROR_STATUS: dict[int, int] = {21610: 400, 21211: 400, 20429: 429, 20500: 500, 20503: 503}

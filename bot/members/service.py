@@ -17,8 +17,10 @@ from bot.core.sql import insert_for
 from bot.models import ConsentEvent, Conversation, Member, MemberNumber, MemberWork, utcnow
 
 # The member's staff roles, returned by the upsert itself (one round trip fewer per message).
+# A staff number may be the member's phone or their WhatsApp user id; the phone's entry wins.
 STAFF_ROLES = sa.literal_column(
-    "(SELECT staff_members.roles FROM staff_members WHERE staff_members.phone = members.phone)", sa.String
+    "coalesce((SELECT staff_members.roles FROM staff_members WHERE staff_members.phone = members.phone),"
+    " (SELECT staff_members.roles FROM staff_members WHERE staff_members.phone = members.wa_user_id))", sa.String
 ).label("staff_roles")
 # The member's voucher code reserved for them because it could not be sent yet, also returned by the upsert:
 # the message that brings them back into the 24-hour window sends it (`certificates.send_reserved_voucher`).
@@ -62,15 +64,31 @@ def e164_phone(address: str) -> str | None:
     return address if phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) == address else None
 
 
+# Meta's business-scoped WhatsApp user id (usernames, 2026): a sender who hides their phone number arrives
+# as `whatsapp:US.13491208655302741918`, the same id in `WaId`: a country, a dot, letters and digits.
+USER_ID = re.compile(r"[A-Z]{2}\.[0-9A-Za-z]{1,128}")
+
+
+def user_id(address: str) -> str | None:
+    """The address when it is a WhatsApp user id exactly ('US.1349…'); otherwise None."""
+    return address if USER_ID.fullmatch(address) else None
+
+
+def is_user_id(identity: str | None) -> bool:
+    """Whether a member's identity (`members.phone`, a staff number) is a WhatsApp user id, not a phone."""
+    return bool(identity) and USER_ID.fullmatch(identity) is not None
+
+
 # The forms a WhatsApp sender's address (what follows `whatsapp:` in `From`) may take, each giving the
-# identity the contact is stored under, or None. A new form (Meta's business-scoped user ids) joins here.
-SENDER_FORMS: tuple[Callable[[str], str | None], ...] = (e164_phone,)
+# identity the contact is stored under, or None.
+SENDER_FORMS: tuple[Callable[[str], str | None], ...] = (e164_phone, user_id)
 
 
 @lru_cache(maxsize=20_000)  # every message carries a sender seen before
 def whatsapp_sender(address: str) -> str | None:
-    """The identity of an inbound message's sender from its `From` ('whatsapp:+2547…' → '+2547…'); None
-    for any other channel (`sms:`, `rcs:`, no prefix) or an address in none of SENDER_FORMS."""
+    """The identity of an inbound message's sender from its `From` ('whatsapp:+2547…' → '+2547…',
+    'whatsapp:US.1349…' → 'US.1349…'); None for any other channel (`sms:`, `rcs:`, no prefix) or an
+    address in none of SENDER_FORMS."""
     if not address.startswith(WHATSAPP_PREFIX):
         return None
     address = address[len(WHATSAPP_PREFIX):]
@@ -81,50 +99,112 @@ def whatsapp_sender(address: str) -> str | None:
     return None
 
 
+def staff_identity(raw: str) -> str | None:
+    """A staff number as `flask staff add` takes it: a phone number in any form ('0712…', '+254 712 …') in
+    E.164, or a WhatsApp user id exactly ('US.1349…', with or without `whatsapp:`); None for neither."""
+    text = (raw or "").strip().removeprefix(WHATSAPP_PREFIX).strip()
+    return user_id(text) or normalize_phone(text)
+
+
+# How a message names its sender: by phone number only (every sender before usernames), by user id only
+# (a sender who hides the number), or both (a phone `From` whose `WaId` is a user id).
+PHONE, USER, BOTH = "phone", "user_id", "both"
+
+
+def identities(sender: str, wa_id: str | None) -> tuple[str | None, str | None]:
+    """The (phone, user id) an inbound message shows for its sender: from `From` (a phone or a user id,
+    `whatsapp_sender`) and `WaId`, which is the number's digits for a phone sender and may be a user id."""
+    if is_user_id(sender):
+        return None, sender
+    return sender, wa_id if is_user_id(wa_id) else None
+
+
+def identity_kind(phone: str | None, wa_user_id: str | None) -> str:
+    """PHONE, USER or BOTH: which upsert finds the member."""
+    if wa_user_id is None:
+        return PHONE
+    return USER if phone is None else BOTH
+
+
 @cache
-def member_upsert_insert(dialect: str) -> sa.Insert:
-    """INSERT … ON CONFLICT (phone) DO UPDATE … RETURNING the member's columns and staff roles: it takes
-    the member's row lock. Built once per database kind (building it is costly)."""
+def member_upsert_insert(dialect: str, kind: str = PHONE) -> sa.Insert:
+    """INSERT … ON CONFLICT (the identity) DO UPDATE … RETURNING the member's columns and staff roles: it
+    takes the member's row lock. Built once per database kind and kind of identity (building is costly).
+
+    PHONE finds the member by `phone` (what every message did before user ids), USER by `wa_user_id`
+    (a new contact gets the user id as its `phone` too: it is where messages go). BOTH finds them by phone
+    and records the user id on that row unless another row holds it: `link_identities` then merges."""
     insert = insert_for(dialect, Member)
-    return insert.values(
-        phone=sa.bindparam("phone", type_=Member.phone.type), wa_id=sa.bindparam("wa_id", type_=Member.wa_id.type),
-        profile_name=sa.bindparam("profile_name", type_=Member.profile_name.type), status="prospect",
-        created_at=sa.bindparam("now", type_=Member.created_at.type), updated_at=sa.bindparam("now", type_=Member.updated_at.type),
-    ).on_conflict_do_update(
-        index_elements=[Member.phone],
-        set_={"profile_name": sa.func.coalesce(insert.excluded.profile_name, Member.profile_name)},
+    user = sa.bindparam("wa_user_id", type_=Member.wa_user_id.type)
+    values: dict[str, Any] = {
+        "phone": sa.bindparam("phone", type_=Member.phone.type), "wa_id": sa.bindparam("wa_id", type_=Member.wa_id.type),
+        "profile_name": sa.bindparam("profile_name", type_=Member.profile_name.type), "status": "prospect",
+        "created_at": sa.bindparam("now", type_=Member.created_at.type),
+        "updated_at": sa.bindparam("now", type_=Member.updated_at.type),
+    }
+    updates: dict[str, Any] = {"profile_name": sa.func.coalesce(insert.excluded.profile_name, Member.profile_name)}
+    if kind == USER:
+        values["wa_user_id"] = user
+    elif kind == BOTH:
+        holder = sa.select(MEMBER_HOLDING.c.id).where(MEMBER_HOLDING.c.wa_user_id == user).exists()
+        values["wa_user_id"] = sa.case((holder, None), else_=user)
+        updates["wa_user_id"] = sa.case((sa.and_(Member.wa_user_id.is_(None), ~holder), user),
+                                        else_=Member.wa_user_id)
+    return insert.values(**values).on_conflict_do_update(
+        index_elements=[Member.wa_user_id if kind == USER else Member.phone], set_=updates,
     ).returning(*Member.__table__.c, STAFF_ROLES, RESERVED_VOUCHER)
 
 
+MEMBER_HOLDING = Member.__table__.alias("holding")
 WA_ID_LENGTH = Member.__table__.c.wa_id.type.length
 PROFILE_NAME_LENGTH = Member.__table__.c.profile_name.type.length
 
 
-def upsert_params(phone: str, wa_id: str | None, profile_name: str | None, now: datetime) -> dict[str, Any]:
+def upsert_params(phone: str | None, wa_id: str | None, profile_name: str | None, now: datetime,
+                  wa_user_id: str | None = None) -> dict[str, Any]:
     """The parameters of `member_upsert_insert`: the WhatsApp profile name cut to its column, a WaId too
-    long for its column left out (cut, it would be a wrong id; the phone is the identity)."""
-    return {"phone": phone, "wa_id": wa_id if wa_id and len(wa_id) <= WA_ID_LENGTH else None,
-            "profile_name": (profile_name or None) and profile_name[:PROFILE_NAME_LENGTH], "now": now}
+    long for its column left out (cut, it would be a wrong id; `phone` and `wa_user_id` are the identity)."""
+    params = {"phone": phone or wa_user_id, "wa_id": wa_id if wa_id and len(wa_id) <= WA_ID_LENGTH else None,
+              "profile_name": (profile_name or None) and profile_name[:PROFILE_NAME_LENGTH], "now": now}
+    if wa_user_id is not None:
+        params["wa_user_id"] = wa_user_id
+    return params
 
 
 @cache
-def member_upsert(dialect: str) -> sa.Select:
+def member_upsert(dialect: str, kind: str = PHONE) -> sa.Select:
     """The upsert behind `lock_member`, loading the member through the ORM."""
     return sa.select(Member, sa.column("staff_roles", sa.String), sa.column("reserved_voucher", sa.Integer)) \
-        .from_statement(member_upsert_insert(dialect)).execution_options(populate_existing=True)
+        .from_statement(member_upsert_insert(dialect, kind)).execution_options(populate_existing=True)
 
 
-def lock_member(phone: str, *, wa_id: str | None = None, profile_name: str | None = None) -> Member:
-    """The member with this phone, created if new, locked for this transaction: one round trip.
+def lock_member(phone: str | None, *, wa_id: str | None = None, profile_name: str | None = None,
+                wa_user_id: str | None = None) -> Member:
+    """The member with this phone (or WhatsApp user id, or both), created if new, locked for this
+    transaction: one round trip (and a merge when both identities were on two rows, `link_identities`).
 
     INSERT … ON CONFLICT DO UPDATE takes the row lock on PostgreSQL, so one member's messages are
     processed one at a time; on SQLite every write transaction is serialised anyway. The staff roles of
     the number come back with the row (as `member.staff_roles`, a comma-separated text or None), and so
     does the id of a voucher code reserved for them (`member.reserved_voucher`).
     """
-    statement = member_upsert(db.session.get_bind().dialect.name)
-    member, roles, voucher = db.session.execute(statement, upsert_params(phone, wa_id, profile_name, utcnow())).one()
+    kind = identity_kind(phone, wa_user_id)
+    statement = member_upsert(db.session.get_bind().dialect.name, kind)
+    params = upsert_params(phone, wa_id, profile_name, utcnow(), wa_user_id)
+    member, roles, voucher = db.session.execute(statement, params).one()
     member.staff_roles, member.reserved_voucher = roles, voucher
+    if kind == BOTH and member.wa_user_id != wa_user_id:
+        return identities_merged(member, phone, wa_user_id, wa_id=wa_id, profile_name=profile_name)
+    return member
+
+
+def identities_merged(member: Member, phone: str, wa_user_id: str, **found: str | None) -> Member:
+    """After a BOTH upsert that could not record the user id on the phone's row: merge the row holding
+    the user id into it (or it into that row, `identity.merge_members`) and lock the member again."""
+    from bot.members.identity import link_identities
+
+    if link_identities(member, phone, wa_user_id):
+        return lock_member(phone, wa_user_id=wa_user_id, **found)
     return member
 
 

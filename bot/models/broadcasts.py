@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.extensions import db
 from bot.models.base import utcnow
+from bot.models.members import IDENTITY_LENGTH
 
 
 class Broadcast(db.Model):
@@ -28,7 +29,7 @@ class Broadcast(db.Model):
     send_at: Mapped[datetime | None]
     quiet_start: Mapped[str | None] = mapped_column(sa.String(5))
     quiet_end: Mapped[str | None] = mapped_column(sa.String(5))
-    created_by: Mapped[str | None] = mapped_column(sa.String(20))
+    created_by: Mapped[str | None] = mapped_column(sa.String(IDENTITY_LENGTH))  # a staff number or a user id
     audience: Mapped[int | None]
     resolved_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.extensions import db
 from bot.models.base import utcnow
+from bot.models.members import IDENTITY_LENGTH
 
 
 class Course(db.Model):
@@ -61,7 +62,7 @@ class Certificate(db.Model):
     duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificates.id", ondelete="SET NULL"))
     download_attempts: Mapped[int] = mapped_column(default=0)
     reason: Mapped[str | None] = mapped_column(sa.Text)
-    reviewed_by: Mapped[str | None] = mapped_column(sa.String(20))
+    reviewed_by: Mapped[str | None] = mapped_column(sa.String(IDENTITY_LENGTH))  # a staff number or a user id
     reviewed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

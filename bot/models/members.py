@@ -15,6 +15,9 @@ from bot.models.base import utcnow
 # DELETE MY DATA leaves an anonymous row with this status: never messaged again; a member who had joined
 # stays one of those officers count (county, kinds of work, joining month), so the union's figures hold.
 ERASED_STATUS = "deleted"
+# A member's WhatsApp identity: a phone number in E.164 (at most 16 characters) or a WhatsApp user id (a
+# country, a dot and up to 128 letters and digits).
+IDENTITY_LENGTH = 140
 
 
 class Member(db.Model):
@@ -23,7 +26,11 @@ class Member(db.Model):
     __tablename__ = "members"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    phone: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    # The WhatsApp identity messages go to: the phone number (E.164) when known, else the member's WhatsApp
+    # user id (Meta's business-scoped id, 'US.1349…'); `erased-<id>` after DELETE MY DATA.
+    phone: Mapped[str] = mapped_column(sa.String(IDENTITY_LENGTH), unique=True)
+    # The WhatsApp user id whenever one is known (also when `phone` holds it), so either identity finds the row.
+    wa_user_id: Mapped[str | None] = mapped_column(sa.String(IDENTITY_LENGTH), unique=True)
     wa_id: Mapped[str | None] = mapped_column(sa.String(20))
     profile_name: Mapped[str | None] = mapped_column(sa.String(120))
     name: Mapped[str | None] = mapped_column(sa.String(80))

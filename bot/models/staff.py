@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.extensions import db
 from bot.models.base import utcnow
+from bot.models.members import IDENTITY_LENGTH
 
 ROLES = ("officer", "organiser", "admin")
 
@@ -19,7 +20,7 @@ class StaffMember(db.Model):
     __tablename__ = "staff_members"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    phone: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    phone: Mapped[str] = mapped_column(sa.String(IDENTITY_LENGTH), unique=True)  # a phone number or a WhatsApp user id
     name: Mapped[str | None] = mapped_column(sa.String(80))
     roles: Mapped[str] = mapped_column(sa.String(64), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -30,7 +30,9 @@ CONTEXT_FIELDS = {"message_sid": "sid", "member_id": "member", "job_id": "job"}
 
 # A phone number in any of the forms it travels in: +254712345678, 254712345678 (WaId), 0712345678,
 # whatsapp%3A%2B254712345678 (in a query string); not a run of digits inside an id (hex event ids, SIDs).
-PHONE_LIKE = re.compile(r"%2[bB]\d{9,15}|(?<![0-9A-Za-z])\+?\d{9,15}(?![0-9A-Za-z])")
+# A WhatsApp user id too (US.13491208655302741918, whatsapp%3AUS.1349… in a query string).
+PHONE_LIKE = re.compile(r"%2[bB]\d{9,15}|(?<![0-9A-Za-z])\+?\d{9,15}(?![0-9A-Za-z])"
+                        r"|(?:(?<=%3[aA])|(?<![0-9A-Za-z.]))[A-Z]{2}\.[0-9A-Za-z]{6,128}(?![0-9A-Za-z])")
 FILTERED = "[Filtered]"
 
 _context: ContextVar[Mapping[str, Any]] = ContextVar("umoja_log_context", default=EMPTY)

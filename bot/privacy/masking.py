@@ -28,6 +28,8 @@ LONG_DIGITS = re.compile(r"\+?(?<![\w.])\d{9,15}(?![\w])")
 # What voucher codes look like: 8+ capitals, digits and dashes with a letter and two digits
 # ('LIP-AAA-111', 'X7K2-PQ9M-…'); codes of any shape are also found by looking them up.
 CODE_SHAPE = re.compile(r"(?<![\w-])(?=[A-Z0-9-]*[A-Z])(?=(?:[A-Z-]*\d){2})[A-Z0-9][A-Z0-9-]{6,126}[A-Z0-9](?![\w-])")
+# A WhatsApp user id (Meta's business-scoped id, 'US.1349…'), masked like a phone number.
+USER_ID_IN_TEXT = re.compile(r"(?<![\w.])[A-Z]{2}\.[0-9A-Za-z]{6,128}(?!\w)")
 TOKEN = re.compile(r"[^\s]{1,128}")
 TRIM = "\"'.,;:!?()[]{}<>«»“”"
 LOOKUP_CHUNK = 500
@@ -41,7 +43,8 @@ def sees_full_data(roles: str | Iterable[str]) -> bool:
 
 
 def mask_phone(phone: str | None) -> str:
-    """'+2547•••••678': enough to tell numbers apart, not to call them."""
+    """'+2547•••••678': enough to tell numbers apart, not to call them (a WhatsApp user id alike:
+    'US.13•••••918')."""
     if not phone:
         return ""
     return phone[:5] + "•" * max(len(phone) - 8, 0) + phone[-3:]
@@ -89,10 +92,12 @@ def known_codes(texts: Iterable[str]) -> set[str]:
 
 
 def mask_text(text: str, codes: set[str]) -> str:
-    """The text with every phone number (any format) masked and every voucher code hidden: `codes` from
+    """The text with every phone number (any format) and WhatsApp user id masked and every voucher code
+    hidden: `codes` from
     the vouchers table and anything of a code's shape (member numbers stay)."""
     if not text:
         return text
+    text = USER_ID_IN_TEXT.sub(lambda found: mask_phone(found.group(0)), text)  # before a code's shape takes it
     if codes:
         words = "|".join(re.escape(code) for code in sorted(codes, key=len, reverse=True))
         text = re.sub(rf"(?<![\w-])(?:{words})(?![\w-])", HIDDEN_CODE, text)

@@ -39,7 +39,7 @@ from bot.core import i18n, local_time
 from bot.core.extensions import db
 from bot.core.facts import FACTS
 from bot.core.sql import insert_for
-from bot.members.service import record_consent_event
+from bot.members.service import is_user_id, record_consent_event
 from bot.models import (
     ERASED_STATUS,
     Conversation,
@@ -89,8 +89,14 @@ def unattached_inbound(member: Member) -> list[Message]:
     kept after a failure): they carry the phone number in the payload."""
     return list(db.session.scalars(
         sa.select(Message).where(Message.member_id.is_(None), Message.direction == "in", Message.processed_at.is_(None),
-                                 Message.payload["From"].as_string().in_((f"whatsapp:{member.phone}", member.phone)))
+                                 Message.payload["From"].as_string().in_(addresses_of(member)))
     ))
+
+
+def addresses_of(member: Member) -> list[str]:
+    """How a member's messages name their sender (`From`): each identity, with and without `whatsapp:`."""
+    identities = dict.fromkeys(filter(None, (member.phone, member.wa_user_id)))
+    return [form for identity in identities for form in (f"whatsapp:{identity}", identity)]
 
 
 def erase_stored_media(member: Member, now: datetime) -> None:
@@ -118,7 +124,8 @@ SHORTEST_NAME = 3
 @dataclass(frozen=True)
 class Identifiers:
     """What identifies a member in free text: the national digits of the phone number (found in any
-    format: +2547…, 2547…, 07…, 7…), and the name, WhatsApp name and member number (any case and spacing)."""
+    format: +2547…, 2547…, 07…, 7…), and the name, WhatsApp name, WhatsApp user id and member number (any
+    case and spacing)."""
 
     phone_digits: str | None
     words: tuple[str, ...]
@@ -128,8 +135,9 @@ class Identifiers:
         """The member's identifiers (read before they are blanked)."""
         digits = None
         with contextlib.suppress(phonenumbers.NumberParseException):  # 'erased-12' has none
-            digits = str(phonenumbers.parse(member.phone, "KE").national_number)
-        names = (member.name, member.profile_name, member.member_number)
+            if not is_user_id(member.phone):  # a user id's digits are no phone number
+                digits = str(phonenumbers.parse(member.phone, "KE").national_number)
+        names = (member.name, member.profile_name, member.member_number, member.wa_user_id)
         words = tuple(dict.fromkeys(" ".join(name.split()).lower() for name in names
                                     if name and len(name.strip()) >= SHORTEST_NAME))
         return cls(digits, words)
@@ -157,7 +165,8 @@ def staff_message_ids(member: Member) -> list[int]:
     message whose text holds one of her identifiers."""
     linked = db.session.scalars(sa.select(MessageSubject.message_id).where(MessageSubject.member_id == member.id)).all()
     found = Identifiers.of(member)
-    staff = sa.select(Member.id).join(StaffMember, StaffMember.phone == Member.phone).where(Member.id != member.id)
+    staff = sa.select(Member.id).join(StaffMember, StaffMember.phone.in_((Member.phone, Member.wa_user_id))) \
+        .where(Member.id != member.id)
     candidates = db.session.execute(
         sa.select(Message.id, Message.body)
         .where(Message.member_id.in_(staff.scalar_subquery()), Message.body.is_not(None), found.may_be_in(Message.body))
@@ -213,7 +222,13 @@ def erase_member_fields(member: Member, now: datetime) -> None:
     db.session.execute(sa.update(MemberNumber).where(MemberNumber.member_id == member.id).values(member_id=None))
 
 
-ERASURE_HOOKS: list[ErasureHook] = [erase_stored_media, erase_messages, erase_staff_mentions, erase_conversation]
+def erase_user_id(member: Member, now: datetime) -> None:
+    """Forget the member's WhatsApp user id (the phone, or the user id held in its place, goes last)."""
+    member.wa_user_id = None
+
+
+ERASURE_HOOKS: list[ErasureHook] = [erase_stored_media, erase_messages, erase_staff_mentions, erase_conversation,
+                                    erase_user_id]
 FINAL_HOOK: ErasureHook = erase_member_fields
 
 
@@ -310,7 +325,8 @@ def summary(member: Member) -> dict[str, Any]:
     messages = db.session.scalar(sa.select(sa.func.count(Message.id)).where(messages_of(member))) or 0
     return {
         "name": member.name,
-        "phone": member.phone,
+        "phone": None if is_user_id(member.phone) else member.phone,
+        "user_id": member.wa_user_id,
         "profile_name": member.profile_name,
         "member_number": member.member_number,
         "county": member.county,

@@ -15,6 +15,7 @@ from bot.certificates import service as certificates
 from bot.core import engine
 from bot.core.extensions import db
 from bot.core.sql import adopt, fetch, insert_for
+from bot.members import service as members
 from bot.members.service import lock_member, member_upsert_insert, upsert_params
 from bot.models import Certificate, ForgottenMessage, Member, Message, utcnow
 from bot.observability import logs
@@ -157,16 +158,16 @@ def store_inbound(form: Mapping[str, str], sid: str, now: datetime) -> int | Non
 
 
 @cache
-def store_and_lock_statement() -> sa.Select:
+def store_and_lock_statement(kind: str = members.PHONE) -> sa.Select:
     """PostgreSQL: upsert and lock the member, then store the inbound message as theirs, in one round trip.
 
     The message is stored already processed: this runs in the same transaction as its processing, so a
     failure rolls both back (and `keep_unprocessed` stores it again on its own). A repeated MessageSid
     stores nothing: it comes from the same member, so it waits for the member's row lock and by then the
     first has committed. Returns the member's columns, its staff roles and the new message's id (NULL for
-    a repeat).
+    a repeat). `kind`: how the message names its sender (`members.identity_kind`).
     """
-    member = member_upsert_insert("postgresql").cte("member")
+    member = member_upsert_insert("postgresql", kind).cte("member")
     columns = [*INBOUND_COLUMNS, "processed_at", "member_id"]
     values = [sa.bindparam(name, type_=MESSAGES.c[name].type) for name in columns[:-1]]
     stored = postgresql.insert(MESSAGES).from_select(columns, sa.select(*values, member.c.id)) \
@@ -176,22 +177,28 @@ def store_and_lock_statement() -> sa.Select:
                      forgotten.exists().label("forgotten"))
 
 
-def store_and_lock(connection: sa.Connection, form: Mapping[str, str], sid: str, phone: str,
+def store_and_lock(connection: sa.Connection, form: Mapping[str, str], sid: str, sender: str,
                    now: datetime) -> tuple[int | None, Member, list[str] | None]:
     """Store the inbound message (None for a repeat) and lock its member (created if new); third, the
-    replies given before when the MessageSid is that of a person since forgotten (else None)."""
+    replies given before when the MessageSid is that of a person since forgotten (else None). `sender`:
+    the identity of `From` (a phone number or a WhatsApp user id)."""
     wa_id, profile_name = form.get("WaId"), form.get("ProfileName")
+    phone, wa_user_id = members.identities(sender, wa_id)
     if connection.dialect.name != "postgresql":
         message_id = store_inbound(form, sid, now)
-        member = lock_member(phone, wa_id=wa_id, profile_name=profile_name)
+        member = lock_member(phone, wa_id=wa_id, profile_name=profile_name, wa_user_id=wa_user_id)
         return message_id, member, privacy.forgotten_replies(sid) if message_id is not None else None
+    kind = members.identity_kind(phone, wa_user_id)
     params = {**inbound_row(form, sid, now), "status": "processed", "processed_at": now,
-              **upsert_params(phone, wa_id, profile_name, now), "sid_hash": privacy.sid_hash(sid)}
-    row = fetch(store_and_lock_statement(), params, connection)[0]
+              **upsert_params(phone, wa_id, profile_name, now, wa_user_id), "sid_hash": privacy.sid_hash(sid)}
+    row = fetch(store_and_lock_statement(kind), params, connection)[0]
     message_id, roles, forgotten = row.pop("message_id"), row.pop("staff_roles"), row.pop("forgotten")
     voucher = row.pop("reserved_voucher")
     member = adopt(Member, row)
     member.staff_roles, member.reserved_voucher = roles, voucher
+    if kind == members.BOTH and member.wa_user_id != wa_user_id:
+        # The user id is on another row: the slow path merges the two (`identity.link_identities`).
+        member = members.identities_merged(member, phone, wa_user_id, wa_id=wa_id, profile_name=profile_name)
     if message_id is not None and (forgotten or member.last_inbound_at is None):
         # Asked again in a statement of its own: a first contact may be Twilio's retry of a message whose
         # first processing forgot its sender (deleting the member row this statement waited for) and
