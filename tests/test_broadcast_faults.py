@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from bot.extensions import db
 from bot.models import Broadcast, BroadcastDelivery, ConsentEvent, Member, MemberWork, utcnow
 from bot.services import broadcasts
-from tests.test_broadcasts import pipeline  # noqa: F401  (fixture)
 
 AUDIENCE = 10_000
 

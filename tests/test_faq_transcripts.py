@@ -4,22 +4,15 @@ never ticketed, and an unsure match offers the closest answers and a person, in 
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
 from bot import i18n
-from bot.services.faq import items_from_file
 from flows import router
 from flows.base import Ctx, MemberView, State
-from flows.faq import Knowledge
 from flows.support_effects import OpenTicket
-from tests.test_questions_fuzz import classify
+from tests.helpers.transcript import KNOWLEDGE, classify
 
-ROOT = Path(__file__).resolve().parent.parent
-VALUES = {"en": {"union": "KUGWO", "dues": "KES 50 a month", "pay": "Ask an organiser.", "contact": "", "join": ""},
-          "sw": {"dues": "KES 50 kwa mwezi", "pay": "Muulize afisa."}}
-KNOWLEDGE = Knowledge(items_from_file(ROOT / "data" / "faq.yaml"), values=VALUES)
 Script = list[tuple[str, list[str]]]
 
 

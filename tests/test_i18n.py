@@ -15,7 +15,7 @@ def test_every_message_has_a_swahili_translation_with_the_same_placeholders():
 
 
 def test_the_check_notices_a_missing_translation(monkeypatch):
-    monkeypatch.setitem(i18n.DOMAINS, "core", (*i18n.DOMAINS["core"], "tests/untranslated_sample.py"))
+    monkeypatch.setitem(i18n.DOMAINS, "core", (*i18n.DOMAINS["core"], "tests/helpers/untranslated_sample.py"))
     problems = missing_translations()
     assert any("A sentence nobody has translated yet." in p for p in problems)
 

@@ -13,7 +13,7 @@ from bot.i18n import MAX_WHATSAPP_CHARS
 from flows import privacy, router
 from flows.base import Ctx, Effect, MemberView, Settings, State
 from flows.effects import ForgetContact, RecordConsent, RecordSensitiveChoice, RegisterMember
-from tests.test_questions_fuzz import classify
+from tests.helpers.transcript import classify
 
 Script = list[tuple[str, list[str]]]
 SETTINGS = Settings(union_name="Kenya Union of Gig Workers", retention_days=180)

@@ -14,7 +14,7 @@ from bot.extensions import db
 from bot.models import Enrolment, Member, ReminderSend, utcnow
 from bot.services.queues import queue
 from bot.services.reminders import out_of_quiet_hours, schedule, send_reminder, sweep
-from tests.test_courses import catalog, member, play  # noqa: F401  (fixtures)
+from tests.helpers.signup import play
 
 LINK = "https://www.linkedin.com/learning/certificates/feedfacecafebeef0123"
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
 from bot.extensions import db
-from bot.models import Member, MemberWork, utcnow
+from bot.models import Course, Member, MemberWork, utcnow
+from bot.services import certificates
 from bot.services.dashboard_users import create_user
 
 PASSWORD = "correct horse battery"
@@ -68,3 +70,42 @@ def statements_run(app: Flask) -> Iterator[list[str]]:
         yield statements
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
+
+
+CODE = "LIPX-7KQ2-99AB"
+
+
+def rewarded_member(app, tmp_path: Path, code: str = CODE, *, expires: str = "") -> int:
+    """A member inside the 24-hour window whose certificate link was approved, so that they got `code`
+    from the pool; returns the member's id."""
+    member_id = add_member(app, "Amina Wanjiku", phone="+254712345678")
+    with app.app_context():
+        member = db.session.get(Member, member_id)
+        member.last_inbound_at = utcnow()
+        course_id = db.session.scalar(sa.select(Course.id).order_by(Course.position, Course.id))
+        codes = tmp_path / "codes.csv"
+        codes.write_text(f"code,expires_on\n{code},{expires}\n", encoding="utf-8")
+        certificates.import_vouchers(codes)
+        report = certificates.report_link(member, course_id, "https://www.linkedin.com/learning/certificates/z9", "z9")
+        db.session.commit()
+        certificates.approve_certificate(report.id, reviewer="+254733000001")
+        db.session.commit()
+    return member_id
+
+
+def failed_ids(app) -> list[str]:
+    """The ids in the default queue's failed registry."""
+    from rq.registry import FailedJobRegistry
+
+    from bot.services.queues import queue
+
+    with app.app_context():
+        return FailedJobRegistry(queue=queue("default")).get_job_ids()
+
+
+def queued_ids(app) -> list[str]:
+    """The ids waiting on the default queue."""
+    from bot.services.queues import queue
+
+    with app.app_context():
+        return queue("default").job_ids
