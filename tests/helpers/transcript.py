@@ -40,6 +40,12 @@ COURSES = [
     for n in range(1, 9)
 ]
 
+ROOT = Path(__file__).resolve().parents[2]
+# The repo's answers (data/faq.yaml) with the union's values filled in.
+VALUES = {"en": {"union": "KUGWO", "dues": "KES 50 a month", "pay": "Ask an organiser.", "contact": "", "join": ""},
+          "sw": {"dues": "KES 50 kwa mwezi", "pay": "Muulize afisa."}}
+KNOWLEDGE = Knowledge(items_from_file(ROOT / "data" / "faq.yaml"), values=VALUES)
+
 
 Script = list[tuple[str, list[str]]]  # (what the member says, fragments the bot's answer must hold)
 NOW = datetime(2026, 12, 3, 9)
@@ -114,13 +120,3 @@ def play(chat: Chat, script: Script) -> Chat:
         for fragment in expected:
             assert fragment in reply, f"after {says!r}: expected {fragment!r} in {reply!r}"
     return chat
-
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-VALUES = {"en": {"union": "KUGWO", "dues": "KES 50 a month", "pay": "Ask an organiser.", "contact": "", "join": ""},
-          "sw": {"dues": "KES 50 kwa mwezi", "pay": "Muulize afisa."}}
-
-
-KNOWLEDGE = Knowledge(items_from_file(ROOT / "data" / "faq.yaml"), values=VALUES)
