@@ -10,10 +10,10 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from rq.cron import CronScheduler
 
 from bot import create_app
+from bot.core.periodic import PERIODIC
+from bot.core.queues import QUEUES
+from bot.core.redis_conn import connect
 from bot.observability.jobs import ObservedWorker
-from bot.services.periodic import PERIODIC
-from bot.services.queues import QUEUES
-from bot.services.redis_conn import connect
 
 
 def work(queue_names: list[str]) -> None:

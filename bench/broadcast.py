@@ -40,8 +40,8 @@ ACCOUNT_SID = "AC" + "b" * 32
 TOKEN = "bench-token"
 LOG = Path(os.environ.get("TMPDIR", "/tmp")) / "bench-broadcast-workers.log"
 TEMPLATES = {"broadcast": {"en": "HXbench_en", "sw": "HXbench_sw"}}
-WORKER = ("from bot import create_app\nfrom rq import SimpleWorker\nfrom bot.services.redis_conn import connect\n"
-          "from bot.services.queues import queue\napp = create_app()\nwith app.app_context():\n"
+WORKER = ("from bot import create_app\nfrom rq import SimpleWorker\nfrom bot.core.redis_conn import connect\n"
+          "from bot.core.queues import queue\napp = create_app()\nwith app.app_context():\n"
           "    SimpleWorker([queue('bulk')], connection=connect()).work(burst=True)\n")
 
 
@@ -49,9 +49,9 @@ def naive_send(delivery_id: int) -> str:
     """The baseline: one job per message, claim one row, one SDK call, one write."""
     from flask import current_app
 
-    from bot.extensions import db
-    from bot.services.sending import acquire
-    from bot.services.twilio_api import make_client
+    from bot.core.extensions import db
+    from bot.whatsapp.sending import acquire
+    from bot.whatsapp.twilio_api import make_client
 
     try:
         row = db.session.execute(sa.text(
@@ -80,7 +80,7 @@ def free_port() -> int:
 
 def seed(n: int) -> None:
     """N active members: a third in Swahili, a tenth outside the 24-hour window (they get the template)."""
-    from bot.extensions import db
+    from bot.core.extensions import db
 
     db.session.execute(sa.text("""
         INSERT INTO members (phone, status, county, language, joined_at, consent_at, last_inbound_at, created_at,
@@ -204,10 +204,10 @@ def measure(args: argparse.Namespace, database: str, redis_url: str) -> int:
     from flask_migrate import upgrade
 
     from bot import create_app
-    from bot.extensions import db
+    from bot.broadcasts import service as broadcasts
+    from bot.core.extensions import db
+    from bot.core.queues import queue
     from bot.models import Broadcast
-    from bot.services import broadcasts
-    from bot.services.queues import queue
 
     app = create_app()
     try:

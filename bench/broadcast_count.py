@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from stats import p95, seed  # noqa: E402
 
 from bot import create_app  # noqa: E402
+from bot.core.extensions import db  # noqa: E402
 from bot.devtools.database import scratch_database, scratch_redis  # noqa: E402
-from bot.extensions import db  # noqa: E402
 from bot.models import utcnow  # noqa: E402
 
 SEGMENTS = {
@@ -67,7 +67,7 @@ def main() -> None:
 def measure(app, options: argparse.Namespace, reuse: bool, results: dict[str, float]) -> None:
     """Seed (unless reused), sign in an organiser and time the count for each segment."""
     with app.app_context():
-        from bot.services.dashboard_users import create_user
+        from bot.dashboard.users import create_user
 
         if not reuse:
             seed(options.members, utcnow())

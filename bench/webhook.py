@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.devtools.database import scratch_database, scratch_redis  # noqa: E402
 from bot.devtools.simulator import inbound_form  # noqa: E402
-from bot.services.twilio_api import sign  # noqa: E402
+from bot.whatsapp.twilio_api import sign  # noqa: E402
 
 TOKEN = "bench-auth-token"
 WRK_THREADS = 2

@@ -28,10 +28,10 @@ sys.path.insert(0, str(ROOT))
 from webhook import SIGNUP_ANSWERS, TOKEN, migrate  # noqa: E402  (bench/webhook.py, beside this file)
 
 from bot import create_app  # noqa: E402
+from bot.core.extensions import db  # noqa: E402
 from bot.devtools.database import scratch_database, scratch_redis  # noqa: E402
 from bot.devtools.simulator import INBOUND_PATH, inbound_form  # noqa: E402
-from bot.extensions import db  # noqa: E402
-from bot.services.twilio_api import sign  # noqa: E402
+from bot.whatsapp.twilio_api import sign  # noqa: E402
 
 PUBLIC_URL = "https://umoja.example.org"
 

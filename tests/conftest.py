@@ -10,8 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from bot import create_app
+from bot.core.extensions import db
 from bot.devtools.database import reset_schema
-from bot.extensions import db
 from tests.helpers.app import (
     AUTH_TOKEN,
     DATABASE_URL,
@@ -49,7 +49,7 @@ def clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
     app: Flask = request.getfixturevalue("app")
     with app.app_context():
         truncate_all()
-        from bot.services.redis_conn import connect
+        from bot.core.redis_conn import connect
 
         connect().flushdb()
     yield
@@ -100,8 +100,8 @@ def drain(app: Flask):
     """Run every queued job now, with a real RQ worker in burst mode against the test Redis."""
     from rq import SimpleWorker
 
-    from bot.services.queues import QUEUES, queue
-    from bot.services.redis_conn import connect
+    from bot.core.queues import QUEUES, queue
+    from bot.core.redis_conn import connect
 
     def run() -> None:
         with app.app_context():
@@ -149,7 +149,7 @@ def pipeline(app, fake_twilio, live_server):
 @pytest.fixture
 def failed_job(app, drain):
     """A job that failed on the default queue (a real worker ran it): what requeue, delete and empty act on."""
-    from bot.services.queues import queue
+    from bot.core.queues import queue
 
     with app.app_context():
         queue("default").enqueue("builtins.int", "not a number", job_id="job-1")

@@ -6,10 +6,10 @@ import sqlalchemy as sa
 from flask import Flask
 from rq.registry import ScheduledJobRegistry
 
-from bot.extensions import db
+from bot.core.extensions import db
+from bot.core.queues import queue
+from bot.courses.reminders import due_at
 from bot.models import Course, Enrolment
-from bot.services.queues import queue
-from bot.services.reminders import due_at
 from tests.helpers.app import WhatsApp
 from tests.helpers.courses import add_member
 from tests.helpers.signup import play

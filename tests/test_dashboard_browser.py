@@ -6,7 +6,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bot.extensions import db
+from bot.core.extensions import db
 from bot.models import AuditEvent
 from tests.helpers.browser import canvas_has_pixels, pytestmark, sign_in  # noqa: F401  (the skip)
 from tests.helpers.dashboard import add_member, make_user

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.extensions import db
+from bot.core.extensions import db
 from bot.models import Member
-from bot.services import notes, tickets
+from bot.support import notes, tickets
 from tests.helpers.browser import pytestmark  # noqa: F401  (the skip)
 from tests.helpers.dashboard import CODE, PASSWORD, make_user, rewarded_member
 

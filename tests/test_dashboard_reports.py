@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from bot.extensions import db
+from bot.core.extensions import db
 from bot.models import AuditEvent, Member, utcnow
-from bot.services import tickets
+from bot.support import tickets
 from tests.helpers.dashboard import CODE, add_member, make_user, rewarded_member, sign_in
 
 

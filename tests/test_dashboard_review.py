@@ -14,11 +14,11 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from bot.extensions import db
+from bot.core.extensions import db
+from bot.courses.service import set_enrolment_status
+from bot.members.staff_numbers import add_staff
 from bot.models import AuditEvent, Certificate, Course, Member, Ticket, Voucher, utcnow
-from bot.services import tickets
-from bot.services.courses import set_enrolment_status
-from bot.services.staff import add_staff
+from bot.support import tickets
 from tests.helpers.app import WhatsApp
 from tests.helpers.courses import add_member
 from tests.helpers.dashboard import csrf_token, statements_run
@@ -177,7 +177,7 @@ def test_voucher_upload_serves_the_waiting_list_in_order(app, client, catalog, f
     course = course_ids(app)[0]
     ids = [report(app, f"+25471200000{n}", course, f"key{n}") for n in (1, 2, 3)]
     with app.app_context():
-        from bot.services.certificates import approve_certificate
+        from bot.certificates.service import approve_certificate
 
         base = utcnow()
         for offset, certificate_id in zip((2, 0, 1), ids, strict=True):  # approved 1st, 3rd, 2nd
@@ -310,7 +310,7 @@ def test_overview_carries_the_course_funnel(app, client, catalog, tmp_path, role
 
 
 def test_course_numbers_come_from_the_snapshot_the_clock_refreshes(app, client, catalog, tmp_path):
-    from bot.services.periodic import PERIODIC, refresh_course_stats
+    from bot.core.periodic import PERIODIC, refresh_course_stats
 
     assert any(job.func is refresh_course_stats and job.interval for job in PERIODIC)
     seed_courses(app, tmp_path)

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from bot.extensions import db
+from bot.core.extensions import db
 from bot.models import AuditEvent, Member
-from bot.services import tickets
+from bot.support import tickets
 from tests.helpers.browser import canvas_has_pixels, pytestmark, sign_in  # noqa: F401  (the skip)
 from tests.helpers.courses import add_member
 from tests.helpers.dashboard import make_user

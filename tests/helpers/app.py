@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from bot.core.extensions import db
 from bot.devtools.simulator import INBOUND_PATH, inbound_form, replies_of
-from bot.extensions import db
-from bot.services.twilio_api import sign
+from bot.whatsapp.twilio_api import sign
 
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.extensions import db
+from bot.broadcasts import service as broadcasts
+from bot.core.extensions import db
 from bot.models import (
     Member,
     MemberWork,
     utcnow,
 )
-from bot.services import broadcasts
 
 RECENT, OLD = timedelta(hours=1), timedelta(days=3)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Flask
 
-from bot.extensions import db
+from bot.certificates.service import report_link
+from bot.core.extensions import db
 from bot.models import Course, Member
-from bot.services.certificates import report_link
 
 LINK = "https://www.linkedin.com/learning/certificates/0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9"
 

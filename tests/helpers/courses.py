@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bot.extensions import db
+from bot.core.extensions import db
 from bot.models import Member, utcnow
 
 

@@ -11,10 +11,10 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from bot.extensions import db
+from bot.certificates import service as certificates
+from bot.core.extensions import db
+from bot.dashboard.users import create_user
 from bot.models import Course, Member, MemberWork, utcnow
-from bot.services import certificates
-from bot.services.dashboard_users import create_user
 
 PASSWORD = "correct horse battery"
 BASE_URL = "http://localhost"
@@ -97,7 +97,7 @@ def failed_ids(app) -> list[str]:
     """The ids in the default queue's failed registry."""
     from rq.registry import FailedJobRegistry
 
-    from bot.services.queues import queue
+    from bot.core.queues import queue
 
     with app.app_context():
         return FailedJobRegistry(queue=queue("default")).get_job_ids()
@@ -105,7 +105,7 @@ def failed_ids(app) -> list[str]:
 
 def queued_ids(app) -> list[str]:
     """The ids waiting on the default queue."""
-    from bot.services.queues import queue
+    from bot.core.queues import queue
 
     with app.app_context():
         return queue("default").job_ids

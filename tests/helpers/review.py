@@ -7,10 +7,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Flask
 
-from bot.extensions import db
+from bot.certificates.service import import_vouchers, report_link
+from bot.core.extensions import db
+from bot.courses.service import set_enrolment_status
 from bot.models import Certificate, Course, Member
-from bot.services.certificates import import_vouchers, report_link
-from bot.services.courses import set_enrolment_status
 from tests.helpers.courses import add_member
 from tests.helpers.dashboard import csrf_token, make_user, sign_in
 
@@ -70,7 +70,7 @@ def seed_courses(app: Flask, tmp_path: Path) -> None:
         for member, course in ((one, first), (two, first), (three, first), (one, second), (three, third)):
             set_enrolment_status(member, course, "enrolled")
         db.session.commit()
-    from bot.services.certificates import approve_certificate
+    from bot.certificates.service import approve_certificate
 
     approved = report(app, "+254712000001", first, "k1")  # → rewarded
     report(app, "+254712000003", first, "k3")  # pending, Kisumu

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.services.staff import add_staff
+from bot.members.staff_numbers import add_staff
 from tests.helpers.app import WhatsApp
 
 OFFICER = "+254733100001"

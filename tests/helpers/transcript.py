@@ -7,8 +7,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from bot import i18n
-from bot.services.faq import items_from_file
+from bot.core import i18n
+from bot.support.faq import items_from_file
 from flows import router
 from flows.base import Ctx, Effect, Input, Media, MemberView, Settings, State
 from flows.effects import (
