@@ -4,8 +4,9 @@ sweep takes for many enrolments.
 
     python bench/courses.py [--database-url URL] [--redis-url URL] [--members 2000] [--threads 8]
 
-The database's `public` schema is dropped and rebuilt by the migrations, and the Redis database is
-flushed: give it ones nobody else uses. Prints figures; the last line is `RESULT key=value …`.
+It creates its own database (`--database-url`, default `bench_courses`), builds it with the migrations
+and drops it at the end, also after a failure, and empties its own Redis database (`--redis-url`) before
+and after. Prints figures; the last line is `RESULT key=value …`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from bot import create_app  # noqa: E402
 from bot.core.extensions import db  # noqa: E402
+from bot.devtools.database import scratch_database, scratch_redis  # noqa: E402
 
 
 def main() -> None:
@@ -37,19 +39,18 @@ def main() -> None:
 
     from flask_migrate import upgrade
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": args.database_url, "REDIS_URL": args.redis_url, "AUTO_MIGRATE": False,
-                      "TWILIO_ACCOUNT_SID": None, "TWILIO_AUTH_TOKEN": None, "QUIET_HOURS": "",
-                      "STORAGE_DIR": tempfile.mkdtemp(), "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": args.threads + 2}})
-    with app.app_context():
-        with db.engine.begin() as connection:
-            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-            connection.execute(sa.text("CREATE SCHEMA public"))
-        upgrade()
-        from bot.core.redis_conn import connect
-
-        connect().flushdb()
-        figures = run(app, args.members, args.threads)
-        connect().flushdb()
+    with scratch_database(args.database_url), scratch_redis(args.redis_url):
+        app = create_app({"SQLALCHEMY_DATABASE_URI": args.database_url, "REDIS_URL": args.redis_url,
+                          "AUTO_MIGRATE": False, "TWILIO_ACCOUNT_SID": None, "TWILIO_AUTH_TOKEN": None,
+                          "QUIET_HOURS": "", "STORAGE_DIR": tempfile.mkdtemp(),
+                          "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": args.threads + 2}})
+        with app.app_context():
+            try:
+                upgrade()
+                figures = run(app, args.members, args.threads)
+            finally:
+                db.session.remove()
+                db.engine.dispose()  # no connection left, so the database can be dropped
     print("RESULT " + " ".join(f"{k}={v}" for k, v in figures.items()))
 
 

@@ -5,7 +5,8 @@
                           [--redis redis://127.0.0.1:6379/11]
 
 Creates its own database (`--database`; a database of that name is dropped first) and drops it at the
-end (`--keep` leaves it, and a later `--keep` run reuses the members seeded there), builds the schema with
+end, also after a failure (`--keep` leaves it, and a later `--keep` run reuses the members seeded there),
+empties its own Redis database (`--redis`) before and after, builds the schema with
 the migrations, seeds members (and course enrolments, certificates and vouchers) with INSERT … SELECT
 generate_series (a skewed county mix, one to three kinds of work each, 3 % opted out, 1 % who erased
 their data, joined over the two years before "today" in the order of their ids, as sign-ups are), then
@@ -37,6 +38,7 @@ from bot import create_app  # noqa: E402
 from bot.core import i18n, local_time  # noqa: E402
 from bot.core.extensions import db  # noqa: E402
 from bot.courses import stats as course_stats  # noqa: E402
+from bot.devtools.database import scratch_database, scratch_redis  # noqa: E402
 from bot.models import Member, utcnow  # noqa: E402
 from bot.stats import service as stats  # noqa: E402
 from flows.base import Reply  # noqa: E402
@@ -145,38 +147,6 @@ FROM (SELECT joined_at AT TIME ZONE 'UTC' AT TIME ZONE :zone AS local,
       FROM members WHERE status = 'active' OR (status = 'deleted' AND joined_at IS NOT NULL)) AS joins
 WHERE local <= today
 """
-
-
-def create_database(url: str) -> None:
-    """A fresh, empty database of that name (one there already is dropped)."""
-    name, server = admin_engine(url)
-    with server.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    server.dispose()
-
-
-def drop_database(url: str) -> None:
-    """Drop the bench's database."""
-    name, server = admin_engine(url)
-    with server.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-    server.dispose()
-
-
-def database_exists(url: str) -> bool:
-    """Whether the database is there (for --keep)."""
-    name, server = admin_engine(url)
-    with server.connect() as connection:
-        found = connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name})
-    server.dispose()
-    return bool(found)
-
-
-def admin_engine(url: str) -> tuple[str, sa.Engine]:
-    """The database's name and an engine on the server's `postgres` database, outside transactions."""
-    parsed = sa.make_url(url)
-    return str(parsed.database), sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
 
 
 def seed(members: int, now: datetime) -> None:
@@ -298,31 +268,25 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database (and reuse the members seeded there)")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/11")
     options = parser.parse_args()
-    reuse = options.keep and database_exists(options.database)
-    if not reuse:
-        create_database(options.database)
     app = create_app({"SQLALCHEMY_DATABASE_URI": options.database, "AUTO_MIGRATE": False, "TESTING": True,
                       "SECRET_KEY": "bench", "REDIS_URL": options.redis,
                       "SIMULATOR_ENABLED": False})
     app.instance_path = tempfile.mkdtemp()
     results: dict[str, float] = {}
-    try:
-        with app.app_context():
-            try:
-                NOW.append(moment(options.today))
-                if not reuse:
-                    seed(options.members, NOW[0])
-                today = local_time.to_local(NOW[0])
-                new_week, new_month = check_against_live_counts(NOW[0])
-                print(f"{today:%A %d %B %Y %H:%M} ({app.config['TIMEZONE']}): the running counts equal counting "
-                      f"the members under every filter; new this week {new_week:,}, this month {new_month:,}")
-                measure_all(options.runs, results)
-            finally:
-                db.session.remove()
-                db.engine.dispose()  # no connection left, so the database can be dropped
-    finally:
-        if not options.keep:
-            drop_database(options.database)
+    with scratch_database(options.database, keep=options.keep) as reuse, scratch_redis(options.redis), \
+            app.app_context():
+        try:
+            NOW.append(moment(options.today))
+            if not reuse:
+                seed(options.members, NOW[0])
+            today = local_time.to_local(NOW[0])
+            new_week, new_month = check_against_live_counts(NOW[0])
+            print(f"{today:%A %d %B %Y %H:%M} ({app.config['TIMEZONE']}): the running counts equal counting "
+                  f"the members under every filter; new this week {new_week:,}, this month {new_month:,}")
+            measure_all(options.runs, results)
+        finally:
+            db.session.remove()
+            db.engine.dispose()  # no connection left, so the database can be dropped
     worst = max(v for k, v in results.items() if k.endswith("_p95_ms"))
     fields = " ".join(f"{k}={v:.1f}" for k, v in results.items())
     print(f"RESULT members={options.members} runs={options.runs} today={today:%Y-%m-%dT%H:%M} new_week={new_week} "

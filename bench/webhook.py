@@ -7,7 +7,9 @@ rate, and does the same against a bare Flask app returning a fixed TwiML under t
 
     python bench/webhook.py [--duration 15] [--rate 200] [--workers 2] [--threads 4]
 
-Needs wrk (`apt-get install wrk`), PostgreSQL and Redis. Prints figures; the last line is
+Needs wrk (`apt-get install wrk`), PostgreSQL and Redis. It creates its own database (`--database-url`,
+default `bench_webhook`) and drops it at the end, also after a failure, and empties its own Redis
+database (`--redis-url`) before and after. Prints figures; the last line is
 `RESULT key=value …`. It is a script, not a test: this machine is shared and noisy, so compare the
 ratio to the floor measured in the same run rather than absolute numbers.
 """
@@ -34,6 +36,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.devtools.database import scratch_database, scratch_redis  # noqa: E402
 from bot.devtools.simulator import inbound_form  # noqa: E402
 from bot.whatsapp.twilio_api import sign  # noqa: E402
 
@@ -114,13 +117,8 @@ def write_requests(pairs: list[tuple[str, str]], path: Path) -> None:
     path.write_text("".join(f"{sig}\t{body}\n" for sig, body in pairs))
 
 
-def reset_database(url: str) -> None:
-    """An empty schema, then the migrations."""
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
+def migrate(url: str) -> None:
+    """Build the schema of an empty database with the migrations, as `flask db upgrade` does on a server."""
     env = dict(os.environ, DATABASE_URL=url, AUTO_MIGRATE="0")
     subprocess.run([sys.executable, "-m", "flask", "--app", "bot", "db", "upgrade"], cwd=ROOT, env=env,
                    check=True, capture_output=True)
@@ -253,8 +251,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
+    with scratch_database(args.database_url), scratch_redis(args.redis_url):
+        migrate(args.database_url)
+        measure(args)
 
-    reset_database(args.database_url)
+
+def measure(args: argparse.Namespace) -> None:
+    """Both apps through both loads, then the comparison."""
     work = Path(tempfile.mkdtemp(prefix="umoja-bench-"))
     (work / "floor_app.py").write_text(FLOOR_APP)
     script = work / "webhook.lua"

@@ -1,6 +1,8 @@
 """CPU per inbound message, measured in-process: the webhook's own cost without HTTP servers or load tools.
 
-Builds the app on PostgreSQL (an empty schema, then the migrations), sends correctly signed messages
+Builds the app on a database of its own (`--database-url`, default `bench_webhook_cpu`: created, built by
+the migrations, dropped at the end, also after a failure) and its own Redis database (`--redis-url`,
+emptied before and after), sends correctly signed messages
 through the Flask test client (new members starting sign-up, members going through it, menu requests)
 and prints the CPU time (`time.process_time`) per message in rounds, so runs on a shared machine can be
 compared (take the lowest round). `--profile` prints the top of a cProfile of one extra round.
@@ -26,9 +28,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from webhook import SIGNUP_ANSWERS, TOKEN, reset_database  # noqa: E402  (bench/webhook.py, beside this file)
+from webhook import SIGNUP_ANSWERS, TOKEN, migrate  # noqa: E402  (bench/webhook.py, beside this file)
 
 from bot import create_app  # noqa: E402
+from bot.core.extensions import db  # noqa: E402
+from bot.devtools.database import scratch_database, scratch_redis  # noqa: E402
 from bot.devtools.simulator import INBOUND_PATH, inbound_form  # noqa: E402
 from bot.whatsapp.twilio_api import sign  # noqa: E402
 
@@ -75,26 +79,8 @@ def run_round(client, batch: list[tuple[str, str]], senders: str = "phone") -> t
     return time.process_time() - cpu, time.perf_counter() - wall
 
 
-def main() -> None:
-    """Warm up, then time rounds of messages and print CPU per message."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", default=os.environ.get(
-        "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_webhook"))
-    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7"))
-    parser.add_argument("--messages", type=int, default=300, help="messages per round")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--profile", action="store_true", help="print a cProfile of one more round")
-    parser.add_argument("--sort", default="cumulative", help="cProfile sort key (cumulative, tottime)")
-    parser.add_argument("--senders", choices=("phone", "user_id", "both"), default="phone",
-                        help="how messages name their senders")
-    args = parser.parse_args()
-
-    reset_database(args.database_url)
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": args.database_url, "REDIS_URL": args.redis_url, "PUBLIC_URL": PUBLIC_URL,
-        "TWILIO_ACCOUNT_SID": None, "TWILIO_AUTH_TOKEN": None, "WEBHOOK_AUTH_TOKEN": TOKEN, "AUTO_MIGRATE": False,
-        "SIMULATOR_ENABLED": False, "SECRET_KEY": "bench",
-    })
+def measure(app, args: argparse.Namespace) -> list[tuple[float, float]]:
+    """A warm-up round, then the timed rounds (and a profiled one with --profile): (CPU, wall) seconds each."""
     client = app.test_client()
     run_round(client, messages(150, 10**6), args.senders)
     figures = []
@@ -109,6 +95,35 @@ def main() -> None:
         run_round(client, messages(args.messages, args.rounds * args.messages), args.senders)
         profiler.disable()
         pstats.Stats(profiler).sort_stats(args.sort).print_stats(45)
+    return figures
+
+
+def main() -> None:
+    """Warm up, then time rounds of messages and print CPU per message."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=os.environ.get(
+        "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_webhook_cpu"))
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7"))
+    parser.add_argument("--messages", type=int, default=300, help="messages per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of one more round")
+    parser.add_argument("--sort", default="cumulative", help="cProfile sort key (cumulative, tottime)")
+    parser.add_argument("--senders", choices=("phone", "user_id", "both"), default="phone",
+                        help="how messages name their senders")
+    args = parser.parse_args()
+    with scratch_database(args.database_url), scratch_redis(args.redis_url):
+        migrate(args.database_url)
+        app = create_app({
+            "SQLALCHEMY_DATABASE_URI": args.database_url, "REDIS_URL": args.redis_url, "PUBLIC_URL": PUBLIC_URL,
+            "TWILIO_ACCOUNT_SID": None, "TWILIO_AUTH_TOKEN": None, "WEBHOOK_AUTH_TOKEN": TOKEN, "AUTO_MIGRATE": False,
+            "SIMULATOR_ENABLED": False, "SECRET_KEY": "bench",
+        })
+        try:
+            figures = measure(app, args)
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()  # no connection left, so the database can be dropped
     cpu, wall = min(figures)
     print(f"RESULT cpu_ms_per_msg={cpu / args.messages * 1000:.2f} wall_ms_per_msg={wall / args.messages * 1000:.2f} "
           f"messages={args.messages} rounds={args.rounds} senders={args.senders}")

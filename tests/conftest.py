@@ -2,43 +2,28 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
 from bot import create_app
 from bot.core.extensions import db
-from bot.devtools.simulator import INBOUND_PATH, inbound_form, replies_of
-from bot.whatsapp.twilio_api import sign
-
-DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-PUBLIC_URL = "https://umoja.example.org"
-AUTH_TOKEN = "test-auth-token"
-
-
-def app_config(tmp_path: Path, **overrides: object) -> dict[str, object]:
-    """The settings every test app runs with."""
-    return {
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": DATABASE_URL,
-        "REDIS_URL": REDIS_URL,
-        "PUBLIC_URL": PUBLIC_URL,
-        "TWILIO_ACCOUNT_SID": None,
-        "TWILIO_AUTH_TOKEN": None,
-        "WEBHOOK_AUTH_TOKEN": AUTH_TOKEN,
-        "AUTO_MIGRATE": False,
-        "SIMULATOR_ENABLED": True,
-        "SECRET_KEY": "test",
-        "HELP_CONTACT": "+254700000000",
-        **overrides,
-    }
+from bot.devtools.database import reset_schema
+from tests.helpers.app import (
+    AUTH_TOKEN,
+    DATABASE_URL,
+    TWILIO_ACCOUNT_SID,
+    WhatsApp,
+    app_config,
+    serving,
+    truncate_all,
+)
+from tests.helpers.browser import CHROMIUM
+from tests.helpers.courses import add_member
+from tests.helpers.dashboard import failed_ids
 
 
 @pytest.fixture(scope="session")
@@ -46,11 +31,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """One app for the session, its schema built by the migrations from an empty database."""
     from flask_migrate import upgrade
 
+    reset_schema(DATABASE_URL)
     app = create_app(app_config(tmp_path_factory.mktemp("instance")))
     with app.app_context():
-        with db.engine.begin() as connection:
-            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-            connection.execute(sa.text("CREATE SCHEMA public"))
         upgrade()
     yield app
     with app.app_context():
@@ -74,55 +57,16 @@ def clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
         db.session.remove()
 
 
-def truncate_all() -> None:
-    """TRUNCATE every table of the app (ids restart)."""
-    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-    with db.engine.begin() as connection:
-        connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-
-
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     """A test client of the app."""
     return app.test_client()
 
 
-class WhatsApp:
-    """Sends correctly signed inbound messages to the webhook, as Twilio does, and reads the TwiML replies."""
-
-    def __init__(self, client: FlaskClient, phone: str = "+254712345678") -> None:
-        self.client = client
-        self.phone = phone
-
-    def post(self, form: dict[str, str], *, signature: str | None = None, path: str = INBOUND_PATH,
-             url: str | None = None):
-        """Post a form with a signature (computed for PUBLIC_URL + path unless given)."""
-        if signature is None:
-            signature = sign(url or PUBLIC_URL + path, form, AUTH_TOKEN)
-        return self.client.post(path, data=form, headers={"X-Twilio-Signature": signature}, base_url=PUBLIC_URL)
-
-    def form(self, body: str = "", **extra: str) -> dict[str, str]:
-        """The fields of an inbound message from this phone."""
-        return inbound_form(self.phone, body, extra=extra)
-
-    def send(self, body: str = "", **extra: str) -> list[str]:
-        """Send one message and return the replies."""
-        response = self.post(self.form(body, **extra))
-        assert response.status_code == 200, response.get_data(as_text=True)
-        return replies_of(response.get_data(as_text=True))
-
-    def says(self, body: str = "", **extra: str) -> str:
-        """Send one message and return all replies joined, for substring checks."""
-        return "\n".join(self.send(body, **extra))
-
-
 @pytest.fixture
 def whatsapp(client: FlaskClient) -> WhatsApp:
     """A member's phone talking to the webhook."""
     return WhatsApp(client)
-
-
-TWILIO_ACCOUNT_SID = "AC" + "1" * 32
 
 
 @pytest.fixture
@@ -138,22 +82,6 @@ def fake_twilio(app: Flask) -> Iterator[object]:
     yield fake
     app.config.update(saved)
     fake.stop()
-
-
-@contextmanager
-def serving(app: Flask) -> Iterator[str]:
-    """Serve `app` over real HTTP on 127.0.0.1 (threaded) inside the block; yields its base URL."""
-    import threading
-
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
 
 
 @pytest.fixture
@@ -180,3 +108,74 @@ def drain(app: Flask):
             SimpleWorker([queue(name) for name in QUEUES], connection=connect()).work(burst=True)
 
     return run
+
+
+@pytest.fixture
+def catalog(app: Flask, tmp_path: Path):
+    """The sample catalog loaded with the CLI; files stored under a temporary folder; no quiet hours."""
+    saved = {key: app.config[key] for key in ("STORAGE_DIR", "QUIET_HOURS")}
+    app.config.update(STORAGE_DIR=str(tmp_path / "storage"), QUIET_HOURS="")
+    result = app.test_cli_runner().invoke(args=["courses", "load"])
+    assert result.exit_code == 0 and "8 added" in result.output, result.output
+    yield
+    app.config.update(saved)
+
+
+@pytest.fixture
+def member(app: Flask, client: FlaskClient, catalog) -> WhatsApp:
+    """An English-speaking member."""
+    add_member(app, "+254712345678")
+    return WhatsApp(client, "+254712345678")
+
+
+@pytest.fixture
+def mwanachama(app: Flask, client: FlaskClient, catalog) -> WhatsApp:
+    """A Swahili-speaking member."""
+    add_member(app, "+254722000001", language="sw")
+    return WhatsApp(client, "+254722000001")
+
+
+@pytest.fixture
+def pipeline(app, fake_twilio, live_server):
+    """The fake Twilio API, with status callbacks coming back to the app over loopback; fast retries."""
+    keys = ("BROADCAST_RETRY_SECONDS", "WHATSAPP_TEMPLATES", "SEND_RATE_PER_SECOND", "BROADCAST_BATCH_SIZE",
+            "SEND_CONCURRENCY", "WHATSAPP_SENDERS", "BROADCAST_JOBS")
+    saved = {k: app.config[k] for k in keys}
+    app.config.update(BROADCAST_RETRY_SECONDS=0.0, SEND_RATE_PER_SECOND=400)
+    yield fake_twilio
+    app.config.update(saved)
+
+
+@pytest.fixture
+def failed_job(app, drain):
+    """A job that failed on the default queue (a real worker ran it): what requeue, delete and empty act on."""
+    from bot.core.queues import queue
+
+    with app.app_context():
+        queue("default").enqueue("builtins.int", "not a number", job_id="job-1")
+    drain()
+    assert failed_ids(app) == ["job-1"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """One headless Chromium for the module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser page (no cookies) that fails the test on any script error."""
+    context = browser.new_context(base_url=live_server, accept_downloads=True)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on("dialog", lambda dialog: errors.append(f"dialog: {dialog.message}"))
+    yield tab
+    context.close()
+    assert errors == []

@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from bot.broadcasts import service as broadcasts
 from bot.core.extensions import db
 from bot.models import Broadcast, BroadcastDelivery, ConsentEvent, Member, MemberWork, utcnow
-from tests.test_broadcasts import pipeline  # noqa: F401  (fixture)
 
 AUDIENCE = 10_000
 

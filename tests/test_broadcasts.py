@@ -27,35 +27,14 @@ from bot.models import (
     Course,
     Enrolment,
     Member,
-    MemberWork,
     utcnow,
 )
 from bot.whatsapp import sending
 from flows.broadcast import SEGMENT_NAMES
-from tests.conftest import AUTH_TOKEN, DATABASE_URL, REDIS_URL, TWILIO_ACCOUNT_SID, WhatsApp
+from tests.helpers.app import AUTH_TOKEN, DATABASE_URL, REDIS_URL, TWILIO_ACCOUNT_SID, WhatsApp
+from tests.helpers.broadcasts import OLD, add_members, running_broadcast_to
 
 ROOT = Path(__file__).resolve().parent.parent
-RECENT, OLD = timedelta(hours=1), timedelta(days=3)
-
-
-def add_members(n: int, *, start: int = 0, county: str = "Nairobi", language: str = "en",
-                last_inbound: timedelta | None = RECENT, work: tuple[str, ...] = ("delivery",),
-                gender: str | None = None, community: str | None = None, status: str = "active",
-                joined: datetime | None = None, opted_out: bool = False) -> list[int]:
-    """Add `n` members with the given attributes; returns their ids."""
-    now = utcnow()
-    ids = []
-    for i in range(start, start + n):
-        member = Member(phone=f"+2547{i:08d}", status=status, county=county, language=language, gender=gender,
-                        community=community, joined_at=joined or now - timedelta(days=30), consent_at=now - OLD * 20,
-                        last_inbound_at=now - last_inbound if last_inbound is not None else None,
-                        opted_out_at=now if opted_out else None)
-        member.work_kinds = [MemberWork(kind=k) for k in work]
-        db.session.add(member)
-        db.session.flush()
-        ids.append(member.id)
-    db.session.commit()
-    return ids
 
 
 def deliveries(app) -> dict[int, BroadcastDelivery]:
@@ -65,17 +44,6 @@ def deliveries(app) -> dict[int, BroadcastDelivery]:
         for row in rows:
             db.session.expunge(row)
         return {row.member_id: row for row in rows}
-
-
-@pytest.fixture
-def pipeline(app, fake_twilio, live_server):
-    """The fake Twilio API, with status callbacks coming back to the app over loopback; fast retries."""
-    keys = ("BROADCAST_RETRY_SECONDS", "WHATSAPP_TEMPLATES", "SEND_RATE_PER_SECOND", "BROADCAST_BATCH_SIZE",
-            "SEND_CONCURRENCY", "WHATSAPP_SENDERS", "BROADCAST_JOBS")
-    saved = {k: app.config[k] for k in keys}
-    app.config.update(BROADCAST_RETRY_SECONDS=0.0, SEND_RATE_PER_SECOND=400)
-    yield fake_twilio
-    app.config.update(saved)
 
 
 def start(app, text_en: str = "Meeting on Saturday", text_sw: str | None = "Mkutano Jumamosi", **kwargs) -> int:
@@ -89,16 +57,6 @@ def start(app, text_en: str = "Meeting on Saturday", text_sw: str | None = "Mkut
 def status_of(app, broadcast_id: int) -> str:
     with app.app_context():
         return db.session.get(Broadcast, broadcast_id).status
-
-
-def running_broadcast_to(members: int) -> int:
-    """A running broadcast to `members` new members, its deliveries resolved (for workers to race on)."""
-    add_members(members)
-    broadcast = broadcasts.create("Hello", None)
-    broadcast.status = "running"
-    db.session.commit()
-    broadcasts.resolve(broadcast.id)
-    return broadcast.id
 
 
 def test_the_flow_offers_exactly_the_segment_filters_the_service_applies():

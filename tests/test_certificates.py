@@ -13,13 +13,14 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from bot.certificates.service import approve_certificate, download_certificate, report_link
+from bot.certificates.service import approve_certificate, download_certificate
 from bot.core.extensions import db
-from bot.models import Certificate, Course, Member, Message, Voucher
-from tests.conftest import WhatsApp
-from tests.test_courses import add_member, catalog, member, mwanachama, play  # noqa: F401  (fixtures)
+from bot.models import Certificate, Member, Message, Voucher
+from tests.helpers.app import WhatsApp
+from tests.helpers.certificates import LINK, import_codes, pending_report, vouchers_csv
+from tests.helpers.courses import add_member
+from tests.helpers.signup import play
 
-LINK = "https://www.linkedin.com/learning/certificates/0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 2048
 PDF = b"%PDF-1.4\n" + b"1 0 obj\n" * 300
 OFFICER = "+254733000001"
@@ -32,20 +33,6 @@ def officer(app: Flask, client, catalog) -> WhatsApp:
     officer = WhatsApp(client, OFFICER)
     officer.send("STAFF")
     return officer
-
-
-def vouchers_csv(tmp_path: Path, *codes: str, expiry: str = "") -> Path:
-    """A voucher CSV."""
-    path = tmp_path / "codes.csv"
-    path.write_text("code,expires_on\n" + "".join(f"{code},{expiry}\n" for code in codes), encoding="utf-8")
-    return path
-
-
-def import_codes(app: Flask, path: Path) -> str:
-    """Run `flask vouchers import`."""
-    result = app.test_cli_runner().invoke(args=["vouchers", "import", str(path)])
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 def to(fake, phone: str) -> list[dict]:
@@ -251,17 +238,6 @@ def test_the_same_link_from_two_members_is_flagged_and_not_accepted_twice(app, c
     ])
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).where(Voucher.member_id.is_not(None))) == 1
-
-
-def pending_report(app: Flask, phone: str, course_slug: str = "cybersecurity", key: str | None = None) -> int:
-    """A member with a pending link report; returns the report id."""
-    with app.app_context():
-        member = db.session.scalars(sa.select(Member).where(Member.phone == phone)).one()
-        course_id = db.session.scalar(sa.select(Course.id).where(Course.slug == course_slug))
-        key = key or f"{phone}-{course_slug}"
-        report = report_link(member, course_id, f"https://www.linkedin.com/learning/certificates/{key}", key)
-        db.session.commit()
-        return report.id
 
 
 def approve_at_once(app: Flask, report_ids: list[int]) -> list[str]:
@@ -710,7 +686,7 @@ def test_a_swahili_officer_is_told_and_the_code_goes_once_a_template_is_configur
 
 def test_the_cli_and_the_dashboard_say_when_the_code_was_not_sent(app, client, catalog, fake_twilio, drain,
                                                                  tmp_path):
-    from tests.dashboard_helpers import csrf_token, make_user, sign_in
+    from tests.helpers.dashboard import csrf_token, make_user, sign_in
 
     import_codes(app, vouchers_csv(tmp_path, "CLI-KEPT", "WEB-KEPT"))
     add_member(app, "+254712000001", number=1)

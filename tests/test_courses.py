@@ -2,53 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 import sqlalchemy as sa
 from flask import Flask
-from flask.testing import FlaskClient
 from rq.registry import ScheduledJobRegistry
 
 from bot.core.extensions import db
 from bot.core.queues import queue
 from bot.courses.reminders import due_at
-from bot.models import Course, Enrolment, Member, utcnow
-from tests.conftest import WhatsApp
-from tests.test_signup_transcripts import play
-
-
-def add_member(app: Flask, phone: str, *, language: str = "en", number: int = 1) -> None:
-    """A member who finished sign-up (sign-up itself is tested elsewhere)."""
-    with app.app_context():
-        db.session.add(Member(phone=phone, status="active", language=language, name="Amina Wanjiku",
-                              member_number=f"KUGWO-{number:06d}", joined_at=utcnow(), last_inbound_at=utcnow()))
-        db.session.commit()
-
-
-@pytest.fixture
-def catalog(app: Flask, tmp_path: Path):
-    """The sample catalog loaded with the CLI; files stored under a temporary folder; no quiet hours."""
-    saved = {key: app.config[key] for key in ("STORAGE_DIR", "QUIET_HOURS")}
-    app.config.update(STORAGE_DIR=str(tmp_path / "storage"), QUIET_HOURS="")
-    result = app.test_cli_runner().invoke(args=["courses", "load"])
-    assert result.exit_code == 0 and "8 added" in result.output, result.output
-    yield
-    app.config.update(saved)
-
-
-@pytest.fixture
-def member(app: Flask, client: FlaskClient, catalog) -> WhatsApp:
-    """An English-speaking member."""
-    add_member(app, "+254712345678")
-    return WhatsApp(client, "+254712345678")
-
-
-@pytest.fixture
-def mwanachama(app: Flask, client: FlaskClient, catalog) -> WhatsApp:
-    """A Swahili-speaking member."""
-    add_member(app, "+254722000001", language="sw")
-    return WhatsApp(client, "+254722000001")
+from bot.models import Course, Enrolment
+from tests.helpers.app import WhatsApp
+from tests.helpers.courses import add_member
+from tests.helpers.signup import play
 
 
 def scheduled_reminders(app: Flask) -> dict[str, object]:

@@ -13,28 +13,16 @@ from hypothesis import strategies as st
 
 from bot.core import i18n
 from flows import router
-from flows.base import Ctx, Input, Media, MemberView, State
+from flows.base import Ctx, MemberView, State
 from flows.effects import Enrol, ReportCertificateFile, ReportCertificateLink
+from tests.helpers.transcript import COURSES, classify
 
-COURSES = [
-    {"id": n, "slug": f"c{n}", "url": f"https://example.org/{n}", "hours": 4.0,
-     "titles": {"en": f"Course {n}", "sw": f"Kozi {n}"}, "summaries": {"en": "One line.", "sw": "Mstari mmoja."}}
-    for n in range(1, 9)
-]
 WORDS = ["courses", "kozi", "my courses", "kozi zangu", "certificate", "cheti", "0", "1", "2", "5", "8", "9", "yes",
          "ndio", "no", "hapana", "MENU", "BACK", "rudi", "CANCEL", "HELP", "STOP", "START", "LANGUAGE", "",
          "https://www.linkedin.com/learning/certificates/0123456789abcdef", "linkedin.com/learning/certificates/x",
          "x" * 1600]
 MESSAGES = st.tuples(st.one_of(st.sampled_from(WORDS), st.text(max_size=40)),
                      st.sampled_from([None, "image/png", "application/pdf", "audio/ogg", "image/jpeg; charset=x"]))
-
-
-def classify(text: str, media: str | None) -> Input:
-    """The engine's classification, without a database."""
-    words = i18n.normalize(text)
-    vocabulary = i18n.vocabulary()
-    return Input(text=text, keyword=vocabulary.keyword(words), intents=vocabulary.intents_of(words),
-                 media=(Media("https://api.twilio.com/m", media),) if media else ())
 
 
 @settings(max_examples=300, deadline=None)

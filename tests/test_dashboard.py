@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from bot.core.extensions import db
 from bot.models import AuditEvent, DashboardUser
-from tests.dashboard_helpers import PASSWORD, add_member, csrf_token, make_user, sign_in, statements_run
+from tests.helpers.dashboard import PASSWORD, add_member, csrf_token, make_user, sign_in, statements_run
 
 ROLES = ("officer", "organiser", "admin")
 EVERY_ROLE = frozenset(ROLES)
@@ -135,7 +135,7 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_sign_in_limit(app, clien
     """TRUSTED_PROXIES=1: the limit counts the address the proxy forwarded. Without it the header is not
     trusted (anyone could send it), so every client behind the proxy shares one limit."""
     from bot import create_app
-    from tests.conftest import app_config
+    from tests.helpers.app import app_config
 
     email, other_email = make_user(app, "admin"), make_user(app, "officer")
 

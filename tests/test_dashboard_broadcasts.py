@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from bot.core.extensions import db
 from bot.models import AuditEvent, Broadcast, BroadcastDelivery, utcnow
-from tests.dashboard_helpers import add_member, csrf_token, make_user, sign_in
+from tests.helpers.dashboard import add_member, csrf_token, make_user, sign_in
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 
 from bot.core.extensions import db
 from bot.models import AuditEvent, Member, utcnow
-from tests.dashboard_helpers import add_member, make_user
-from tests.test_dashboard_browser import browser, page, pytestmark, sign_in  # noqa: F401  (fixtures)
+from tests.helpers.browser import pytestmark, sign_in  # noqa: F401  (the skip)
+from tests.helpers.dashboard import add_member, make_user
 
 
 def test_compose_count_preview_confirm_and_follow_progress(app, page, fake_twilio, drain):  # noqa: F811

@@ -2,64 +2,14 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from bot.core.extensions import db
 from bot.models import AuditEvent
-from tests.dashboard_helpers import PASSWORD, add_member, make_user
-
-CHROMIUM = "/usr/bin/chromium"
-
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                                reason=f"{CHROMIUM} is missing (apt-get install chromium; .ci/run does)")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    """One headless Chromium for the module."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser, live_server):
-    """A fresh browser page (no cookies) that fails the test on any script error."""
-    context = browser.new_context(base_url=live_server, accept_downloads=True)
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    tab.on("dialog", lambda dialog: errors.append(f"dialog: {dialog.message}"))
-    yield tab
-    context.close()
-    assert errors == []
-
-
-def sign_in(page, email: str) -> None:
-    """Sign in through the form."""
-    page.goto("/admin/")
-    assert "/admin/login" in page.url
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/admin/")
-
-
-def canvas_has_pixels(page, selector: str) -> bool:
-    """Whether a canvas has anything drawn on it."""
-    return page.eval_on_selector(selector, """canvas => {
-        const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-        for (let i = 3; i < data.length; i += 4) { if (data[i] !== 0) return true; }
-        return false;
-    }""")
+from tests.helpers.browser import canvas_has_pixels, pytestmark, sign_in  # noqa: F401  (the skip)
+from tests.helpers.dashboard import add_member, make_user
 
 
 def test_sign_in_and_the_charts_are_drawn(app, page):

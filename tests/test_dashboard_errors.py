@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from bot.core.extensions import db
 from bot.models import Member
-from tests.dashboard_helpers import add_member, make_user, sign_in
+from tests.helpers.dashboard import add_member, make_user, sign_in
 
 LAYOUT = 'href="/admin/members"'  # the navigation of a signed-in page
 

@@ -6,40 +6,9 @@ import base64
 import hashlib
 import re
 
-import pytest
-
-from tests.dashboard_helpers import BASE_URL, make_user, sign_in
+from tests.helpers.dashboard import BASE_URL, failed_ids, make_user, queued_ids, sign_in
 
 SAMPLES = {"job_id": "job-1", "queue_name": "default", "registry_name": "failed"}
-
-
-@pytest.fixture
-def failed_job(app, drain):
-    """A job that failed on the default queue (a real worker ran it): what requeue, delete and empty act on."""
-    from bot.core.queues import queue
-
-    with app.app_context():
-        queue("default").enqueue("builtins.int", "not a number", job_id="job-1")
-    drain()
-    assert failed_ids(app) == ["job-1"]
-
-
-def failed_ids(app) -> list[str]:
-    """The ids in the default queue's failed registry."""
-    from rq.registry import FailedJobRegistry
-
-    from bot.core.queues import queue
-
-    with app.app_context():
-        return FailedJobRegistry(queue=queue("default")).get_job_ids()
-
-
-def queued_ids(app) -> list[str]:
-    """The ids waiting on the default queue."""
-    from bot.core.queues import queue
-
-    with app.app_context():
-        return queue("default").job_ids
 
 
 def state_change_urls(app) -> list[str]:

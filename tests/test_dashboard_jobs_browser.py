@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import time
 
-from tests.dashboard_helpers import make_user
-from tests.test_dashboard_browser import browser, page, pytestmark, sign_in  # noqa: F401  (fixtures, the skip)
-from tests.test_dashboard_jobs import failed_ids, failed_job, queued_ids  # noqa: F401  (a fixture)
+from tests.helpers.browser import pytestmark, sign_in  # noqa: F401  (the skip)
+from tests.helpers.dashboard import failed_ids, make_user, queued_ids
 
 
 def test_rq_dashboard_renders_and_requeues_under_the_policy(app, page, failed_job):  # noqa: F811

@@ -14,10 +14,8 @@ import pytest
 from bot.core.extensions import db
 from bot.models import Member
 from bot.support import notes, tickets
-from tests.dashboard_helpers import PASSWORD, make_user
-from tests.test_courses import catalog  # noqa: F401  (fixture)
-from tests.test_dashboard_browser import browser, pytestmark  # noqa: F401
-from tests.test_dashboard_reports import CODE, rewarded_member
+from tests.helpers.browser import pytestmark  # noqa: F401  (the skip)
+from tests.helpers.dashboard import CODE, PASSWORD, make_user, rewarded_member
 
 PHONE = "+254712345678"
 PHONE_FORMS = ("+254712345678", "254712345678", "0712345678", "0712 345 678", "712345678", "+254 712 345 678",

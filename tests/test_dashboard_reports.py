@@ -8,19 +8,14 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from bot.certificates import service as certificates
 from bot.core.extensions import db
-from bot.models import AuditEvent, Course, Member, utcnow
+from bot.models import AuditEvent, Member, utcnow
 from bot.support import tickets
-from tests.dashboard_helpers import add_member, make_user, sign_in
-from tests.test_courses import catalog  # noqa: F401  (fixture)
-
-CODE = "LIPX-7KQ2-99AB"
+from tests.helpers.dashboard import CODE, add_member, make_user, rewarded_member, sign_in
 
 
 def rows_of(response) -> list[list[str]]:
@@ -43,24 +38,6 @@ def signed_in(app, role: str):
     email = make_user(app, role)
     assert sign_in(client, email).status_code == 302
     return client, email
-
-
-def rewarded_member(app, tmp_path: Path, code: str = CODE, *, expires: str = "") -> int:
-    """A member inside the 24-hour window whose certificate link was approved, so that they got `code`
-    from the pool; returns the member's id."""
-    member_id = add_member(app, "Amina Wanjiku", phone="+254712345678")
-    with app.app_context():
-        member = db.session.get(Member, member_id)
-        member.last_inbound_at = utcnow()
-        course_id = db.session.scalar(sa.select(Course.id).order_by(Course.position, Course.id))
-        codes = tmp_path / "codes.csv"
-        codes.write_text(f"code,expires_on\n{code},{expires}\n", encoding="utf-8")
-        certificates.import_vouchers(codes)
-        report = certificates.report_link(member, course_id, "https://www.linkedin.com/learning/certificates/z9", "z9")
-        db.session.commit()
-        certificates.approve_certificate(report.id, reviewer="+254733000001")
-        db.session.commit()
-    return member_id
 
 
 def test_vouchers_export_says_who_got_which_code_and_whether_it_arrived(app, catalog, tmp_path):

@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from bot.core.extensions import db
 from bot.models import AuditEvent, Member
 from bot.support import tickets
-from tests.dashboard_helpers import make_user
-from tests.test_courses import add_member, catalog  # noqa: F401  (fixtures)
-from tests.test_dashboard_browser import browser, canvas_has_pixels, page, pytestmark, sign_in  # noqa: F401
-from tests.test_dashboard_review import add_codes, course_ids, report, seed_courses, status_of
+from tests.helpers.browser import canvas_has_pixels, pytestmark, sign_in  # noqa: F401  (the skip)
+from tests.helpers.courses import add_member
+from tests.helpers.dashboard import make_user
+from tests.helpers.review import add_codes, course_ids, report, seed_courses, status_of
 
 
 def test_officer_approves_a_certificate_in_the_browser(app, page, catalog, fake_twilio, drain, tmp_path):

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from bot.core.extensions import db
 from bot.models import AuditEvent
-from tests.dashboard_helpers import PASSWORD, csrf_token, make_user, sign_in
+from tests.helpers.dashboard import PASSWORD, csrf_token, make_user, sign_in
 
 NEW_PASSWORD = "a brand new passphrase"
 

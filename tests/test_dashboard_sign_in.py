@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from bot import create_app
 from bot.core.extensions import db
 from bot.models import AuditEvent
-from tests.conftest import app_config, serving
-from tests.dashboard_helpers import csrf_token, make_user, sign_in
+from tests.helpers.app import app_config, serving
+from tests.helpers.dashboard import csrf_token, make_user, sign_in
 
 WRONG = "wrong password!"
 PARALLEL = 40

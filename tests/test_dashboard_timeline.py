@@ -19,9 +19,8 @@ from bot.courses import service as courses
 from bot.models import AuditEvent, ConsentEvent, Course, Member, MemberNote, Message, Ticket, utcnow
 from bot.privacy import service as privacy
 from bot.support import tickets
-from tests.dashboard_helpers import csrf_token, make_user, sign_in, statements_run
-from tests.test_courses import catalog  # noqa: F401  (fixture)
-from tests.test_signup_transcripts import ENGLISH_HAPPY, play
+from tests.helpers.dashboard import csrf_token, make_user, sign_in, statements_run
+from tests.helpers.signup import ENGLISH_HAPPY, play
 
 PHONE = "+254712345678"
 PHONE_FORMS = ("+254712345678", "254712345678", "0712345678", "0712 345 678", "712345678", "+254 712 345 678")

@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 
 from bot import create_app
 from bot.core.extensions import db
-from tests.conftest import DATABASE_URL, app_config
+from tests.helpers.app import DATABASE_URL, app_config
 
 
 def test_config_override_wins(tmp_path):

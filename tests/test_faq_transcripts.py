@@ -3,41 +3,18 @@ never ticketed, and an unsure match offers the closest answers and a person, in 
 
 from __future__ import annotations
 
-from datetime import datetime
-from pathlib import Path
-
 import pytest
 
-from bot.core import i18n
-from bot.support.faq import items_from_file
-from flows import router
-from flows.base import Ctx, MemberView, State
-from flows.faq import Knowledge
+from flows.base import MemberView
 from flows.support_effects import OpenTicket
-from tests.test_questions_fuzz import classify
-
-ROOT = Path(__file__).resolve().parent.parent
-VALUES = {"en": {"union": "KUGWO", "dues": "KES 50 a month", "pay": "Ask an organiser.", "contact": "", "join": ""},
-          "sw": {"dues": "KES 50 kwa mwezi", "pay": "Muulize afisa."}}
-KNOWLEDGE = Knowledge(items_from_file(ROOT / "data" / "faq.yaml"), values=VALUES)
-Script = list[tuple[str, list[str]]]
+from tests.helpers.transcript import KNOWLEDGE, Chat, Script, play
 
 
 def converse(script: Script, lang: str, ticket_open: bool = False) -> list[OpenTicket]:
     """Play a member's messages through the router; check each reply; return the tickets opened."""
-    state: State | None = None
-    opened: list[OpenTicket] = []
-    for says, expected in script:
-        member = MemberView(is_member=True, status="active", name="Amina", member_number="KUGWO-000001",
-                            facts={"faq": KNOWLEDGE, "open_ticket": 7 if ticket_open else None})
-        ctx = Ctx(member=member, lang=lang, now=datetime(2026, 12, 3, 9))
-        result = router.handle(ctx, state, classify(says, False))
-        reply = "\n".join(text for r in result.replies for text in i18n.render_reply(lang, r, {"ticket": 7}))
-        for fragment in expected:
-            assert fragment in reply, f"after {says!r}: expected {fragment!r} in {reply!r}"
-        opened += [effect for effect in result.effects if isinstance(effect, OpenTicket)]
-        state = result.state
-    return opened
+    member = MemberView(is_member=True, status="active", name="Amina", member_number="KUGWO-000001",
+                        facts={"faq": KNOWLEDGE, "open_ticket": 7 if ticket_open else None})
+    return play(Chat(lang=lang, member=member, first_contact=False), script).of(OpenTicket)
 
 
 ENGLISH_SMALL_TALK: Script = [

@@ -17,7 +17,7 @@ from bot.core.extensions import db
 from bot.models import Conversation, Member, Message, utcnow
 from bot.whatsapp.outbound import notify, requeue_pending
 from flows.base import Msg, Reply
-from tests.conftest import DATABASE_URL, WhatsApp
+from tests.helpers.app import DATABASE_URL, WhatsApp
 
 
 def count(app, *where) -> int:

@@ -38,7 +38,7 @@ def test_the_completeness_check_requires_member_domains_only_beyond_english_and_
 
 
 def test_the_check_notices_a_missing_translation(monkeypatch):
-    monkeypatch.setitem(i18n.DOMAINS, "core", (*i18n.DOMAINS["core"], "tests/untranslated_sample.py"))
+    monkeypatch.setitem(i18n.DOMAINS, "core", (*i18n.DOMAINS["core"], "tests/helpers/untranslated_sample.py"))
     problems = missing_translations(["sw"])
     assert any("A sentence nobody has translated yet." in p for p in problems)
 

@@ -18,8 +18,7 @@ from flows.counties import match_county
 from flows.effects import Enrol, OptOut, SetLanguage
 from flows.support_effects import OpenTicket
 from flows.vocabulary import GLOBAL_KEYWORDS, INTENTS
-from tests.test_courses_fuzz import COURSES
-from tests.test_questions_fuzz import classify
+from tests.helpers.transcript import COURSES, classify
 
 Script = list[tuple[str, list[str]]]
 MEMBER = MemberView(is_member=True, status="active", name="Amina", member_number="KUGWO-000001",

@@ -16,11 +16,10 @@ from bot.certificates.service import approve_certificate
 from bot.core.extensions import db
 from bot.models import Member, Ticket
 from bot.privacy.masking import mask_texts
-from tests.conftest import WhatsApp
-from tests.dashboard_helpers import add_member, csrf_token, make_user, sign_in
-from tests.test_certificates import import_codes, pending_report, vouchers_csv
-from tests.test_courses import catalog  # noqa: F401  (fixture)
-from tests.test_signup_transcripts import ENGLISH_HAPPY, SWAHILI_HAPPY, play
+from tests.helpers.app import WhatsApp
+from tests.helpers.certificates import import_codes, pending_report, vouchers_csv
+from tests.helpers.dashboard import add_member, csrf_token, make_user, sign_in
+from tests.helpers.signup import ENGLISH_HAPPY, SWAHILI_HAPPY, play
 
 PHONE = "+254712345678"
 # The number as people write it: each must be masked wherever an organiser reads it.

@@ -13,26 +13,17 @@ from bot.core.i18n import MAX_WHATSAPP_CHARS
 from flows import privacy, router
 from flows.base import Ctx, Effect, MemberView, Settings, State
 from flows.effects import ForgetContact, RecordConsent, RecordSensitiveChoice, RegisterMember
-from tests.test_questions_fuzz import classify
+from tests.helpers.transcript import Chat, Script, play
 
-Script = list[tuple[str, list[str]]]
 SETTINGS = Settings(union_name="Kenya Union of Gig Workers", retention_days=180)
 
 
 def converse(script: Script, lang: str, *, member: MemberView | None = None, state: State | None = None,
              settings: Settings = SETTINGS) -> tuple[list[Effect], State | None]:
     """Play a person's messages through the router; check each reply; return the effects and the last state."""
-    effects: list[Effect] = []
-    for says, expected in script:
-        ctx = Ctx(member=member or MemberView(), lang=lang, now=datetime(2026, 12, 3, 9), settings=settings,
-                  first_contact=state is None and not effects)
-        result = router.handle(ctx, state, classify(says, False))
-        reply = "\n".join(text for r in result.replies for text in i18n.render_reply(lang, r, {"member_number": "KUGWO-000001"}))
-        for fragment in expected:
-            assert fragment in reply, f"after {says!r}: expected {fragment!r} in {reply!r}"
-        effects += result.effects
-        state = result.state
-    return effects, state
+    chat = play(Chat(lang=lang, member=member or MemberView(), settings=settings, state=state,
+                     first_contact=state is None), script)
+    return chat.effects, chat.state
 
 
 SHORT_NOTICE = {

@@ -27,7 +27,7 @@ from bot.observability import logs
 from bot.observability.jobs import ObservedWorker
 from bot.whatsapp.outbound import notify
 from flows.base import Msg, Reply, Text
-from tests.conftest import AUTH_TOKEN, PUBLIC_URL, WhatsApp, app_config
+from tests.helpers.app import AUTH_TOKEN, PUBLIC_URL, WhatsApp, app_config
 
 ROOT = Path(__file__).resolve().parent.parent
 PHONE = "+254712345678"
@@ -349,7 +349,7 @@ def test_sends_statuses_and_queues_are_counted(app, client, metrics_on, fake_twi
 
 def test_the_progress_of_a_running_broadcast_is_read_at_scrape_time(app, client, metrics_on):
     from bot.broadcasts import service as broadcasts
-    from tests.test_broadcasts import running_broadcast_to
+    from tests.helpers.broadcasts import running_broadcast_to
 
     with app.app_context():
         broadcast_id = running_broadcast_to(3)

@@ -32,12 +32,11 @@ from bot.models import (
     utcnow,
 )
 from bot.privacy import service as privacy
-from tests.conftest import DATABASE_URL, WhatsApp
-from tests.dashboard_helpers import make_user, sign_in
-from tests.test_certificates import LINK, import_codes, vouchers_csv
-from tests.test_courses import catalog  # noqa: F401  (fixture)
-from tests.test_signup_transcripts import ENGLISH_HAPPY, SWAHILI_HAPPY, play
-from tests.test_stats import OFFICER, staff_phone
+from tests.helpers.app import DATABASE_URL, WhatsApp
+from tests.helpers.certificates import LINK, import_codes, vouchers_csv
+from tests.helpers.dashboard import make_user, sign_in
+from tests.helpers.signup import ENGLISH_HAPPY, SWAHILI_HAPPY, play
+from tests.helpers.staff import OFFICER, staff_phone
 
 AMINA = "+254712345678"
 OTHER = "+254712000555"
@@ -476,7 +475,7 @@ def test_identifiers_are_found_in_every_way_people_write_them():
 def test_a_refusal_on_the_embedded_sqlite_database_keeps_nothing_either(app, tmp_path):
     """On SQLite a message is stored before its member is locked, not yet linked to them."""
     from bot import create_app
-    from tests.conftest import app_config
+    from tests.helpers.app import app_config
 
     embedded = create_app(app_config(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'umoja.db'}",
                                      AUTO_MIGRATE=True))
@@ -496,7 +495,7 @@ def test_the_migration_removes_search_strings_and_reasons_from_older_audit_detai
     from flask_migrate import upgrade
 
     from bot import create_app
-    from tests.conftest import app_config
+    from tests.helpers.app import app_config
 
     older = create_app(app_config(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'older.db'}"))
     with older.app_context():

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from bot.core.extensions import db
 from bot.models import Conversation, FaqEntry, Member, Ticket, utcnow
 from flows.faq import FaqItem, Knowledge, decide
-from tests.conftest import WhatsApp
-from tests.test_signup_transcripts import ENGLISH_HAPPY, SWAHILI_HAPPY, play
+from tests.helpers.app import WhatsApp
+from tests.helpers.signup import ENGLISH_HAPPY, SWAHILI_HAPPY, play
 
 ORGANISER = "+254733000009"
 

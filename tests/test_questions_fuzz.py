@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from bot.core import i18n
 from flows import router
-from flows.base import Ctx, Input, Media, MemberView, State
+from flows.base import Ctx, MemberView, State
 from flows.faq import FaqItem, Knowledge
+from tests.helpers.transcript import classify
 
 KNOWLEDGE = Knowledge((
     FaqItem("dues", {"en": "How much are the dues?", "sw": "Ada ni kiasi gani?"},
@@ -24,14 +25,6 @@ WORDS = ["dues", "ada", "how much are the dues", "1", "2", "3", "yes", "ndio", "
          "agent", "mtu", "ask", "swali", "my data", "taarifa zangu", "delete my data", "futa taarifa zangu",
          "BACK", "HELP", "cancel", "something else entirely", "", "9", "x" * 1200, "dues mpesa", "asante",
          "ok thanks", "👍", "😂", "habari gani", "pay the dues"]
-
-
-def classify(text: str, media: bool) -> Input:
-    """The engine's classification, without a database."""
-    words = i18n.normalize(text)
-    vocabulary = i18n.vocabulary()
-    return Input(text=text, keyword=vocabulary.keyword(words), intents=vocabulary.intents_of(words),
-                 media=(Media("https://api.twilio.com/m", "image/jpeg"),) if media else ())
 
 
 @settings(max_examples=200, deadline=None)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from bot.core.extensions import db
 from bot.models import ConsentEvent, Member
-from tests.test_signup_transcripts import ENGLISH_HAPPY, SWAHILI_HAPPY, member_row, play
+from tests.helpers.signup import ENGLISH_HAPPY, SWAHILI_HAPPY, member_row, play
 
 ASKED = "Our privacy notice has changed"
 

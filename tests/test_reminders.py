@@ -14,7 +14,7 @@ from bot.core.extensions import db
 from bot.core.queues import queue
 from bot.courses.reminders import out_of_quiet_hours, schedule, send_reminder, sweep
 from bot.models import Enrolment, Member, ReminderSend, utcnow
-from tests.test_courses import catalog, member, play  # noqa: F401  (fixtures)
+from tests.helpers.signup import play
 
 LINK = "https://www.linkedin.com/learning/certificates/feedfacecafebeef0123"
 

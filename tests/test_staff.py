@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from bot.core.extensions import db
 from bot.models import StaffMember
-from tests.conftest import WhatsApp
+from tests.helpers.app import WhatsApp
 
 
 def test_staff_cli_adds_lists_and_removes_roles(app):

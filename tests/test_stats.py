@@ -8,12 +8,11 @@ import pytest
 import sqlalchemy as sa
 
 from bot.core.extensions import db
-from bot.members.staff_numbers import add_staff
 from bot.models import Member, MemberWork, utcnow
 from bot.stats import service as stats
-from tests.conftest import WhatsApp
+from tests.helpers.app import WhatsApp
+from tests.helpers.staff import OFFICER, staff_phone
 
-OFFICER = "+254733100001"
 ORGANISER = "+254733100002"
 
 
@@ -39,14 +38,6 @@ ROWS = [
     ("Turkana", ("transcription",), "woman", "refugee", 1, False),
     ("Kiambu", ("content_creation",), None, "neither", 200, False),
 ]
-
-
-def staff_phone(app, client, phone: str, role: str, lang: str = "en") -> WhatsApp:
-    with app.app_context():
-        add_staff(phone, [role])
-    phone_client = WhatsApp(client, phone)
-    phone_client.send("Hi" if lang == "en" else "Habari")
-    return phone_client
 
 
 def test_stats_counts_every_section(app, client):
@@ -133,7 +124,7 @@ def test_running_counts_follow_every_change(app, client, whatsapp):
 
     from bot.members import service as member_service
     from bot.privacy import service as privacy
-    from tests.test_signup_transcripts import ENGLISH_HAPPY, play
+    from tests.helpers.signup import ENGLISH_HAPPY, play
 
     play(whatsapp, ENGLISH_HAPPY)  # a real sign-up through the webhook
     whatsapp.send("STOP")

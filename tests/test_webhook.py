@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from bot.core.extensions import db
 from bot.models import Conversation, Member, Message
-from tests.conftest import AUTH_TOKEN, PUBLIC_URL, WhatsApp
+from tests.helpers.app import AUTH_TOKEN, PUBLIC_URL, WhatsApp
 
 SID = "SM" + "0123456789abcdef" * 2
 

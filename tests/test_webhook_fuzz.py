@@ -24,7 +24,7 @@ from bot.models import Conversation, Member, utcnow
 from flows import router
 from flows.base import State
 from flows.vocabulary import GLOBAL_KEYWORDS, INTENTS
-from tests.conftest import WhatsApp
+from tests.helpers.app import WhatsApp
 
 # Every keyword and intent word in both languages, straight from the catalogs…
 VOCABULARY = sorted({

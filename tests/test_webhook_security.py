@@ -21,9 +21,9 @@ from bot.devtools.fake_twilio import new_sid
 from bot.members.staff_numbers import add_staff
 from bot.models import Member, Message
 from bot.whatsapp.twilio_api import sign
-from tests.conftest import AUTH_TOKEN, PUBLIC_URL, WhatsApp
-from tests.test_courses import catalog, member, play  # noqa: F401  (fixtures)
-from tests.test_dashboard_review import signed_in
+from tests.helpers.app import AUTH_TOKEN, PUBLIC_URL, WhatsApp
+from tests.helpers.review import signed_in
+from tests.helpers.signup import play
 
 MAX_BODY_BYTES, MAX_FIELDS = 64 * 1024, 200  # the limits the README promises
 
