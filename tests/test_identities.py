@@ -22,12 +22,11 @@ from bot.models import AuditEvent, Broadcast, Enrolment, Member, MemberNumber, M
 from bot.privacy.masking import mask_texts
 from bot.stats import service as stats
 from flows.base import Reply, Text
-from tests.conftest import DATABASE_URL, WhatsApp
-from tests.test_courses import catalog  # noqa: F401  (fixture)
-from tests.test_privacy import assert_nothing_of, pg_dump
-from tests.test_reminders import age_enrolment, enrol
-from tests.test_signup_transcripts import ENGLISH_HAPPY, SWAHILI_HAPPY, play
-from tests.test_stats import OFFICER, staff_phone
+from tests.helpers.app import DATABASE_URL, WhatsApp
+from tests.helpers.privacy import assert_nothing_of, pg_dump
+from tests.helpers.reminders import age_enrolment, enrol
+from tests.helpers.signup import ENGLISH_HAPPY, SWAHILI_HAPPY, play
+from tests.helpers.staff import OFFICER, staff_phone
 
 USER_ID = "US.13491208655302741918"
 PHONE = "+254712345678"

@@ -25,8 +25,7 @@ from flows.base import Ctx, Input, MemberView, Msg, Reply, Settings, State, Text
 from flows.effects import SetLanguage
 from flows.form import pick_numbers, pick_one
 from flows.vocabulary import GLOBAL_KEYWORDS, INTENTS
-from tests.test_courses import catalog  # noqa: F401  (the sample courses, a fixture)
-from tests.test_questions_fuzz import classify
+from tests.helpers.transcript import classify
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = i18n.DEFAULT_LANGUAGES

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import subprocess
 from datetime import timedelta
 
 import pytest
@@ -32,9 +31,10 @@ from bot.models import (
     utcnow,
 )
 from bot.privacy import service as privacy
-from tests.helpers.app import DATABASE_URL, WhatsApp
+from tests.helpers.app import WhatsApp
 from tests.helpers.certificates import LINK, import_codes, vouchers_csv
 from tests.helpers.dashboard import make_user, sign_in
+from tests.helpers.privacy import assert_nothing_of, pg_dump
 from tests.helpers.signup import ENGLISH_HAPPY, SWAHILI_HAPPY, play
 from tests.helpers.staff import OFFICER, staff_phone
 
@@ -248,13 +248,6 @@ def phone_formats(phone: str) -> tuple[str, ...]:
             f"{national[:3]} {national[3:6]} {national[6:]}")
 
 
-def pg_dump() -> str:
-    """A plain-text dump of the whole test database."""
-    url = sa.engine.make_url(DATABASE_URL).set(drivername="postgresql")
-    return subprocess.run(["pg_dump", "--no-owner", url.render_as_string(hide_password=False)],
-                          check=True, capture_output=True, text=True).stdout
-
-
 def every_job_field(app) -> str:
     """Each RQ job of every queue and registry, loaded with `Job.fetch`: its function, args, kwargs, meta,
     results and failures (exc_info), as text (RQ stores them compressed: only loading them shows what they hold)."""
@@ -295,12 +288,6 @@ class NamedPhone(WhatsApp):
 
     def form(self, body: str = "", **extra: str) -> dict[str, str]:
         return super().form(body, **{"ProfileName": self.profile_name, **extra})
-
-
-def assert_nothing_of(text: str, *identifiers: str) -> None:
-    """None of the identifiers appears in the text."""
-    found = [identifier for identifier in identifiers if identifier in text]
-    assert not found, found
 
 
 def test_a_refused_consent_keeps_nothing_in_english_and_swahili(app, client):

@@ -13,26 +13,11 @@ from rq.registry import ScheduledJobRegistry
 from bot.core.extensions import db
 from bot.core.queues import queue
 from bot.courses.reminders import out_of_quiet_hours, schedule, send_reminder, sweep
-from bot.models import Enrolment, Member, ReminderSend, utcnow
+from bot.models import Enrolment, ReminderSend, utcnow
+from tests.helpers.reminders import age_enrolment, enrol
 from tests.helpers.signup import play
 
 LINK = "https://www.linkedin.com/learning/certificates/feedfacecafebeef0123"
-
-
-def enrol(member, course: str = "1") -> None:
-    """Enrol through the webhook."""
-    play(member, [("courses", []), (course, []), ("yes", ["You are enrolled in"])])
-
-
-def age_enrolment(app, days: float, *, last_inbound: timedelta | None = None) -> int:
-    """Move the enrolment `days` into the past (and the member's last message); returns its id."""
-    with app.app_context():
-        enrolment = db.session.scalars(sa.select(Enrolment)).one()
-        enrolment.enrolled_at = utcnow() - timedelta(days=days)
-        if last_inbound is not None:
-            db.session.execute(sa.update(Member).values(last_inbound_at=utcnow() - last_inbound))
-        db.session.commit()
-        return enrolment.id
 
 
 def sends(app) -> list[tuple[int, str, str | None]]:

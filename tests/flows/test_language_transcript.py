@@ -9,11 +9,11 @@ from tests.helpers.transcript import MEMBER, Chat, play
 
 def test_english_to_swahili_from_the_menu_and_back_by_keyword():
     chat = play(Chat(lang="en", member=MEMBER), [
-        ("menu", ["4. Language / Lugha"]),
-        ("4", ["Choose your language:", "1. English", "2. Kiswahili"]),
+        ("menu", ["4. Language: \u2068English\u2069 · \u2068Kiswahili\u2069"]),
+        ("4", ["Choose your language:", "\u20681 English\u2069 · \u20682 Kiswahili\u2069"]),
         ("2", ["Sawa: nitakuandikia kwa Kiswahili.", "Menyu kuu. Jibu kwa nambari:", "1. Kozi za bure"]),
         ("lugha", ["Chagua lugha:"]),
-        ("tatu", ["Tafadhali jibu 1 kwa English au 2 kwa Kiswahili.", "(MENU: menyu kuu · MTU: ongea na mtu)"]),
+        ("saba", ["Tafadhali jibu kwa nambari ya lugha yako, au jina lake.", "(MENU: menyu kuu · MTU: ongea na mtu)"]),
         ("1", ["Done: I will write to you in English.", "Main menu. Reply with a number:"]),
     ])
     assert chat.of(SetLanguage) == [SetLanguage("sw"), SetLanguage("en")] and chat.lang == "en"

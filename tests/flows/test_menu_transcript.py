@@ -11,7 +11,7 @@ from tests.helpers.transcript import MEMBER, Chat, play
 def test_english_menu_of_a_prospect_and_words_for_its_items():
     play(Chat(lang="en", member=MemberView(), first_contact=False), [
         ("menu", ["Main menu. Reply with a number:", "1. Free courses", "2. Ask a question", "3. My data",
-                  "4. Language / Lugha", "5. Privacy notice", "6. Join the union"]),
+                  "4. Language: \u2068English\u2069 · \u2068Kiswahili\u2069", "5. Privacy notice", "6. Join the union"]),
         ("ask a question", ["What would you like to know?"]),
         ("menu", ["6. Join the union"]),
         ("join", ["Welcome to Kenya Union of Gig Workers!", "may we keep your details?"]),
