@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flows import broadcast, courses, language, mydata, privacy, question, reconsent, signup, smalltalk
-from flows.base import N_, Ctx, Flow, Input, Msg, Reply, Result, State, Text, msg, numbered
+from flows.base import N_, Ctx, Flow, Input, Line, Msg, Reply, Result, State, Text, msg, numbered
 from flows.effects import OptIn, OptOut
 from flows.form import MAX_MISSES, STUCK, pick_one
 
@@ -98,7 +98,7 @@ def items_for(ctx: Ctx) -> list[MenuItem]:
     return [item for item in MENU_ITEMS if item.shown_to(ctx)]
 
 
-def menu(ctx: Ctx, *before: Msg, errors: int = 0) -> Result:
+def menu(ctx: Ctx, *before: Line, errors: int = 0) -> Result:
     """Show the main menu and wait for a choice."""
     body = Reply.of(
         *before,
