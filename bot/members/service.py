@@ -108,7 +108,7 @@ def upsert_params(phone: str, wa_id: str | None, profile_name: str | None, now: 
 
 
 @cache
-def member_upsert(dialect: str) -> sa.Select:
+def member_upsert(dialect: str) -> sa.Executable:
     """The upsert behind `lock_member`, loading the member through the ORM."""
     return sa.select(Member, sa.column("staff_roles", sa.String), sa.column("reserved_voucher", sa.Integer)) \
         .from_statement(member_upsert_insert(dialect)).execution_options(populate_existing=True)
