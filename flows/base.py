@@ -202,9 +202,9 @@ class State:
         """Rebuild a state from its stored form; None for none or an unreadable one."""
         if not raw or not isinstance(raw.get("flow"), str) or not isinstance(raw.get("step"), str):
             return None
-        data = raw.get("data") if isinstance(raw.get("data"), Mapping) else {}
-        errors = raw.get("errors") if isinstance(raw.get("errors"), int) else 0
-        return cls(raw["flow"], raw["step"], dict(data), errors)
+        data, errors = raw.get("data"), raw.get("errors")
+        return cls(raw["flow"], raw["step"], dict(data) if isinstance(data, Mapping) else {},
+                   errors if isinstance(errors, int) else 0)
 
 
 class Effect:

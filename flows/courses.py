@@ -57,7 +57,8 @@ def enrolment_status(ctx: Ctx, course_id: int) -> str | None:
     """The member's status in a course, or None when not enrolled."""
     for enrolment in ctx.member.facts.get("enrolments") or ():
         if enrolment["course_id"] == course_id:
-            return enrolment["status"]
+            status: str | None = enrolment["status"]
+            return status
     return None
 
 
@@ -187,6 +188,7 @@ class Courses:
         """Re-ask with a reason; after three misses, offer the menu or a person."""
         asked = self.ask(ctx, state)
         [body] = asked.replies
+        assert asked.state is not None  # the catalog is not empty here: `ask` shows a page or the course
         return re_ask(state, reason, body.lines, data=asked.state.data)
 
     def back(self, ctx: Ctx, state: State) -> Result:

@@ -120,10 +120,12 @@ class FaqIndex:
             allowed = typos_allowed(word)
             # Typos keep the first letter: 'lend' is not 'send'. A misheard spelling ('dews') shares most letters.
             same_start = self.by_initial.get(word[0], ()) if allowed else ()
-            found = process.extractOne(word, same_start, scorer=OSA.distance, score_cutoff=allowed) if allowed else None
+            typo = process.extractOne(word, same_start, scorer=OSA.distance, score_cutoff=allowed) if allowed else None
+            found = typo[0] if typo else None
             if found is None and allowed:
-                found = process.extractOne(word, same_start, scorer=fuzz.ratio, score_cutoff=SPELLING_SIMILARITY)
-            self.known[word] = found[0] if found else self.same_stem(word)
+                similar = process.extractOne(word, same_start, scorer=fuzz.ratio, score_cutoff=SPELLING_SIMILARITY)
+                found = similar[0] if similar else None
+            self.known[word] = found if found is not None else self.same_stem(word)
         return self.known[word]
 
     def same_stem(self, word: str) -> str | None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from flows import broadcast, courses, language, mydata, privacy, question, reconsent, signup, smalltalk
-from flows.base import N_, Ctx, Flow, Input, Msg, Reply, Result, State, Text, msg, numbered
+from flows.base import N_, Ctx, Flow, Input, Line, Msg, Reply, Result, State, Text, msg, numbered
 from flows.effects import OptIn, OptOut, SetLanguage
 from flows.form import MAX_MISSES, STUCK, pick_one
 
@@ -98,7 +98,7 @@ def items_for(ctx: Ctx) -> list[MenuItem]:
     return [item for item in MENU_ITEMS if item.shown_to(ctx)]
 
 
-def menu(ctx: Ctx, *before: Msg, errors: int = 0) -> Result:
+def menu(ctx: Ctx, *before: Line, errors: int = 0) -> Result:
     """Show the main menu and wait for a choice."""
     body = Reply.of(
         *before,
@@ -258,9 +258,9 @@ def handle(ctx: Ctx, state: State | None, inp: Input) -> Result:
         return idle(ctx, inp)
     result = flow.handle(ctx, state, inp)
     if result.state is None and state.data.get("next"):  # after the list of languages a first message got
-        switched = in_new_language(ctx, result)
-        welcomed = {"welcomed": True} if switched.lang == ctx.lang else None  # the same language: no second welcome
-        return Result(None, result.replies, result.effects).then(start_flow(switched, state.data["next"], welcomed))
+        chosen = in_new_language(ctx, result)
+        welcomed = {"welcomed": True} if chosen.lang == ctx.lang else None  # the same language: no second welcome
+        return Result(None, result.replies, result.effects).then(start_flow(chosen, state.data["next"], welcomed))
     if result.state is None and "return" in state.data:
         return Result(None, result.replies, result.effects).then(
             resume(in_new_language(ctx, result), state.data.get("return")))

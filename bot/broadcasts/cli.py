@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 from flask import current_app
@@ -14,12 +15,15 @@ from flask.cli import AppGroup
 
 from bot.core.local_time import to_utc
 
+if TYPE_CHECKING:
+    from bot.broadcasts.service import Preview
+
 broadcast = AppGroup("broadcast", help="Broadcasts to a segment of members: create, preview, send, follow.")
 
 QUIET = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 
-def describe_preview(p) -> str:  # noqa: ANN001
+def describe_preview(p: Preview) -> str:
     """The preview in plain words."""
     minutes = p.seconds / 60
     return (f"{p.matched} members match; {p.opted_out} left out (opted out); {p.inside_window} get the text; "

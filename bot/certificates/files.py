@@ -26,7 +26,7 @@ def file_url(certificate: Certificate) -> str:
 
 
 @bp.get("/certificates/file/<token>")
-def certificate_file(token: str):
+def certificate_file(token: str) -> Response:
     """Serve one stored certificate file to whoever holds a valid link."""
     try:
         certificate_id = serializer().loads(token, max_age=LINK_DAYS * 86400)

@@ -6,7 +6,7 @@ import json
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from bot.core.i18n import SOURCE_LANGUAGE, parse_languages
 from flows.faq import ANSWER_THRESHOLD, OFFER_THRESHOLD
@@ -22,6 +22,10 @@ PER_LANGUAGE_SETTINGS: dict[str, dict[str, str]] = {
 }
 
 
+@overload
+def env_str(name: str, default: str) -> str: ...
+@overload
+def env_str(name: str, default: None = None) -> str | None: ...
 def env_str(name: str, default: str | None = None) -> str | None:
     """A string setting; empty counts as unset."""
     value = os.environ.get(name, "").strip()

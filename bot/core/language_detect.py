@@ -40,12 +40,12 @@ def lingua_language(code: str) -> Language | None:
 def detector(languages: tuple[str, ...]) -> tuple[LanguageDetector, dict[Language, str]] | None:
     """One Lingua detector per set of languages, built once, with its models loaded (a few MB each); None with
     fewer than two languages Lingua knows. Languages told by their script are left to the script."""
-    known = {lingua_language(code): code for code in languages if code not in SCRIPTS}
-    known.pop(None, None)
+    found = {lingua_language(code): code for code in languages if code not in SCRIPTS}
+    known = {language: code for language, code in found.items() if language is not None}
     if len(known) < 2:
         return None
     built = LanguageDetectorBuilder.from_languages(*known).with_preloaded_language_models().build()
-    return built, {language: code for language, code in known.items() if language is not None}
+    return built, known
 
 
 def warm() -> None:

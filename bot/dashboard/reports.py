@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from statistics import median
@@ -154,7 +154,7 @@ def membership_report(period: DateRange) -> Report:
     under five shown as '<5'."""
     start, end = period.bounds()
     joined = sa.and_(Member.joined_at >= start, Member.joined_at < end, Member.status != "prospect")
-    dimensions: list[tuple[str, Any, dict[str, str]]] = [
+    dimensions: list[tuple[str, Any, Mapping[str, str]]] = [
         ("county", Member.county, {}), ("gender", Member.gender, GENDER_LABELS),
         ("community", Member.community, COMMUNITY_LABELS), ("language", Member.language, LANGUAGE_LABELS)]
     table: list[list[Any]] = []

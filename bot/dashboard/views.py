@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -148,7 +149,7 @@ def chart_data() -> dict[str, Any]:
     }
 
 
-def labelled_counts(rows: list[tuple[str | None, int]], labels: dict[str, str]) -> dict[str, list[Any]]:
+def labelled_counts(rows: Sequence[tuple[str | None, int]], labels: dict[str, str]) -> dict[str, list[Any]]:
     """Chart labels (English option labels, 'not given' for none) and values."""
     return {
         "labels": [labels.get(v, v) if v is not None else "not given" for v, _ in rows],
@@ -485,6 +486,6 @@ def mount_jobs(app: Flask) -> None:
     if not getattr(blueprint, "umoja_admins_only", False):
         blueprint.before_request_funcs.setdefault(None, []).insert(0, role_required("admin")(state_changes_by_post_only))
         blueprint.after_request_funcs.setdefault(None, []).append(rq_page_headers)
-        blueprint.umoja_admins_only = True  # type: ignore[attr-defined]
+        blueprint.umoja_admins_only = True
     app.register_blueprint(blueprint, url_prefix="/admin/rq")
     app.extensions["umoja_rq_state_changes"] = rq_state_changes(app)

@@ -38,7 +38,7 @@ def link_identities(member: Member, phone: str, wa_user_id: str) -> bool:
     if other is None:
         return False
     vouchers = db.session.scalar(sa.select(sa.func.count(Voucher.id)).where(Voucher.member_id.in_((member.id, other.id))))
-    if member.wa_user_id not in (None, wa_user_id) or other.phone not in (wa_user_id, phone) or vouchers > 1:
+    if member.wa_user_id not in (None, wa_user_id) or other.phone not in (wa_user_id, phone) or (vouchers or 0) > 1:
         log.warning("not merging members %s and %s: their identities or vouchers disagree", member.id, other.id)
         return False
     merge_members(member, other, phone=phone, wa_user_id=wa_user_id)

@@ -76,7 +76,7 @@ def user_id(address: str) -> str | None:
 
 def is_user_id(identity: str | None) -> bool:
     """Whether a member's identity (`members.phone`, a staff number) is a WhatsApp user id, not a phone."""
-    return bool(identity) and USER_ID.fullmatch(identity) is not None
+    return identity is not None and USER_ID.fullmatch(identity) is not None
 
 
 # The forms a WhatsApp sender's address (what follows `whatsapp:` in `From`) may take, each giving the
@@ -172,7 +172,7 @@ def upsert_params(phone: str | None, wa_id: str | None, profile_name: str | None
 
 
 @cache
-def member_upsert(dialect: str, kind: str = PHONE) -> sa.Select:
+def member_upsert(dialect: str, kind: str = PHONE) -> sa.Executable:
     """The upsert behind `lock_member`, loading the member through the ORM."""
     return sa.select(Member, sa.column("staff_roles", sa.String), sa.column("reserved_voucher", sa.Integer)) \
         .from_statement(member_upsert_insert(dialect, kind)).execution_options(populate_existing=True)
@@ -194,6 +194,7 @@ def lock_member(phone: str | None, *, wa_id: str | None = None, profile_name: st
     member, roles, voucher = db.session.execute(statement, params).one()
     member.staff_roles, member.reserved_voucher = roles, voucher
     if kind == BOTH and member.wa_user_id != wa_user_id:
+        assert phone is not None and wa_user_id is not None  # BOTH: each was given
         return identities_merged(member, phone, wa_user_id, wa_id=wa_id, profile_name=profile_name)
     return member
 

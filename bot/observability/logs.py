@@ -108,14 +108,14 @@ class ReadableText(logging.Formatter):
         return without_phones(line)
 
 
-class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class StderrHandler(logging.StreamHandler):
     """Writes to whatever sys.stderr is when a line is logged (it may be replaced after start-up)."""
 
     def __init__(self) -> None:
         super().__init__()
 
     @property
-    def stream(self) -> TextIO:  # type: ignore[override]
+    def stream(self) -> TextIO:
         return sys.stderr
 
     @stream.setter

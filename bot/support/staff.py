@@ -13,7 +13,7 @@ SHOWN = 20
 PREVIEW = 80
 
 
-def said(*lines, effects: tuple[Effect, ...] = ()) -> Result:
+def said(*lines: Line, effects: tuple[Effect, ...] = ()) -> Result:
     """A reply to the staff member; their own conversation stays where it was."""
     return Result(None, (Reply.of(*lines),), effects)
 

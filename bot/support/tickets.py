@@ -157,7 +157,7 @@ def latest_lines(ticket_ids: list[int], count: int, *, author: str | None = None
     oldest first within a ticket."""
     if not ticket_ids:
         return []
-    conditions = [TicketMessage.ticket_id.in_(ticket_ids)]
+    conditions: list[sa.ColumnElement[bool]] = [TicketMessage.ticket_id.in_(ticket_ids)]
     if author is not None:
         conditions.append(TicketMessage.author == author)
     ranked = sa.select(

@@ -198,6 +198,7 @@ def store_and_lock(connection: sa.Connection, form: Mapping[str, str], sid: str,
     member.staff_roles, member.reserved_voucher = roles, voucher
     if kind == members.BOTH and member.wa_user_id != wa_user_id:
         # The user id is on another row: the slow path merges the two (`identity.link_identities`).
+        assert phone is not None and wa_user_id is not None  # BOTH: each was given
         member = members.identities_merged(member, phone, wa_user_id, wa_id=wa_id, profile_name=profile_name)
     if message_id is not None and (forgotten or member.last_inbound_at is None):
         # Asked again in a statement of its own: a first contact may be Twilio's retry of a message whose

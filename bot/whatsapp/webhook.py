@@ -9,7 +9,7 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Flask, Request, Response, abort, request
-from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
 
@@ -43,8 +43,8 @@ class NoSessionForTwilio(SecureCookieSessionInterface):
     """Cookie sessions for the dashboard and the simulator; Twilio's webhooks carry no cookie, so they
     get Flask's empty session instead of a cookie parse and a signer per message."""
 
-    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
-        if request.path.startswith(bp.url_prefix + "/"):
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith(f"{bp.url_prefix}/"):
             return self.make_null_session(app)
         return super().open_session(app, request)
 
