@@ -9,9 +9,10 @@
 - `@job`: a function RQ runs. It runs in the app context it finds (a test, `worker.py`'s worker) or, in
   a worker without one, in a context of one app created per process; the database session is removed
   after it either way, so the next job starts with a fresh one.
-- `RenamedJob`: the job class of the queues and workers. Jobs already in Redis name their function by
-  the dotted path it had when they were queued; `RENAMED` maps the paths of the previous release to
-  today's functions, so jobs queued before a deploy still run after it (kept for one release).
+- `RenamedJob`: the job class of the queues and workers (`Worker`, `work`). Jobs already in Redis name
+  their function by the dotted path it had when they were queued; `renamed_jobs` maps the paths of the
+  previous release to today's functions, so jobs queued before a deploy still run after it (kept for
+  one release).
 """
 
 from __future__ import annotations
