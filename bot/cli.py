@@ -146,10 +146,13 @@ def dev(port: int, no_worker: bool) -> None:
 
 def stop(processes: list[subprocess.Popen], grace: float = 2.0) -> None:
     """Stop the worker and the clock. After Ctrl+C they got the SIGINT too and stop on their own (a second
-    signal would interrupt their clean-up): wait `grace` seconds, then terminate what still runs."""
+    signal would interrupt their clean-up): wait `grace` seconds in all, then terminate what still runs."""
+    import time
+
+    deadline = time.monotonic() + grace
     for process in processes:
         try:
-            process.wait(timeout=grace)
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             process.terminate()
     for process in processes:
