@@ -142,19 +142,14 @@ def dev(port: int, no_worker: bool) -> None:
         server.serve_forever()
     finally:
         stop(helpers)
+        # The embedded Redis stops when this process exits, but only if it is then its one client.
+        redis.connection_pool.disconnect()
 
 
-def stop(processes: list[subprocess.Popen], grace: float = 2.0) -> None:
-    """Stop the worker and the clock. After Ctrl+C they got the SIGINT too and stop on their own (a second
-    signal would interrupt their clean-up): wait `grace` seconds in all, then terminate what still runs."""
-    import time
-
-    deadline = time.monotonic() + grace
+def stop(processes: list[subprocess.Popen]) -> None:
+    """Stop the worker and the clock."""
     for process in processes:
-        try:
-            process.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            process.terminate()
+        process.terminate()
     for process in processes:
         process.wait(timeout=10)
 
@@ -170,12 +165,15 @@ def wait_for_helpers(redis: Any, worker: subprocess.Popen, clock: subprocess.Pop
     from bot.services.jobs import CLOCK_NAME
 
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and worker.poll() is None and clock.poll() is None:
-        if (any(found.pid == worker.pid for found in Worker.all(connection=redis))
-                and CLOCK_NAME in get_keys(redis)):
-            return True
-        time.sleep(0.2)
-    return False
+    try:
+        while time.monotonic() < deadline and worker.poll() is None and clock.poll() is None:
+            if (any(found.pid == worker.pid for found in Worker.all(connection=redis))
+                    and CLOCK_NAME in get_keys(redis)):
+                return True
+            time.sleep(0.2)
+        return False
+    finally:
+        redis.connection_pool.disconnect()
 
 
 staff = AppGroup("staff", help="Staff numbers and their roles (officer, organiser, admin).")
