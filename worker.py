@@ -3,7 +3,7 @@ jobs queued for a later time); `python worker.py --clock` runs RQ's cron schedul
 `--quiet` logs RQ's own lines only from WARNING up (a job that fails, not each job's start and end);
 `flask dev` starts both that way.
 
-Both run in an app context of `bot.services.jobs.worker_app` (the process's one app, the one a job also
+Both run in an app context of `bot.core.jobs.worker_app` (the process's one app, the one a job also
 uses when it runs without a context); each job removes its database session when it ends (`@job`)."""
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import sys
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rq.cron import CronScheduler
 
+from bot.core import jobs
+from bot.core.periodic import PERIODIC
+from bot.core.redis_conn import connect
 from bot.observability.jobs import ObservedWorker
-from bot.services import jobs
-from bot.services.periodic import PERIODIC
-from bot.services.redis_conn import connect
 
 
 def work(queue_names: list[str], rq_level: str | None = None) -> None:

@@ -45,9 +45,9 @@ def naive_send(delivery_id: int) -> str:
     """The baseline: one job per message, claim one row, one SDK call, one write."""
     from flask import current_app
 
-    from bot.extensions import db
-    from bot.services.sending import acquire
-    from bot.services.twilio_api import make_client
+    from bot.core.extensions import db
+    from bot.whatsapp.sending import acquire
+    from bot.whatsapp.twilio_api import make_client
 
     try:
         row = db.session.execute(sa.text(
@@ -76,7 +76,7 @@ def free_port() -> int:
 
 def seed(n: int) -> None:
     """N active members: a third in Swahili, a tenth outside the 24-hour window (they get the template)."""
-    from bot.extensions import db
+    from bot.core.extensions import db
 
     db.session.execute(sa.text("""
         INSERT INTO members (phone, status, county, language, joined_at, consent_at, last_inbound_at, created_at,
@@ -193,11 +193,11 @@ def main() -> int:
     from flask_migrate import upgrade
 
     from bot import create_app
-    from bot.extensions import db
+    from bot.broadcasts import service as broadcasts
+    from bot.core.extensions import db
+    from bot.core.queues import queue
+    from bot.core.redis_conn import connect
     from bot.models import Broadcast
-    from bot.services import broadcasts
-    from bot.services.queues import queue
-    from bot.services.redis_conn import connect
 
     app = create_app()
     try:

@@ -48,7 +48,7 @@ def main() -> None:
                       "DASHBOARD_LOGIN_LIMIT": "1000 per minute"})
     app.instance_path = tempfile.mkdtemp()
     with app.app_context():
-        from bot.services.dashboard_users import create_user
+        from bot.dashboard.users import create_user
 
         if not options.keep:
             seed(options.members)

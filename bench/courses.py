@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa  # noqa: E402
 
 from bot import create_app  # noqa: E402
-from bot.extensions import db  # noqa: E402
+from bot.core.extensions import db  # noqa: E402
 
 
 def main() -> None:
@@ -45,7 +45,7 @@ def main() -> None:
             connection.execute(sa.text("DROP SCHEMA public CASCADE"))
             connection.execute(sa.text("CREATE SCHEMA public"))
         upgrade()
-        from bot.services.redis_conn import connect
+        from bot.core.redis_conn import connect
 
         connect().flushdb()
         figures = run(app, args.members, args.threads)
@@ -54,10 +54,10 @@ def main() -> None:
 
 
 def run(app, members: int, threads: int) -> dict[str, object]:
+    from bot.certificates.service import approve_certificate, import_vouchers
+    from bot.courses.reminders import sweep
+    from bot.courses.service import FACT_LOADERS, load_catalog
     from bot.models import Certificate, Course, Enrolment, Member, Voucher, utcnow
-    from bot.services.certificates import approve_certificate, import_vouchers
-    from bot.services.courses import FACT_LOADERS, load_catalog
-    from bot.services.reminders import sweep
 
     load_catalog()
     courses = db.session.scalars(sa.select(Course.id)).all()

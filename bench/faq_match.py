@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import i18n  # noqa: E402
-from bot.services.faq import items_from_file  # noqa: E402
+from bot.core import i18n  # noqa: E402
+from bot.support.faq import items_from_file  # noqa: E402
 from flows import smalltalk  # noqa: E402
 from flows.base import Input  # noqa: E402
 from flows.faq import Knowledge, decide  # noqa: E402

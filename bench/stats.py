@@ -33,10 +33,12 @@ from flask import current_app, g
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import create_app, i18n  # noqa: E402
-from bot.extensions import db  # noqa: E402
+from bot import create_app  # noqa: E402
+from bot.core import i18n, local_time  # noqa: E402
+from bot.core.extensions import db  # noqa: E402
+from bot.courses import stats as course_stats  # noqa: E402
 from bot.models import Member, utcnow  # noqa: E402
-from bot.services import course_stats, local_time, stats  # noqa: E402
+from bot.stats import service as stats  # noqa: E402
 from flows.base import Reply  # noqa: E402
 from flows.counties import COUNTIES  # noqa: E402
 from flows.signup import WORK_KINDS  # noqa: E402

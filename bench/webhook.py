@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.devtools.simulator import inbound_form  # noqa: E402
-from bot.services.twilio_api import sign  # noqa: E402
+from bot.whatsapp.twilio_api import sign  # noqa: E402
 
 TOKEN = "bench-auth-token"
 WRK_THREADS = 2

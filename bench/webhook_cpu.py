@@ -27,7 +27,7 @@ from webhook import SIGNUP_ANSWERS, TOKEN, reset_database  # noqa: E402  (bench/
 
 from bot import create_app  # noqa: E402
 from bot.devtools.simulator import INBOUND_PATH, inbound_form  # noqa: E402
-from bot.services.twilio_api import sign  # noqa: E402
+from bot.whatsapp.twilio_api import sign  # noqa: E402
 
 PUBLIC_URL = "https://umoja.example.org"
 

@@ -16,8 +16,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from bot.config import load_settings
-from bot.extensions import db, migrate
+from bot.core.config import load_settings
+from bot.core.extensions import db, migrate
 from bot.observability import init_observability
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,14 +48,14 @@ def create_app(config: dict[str, Any] | None = None, *, background: bool = False
             serialize_sqlite_writes(db.engine)
 
     from bot import models  # noqa: F401  (registers the tables with the metadata)
-    from bot.certificate_files import bp as certificate_files_bp
-    from bot.cli import register_commands
+    from bot.certificates.files import bp as certificate_files_bp
+    from bot.commands import load_commands
+    from bot.core.cli import register_commands
+    from bot.core.health import bp as health_bp
     from bot.dashboard import init_dashboard
     from bot.devtools.simulator import bp as simulator_bp
-    from bot.health import bp as health_bp
-    from bot.staff import load_commands
-    from bot.webhook import NoSessionForTwilio
-    from bot.webhook import bp as webhook_bp
+    from bot.whatsapp.webhook import NoSessionForTwilio
+    from bot.whatsapp.webhook import bp as webhook_bp
 
     app.session_interface = NoSessionForTwilio()
     app.register_blueprint(webhook_bp)

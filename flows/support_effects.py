@@ -1,4 +1,4 @@
-"""Effects of the question, ticket and data-rights flows (performed by the engine, see `bot/engine.py`)."""
+"""Effects of the question, ticket and data-rights flows (performed by the engine, see `bot/core/engine.py`)."""
 
 from __future__ import annotations
 

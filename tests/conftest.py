@@ -13,9 +13,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from bot import create_app
+from bot.core.extensions import db
 from bot.devtools.simulator import INBOUND_PATH, inbound_form, replies_of
-from bot.extensions import db
-from bot.services.twilio_api import sign
+from bot.whatsapp.twilio_api import sign
 
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -66,7 +66,7 @@ def clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
     app: Flask = request.getfixturevalue("app")
     with app.app_context():
         truncate_all()
-        from bot.services.redis_conn import connect
+        from bot.core.redis_conn import connect
 
         connect().flushdb()
     yield
@@ -170,7 +170,7 @@ def live_server(app: Flask) -> Iterator[str]:
 @pytest.fixture
 def drain(app: Flask):
     """Run every queued job now, with the app's RQ worker (its job class) in burst mode against the test Redis."""
-    from bot.services import jobs
+    from bot.core import jobs
 
     def run() -> None:
         with app.app_context():

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from bot.extensions import db
+from bot.core.extensions import db
+from bot.dashboard.users import create_user
 from bot.models import Member, MemberWork, utcnow
-from bot.services.dashboard_users import create_user
 
 PASSWORD = "correct horse battery"
 BASE_URL = "http://localhost"

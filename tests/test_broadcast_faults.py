@@ -12,9 +12,9 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from bot.extensions import db
+from bot.broadcasts import service as broadcasts
+from bot.core.extensions import db
 from bot.models import Broadcast, BroadcastDelivery, ConsentEvent, Member, MemberWork, utcnow
-from bot.services import broadcasts
 from tests.test_broadcasts import pipeline  # noqa: F401  (fixture)
 
 AUDIENCE = 10_000

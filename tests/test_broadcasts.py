@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
+from bot.broadcasts import service as broadcasts
+from bot.core.extensions import db
 from bot.devtools.simulator import INBOUND_PATH
-from bot.extensions import db
 from bot.models import (
     Broadcast,
     BroadcastDelivery,
@@ -29,7 +30,7 @@ from bot.models import (
     MemberWork,
     utcnow,
 )
-from bot.services import broadcasts, sending
+from bot.whatsapp import sending
 from flows.broadcast import SEGMENT_NAMES
 from tests.conftest import AUTH_TOKEN, DATABASE_URL, REDIS_URL, TWILIO_ACCOUNT_SID, WhatsApp
 
@@ -139,7 +140,8 @@ def test_segments_and_preview_counts(app):
 
 
 def test_members_who_erased_their_data_are_never_in_an_audience(app):
-    from bot.services import privacy, stats
+    from bot.privacy import service as privacy
+    from bot.stats import service as stats
 
     with app.app_context():
         kept = add_members(2, start=0, county="Nairobi")
@@ -517,7 +519,7 @@ def test_quiet_hours_pause_and_resume_by_themselves(app, pipeline, drain):
 def test_a_scheduled_broadcast_waits_in_the_rq_scheduler_and_starts_on_time(app, pipeline, drain, paused_and_resumed):
     from rq.registry import ScheduledJobRegistry
 
-    from bot.services.queues import queue
+    from bot.core.queues import queue
 
     with app.app_context():
         add_members(2, start=1)

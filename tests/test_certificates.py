@@ -13,9 +13,9 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from bot.extensions import db
+from bot.certificates.service import approve_certificate, download_certificate, report_link
+from bot.core.extensions import db
 from bot.models import Certificate, Course, Member, Message, Voucher
-from bot.services.certificates import approve_certificate, download_certificate, report_link
 from tests.conftest import WhatsApp
 from tests.test_courses import add_member, catalog, member, mwanachama, play  # noqa: F401  (fixtures)
 
@@ -205,7 +205,7 @@ def test_media_from_another_host_is_never_fetched(app, member, fake_twilio, drai
 def test_a_failed_download_is_retried_by_a_job_and_the_member_is_told(app, member, fake_twilio, drain):
     from rq.registry import ScheduledJobRegistry
 
-    from bot.services.queues import queue
+    from bot.core.queues import queue
 
     url = fake_twilio.add_media(PNG, "image/png", status=500)
     play(member, [("certificate", []), ("1", [])])
@@ -347,8 +347,8 @@ def test_voucher_import_counts_invalid_rows(app, catalog, tmp_path):
 def test_a_lost_download_job_is_queued_again_by_the_periodic_sweep(app, member, fake_twilio, drain):
     from datetime import timedelta
 
-    from bot.services.certificates import requeue_downloads
-    from bot.services.redis_conn import connect
+    from bot.certificates.service import requeue_downloads
+    from bot.core.redis_conn import connect
 
     url = fake_twilio.add_media(PNG, "image/png")
     play(member, [("certificate", []), ("1", [])])
@@ -477,8 +477,8 @@ def test_an_officer_who_never_wrote_gets_the_alert_as_a_template(app, client, ca
 def test_a_step_reopened_by_a_failed_download_expires_like_any_other(app, member):
     from datetime import timedelta
 
+    from bot.certificates.service import reopen_proof_step
     from bot.models import Conversation, utcnow
-    from bot.services.certificates import reopen_proof_step
 
     now = utcnow()
     with app.app_context():
@@ -569,7 +569,7 @@ def media_servers(app: Flask):
 
 
 def test_a_redirect_to_a_host_not_allowed_is_never_requested(app, media_servers):
-    from bot.services.certificates import fetch
+    from bot.certificates.service import fetch
 
     first, second = media_servers
     second.routes["/file.png"] = ("file", PNG)
@@ -580,7 +580,7 @@ def test_a_redirect_to_a_host_not_allowed_is_never_requested(app, media_servers)
 
 
 def test_redirects_reach_the_cdn_without_the_credentials_and_stop_after_three(app, media_servers):
-    from bot.services.certificates import DownloadError, fetch
+    from bot.certificates.service import DownloadError, fetch
 
     first, second = media_servers
     app.config["TWILIO_MEDIA_HOSTS"] = [first.host, second.host]
@@ -603,7 +603,7 @@ def test_redirects_reach_the_cdn_without_the_credentials_and_stop_after_three(ap
 
 
 def test_a_server_sending_a_byte_at_a_time_is_abandoned_at_the_deadline(app, media_servers):
-    from bot.services.certificates import DownloadError, fetch
+    from bot.certificates.service import DownloadError, fetch
 
     first, _ = media_servers
     first.routes["/Media/ME1"] = ("drip", PNG[:24], 0.25)  # 6 s in all, each byte well within the read timeout
@@ -661,7 +661,7 @@ def test_a_code_that_cannot_be_sent_is_kept_and_sent_once_when_the_member_writes
     member.send("Hi")
     member.send("my courses")
     drain()
-    from bot.services.certificates import send_reserved_vouchers
+    from bot.certificates.service import send_reserved_vouchers
 
     with app.app_context():
         assert send_reserved_vouchers() == 0
@@ -681,7 +681,7 @@ def test_a_swahili_officer_is_told_and_the_code_goes_once_a_template_is_configur
     afisa = WhatsApp(client, OFFICER)
     afisa.send("Habari")
     assert afisa.says("APPROVE 1") == RESERVED_SW
-    from bot.services.certificates import send_reserved_vouchers
+    from bot.certificates.service import send_reserved_vouchers
 
     with app.app_context():
         assert send_reserved_vouchers() == 0  # still no way to reach the member

@@ -10,10 +10,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from rq.registry import ScheduledJobRegistry
 
-from bot.extensions import db
+from bot.core.extensions import db
+from bot.core.queues import queue
+from bot.courses.reminders import due_at
 from bot.models import Course, Enrolment, Member, utcnow
-from bot.services.queues import queue
-from bot.services.reminders import due_at
 from tests.conftest import WhatsApp
 from tests.test_signup_transcripts import play
 

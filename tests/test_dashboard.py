@@ -9,7 +9,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from bot.extensions import db
+from bot.core.extensions import db
 from bot.models import AuditEvent, DashboardUser
 from tests.dashboard_helpers import PASSWORD, add_member, csrf_token, make_user, sign_in, statements_run
 
@@ -76,7 +76,7 @@ def routes(app, member_id: int) -> list[tuple[str, str, str]]:
 def test_role_matrix_over_every_route(app, role):
     member_id = add_member(app, "Amina")
     with app.app_context():
-        from bot.services.queues import queue
+        from bot.core.queues import queue
 
         queue("default").enqueue("builtins.print", job_id="default")
     client = app.test_client()
@@ -301,7 +301,7 @@ def test_create_user_command(app):
 
 
 def test_rq_dashboard_actions_only_from_this_site(app, client):
-    from bot.services.queues import queue
+    from bot.core.queues import queue
 
     with app.app_context():
         queue("default").enqueue("builtins.print", job_id="job-1")
@@ -344,7 +344,7 @@ def test_admins_add_disable_and_enable_accounts_with_audit(app, client):
 
 
 def test_session_cookies_are_secure_by_default_behind_https(monkeypatch, tmp_path):
-    from bot.config import load_settings
+    from bot.core.config import load_settings
 
     monkeypatch.setenv("PUBLIC_URL", "https://umoja.example.org")
     monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)

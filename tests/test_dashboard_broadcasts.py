@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from bot.extensions import db
+from bot.core.extensions import db
 from bot.models import AuditEvent, Broadcast, BroadcastDelivery, utcnow
 from tests.dashboard_helpers import add_member, csrf_token, make_user, sign_in
 
@@ -171,7 +171,7 @@ def test_pause_resume_cancel_are_audited(app, organiser):
     client, email = organiser
     seed(app)
     with app.app_context():
-        from bot.services import broadcasts
+        from bot.broadcasts import service as broadcasts
 
         broadcast_id = broadcasts.create("Hello", send_at=utcnow() + timedelta(days=1)).id
         broadcasts.send(broadcast_id)

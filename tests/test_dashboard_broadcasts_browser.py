@@ -7,7 +7,7 @@ import re
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from bot.extensions import db
+from bot.core.extensions import db
 from bot.models import AuditEvent, Member, utcnow
 from tests.dashboard_helpers import add_member, make_user
 from tests.test_dashboard_browser import browser, page, pytestmark, sign_in  # noqa: F401  (fixtures)
@@ -49,7 +49,7 @@ def test_compose_count_preview_confirm_and_follow_progress(app, page, fake_twili
 def test_pause_resume_and_cancel_from_the_progress_page(app, page):  # noqa: F811
     from datetime import timedelta
 
-    from bot.services import broadcasts
+    from bot.broadcasts import service as broadcasts
 
     add_member(app, "Amina", phone="+254711000001", county="Nairobi")
     with app.app_context():

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.extensions import db
+from bot.core.extensions import db
 from bot.models import AuditEvent
 from tests.dashboard_helpers import PASSWORD, add_member, make_user
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from bot.extensions import db
+from bot.core.extensions import db
 from bot.models import Member
 from tests.dashboard_helpers import add_member, make_user, sign_in
 

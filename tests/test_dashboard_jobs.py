@@ -16,7 +16,7 @@ SAMPLES = {"job_id": "job-1", "queue_name": "default", "registry_name": "failed"
 @pytest.fixture
 def failed_job(app, drain):
     """A job that failed on the default queue (a real worker ran it): what requeue, delete and empty act on."""
-    from bot.services.queues import queue
+    from bot.core.queues import queue
 
     with app.app_context():
         queue("default").enqueue("builtins.int", "not a number", job_id="job-1")
@@ -28,7 +28,7 @@ def failed_ids(app) -> list[str]:
     """The ids in the default queue's failed registry."""
     from rq.registry import FailedJobRegistry
 
-    from bot.services.queues import queue
+    from bot.core.queues import queue
 
     with app.app_context():
         return FailedJobRegistry(queue=queue("default")).get_job_ids()
@@ -36,7 +36,7 @@ def failed_ids(app) -> list[str]:
 
 def queued_ids(app) -> list[str]:
     """The ids waiting on the default queue."""
-    from bot.services.queues import queue
+    from bot.core.queues import queue
 
     with app.app_context():
         return queue("default").job_ids

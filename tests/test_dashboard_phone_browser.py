@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.extensions import db
+from bot.core.extensions import db
 from bot.models import Member
-from bot.services import notes, tickets
+from bot.support import notes, tickets
 from tests.dashboard_helpers import PASSWORD, make_user
 from tests.test_courses import catalog  # noqa: F401  (fixture)
 from tests.test_dashboard_browser import browser, pytestmark  # noqa: F401

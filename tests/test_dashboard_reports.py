@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.extensions import db
+from bot.certificates import service as certificates
+from bot.core.extensions import db
 from bot.models import AuditEvent, Course, Member, utcnow
-from bot.services import certificates, tickets
+from bot.support import tickets
 from tests.dashboard_helpers import add_member, make_user, sign_in
 from tests.test_courses import catalog  # noqa: F401  (fixture)
 

@@ -15,12 +15,12 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from bot.extensions import db
+from bot.certificates.service import import_vouchers, report_link
+from bot.core.extensions import db
+from bot.courses.service import set_enrolment_status
+from bot.members.staff_numbers import add_staff
 from bot.models import AuditEvent, Certificate, Course, Member, Ticket, Voucher, utcnow
-from bot.services import tickets
-from bot.services.certificates import import_vouchers, report_link
-from bot.services.courses import set_enrolment_status
-from bot.services.staff import add_staff
+from bot.support import tickets
 from tests.conftest import WhatsApp
 from tests.dashboard_helpers import csrf_token, make_user, sign_in, statements_run
 from tests.test_courses import add_member, catalog  # noqa: F401  (fixtures)
@@ -213,7 +213,7 @@ def test_voucher_upload_serves_the_waiting_list_in_order(app, client, catalog, f
     course = course_ids(app)[0]
     ids = [report(app, f"+25471200000{n}", course, f"key{n}") for n in (1, 2, 3)]
     with app.app_context():
-        from bot.services.certificates import approve_certificate
+        from bot.certificates.service import approve_certificate
 
         base = utcnow()
         for offset, certificate_id in zip((2, 0, 1), ids, strict=True):  # approved 1st, 3rd, 2nd
@@ -317,7 +317,7 @@ def seed_courses(app: Flask, tmp_path: Path) -> None:
         for member, course in ((one, first), (two, first), (three, first), (one, second), (three, third)):
             set_enrolment_status(member, course, "enrolled")
         db.session.commit()
-    from bot.services.certificates import approve_certificate
+    from bot.certificates.service import approve_certificate
 
     approved = report(app, "+254712000001", first, "k1")  # → rewarded
     report(app, "+254712000003", first, "k3")  # pending, Kisumu
@@ -372,7 +372,7 @@ def test_overview_carries_the_course_funnel(app, client, catalog, tmp_path, role
 
 
 def test_course_numbers_come_from_the_snapshot_the_clock_refreshes(app, client, catalog, tmp_path):
-    from bot.services.periodic import PERIODIC, refresh_course_stats
+    from bot.core.periodic import PERIODIC, refresh_course_stats
 
     assert any(job.func is refresh_course_stats and job.interval for job in PERIODIC)
     seed_courses(app, tmp_path)

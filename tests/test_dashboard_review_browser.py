@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from bot.extensions import db
+from bot.core.extensions import db
 from bot.models import AuditEvent, Member
-from bot.services import tickets
+from bot.support import tickets
 from tests.dashboard_helpers import make_user
 from tests.test_courses import add_member, catalog  # noqa: F401  (fixtures)
 from tests.test_dashboard_browser import browser, canvas_has_pixels, page, pytestmark, sign_in  # noqa: F401

@@ -12,7 +12,7 @@ import requests
 import sqlalchemy as sa
 
 from bot import create_app
-from bot.extensions import db
+from bot.core.extensions import db
 from bot.models import AuditEvent
 from tests.conftest import app_config, serving
 from tests.dashboard_helpers import csrf_token, make_user, sign_in

@@ -11,9 +11,14 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bot.extensions import db
+from bot.broadcasts import service as broadcasts
+from bot.certificates import service as certificates
+from bot.core.extensions import db
+from bot.courses import reminders
+from bot.courses import service as courses
 from bot.models import AuditEvent, ConsentEvent, Course, Member, MemberNote, Message, Ticket, utcnow
-from bot.services import broadcasts, certificates, courses, privacy, reminders, tickets
+from bot.privacy import service as privacy
+from bot.support import tickets
 from tests.dashboard_helpers import csrf_token, make_user, sign_in, statements_run
 from tests.test_courses import catalog  # noqa: F401  (fixture)
 from tests.test_signup_transcripts import ENGLISH_HAPPY, play

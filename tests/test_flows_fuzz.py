@@ -10,7 +10,7 @@ from datetime import datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import i18n
+from bot.core import i18n
 from flows import router
 from flows.base import Ctx, Input, Media, MemberView, State
 from flows.effects import MarkNoticeAsked, OptIn, OptOut, RegisterMember, SetLanguage

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot import i18n
-from bot.i18n_check import missing_translations, source_messages
-from bot.services import sending
+from bot.core import i18n
+from bot.core.i18n_check import missing_translations, source_messages
+from bot.whatsapp import sending
 from flows.base import Msg, Reply, Text
 
 
@@ -76,8 +76,9 @@ def test_a_reason_outside_the_table_still_reads_in_both_languages(key, english, 
 
 
 def test_every_status_and_role_shown_to_staff_reads_in_swahili():
-    from bot.services import certificates
-    from bot.staff import broadcast, roles
+    from bot.broadcasts import staff as broadcast
+    from bot.certificates import service as certificates
+    from bot.commands import roles
 
     for table in (broadcast.STATUSES, certificates.REPORT_STATUSES, roles.ROLE_NAMES):
         for key, english in table.items():

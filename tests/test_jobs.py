@@ -14,11 +14,13 @@ from rq.exceptions import NoSuchJobError
 from rq.utils import import_attribute
 
 import bot
-from bot.extensions import db
+from bot.broadcasts import service as broadcasts
+from bot.core import jobs
+from bot.core.extensions import db
+from bot.core.jobs import RenamedJob, queue
+from bot.core.redis_conn import connect
 from bot.models import Broadcast, BroadcastDelivery, Member, Message
-from bot.services import broadcasts, jobs, outbound
-from bot.services.jobs import RenamedJob, queue
-from bot.services.redis_conn import connect
+from bot.whatsapp import outbound
 from tests.test_broadcasts import add_members
 from tests.test_outbound import HELLO, add_member
 

@@ -11,7 +11,7 @@ from datetime import datetime
 import pytest
 from babel.messages.pofile import read_po
 
-from bot import i18n
+from bot.core import i18n
 from flows import router
 from flows.base import Ctx, Effect, MemberView, Settings, State
 from flows.counties import match_county

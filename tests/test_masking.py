@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from bot.extensions import db
+from bot.certificates.service import approve_certificate
+from bot.core.extensions import db
 from bot.models import Member, Ticket
-from bot.services.certificates import approve_certificate
-from bot.services.masking import mask_texts
+from bot.privacy.masking import mask_texts
 from tests.conftest import WhatsApp
 from tests.dashboard_helpers import add_member, csrf_token, make_user, sign_in
 from tests.test_certificates import import_codes, pending_report, vouchers_csv
@@ -41,7 +41,7 @@ def signed_in(app: Flask, role: str, email: str | None = None) -> FlaskClient:
     if email is None:
         email = make_user(app, role)
     else:
-        from bot.services.dashboard_users import create_user
+        from bot.dashboard.users import create_user
         with app.app_context():
             create_user(email, "correct horse battery", role)
     assert sign_in(browser, email).status_code == 302

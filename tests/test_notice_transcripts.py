@@ -8,8 +8,8 @@ from datetime import datetime
 
 import pytest
 
-from bot import i18n
-from bot.i18n import MAX_WHATSAPP_CHARS
+from bot.core import i18n
+from bot.core.i18n import MAX_WHATSAPP_CHARS
 from flows import privacy, router
 from flows.base import Ctx, Effect, MemberView, Settings, State
 from flows.effects import ForgetContact, RecordConsent, RecordSensitiveChoice, RegisterMember

@@ -21,11 +21,11 @@ import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot import create_app
-from bot.extensions import db
+from bot.core.extensions import db
 from bot.models import Member, Message, utcnow
 from bot.observability import logs
 from bot.observability.jobs import ObservedWorker
-from bot.services.outbound import notify
+from bot.whatsapp.outbound import notify
 from flows.base import Msg, Reply, Text
 from tests.conftest import AUTH_TOKEN, PUBLIC_URL, WhatsApp, app_config
 
@@ -80,7 +80,7 @@ def test_an_inbound_message_logs_its_sid_and_member_id_but_never_the_phone_name_
     mine = [line for line in lines if line.get("message_sid") == first["MessageSid"]]
     assert len(mine) == 2 and all(line["member_id"] == member_id for line in mine)
     assert {"time", "level", "logger", "message"} <= set(mine[0])
-    assert mine[0]["http_status"] == 200 and mine[0]["logger"] == "bot.webhook"
+    assert mine[0]["http_status"] == 200 and mine[0]["logger"] == "bot.whatsapp.webhook"
     written = log_lines.getvalue()
     for secret in (PHONE, PHONE.lstrip("+"), "712345678", NAME, "Amina", "naitwa", "malipo"):
         assert secret not in written
@@ -147,8 +147,8 @@ def test_a_database_error_quoting_a_phone_number_is_logged_without_it(app, log_l
 def test_the_worker_logs_each_job_with_its_id_and_counts_it(app, log_lines):
     from prometheus_client import REGISTRY
 
-    from bot.services.queues import QUEUES, queue
-    from bot.services.redis_conn import connect
+    from bot.core.queues import QUEUES, queue
+    from bot.core.redis_conn import connect
 
     labels = {"job": "send_outbound", "result": "ok"}
     before = REGISTRY.get_sample_value("umoja_jobs_total", labels) or 0
@@ -348,7 +348,7 @@ def test_sends_statuses_and_queues_are_counted(app, client, metrics_on, fake_twi
 
 
 def test_the_progress_of_a_running_broadcast_is_read_at_scrape_time(app, client, metrics_on):
-    from bot.services import broadcasts
+    from bot.broadcasts import service as broadcasts
     from tests.test_broadcasts import running_broadcast_to
 
     with app.app_context():

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from bot.extensions import db
+from bot.core.extensions import db
 from bot.models import ConsentEvent, Member, Message, utcnow
-from bot.services.outbound import enqueue, notify, send_outbound
+from bot.whatsapp.outbound import enqueue, notify, send_outbound
 from flows.base import Msg, Reply, Text
 
 HELLO = Reply((Msg("Hello %(name)s!", {"name": Text("Amina")}),))

@@ -12,8 +12,11 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from bot.core.extensions import db
+from bot.core.periodic import PERIODIC
+from bot.core.redis_conn import connect
+from bot.courses import stats as course_stats
 from bot.devtools.simulator import replies_of
-from bot.extensions import db
 from bot.models import (
     AuditEvent,
     BroadcastDelivery,
@@ -28,9 +31,7 @@ from bot.models import (
     TicketMessage,
     utcnow,
 )
-from bot.services import course_stats, privacy
-from bot.services.periodic import PERIODIC
-from bot.services.redis_conn import connect
+from bot.privacy import service as privacy
 from tests.conftest import DATABASE_URL, WhatsApp
 from tests.dashboard_helpers import make_user, sign_in
 from tests.test_certificates import LINK, import_codes, vouchers_csv
@@ -268,7 +269,7 @@ def every_job_field(app) -> str:
         StartedJobRegistry,
     )
 
-    from bot.services.queues import QUEUES, queue
+    from bot.core.queues import QUEUES, queue
 
     registries = (StartedJobRegistry, FinishedJobRegistry, FailedJobRegistry, ScheduledJobRegistry,
                   DeferredJobRegistry, CanceledJobRegistry)
@@ -321,7 +322,7 @@ def test_a_refused_consent_keeps_nothing_in_english_and_swahili(app, client):
 
 
 def test_who_refused_is_not_listed_exported_or_in_any_segment(app, client):
-    from bot.services import broadcasts
+    from bot.broadcasts import service as broadcasts
 
     play(WhatsApp(client, AMINA), [("Hi", []), ("2", [])])
     play(WhatsApp(client, "+254712000111"), [("Hi", [])])  # wrote, has not answered: no consent either

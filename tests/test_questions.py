@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.extensions import db
+from bot.core.extensions import db
 from bot.models import Conversation, FaqEntry, Member, Ticket, utcnow
 from flows.faq import FaqItem, Knowledge, decide
 from tests.conftest import WhatsApp
@@ -317,7 +317,7 @@ def test_a_member_never_has_two_open_tickets(app, whatsapp, faq):
 
 
 def test_settings_shown_to_members_may_be_given_per_language(monkeypatch, tmp_path):
-    from bot.config import load_settings
+    from bot.core.config import load_settings
 
     monkeypatch.delenv("MEMBERSHIP_DUES", raising=False)
     monkeypatch.delenv("MEMBERSHIP_DUES_SW", raising=False)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from bot.extensions import db
+from bot.core.extensions import db
 from bot.models import ConsentEvent, Member
 from tests.test_signup_transcripts import ENGLISH_HAPPY, SWAHILI_HAPPY, member_row, play
 

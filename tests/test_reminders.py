@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from rq.registry import ScheduledJobRegistry
 
-from bot.extensions import db
+from bot.core.extensions import db
+from bot.core.queues import queue
+from bot.courses.reminders import out_of_quiet_hours, schedule, send_reminder, sweep
 from bot.models import Enrolment, Member, ReminderSend, utcnow
-from bot.services.queues import queue
-from bot.services.reminders import out_of_quiet_hours, schedule, send_reminder, sweep
 from tests.test_courses import catalog, member, play  # noqa: F401  (fixtures)
 
 LINK = "https://www.linkedin.com/learning/certificates/feedfacecafebeef0123"
@@ -148,7 +148,7 @@ def test_a_reminder_run_early_does_nothing_and_a_lost_job_is_recovered_by_the_sw
     enrolment_id = age_enrolment(app, 1)
     with app.app_context():
         assert send_reminder(enrolment_id, 3) == "not due"
-        from bot.services.redis_conn import connect
+        from bot.core.redis_conn import connect
 
         connect().flushdb()  # the worker's Redis lost every scheduled job
         assert sweep() == 0
@@ -160,7 +160,7 @@ def test_a_reminder_run_early_does_nothing_and_a_lost_job_is_recovered_by_the_sw
 
 
 def test_scheduled_reminders_survive_a_worker_restart_and_run_once(app, member, fake_twilio):
-    from bot.services import jobs
+    from bot.core import jobs
 
     enrol(member, "4")
     enrolment_id = age_enrolment(app, 15)

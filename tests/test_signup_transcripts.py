@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from bot.extensions import db
+from bot.core.extensions import db
 from bot.models import ConsentEvent, Conversation, Member
 from tests.conftest import WhatsApp
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from bot.extensions import db
+from bot.core.extensions import db
+from bot.members.staff_numbers import add_staff
 from bot.models import Member, MemberWork, utcnow
-from bot.services import stats
-from bot.services.staff import add_staff
+from bot.stats import service as stats
 from tests.conftest import WhatsApp
 
 OFFICER = "+254733100001"
@@ -98,7 +98,7 @@ def test_stats_in_swahili_and_refused_for_organisers(app, client):
 
 
 def test_stats_stays_one_message_with_every_county(app, client):
-    from bot.services import privacy
+    from bot.privacy import service as privacy
     from flows.counties import COUNTIES
 
     seed(app, [(c, ("transcription", "other", "data_annotation"), "woman", "host", i, False)
@@ -131,8 +131,8 @@ def test_running_counts_follow_every_change(app, client, whatsapp):
         if not stats.tallied():
             pytest.skip("the running counts are kept by PostgreSQL triggers")
 
-    from bot.services import members as member_service
-    from bot.services import privacy
+    from bot.members import service as member_service
+    from bot.privacy import service as privacy
     from tests.test_signup_transcripts import ENGLISH_HAPPY, play
 
     play(whatsapp, ENGLISH_HAPPY)  # a real sign-up through the webhook
@@ -180,7 +180,7 @@ def test_members_erased_before_the_upgrade_are_counted_after_it(app):
     import sqlalchemy as sa
     from flask_migrate import downgrade, upgrade
 
-    from bot.services import privacy
+    from bot.privacy import service as privacy
 
     with app.app_context():
         if not stats.tallied():

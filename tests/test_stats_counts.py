@@ -17,10 +17,11 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.extensions import db
+from bot.core.extensions import db
+from bot.members import service as member_service
 from bot.models import Member, MemberNumber
-from bot.services import members as member_service
-from bot.services import privacy, stats
+from bot.privacy import service as privacy
+from bot.stats import service as stats
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 UTC = ZoneInfo("UTC")

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 
-from bot.extensions import db
+from bot.core.extensions import db
 from bot.models import Conversation, Member, Message
 from tests.conftest import AUTH_TOKEN, PUBLIC_URL, WhatsApp
 
@@ -33,7 +33,7 @@ def test_signed_request_is_answered_with_twiml(whatsapp):
 
 @pytest.mark.parametrize("case", ["unsigned", "wrong token", "garbage", "body changed", "url changed", "field added"])
 def test_forged_or_tampered_requests_get_403_and_store_nothing(app, whatsapp, case):
-    from bot.services.twilio_api import sign
+    from bot.whatsapp.twilio_api import sign
 
     form = whatsapp.form("Hi")
     good = sign(PUBLIC_URL + "/whatsapp/inbound", form, AUTH_TOKEN)
@@ -165,7 +165,7 @@ def test_embedded_default_creates_its_database_and_answers_a_signed_message(tmp_
         from pathlib import Path
         from bot import create_app
         from bot.devtools.simulator import inbound_form, replies_of
-        from bot.services.twilio_api import sign
+        from bot.whatsapp.twilio_api import sign
         app = create_app()
         token = (Path(app.instance_path) / "local_auth_token").read_text().strip()
         client = app.test_client()

@@ -16,11 +16,11 @@ from flask import Flask
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from bot import i18n
+from bot.core import i18n
+from bot.core.extensions import db
 from bot.devtools.simulator import replies_of
-from bot.extensions import db
+from bot.members.staff_numbers import add_staff
 from bot.models import Conversation, Member, utcnow
-from bot.services.staff import add_staff
 from flows import router
 from flows.base import State
 from flows.vocabulary import GLOBAL_KEYWORDS, INTENTS

@@ -16,11 +16,11 @@ import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
+from bot.core.extensions import db
 from bot.devtools.fake_twilio import new_sid
-from bot.extensions import db
+from bot.members.staff_numbers import add_staff
 from bot.models import Member, Message
-from bot.services.staff import add_staff
-from bot.services.twilio_api import sign
+from bot.whatsapp.twilio_api import sign
 from tests.conftest import AUTH_TOKEN, PUBLIC_URL, WhatsApp
 from tests.test_courses import catalog, member, play  # noqa: F401  (fixtures)
 from tests.test_dashboard_review import signed_in

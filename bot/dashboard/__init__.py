@@ -19,15 +19,13 @@ __all__ = ["NAV", "NavEntry", "init_dashboard", "login_manager", "role_required"
 
 def init_dashboard(app: Flask) -> None:
     """Bind the dashboard's extensions and register its blueprint."""
+    from bot.core.redis_conn import limits_uri
     from bot.dashboard import broadcasts as broadcast_pages  # noqa: F401  (its routes join the blueprint)
     from bot.dashboard import errors, reports, review, views  # noqa: F401  (review: the certificates, vouchers and tickets pages)
+    from bot.dashboard import users as dashboard_users
     from bot.dashboard.sign_in_limits import init_sign_in_limits
     from bot.models import DashboardUser
-    from bot.services import (
-        dashboard_users,
-        notes,  # noqa: F401  (registers the notes' erasure hook)
-    )
-    from bot.services.redis_conn import limits_uri
+    from bot.support import notes  # noqa: F401  (registers the notes' erasure hook)
 
     app.config.setdefault("DASHBOARD_LIMITS_STORAGE_URI", limits_uri(app.config.get("REDIS_URL")))
     init_sign_in_limits(app, app.config["DASHBOARD_LIMITS_STORAGE_URI"])

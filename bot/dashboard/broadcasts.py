@@ -1,7 +1,7 @@
 """The dashboard's broadcast pages: the list, the composer with its segment builder and live count, the
 preview with an explicit confirmation, and the live progress page with pause / resume / cancel.
 
-Everything goes through `bot/services/broadcasts.py` (the same services as the WhatsApp command and the
+Everything goes through `bot/broadcasts/service.py` (the same services as the WhatsApp command and the
 `flask broadcast` commands). The segment builder is made from `SEGMENT_FIELDS`: a field appears once its
 name is in the service's `SEGMENT_FILTERS`, so a new filter is one entry here.
 """
@@ -30,13 +30,15 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, Length, Optional
 
+from bot.broadcasts import service as broadcasts
+from bot.core import audit
+from bot.core.extensions import db
+from bot.core.i18n import LANGUAGES
+from bot.core.local_time import to_local, to_utc
 from bot.dashboard.nav import role_required
 from bot.dashboard.views import bp
-from bot.extensions import db
-from bot.i18n import LANGUAGES
 from bot.models import AuditEvent, Broadcast, Course, utcnow
-from bot.services import audit, broadcasts, masking
-from bot.services.local_time import to_local, to_utc
+from bot.privacy import masking
 from flows.counties import COUNTIES
 from flows.signup import COMMUNITIES, GENDERS, WORK_KINDS
 

@@ -15,7 +15,7 @@ admin = AppGroup("admin", help="Dashboard accounts for staff (officer, organiser
 @click.password_option(help="At least 10 characters; asked for when not given.")
 def create_user_command(email: str, role: str, name: str | None, password: str) -> None:
     """Create a dashboard account with a hashed password."""
-    from bot.services.dashboard_users import create_user
+    from bot.dashboard.users import create_user
 
     try:
         user = create_user(email, password, role, name=name)
@@ -29,7 +29,7 @@ def create_user_command(email: str, role: str, name: str | None, password: str) 
 @click.password_option(help="At least 10 characters; asked for when not given.")
 def set_password_command(email: str, password: str) -> None:
     """Give a dashboard account a new password; every signed-in session of the account ends."""
-    from bot.services.dashboard_users import set_password
+    from bot.dashboard.users import set_password
 
     try:
         user = set_password(email, password)

@@ -10,8 +10,8 @@ from typing import Any
 from flask import abort
 from flask_login import current_user, login_required
 
+from bot.dashboard.users import allowed
 from bot.models.staff import ROLES as ALL_ROLES
-from bot.services.dashboard_users import allowed
 
 
 @dataclass(frozen=True)

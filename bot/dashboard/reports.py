@@ -20,11 +20,14 @@ from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from bot.core import audit
+from bot.core.extensions import db
+from bot.core.local_time import to_utc, zone
 from bot.dashboard.nav import ALL_ROLES, NAV, NavEntry, role_required
 from bot.dashboard.timeline import course_name, message_reason, voucher_carrier
+from bot.dashboard.users import allowed
 from bot.dashboard.views import bp, csv_cell
 from bot.dashboard.views import local_when as local
-from bot.extensions import db
 from bot.models import (
     Certificate,
     Course,
@@ -36,9 +39,7 @@ from bot.models import (
     Voucher,
     utcnow,
 )
-from bot.services import audit, masking
-from bot.services.dashboard_users import allowed
-from bot.services.local_time import to_utc, zone
+from bot.privacy import masking
 from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_LABELS
 
 SMALL_GROUP = 5

@@ -20,15 +20,18 @@ from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from bot.certificate_files import send_certificate_file
+from bot.certificates import service as certificates
+from bot.certificates.files import send_certificate_file
+from bot.core.extensions import db
+from bot.core.i18n import SOURCE_LANGUAGE, render_line
+from bot.courses.service import course_title
 from bot.dashboard.nav import NAV, NavEntry, role_required
 from bot.dashboard.views import bp, shows_phones
-from bot.extensions import db
-from bot.i18n import SOURCE_LANGUAGE, render_line
 from bot.models import Certificate, Member, Ticket, TicketMessage
-from bot.services import certificates, masking, sending, tickets
-from bot.services.courses import course_title
-from bot.services.masking import mask_phone
+from bot.privacy import masking
+from bot.privacy.masking import mask_phone
+from bot.support import tickets
+from bot.whatsapp import sending
 
 QUEUE_SIZE = 100
 VOUCHER_CSV_MAX_BYTES = 2 * 1024 * 1024

@@ -15,7 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from bot.extensions import db
+from bot.core.extensions import db
 from bot.models import (
     Broadcast,
     BroadcastDelivery,
@@ -30,8 +30,8 @@ from bot.models import (
     Ticket,
     Voucher,
 )
-from bot.services import masking
-from bot.services.sending import reason_text
+from bot.privacy import masking
+from bot.whatsapp.sending import reason_text
 
 MESSAGE_LIMIT = 500
 CONSENT_TITLES = {"consent": "Gave consent", "opt_out": "Opted out (STOP)", "opt_in": "Opted in again (START)"}

@@ -29,7 +29,12 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import selectinload
 
+from bot.core import audit
+from bot.core.extensions import db
+from bot.core.local_time import to_local
+from bot.courses import stats as course_stats
 from bot.dashboard import timeline
+from bot.dashboard import users as dashboard_users
 from bot.dashboard.forms import (
     AccountActionForm,
     ExportForm,
@@ -40,12 +45,12 @@ from bot.dashboard.forms import (
 )
 from bot.dashboard.nav import ALL_ROLES, nav_for, role_required
 from bot.dashboard.sign_in_limits import Refusal, sign_in_limits
-from bot.extensions import db
+from bot.dashboard.users import authenticate
 from bot.models import AuditEvent, Member, MemberWork, utcnow
-from bot.services import audit, course_stats, dashboard_users, masking, notes, stats
-from bot.services.dashboard_users import authenticate
-from bot.services.local_time import to_local
-from bot.services.masking import mask_phone
+from bot.privacy import masking
+from bot.privacy.masking import mask_phone
+from bot.stats import service as stats
+from bot.support import notes
 from flows.counties import COUNTIES
 from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_KINDS, WORK_LABELS
 
@@ -399,7 +404,7 @@ def jobs() -> ResponseReturnValue:
     """Queue lengths and failed jobs, with a link to rq-dashboard."""
     from rq.registry import FailedJobRegistry
 
-    from bot.services.queues import QUEUES, queue
+    from bot.core.queues import QUEUES, queue
 
     rows = []
     for name in QUEUES:
@@ -453,7 +458,7 @@ def mount_jobs(app: Flask) -> None:
     from this site only, its pages with the dashboard's security headers."""
     import rq_dashboard
 
-    from bot.services.redis_conn import connect
+    from bot.core.redis_conn import connect
 
     for key, value in vars(rq_dashboard.default_settings).items():
         if key.isupper():

@@ -9,7 +9,7 @@ import requests
 from flask import current_app
 
 from bot.devtools.simulator import INBOUND_PATH, inbound_form, replies_of
-from bot.services.twilio_api import public_url, sign
+from bot.whatsapp.twilio_api import public_url, sign
 
 Poster = Callable[[dict[str, str], str], str]
 

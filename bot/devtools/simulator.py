@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
-from bot.extensions import db
+from bot.core.extensions import db
+from bot.members.service import normalize_phone
 from bot.models import Member, Message
-from bot.services.members import normalize_phone
-from bot.services.twilio_api import public_url, sign
+from bot.whatsapp.twilio_api import public_url, sign
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator")
 

@@ -1,5 +1,5 @@
 """The data Umoja keeps, one module per area. Models carry data only; side effects (Twilio, queues,
-files) live in `bot/services`."""
+files) live in the area packages (`bot/broadcasts/`, `bot/courses/`, …)."""
 
 from bot.models.base import utcnow
 from bot.models.broadcasts import Broadcast, BroadcastDelivery

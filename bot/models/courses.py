@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.extensions import db
+from bot.core.extensions import db
 from bot.models.base import utcnow
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bot.extensions import db
+from bot.core.extensions import db
 from bot.models.base import utcnow
 
 # DELETE MY DATA leaves an anonymous row with this status: never messaged again; a member who had joined

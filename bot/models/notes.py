@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.extensions import db
+from bot.core.extensions import db
 from bot.models.base import utcnow
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.extensions import db
+from bot.core.extensions import db
 from bot.models.members import Member, MemberWork
 
 

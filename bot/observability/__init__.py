@@ -16,7 +16,7 @@ from flask import Flask, Response, g, request
 from bot.observability import logs, metrics
 
 log = logging.getLogger(__name__)
-webhook_log = logging.getLogger("bot.webhook")
+webhook_log = logging.getLogger("bot.whatsapp.webhook")
 
 # The endpoints timed and counted, and the webhook name they count under.
 WEBHOOKS = {"whatsapp.inbound_message": "inbound", "whatsapp.message_status": "status"}

@@ -20,7 +20,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
-from bot.extensions import db
+from bot.core.extensions import db
 
 bp = Blueprint("metrics", __name__)
 log = logging.getLogger(__name__)
@@ -93,8 +93,8 @@ class WaitingNow(Collector):
 
 def queue_lengths() -> dict[tuple[str, str], int]:
     """(queue, state) → jobs, in one pipelined round trip to Redis (no registry clean-up on the way)."""
-    from bot.services.queues import QUEUES, queue
-    from bot.services.redis_conn import connect
+    from bot.core.queues import QUEUES, queue
+    from bot.core.redis_conn import connect
 
     keys: list[tuple[str, str]] = []
     pipe = connect().pipeline(transaction=False)
@@ -112,8 +112,8 @@ def queue_lengths() -> dict[tuple[str, str], int]:
 def broadcast_progress() -> dict[int, dict[str, int]]:
     """broadcast id → its figures (`broadcasts.figures`: one grouped count each) for every running or paused
     broadcast."""
+    from bot.broadcasts.service import figures
     from bot.models import Broadcast
-    from bot.services.broadcasts import figures
 
     running = db.session.scalars(sa.select(Broadcast.id).where(Broadcast.status.in_(("running", "paused")))).all()
     progress = {}

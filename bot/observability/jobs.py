@@ -10,8 +10,8 @@ from typing import Any
 from rq.job import Job
 from rq.queue import Queue
 
+from bot.core import jobs
 from bot.observability import logs, metrics
-from bot.services import jobs
 
 
 class ObservedWorker(jobs.Worker):

@@ -91,7 +91,7 @@ class JsonLines(JsonFormatter):
 
 
 class ReadableText(logging.Formatter):
-    """`12:00:01 INFO bot.webhook: message [sid=SM… member=12]` for a terminal."""
+    """`12:00:01 INFO bot.whatsapp.webhook: message [sid=SM… member=12]` for a terminal."""
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -1,0 +1,150 @@
+"""`flask broadcast create|preview|send|status|pause|resume|cancel`: broadcasts from the command line.
+
+The same services as the WhatsApp BROADCAST command (and, later, the dashboard): `bot/broadcasts/service.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import click
+from flask.cli import AppGroup
+
+from bot.core.local_time import to_utc
+
+broadcast = AppGroup("broadcast", help="Broadcasts to a segment of members: create, preview, send, follow.")
+
+QUIET = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+def describe_preview(p) -> str:  # noqa: ANN001
+    """The preview in plain words."""
+    minutes = p.seconds / 60
+    return (f"{p.matched} members match; {p.opted_out} left out (opted out); {p.inside_window} get the text; "
+            f"{p.template} are outside the 24-hour window and get the template; {p.no_template} get nothing "
+            f"(no template for their language). About {minutes:.1f} min at {p.rate}/s.")
+
+
+def echo_figures(broadcast_id: int) -> None:
+    from bot.broadcasts import service as broadcasts
+    from bot.whatsapp import sending
+
+    figures = broadcasts.figures(broadcast_id)
+    if figures is None:
+        raise click.ClickException(f"no broadcast {broadcast_id}")
+    b = figures.broadcast
+    paused = f" ({b.paused_reason})" if b.status == "paused" and b.paused_reason else ""
+    click.echo(f"broadcast {b.id}: {b.status}{paused}; audience {b.audience if b.audience is not None else '-'}")
+    click.echo("  " + "  ".join(f"{name} {count}" for name, count in figures.counts.items()))
+    for key, code, count in figures.reasons:
+        click.echo(f"  {count} × {sending.reason_text(key)}" + (f" (Twilio {code})" if code else ""))
+
+
+@broadcast.command("create")
+@click.option("--en", "text_en", required=True, help="The text in English (also the fallback).")
+@click.option("--sw", "text_sw", default=None, help="The text in Swahili.")
+@click.option("--media", "media_url", default=None, help="A media URL sent with the text.")
+@click.option("--county", multiple=True)
+@click.option("--work", multiple=True, help="A kind of work (repeat for several).")
+@click.option("--language", multiple=True, type=click.Choice(["en", "sw"]))
+@click.option("--gender", multiple=True)
+@click.option("--community", multiple=True)
+@click.option("--status", multiple=True, help="Membership status (default: active).")
+@click.option("--joined-after", default=None, help="YYYY-MM-DD")
+@click.option("--joined-before", default=None, help="YYYY-MM-DD")
+@click.option("--enrolled-in", multiple=True, help="A course slug (see `flask courses list`): enrolled in it.")
+@click.option("--completed", multiple=True, help="A course slug: certificate verified.")
+@click.option("--not-completed", multiple=True, help="A course slug: enrolled, certificate not verified yet.")
+@click.option("--at", "send_at", default=None, help="Send at this Africa/Nairobi time: 'YYYY-MM-DD HH:MM'.")
+@click.option("--quiet", default=None, help="Quiet hours, Africa/Nairobi, e.g. 21:00-07:00.")
+def create_command(text_en: str, text_sw: str | None, media_url: str | None, send_at: str | None,
+                   quiet: str | None, **segment: object) -> None:
+    """Create a draft broadcast and show its preview (nothing is sent)."""
+    from bot.broadcasts import service as broadcasts
+
+    when = None
+    if send_at:
+        try:
+            when = to_utc(datetime.strptime(send_at, "%Y-%m-%d %H:%M"))
+        except ValueError as error:
+            raise click.BadParameter("use 'YYYY-MM-DD HH:MM'", param_hint="--at") from error
+    if quiet and not QUIET.match(quiet):
+        raise click.BadParameter("use HH:MM-HH:MM", param_hint="--quiet")
+    chosen = {name.replace("-", "_"): list(value) if isinstance(value, tuple) else value
+              for name, value in segment.items() if value}
+    created = broadcasts.create(text_en, text_sw, segment=chosen, media_url=media_url, send_at=when,
+                                quiet=tuple(quiet.split("-")) if quiet else None)  # type: ignore[arg-type]
+    click.echo(f"broadcast {created.id} created (draft)")
+    click.echo(describe_preview(broadcasts.preview(created)))
+    click.echo(f"send it with: flask broadcast send {created.id}")
+
+
+@broadcast.command("preview")
+@click.argument("broadcast_id", type=int)
+def preview_command(broadcast_id: int) -> None:
+    """How many members match, are left out, get the text or the template, and the time to finish."""
+    from bot.broadcasts import service as broadcasts
+    from bot.core.extensions import db
+    from bot.models import Broadcast
+
+    b = db.session.get(Broadcast, broadcast_id)
+    if b is None:
+        raise click.ClickException(f"no broadcast {broadcast_id}")
+    click.echo(describe_preview(broadcasts.preview(b)))
+
+
+@broadcast.command("send")
+@click.argument("broadcast_id", type=int)
+@click.option("--yes", is_flag=True, help="Confirm without asking.")
+def send_command(broadcast_id: int, yes: bool) -> None:
+    """Confirm and send (or schedule) a draft broadcast."""
+    from bot.broadcasts import service as broadcasts
+    from bot.core.extensions import db
+    from bot.models import Broadcast
+
+    b = db.session.get(Broadcast, broadcast_id)
+    if b is None:
+        raise click.ClickException(f"no broadcast {broadcast_id}")
+    click.echo(describe_preview(broadcasts.preview(b)))
+    if not yes and not click.confirm("Send it?"):
+        click.echo("not sent")
+        return
+    click.echo(f"broadcast {broadcast_id}: {broadcasts.send(broadcast_id)}")
+
+
+@broadcast.command("status")
+@click.argument("broadcast_id", type=int)
+def status_command(broadcast_id: int) -> None:
+    """Queued / sent / delivered / read / failed / skipped, and the top failure reasons."""
+    echo_figures(broadcast_id)
+
+
+def _change(action: str, broadcast_id: int) -> None:
+    from bot.broadcasts import service as broadcasts
+
+    done = getattr(broadcasts, action)(broadcast_id)
+    if not done:
+        raise click.ClickException(f"broadcast {broadcast_id} cannot be {action}d now")
+    echo_figures(broadcast_id)
+
+
+@broadcast.command("pause")
+@click.argument("broadcast_id", type=int)
+def pause_command(broadcast_id: int) -> None:
+    """Pause sending."""
+    _change("pause", broadcast_id)
+
+
+@broadcast.command("resume")
+@click.argument("broadcast_id", type=int)
+def resume_command(broadcast_id: int) -> None:
+    """Resume a paused broadcast."""
+    _change("resume", broadcast_id)
+
+
+@broadcast.command("cancel")
+@click.argument("broadcast_id", type=int)
+def cancel_command(broadcast_id: int) -> None:
+    """Cancel: what is not sent yet is never sent."""
+    _change("cancel", broadcast_id)

@@ -1,0 +1,1 @@
+"""Certificates members report: intake, download of the proof, storage, review and vouchers."""

@@ -1,0 +1,298 @@
+"""The conversation engine: load the state, classify the input, run the flows, perform the effects,
+save the state and render the replies in the member's language.
+
+Everything here runs inside the caller's transaction with the member's row locked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm.attributes import set_committed_value
+
+from bot.broadcasts.staff import perform_preview as perform_preview_broadcast
+from bot.broadcasts.staff import perform_send as perform_send_broadcast
+from bot.commands.registry import dispatch as dispatch_staff_command
+from bot.core import i18n
+from bot.core.extensions import db
+from bot.core.facts import facts_of
+from bot.core.sql import fetch, insert_for
+from bot.courses.effects import COURSE_PERFORMERS
+from bot.members import service as member_service
+from bot.members.staff_numbers import roles_from
+from bot.models import Conversation, Member
+from bot.privacy import service as privacy_service
+from bot.support import tickets as ticket_service
+from flows import router
+from flows.base import Ctx, Effect, Input, Media, MemberView, Result, Settings, State
+from flows.broadcast import PreviewBroadcast, SendBroadcast
+from flows.effects import (
+    ConcernsMembers,
+    DeclineNewNotice,
+    ForgetContact,
+    MarkNoticeAsked,
+    OptIn,
+    OptOut,
+    RecordConsent,
+    RecordSensitiveChoice,
+    RegisterMember,
+    SetLanguage,
+)
+from flows.support_effects import AddToTicket, EraseMyData, OpenTicket
+
+Performer = Callable[[Member, Any, datetime], Mapping[str, Any] | None]
+
+
+def perform_set_language(member: Member, effect: SetLanguage, now: datetime) -> None:
+    """Switch the member's language."""
+    if effect.language in i18n.LANGUAGES:
+        member.language = effect.language
+
+
+def perform_record_consent(member: Member, effect: RecordConsent, now: datetime) -> None:
+    """Record the member's consent."""
+    member_service.record_consent(member, now)
+
+
+def perform_mark_notice_asked(member: Member, effect: MarkNoticeAsked, now: datetime) -> None:
+    """Record that the member was asked about the current notice version."""
+    member_service.record_notice_event(member, member_service.NOTICE_ASKED, now)
+
+
+def perform_decline_new_notice(member: Member, effect: DeclineNewNotice, now: datetime) -> None:
+    """Record that the member declined the current notice version (their data stays)."""
+    member_service.record_notice_event(member, member_service.NOTICE_DECLINED, now)
+
+
+def perform_record_sensitive(member: Member, effect: RecordSensitiveChoice, now: datetime) -> None:
+    """Record whether the member let us ask about gender and community."""
+    member_service.record_sensitive_choice(member, effect.agreed, now)
+
+
+def perform_register(member: Member, effect: RegisterMember, now: datetime) -> dict[str, Any]:
+    """Register the member and hand the member number to the welcome message."""
+    number = member_service.register(
+        member, name=effect.name, county=effect.county, work_kinds=effect.work_kinds,
+        work_other=effect.work_other, gender=effect.gender, community=effect.community, now=now,
+    )
+    return {"member_number": number}
+
+
+def perform_forget(member: Member, effect: ForgetContact, now: datetime) -> None:
+    """Forget the person who refused consent (their row and messages are deleted)."""
+    privacy_service.forget_person(member, now)
+
+
+def perform_concerns(member: Member, effect: ConcernsMembers, now: datetime) -> None:
+    """Nothing to do now: `answer` hands the members to the caller, who links the stored messages."""
+
+
+def perform_opt_out(member: Member, effect: OptOut, now: datetime) -> None:
+    """Stop messages to the member."""
+    member_service.opt_out(member, "whatsapp", now)
+
+
+def perform_opt_in(member: Member, effect: OptIn, now: datetime) -> None:
+    """Resume messages to the member."""
+    member_service.opt_in(member, "whatsapp", now)
+
+
+def perform_open_ticket(member: Member, effect: OpenTicket, now: datetime) -> dict[str, Any]:
+    """Open a ticket for an organiser (or add to the open one); its number goes to the replies."""
+    ticket = ticket_service.open_ticket(member, effect.text, effect.reason, faq_key=effect.faq_key,
+                                        asked=effect.asked, now=now, call_me=effect.call_me)
+    return {"ticket": ticket.id}
+
+
+def perform_add_to_ticket(member: Member, effect: AddToTicket, now: datetime) -> dict[str, Any]:
+    """Add the member's message to the open ticket."""
+    ticket = ticket_service.add_to_open_ticket(member, effect.text, now)
+    return {"ticket": ticket.id if ticket else "?"}
+
+
+def perform_erase(member: Member, effect: EraseMyData, now: datetime) -> None:
+    """Erase the member's personal data."""
+    privacy_service.erase_member(member, now)
+
+
+PERFORMERS: dict[type[Effect], Performer] = {
+    SetLanguage: perform_set_language,
+    RecordConsent: perform_record_consent,
+    ForgetContact: perform_forget,
+    ConcernsMembers: perform_concerns,
+    RecordSensitiveChoice: perform_record_sensitive,
+    MarkNoticeAsked: perform_mark_notice_asked,
+    DeclineNewNotice: perform_decline_new_notice,
+    RegisterMember: perform_register,
+    OptOut: perform_opt_out,
+    OptIn: perform_opt_in,
+    OpenTicket: perform_open_ticket,
+    AddToTicket: perform_add_to_ticket,
+    EraseMyData: perform_erase,
+    **COURSE_PERFORMERS,
+    PreviewBroadcast: perform_preview_broadcast,
+    SendBroadcast: perform_send_broadcast,
+}
+
+
+def perform(member: Member, effects: tuple[Effect, ...], now: datetime) -> dict[str, Any]:
+    """Perform each effect in order; what they return is available to the replies as parameters."""
+    results: dict[str, Any] = {}
+    for effect in effects:
+        performer = PERFORMERS.get(type(effect))
+        if performer is None:
+            raise LookupError(f"no performer for {type(effect).__name__}")
+        results.update(performer(member, effect, now) or {})
+    return results
+
+
+def classify(text: str, *, media: tuple[Media, ...] = (), location: tuple[float, float] | None = None,
+             button: str | None = None) -> Input:
+    """Turn what the member sent into an `Input`: keywords and intents in every language."""
+    words = i18n.normalize(text)
+    vocabulary = i18n.vocabulary()
+    return Input(
+        text=text,
+        keyword=vocabulary.keyword(words),
+        intents=vocabulary.intents_of(words),
+        media=media,
+        location=location,
+        button=button,
+    )
+
+
+def settings() -> Settings:
+    """The union's settings as flows see them."""
+    config = current_app.config
+    return Settings(
+        union_name=config["UNION_NAME"],
+        union_short_name=config["UNION_SHORT_NAME"],
+        help_contact=config["HELP_CONTACT"],
+        languages=i18n.LANGUAGES,
+        timezone=config["TIMEZONE"],
+        data_controller=config["DATA_CONTROLLER"] or config["UNION_NAME"],
+        data_protection_contact=config["DATA_PROTECTION_CONTACT"],
+        retention_days=config["RETENTION_DAYS"],
+    )
+
+
+def member_view(member: Member) -> MemberView:
+    """The snapshot of a member that flows see."""
+    return MemberView(
+        is_member=member.is_member,
+        member_number=member.member_number,
+        name=member.name,
+        status=member.status,
+        opted_out=member.opted_out,
+        roles=roles_from(member.staff_roles),  # set by the statement that locked the member
+        facts=facts_of(member),
+        notice_outdated=member_service.notice_outdated(member),
+    )
+
+
+CONVERSATIONS = Conversation.__table__
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The rendered replies to one message, the conversation row to store (`save_conversation`), the
+    members the message and its replies name (a staff command about them), and whether the sender was
+    forgotten (a refused consent: there is no member left to store anything for)."""
+
+    texts: list[str]
+    conversation: dict[str, Any]
+    subjects: tuple[int, ...] = ()
+    forgotten: bool = False
+
+
+CONVERSATION_OF = sa.select(CONVERSATIONS).where(CONVERSATIONS.c.member_id == sa.bindparam("member"))
+
+
+def load_conversation(member_id: int) -> Mapping[str, Any] | None:
+    """The stored conversation of a member (read after the member's row is locked), or None."""
+    rows = fetch(CONVERSATION_OF, {"member": member_id})
+    return rows[0] if rows else None
+
+
+@cache
+def conversation_upsert(dialect: str) -> sa.Insert:
+    """INSERT … ON CONFLICT (member_id) DO UPDATE of a conversation, built once per database kind."""
+    insert = insert_for(dialect, CONVERSATIONS)
+    columns = ("member_id", "flow", "step", "answers", "errors", "updated_at", "expires_at")
+    return insert.values({name: sa.bindparam(f"c_{name}", type_=CONVERSATIONS.c[name].type) for name in columns}) \
+        .on_conflict_do_update(index_elements=[CONVERSATIONS.c.member_id],
+                               set_={name: insert.excluded[name] for name in columns[1:]})
+
+
+def save_conversation(row: Mapping[str, Any]) -> None:
+    """Store where the conversation stands (a row from `answer`)."""
+    connection = db.session.connection()
+    connection.execute(conversation_upsert(connection.dialect.name), row)
+
+
+def answer(member: Member, inp: Input, now: datetime, *, first_contact: bool = False) -> Answer:
+    """Answer one message from a (locked) member: run the flows, perform the effects, render the replies.
+    The caller stores the conversation row it returns (in the same transaction)."""
+    config = current_app.config
+    if member.language is None:
+        # Not an ORM change (no UPDATE of its own): the caller stores it with `inbound.MARK_SEEN`, unless a
+        # language switch in this message changes it first.
+        language = i18n.vocabulary().language_of(i18n.normalize(inp.text)) or config["DEFAULT_LANGUAGE"]
+        set_committed_value(member, "language", language)
+    conversation = load_conversation(member.id)
+    state = None
+    expires_at = updated_at = None
+    if conversation is not None:
+        state = State.from_json({"flow": conversation["flow"], "step": conversation["step"],
+                                 "data": conversation["answers"], "errors": conversation["errors"]})
+        expires_at, updated_at = conversation["expires_at"], conversation["updated_at"]
+    expired = False
+    if state is not None and expires_at is not None and now >= expires_at:
+        expired = state.flow != router.MENU
+        state = None
+    paused = now - (updated_at or now)
+    resumed = state is not None and not expired and paused >= timedelta(minutes=config["RESUME_NOTICE_MINUTES"])
+    ctx = Ctx(
+        member=member_view(member),
+        lang=member.language,
+        now=now,
+        settings=settings(),
+        resumed=resumed,
+        expired=expired,
+        first_contact=first_contact,
+    )
+    result = run(ctx, state, inp)
+    extra = perform(member, result.effects, now)
+    row = conversation_row(member.id, result.state, now, timedelta(hours=config["CONVERSATION_TIMEOUT_HOURS"]))
+    lang = member.language or config["DEFAULT_LANGUAGE"]
+    texts = [text for reply in result.replies for text in i18n.render_reply(lang, reply, extra)]
+    subjects = tuple(i for effect in result.effects if isinstance(effect, ConcernsMembers) for i in effect.member_ids)
+    return Answer(texts, row, subjects, privacy_service.was_forgotten(member))
+
+
+def run(ctx: Ctx, state: State | None, inp: Input) -> Result:
+    """A staff command when the message is one (the member's conversation stays where it was), else the flows."""
+    if inp.keyword is None:
+        command = dispatch_staff_command(ctx, inp)
+        if command is not None:
+            return command if command.state is not None else Result(state, command.replies, command.effects)
+    return router.handle(ctx, state, inp)
+
+
+def conversation_row(member_id: int, state: State | None, now: datetime, ttl: timedelta) -> dict[str, Any]:
+    """Where the conversation stands and when it expires, as parameters of `conversation_upsert`."""
+    return {
+        "c_member_id": member_id,
+        "c_flow": state.flow if state else None,
+        "c_step": state.step if state else None,
+        "c_answers": dict(state.data) if state else {},
+        "c_errors": state.errors if state else 0,
+        "c_updated_at": now,
+        "c_expires_at": now + ttl if state else None,
+    }

@@ -1,0 +1,236 @@
+"""Contacts and members: finding and locking a member, registering, consent and opt-outs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import cache, lru_cache
+from typing import Any
+
+import phonenumbers
+import sqlalchemy as sa
+from flask import current_app
+
+from bot.core.extensions import db
+from bot.core.sql import insert_for
+from bot.models import ConsentEvent, Conversation, Member, MemberNumber, MemberWork, utcnow
+
+# The member's staff roles, returned by the upsert itself (one round trip fewer per message).
+STAFF_ROLES = sa.literal_column(
+    "(SELECT staff_members.roles FROM staff_members WHERE staff_members.phone = members.phone)", sa.String
+).label("staff_roles")
+# The member's voucher code reserved for them because it could not be sent yet, also returned by the upsert:
+# the message that brings them back into the 24-hour window sends it (`certificates.send_reserved_voucher`).
+RESERVED_VOUCHER = sa.literal_column(
+    "(SELECT vouchers.id FROM vouchers WHERE vouchers.member_id = members.id AND vouchers.sent_at IS NULL)",
+    sa.Integer,
+).label("reserved_voucher")
+
+
+@lru_cache(maxsize=20_000)  # parsing is costly and every message carries a number seen before
+def normalize_phone(raw: str, region: str = "KE") -> str | None:
+    """E.164 form of a phone number ('whatsapp:+2547…', '0712…', '+254 712 …'), or None if invalid."""
+    text = (raw or "").strip()
+    text = text.removeprefix("whatsapp:").strip()
+    if not text:
+        return None
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+WHATSAPP_PREFIX = "whatsapp:"
+
+
+def e164_phone(address: str) -> str | None:
+    """The number when it is written in E.164 exactly ('+254712345678': no spaces, letters, extension or
+    national form) and is a possible number; otherwise None."""
+    if not E164.fullmatch(address):
+        return None
+    try:
+        number = phonenumbers.parse(address)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return address if phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) == address else None
+
+
+# The forms a WhatsApp sender's address (what follows `whatsapp:` in `From`) may take, each giving the
+# identity the contact is stored under, or None. A new form (Meta's business-scoped user ids) joins here.
+SENDER_FORMS: tuple[Callable[[str], str | None], ...] = (e164_phone,)
+
+
+@lru_cache(maxsize=20_000)  # every message carries a sender seen before
+def whatsapp_sender(address: str) -> str | None:
+    """The identity of an inbound message's sender from its `From` ('whatsapp:+2547…' → '+2547…'); None
+    for any other channel (`sms:`, `rcs:`, no prefix) or an address in none of SENDER_FORMS."""
+    if not address.startswith(WHATSAPP_PREFIX):
+        return None
+    address = address[len(WHATSAPP_PREFIX):]
+    for sender_form in SENDER_FORMS:
+        identity = sender_form(address)
+        if identity is not None:
+            return identity
+    return None
+
+
+@cache
+def member_upsert_insert(dialect: str) -> sa.Insert:
+    """INSERT … ON CONFLICT (phone) DO UPDATE … RETURNING the member's columns and staff roles: it takes
+    the member's row lock. Built once per database kind (building it is costly)."""
+    insert = insert_for(dialect, Member)
+    return insert.values(
+        phone=sa.bindparam("phone", type_=Member.phone.type), wa_id=sa.bindparam("wa_id", type_=Member.wa_id.type),
+        profile_name=sa.bindparam("profile_name", type_=Member.profile_name.type), status="prospect",
+        created_at=sa.bindparam("now", type_=Member.created_at.type), updated_at=sa.bindparam("now", type_=Member.updated_at.type),
+    ).on_conflict_do_update(
+        index_elements=[Member.phone],
+        set_={"profile_name": sa.func.coalesce(insert.excluded.profile_name, Member.profile_name)},
+    ).returning(*Member.__table__.c, STAFF_ROLES, RESERVED_VOUCHER)
+
+
+WA_ID_LENGTH = Member.__table__.c.wa_id.type.length
+PROFILE_NAME_LENGTH = Member.__table__.c.profile_name.type.length
+
+
+def upsert_params(phone: str, wa_id: str | None, profile_name: str | None, now: datetime) -> dict[str, Any]:
+    """The parameters of `member_upsert_insert`: the WhatsApp profile name cut to its column, a WaId too
+    long for its column left out (cut, it would be a wrong id; the phone is the identity)."""
+    return {"phone": phone, "wa_id": wa_id if wa_id and len(wa_id) <= WA_ID_LENGTH else None,
+            "profile_name": (profile_name or None) and profile_name[:PROFILE_NAME_LENGTH], "now": now}
+
+
+@cache
+def member_upsert(dialect: str) -> sa.Select:
+    """The upsert behind `lock_member`, loading the member through the ORM."""
+    return sa.select(Member, sa.column("staff_roles", sa.String), sa.column("reserved_voucher", sa.Integer)) \
+        .from_statement(member_upsert_insert(dialect)).execution_options(populate_existing=True)
+
+
+def lock_member(phone: str, *, wa_id: str | None = None, profile_name: str | None = None) -> Member:
+    """The member with this phone, created if new, locked for this transaction: one round trip.
+
+    INSERT … ON CONFLICT DO UPDATE takes the row lock on PostgreSQL, so one member's messages are
+    processed one at a time; on SQLite every write transaction is serialised anyway. The staff roles of
+    the number come back with the row (as `member.staff_roles`, a comma-separated text or None), and so
+    does the id of a voucher code reserved for them (`member.reserved_voucher`).
+    """
+    statement = member_upsert(db.session.get_bind().dialect.name)
+    member, roles, voucher = db.session.execute(statement, upsert_params(phone, wa_id, profile_name, utcnow())).one()
+    member.staff_roles, member.reserved_voucher = roles, voucher
+    return member
+
+
+def record_consent_event(member: Member | None, kind: str, source: str, *, version: str | None = None,
+                         language: str | None = None, at: datetime | None = None) -> ConsentEvent:
+    """Add a consent, opt-out or opt-in event."""
+    event = ConsentEvent(member_id=member.id if member else None, kind=kind, source=source,
+                         text_version=version, language=language, created_at=at or utcnow())
+    db.session.add(event)
+    return event
+
+
+def record_consent(member: Member, now: datetime) -> None:
+    """The member agreed to the notice: when, which version, which language."""
+    version = current_app.config["CONSENT_VERSION"]
+    member.consent_at = now
+    member.consent_version = version
+    member.consent_language = member.language
+    record_consent_event(member, "consent", "whatsapp", version=version, language=member.language, at=now)
+
+
+NOTICE_ASKED = "notice_asked"
+NOTICE_DECLINED = "notice_declined"
+
+
+def record_notice_event(member: Member, kind: str, now: datetime) -> None:
+    """A consent event about the current notice version (asked again, declined)."""
+    record_consent_event(member, kind, "whatsapp", version=current_app.config["CONSENT_VERSION"],
+                         language=member.language, at=now)
+
+
+def notice_outdated(member: Member) -> bool:
+    """Whether a member agreed to an older notice version and has not been asked about the current one."""
+    version = current_app.config["CONSENT_VERSION"]
+    if not member.is_member or member.consent_version in (None, version):
+        return False
+    asked = sa.select(ConsentEvent.id).where(ConsentEvent.member_id == member.id, ConsentEvent.kind == NOTICE_ASKED,
+                                             ConsentEvent.text_version == version)
+    return db.session.scalar(asked.limit(1)) is None
+
+
+def record_sensitive_choice(member: Member, agreed: bool, now: datetime) -> None:
+    """Whether the member let us ask about gender and community (sensitive data, asked separately): a consent
+    event of kind `sensitive` for yes, `sensitive_no` for no, with the notice version."""
+    record_consent_event(member, "sensitive" if agreed else "sensitive_no", "whatsapp",
+                         version=current_app.config["CONSENT_VERSION"], language=member.language, at=now)
+
+
+def opt_out(member: Member, source: str, now: datetime | None = None) -> bool:
+    """Stop all messages to the member; False if they had already opted out."""
+    if member.opted_out_at is not None:
+        return False
+    member.opted_out_at = now or utcnow()
+    record_consent_event(member, "opt_out", source, language=member.language, at=member.opted_out_at)
+    return True
+
+
+def opt_in(member: Member, source: str, now: datetime | None = None) -> bool:
+    """Resume messages to the member; False if they had not opted out."""
+    if member.opted_out_at is None:
+        return False
+    member.opted_out_at = None
+    record_consent_event(member, "opt_in", source, language=member.language, at=now)
+    return True
+
+
+def format_member_number(sequence: int) -> str:
+    """'KUGWO-000123' from 123, with the configured prefix."""
+    return f"{current_app.config['MEMBER_NUMBER_PREFIX']}-{sequence:06d}"
+
+
+def register(member: Member, *, name: str, county: str, work_kinds: tuple[str, ...], work_other: str | None,
+             gender: str | None, community: str | None, now: datetime) -> str:
+    """Make the contact an active member and issue a member number (once: a member keeps theirs)."""
+    member.name = name
+    member.county = county
+    member.work_other = work_other
+    member.gender = gender
+    member.community = community
+    wanted = list(dict.fromkeys(work_kinds))
+    kept = [row for row in member.work_kinds if row.kind in wanted]
+    have = {row.kind for row in kept}
+    member.work_kinds = kept + [MemberWork(kind=kind) for kind in wanted if kind not in have]
+    if member.member_number is None:
+        ledger = MemberNumber(member_id=member.id, issued_at=now)
+        db.session.add(ledger)
+        db.session.flush()
+        member.member_number = format_member_number(ledger.id)
+    if member.status != "active":
+        member.status = "active"
+        member.joined_at = now
+    return member.member_number
+
+
+def conversation_of(member: Member, now: datetime) -> Conversation:
+    """The member's conversation row, created when there is none yet."""
+    conversation = db.session.get(Conversation, member.id)
+    if conversation is None:
+        conversation = Conversation(member_id=member.id, answers={}, errors=0, updated_at=now)
+        db.session.add(conversation)
+    return conversation
+
+
+def put_conversation(conversation: Conversation, flow: str, step: str, answers: dict, now: datetime) -> None:
+    """Set where a conversation stands from outside the flows (a job, a staff action), expiring as the
+    engine's own steps do (CONVERSATION_TIMEOUT_HOURS)."""
+    conversation.flow, conversation.step, conversation.answers, conversation.errors = flow, step, answers, 0
+    conversation.updated_at = now
+    conversation.expires_at = now + timedelta(hours=current_app.config["CONVERSATION_TIMEOUT_HOURS"])

@@ -1,1 +1,0 @@
-"""Services: the small modules that do I/O (database writes, Twilio, queues, files) for the engine and the web."""

@@ -1,8 +1,0 @@
-"""The RQ queues, highest priority first: replies to members, then reminders and jobs, then bulk sends
-(kept where they were imported from; they live in `bot/services/jobs.py`)."""
-
-from __future__ import annotations
-
-from bot.services.jobs import QUEUES, queue
-
-__all__ = ["QUEUES", "queue"]

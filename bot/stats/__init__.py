@@ -1,0 +1,1 @@
+"""Figures for officers: STATS on WhatsApp and the numbers behind the dashboard."""

@@ -1,0 +1,262 @@
+"""Tickets: a member's question handed to a human organiser.
+
+Plain functions that the WhatsApp staff commands (TICKETS, REPLY, CLOSE) and, later, the dashboard
+call. A member has at most one open ticket (a partial unique index); an organiser's reply reaches the
+member through `outbound.notify` (text inside the 24-hour window, the `organiser_reply` template
+outside it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from bot.core import audit
+from bot.core.extensions import db
+from bot.core.facts import FACTS
+from bot.members.service import conversation_of, put_conversation
+from bot.models import Member, Message, Ticket, TicketMessage, utcnow
+from bot.privacy import service as privacy
+from bot.privacy.masking import member_label
+from bot.whatsapp.outbound import notify
+from flows.base import N_, Reply, Text, msg
+from flows.question import NAME as QUESTION
+from flows.router import MENU
+
+TEMPLATE = "organiser_reply"
+OPEN, CLOSED = "open", "closed"
+REPLY_HEADER = N_("An organiser answered your question (ticket #%(ticket)s):")
+
+
+class TicketError(LookupError):
+    """The ticket does not exist or is not open."""
+
+
+@dataclass(frozen=True)
+class OpenTicketView:
+    """One open ticket as organisers see it: the member by label (member number and first name, or P-1234),
+    never by phone; `call_phone` is the number of a member who asked to be called (for the holder only)."""
+
+    id: int
+    member: str
+    created_at: datetime
+    last_text: str
+    call_requested: bool = False
+    holder: str | None = None
+    call_phone: str | None = None
+    member_id: int | None = None
+
+    def phone_for(self, holder: str) -> str | None:
+        """The member's number when they asked to be called and `holder` handles the ticket."""
+        return self.call_phone if self.call_requested and self.holder == holder else None
+
+
+@dataclass(frozen=True)
+class ReplyOutcome:
+    """What happened to an organiser's reply: 'text', 'template' or 'skipped' (with the reason)."""
+
+    ticket: Ticket
+    how: str
+    reason: str | None = None
+    view: OpenTicketView | None = None
+
+
+def open_ticket_of(member_id: int) -> Ticket | None:
+    """The member's open ticket, if any."""
+    return db.session.scalars(sa.select(Ticket).where(Ticket.member_id == member_id, Ticket.status == OPEN)).first()
+
+
+def open_ticket(member: Member, text: str, reason: str, *, faq_key: str | None = None,
+                asked: Sequence[str] = (), now: datetime | None = None, call_me: bool = False) -> Ticket:
+    """Open a ticket for the member, or add to the one already open (never two open at once); the
+    questions `asked` before (answered by the FAQ) come first, then `text`; with `call_me`, record when the
+    member asked to be called (their consent to the holder seeing the number)."""
+    now = now or utcnow()
+    ticket = open_ticket_of(member.id)
+    if ticket is None:
+        try:
+            with db.session.begin_nested():
+                ticket = Ticket(member_id=member.id, status=OPEN, reason=reason, faq_key=faq_key,
+                                created_at=now, updated_at=now)
+                db.session.add(ticket)
+                db.session.flush()
+        except sa.exc.IntegrityError:
+            ticket = open_ticket_of(member.id)
+            if ticket is None:
+                raise
+    if call_me and ticket.call_requested_at is None:
+        ticket.call_requested_at = now
+    for line in (*asked, text):
+        add_entry(ticket, "member", line, now)
+    return ticket
+
+
+def add_entry(ticket: Ticket, author: str, text: str | None, now: datetime, message_id: int | None = None) -> None:
+    """Add a line to a ticket (nothing for an empty member message)."""
+    if author == "member" and not (text or "").strip():
+        return
+    db.session.add(TicketMessage(ticket_id=ticket.id, author=author, body=text, message_id=message_id, created_at=now))
+    ticket.updated_at = now
+
+
+def add_to_open_ticket(member: Member, text: str, now: datetime | None = None) -> Ticket | None:
+    """Add the member's message to their open ticket; None when no ticket is open."""
+    ticket = open_ticket_of(member.id)
+    if ticket is not None:
+        add_entry(ticket, "member", text, now or utcnow())
+    return ticket
+
+
+# Why a ticket was opened (tickets.reason), in words for the dashboard.
+REASONS = {
+    "asked": "asked for a person",
+    "no_match": "no answer found for the question",
+    "not_helped": "the answer did not help",
+    "call_me": "asked to be called",
+}
+
+
+def reason_text(reason: str) -> str:
+    """Why a ticket was opened, in words (the stored key for one not in REASONS)."""
+    return REASONS.get(reason, reason)
+
+
+def list_open(limit: int = 20) -> list[OpenTicketView]:
+    """The oldest open tickets first, with who asked and the member's last words."""
+    rows = db.session.execute(
+        sa.select(Ticket, Member).outerjoin(Member, Member.id == Ticket.member_id)
+        .where(Ticket.status == OPEN).order_by(Ticket.created_at, Ticket.id).limit(limit)
+    ).all()
+    last_words = {line.ticket_id: line.body for line in latest_lines([ticket.id for ticket, _ in rows], 1, author="member")}
+    return [view_of(ticket, member, last_words.get(ticket.id) or "") for ticket, member in rows]
+
+
+def view_of(ticket: Ticket, member: Member | None, last_text: str) -> OpenTicketView:
+    """A ticket as organisers see it."""
+    return OpenTicketView(ticket.id, member_label(member), ticket.created_at, last_text,
+                          call_requested=ticket.call_requested_at is not None, holder=ticket.holder,
+                          call_phone=member.phone if member is not None and ticket.call_requested_at else None,
+                          member_id=ticket.member_id)
+
+
+def holder_key(member: Member) -> str:
+    """How a staff number on WhatsApp is recorded as a ticket's holder (a fact for the staff commands)."""
+    return f"member:{member.id}"
+
+
+def dashboard_holder(user_id: int) -> str:
+    """How a dashboard account is recorded as a ticket's holder."""
+    return f"user:{user_id}"
+
+
+def latest_lines(ticket_ids: list[int], count: int, *, author: str | None = None) -> list[TicketMessage]:
+    """The last `count` lines of each of these tickets (only the `author`'s when given), in one query,
+    oldest first within a ticket."""
+    if not ticket_ids:
+        return []
+    conditions = [TicketMessage.ticket_id.in_(ticket_ids)]
+    if author is not None:
+        conditions.append(TicketMessage.author == author)
+    ranked = sa.select(
+        TicketMessage.id,
+        sa.func.row_number().over(partition_by=TicketMessage.ticket_id, order_by=TicketMessage.id.desc()).label("n"),
+    ).where(*conditions).subquery()
+    return list(db.session.scalars(
+        sa.select(TicketMessage).join(ranked, ranked.c.id == TicketMessage.id).where(ranked.c.n <= count)
+        .order_by(TicketMessage.ticket_id, TicketMessage.id)
+    ))
+
+
+def member_of_ticket(ticket_id: int) -> int | None:
+    """The id of the member who asked (None when there is no such ticket)."""
+    return db.session.scalar(sa.select(Ticket.member_id).where(Ticket.id == ticket_id))
+
+
+def count_open() -> int:
+    """How many tickets are open."""
+    return db.session.scalar(sa.select(sa.func.count(Ticket.id)).where(Ticket.status == OPEN)) or 0
+
+
+def reply(ticket_id: int, text: str, *, now: datetime | None = None, actor: str = "whatsapp",
+          holder: str | None = None) -> ReplyOutcome:
+    """Send an organiser's answer to the ticket's member and keep it on the ticket (and in the audit log,
+    as done by `actor`); the first to reply (`holder`) becomes the ticket's holder."""
+    now = now or utcnow()
+    ticket = db.session.get(Ticket, ticket_id, with_for_update=True)
+    if ticket is None or ticket.status != OPEN or ticket.member_id is None:
+        raise TicketError(ticket_id)
+    member = db.session.get(Member, ticket.member_id, with_for_update=True)
+    if ticket.holder is None and holder:
+        ticket.holder = holder
+    answer = Reply.of(msg(REPLY_HEADER, ticket=Text(str(ticket.id))), Text(text))
+    messages: list[Message] = notify(member, answer, template=TEMPLATE,
+                                     variables={"1": str(ticket.id), "2": text}, now=now)
+    db.session.flush()
+    first = messages[0]
+    add_entry(ticket, "organiser", text, now, message_id=first.id)
+    hold_conversation(member, now)
+    audit.record(actor, "ticket.reply", f"ticket #{ticket.id}", member_id=member.id, status=first.status)
+    view = view_of(ticket, member, "")
+    if first.status == "skipped":
+        return ReplyOutcome(ticket, "skipped", (first.payload or {}).get("reason"), view)
+    return ReplyOutcome(ticket, "template" if (first.payload or {}).get("content_sid") else "text", view=view)
+
+
+def hold_conversation(member: Member, now: datetime) -> None:
+    """After an organiser's reply, the member's answer goes to the ticket, unless they are busy elsewhere
+    (in another flow that has not expired)."""
+    conversation = conversation_of(member, now)
+    busy = conversation.flow not in (None, MENU, QUESTION) and (conversation.expires_at or now) > now
+    if not busy:
+        put_conversation(conversation, QUESTION, "ticket", {}, now)
+
+
+def close(ticket_id: int, *, now: datetime | None = None, actor: str = "whatsapp") -> bool:
+    """Close an open ticket; False when it does not exist or is already closed (atomic); audited."""
+    now = now or utcnow()
+    result = db.session.execute(
+        sa.update(Ticket).where(Ticket.id == ticket_id, Ticket.status == OPEN)
+        .values(status=CLOSED, closed_at=now, updated_at=now)
+    )
+    if result.rowcount:
+        audit.record(actor, "ticket.close", f"ticket #{ticket_id}")
+    return bool(result.rowcount)
+
+
+def count_of(member: Member) -> int:
+    """How many tickets the member has."""
+    return db.session.scalar(sa.select(sa.func.count(Ticket.id)).where(Ticket.member_id == member.id)) or 0
+
+
+def erase_ticket_texts(member: Member, now: datetime) -> None:
+    """Erasure hook: blank what the member and organisers wrote on the member's tickets."""
+    ids = sa.select(Ticket.id).where(Ticket.member_id == member.id).scalar_subquery()
+    db.session.execute(sa.update(TicketMessage).where(TicketMessage.ticket_id.in_(ids)).values(body=None))
+    db.session.execute(sa.update(Ticket).where(Ticket.member_id == member.id, Ticket.status == OPEN)
+                       .values(status=CLOSED, closed_at=now, updated_at=now))
+
+
+def open_ticket_id(member: Member) -> int | None:
+    """The number of the member's open ticket (a fact for the question flow)."""
+    ticket = open_ticket_of(member.id)
+    return ticket.id if ticket else None
+
+
+def purge_old_ticket_texts(cutoff: datetime) -> int:
+    """Retention hook: blank the texts of closed tickets' lines older than the retention period."""
+    closed = sa.select(Ticket.id).where(Ticket.status == CLOSED).scalar_subquery()
+    result = db.session.execute(
+        sa.update(TicketMessage)
+        .where(TicketMessage.created_at < cutoff, TicketMessage.body.is_not(None), TicketMessage.ticket_id.in_(closed))
+        .values(body=None)
+    )
+    return result.rowcount or 0
+
+
+FACTS["open_ticket"] = open_ticket_id
+FACTS["ticket_holder"] = holder_key
+privacy.register_erasure_hook(erase_ticket_texts)
+privacy.register_retention_hook(purge_old_ticket_texts)

@@ -1,0 +1,215 @@
+"""Messages the union starts (notifications, reminders, replies from a person): chosen for the 24-hour
+window, stored, and sent once by a worker.
+
+`notify` renders a reply in the member's language and stores it as a pending outbound message: free
+text inside the 24-hour window, the configured template outside it, or skipped with a reason. When the
+transaction commits, a job is queued for each stored message; `send_outbound` claims the message
+atomically (pending → sending) so it is sent at most once, however often the job runs. A message whose
+job could not be queued (Redis down) stays pending and `requeue_pending` queues it again. Sending goes
+through the same pipeline as broadcasts (`bot/whatsapp/sending.py`: the per-sender rate limit, the
+connection pool and the table of Twilio's answers); throttling and Twilio's own errors are retried by RQ.
+
+The gap between Twilio accepting a message and our recording its SID is closed in favour of at most
+once: a worker that dies there leaves the message 'sending', and it is never sent again. A send that
+gets no answer (a timeout, a connection broken after sending) is parked as 'uncertain'; its retry first
+lists the recipient's recent messages at Twilio (`sending.Sender.find`, the lookup broadcasts use too) and
+records the one found, sending again only when Twilio has none (a message Twilio accepts even later than
+that could still arrive twice).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from rq import Retry
+
+from bot.core import i18n, jobs
+from bot.core.extensions import db
+from bot.members.service import opt_out
+from bot.models import Member, Message, utcnow
+from bot.whatsapp import sending
+from bot.whatsapp.twilio_api import public_url, twilio_configured
+from flows.base import Reply
+
+log = logging.getLogger(__name__)
+
+WINDOW = timedelta(hours=24)
+PENDING, SENDING, UNCERTAIN = "pending", "sending", "uncertain"
+
+
+def within_window(member: Member, now: datetime | None = None) -> bool:
+    """Whether the member wrote to us in the last 24 hours (free text is allowed)."""
+    now = now or utcnow()
+    return member.last_inbound_at is not None and now - member.last_inbound_at < WINDOW
+
+
+def template_sid(name: str | None, language: str) -> str | None:
+    """The Content SID of a named template in a language (English as the fallback), if configured."""
+    if not name:
+        return None
+    templates: Mapping[str, Mapping[str, str]] = current_app.config.get("WHATSAPP_TEMPLATES") or {}
+    per_language = templates.get(name) or {}
+    return per_language.get(language) or per_language.get(i18n.SOURCE_LANGUAGE)
+
+
+def notify(member: Member, reply: Reply, *, template: str | None = None,
+           variables: Mapping[str, str] | None = None, queue_name: str = "replies",
+           now: datetime | None = None, extra: Mapping[str, Any] | None = None) -> list[Message]:
+    """Store a message to a member for sending (after commit) and return the stored rows.
+
+    Inside the window the reply is sent as text; outside it the named template (with `variables`) is
+    sent; with no template configured the message is stored as skipped with its reason.
+    """
+    now = now or utcnow()
+    lang = member.language or i18n.SOURCE_LANGUAGE
+    texts = i18n.render_reply(lang, reply, extra)
+    if member.erased:
+        return [store(member, texts[0] if texts else "", "skipped", reason="deleted", now=now)]
+    if member.opted_out:
+        return [store(member, texts[0] if texts else "", "skipped", reason="opted_out", now=now)]
+    if within_window(member, now):
+        return [store(member, text, PENDING, queue_name=queue_name, now=now) for text in texts]
+    sid = template_sid(template, lang)
+    if sid is None:
+        return [store(member, "\n".join(texts), "skipped", reason="no_template", now=now)]
+    payload = {"content_sid": sid, "content_variables": dict(variables or {}), "template": template}
+    return [store(member, "\n".join(texts), PENDING, payload=payload, queue_name=queue_name, now=now)]
+
+
+def store(member: Member, body: str, status: str, *, reason: str | None = None,
+          payload: dict[str, Any] | None = None, queue_name: str = "replies", now: datetime) -> Message:
+    """Add an outbound message row; pending ones are queued once the transaction commits."""
+    message = Message(member_id=member.id, direction="out", channel="rest", body=body, status=status,
+                      status_rank=0, payload={**(payload or {}), **({"reason": reason} if reason else {})} or None,
+                      created_at=now, updated_at=now)
+    db.session.add(message)
+    if status == PENDING:
+        db.session.flush()
+        jobs.after_commit(db.session, queue_name, send_outbound, message.id, **send_options(message.id))
+    return message
+
+
+def send_options(message_id: int) -> dict[str, Any]:
+    """How a message's send job is queued: one job per message, retried with back-off; when Redis is
+    down the message stays pending for `requeue_pending`."""
+    return {"job_id": f"outbound-{message_id}", "retry": Retry(max=5, interval=[5, 15, 60, 300, 900]),
+            "unqueued": "it stays pending"}
+
+
+def enqueue(message_id: int, queue_name: str = "replies") -> bool:
+    """Queue the send job; False (and the message stays pending for `requeue_pending`) if Redis is down."""
+    return jobs.enqueue(queue_name, send_outbound, message_id, **send_options(message_id))
+
+
+def requeue_pending(older_than: timedelta = timedelta(minutes=1)) -> int:
+    """Queue again every pending message whose job may have been lost; returns how many."""
+    cutoff = utcnow() - older_than
+    ids = db.session.scalars(
+        sa.select(Message.id).where(Message.direction == "out", Message.status.in_((PENDING, UNCERTAIN)),
+                                    Message.created_at < cutoff)
+    ).all()
+    return sum(enqueue(message_id) for message_id in ids)
+
+
+def claim(message_id: int) -> Message | None:
+    """Move a message from pending to sending; None if another worker (or an earlier run) has it."""
+    result = db.session.execute(
+        sa.update(Message).where(Message.id == message_id, Message.status.in_((PENDING, UNCERTAIN)))
+        .values(status=SENDING, updated_at=utcnow())
+    )
+    db.session.commit()
+    if not result.rowcount:
+        return None
+    return db.session.get(Message, message_id)
+
+
+def release(message: Message) -> None:
+    """Give a message back (a retryable error: nothing was accepted by Twilio)."""
+    message.status = PENDING
+    db.session.commit()
+
+
+@jobs.job
+def send_outbound(message_id: int) -> str:
+    """The job: send one stored message exactly once through Twilio, or to the outbox."""
+    message = claim(message_id)
+    if message is None:
+        return "already handled"
+    member = db.session.get(Member, message.member_id) if message.member_id else None
+    if member is None or member.opted_out or member.erased:
+        message.status = "skipped"
+        message.payload = {**(message.payload or {}), "reason": "opted_out" if member else "deleted"}
+        db.session.commit()
+        return "skipped"
+    if not twilio_configured():
+        message.channel, message.status, message.status_rank = "outbox", "outbox", 1
+        db.session.commit()
+        return "outbox"
+    return deliver(message, member)
+
+
+class SendLater(Exception):  # noqa: N818  (raised so that RQ retries the job with its backoff)
+    """Twilio asked us to come back later (throttled, its own error) or could not be reached."""
+
+
+def deliver(message: Message, member: Member) -> str:
+    """Post the message to Twilio once through the shared sending pipeline and record the outcome."""
+    config = current_app.config
+    params: dict[str, str] = {
+        "To": f"whatsapp:{member.phone}",
+        "From": config["TWILIO_WHATSAPP_FROM"],
+        "StatusCallback": public_url("/whatsapp/status"),
+    }
+    payload = message.payload or {}
+    if payload.get("content_sid"):
+        params["ContentSid"] = payload["content_sid"]
+        params["ContentVariables"] = json.dumps(payload.get("content_variables") or {})
+    else:
+        params["Body"] = message.body or ""
+    sender = sending.shared_sender()
+    attempted = payload.get("attempted_at")
+    if attempted:
+        # An earlier try got no answer: Twilio may have the message. Ask before sending it again.
+        found = sender.find(params, datetime.fromisoformat(attempted))
+        if found is False:
+            park(message, attempted)
+            raise SendLater("could not ask Twilio whether an earlier try was accepted")
+        if found:
+            message.twilio_sid, message.status, message.status_rank = found, "queued", 1
+            message.payload = {k: v for k, v in payload.items() if k != "attempted_at"}
+            db.session.commit()
+            return "sent"
+    sending.acquire(params["From"])  # the shared per-sender rate limit; this job's queue outranks bulk sends
+    started = utcnow()
+    outcome = sender.post(params)
+    if outcome.kind == "accepted":
+        message.twilio_sid, message.status, message.status_rank = outcome.sid, "queued", 1
+        db.session.commit()
+        return "sent"
+    if outcome.kind == "retry":
+        release(message)
+        raise SendLater(sending.reason_text(outcome.code or outcome.reason))
+    if outcome.kind == "timeout":
+        # No answer (a timeout, or the connection broke after sending): Twilio may or may not have it.
+        # The retry first asks Twilio for it and sends again only if it is not there.
+        park(message, attempted or started.isoformat())
+        raise SendLater(sending.reason_text(outcome.reason))
+    if outcome.kind == "opted_out":
+        opt_out(member, "twilio_21610")
+    message.status, message.status_rank, message.error_code = "failed", 4, outcome.code
+    message.payload = {**payload, "reason": outcome.reason}
+    db.session.commit()
+    return "failed"
+
+
+def park(message: Message, attempted_at: str) -> None:
+    """Keep a message whose fate at Twilio is unknown for the retry, which will ask Twilio first."""
+    message.status = UNCERTAIN
+    message.payload = {**(message.payload or {}), "attempted_at": attempted_at}
+    db.session.commit()
