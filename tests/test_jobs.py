@@ -43,9 +43,9 @@ def test_the_table_names_every_job_under_its_previous_path(app):
             assert RenamedJob.create(old, connection=connect()).func is func
             assert jobs.job_name(old) == func.__name__  # the name the job metrics count it under
     renamed = {old for old, func in table.items() if old != f"{func.__module__}.{func.__qualname__}"}
-    assert renamed >= {"bot_OLD_services.broadcasts.run", "bot_OLD_services.broadcasts.start_job",
-                       "bot_OLD_services.broadcasts.tick_job", "bot_OLD_staff.broadcast.send_job",
-                       "bot_OLD_services.periodic.broadcast_tick"}
+    assert renamed >= {"bot.services.broadcasts.run", "bot.services.broadcasts.start_job",
+                       "bot.services.broadcasts.tick_job", "bot.staff.broadcast.send_job",
+                       "bot.services.periodic.broadcast_tick"}
     for old in renamed:  # only the table finds them
         with pytest.raises((AttributeError, ImportError, ValueError)):
             import_attribute(old)
@@ -62,12 +62,12 @@ def test_a_job_queued_under_an_old_path_runs_the_new_function(app, drain):
         db.session.commit()
         message_id = message.id
         connect().flushdb()  # as if the job had been queued by the previous release, below
-        old_send = queued_under("bot_OLD_services.outbound.send_outbound", message_id, queue_name="replies")
+        old_send = queued_under("bot.services.outbound.send_outbound", message_id, queue_name="replies")
         assert RenamedJob.fetch(old_send, connection=connect()).func is outbound.send_outbound
         add_members(3, start=100)
         draft = broadcasts.create("Meeting on Saturday", None)
         db.session.commit()
-        old_confirm = queued_under("bot_OLD_staff.broadcast.send_job", draft.id)
+        old_confirm = queued_under("bot.staff.broadcast.send_job", draft.id)
         draft_id = draft.id
     drain()
     with app.app_context():
@@ -86,7 +86,7 @@ def test_an_old_broadcast_sending_job_still_sends(app, drain):
         running.status = "running"
         db.session.commit()
         broadcasts.resolve(running.id)
-        queued_under("bot_OLD_services.broadcasts.run", running.id, queue_name="bulk")
+        queued_under("bot.services.broadcasts.run", running.id, queue_name="bulk")
         running_id = running.id
     drain()
     with app.app_context():
@@ -117,12 +117,12 @@ def test_after_commit_with_redis_down_commits_and_warns(app, caplog):
             member = add_member()
             jobs.after_commit(db.session, "default", "builtins.print", member.id, job_id="lost",
                               unqueued="the sweep finds it")
-            with caplog.at_level(logging.WARNING, logger="bot_OLD_services.jobs"):
+            with caplog.at_level(logging.WARNING, logger="bot.services.jobs"):
                 db.session.commit()
         finally:
             app.config["REDIS_URL"] = working_redis
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Member)) == 1
-        [warning] = [r for r in caplog.records if r.name == "bot_OLD_services.jobs"]
+        [warning] = [r for r in caplog.records if r.name == "bot.services.jobs"]
         assert "could not queue builtins.print" in warning.getMessage()
         assert warning.getMessage().endswith("; the sweep finds it")
         assert queue("default").count == 0
