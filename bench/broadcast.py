@@ -40,9 +40,8 @@ ACCOUNT_SID = "AC" + "b" * 32
 TOKEN = "bench-token"
 LOG = Path(os.environ.get("TMPDIR", "/tmp")) / "bench-broadcast-workers.log"
 TEMPLATES = {"broadcast": {"en": "HXbench_en", "sw": "HXbench_sw"}}
-WORKER = ("from bot import create_app\nfrom rq import SimpleWorker\nfrom bot.core.redis_conn import connect\n"
-          "from bot.core.queues import queue\napp = create_app()\nwith app.app_context():\n"
-          "    SimpleWorker([queue('bulk')], connection=connect()).work(burst=True)\n")
+WORKER = ("from bot import create_app\nfrom bot.services import jobs\napp = create_app()\nwith app.app_context():\n"
+          "    jobs.work(['bulk'], burst=True)\n")
 
 
 def naive_send(delivery_id: int) -> str:

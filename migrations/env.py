@@ -12,6 +12,10 @@ config = context.config
 # or text lines, see bot/observability/logs.py): migrations run at start-up must not replace them.
 if not logging.getLogger().handlers:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
+# Alembic's INFO lines (one per revision applied) only when asked for, with LOG_LEVEL=DEBUG: `flask`
+# commands and the processes that migrate at start-up stay quiet.
+quiet = logging.getLogger().getEffectiveLevel() > logging.DEBUG
+logging.getLogger('alembic').setLevel(logging.WARNING if quiet else logging.NOTSET)
 logger = logging.getLogger('alembic.env')
 
 

@@ -97,15 +97,12 @@ def live_server(app: Flask) -> Iterator[str]:
 
 @pytest.fixture
 def drain(app: Flask):
-    """Run every queued job now, with a real RQ worker in burst mode against the test Redis."""
-    from rq import SimpleWorker
-
-    from bot.core.queues import QUEUES, queue
-    from bot.core.redis_conn import connect
+    """Run every queued job now, with the app's RQ worker (its job class) in burst mode against the test Redis."""
+    from bot.core import jobs
 
     def run() -> None:
         with app.app_context():
-            SimpleWorker([queue(name) for name in QUEUES], connection=connect()).work(burst=True)
+            jobs.work(burst=True)
 
     return run
 

@@ -59,7 +59,7 @@ def test_ten_thousand_members_under_twilio_failures_each_end_once(app, pipeline)
         deadline = time.monotonic() + 240
         with app.app_context():
             while time.monotonic() < deadline:
-                results.append(broadcasts.run(bid, seconds=30))
+                results.append(broadcasts.send_broadcast_batches(bid, seconds=30))
                 if db.session.get(Broadcast, bid).status in {"done", "cancelled"}:
                     return
 

@@ -173,7 +173,7 @@ def test_two_workers_racing_send_each_member_exactly_once(app, pipeline):
 
         def worker() -> None:
             with app.app_context():
-                results.append(broadcasts.run(bid, seconds=60))
+                results.append(broadcasts.send_broadcast_batches(bid, seconds=60))
 
         threads = [threading.Thread(target=worker) for _ in range(2)]
         for thread in threads:
@@ -197,9 +197,8 @@ def worker_env(app, live: str, **extra: str) -> dict[str, str]:
             **extra}
 
 
-WORKER = ("from bot import create_app\nfrom rq import SimpleWorker\nfrom bot.core.redis_conn import connect\n"
-          "from bot.core.queues import queue\napp = create_app()\nwith app.app_context():\n"
-          "    SimpleWorker([queue('bulk')], connection=connect()).work(burst=True)\n")
+WORKER = ("from bot import create_app\nfrom bot.services import jobs\napp = create_app()\nwith app.app_context():\n"
+          "    jobs.work(['bulk'], burst=True)\n")
 
 
 def test_a_worker_killed_mid_broadcast_and_a_restart_reach_every_member_once(app, pipeline, live_server):
@@ -312,7 +311,7 @@ def retry_when_due(app, broadcast_id: int) -> str:
     with app.app_context():
         due = db.session.scalar(sa.select(sa.func.max(BroadcastDelivery.next_attempt_at)))
         time.sleep(max(0.0, (due - utcnow()).total_seconds()) + 0.05)
-        return broadcasts.run(broadcast_id, seconds=10)
+        return broadcasts.send_broadcast_batches(broadcast_id, seconds=10)
 
 
 def test_a_send_whose_answer_was_lost_is_found_at_twilio_and_not_sent_again(app, pipeline, drain):
@@ -368,7 +367,7 @@ def test_when_twilio_cannot_be_asked_the_delivery_fails_as_unconfirmed(app, pipe
     app.config["TWILIO_API_BASE_URL"] = "http://127.0.0.1:1"
     try:
         with app.app_context():
-            assert broadcasts.run(bid, seconds=10) == "done"
+            assert broadcasts.send_broadcast_batches(bid, seconds=10) == "done"
     finally:
         app.config.update(TWILIO_API_BASE_URL=pipeline.base_url, BROADCAST_MAX_ATTEMPTS=5)
     row = deliveries(app)[member_id]
@@ -662,7 +661,7 @@ def test_the_rate_limit_holds_across_workers_and_senders_share_the_load(app, pip
 
         def worker() -> None:
             with app.app_context():
-                broadcasts.run(bid, seconds=60)
+                broadcasts.send_broadcast_batches(bid, seconds=60)
 
         threads = [threading.Thread(target=worker) for _ in range(2)]
         for thread in threads:

@@ -52,3 +52,25 @@ def test_the_worker_and_clock_ping_the_database_before_use_and_the_web_app_does_
         assert db.engine.pool._pre_ping is False
     with worker.app_context():
         assert db.engine.pool._pre_ping is True
+
+
+def test_flask_commands_do_not_print_alembics_info_lines_unless_asked(tmp_path):
+    """`flask db upgrade` on a fresh SQLite database: silent by default, each revision shown at LOG_LEVEL=DEBUG."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("TWILIO_", "DATABASE_URL", "REDIS_URL", "LOG_", "TEST_", "AUTO_MIGRATE"))}
+
+    def upgrade(instance: str, **extra: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "flask", "--app", "bot", "db", "upgrade"], cwd=root,
+                              env={**env, "INSTANCE_PATH": str(tmp_path / instance), "AUTO_MIGRATE": "0", **extra},
+                              capture_output=True, text=True, timeout=120, check=True)
+        return done.stdout + done.stderr
+
+    assert upgrade("quiet") == ""
+    asked = upgrade("asked", LOG_LEVEL="DEBUG")
+    assert "alembic" in asked and "Running upgrade  -> 0001" in asked

@@ -145,10 +145,7 @@ def test_a_reminder_run_early_does_nothing_and_a_lost_job_is_recovered_by_the_sw
 
 
 def test_scheduled_reminders_survive_a_worker_restart_and_run_once(app, member, fake_twilio):
-    from rq import SimpleWorker
-
-    from bot.core.queues import QUEUES
-    from bot.core.redis_conn import connect
+    from bot.core import jobs
 
     enrol(member, "4")
     enrolment_id = age_enrolment(app, 15)
@@ -157,7 +154,7 @@ def test_scheduled_reminders_survive_a_worker_restart_and_run_once(app, member, 
         schedule(enrolment_id, enrolled_at)  # the scheduled jobs, now all in the past, are kept in Redis
         schedule(enrolment_id, enrolled_at)  # scheduled twice: still one job per reminder
         for _ in range(2):  # a worker, then a restarted one, each with RQ's scheduler
-            SimpleWorker([queue(name) for name in QUEUES], connection=connect()).work(burst=True, with_scheduler=True)
+            jobs.work(burst=True, with_scheduler=True)
     bodies = [m["body"] for m in fake_twilio.messages]
     assert len(bodies) == 3 and all("Project Management" in body for body in bodies)
     assert sends(app) == [(3, "sent", None), (7, "sent", None), (14, "sent", None)]

@@ -6,10 +6,11 @@ How a broadcast is sent
 - `resolve` turns the segment into one `broadcast_deliveries` row per member with one INSERT … SELECT in
   the database (memory does not grow with the audience); the unique (broadcast, member) pair means
   overlapping segments or a second resolve can never add a second copy.
-- `run` (an RQ job on the `bulk` queue; several run at once, on any number of workers) claims a batch of
-  rows with `FOR UPDATE SKIP LOCKED` and a lease (queued → claimed), then sends them in chunks: a chunk
-  is first marked `sending` in one statement, then posted to Twilio concurrently under the shared rate
-  limit, then the SIDs and outcomes are written in one round trip; two chunks are in flight at a time.
+- `send_broadcast_batches` (an RQ job on the `bulk` queue; several run at once, on any number of
+  workers) claims a batch of rows with `FOR UPDATE SKIP LOCKED` and a lease (queued → claimed), then
+  sends them in chunks: a chunk is first marked `sending` in one statement, then posted to Twilio
+  concurrently under the shared rate limit, then the SIDs and outcomes are written in one round trip;
+  two chunks are in flight at a time.
 - Exactly once, also when Twilio gives no answer: a `claimed` row whose lease expires was never posted
   and goes back to the queue. A send with no answer (a timeout, a connection broken after the request
   went out, or a `sending` row whose lease expired because the worker died between the POST and our
@@ -47,7 +48,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from bot.core import i18n, local_time
+from bot.core import i18n, jobs, local_time
 from bot.core.extensions import db
 from bot.core.queues import queue
 from bot.core.redis_conn import connect
@@ -264,8 +265,8 @@ def send(broadcast_id: int, now: datetime | None = None) -> str:
 def schedule_start(broadcast: Broadcast) -> None:
     """Have RQ's scheduler start the broadcast at send_at (one job per broadcast: scheduling again replaces it)."""
     assert broadcast.send_at is not None
-    queue("bulk").enqueue_at(broadcast.send_at.replace(tzinfo=local_time.UTC), start_job, broadcast.id,
-                             job_id=f"broadcast-start-{broadcast.id}")
+    queue("bulk").enqueue_at(broadcast.send_at.replace(tzinfo=local_time.UTC), start_scheduled_broadcast,
+                             broadcast.id, job_id=f"broadcast-start-{broadcast.id}")
 
 
 def start(broadcast_id: int, now: datetime | None = None) -> str:
@@ -282,19 +283,17 @@ def start(broadcast_id: int, now: datetime | None = None) -> str:
     return "running"
 
 
-def start_job(broadcast_id: int) -> str:
+@jobs.job
+def start_scheduled_broadcast(broadcast_id: int) -> str:
     """The scheduled job that starts a broadcast at its time."""
-    try:
-        return start(broadcast_id)
-    finally:
-        db.session.remove()
+    return start(broadcast_id)
 
 
 def launch(broadcast_id: int, jobs: int | None = None) -> None:
     """Queue the sending jobs (BROADCAST_JOBS of them, so several workers share the work)."""
     count = jobs or int(current_app.config["BROADCAST_JOBS"])
     for _ in range(count):
-        queue("bulk").enqueue(run, broadcast_id, job_timeout=int(JOB_SECONDS * 6))
+        queue("bulk").enqueue(send_broadcast_batches, broadcast_id, job_timeout=int(JOB_SECONDS * 6))
 
 
 def pause(broadcast_id: int, reason: str = "organiser") -> bool:
@@ -598,19 +597,19 @@ def release(ids: list[int]) -> None:
         db.session.commit()
 
 
-def run(broadcast_id: int, seconds: float = JOB_SECONDS) -> str:
+@jobs.job
+def send_broadcast_batches(broadcast_id: int, seconds: float = JOB_SECONDS) -> str:
     """The sending job: claim, send and record batches for about `seconds`, then queue its continuation
     (so replies and reminders, on higher-priority queues, are never stuck behind a long broadcast)."""
     sender = sending.Sender.from_config() if twilio_configured() else None
     try:
-        return _run(broadcast_id, seconds, sender)
+        return _send_batches(broadcast_id, seconds, sender)
     finally:
         if sender is not None:
             sender.close()
-        db.session.remove()
 
 
-def _run(broadcast_id: int, seconds: float, sender: sending.Sender | None) -> str:
+def _send_batches(broadcast_id: int, seconds: float, sender: sending.Sender | None) -> str:
     config = current_app.config
     froms = sending.senders()
     chunk_size = max(1, int(config["SEND_CONCURRENCY"]))
@@ -754,7 +753,8 @@ def finish_or_wait(broadcast_id: int) -> str:
         return "done"
     due = remaining[1] or utcnow()
     wait = max(1.0, (due - utcnow()).total_seconds())
-    queue("bulk").enqueue_in(timedelta(seconds=wait), run, broadcast_id, job_timeout=int(JOB_SECONDS * 6))
+    queue("bulk").enqueue_in(timedelta(seconds=wait), send_broadcast_batches, broadcast_id,
+                             job_timeout=int(JOB_SECONDS * 6))
     return "waiting"
 
 
@@ -893,11 +893,3 @@ def tick(now: datetime | None = None) -> dict[str, int]:
                 launch(broadcast.id, jobs=1)
                 done["relaunched"] += 1
     return dict(done)
-
-
-def tick_job() -> dict[str, int]:
-    """The periodic job."""
-    try:
-        return tick()
-    finally:
-        db.session.remove()

@@ -3,23 +3,18 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session
-
 from bot.broadcasts import service as broadcasts
 from bot.commands.registry import staff_command
+from bot.core import jobs
 from bot.core.extensions import db
-from bot.core.queues import queue
 from bot.models import Broadcast, Member
 from bot.whatsapp import sending
 from flows import broadcast as flow
 from flows.base import N_, Ctx, Reply, Result, Text, label_of, msg
 
-log = logging.getLogger(__name__)
 ACTIONS = {"STATUS": None, "PAUSE": broadcasts.pause, "RESUME": broadcasts.resume, "CANCEL": broadcasts.cancel}
 # A broadcast's status in words (draft → scheduled → running ⇄ paused → done | cancelled).
 STATUSES = {"draft": N_("draft"), "scheduled": N_("scheduled"), "running": N_("running"), "paused": N_("paused"),
@@ -74,27 +69,12 @@ def perform_send(member: Member, effect: flow.SendBroadcast, now: datetime) -> d
                         status="draft", send_at=effect.send_at, created_by=member.phone)
     db.session.add(created)
     db.session.flush()
-    db.session.info.setdefault("broadcasts_to_send", []).append(created.id)
+    jobs.after_commit(db.session, "default", confirm_broadcast, created.id,
+                      unqueued="the draft stays; send it with flask broadcast send")
     return {"broadcast_id": created.id}
 
 
-def send_job(broadcast_id: int) -> str:
+@jobs.job
+def confirm_broadcast(broadcast_id: int) -> str:
     """Confirm the broadcast from a worker (resolving a large audience does not hold up the webhook)."""
-    try:
-        return broadcasts.send(broadcast_id)
-    finally:
-        db.session.remove()
-
-
-@event.listens_for(Session, "after_commit")
-def send_after_commit(session: Session) -> None:
-    for broadcast_id in session.info.pop("broadcasts_to_send", []):
-        try:
-            queue("default").enqueue(send_job, broadcast_id)
-        except Exception:  # noqa: BLE001  (Redis down: the draft stays; `flask broadcast send` starts it)
-            log.warning("could not queue broadcast %s; send it with flask broadcast send", broadcast_id)
-
-
-@event.listens_for(Session, "after_rollback")
-def forget_after_rollback(session: Session) -> None:
-    session.info.pop("broadcasts_to_send", None)
+    return broadcasts.send(broadcast_id)

@@ -19,20 +19,18 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
 import sqlalchemy as sa
 from flask import current_app
 from rq import Retry, get_current_job
-from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot.core import audit
+from bot.core import audit, jobs
 from bot.core.extensions import db
-from bot.core.queues import queue
 from bot.core.sql import insert_ignore
 from bot.courses.service import course_title, set_enrolment_status
 from bot.members.service import conversation_of, is_user_id, put_conversation
@@ -165,32 +163,22 @@ def report_media(member: Member, course_id: int, media_url: str, content_type: s
     db.session.add(certificate)
     set_enrolment_status(member.id, course_id, "reported", now)
     db.session.flush()
-    db.session.info.setdefault("certificates_to_fetch", []).append(certificate.id)
+    jobs.after_commit(db.session, "replies", download_certificate, certificate.id,
+                      **download_options(certificate.id))
     return certificate
 
 
-@event.listens_for(Session, "after_commit")
-def queue_downloads(session: Session) -> None:
-    """Queue the download of the files this transaction recorded."""
-    for certificate_id in session.info.pop("certificates_to_fetch", []):
-        enqueue_download(certificate_id)
-
-
-@event.listens_for(Session, "after_rollback")
-def forget_downloads(session: Session) -> None:
-    """Rolled-back reports are not fetched."""
-    session.info.pop("certificates_to_fetch", None)
+def download_options(certificate_id: int) -> dict[str, Any]:
+    """How a download job is queued: one per report, retried with back-off; when Redis is down the
+    report stays downloading for `requeue_downloads`."""
+    return {"job_id": f"certificate-{certificate_id}",
+            "retry": Retry(max=len(DOWNLOAD_RETRIES), interval=list(DOWNLOAD_RETRIES)),
+            "unqueued": "the sweep queues it later"}
 
 
 def enqueue_download(certificate_id: int) -> bool:
     """Queue the download job (retried with back-off); False when Redis is down (the sweep retries)."""
-    try:
-        queue("replies").enqueue(download_certificate, certificate_id, job_id=f"certificate-{certificate_id}",
-                                 retry=Retry(max=len(DOWNLOAD_RETRIES), interval=list(DOWNLOAD_RETRIES)))
-        return True
-    except Exception:  # noqa: BLE001
-        log.warning("could not queue the download of certificate %s", certificate_id, exc_info=True)
-        return False
+    return jobs.enqueue("replies", download_certificate, certificate_id, **download_options(certificate_id))
 
 
 def requeue_downloads(older_than: timedelta = timedelta(hours=1), now: datetime | None = None) -> int:
@@ -314,55 +302,53 @@ def reopen_proof_step(member: Member, course_id: int, now: datetime) -> None:
     put_conversation(conversation_of(member, now), "certificate", "proof", {"course_id": course_id}, now)
 
 
+@jobs.job
 def download_certificate(certificate_id: int) -> str:
     """The job: fetch a reported file from Twilio, check it, store it, and tell the member."""
+    certificate = db.session.get(Certificate, certificate_id, with_for_update=True)
+    if certificate is None or certificate.status != "downloading":
+        return "nothing to do"
+    member = db.session.get(Member, certificate.member_id)
+    course = db.session.get(Course, certificate.course_id)
+    now = utcnow()
+    max_bytes = current_app.config["CERTIFICATE_MAX_BYTES"]
     try:
-        certificate = db.session.get(Certificate, certificate_id, with_for_update=True)
-        if certificate is None or certificate.status != "downloading":
-            return "nothing to do"
-        member = db.session.get(Member, certificate.member_id)
-        course = db.session.get(Course, certificate.course_id)
-        now = utcnow()
-        max_bytes = current_app.config["CERTIFICATE_MAX_BYTES"]
-        try:
-            content, problem = fetch(certificate.media_url or "", max_bytes)
-        except DownloadError as error:
-            certificate.download_attempts += 1
-            job = get_current_job()
-            last = job is None or not job.retries_left
-            if last:
-                certificate.status, certificate.reason = "failed", f"download failed: {error}"
-                set_enrolment_status(member.id, certificate.course_id, "enrolled", now)
-                notify(member, Reply.of(msg(FETCH_FAILED)), template="certificate_update", now=now)
-                reopen_proof_step(member, certificate.course_id, now)
-            elif certificate.download_attempts == 1:
-                notify(member, Reply.of(msg(FETCH_RETRYING)), template="certificate_update", now=now)
-            db.session.commit()
-            if last:
-                return "failed"
-            raise
-        if content is None:
-            certificate.status, certificate.reason = "invalid", problem
+        content, problem = fetch(certificate.media_url or "", max_bytes)
+    except DownloadError as error:
+        certificate.download_attempts += 1
+        job = get_current_job()
+        last = job is None or not job.retries_left
+        if last:
+            certificate.status, certificate.reason = "failed", f"download failed: {error}"
             set_enrolment_status(member.id, certificate.course_id, "enrolled", now)
-            line = msg(TOO_LARGE, mb=max_bytes // (1024 * 1024)) if problem == "too_large" else msg(UNSUPPORTED)
-            notify(member, Reply.of(line), template="certificate_update", now=now)
+            notify(member, Reply.of(msg(FETCH_FAILED)), template="certificate_update", now=now)
             reopen_proof_step(member, certificate.course_id, now)
-            db.session.commit()
-            return problem
-        digest, path = store_file(content)
-        duplicate = find_duplicate(member.id, sha256=digest)
-        certificate.sha256, certificate.stored_path, certificate.size = digest, str(path), len(content)
-        certificate.content_type = sniff(content)
-        certificate.status = "pending"
-        certificate.duplicate_of_id = duplicate.id if duplicate else None
-        lang = member.language or "en"
-        notify(member, Reply.of(msg(RECEIVED, course=Text(course_title(course, lang)),
-                                    days=current_app.config["CERTIFICATE_REVIEW_DAYS"])),
-               template="certificate_update", now=now)
+        elif certificate.download_attempts == 1:
+            notify(member, Reply.of(msg(FETCH_RETRYING)), template="certificate_update", now=now)
         db.session.commit()
-        return "stored"
-    finally:
-        db.session.remove()
+        if last:
+            return "failed"
+        raise
+    if content is None:
+        certificate.status, certificate.reason = "invalid", problem
+        set_enrolment_status(member.id, certificate.course_id, "enrolled", now)
+        line = msg(TOO_LARGE, mb=max_bytes // (1024 * 1024)) if problem == "too_large" else msg(UNSUPPORTED)
+        notify(member, Reply.of(line), template="certificate_update", now=now)
+        reopen_proof_step(member, certificate.course_id, now)
+        db.session.commit()
+        return problem
+    digest, path = store_file(content)
+    duplicate = find_duplicate(member.id, sha256=digest)
+    certificate.sha256, certificate.stored_path, certificate.size = digest, str(path), len(content)
+    certificate.content_type = sniff(content)
+    certificate.status = "pending"
+    certificate.duplicate_of_id = duplicate.id if duplicate else None
+    lang = member.language or "en"
+    notify(member, Reply.of(msg(RECEIVED, course=Text(course_title(course, lang)),
+                                days=current_app.config["CERTIFICATE_REVIEW_DAYS"])),
+           template="certificate_update", now=now)
+    db.session.commit()
+    return "stored"
 
 
 # --- review ----------------------------------------------------------------------------------------

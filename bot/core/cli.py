@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from babel.messages.frontend import CommandLineInterface
@@ -132,8 +133,10 @@ def load_samples() -> None:
 @click.option("--port", default=5000, show_default=True)
 @click.option("--no-worker", is_flag=True, help="Do not start the worker and the clock.")
 def dev(port: int, no_worker: bool) -> None:
-    """Run Umoja locally: the web app, a worker, the clock and the simulator, on the embedded defaults."""
-    from werkzeug.serving import run_simple
+    """Run Umoja locally: the web app, a worker, the clock and the simulator, on the embedded defaults.
+    The worker and the clock log RQ's own lines from WARNING up (`worker.py --quiet`); the simulator's
+    address comes last, once the server listens and the worker is up."""
+    from werkzeug.serving import make_server
 
     from bot.core.redis_conn import connect
 
@@ -148,18 +151,54 @@ def dev(port: int, no_worker: bool) -> None:
     helpers: list[subprocess.Popen] = []
     if not no_worker:
         script = str(i18n.ROOT / "worker.py")
-        helpers = [subprocess.Popen([sys.executable, script], env=env),
-                   subprocess.Popen([sys.executable, script, "--clock"], env=env)]
-    if app.config["SIMULATOR_ENABLED"]:
-        click.echo(f"Simulator: {app.config['PUBLIC_URL']}/simulator/  ·  terminal: flask --app bot chat")
+        helpers = [subprocess.Popen([sys.executable, script, "--quiet"], env=env),
+                   subprocess.Popen([sys.executable, script, "--clock", "--quiet"], env=env)]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False)
+        server = make_server("127.0.0.1", port, app, threaded=True)
+        server.log_startup()
+        if helpers:
+            up = wait_for_helpers(redis, helpers[0], helpers[1])
+            click.echo("Worker and clock: running (RQ's own lines from WARNING up)" if up else
+                       "Worker and clock: not up yet (see the lines above)")
+        if app.config["SIMULATOR_ENABLED"]:
+            click.echo(f"Simulator: {app.config['PUBLIC_URL']}/simulator/  ·  terminal: flask --app bot chat")
+        server.serve_forever()
     finally:
-        for process in helpers:
-            process.terminate()
-        for process in helpers:
-            process.wait(timeout=10)
+        stop(helpers)
+        # The embedded Redis stops when this process exits, but only if it is then its one client.
+        redis.connection_pool.disconnect()
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    """Stop the worker and the clock."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait(timeout=10)
+
+
+def wait_for_helpers(redis: Any, worker: subprocess.Popen[Any], clock: subprocess.Popen[Any],
+                     seconds: float = 30.0) -> bool:
+    """Wait until the worker started as `worker` and the clock have registered in Redis; False when one
+    of them ended or `seconds` passed first."""
+    import time
+
+    from rq import Worker
+    from rq.cron_scheduler_registry import get_keys
+
+    from bot.core.jobs import CLOCK_NAME
+
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline and worker.poll() is None and clock.poll() is None:
+            if (any(found.pid == worker.pid for found in Worker.all(connection=redis))
+                    and CLOCK_NAME in get_keys(redis)):
+                return True
+            time.sleep(0.2)
+        return False
+    finally:
+        redis.connection_pool.disconnect()
 
 
 staff = AppGroup("staff", help="Staff numbers and their roles (officer, organiser, admin).")

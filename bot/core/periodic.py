@@ -1,6 +1,7 @@
 """Jobs that run at regular intervals, from the `clock` process (RQ's cron scheduler).
 
-Each area adds its entries to `PERIODIC`; every job must be safe to run twice and cheap when idle.
+Each area adds its entries to `PERIODIC`; every job must be safe to run twice and cheap when idle. Each is
+a `@job` (`bot/core/jobs.py`): it gets the app context and a fresh database session.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import current_app
+from bot.core.jobs import job
 
 
 @dataclass(frozen=True)
@@ -21,68 +22,68 @@ class PeriodicJob:
     cron: str | None = None
 
 
+@job
 def requeue_pending_outbound() -> int:
     """Queue again outbound messages whose send job was lost (Redis was down when they were stored)."""
     from bot.whatsapp.outbound import requeue_pending
 
-    with current_app.app_context():
-        return requeue_pending()
+    return requeue_pending()
 
 
+@job
 def purge_old_messages() -> int:
     """Blank message texts older than RETENTION_DAYS (daily)."""
     from bot.privacy.service import purge_old_messages as purge
 
-    with current_app.app_context():
-        return purge()
+    return purge()
 
 
+@job
 def sweep_course_reminders() -> int:
     """Queue course reminders that are due but whose scheduled job was lost; schedule those due soon."""
     from bot.courses.reminders import sweep
 
-    with current_app.app_context():
-        return sweep()
+    return sweep()
 
 
+@job
 def requeue_certificate_downloads() -> int:
     """Queue again certificate files whose download job was lost."""
     from bot.certificates.service import requeue_downloads
 
-    with current_app.app_context():
-        return requeue_downloads()
+    return requeue_downloads()
 
 
+@job
 def send_reserved_vouchers() -> int:
     """Send voucher codes kept for members they could not reach, once they can be reached."""
     from bot.certificates.service import send_reserved_vouchers as send
 
-    with current_app.app_context():
-        return send()
+    return send()
 
 
+@job
 def compact_member_tallies() -> None:
     """Fold the running member counts behind STATS (cheap: a few thousand rows)."""
     from bot.stats.service import compact_tallies
 
-    with current_app.app_context():
-        compact_tallies()
+    compact_tallies()
 
 
-def broadcast_tick() -> object:
+@job
+def supervise_broadcasts() -> dict[str, int]:
     """Start due broadcasts, pause/resume for quiet hours, recover the leases of workers that died."""
-    from bot.broadcasts.service import tick_job
+    from bot.broadcasts.service import tick
 
-    with current_app.app_context():
-        return tick_job()
+    return tick()
 
 
+@job
 def refresh_course_stats() -> None:
     """Count the course, certificate and voucher numbers behind STATS into Redis (see course_stats)."""
     from bot.courses.stats import refresh_snapshot
 
-    with current_app.app_context():
-        refresh_snapshot()
+    refresh_snapshot()
 
 
 PERIODIC: list[PeriodicJob] = [
@@ -92,6 +93,6 @@ PERIODIC: list[PeriodicJob] = [
     PeriodicJob(requeue_certificate_downloads, "default", interval=900),
     PeriodicJob(send_reserved_vouchers, "default", interval=300),
     PeriodicJob(compact_member_tallies, "default", interval=300),
-    PeriodicJob(broadcast_tick, "default", interval=60),
+    PeriodicJob(supervise_broadcasts, "default", interval=60),
     PeriodicJob(refresh_course_stats, "default", interval=120),
 ]

@@ -1,16 +1,8 @@
-"""The RQ queues, highest priority first: replies to members, then reminders and jobs, then bulk sends."""
+"""The RQ queues, highest priority first: replies to members, then reminders and jobs, then bulk sends
+(kept where they were imported from; they live in `bot/core/jobs.py`)."""
 
 from __future__ import annotations
 
-from rq import Queue
+from bot.core.jobs import QUEUES, queue
 
-from bot.core.redis_conn import connect
-
-QUEUES = ("replies", "default", "bulk")
-
-
-def queue(name: str = "default") -> Queue:
-    """One of the app's queues."""
-    if name not in QUEUES:
-        raise ValueError(f"unknown queue {name!r}")
-    return Queue(name, connection=connect())
+__all__ = ["QUEUES", "queue"]

@@ -12,11 +12,9 @@ from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from bot.core import local_time
+from bot.core import jobs, local_time
 from bot.core.extensions import db
 from bot.core.queues import queue
 from bot.courses.service import course_title
@@ -66,35 +64,25 @@ def job_id(enrolment_id: int, offset_days: int) -> str:
     return f"reminder-{enrolment_id}-{offset_days}"
 
 
+def scheduled_times(enrolled_at: datetime) -> list[tuple[int, datetime]]:
+    """Each reminder offset with the moment it is scheduled for (aware UTC, for RQ's scheduler)."""
+    return [(offset, due_at(enrolled_at, offset).replace(tzinfo=local_time.UTC)) for offset in offsets()]
+
+
 def schedule(enrolment_id: int, enrolled_at: datetime) -> int:
     """Put each reminder of an enrolment on RQ's scheduler (again: the ids make it harmless)."""
     count = 0
-    for offset in offsets():
-        when = due_at(enrolled_at, offset).replace(tzinfo=local_time.UTC)
+    for offset, when in scheduled_times(enrolled_at):
         queue("default").enqueue_at(when, send_reminder, enrolment_id, offset, job_id=job_id(enrolment_id, offset))
         count += 1
     return count
 
 
 def schedule_after_commit(enrolment: Enrolment) -> None:
-    """Schedule the reminders once the enrolment is committed."""
-    db.session.info.setdefault("reminders_to_schedule", []).append((enrolment.id, enrolment.enrolled_at))
-
-
-@event.listens_for(Session, "after_commit")
-def schedule_committed(session: Session) -> None:
-    """Schedule the reminders of the enrolments this transaction committed (the sweep recovers failures)."""
-    for enrolment_id, enrolled_at in session.info.pop("reminders_to_schedule", []):
-        try:
-            schedule(enrolment_id, enrolled_at)
-        except Exception:  # noqa: BLE001  (Redis unavailable: the periodic sweep schedules them later)
-            log.warning("could not schedule reminders for enrolment %s", enrolment_id, exc_info=True)
-
-
-@event.listens_for(Session, "after_rollback")
-def forget_rolled_back(session: Session) -> None:
-    """Enrolments rolled back get no reminders."""
-    session.info.pop("reminders_to_schedule", None)
+    """Schedule the reminders once the enrolment is committed (when Redis is down, the sweep does later)."""
+    for offset, when in scheduled_times(enrolment.enrolled_at):
+        jobs.after_commit(db.session, "default", send_reminder, enrolment.id, offset, at=when,
+                          job_id=job_id(enrolment.id, offset), unqueued="the sweep schedules it later")
 
 
 def skip_reason(enrolment: Enrolment | None, member: Member | None) -> str | None:
@@ -110,44 +98,42 @@ def skip_reason(enrolment: Enrolment | None, member: Member | None) -> str | Non
     return None
 
 
+@jobs.job
 def send_reminder(enrolment_id: int, offset_days: int, now: datetime | None = None) -> str:
     """The job: send one reminder once, when it is due and still applies; returns what happened."""
     now = now or utcnow()
+    enrolment = db.session.get(Enrolment, enrolment_id, with_for_update=True)
+    if enrolment is None:
+        return "gone"
+    due = due_at(enrolment.enrolled_at, offset_days)
+    if now + EARLY < due:
+        return "not due"
+    moved = out_of_quiet_hours(now)
+    if moved != now:
+        queue("default").enqueue_at(moved.replace(tzinfo=local_time.UTC), send_reminder, enrolment_id,
+                                    offset_days, job_id=job_id(enrolment_id, offset_days) + "-morning")
+        return "quiet hours"
+    member = db.session.get(Member, enrolment.member_id)
+    reason = skip_reason(enrolment, member)
+    row = ReminderSend(enrolment_id=enrolment_id, offset_days=offset_days,
+                       status="skipped" if reason else "sent", reason=reason, created_at=now)
     try:
-        enrolment = db.session.get(Enrolment, enrolment_id, with_for_update=True)
-        if enrolment is None:
-            return "gone"
-        due = due_at(enrolment.enrolled_at, offset_days)
-        if now + EARLY < due:
-            return "not due"
-        moved = out_of_quiet_hours(now)
-        if moved != now:
-            queue("default").enqueue_at(moved.replace(tzinfo=local_time.UTC), send_reminder, enrolment_id,
-                                        offset_days, job_id=job_id(enrolment_id, offset_days) + "-morning")
-            return "quiet hours"
-        member = db.session.get(Member, enrolment.member_id)
-        reason = skip_reason(enrolment, member)
-        row = ReminderSend(enrolment_id=enrolment_id, offset_days=offset_days,
-                           status="skipped" if reason else "sent", reason=reason, created_at=now)
-        try:
-            with db.session.begin_nested():
-                db.session.add(row)
-        except IntegrityError:
-            db.session.rollback()
-            return "already done"
-        if reason is None:
-            course = db.session.get(Course, enrolment.course_id)
-            lang = member.language or "en"
-            title = course_title(course, lang)
-            reply = Reply.of(msg(REMINDER, course=Text(title), url=Text(course.url)), msg(REMINDER_END))
-            [message, *_] = notify(member, reply, template=TEMPLATE, variables={"1": title, "2": course.url},
-                                   queue_name="default", now=now)
-            if message.status == "skipped":
-                row.status, row.reason = "skipped", (message.payload or {}).get("reason")
-        db.session.commit()
-        return row.status if row.reason is None else f"{row.status}: {row.reason}"
-    finally:
-        db.session.remove()
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        db.session.rollback()
+        return "already done"
+    if reason is None:
+        course = db.session.get(Course, enrolment.course_id)
+        lang = member.language or "en"
+        title = course_title(course, lang)
+        reply = Reply.of(msg(REMINDER, course=Text(title), url=Text(course.url)), msg(REMINDER_END))
+        [message, *_] = notify(member, reply, template=TEMPLATE, variables={"1": title, "2": course.url},
+                               queue_name="default", now=now)
+        if message.status == "skipped":
+            row.status, row.reason = "skipped", (message.payload or {}).get("reason")
+    db.session.commit()
+    return row.status if row.reason is None else f"{row.status}: {row.reason}"
 
 
 def sweep(now: datetime | None = None, horizon: timedelta = timedelta(days=1)) -> int:

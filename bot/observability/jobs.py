@@ -1,19 +1,20 @@
-"""The RQ worker class `python worker.py` runs: RQ's SimpleWorker, with each job's lines carrying its job id
-and each job counted and timed (`umoja_jobs`, `umoja_job_seconds`)."""
+"""The RQ worker class `python worker.py` runs: the app's worker (RQ's SimpleWorker with the job class that
+knows renamed jobs), with each job's lines carrying its job id and each job counted and timed
+(`umoja_jobs`, `umoja_job_seconds`)."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from rq import SimpleWorker
 from rq.job import Job
 from rq.queue import Queue
 
+from bot.core import jobs
 from bot.observability import logs, metrics
 
 
-class ObservedWorker(SimpleWorker):
+class ObservedWorker(jobs.Worker):
     """Runs jobs in its own process (no fork, so its counters stay in one process), one at a time."""
 
     def perform_job(self, job: Job, queue: Queue, *args: Any, **kwargs: Any) -> bool:
@@ -29,8 +30,8 @@ class ObservedWorker(SimpleWorker):
 
 
 def job_name(job: Job) -> str:
-    """The job's function without its module (send_outbound, run, send_reminder …)."""
+    """The job's function without its module (send_outbound, send_broadcast_batches, send_reminder …)."""
     try:
-        return (job.func_name or "unknown").rsplit(".", 1)[-1]
+        return jobs.job_name(job.func_name)
     except Exception:  # noqa: BLE001  (a job whose data cannot be read is still counted)
         return "unknown"

@@ -28,12 +28,9 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from rq import Retry
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
-from bot.core import i18n
+from bot.core import i18n, jobs
 from bot.core.extensions import db
-from bot.core.queues import queue
 from bot.members.service import opt_out
 from bot.models import Member, Message, utcnow
 from bot.whatsapp import sending
@@ -94,33 +91,20 @@ def store(member: Member, body: str, status: str, *, reason: str | None = None,
     db.session.add(message)
     if status == PENDING:
         db.session.flush()
-        db.session.info.setdefault("outbound_to_queue", []).append((message.id, queue_name))
+        jobs.after_commit(db.session, queue_name, send_outbound, message.id, **send_options(message.id))
     return message
 
 
-@event.listens_for(Session, "after_commit")
-def queue_after_commit(session: Session) -> None:
-    """Queue the send jobs of the messages this transaction stored (never before they are committed)."""
-    pending = session.info.pop("outbound_to_queue", [])
-    for message_id, queue_name in pending:
-        enqueue(message_id, queue_name)
-
-
-@event.listens_for(Session, "after_rollback")
-def forget_after_rollback(session: Session) -> None:
-    """Messages rolled back are not queued."""
-    session.info.pop("outbound_to_queue", None)
+def send_options(message_id: int) -> dict[str, Any]:
+    """How a message's send job is queued: one job per message, retried with back-off; when Redis is
+    down the message stays pending for `requeue_pending`."""
+    return {"job_id": f"outbound-{message_id}", "retry": Retry(max=5, interval=[5, 15, 60, 300, 900]),
+            "unqueued": "it stays pending"}
 
 
 def enqueue(message_id: int, queue_name: str = "replies") -> bool:
     """Queue the send job; False (and the message stays pending for `requeue_pending`) if Redis is down."""
-    try:
-        queue(queue_name).enqueue(send_outbound, message_id, job_id=f"outbound-{message_id}",
-                                  retry=Retry(max=5, interval=[5, 15, 60, 300, 900]))
-        return True
-    except Exception:  # noqa: BLE001  (Redis unavailable: the message is safe in the database)
-        log.warning("could not queue outbound message %s; it stays pending", message_id, exc_info=True)
-        return False
+    return jobs.enqueue(queue_name, send_outbound, message_id, **send_options(message_id))
 
 
 def requeue_pending(older_than: timedelta = timedelta(minutes=1)) -> int:
@@ -151,25 +135,23 @@ def release(message: Message) -> None:
     db.session.commit()
 
 
+@jobs.job
 def send_outbound(message_id: int) -> str:
     """The job: send one stored message exactly once through Twilio, or to the outbox."""
-    try:
-        message = claim(message_id)
-        if message is None:
-            return "already handled"
-        member = db.session.get(Member, message.member_id) if message.member_id else None
-        if member is None or member.opted_out or member.erased:
-            message.status = "skipped"
-            message.payload = {**(message.payload or {}), "reason": "opted_out" if member else "deleted"}
-            db.session.commit()
-            return "skipped"
-        if not twilio_configured():
-            message.channel, message.status, message.status_rank = "outbox", "outbox", 1
-            db.session.commit()
-            return "outbox"
-        return deliver(message, member)
-    finally:
-        db.session.remove()
+    message = claim(message_id)
+    if message is None:
+        return "already handled"
+    member = db.session.get(Member, message.member_id) if message.member_id else None
+    if member is None or member.opted_out or member.erased:
+        message.status = "skipped"
+        message.payload = {**(message.payload or {}), "reason": "opted_out" if member else "deleted"}
+        db.session.commit()
+        return "skipped"
+    if not twilio_configured():
+        message.channel, message.status, message.status_rank = "outbox", "outbox", 1
+        db.session.commit()
+        return "outbox"
+    return deliver(message, member)
 
 
 class SendLater(Exception):  # noqa: N818  (raised so that RQ retries the job with its backoff)
