@@ -10,7 +10,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from rq.cron import CronScheduler
 
 from bot import create_app
-from bot.core.periodic import PERIODIC
+from bot.core.area import assembled
 from bot.core.queues import QUEUES
 from bot.core.redis_conn import connect
 from bot.observability.jobs import ObservedWorker
@@ -29,7 +29,7 @@ def clock() -> None:
     app = create_app(background=True)
     with app.app_context():
         scheduler = CronScheduler(connection=connect(), name="umoja-clock")
-        for job in PERIODIC:
+        for job in assembled().periodic:
             scheduler.register(job.func, job.queue, interval=job.interval, cron=job.cron)
         # Redis may go away first (the embedded one stops with `flask dev`): nothing is left to clean up.
         with contextlib.suppress(RedisConnectionError):

@@ -34,10 +34,10 @@ from bot.core import audit
 from bot.core.extensions import db
 from bot.core.queues import queue
 from bot.core.sql import insert_ignore
-from bot.courses.service import course_title, set_enrolment_status
+from bot.courses.service import set_enrolment_status
 from bot.members.service import conversation_of, put_conversation
 from bot.models import Certificate, Course, Member, StaffMember, Voucher, utcnow
-from bot.privacy import service as privacy
+from bot.models.courses import course_title
 from bot.whatsapp import sending
 from bot.whatsapp.outbound import notify, template_sid, within_window
 from flows.base import N_, Line, Reply, Text, label_of, msg
@@ -691,8 +691,6 @@ def erase_certificates(member: Member, now: datetime) -> None:
         report.link = report.certificate_key = report.media_url = report.sha256 = report.stored_path = None
         report.reason = None
 
-
-privacy.register_erasure_hook(erase_certificates)
 
 
 def unclaimed(certificate: Certificate) -> str:

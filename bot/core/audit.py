@@ -43,6 +43,3 @@ def erase_audit_mentions(member: Member, now: datetime) -> None:
     for event in rows:
         if found.found_in(json.dumps(event.details, ensure_ascii=False)) or found.found_in(event.subject):
             event.subject, event.details = None, {"erased": True}
-
-
-privacy.register_erasure_hook(erase_audit_mentions)

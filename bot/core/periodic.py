@@ -1,6 +1,6 @@
 """Jobs that run at regular intervals, from the `clock` process (RQ's cron scheduler).
 
-Each area adds its entries to `PERIODIC`; every job must be safe to run twice and cheap when idle.
+Each area lists its jobs in its `Area.periodic`; every job must be safe to run twice and cheap when idle.
 """
 
 from __future__ import annotations
@@ -84,14 +84,3 @@ def refresh_course_stats() -> None:
     with current_app.app_context():
         refresh_snapshot()
 
-
-PERIODIC: list[PeriodicJob] = [
-    PeriodicJob(requeue_pending_outbound, "default", interval=60),
-    PeriodicJob(purge_old_messages, "default", cron="15 3 * * *"),
-    PeriodicJob(sweep_course_reminders, "default", interval=900),
-    PeriodicJob(requeue_certificate_downloads, "default", interval=900),
-    PeriodicJob(send_reserved_vouchers, "default", interval=300),
-    PeriodicJob(compact_member_tallies, "default", interval=300),
-    PeriodicJob(broadcast_tick, "default", interval=60),
-    PeriodicJob(refresh_course_stats, "default", interval=120),
-]

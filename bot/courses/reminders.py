@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from bot.core import local_time
 from bot.core.extensions import db
 from bot.core.queues import queue
-from bot.courses.service import course_title
 from bot.models import Course, Enrolment, Member, ReminderSend, utcnow
+from bot.models.courses import course_title
 from bot.whatsapp.outbound import notify
 from flows.base import N_, Reply, Text, msg
 

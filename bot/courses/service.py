@@ -13,7 +13,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.core.extensions import db
-from bot.core.facts import FACTS
 from bot.core.i18n import LANGUAGES, ROOT
 from bot.core.sql import dialect_insert
 from bot.models import Course, Enrolment, Member, utcnow
@@ -112,9 +111,6 @@ FACT_LOADERS: dict[str, Callable[[Member], Any]] = {
 }
 
 
-FACTS.update(FACT_LOADERS)
-
-
 def enrol(member: Member, course_id: int, now: datetime | None = None) -> Enrolment | None:
     """Enrol a member once in a course (a second enrolment changes nothing); schedules the reminders.
 
@@ -149,7 +145,3 @@ def set_enrolment_status(member_id: int, course_id: int, status: str, now: datet
     db.session.flush()
     return enrolment
 
-
-def course_title(course: Course, lang: str) -> str:
-    """A course's title in a language (English as the fallback)."""
-    return course.titles.get(lang) or course.titles.get("en") or course.slug

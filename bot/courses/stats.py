@@ -1,4 +1,4 @@
-"""Course, certificate and voucher numbers: STATS sections (appended to SECTION_PROVIDERS) and the
+"""Course, certificate and voucher numbers: STATS sections (declared by the courses area) and the
 dashboard's course funnel.
 
 Enrolments and certificates count for the members a STATS filter is about (county, kind of work; those
@@ -28,7 +28,7 @@ from flask import current_app, g
 from bot.certificates.service import ACCEPTED_STATUSES, voucher_counts, waiting_count
 from bot.core.extensions import db
 from bot.models import Certificate, Course, Enrolment, Member, MemberWork
-from bot.stats.service import COUNTED, SECTION_PROVIDERS, StatsFilter, number
+from bot.stats.service import COUNTED, StatsFilter, number
 from flows.base import N_, Line, PerLanguage, msg
 
 log = logging.getLogger(__name__)
@@ -210,6 +210,3 @@ def voucher_section(f: StatsFilter, now: datetime) -> Sequence[Line]:
     issued, left, waiting = snapshot(f)[1]
     return (msg(N_("Vouchers: %(issued)s issued, %(left)s left, %(waiting)s waiting"),
                 issued=number(issued), left=number(left), waiting=number(waiting)),)
-
-
-SECTION_PROVIDERS.extend([course_section, certificate_section, voucher_section])

@@ -25,7 +25,6 @@ def init_dashboard(app: Flask) -> None:
     from bot.dashboard import users as dashboard_users
     from bot.dashboard.sign_in_limits import init_sign_in_limits
     from bot.models import DashboardUser
-    from bot.support import notes  # noqa: F401  (registers the notes' erasure hook)
 
     app.config.setdefault("DASHBOARD_LIMITS_STORAGE_URI", limits_uri(app.config.get("REDIS_URL")))
     init_sign_in_limits(app, app.config["DASHBOARD_LIMITS_STORAGE_URI"])

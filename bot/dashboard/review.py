@@ -24,10 +24,10 @@ from bot.certificates import service as certificates
 from bot.certificates.files import send_certificate_file
 from bot.core.extensions import db
 from bot.core.i18n import SOURCE_LANGUAGE, render_line
-from bot.courses.service import course_title
 from bot.dashboard.nav import NAV, NavEntry, role_required
 from bot.dashboard.views import bp, shows_phones
 from bot.models import Certificate, Member, Ticket, TicketMessage
+from bot.models.courses import course_title
 from bot.privacy import masking
 from bot.privacy.masking import mask_phone
 from bot.support import tickets

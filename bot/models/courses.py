@@ -28,6 +28,11 @@ class Course(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+def course_title(course: Course, lang: str) -> str:
+    """A course's title in a language (English as the fallback)."""
+    return course.titles.get(lang) or course.titles.get("en") or course.slug
+
+
 class Enrolment(db.Model):
     """A member enrolled in a course: enrolled → reported → verified → rewarded."""
 

@@ -1,9 +1,9 @@
 """Members' data rights (Kenya Data Protection Act 2019) and the retention of message texts.
 
-`erase_member` runs every hook in `ERASURE_HOOKS` in order, inside the caller's transaction. Each area
-that keeps personal data appends its own hook with `register_erasure_hook` (tickets blank their texts;
-certificates delete their files; the audit log forgets details that name the member). The member's row
-stays, anonymous: the name, phone number (replaced by a placeholder), WhatsApp name, member number,
+`erase_member` runs every area's erasure hook in the order of the areas (`Area.erasure_hooks`, put
+together by `create_app`), inside the caller's transaction: each area that keeps personal data declares
+its own (tickets blank their texts; certificates delete their files; the audit log forgets details
+that name the member). The member's row stays, anonymous: the name, phone number (replaced by a placeholder), WhatsApp name, member number,
 gender and community go; the county, kinds of work, the joining day and course completions stay, and
 the member (now of status ERASED_STATUS) is still counted in STATS and on the dashboard, as "data
 erased", so the counts officers report do not change. Consent and opt-out events stay too (they never
@@ -25,7 +25,7 @@ import contextlib
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -36,19 +36,22 @@ import sqlalchemy as sa
 from flask import current_app
 
 from bot.core import local_time
+from bot.core.area import ErasureHook, assembled
 from bot.core.extensions import db
-from bot.core.facts import FACTS
 from bot.core.sql import insert_for
 from bot.members.service import record_consent_event
 from bot.models import (
     ERASED_STATUS,
+    Certificate,
     Conversation,
+    Enrolment,
     ForgottenMessage,
     Member,
     MemberNumber,
     Message,
     MessageSubject,
     StaffMember,
+    Ticket,
     utcnow,
 )
 from flows.language import LANGUAGES
@@ -57,7 +60,6 @@ log = logging.getLogger(__name__)
 
 LANGUAGE_NAMES = {code: name for code, name, _ in LANGUAGES}
 
-ErasureHook = Callable[[Member, datetime], None]
 
 
 def storage_dir() -> Path:
@@ -215,35 +217,14 @@ def erase_member_fields(member: Member, now: datetime) -> None:
     db.session.execute(sa.update(MemberNumber).where(MemberNumber.member_id == member.id).values(member_id=None))
 
 
-ERASURE_HOOKS: list[ErasureHook] = [erase_stored_media, erase_messages, erase_staff_mentions, erase_conversation]
+# The privacy area's own hooks (the first to run); every area's are in `Area.erasure_hooks`.
+ERASURE_HOOKS: tuple[ErasureHook, ...] = (erase_stored_media, erase_messages, erase_staff_mentions, erase_conversation)
 FINAL_HOOK: ErasureHook = erase_member_fields
 
 
-def register_erasure_hook(hook: ErasureHook) -> ErasureHook:
-    """Add an area's hook (run before the member's own fields are blanked, so it can still read them)."""
-    if hook not in ERASURE_HOOKS:
-        ERASURE_HOOKS.append(hook)
-    return hook
-
-
-RetentionHook = Callable[[datetime], int]
-RETENTION_HOOKS: list[RetentionHook] = []
-
-
-def register_retention_hook(hook: RetentionHook) -> RetentionHook:
-    """Add an area's retention step: given the cutoff time, blank older personal texts; returns how many."""
-    if hook not in RETENTION_HOOKS:
-        RETENTION_HOOKS.append(hook)
-    return hook
-
-
 def run_erasure_hooks(member: Member, now: datetime) -> None:
-    """Every area's hook, in order (each can still read the member's fields)."""
-    from bot.certificates import service as certificates  # noqa: F401  (they register their hooks)
-    from bot.core import audit  # noqa: F401  (they register their hooks)
-    from bot.support import tickets  # noqa: F401  (they register their hooks)
-
-    for hook in ERASURE_HOOKS:
+    """Every area's hook, in the order of the areas (each can still read the member's fields)."""
+    for hook in assembled().erasure_hooks:
         hook(member, now)
 
 
@@ -306,9 +287,6 @@ def forgotten_replies(sid: str) -> list[str] | None:
 
 def summary(member: Member) -> dict[str, Any]:
     """Everything held about the member, as plain values (MY DATA)."""
-    from bot.models import Certificate, Enrolment
-    from bot.support.tickets import count_of
-
     messages = db.session.scalar(sa.select(sa.func.count(Message.id)).where(messages_of(member))) or 0
     return {
         "name": member.name,
@@ -327,7 +305,7 @@ def summary(member: Member) -> dict[str, Any]:
         "opted_out": member.opted_out,
         "messages": messages,
         "retention_days": current_app.config["RETENTION_DAYS"],
-        "tickets": count_of(member),
+        "tickets": db.session.scalar(sa.select(sa.func.count()).where(Ticket.member_id == member.id)) or 0,
         "enrolments": db.session.scalar(sa.select(sa.func.count()).where(Enrolment.member_id == member.id)) or 0,
         "certificates": db.session.scalar(sa.select(sa.func.count()).where(Certificate.member_id == member.id)) or 0,
     }
@@ -335,8 +313,6 @@ def summary(member: Member) -> dict[str, Any]:
 
 def purge_old_messages(days: int | None = None, now: datetime | None = None) -> int:
     """Blank the texts, media and payloads of messages older than the retention period; returns how many."""
-    from bot.support import tickets  # noqa: F401  (registers its retention hook)
-
     days = current_app.config["RETENTION_DAYS"] if days is None else days
     cutoff = (now or utcnow()) - timedelta(days=days)
     result = db.session.execute(
@@ -353,11 +329,8 @@ def purge_old_messages(days: int | None = None, now: datetime | None = None) -> 
         .values(body=None, media=sa.null())
     )
     purged += result.rowcount or 0
-    for hook in RETENTION_HOOKS:
+    for hook in assembled().retention_hooks:
         purged += hook(cutoff)
     db.session.execute(sa.delete(ForgottenMessage).where(ForgottenMessage.created_at < cutoff))
     db.session.commit()
     return purged
-
-
-FACTS["my_data"] = summary

@@ -15,7 +15,6 @@ import yaml
 from flask import current_app
 
 from bot.core.extensions import db
-from bot.core.facts import FACTS
 from bot.core.i18n import LANGUAGES, translate
 from bot.models import FaqEntry, Member, utcnow
 from flows.base import N_
@@ -164,6 +163,3 @@ def knowledge(member: Member | None = None) -> Knowledge:
     values = {lang: placeholder_values(lang, member) for lang in LANGUAGES}
     return Knowledge(loaded, float(config["FAQ_MATCH_THRESHOLD"]), values,
                      float(config["FAQ_OFFER_THRESHOLD"]), index)
-
-
-FACTS["faq"] = knowledge

@@ -16,10 +16,8 @@ import sqlalchemy as sa
 
 from bot.core import audit
 from bot.core.extensions import db
-from bot.core.facts import FACTS
 from bot.members.service import conversation_of, put_conversation
 from bot.models import Member, Message, Ticket, TicketMessage, utcnow
-from bot.privacy import service as privacy
 from bot.privacy.masking import member_label
 from bot.whatsapp.outbound import notify
 from flows.base import N_, Reply, Text, msg
@@ -226,11 +224,6 @@ def close(ticket_id: int, *, now: datetime | None = None, actor: str = "whatsapp
     return bool(result.rowcount)
 
 
-def count_of(member: Member) -> int:
-    """How many tickets the member has."""
-    return db.session.scalar(sa.select(sa.func.count(Ticket.id)).where(Ticket.member_id == member.id)) or 0
-
-
 def erase_ticket_texts(member: Member, now: datetime) -> None:
     """Erasure hook: blank what the member and organisers wrote on the member's tickets."""
     ids = sa.select(Ticket.id).where(Ticket.member_id == member.id).scalar_subquery()
@@ -254,9 +247,3 @@ def purge_old_ticket_texts(cutoff: datetime) -> int:
         .values(body=None)
     )
     return result.rowcount or 0
-
-
-FACTS["open_ticket"] = open_ticket_id
-FACTS["ticket_holder"] = holder_key
-privacy.register_erasure_hook(erase_ticket_texts)
-privacy.register_retention_hook(purge_old_ticket_texts)
