@@ -12,7 +12,7 @@ from flask import Flask
 from bot.broadcasts.area import AREA as BROADCASTS
 from bot.certificates.area import AREA as CERTIFICATES
 from bot.commands.area import AREA as COMMANDS
-from bot.core import audit, cli, health
+from bot.core import audit, cli, engine, health
 from bot.core.area import Area
 from bot.courses.area import AREA as COURSES
 from bot.dashboard.area import AREA as DASHBOARD
@@ -22,6 +22,7 @@ from bot.privacy.area import AREA as PRIVACY
 from bot.stats.area import AREA as STATS
 from bot.support.area import AREA as SUPPORT
 from bot.whatsapp.area import AREA as WHATSAPP
+from flows.effects import ConcernsMembers
 
 
 def core_setup(app: Flask) -> None:
@@ -29,10 +30,11 @@ def core_setup(app: Flask) -> None:
     app.register_blueprint(health.bp)
 
 
-# The frame the other areas plug into: the audit log, the catalogs' and development commands.
+# The frame the other areas plug into: the engine, the audit log, the catalogs' and development commands.
 CORE = Area(
     "core",
     erasure_hooks=(audit.erase_audit_mentions,),
+    performers={ConcernsMembers: engine.perform_concerns},
     cli=(cli.translate, cli.chat, cli.dev),
     setup=core_setup,
     tables=("audit_events",),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -105,6 +106,25 @@ def test_the_areas_give_each_fact_performer_and_command_once():
     assert {"my_data", "faq", "open_ticket", "ticket_holder", "courses", "enrolments", "phone"} <= set(parts.facts)
     assert {"STAFF", "STATS", "REVIEW", "APPROVE", "REJECT", "TICKETS", "REPLY", "CLOSE", "BROADCAST"} == \
         set(parts.commands)
+
+
+def test_every_effect_a_flow_can_ask_for_has_a_performer():
+    import pkgutil
+
+    import flows
+    from flows.base import Effect
+
+    for module in pkgutil.iter_modules(flows.__path__):
+        importlib.import_module(f"flows.{module.name}")
+    kinds = set()
+    pending = [Effect]
+    while pending:
+        for kind in pending.pop().__subclasses__():
+            kinds.add(kind)
+            pending.append(kind)
+    assert kinds, "no effects found"
+    missing = sorted(kind.__name__ for kind in kinds - set(assemble(AREAS).performers))
+    assert not missing, f"effects no area performs: {missing}"
 
 
 def test_the_erasure_hooks_and_stats_sections_keep_their_order(app):

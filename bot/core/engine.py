@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.commands.registry import dispatch as dispatch_staff_command
 from bot.core import i18n
-from bot.core.area import Performer, assembled
+from bot.core.area import assembled
 from bot.core.extensions import db
 from bot.core.facts import facts_of
 from bot.core.sql import fetch, insert_for
@@ -35,15 +35,13 @@ def perform_concerns(member: Member, effect: ConcernsMembers, now: datetime) -> 
     """Nothing to do now: `answer` hands the members to the caller, who links the stored messages."""
 
 
-# The core's own performer; every area's are in `Area.performers`.
-PERFORMERS: dict[type[Effect], Performer] = {ConcernsMembers: perform_concerns}
-
-
 def perform(member: Member, effects: tuple[Effect, ...], now: datetime) -> dict[str, Any]:
-    """Perform each effect in order; what they return is available to the replies as parameters."""
+    """Perform each effect in order (with the performer an area declares for its kind, `Area.performers`);
+    what they return is available to the replies as parameters."""
+    performers = assembled().performers
     results: dict[str, Any] = {}
     for effect in effects:
-        performer = PERFORMERS.get(type(effect)) or assembled().performers.get(type(effect))
+        performer = performers.get(type(effect))
         if performer is None:
             raise LookupError(f"no performer for {type(effect).__name__}")
         results.update(performer(member, effect, now) or {})
@@ -181,6 +179,14 @@ def run(ctx: Ctx, state: State | None, inp: Input) -> Result:
         if command is not None:
             return command if command.state is not None else Result(state, command.replies, command.effects)
     return router.handle(ctx, state, inp)
+
+
+def set_conversation(member: Member, flow: str, step: str, data: Mapping[str, Any] | None = None, *,
+                     now: datetime) -> None:
+    """Put the member's conversation at a flow's step from outside the flows (a job, a staff action),
+    with the flow's data; it expires as the engine's own steps do. Flows own their names and steps
+    (`flows.courses.PROOF`, `flows.question.TICKET` …)."""
+    member_service.put_conversation(member_service.conversation_of(member, now), flow, step, dict(data or {}), now)
 
 
 def conversation_row(member_id: int, state: State | None, now: datetime, ttl: timedelta) -> dict[str, Any]:

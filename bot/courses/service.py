@@ -16,6 +16,7 @@ from bot.core.extensions import db
 from bot.core.i18n import LANGUAGES, ROOT
 from bot.core.sql import dialect_insert
 from bot.models import Course, Enrolment, Member, utcnow
+from bot.models.courses import COMPLETED, EnrolmentStatus
 
 SAMPLE_CATALOG = ROOT / "data" / "courses.csv"
 REQUIRED_COLUMNS = ("slug", "url", "title_en", "summary_en")
@@ -89,13 +90,14 @@ def catalog() -> list[dict[str, Any]]:
 
 
 def enrolments_of(member: Member) -> list[dict[str, Any]]:
-    """The member's enrolments as plain data for the flows (course id and status), oldest first."""
+    """The member's enrolments as plain data for the flows (course id, status, and whether the course counts
+    as completed), oldest first."""
     if member.id is None:
         return []
     rows = db.session.execute(
         sa.select(Enrolment.course_id, Enrolment.status).where(Enrolment.member_id == member.id).order_by(Enrolment.id)
     )
-    return [{"course_id": course_id, "status": status} for course_id, status in rows]
+    return [{"course_id": course_id, "status": status, "completed": status in COMPLETED} for course_id, status in rows]
 
 
 def member_phone(member: Member) -> str:
@@ -120,7 +122,7 @@ def enrol(member: Member, course_id: int, now: datetime | None = None) -> Enrolm
     if db.session.get(Course, course_id) is None:
         return None
     insert = dialect_insert(Enrolment)
-    statement = insert.values(member_id=member.id, course_id=course_id, status="enrolled", enrolled_at=now) \
+    statement = insert.values(member_id=member.id, course_id=course_id, status=EnrolmentStatus.ENROLLED, enrolled_at=now) \
         .on_conflict_do_nothing(index_elements=["member_id", "course_id"]).returning(Enrolment.id)
     enrolment_id = db.session.scalar(statement)
     if enrolment_id is None:

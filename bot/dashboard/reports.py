@@ -39,6 +39,7 @@ from bot.models import (
     Voucher,
     utcnow,
 )
+from bot.models.support import TicketStatus
 from bot.privacy import masking
 from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_LABELS
 
@@ -145,7 +146,7 @@ def tickets_report(period: DateRange) -> Report:
     return Report("Tickets", ("ticket", "opened_at", "reason", "status", "first_answer_at", "minutes_to_first_answer",
                               "closed_at"), table,
                   [("Tickets opened", len(table)), ("Answered", len(waits)),
-                   ("Still open", sum(1 for t, _ in rows if t.status == "open")),
+                   ("Still open", sum(1 for t, _ in rows if t.status == TicketStatus.OPEN)),
                    ("Median minutes to first answer", median(waits) if waits else "—")])
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from bot.core import cli
 from bot.core.area import Area
+from bot.members import service as member_service
 from bot.members.effects import MEMBER_PERFORMERS
-from bot.privacy import service as privacy
 
 AREA = Area(
     "members",
-    # The member's own fields are blanked last, by DELETE MY DATA itself (`privacy.FINAL_HOOK`).
-    erasure_hooks=(privacy.erase_conversation,),
+    # The member's own fields are blanked last, by DELETE MY DATA itself (`bot.privacy.service.FINAL_HOOK`).
+    erasure_hooks=(member_service.erase_conversation,),
     performers=MEMBER_PERFORMERS,
     cli=(cli.staff,),
     tables=("members", "member_work", "member_numbers", "consent_events", "conversations", "staff_members"),

@@ -219,6 +219,12 @@ def register(member: Member, *, name: str, county: str, work_kinds: tuple[str, .
     return member.member_number
 
 
+def erase_conversation(member: Member, now: datetime) -> None:
+    """Forget the answers of the conversation in progress."""
+    db.session.execute(sa.update(Conversation).where(Conversation.member_id == member.id)
+                       .values(flow=None, step=None, answers={}, errors=0, expires_at=None))
+
+
 def conversation_of(member: Member, now: datetime) -> Conversation:
     """The member's conversation row, created when there is none yet."""
     conversation = db.session.get(Conversation, member.id)

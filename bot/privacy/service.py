@@ -43,7 +43,6 @@ from bot.members.service import record_consent_event
 from bot.models import (
     ERASED_STATUS,
     Certificate,
-    Conversation,
     Enrolment,
     ForgottenMessage,
     Member,
@@ -193,12 +192,6 @@ def link_subjects(message_id: int, member_ids: Iterable[int]) -> None:
         connection.execute(insert_for(connection.dialect.name, MessageSubject).on_conflict_do_nothing(), rows)
 
 
-def erase_conversation(member: Member, now: datetime) -> None:
-    """Forget the answers of the conversation in progress."""
-    db.session.execute(sa.update(Conversation).where(Conversation.member_id == member.id)
-                       .values(flow=None, step=None, answers={}, errors=0, expires_at=None))
-
-
 def erase_member_fields(member: Member, now: datetime) -> None:
     """Blank the personal fields; keep county, kinds of work and the joining day for the counts."""
     member.phone = f"erased-{member.id}"
@@ -217,8 +210,7 @@ def erase_member_fields(member: Member, now: datetime) -> None:
     db.session.execute(sa.update(MemberNumber).where(MemberNumber.member_id == member.id).values(member_id=None))
 
 
-# The privacy area's own hooks (the first to run); every area's are in `Area.erasure_hooks`.
-ERASURE_HOOKS: tuple[ErasureHook, ...] = (erase_stored_media, erase_messages, erase_staff_mentions, erase_conversation)
+# Run after every area's `Area.erasure_hooks` (they can still read the member's fields).
 FINAL_HOOK: ErasureHook = erase_member_fields
 
 

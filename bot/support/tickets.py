@@ -15,17 +15,20 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from bot.core import audit
+from bot.core.engine import set_conversation
 from bot.core.extensions import db
-from bot.members.service import conversation_of, put_conversation
+from bot.members.service import conversation_of
 from bot.models import Member, Message, Ticket, TicketMessage, utcnow
+from bot.models.support import TicketStatus
 from bot.privacy.masking import member_label
 from bot.whatsapp.outbound import notify
 from flows.base import N_, Reply, Text, msg
 from flows.question import NAME as QUESTION
+from flows.question import TICKET
 from flows.router import MENU
 
 TEMPLATE = "organiser_reply"
-OPEN, CLOSED = "open", "closed"
+OPEN, CLOSED = TicketStatus.OPEN, TicketStatus.CLOSED
 REPLY_HEADER = N_("An organiser answered your question (ticket #%(ticket)s):")
 
 
@@ -209,7 +212,7 @@ def hold_conversation(member: Member, now: datetime) -> None:
     conversation = conversation_of(member, now)
     busy = conversation.flow not in (None, MENU, QUESTION) and (conversation.expires_at or now) > now
     if not busy:
-        put_conversation(conversation, QUESTION, "ticket", {}, now)
+        set_conversation(member, QUESTION, TICKET, now=now)
 
 
 def close(ticket_id: int, *, now: datetime | None = None, actor: str = "whatsapp") -> bool:
