@@ -23,7 +23,7 @@ from flask_login import current_user
 from bot.core import audit
 from bot.core.extensions import db
 from bot.core.local_time import to_utc, zone
-from bot.dashboard.nav import ALL_ROLES, NAV, NavEntry, role_required
+from bot.dashboard.nav import ALL_ROLES, role_required
 from bot.dashboard.timeline import course_name, message_reason, voucher_carrier
 from bot.dashboard.users import allowed
 from bot.dashboard.views import bp, csv_cell
@@ -188,7 +188,6 @@ REPORTS = {
     "tickets": ReportKind("tickets", "Tickets", ("organiser",), tickets_report),
     "membership": ReportKind("membership", "Membership", ALL_ROLES, membership_report),
 }
-NAV.append(NavEntry("admin.reports", "Reports", ALL_ROLES))
 
 
 @bp.get("/reports")
