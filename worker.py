@@ -3,8 +3,9 @@ jobs queued for a later time); `python worker.py --clock` runs RQ's cron schedul
 `--quiet` logs RQ's own lines only from WARNING up (a job that fails, not each job's start and end);
 `flask dev` starts both that way.
 
-Both run in an app context of `bot.core.jobs.worker_app` (the process's one app, the one a job also
-uses when it runs without a context); each job removes its database session when it ends (`@job`)."""
+Both run in an app context of the process's one app (`create_app(background=True)`, handed to
+`bot.core.jobs.use_app`: a job also uses it when it runs without a context); each job removes its
+database session when it ends (`@job`)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ import sys
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rq.cron import CronScheduler
 
+from bot import create_app
 from bot.core import jobs
-from bot.core.periodic import PERIODIC
+from bot.core.area import assembled
 from bot.core.redis_conn import connect
 from bot.observability.jobs import ObservedWorker
 
@@ -32,7 +34,7 @@ def clock() -> None:
     """Queue each periodic job when it is due, until stopped."""
     with jobs.worker_app().app_context():
         scheduler = CronScheduler(connection=connect(), name=jobs.CLOCK_NAME)
-        for job in PERIODIC:
+        for job in assembled().periodic:
             scheduler.register(job.func, job.queue, interval=job.interval, cron=job.cron)
         # Redis may go away first (the embedded one stops with `flask dev`): nothing is left to clean up.
         with contextlib.suppress(RedisConnectionError):
@@ -42,8 +44,8 @@ def clock() -> None:
 def main(args: list[str]) -> None:
     """`python worker.py [--clock] [--quiet] [queue …]`."""
     quiet = "--quiet" in args
+    jobs.use_app(create_app(background=True))  # also sets up logging, before RQ's level is set
     if quiet:
-        jobs.worker_app()  # sets up logging first
         logging.getLogger("rq").setLevel(logging.WARNING)
     if "--clock" in args:
         clock()

@@ -1,7 +1,8 @@
 """Umoja: a WhatsApp assistant for a gig workers' union.
 
 `create_app` builds the Flask app: settings from the environment, then the test override; the
-database and migrations; the webhook, health and simulator blueprints; and the `flask` commands.
+database and migrations; then it installs the areas of `bot/areas.py` (their blueprints, `flask`
+commands and the parts the engine, DELETE MY DATA, STATS and the clock read, see `bot/core/area.py`).
 """
 
 from __future__ import annotations
@@ -49,25 +50,15 @@ def create_app(config: dict[str, Any] | None = None, *, background: bool = False
         if db.engine.dialect.name == "sqlite":
             serialize_sqlite_writes(db.engine)
 
-    from bot import models  # noqa: F401  (registers the tables with the metadata)
-    from bot.certificates.files import bp as certificate_files_bp
-    from bot.commands import load_commands
-    from bot.core.cli import register_commands
-    from bot.core.health import bp as health_bp
-    from bot.dashboard import init_dashboard
-    from bot.devtools.simulator import bp as simulator_bp
-    from bot.whatsapp.webhook import NoSessionForTwilio
-    from bot.whatsapp.webhook import bp as webhook_bp
+    from bot import models  # noqa: F401  (the tables join the metadata, for the migrations)
+    from bot.areas import AREAS
+    from bot.core.area import install
 
-    app.session_interface = NoSessionForTwilio()
-    app.register_blueprint(webhook_bp)
-    app.register_blueprint(health_bp)
-    app.register_blueprint(certificate_files_bp)
-    init_dashboard(app)
-    if app.config["SIMULATOR_ENABLED"]:
-        app.register_blueprint(simulator_bp)
-    register_commands(app)
-    load_commands()
+    for area in install(app, AREAS).areas:
+        for group in area.cli:
+            app.cli.add_command(group)
+        if area.setup is not None:
+            area.setup(app)
 
     if app.config["AUTO_MIGRATE"]:
         from flask_migrate import upgrade

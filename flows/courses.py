@@ -1,7 +1,7 @@
 """Free courses: the catalog (paged), enrolling, MY COURSES, and reporting a certificate.
 
 The engine supplies the catalog and the member's enrolments in `ctx.member.facts` ("courses": list of
-{id, titles, summaries, hours, url}; "enrolments": list of {course_id, status}).
+{id, titles, summaries, hours, url}; "enrolments": list of {course_id, status, completed}: `completed` when the certificate was accepted).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from flows.effects import Enrol, ReportCertificateFile, ReportCertificateLink
 from flows.form import pick_one, re_ask
 
 COURSES, MY_COURSES, CERTIFICATE = "courses", "mycourses", "certificate"
+# The certificate flow's step that waits for the link or file of one course (data: `course_id`).
+PROOF = "proof"
 PAGE_SIZE = 5
 
 # Certificate files we accept (by the content type Twilio gives) and the extension they are stored under.
@@ -60,6 +62,11 @@ def enrolment_status(ctx: Ctx, course_id: int) -> str | None:
             status: str | None = enrolment["status"]
             return status
     return None
+
+
+def completed(ctx: Ctx, course_id: int) -> bool:
+    """Whether the member's certificate for the course was accepted (the engine decides which statuses)."""
+    return any(e["course_id"] == course_id and e.get("completed") for e in ctx.member.facts.get("enrolments") or ())
 
 
 def localized(ctx: Ctx, texts: Mapping[str, str], fallback: str = "") -> str:
@@ -253,12 +260,12 @@ class ReportCertificate:
         if not courses_of(ctx):
             return Result(None, (Reply.of(NO_COURSES),))
         if data and find(ctx, data.get("course_id")):
-            return self.ask(ctx, State(CERTIFICATE, "proof", {"course_id": data["course_id"]}))
+            return self.ask(ctx, State(CERTIFICATE, PROOF, {"course_id": data["course_id"]}))
         return self.ask(ctx, State(CERTIFICATE, "course", {}))
 
     def ask(self, ctx: Ctx, state: State) -> Result:
         """The question of the current step."""
-        if state.step == "proof":
+        if state.step == PROOF:
             course = find(ctx, state.data.get("course_id"))
             if course is None:
                 return self.ask(ctx, State(CERTIFICATE, "course", {}))
@@ -270,7 +277,7 @@ class ReportCertificate:
 
     def handle(self, ctx: Ctx, state: State, inp: Input) -> Result:
         """A course number, then a link or a file."""
-        if state.step == "proof":
+        if state.step == PROOF:
             return self.proof(ctx, state, inp)
         courses = self.ordered(ctx)
         choice = pick_one(inp.text, len(courses)) if inp.kind == "text" else None
@@ -278,11 +285,11 @@ class ReportCertificate:
             return self.miss(ctx, state, msg(N_("Please reply with the number of a course, from 1 to %(count)s."), count=len(courses)))
         course = courses[choice - 1]
         status = enrolment_status(ctx, course["id"])
+        if completed(ctx, course["id"]):
+            return Result(None, (Reply.of(msg(N_("Your certificate for %(course)s is already approved."), course=title(ctx, course))),))
         if status == "reported":
             return Result(None, (Reply.of(msg(N_("We already have your certificate for %(course)s. It is waiting for review."), course=title(ctx, course))),))
-        if status in {"verified", "rewarded"}:
-            return Result(None, (Reply.of(msg(N_("Your certificate for %(course)s is already approved."), course=title(ctx, course))),))
-        return self.ask(ctx, state.at("proof", course_id=course["id"]))
+        return self.ask(ctx, state.at(PROOF, course_id=course["id"]))
 
     def proof(self, ctx: Ctx, state: State, inp: Input) -> Result:
         """A certificate link, or a supported photo or PDF."""

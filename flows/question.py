@@ -22,6 +22,8 @@ from flows.form import NOT_TEXT, pick_one, re_ask
 from flows.support_effects import AddToTicket, OpenTicket
 
 NAME = "question"
+# The step where what the member writes goes to their open ticket.
+TICKET = "ticket"
 MAX_TEXT = 1000
 NEW_QUESTION_WORDS = 3  # after an answer, a message this long is a new question rather than a wrong reply
 MAX_ASKED = 3  # questions the FAQ answered in this conversation, kept in the state to open a ticket with
@@ -63,7 +65,7 @@ def open_ticket(text: str, reason: str, first: Msg, faq_key: str | None = None,
     """Open a ticket (or add to the open one), starting with the questions asked before, and wait for the
     organiser's answer."""
     effect = OpenTicket(clip(text), reason, faq_key, asked=asked, call_me=call_me)
-    return Result(State(NAME, "ticket"), (Reply.of(first, WILL_ANSWER),), (effect,))
+    return Result(State(NAME, TICKET), (Reply.of(first, WILL_ANSWER),), (effect,))
 
 
 def call_me(text: str) -> Result:
@@ -159,7 +161,7 @@ class Question:
             return call_me(inp.text)
         if state.step == "helped":
             return self.helped(ctx, state, inp)
-        if state.step == "ticket":
+        if state.step == TICKET:
             return self.in_ticket(ctx, state, inp)
         if state.step == "choose":
             return self.choose(ctx, state, inp)
@@ -225,7 +227,7 @@ class Question:
         """Repeat what the member is expected to send."""
         if state.step == "choose":
             return offer(ctx, state)
-        prompt = {"helped": DID_IT_HELP, "ticket": WAITING}.get(state.step, ASK)
+        prompt = {"helped": DID_IT_HELP, TICKET: WAITING}.get(state.step, ASK)
         return Result(state, (Reply.of(prompt),))
 
     def topic(self, state: State) -> Msg:

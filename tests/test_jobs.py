@@ -16,6 +16,7 @@ from rq.utils import import_attribute
 import bot
 from bot.broadcasts import service as broadcasts
 from bot.core import jobs
+from bot.core.area import assembled
 from bot.core.extensions import db
 from bot.core.jobs import RenamedJob, queue
 from bot.core.redis_conn import connect
@@ -36,7 +37,7 @@ def every_job() -> set[object]:
 
 
 def test_the_table_names_every_job_under_its_previous_path(app):
-    table = jobs.renamed_jobs()
+    table = assembled(app).renamed_jobs
     assert set(table.values()) == every_job() - {count_members}
     with app.app_context():
         for old, func in table.items():
@@ -117,12 +118,12 @@ def test_after_commit_with_redis_down_commits_and_warns(app, caplog):
             member = add_member()
             jobs.after_commit(db.session, "default", "builtins.print", member.id, job_id="lost",
                               unqueued="the sweep finds it")
-            with caplog.at_level(logging.WARNING, logger="bot.services.jobs"):
+            with caplog.at_level(logging.WARNING, logger="bot.core.jobs"):
                 db.session.commit()
         finally:
             app.config["REDIS_URL"] = working_redis
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Member)) == 1
-        [warning] = [r for r in caplog.records if r.name == "bot.services.jobs"]
+        [warning] = [r for r in caplog.records if r.name == "bot.core.jobs"]
         assert "could not queue builtins.print" in warning.getMessage()
         assert warning.getMessage().endswith("; the sweep finds it")
         assert queue("default").count == 0

@@ -11,8 +11,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from bot.areas import AREAS
+from bot.core.area import Area, assembled, install
 from bot.core.extensions import db
-from bot.core.periodic import PERIODIC
 from bot.core.redis_conn import connect
 from bot.courses import stats as course_stats
 from bot.devtools.simulator import replies_of
@@ -126,7 +127,7 @@ def test_delete_my_data_in_english_erases_personal_data_and_keeps_the_counts(app
     officer = staff_phone(app, client, OFFICER, "officer")
     before = officers_numbers(app, client, officer)
     calls = []
-    privacy.register_erasure_hook(lambda member, now: calls.append(member.id))
+    install(app, (*AREAS, Area("counting", erasure_hooks=(lambda member, now: calls.append(member.id),))))
     try:
         with app.app_context():
             consents = db.session.scalars(sa.select(ConsentEvent.kind).order_by(ConsentEvent.id)).all()
@@ -137,7 +138,7 @@ def test_delete_my_data_in_english_erases_personal_data_and_keeps_the_counts(app
                         ("DELETE MY DATA", ["Delete your data?"]),
                         ("1", ["Your personal data has been deleted."])])
     finally:
-        privacy.ERASURE_HOOKS.pop()
+        install(app, AREAS)
     assert calls == [1]
     stored = everything_stored(app)
     for fragment in PERSONAL:
@@ -216,8 +217,8 @@ def test_retention_purge_blanks_old_texts_of_closed_tickets(app, whatsapp):
         assert db.session.scalar(sa.select(TicketMessage.body)) is None
 
 
-def test_the_clock_purges_daily():
-    assert any(job.func.__name__ == "purge_old_messages" and job.cron for job in PERIODIC)
+def test_the_clock_purges_daily(app):
+    assert any(job.func.__name__ == "purge_old_messages" and job.cron for job in assembled(app).periodic)
 
 
 def test_erasure_blanks_the_members_inbound_messages_not_yet_linked_to_them(app, whatsapp, storage):

@@ -33,13 +33,14 @@ def describe_preview(p: Preview) -> str:
 
 def echo_figures(broadcast_id: int) -> None:
     from bot.broadcasts import service as broadcasts
+    from bot.models.broadcasts import BroadcastStatus
     from bot.whatsapp import sending
 
     figures = broadcasts.figures(broadcast_id)
     if figures is None:
         raise click.ClickException(f"no broadcast {broadcast_id}")
     b = figures.broadcast
-    paused = f" ({b.paused_reason})" if b.status == "paused" and b.paused_reason else ""
+    paused = f" ({b.paused_reason})" if b.status == BroadcastStatus.PAUSED and b.paused_reason else ""
     click.echo(f"broadcast {b.id}: {b.status}{paused}; audience {b.audience if b.audience is not None else '-'}")
     click.echo("  " + "  ".join(f"{name} {count}" for name, count in figures.counts.items()))
     for key, code, count in figures.reasons:

@@ -64,6 +64,8 @@ from bot.models import (
     MemberWork,
     utcnow,
 )
+from bot.models.broadcasts import CANCELLABLE, LIVE, BroadcastStatus
+from bot.models.courses import COMPLETED
 from bot.observability import metrics
 from bot.whatsapp import sending
 from bot.whatsapp.messaging import STATUS_RANK
@@ -104,8 +106,6 @@ def _joined(op: str) -> Callable[[Any], sa.ColumnElement[bool]]:
         return Member.joined_at < at if op == "before" else Member.joined_at >= at
     return condition
 
-
-COMPLETED = ("verified", "rewarded")
 
 
 def _course(completed: bool | None) -> Callable[[Any], sa.ColumnElement[bool]]:
@@ -183,7 +183,7 @@ def create(text_en: str, text_sw: str | None = None, *, segment: Mapping[str, An
     segment = dict(segment or {})
     segment_condition(segment)  # refuses unknown filters now rather than at send time
     broadcast = Broadcast(text_en=text_en.strip(), text_sw=(text_sw or "").strip() or None, media_url=media_url,
-                          segment=segment, status="draft", send_at=send_at, created_by=created_by,
+                          segment=segment, status=BroadcastStatus.DRAFT, send_at=send_at, created_by=created_by,
                           quiet_start=quiet[0] if quiet else None, quiet_end=quiet[1] if quiet else None)
     db.session.add(broadcast)
     db.session.commit()
@@ -252,13 +252,13 @@ def send(broadcast_id: int, now: datetime | None = None) -> str:
     """Confirm a draft: start it now, or schedule it with RQ's scheduler when send_at is in the future."""
     now = now or utcnow()
     broadcast = db.session.get(Broadcast, broadcast_id)
-    if broadcast is None or broadcast.status != "draft":
+    if broadcast is None or broadcast.status != BroadcastStatus.DRAFT:
         return broadcast.status if broadcast else "missing"
     if broadcast.send_at and broadcast.send_at > now:
-        broadcast.status = "scheduled"
+        broadcast.status = BroadcastStatus.SCHEDULED
         db.session.commit()
         schedule_start(broadcast)
-        return "scheduled"
+        return BroadcastStatus.SCHEDULED
     return start(broadcast_id, now)
 
 
@@ -272,15 +272,15 @@ def schedule_start(broadcast: Broadcast) -> None:
 def start(broadcast_id: int, now: datetime | None = None) -> str:
     """Resolve the audience and start sending (idempotent: a second start finds it running)."""
     result = db.session.execute(
-        sa.update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.status.in_(("draft", "scheduled")))
-        .values(status="running", started_at=now or utcnow())
+        sa.update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.status.in_((BroadcastStatus.DRAFT, BroadcastStatus.SCHEDULED)))
+        .values(status=BroadcastStatus.RUNNING, started_at=now or utcnow())
     )
     db.session.commit()
     if not result.rowcount:
         return db.session.scalar(sa.select(Broadcast.status).where(Broadcast.id == broadcast_id)) or "missing"
     resolve(broadcast_id)
     launch(broadcast_id)
-    return "running"
+    return BroadcastStatus.RUNNING
 
 
 @jobs.job
@@ -299,8 +299,8 @@ def launch(broadcast_id: int, jobs: int | None = None) -> None:
 def pause(broadcast_id: int, reason: str = "organiser") -> bool:
     """Stop sending after the chunk in flight; rows already claimed go back to the queue."""
     result = db.session.execute(
-        sa.update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.status.in_(("running", "scheduled")))
-        .values(status="paused", paused_reason=reason)
+        sa.update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.status.in_((BroadcastStatus.RUNNING, BroadcastStatus.SCHEDULED)))
+        .values(status=BroadcastStatus.PAUSED, paused_reason=reason)
     )
     db.session.commit()
     return bool(result.rowcount)
@@ -311,12 +311,12 @@ def resume(broadcast_id: int, now: datetime | None = None) -> bool:
     again (and starts now if its time passed meanwhile); one paused while sending carries on sending."""
     now = now or utcnow()
     broadcast = db.session.get(Broadcast, broadcast_id)
-    if broadcast is None or broadcast.status != "paused":
+    if broadcast is None or broadcast.status != BroadcastStatus.PAUSED:
         return False
     if broadcast.started_at is None:
         result = db.session.execute(
-            sa.update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.status == "paused")
-            .values(status="scheduled", paused_reason=None))
+            sa.update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.status == BroadcastStatus.PAUSED)
+            .values(status=BroadcastStatus.SCHEDULED, paused_reason=None))
         db.session.commit()
         if not result.rowcount:
             return False
@@ -324,13 +324,13 @@ def resume(broadcast_id: int, now: datetime | None = None) -> bool:
         if broadcast.send_at is not None and broadcast.send_at > now:
             schedule_start(broadcast)
             return True
-        return start(broadcast_id, now) == "running"
+        return start(broadcast_id, now) == BroadcastStatus.RUNNING
     broadcast.paused_reason = None
     if broadcast.resolved_at is None:
-        broadcast.status = "draft"
+        broadcast.status = BroadcastStatus.DRAFT
         db.session.commit()
-        return start(broadcast_id) == "running"
-    broadcast.status = "running"
+        return start(broadcast_id) == BroadcastStatus.RUNNING
+    broadcast.status = BroadcastStatus.RUNNING
     db.session.commit()
     launch(broadcast_id)
     return True
@@ -340,8 +340,8 @@ def cancel(broadcast_id: int) -> bool:
     """Stop for good: what is not yet sent is marked cancelled."""
     result = db.session.execute(
         sa.update(Broadcast).where(Broadcast.id == broadcast_id,
-                                   Broadcast.status.in_(("draft", "scheduled", "running", "paused")))
-        .values(status="cancelled", finished_at=utcnow())
+                                   Broadcast.status.in_(CANCELLABLE))
+        .values(status=BroadcastStatus.CANCELLED, finished_at=utcnow())
     )
     # A row whose earlier try got no answer may have been delivered: it is not counted as cancelled.
     db.session.execute(
@@ -580,7 +580,7 @@ def still_running(broadcast_id: int, now: datetime) -> Broadcast | None:
     """The broadcast if it should keep sending; pauses it when quiet hours began."""
     db.session.expire_all()
     broadcast = db.session.get(Broadcast, broadcast_id)
-    if broadcast is None or broadcast.status != "running":
+    if broadcast is None or broadcast.status != BroadcastStatus.RUNNING:
         return None
     if in_quiet_hours(broadcast, now):
         pause(broadcast_id, "quiet_hours")
@@ -747,10 +747,10 @@ def finish_or_wait(broadcast_id: int) -> str:
         active = sa.exists().where(BroadcastDelivery.broadcast_id == broadcast_id,
                                    BroadcastDelivery.status.in_(ACTIVE))
         db.session.execute(sa.update(Broadcast)
-                           .where(Broadcast.id == broadcast_id, Broadcast.status == "running", ~active)
-                           .values(status="done", finished_at=utcnow()))
+                           .where(Broadcast.id == broadcast_id, Broadcast.status == BroadcastStatus.RUNNING, ~active)
+                           .values(status=BroadcastStatus.DONE, finished_at=utcnow()))
         db.session.commit()
-        return "done"
+        return BroadcastStatus.DONE
     due = remaining[1] or utcnow()
     wait = max(1.0, (due - utcnow()).total_seconds())
     queue("bulk").enqueue_in(timedelta(seconds=wait), send_broadcast_batches, broadcast_id,
@@ -810,8 +810,8 @@ def react(delivery_id: int, sid: str, action: str | None) -> None:
     # Committed before the broadcast is reopened: a job finishing at this moment either sees the queued
     # row (and does not finish) or has already marked it done, which the next statement undoes.
     db.session.commit()
-    db.session.execute(sa.update(Broadcast).where(Broadcast.id == delivery.broadcast_id, Broadcast.status == "done")
-                       .values(status="running", finished_at=None))
+    db.session.execute(sa.update(Broadcast).where(Broadcast.id == delivery.broadcast_id, Broadcast.status == BroadcastStatus.DONE)
+                       .values(status=BroadcastStatus.RUNNING, finished_at=None))
     db.session.commit()
     if result.rowcount:
         launch(delivery.broadcast_id, jobs=1)
@@ -878,16 +878,15 @@ def tick(now: datetime | None = None) -> dict[str, int]:
     dead workers and relaunch broadcasts whose jobs are gone."""
     now = now or utcnow()
     done: Counter[str] = Counter()
-    for broadcast in db.session.scalars(sa.select(Broadcast).where(Broadcast.status.in_(("scheduled", "running",
-                                                                                          "paused")))).all():
+    for broadcast in db.session.scalars(sa.select(Broadcast).where(Broadcast.status.in_(LIVE))).all():
         quiet = in_quiet_hours(broadcast, now)
-        if broadcast.status == "scheduled" and broadcast.send_at and broadcast.send_at <= now and not quiet:
-            done["started"] += start(broadcast.id, now) == "running"
-        elif broadcast.status == "running" and quiet:
+        if broadcast.status == BroadcastStatus.SCHEDULED and broadcast.send_at and broadcast.send_at <= now and not quiet:
+            done["started"] += start(broadcast.id, now) == BroadcastStatus.RUNNING
+        elif broadcast.status == BroadcastStatus.RUNNING and quiet:
             done["paused"] += pause(broadcast.id, "quiet_hours")
-        elif broadcast.status == "paused" and broadcast.paused_reason == "quiet_hours" and not quiet:
+        elif broadcast.status == BroadcastStatus.PAUSED and broadcast.paused_reason == "quiet_hours" and not quiet:
             done["resumed"] += resume(broadcast.id)
-        elif broadcast.status == "running":
+        elif broadcast.status == BroadcastStatus.RUNNING:
             done["recovered"] += recover(broadcast.id, now)
             if not connect().exists(f"broadcast:{broadcast.id}:alive"):
                 launch(broadcast.id, jobs=1)

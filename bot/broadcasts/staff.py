@@ -11,14 +11,16 @@ from bot.commands.registry import staff_command
 from bot.core import jobs
 from bot.core.extensions import db
 from bot.models import Broadcast, Member
+from bot.models.broadcasts import BroadcastStatus
 from bot.whatsapp import sending
 from flows import broadcast as flow
 from flows.base import N_, Ctx, Reply, Result, Text, label_of, msg
 
 ACTIONS = {"STATUS": None, "PAUSE": broadcasts.pause, "RESUME": broadcasts.resume, "CANCEL": broadcasts.cancel}
 # A broadcast's status in words (draft → scheduled → running ⇄ paused → done | cancelled).
-STATUSES = {"draft": N_("draft"), "scheduled": N_("scheduled"), "running": N_("running"), "paused": N_("paused"),
-            "done": N_("done"), "cancelled": N_("cancelled")}
+STATUSES = {BroadcastStatus.DRAFT: N_("draft"), BroadcastStatus.SCHEDULED: N_("scheduled"),
+            BroadcastStatus.RUNNING: N_("running"), BroadcastStatus.PAUSED: N_("paused"),
+            BroadcastStatus.DONE: N_("done"), BroadcastStatus.CANCELLED: N_("cancelled")}
 USAGE = msg(N_("Send BROADCAST to write a new one, or BROADCAST STATUS, PAUSE, RESUME or CANCEL and its number."))
 
 
@@ -66,7 +68,7 @@ def perform_preview(member: Member, effect: flow.PreviewBroadcast, now: datetime
 def perform_send(member: Member, effect: flow.SendBroadcast, now: datetime) -> dict[str, Any]:
     """Store the broadcast in this transaction; it starts once the transaction commits."""
     created = Broadcast(text_en=effect.text_en, text_sw=effect.text_sw, segment=dict(effect.segment),
-                        status="draft", send_at=effect.send_at, created_by=member.phone)
+                        status=BroadcastStatus.DRAFT, send_at=effect.send_at, created_by=member.phone)
     db.session.add(created)
     db.session.flush()
     jobs.after_commit(db.session, "default", confirm_broadcast, created.id,

@@ -30,22 +30,27 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.core import audit, jobs
+from bot.core.engine import set_conversation
 from bot.core.extensions import db
 from bot.core.sql import insert_ignore
-from bot.courses.service import course_title, set_enrolment_status
-from bot.members.service import conversation_of, is_user_id, put_conversation
+from bot.courses.service import set_enrolment_status
+from bot.members.service import is_user_id
 from bot.models import Certificate, Course, Member, StaffMember, Voucher, utcnow
-from bot.privacy import service as privacy
+from bot.models.courses import (
+    ACCEPTED_STATUSES,
+    OPEN_STATUSES,
+    CertificateStatus,
+    EnrolmentStatus,
+    course_title,
+)
 from bot.whatsapp import sending
 from bot.whatsapp.outbound import notify, template_sid, within_window
 from flows.base import N_, Line, Reply, Text, label_of, msg
-from flows.courses import FILE_TYPES
+from flows.courses import CERTIFICATE, FILE_TYPES, PROOF
 
 log = logging.getLogger(__name__)
 
 DOWNLOAD_RETRIES = (30, 120, 600, 1800)
-OPEN_STATUSES = ("downloading", "pending", "approved", "waiting", "rewarded")
-ACCEPTED_STATUSES = ("approved", "waiting", "rewarded")
 
 RECEIVED = N_("We received your certificate for %(course)s. It is waiting for review: an officer usually checks within %(days)s days.")
 TOO_LARGE = N_("That file is too large (more than %(mb)s MB). Please send a smaller photo, a PDF, or the certificate link.")
@@ -78,14 +83,14 @@ REVIEW_OUTCOMES = {
 
 # A report's status in words, for the officer told that it was already reviewed.
 REPORT_STATUSES = {
-    "pending": N_("pending"),
-    "downloading": N_("still downloading"),
-    "failed": N_("the file could not be fetched"),
-    "invalid": N_("the file could not be read"),
-    "approved": N_("approved"),
-    "waiting": N_("on the waiting list"),
-    "rewarded": N_("rewarded"),
-    "rejected": N_("rejected"),
+    CertificateStatus.PENDING: N_("pending"),
+    CertificateStatus.DOWNLOADING: N_("still downloading"),
+    CertificateStatus.FAILED: N_("the file could not be fetched"),
+    CertificateStatus.INVALID: N_("the file could not be read"),
+    CertificateStatus.APPROVED: N_("approved"),
+    CertificateStatus.WAITING: N_("on the waiting list"),
+    CertificateStatus.REWARDED: N_("rewarded"),
+    CertificateStatus.REJECTED: N_("rejected"),
 }
 
 
@@ -147,9 +152,9 @@ def report_link(member: Member, course_id: int, link: str, key: str, now: dateti
     now = now or utcnow()
     duplicate = find_duplicate(member.id, key=key)
     certificate = Certificate(member_id=member.id, course_id=course_id, kind="link", link=link, certificate_key=key,
-                              status="pending", duplicate_of_id=duplicate.id if duplicate else None, created_at=now)
+                              status=CertificateStatus.PENDING, duplicate_of_id=duplicate.id if duplicate else None, created_at=now)
     db.session.add(certificate)
-    set_enrolment_status(member.id, course_id, "reported", now)
+    set_enrolment_status(member.id, course_id, EnrolmentStatus.REPORTED, now)
     db.session.flush()
     return certificate
 
@@ -159,9 +164,9 @@ def report_media(member: Member, course_id: int, media_url: str, content_type: s
     """Record a certificate file to fetch from Twilio; the download job runs once this is committed."""
     now = now or utcnow()
     certificate = Certificate(member_id=member.id, course_id=course_id, kind="media", media_url=media_url,
-                              content_type=content_type, status="downloading", created_at=now)
+                              content_type=content_type, status=CertificateStatus.DOWNLOADING, created_at=now)
     db.session.add(certificate)
-    set_enrolment_status(member.id, course_id, "reported", now)
+    set_enrolment_status(member.id, course_id, EnrolmentStatus.REPORTED, now)
     db.session.flush()
     jobs.after_commit(db.session, "replies", download_certificate, certificate.id,
                       **download_options(certificate.id))
@@ -185,7 +190,7 @@ def requeue_downloads(older_than: timedelta = timedelta(hours=1), now: datetime 
     """Queue again the downloads still unfinished long after every retry should have run (a lost job)."""
     cutoff = (now or utcnow()) - older_than
     ids = db.session.scalars(
-        sa.select(Certificate.id).where(Certificate.status == "downloading", Certificate.created_at < cutoff)
+        sa.select(Certificate.id).where(Certificate.status == CertificateStatus.DOWNLOADING, Certificate.created_at < cutoff)
     ).all()
     return sum(enqueue_download(certificate_id) for certificate_id in ids)
 
@@ -299,14 +304,14 @@ def store_file(content: bytes) -> tuple[str, Path]:
 
 def reopen_proof_step(member: Member, course_id: int, now: datetime) -> None:
     """Put the member back where they were: asked for the certificate of this course."""
-    put_conversation(conversation_of(member, now), "certificate", "proof", {"course_id": course_id}, now)
+    set_conversation(member, CERTIFICATE, PROOF, {"course_id": course_id}, now=now)
 
 
 @jobs.job
 def download_certificate(certificate_id: int) -> str:
     """The job: fetch a reported file from Twilio, check it, store it, and tell the member."""
     certificate = db.session.get(Certificate, certificate_id, with_for_update=True)
-    if certificate is None or certificate.status != "downloading":
+    if certificate is None or certificate.status != CertificateStatus.DOWNLOADING:
         return "nothing to do"
     member = db.session.get(Member, certificate.member_id)
     course = db.session.get(Course, certificate.course_id)
@@ -319,8 +324,8 @@ def download_certificate(certificate_id: int) -> str:
         job = get_current_job()
         last = job is None or not job.retries_left
         if last:
-            certificate.status, certificate.reason = "failed", f"download failed: {error}"
-            set_enrolment_status(member.id, certificate.course_id, "enrolled", now)
+            certificate.status, certificate.reason = CertificateStatus.FAILED, f"download failed: {error}"
+            set_enrolment_status(member.id, certificate.course_id, EnrolmentStatus.ENROLLED, now)
             notify(member, Reply.of(msg(FETCH_FAILED)), template="certificate_update", now=now)
             reopen_proof_step(member, certificate.course_id, now)
         elif certificate.download_attempts == 1:
@@ -330,8 +335,8 @@ def download_certificate(certificate_id: int) -> str:
             return "failed"
         raise
     if content is None:
-        certificate.status, certificate.reason = "invalid", problem
-        set_enrolment_status(member.id, certificate.course_id, "enrolled", now)
+        certificate.status, certificate.reason = CertificateStatus.INVALID, problem
+        set_enrolment_status(member.id, certificate.course_id, EnrolmentStatus.ENROLLED, now)
         line = msg(TOO_LARGE, mb=max_bytes // (1024 * 1024)) if problem == "too_large" else msg(UNSUPPORTED)
         notify(member, Reply.of(line), template="certificate_update", now=now)
         reopen_proof_step(member, certificate.course_id, now)
@@ -341,7 +346,7 @@ def download_certificate(certificate_id: int) -> str:
     duplicate = find_duplicate(member.id, sha256=digest)
     certificate.sha256, certificate.stored_path, certificate.size = digest, str(path), len(content)
     certificate.content_type = sniff(content)
-    certificate.status = "pending"
+    certificate.status = CertificateStatus.PENDING
     certificate.duplicate_of_id = duplicate.id if duplicate else None
     lang = member.language or "en"
     notify(member, Reply.of(msg(RECEIVED, course=Text(course_title(course, lang)),
@@ -365,7 +370,7 @@ def pending_certificates(limit: int = 10) -> list[tuple[Certificate, Member, Cou
     rows = db.session.execute(
         sa.select(Certificate, Member, Course).join(Member, Member.id == Certificate.member_id)
         .join(Course, Course.id == Certificate.course_id)
-        .where(Certificate.status == "pending").order_by(Certificate.id).limit(limit)
+        .where(Certificate.status == CertificateStatus.PENDING).order_by(Certificate.id).limit(limit)
     )
     return [(report, member, course) for report, member, course in rows]
 
@@ -396,19 +401,19 @@ def approve_certificate(certificate_id: int, *, reviewer: str, now: datetime | N
     certificate = db.session.get(Certificate, certificate_id)
     if certificate is None:
         return ReviewOutcome("not_found")
-    if certificate.status == "pending" and find_duplicate(certificate.member_id, key=certificate.certificate_key,
+    if certificate.status == CertificateStatus.PENDING and find_duplicate(certificate.member_id, key=certificate.certificate_key,
                                                           sha256=certificate.sha256,
                                                           statuses=ACCEPTED_STATUSES) is not None:
         return ReviewOutcome("duplicate", certificate)
     claimed = db.session.execute(
-        sa.update(Certificate).where(Certificate.id == certificate_id, Certificate.status == "pending")
-        .values(status="approved", reviewed_by=reviewer, reviewed_at=now)
+        sa.update(Certificate).where(Certificate.id == certificate_id, Certificate.status == CertificateStatus.PENDING)
+        .values(status=CertificateStatus.APPROVED, reviewed_by=reviewer, reviewed_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.refresh(certificate)
     if not claimed:
         return ReviewOutcome(unclaimed(certificate), certificate)
-    set_enrolment_status(certificate.member_id, certificate.course_id, "verified", now)
+    set_enrolment_status(certificate.member_id, certificate.course_id, EnrolmentStatus.VERIFIED, now)
     outcome = award(certificate, now)
     audit.record(actor or reviewer, "certificate.approve", f"certificate #{certificate_id}",
                  member_id=certificate.member_id, course_id=certificate.course_id, outcome=outcome.status)
@@ -423,7 +428,7 @@ def award(certificate: Certificate, now: datetime) -> ReviewOutcome:
     title = Text(course_title(course, member.language or "en"))
     held = db.session.scalars(sa.select(Voucher).where(Voucher.member_id == member.id)).first()
     if held is not None:
-        certificate.status = "approved"
+        certificate.status = CertificateStatus.APPROVED
         if held.sent_at is None:  # the code they hold never reached them: it is what they are owed
             reason = send_voucher(held, member, now)
             return ReviewOutcome("reserved" if reason else "already_rewarded", certificate, held, reason)
@@ -434,7 +439,7 @@ def award(certificate: Certificate, now: datetime) -> ReviewOutcome:
         .with_for_update(skip_locked=True)
     ).first()
     if voucher is None:
-        certificate.status = "waiting"
+        certificate.status = CertificateStatus.WAITING
         notify(member, Reply.of(msg(WAITING, course=title)), template="voucher_waiting", now=now)
         alert_officers(Reply.of(msg(POOL_EMPTY, count=waiting_count())), now)
         return ReviewOutcome("waiting", certificate)
@@ -443,10 +448,10 @@ def award(certificate: Certificate, now: datetime) -> ReviewOutcome:
             voucher.member_id, voucher.certificate_id, voucher.assigned_at = member.id, certificate.id, now
             db.session.flush()
     except IntegrityError:
-        certificate.status = "approved"
+        certificate.status = CertificateStatus.APPROVED
         return ReviewOutcome("already_rewarded", certificate)
-    certificate.status = "rewarded"
-    set_enrolment_status(member.id, certificate.course_id, "rewarded", now)
+    certificate.status = CertificateStatus.REWARDED
+    set_enrolment_status(member.id, certificate.course_id, EnrolmentStatus.REWARDED, now)
     reason = send_voucher(voucher, member, now)
     return ReviewOutcome("reserved" if reason else "rewarded", certificate, voucher, reason)
 
@@ -525,8 +530,8 @@ def reject_certificate(certificate_id: int, reason: str, *, reviewer: str,
     now = now or utcnow()
     reason = " ".join(reason.split())[:500]
     claimed = db.session.execute(
-        sa.update(Certificate).where(Certificate.id == certificate_id, Certificate.status == "pending")
-        .values(status="rejected", reason=reason, reviewed_by=reviewer, reviewed_at=now)
+        sa.update(Certificate).where(Certificate.id == certificate_id, Certificate.status == CertificateStatus.PENDING)
+        .values(status=CertificateStatus.REJECTED, reason=reason, reviewed_by=reviewer, reviewed_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
     certificate = db.session.get(Certificate, certificate_id)
@@ -537,7 +542,7 @@ def reject_certificate(certificate_id: int, reason: str, *, reviewer: str,
         return ReviewOutcome(unclaimed(certificate), certificate)
     member = db.session.get(Member, certificate.member_id)
     course = db.session.get(Course, certificate.course_id)
-    set_enrolment_status(member.id, certificate.course_id, "enrolled", now)
+    set_enrolment_status(member.id, certificate.course_id, EnrolmentStatus.ENROLLED, now)
     reply = Reply.of(msg(REJECTED, course=Text(course_title(course, member.language or "en")), reason=Text(reason)),
                      msg(REPORT_AGAIN))
     notify(member, reply, template="certificate_update", variables={"1": reason}, now=now)
@@ -569,7 +574,7 @@ def alert_officers(reply: Reply, now: datetime) -> int:
 
 def waiting_count() -> int:
     """How many approved members wait for a code."""
-    return db.session.scalar(sa.select(sa.func.count()).where(Certificate.status == "waiting")) or 0
+    return db.session.scalar(sa.select(sa.func.count()).where(Certificate.status == CertificateStatus.WAITING)) or 0
 
 
 def read_voucher_csv(path: Path) -> list[tuple[str, date | None] | None]:
@@ -632,7 +637,7 @@ def serve_waiting_list(now: datetime | None = None) -> int:
     now = now or utcnow()
     served = 0
     waiting = db.session.scalars(
-        sa.select(Certificate).where(Certificate.status == "waiting")
+        sa.select(Certificate).where(Certificate.status == CertificateStatus.WAITING)
         .order_by(Certificate.reviewed_at, Certificate.id).with_for_update(skip_locked=True)
     ).all()
     for certificate in waiting:
@@ -659,7 +664,7 @@ def pool_status() -> PoolStatus:
     available, assigned = voucher_counts()
     waiting = db.session.execute(
         sa.select(Certificate.id, Member.phone, Certificate.reviewed_at).join(Member, Member.id == Certificate.member_id)
-        .where(Certificate.status == "waiting").order_by(Certificate.reviewed_at, Certificate.id)
+        .where(Certificate.status == CertificateStatus.WAITING).order_by(Certificate.reviewed_at, Certificate.id)
     ).all()
     return PoolStatus(available, assigned, [tuple(row) for row in waiting])
 
@@ -680,12 +685,10 @@ def erase_certificates(member: Member, now: datetime) -> None:
         report.reason = None
 
 
-privacy.register_erasure_hook(erase_certificates)
-
 
 def unclaimed(certificate: Certificate) -> str:
     """Why a report could not be reviewed: its file is still downloading, or it was reviewed already."""
-    return "not_ready" if certificate.status == "downloading" else "not_pending"
+    return "not_ready" if certificate.status == CertificateStatus.DOWNLOADING else "not_pending"
 
 
 def review_outcome_line(certificate_id: int, outcome: ReviewOutcome) -> Line:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bot.commands.registry import COMMANDS, staff_command
+from bot.commands.registry import staff_command
 from bot.commands.roles import role_names
+from bot.core.area import assembled
 from bot.models.staff import ROLES
 from flows.base import N_, Ctx, Reply, Result, Text, msg
 
@@ -13,7 +14,7 @@ def list_commands(ctx: Ctx, args: str) -> Result:
     """List the commands open to this staff member's roles."""
     lines = [
         msg(N_("%(command)s: %(summary)s"), command=Text(c.word), summary=msg(c.summary))
-        for c in sorted(COMMANDS.values(), key=lambda c: c.word)
+        for c in sorted(assembled().commands.values(), key=lambda c: c.word)
         if c.roles & ctx.member.roles
     ]
     roles = role_names(ctx.member.roles)

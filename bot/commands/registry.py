@@ -1,4 +1,8 @@
-"""The staff command registry: a command word, the roles allowed, and a handler that returns a Result."""
+"""Staff commands: a command word, the roles allowed, and a handler that returns a Result.
+
+`@staff_command` makes a handler a `StaffCommand`; each area lists its commands in `Area.commands` and
+`dispatch` finds them among the installed areas' commands.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.commands.roles import role_names
+from bot.core.area import assembled
 from flows.base import N_, Ctx, Effect, Input, Reply, Result, msg
 from flows.effects import ConcernsMembers
 
@@ -22,8 +27,9 @@ class StaffCommand:
     summary: str
     handler: Handler
 
+    def __call__(self, ctx: Ctx, args: str) -> Result:
+        return self.handler(ctx, args)
 
-COMMANDS: dict[str, StaffCommand] = {}
 
 NOT_ALLOWED = N_("Sorry, %(command)s is for %(roles)s only.")
 
@@ -48,14 +54,14 @@ def concerning(*member_ids: int | None) -> tuple[Effect, ...]:
     return (ConcernsMembers(ids),) if ids else ()
 
 
-def staff_command(word: str, *, roles: tuple[str, ...], summary: str) -> Callable[[Handler], Handler]:
-    """Register a handler for a command word (matched case-insensitively as the first word)."""
+def staff_command(word: str, *, roles: tuple[str, ...], summary: str) -> Callable[[Handler], StaffCommand]:
+    """Make a handler the command for a word (matched case-insensitively as the first word); the area
+    lists it in its `Area.commands`."""
 
-    def register(handler: Handler) -> Handler:
-        COMMANDS[word.upper()] = StaffCommand(word.upper(), frozenset(roles), summary, handler)
-        return handler
+    def command(handler: Handler) -> StaffCommand:
+        return StaffCommand(word.upper(), frozenset(roles), summary, handler)
 
-    return register
+    return command
 
 
 def dispatch(ctx: Ctx, inp: Input) -> Result | None:
@@ -63,7 +69,7 @@ def dispatch(ctx: Ctx, inp: Input) -> Result | None:
     if not ctx.member.roles or not inp.text:
         return None
     word, _, args = inp.text.strip().partition(" ")
-    command = COMMANDS.get(word.upper())
+    command = assembled().commands.get(word.upper())
     if command is None:
         return None
     if not command.roles & ctx.member.roles:

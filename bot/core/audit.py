@@ -1,21 +1,18 @@
 """The audit log of staff actions: call `record` whenever staff export, review, broadcast or change staff.
 
 Details name members by id only, never by a search string or free text that may hold a phone number or
-a name: erasing a member then leaves nothing of her in the log (`erase_audit_mentions` blanks any detail
-that holds one of her identifiers all the same).
+a name: erasing a member then leaves nothing of her in the log (`bot.privacy.service.erase_audit_mentions`
+blanks any detail that holds one of her identifiers all the same).
 """
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from bot.core.extensions import db
-from bot.models import AuditEvent, Member
-from bot.privacy import service as privacy
+from bot.models import AuditEvent
 
 
 def record(actor: str, action: str, subject: str | None = None, **details: Any) -> AuditEvent:
@@ -31,18 +28,3 @@ def recent(limit: int = 50, offset: int = 0, action: str | None = None) -> list[
     if action:
         query = query.where(AuditEvent.action == action)
     return list(db.session.scalars(query.limit(limit).offset(offset)))
-
-
-def erase_audit_mentions(member: Member, now: datetime) -> None:
-    """Erasure hook: blank the subject and details of audit events that hold one of the member's identifiers."""
-    found = privacy.Identifiers.of(member)
-    details = sa.cast(AuditEvent.details, sa.Text)
-    rows = db.session.scalars(
-        sa.select(AuditEvent).where(sa.or_(found.may_be_in(details), found.may_be_in(AuditEvent.subject)))
-    ).all()
-    for event in rows:
-        if found.found_in(json.dumps(event.details, ensure_ascii=False)) or found.found_in(event.subject):
-            event.subject, event.details = None, {"erased": True}
-
-
-privacy.register_erasure_hook(erase_audit_mentions)

@@ -11,11 +11,10 @@ from typing import Any
 
 import click
 from babel.messages.frontend import CommandLineInterface
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 
 from bot.core import i18n
-from bot.courses import cli as course_cli
 
 translate = AppGroup("translate", help="Extract, update and compile the message catalogs (pybabel).")
 
@@ -272,20 +271,3 @@ def retention_purge(days: int | None) -> None:
 
     click.echo(f"purged {purge_old_messages(days)} messages")
 
-
-def register_commands(app: Flask) -> None:
-    """Attach the commands to `flask`."""
-    app.cli.add_command(staff)
-    app.cli.add_command(translate)
-    app.cli.add_command(chat)
-    app.cli.add_command(dev)
-    app.cli.add_command(faq)
-    app.cli.add_command(retention)
-    app.cli.add_command(course_cli.courses)
-    app.cli.add_command(course_cli.vouchers)
-    app.cli.add_command(course_cli.certificates)
-    from bot.broadcasts.cli import broadcast
-    from bot.dashboard.cli import admin
-
-    app.cli.add_command(admin)
-    app.cli.add_command(broadcast)

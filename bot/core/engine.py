@@ -6,7 +6,7 @@ Everything here runs inside the caller's transaction with the member's row locke
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -16,136 +16,32 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot.broadcasts.staff import perform_preview as perform_preview_broadcast
-from bot.broadcasts.staff import perform_send as perform_send_broadcast
 from bot.commands.registry import dispatch as dispatch_staff_command
 from bot.core import i18n, language_detect
+from bot.core.area import assembled
 from bot.core.extensions import db
 from bot.core.facts import facts_of
 from bot.core.sql import fetch, insert_for
-from bot.courses.effects import COURSE_PERFORMERS
 from bot.members import service as member_service
 from bot.members.staff_numbers import roles_from
 from bot.models import Conversation, Member
 from bot.privacy import service as privacy_service
-from bot.support import tickets as ticket_service
 from flows import router
 from flows.base import Ctx, Effect, Input, Media, MemberView, Result, Settings, State
-from flows.broadcast import PreviewBroadcast, SendBroadcast
-from flows.effects import (
-    ConcernsMembers,
-    DeclineNewNotice,
-    ForgetContact,
-    MarkNoticeAsked,
-    OptIn,
-    OptOut,
-    RecordConsent,
-    RecordSensitiveChoice,
-    RegisterMember,
-    SetLanguage,
-)
-from flows.support_effects import AddToTicket, EraseMyData, OpenTicket
-
-Performer = Callable[[Member, Any, datetime], Mapping[str, Any] | None]
-
-
-def perform_set_language(member: Member, effect: SetLanguage, now: datetime) -> None:
-    """Switch the member's language."""
-    if effect.language in current_app.config["LANGUAGES"]:
-        member.language = effect.language
-
-
-def perform_record_consent(member: Member, effect: RecordConsent, now: datetime) -> None:
-    """Record the member's consent."""
-    member_service.record_consent(member, now)
-
-
-def perform_mark_notice_asked(member: Member, effect: MarkNoticeAsked, now: datetime) -> None:
-    """Record that the member was asked about the current notice version."""
-    member_service.record_notice_event(member, member_service.NOTICE_ASKED, now)
-
-
-def perform_decline_new_notice(member: Member, effect: DeclineNewNotice, now: datetime) -> None:
-    """Record that the member declined the current notice version (their data stays)."""
-    member_service.record_notice_event(member, member_service.NOTICE_DECLINED, now)
-
-
-def perform_record_sensitive(member: Member, effect: RecordSensitiveChoice, now: datetime) -> None:
-    """Record whether the member let us ask about gender and community."""
-    member_service.record_sensitive_choice(member, effect.agreed, now)
-
-
-def perform_register(member: Member, effect: RegisterMember, now: datetime) -> dict[str, Any]:
-    """Register the member and hand the member number to the welcome message."""
-    number = member_service.register(
-        member, name=effect.name, county=effect.county, work_kinds=effect.work_kinds,
-        work_other=effect.work_other, gender=effect.gender, community=effect.community, now=now,
-    )
-    return {"member_number": number}
-
-
-def perform_forget(member: Member, effect: ForgetContact, now: datetime) -> None:
-    """Forget the person who refused consent (their row and messages are deleted)."""
-    privacy_service.forget_person(member, now)
+from flows.effects import ConcernsMembers
 
 
 def perform_concerns(member: Member, effect: ConcernsMembers, now: datetime) -> None:
     """Nothing to do now: `answer` hands the members to the caller, who links the stored messages."""
 
 
-def perform_opt_out(member: Member, effect: OptOut, now: datetime) -> None:
-    """Stop messages to the member."""
-    member_service.opt_out(member, "whatsapp", now)
-
-
-def perform_opt_in(member: Member, effect: OptIn, now: datetime) -> None:
-    """Resume messages to the member."""
-    member_service.opt_in(member, "whatsapp", now)
-
-
-def perform_open_ticket(member: Member, effect: OpenTicket, now: datetime) -> dict[str, Any]:
-    """Open a ticket for an organiser (or add to the open one); its number goes to the replies."""
-    ticket = ticket_service.open_ticket(member, effect.text, effect.reason, faq_key=effect.faq_key,
-                                        asked=effect.asked, now=now, call_me=effect.call_me)
-    return {"ticket": ticket.id}
-
-
-def perform_add_to_ticket(member: Member, effect: AddToTicket, now: datetime) -> dict[str, Any]:
-    """Add the member's message to the open ticket."""
-    ticket = ticket_service.add_to_open_ticket(member, effect.text, now)
-    return {"ticket": ticket.id if ticket else "?"}
-
-
-def perform_erase(member: Member, effect: EraseMyData, now: datetime) -> None:
-    """Erase the member's personal data."""
-    privacy_service.erase_member(member, now)
-
-
-PERFORMERS: dict[type[Effect], Performer] = {
-    SetLanguage: perform_set_language,
-    RecordConsent: perform_record_consent,
-    ForgetContact: perform_forget,
-    ConcernsMembers: perform_concerns,
-    RecordSensitiveChoice: perform_record_sensitive,
-    MarkNoticeAsked: perform_mark_notice_asked,
-    DeclineNewNotice: perform_decline_new_notice,
-    RegisterMember: perform_register,
-    OptOut: perform_opt_out,
-    OptIn: perform_opt_in,
-    OpenTicket: perform_open_ticket,
-    AddToTicket: perform_add_to_ticket,
-    EraseMyData: perform_erase,
-    **COURSE_PERFORMERS,
-    PreviewBroadcast: perform_preview_broadcast,
-    SendBroadcast: perform_send_broadcast,
-}
-
-
 def perform(member: Member, effects: tuple[Effect, ...], now: datetime) -> dict[str, Any]:
-    """Perform each effect in order; what they return is available to the replies as parameters."""
+    """Perform each effect in order (with the performer an area declares for its kind, `Area.performers`);
+    what they return is available to the replies as parameters."""
+    performers = assembled().performers
     results: dict[str, Any] = {}
     for effect in effects:
-        performer = PERFORMERS.get(type(effect))
+        performer = performers.get(type(effect))
         if performer is None:
             raise LookupError(f"no performer for {type(effect).__name__}")
         results.update(performer(member, effect, now) or {})
@@ -296,6 +192,14 @@ def run(ctx: Ctx, state: State | None, inp: Input) -> Result:
         if command is not None:
             return command if command.state is not None else Result(state, command.replies, command.effects)
     return router.handle(ctx, state, inp)
+
+
+def set_conversation(member: Member, flow: str, step: str, data: Mapping[str, Any] | None = None, *,
+                     now: datetime) -> None:
+    """Put the member's conversation at a flow's step from outside the flows (a job, a staff action),
+    with the flow's data; it expires as the engine's own steps do. Flows own their names and steps
+    (`flows.courses.PROOF`, `flows.question.TICKET` …)."""
+    member_service.put_conversation(member_service.conversation_of(member, now), flow, step, dict(data or {}), now)
 
 
 def conversation_row(member_id: int, state: State | None, now: datetime, ttl: timedelta) -> dict[str, Any]:

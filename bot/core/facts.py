@@ -1,7 +1,9 @@
 """Read-only knowledge the engine hands to flows in `MemberView.facts`, computed only when a flow asks.
 
-Each area registers a loader under a name in `FACTS` (a function of the member); `facts_of` wraps them
-in a mapping that runs a loader on first access and keeps its value for the rest of the message.
+Each area declares its loaders by name in its `Area.facts` (a function of the member); `facts_of` wraps
+the installed ones in a mapping that runs a loader on first access and keeps its value for the rest of
+the message. A name no area declares raises `UnknownFact` (a KeyError), with `get` too: a mistyped name
+is a bug, not a missing value.
 """
 
 from __future__ import annotations
@@ -9,9 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from bot.core.area import assembled
 from bot.models import Member
 
-FACTS: dict[str, Callable[[Member], Any]] = {}
+
+class UnknownFact(KeyError):
+    """A flow or command asked for a fact that no area declares."""
+
+    def __init__(self, name: object, known: Iterator[str]) -> None:
+        super().__init__(f"no area declares the fact {name!r} (known: {', '.join(sorted(known))})")
 
 
 class LazyFacts(Mapping[str, Any]):
@@ -23,9 +31,18 @@ class LazyFacts(Mapping[str, Any]):
         self.values: dict[str, Any] = {}
 
     def __getitem__(self, name: str) -> Any:
+        if name not in self.loaders:
+            raise UnknownFact(name, iter(self.loaders))
         if name not in self.values:
             self.values[name] = self.loaders[name](self.member)
         return self.values[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The fact's value; an unknown name raises, as with `[]` (a Mapping's `get` would hide it)."""
+        return self[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.loaders
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.loaders)
@@ -36,8 +53,4 @@ class LazyFacts(Mapping[str, Any]):
 
 def facts_of(member: Member) -> LazyFacts:
     """The facts of one member, each loaded when first read."""
-    from bot.courses import service as courses  # noqa: F401  (they register their loaders)
-    from bot.privacy import service as privacy  # noqa: F401  (they register their loaders)
-    from bot.support import faq, tickets  # noqa: F401  (they register their loaders)
-
-    return LazyFacts(member, FACTS)
+    return LazyFacts(member, assembled().facts)

@@ -30,6 +30,7 @@ from rq.job import Job
 from sqlalchemy import event
 from sqlalchemy.orm import Session, scoped_session
 
+from bot.core.area import assembled
 from bot.core.extensions import db
 from bot.core.redis_conn import connect
 
@@ -106,13 +107,18 @@ def _forget_rolled_back(session: Session) -> None:
 _worker_app: Flask | None = None
 
 
-def worker_app() -> Flask:
-    """The app of this worker process (created on first use, as `worker.py` creates it)."""
+def use_app(app: Flask) -> Flask:
+    """Make `app` the one this worker process runs its jobs in (`worker.py` hands it
+    `create_app(background=True)`); returns it."""
     global _worker_app
-    if _worker_app is None:
-        from bot import create_app
+    _worker_app = app
+    return app
 
-        _worker_app = create_app(background=True)
+
+def worker_app() -> Flask:
+    """The app of this worker process (see `use_app`)."""
+    if _worker_app is None:
+        raise RuntimeError("no app for jobs in this process: worker.py calls jobs.use_app(create_app(...))")
     return _worker_app
 
 
@@ -140,7 +146,8 @@ class RenamedJob(Job):
     @property
     def func(self) -> Any:
         """The function to run: today's for a path of the previous release, else the one the path names."""
-        renamed = renamed_jobs().get(self.func_name or "")
+        # The table is the composition root's (`bot.areas.RENAMED_JOBS`), installed with the areas.
+        renamed = assembled().renamed_jobs.get(self.func_name or "") if has_app_context() else None
         if renamed is not None and self.instance is None:
             return renamed
         return super().func
@@ -161,35 +168,5 @@ def work(queue_names: list[str] | tuple[str, ...] = QUEUES, *, worker_class: typ
 
 def job_name(func_name: str | None) -> str:
     """The name of the function a job runs, without its module (today's name for a renamed job)."""
-    renamed = renamed_jobs().get(func_name or "")
+    renamed = assembled().renamed_jobs.get(func_name or "") if has_app_context() else None
     return renamed.__name__ if renamed is not None else (func_name or "unknown").rsplit(".", 1)[-1]
-
-
-@functools.cache
-def renamed_jobs() -> dict[str, Callable[..., Any]]:
-    """Every job function's dotted path in the previous release → the function that runs it now (the
-    modules are imported when a worker first needs the table). Remove in the release after next."""
-    from bot.broadcasts import service as broadcasts
-    from bot.broadcasts import staff as staff_broadcast
-    from bot.certificates import service as certificates
-    from bot.core import periodic
-    from bot.courses import reminders
-    from bot.whatsapp import outbound
-
-    return {
-        "bot.services.outbound.send_outbound": outbound.send_outbound,
-        "bot.services.certificates.download_certificate": certificates.download_certificate,
-        "bot.services.reminders.send_reminder": reminders.send_reminder,
-        "bot.services.broadcasts.run": broadcasts.send_broadcast_batches,
-        "bot.services.broadcasts.start_job": broadcasts.start_scheduled_broadcast,
-        "bot.services.broadcasts.tick_job": periodic.supervise_broadcasts,
-        "bot.staff.broadcast.send_job": staff_broadcast.confirm_broadcast,
-        "bot.services.periodic.requeue_pending_outbound": periodic.requeue_pending_outbound,
-        "bot.services.periodic.purge_old_messages": periodic.purge_old_messages,
-        "bot.services.periodic.sweep_course_reminders": periodic.sweep_course_reminders,
-        "bot.services.periodic.requeue_certificate_downloads": periodic.requeue_certificate_downloads,
-        "bot.services.periodic.send_reserved_vouchers": periodic.send_reserved_vouchers,
-        "bot.services.periodic.compact_member_tallies": periodic.compact_member_tallies,
-        "bot.services.periodic.broadcast_tick": periodic.supervise_broadcasts,
-        "bot.services.periodic.refresh_course_stats": periodic.refresh_course_stats,
-    }

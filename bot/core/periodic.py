@@ -1,7 +1,7 @@
 """Jobs that run at regular intervals, from the `clock` process (RQ's cron scheduler).
 
-Each area adds its entries to `PERIODIC`; every job must be safe to run twice and cheap when idle. Each is
-a `@job` (`bot/core/jobs.py`): it gets the app context and a fresh database session.
+Each area lists its jobs in its `Area.periodic`; every job must be safe to run twice and cheap when idle.
+Each is a `@job` (`bot/core/jobs.py`): it gets the app context and a fresh database session.
 """
 
 from __future__ import annotations
@@ -84,15 +84,3 @@ def refresh_course_stats() -> None:
     from bot.courses.stats import refresh_snapshot
 
     refresh_snapshot()
-
-
-PERIODIC: list[PeriodicJob] = [
-    PeriodicJob(requeue_pending_outbound, "default", interval=60),
-    PeriodicJob(purge_old_messages, "default", cron="15 3 * * *"),
-    PeriodicJob(sweep_course_reminders, "default", interval=900),
-    PeriodicJob(requeue_certificate_downloads, "default", interval=900),
-    PeriodicJob(send_reserved_vouchers, "default", interval=300),
-    PeriodicJob(compact_member_tallies, "default", interval=300),
-    PeriodicJob(supervise_broadcasts, "default", interval=60),
-    PeriodicJob(refresh_course_stats, "default", interval=120),
-]

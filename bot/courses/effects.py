@@ -8,8 +8,10 @@ from typing import Any
 from flask import current_app
 
 from bot.certificates.service import report_link, report_media
+from bot.core.area import Performer
 from bot.courses.service import enrol
 from bot.models import Member
+from flows.base import Effect
 from flows.effects import Enrol, ReportCertificateFile, ReportCertificateLink
 
 
@@ -29,7 +31,7 @@ def perform_report_file(member: Member, effect: ReportCertificateFile, now: date
     report_media(member, effect.course_id, effect.url, effect.content_type, now)
 
 
-COURSE_PERFORMERS = {
+COURSE_PERFORMERS: dict[type[Effect], Performer] = {
     Enrol: perform_enrol,
     ReportCertificateLink: perform_report_link,
     ReportCertificateFile: perform_report_file,

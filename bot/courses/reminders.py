@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from bot.core import jobs, local_time
 from bot.core.extensions import db
 from bot.core.queues import queue
-from bot.courses.service import course_title
 from bot.models import Course, Enrolment, Member, ReminderSend, utcnow
+from bot.models.courses import course_title
 from bot.whatsapp.outbound import notify
 from flows.base import N_, Reply, Text, msg
 

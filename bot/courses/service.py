@@ -14,10 +14,10 @@ import sqlalchemy as sa
 
 from bot.core import i18n
 from bot.core.extensions import db
-from bot.core.facts import FACTS
 from bot.core.i18n import ROOT
 from bot.core.sql import dialect_insert
 from bot.models import Course, Enrolment, Member, utcnow
+from bot.models.courses import COMPLETED, EnrolmentStatus
 
 SAMPLE_CATALOG = ROOT / "data" / "courses.csv"
 REQUIRED_COLUMNS = ("slug", "url", "title_en", "summary_en")
@@ -91,13 +91,14 @@ def catalog() -> list[dict[str, Any]]:
 
 
 def enrolments_of(member: Member) -> list[dict[str, Any]]:
-    """The member's enrolments as plain data for the flows (course id and status), oldest first."""
+    """The member's enrolments as plain data for the flows (course id, status, and whether the course counts
+    as completed), oldest first."""
     if member.id is None:
         return []
     rows = db.session.execute(
         sa.select(Enrolment.course_id, Enrolment.status).where(Enrolment.member_id == member.id).order_by(Enrolment.id)
     )
-    return [{"course_id": course_id, "status": status} for course_id, status in rows]
+    return [{"course_id": course_id, "status": status, "completed": status in COMPLETED} for course_id, status in rows]
 
 
 def member_phone(member: Member) -> str:
@@ -113,9 +114,6 @@ FACT_LOADERS: dict[str, Callable[[Member], Any]] = {
 }
 
 
-FACTS.update(FACT_LOADERS)
-
-
 def enrol(member: Member, course_id: int, now: datetime | None = None) -> Enrolment | None:
     """Enrol a member once in a course (a second enrolment changes nothing); schedules the reminders.
 
@@ -125,7 +123,7 @@ def enrol(member: Member, course_id: int, now: datetime | None = None) -> Enrolm
     if db.session.get(Course, course_id) is None:
         return None
     insert = dialect_insert(Enrolment)
-    statement = insert.values(member_id=member.id, course_id=course_id, status="enrolled", enrolled_at=now) \
+    statement = insert.values(member_id=member.id, course_id=course_id, status=EnrolmentStatus.ENROLLED, enrolled_at=now) \
         .on_conflict_do_nothing(index_elements=["member_id", "course_id"]).returning(Enrolment.id)
     enrolment_id = db.session.scalar(statement)
     if enrolment_id is None:
@@ -150,7 +148,3 @@ def set_enrolment_status(member_id: int, course_id: int, status: str, now: datet
     db.session.flush()
     return enrolment
 
-
-def course_title(course: Course, lang: str) -> str:
-    """A course's title in a language (English as the fallback)."""
-    return course.titles.get(lang) or course.titles.get("en") or course.slug

@@ -5,8 +5,8 @@ from __future__ import annotations
 from bot.certificates import service as certificates
 from bot.certificates.files import file_url
 from bot.commands.registry import concerning, numbered, staff_actor, staff_command
-from bot.courses.service import course_title
 from bot.models import Certificate
+from bot.models.courses import course_title
 from bot.privacy.masking import member_label
 from flows.base import N_, Ctx, Line, Reply, Result, Text, msg
 

@@ -1,4 +1,4 @@
-"""Course, certificate and voucher numbers: STATS sections (appended to SECTION_PROVIDERS) and the
+"""Course, certificate and voucher numbers: STATS sections (declared by the courses area) and the
 dashboard's course funnel.
 
 Enrolments and certificates count for the members a STATS filter is about (county, kind of work; those
@@ -25,18 +25,17 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, g
 
-from bot.certificates.service import ACCEPTED_STATUSES, voucher_counts, waiting_count
+from bot.certificates.service import voucher_counts, waiting_count
 from bot.core.extensions import db
 from bot.models import Certificate, Course, Enrolment, Member, MemberWork
-from bot.stats.service import COUNTED, SECTION_PROVIDERS, StatsFilter, number
+from bot.models.courses import ACCEPTED_STATUSES, COMPLETED, REPORTED, CertificateStatus, EnrolmentStatus
+from bot.stats.service import COUNTED, StatsFilter, number
 from flows.base import N_, Line, PerLanguage, msg
 
 log = logging.getLogger(__name__)
 
 TOP_COURSES = 3
 TITLE_CHARS = 30
-REPORTED = ("reported", "verified", "rewarded")
-VERIFIED = ("verified", "rewarded")
 SNAPSHOT_KEY = "umoja:stats:courses"
 
 
@@ -71,7 +70,7 @@ def count_snapshot() -> dict[str, Any]:
             .group_by(county, MemberWork.kind, Enrolment.course_id, Enrolment.status))
     ]
     reported = sa.and_(Member.id == Certificate.member_id, COUNTED)
-    relevant = Certificate.status.in_(("pending", *ACCEPTED_STATUSES))
+    relevant = Certificate.status.in_((CertificateStatus.PENDING, *ACCEPTED_STATUSES))
     reports = [
         [c, "", status, n] for c, status, n in db.session.execute(
             sa.select(county, Certificate.status, sa.func.count()).join(Member, reported).where(relevant)
@@ -99,14 +98,14 @@ def summarise(rows: dict[str, Any]) -> dict[str, dict[str, Any]]:
             steps = target["steps"]
             steps[0] += n
             steps[1] += n if status in REPORTED else 0
-            steps[2] += n if status in VERIFIED else 0
-            steps[3] += n if status == "rewarded" else 0
+            steps[2] += n if status in COMPLETED else 0
+            steps[3] += n if status == EnrolmentStatus.REWARDED else 0
             per_course = target["courses"].setdefault(str(course), [0, 0])
             per_course[0] += n
-            per_course[1] += n if status in VERIFIED else 0
+            per_course[1] += n if status in COMPLETED else 0
     for county, kind, status, n in rows["certificates"]:
         for target in (entry(county, kind), entry("*", kind)):
-            target["reports"][0] += n if status == "pending" else 0
+            target["reports"][0] += n if status == CertificateStatus.PENDING else 0
             target["reports"][1] += n if status in ACCEPTED_STATUSES else 0
     return fields
 
@@ -210,6 +209,3 @@ def voucher_section(f: StatsFilter, now: datetime) -> Sequence[Line]:
     issued, left, waiting = snapshot(f)[1]
     return (msg(N_("Vouchers: %(issued)s issued, %(left)s left, %(waiting)s waiting"),
                 issued=number(issued), left=number(left), waiting=number(waiting)),)
-
-
-SECTION_PROVIDERS.extend([course_section, certificate_section, voucher_section])

@@ -1,8 +1,8 @@
 """The staff web dashboard at /admin: sign-in, roles, the overview with charts, members, exports, audit log.
 
 `init_dashboard(app)` binds Flask-Login, the sign-in limits and the blueprint. Every form is a Flask-WTF form
-(CSRF-checked). Pages are listed in `NAV` with the roles that may open them; add a page by adding a
-route with `@role_required(...)` and a `NavEntry`.
+(CSRF-checked). Pages are listed in `NAV` (`bot/dashboard/nav.py`) with the roles that may open them; add
+a page by adding a route with `@role_required(...)` and its `NavEntry` there.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ def init_dashboard(app: Flask) -> None:
     from bot.dashboard import users as dashboard_users
     from bot.dashboard.sign_in_limits import init_sign_in_limits
     from bot.models import DashboardUser
-    from bot.support import notes  # noqa: F401  (registers the notes' erasure hook)
 
     app.config.setdefault("DASHBOARD_LIMITS_STORAGE_URI", limits_uri(app.config.get("REDIS_URL")))
     init_sign_in_limits(app, app.config["DASHBOARD_LIMITS_STORAGE_URI"])

@@ -37,6 +37,7 @@ from bot.core.local_time import to_local, to_utc
 from bot.dashboard.nav import role_required
 from bot.dashboard.views import bp
 from bot.models import AuditEvent, Broadcast, Course, utcnow
+from bot.models.broadcasts import CANCELLABLE, BroadcastStatus
 from bot.privacy import masking
 from flows.counties import COUNTIES
 from flows.signup import COMMUNITIES, GENDERS, WORK_KINDS
@@ -184,9 +185,9 @@ def progress(broadcast_id: int) -> dict[str, Any] | None:
     total = b.audience if b.audience is not None else sum(counts[k] for k in ("queued", "sent", "failed", "skipped"))
     done = total - counts["queued"]
     return {
-        "id": b.id, "status": b.status, "paused_reason": b.paused_reason if b.status == "paused" else None,
+        "id": b.id, "status": b.status, "paused_reason": b.paused_reason if b.status == BroadcastStatus.PAUSED else None,
         "audience": b.audience, "counts": counts, "total": total, "done": done,
-        "percent": round(100 * done / total) if total else (100 if b.status == "done" else 0),
+        "percent": round(100 * done / total) if total else (100 if b.status == BroadcastStatus.DONE else 0),
         "reasons": [{"outcome": o, "reason": text, "code": code, "count": n}
                     for o, text, code, n in broadcasts.reasons_by_outcome(broadcast_id)],
         "actions": [a for a, states in CONTROLS.items() if b.status in states],
@@ -194,8 +195,8 @@ def progress(broadcast_id: int) -> dict[str, Any] | None:
 
 
 # Which buttons a broadcast in each status offers.
-CONTROLS = {"pause": ("running", "scheduled"), "resume": ("paused",),
-            "cancel": ("draft", "scheduled", "running", "paused")}
+CONTROLS = {"pause": (BroadcastStatus.RUNNING, BroadcastStatus.SCHEDULED), "resume": (BroadcastStatus.PAUSED,),
+            "cancel": CANCELLABLE}
 
 
 def local_time(value: Any) -> str:
@@ -240,7 +241,7 @@ def broadcast_compose() -> ResponseReturnValue:
     """The composer; "Preview" stores a draft (nothing is sent) and shows what it would do."""
     source = request.args.get("from", type=int)
     earlier = db.session.get(Broadcast, source) if source and request.method == "GET" else None
-    form = compose_form(data=draft_data(earlier) if earlier is not None and earlier.status == "draft" else None)
+    form = compose_form(data=draft_data(earlier) if earlier is not None and earlier.status == BroadcastStatus.DRAFT else None)
     if form.validate_on_submit():
         quiet = None
         if form.quiet_start.data is not None and form.quiet_end.data is not None:
@@ -251,8 +252,8 @@ def broadcast_compose() -> ResponseReturnValue:
         )
         replaced = form.replaces.data
         if replaced and replaced.isdigit():
-            db.session.execute(sa.update(Broadcast).where(Broadcast.id == int(replaced), Broadcast.status == "draft")
-                               .values(status="cancelled", finished_at=draft.created_at))  # a draft: nothing to stop
+            db.session.execute(sa.update(Broadcast).where(Broadcast.id == int(replaced), Broadcast.status == BroadcastStatus.DRAFT)
+                               .values(status=BroadcastStatus.CANCELLED, finished_at=draft.created_at))  # a draft: nothing to stop
             db.session.commit()
         return redirect(url_for("admin.broadcast_preview", broadcast_id=draft.id))
     status = 400 if request.method == "POST" else 200
@@ -279,7 +280,7 @@ def draft_or_404(broadcast_id: int) -> Broadcast:
 def broadcast_preview(broadcast_id: int) -> ResponseReturnValue:
     """What the draft would do, and the "Confirm and send" button."""
     b = draft_or_404(broadcast_id)
-    if b.status != "draft":
+    if b.status != BroadcastStatus.DRAFT:
         return redirect(url_for("admin.broadcast_progress", broadcast_id=b.id))
     return render_template("admin/broadcast_preview.html", b=b, preview=describe(broadcasts.preview(b)),
                            segment=labels_of(b.segment), form=ConfirmForm(), control=ControlForm(),
@@ -295,10 +296,10 @@ def broadcast_send(broadcast_id: int) -> ResponseReturnValue:
     # The row stays locked until the service commits the new status: a second confirmation (a double
     # click) waits, then finds the broadcast no longer a draft and neither sends nor audits again.
     b = db.session.get(Broadcast, broadcast_id, with_for_update=True, populate_existing=True) or abort(404)
-    if b.status == "draft":
+    if b.status == BroadcastStatus.DRAFT:
         shown = describe(broadcasts.preview(b))
         outcome = broadcasts.send(b.id)
-        if outcome in ("running", "scheduled"):
+        if outcome in (BroadcastStatus.RUNNING, BroadcastStatus.SCHEDULED):
             audit.record(current_user.email, "broadcast.send", f"broadcast {b.id}", outcome=outcome,
                          recipients=shown["recipients"], segment=b.segment or None,
                          send_at=local_time(b.send_at) or None)

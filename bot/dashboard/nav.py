@@ -23,15 +23,19 @@ class NavEntry:
     roles: tuple[str, ...]
 
 
-# Pages appear in this order; areas append theirs (broadcasts, certificates, vouchers).
-NAV: list[NavEntry] = [
+# Every page of the navigation bar, in this order (the routes are in the dashboard's modules).
+NAV: tuple[NavEntry, ...] = (
     NavEntry("admin.overview", "Overview", ALL_ROLES),
     NavEntry("admin.members", "Members", ALL_ROLES),
     NavEntry("admin.accounts", "Accounts", ("admin",)),
     NavEntry("admin.audit_log", "Audit log", ("admin",)),
     NavEntry("admin.jobs", "Background jobs", ("admin",)),
     NavEntry("admin.broadcasts_list", "Broadcasts", ("organiser",)),
-]
+    NavEntry("admin.reports", "Reports", ALL_ROLES),
+    NavEntry("admin.certificates_queue", "Certificates", ("officer",)),
+    NavEntry("admin.vouchers", "Vouchers", ("officer",)),
+    NavEntry("admin.tickets_page", "Tickets", ("organiser",)),
+)
 
 
 def nav_for(role: str) -> list[NavEntry]:

@@ -23,7 +23,7 @@ from flask_login import current_user
 from bot.core import audit, i18n
 from bot.core.extensions import db
 from bot.core.local_time import to_utc, zone
-from bot.dashboard.nav import ALL_ROLES, NAV, NavEntry, role_required
+from bot.dashboard.nav import ALL_ROLES, role_required
 from bot.dashboard.timeline import course_name, message_reason, voucher_carrier
 from bot.dashboard.users import allowed
 from bot.dashboard.views import bp, csv_cell
@@ -39,6 +39,7 @@ from bot.models import (
     Voucher,
     utcnow,
 )
+from bot.models.support import TicketStatus
 from bot.privacy import masking
 from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_LABELS
 
@@ -145,7 +146,7 @@ def tickets_report(period: DateRange) -> Report:
     return Report("Tickets", ("ticket", "opened_at", "reason", "status", "first_answer_at", "minutes_to_first_answer",
                               "closed_at"), table,
                   [("Tickets opened", len(table)), ("Answered", len(waits)),
-                   ("Still open", sum(1 for t, _ in rows if t.status == "open")),
+                   ("Still open", sum(1 for t, _ in rows if t.status == TicketStatus.OPEN)),
                    ("Median minutes to first answer", median(waits) if waits else "—")])
 
 
@@ -187,7 +188,6 @@ REPORTS = {
     "tickets": ReportKind("tickets", "Tickets", ("organiser",), tickets_report),
     "membership": ReportKind("membership", "Membership", ALL_ROLES, membership_report),
 }
-NAV.append(NavEntry("admin.reports", "Reports", ALL_ROLES))
 
 
 @bp.get("/reports")

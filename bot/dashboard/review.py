@@ -24,10 +24,10 @@ from bot.certificates import service as certificates
 from bot.certificates.files import send_certificate_file
 from bot.core.extensions import db
 from bot.core.i18n import SOURCE_LANGUAGE, render_line
-from bot.courses.service import course_title
-from bot.dashboard.nav import NAV, NavEntry, role_required
+from bot.dashboard.nav import role_required
 from bot.dashboard.views import bp, shows_phones
 from bot.models import Certificate, Member, Ticket, TicketMessage
+from bot.models.courses import course_title
 from bot.privacy import masking
 from bot.privacy.masking import mask_phone
 from bot.support import tickets
@@ -36,12 +36,6 @@ from bot.whatsapp import sending
 QUEUE_SIZE = 100
 VOUCHER_CSV_MAX_BYTES = 2 * 1024 * 1024
 TICKET_LINES = 6
-
-NAV.extend([
-    NavEntry("admin.certificates_queue", "Certificates", ("officer",)),
-    NavEntry("admin.vouchers", "Vouchers", ("officer",)),
-    NavEntry("admin.tickets_page", "Tickets", ("organiser",)),
-])
 
 
 class ApproveForm(FlaskForm):

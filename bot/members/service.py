@@ -300,6 +300,17 @@ def register(member: Member, *, name: str, county: str, work_kinds: tuple[str, .
     return member.member_number
 
 
+def erase_conversation(member: Member, now: datetime) -> None:
+    """Forget the answers of the conversation in progress."""
+    db.session.execute(sa.update(Conversation).where(Conversation.member_id == member.id)
+                       .values(flow=None, step=None, answers={}, errors=0, expires_at=None))
+
+
+def erase_user_id(member: Member, now: datetime) -> None:
+    """Forget the member's WhatsApp user id (the phone, or the user id held in its place, goes last)."""
+    member.wa_user_id = None
+
+
 def conversation_of(member: Member, now: datetime) -> Conversation:
     """The member's conversation row, created when there is none yet."""
     conversation = db.session.get(Conversation, member.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,22 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.core.extensions import db
 from bot.models.base import utcnow
 from bot.models.members import IDENTITY_LENGTH
+
+
+class BroadcastStatus(enum.StrEnum):
+    """Where a broadcast stands: draft → scheduled → running ⇄ paused → done | cancelled."""
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    PAUSED = "paused"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+# Broadcasts the clock looks after (start, pause for quiet hours, resume, recover), and those that can be cancelled.
+LIVE = (BroadcastStatus.SCHEDULED, BroadcastStatus.RUNNING, BroadcastStatus.PAUSED)
+CANCELLABLE = (BroadcastStatus.DRAFT, *LIVE)
 
 
 class Broadcast(db.Model):
@@ -24,7 +41,7 @@ class Broadcast(db.Model):
     media_url: Mapped[str | None] = mapped_column(sa.String(500))
     segment: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     # draft → scheduled → running ⇄ paused → done | cancelled
-    status: Mapped[str] = mapped_column(sa.String(16), default="draft", index=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default=BroadcastStatus.DRAFT, index=True)
     paused_reason: Mapped[str | None] = mapped_column(sa.String(16))
     send_at: Mapped[datetime | None]
     quiet_start: Mapped[str | None] = mapped_column(sa.String(5))

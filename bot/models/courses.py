@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 from typing import Any
 
@@ -11,6 +12,38 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.core.extensions import db
 from bot.models.base import utcnow
 from bot.models.members import IDENTITY_LENGTH
+
+
+class EnrolmentStatus(enum.StrEnum):
+    """Where an enrolment stands: enrolled → reported (a certificate) → verified (accepted) → rewarded (voucher)."""
+
+    ENROLLED = "enrolled"
+    REPORTED = "reported"
+    VERIFIED = "verified"
+    REWARDED = "rewarded"
+
+
+# The enrolments whose course counts as completed (the certificate was accepted), and those reported.
+COMPLETED = (EnrolmentStatus.VERIFIED, EnrolmentStatus.REWARDED)
+REPORTED = (EnrolmentStatus.REPORTED, *COMPLETED)
+
+
+class CertificateStatus(enum.StrEnum):
+    """Where a certificate report stands."""
+
+    DOWNLOADING = "downloading"
+    PENDING = "pending"
+    FAILED = "failed"
+    INVALID = "invalid"
+    APPROVED = "approved"
+    WAITING = "waiting"
+    REWARDED = "rewarded"
+    REJECTED = "rejected"
+
+
+# Reports an officer accepted, and those still counting for the member (not failed, unreadable or rejected).
+ACCEPTED_STATUSES = (CertificateStatus.APPROVED, CertificateStatus.WAITING, CertificateStatus.REWARDED)
+OPEN_STATUSES = (CertificateStatus.DOWNLOADING, CertificateStatus.PENDING, *ACCEPTED_STATUSES)
 
 
 class Course(db.Model):
@@ -29,6 +62,11 @@ class Course(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+def course_title(course: Course, lang: str) -> str:
+    """A course's title in a language (English as the fallback)."""
+    return course.titles.get(lang) or course.titles.get("en") or course.slug
+
+
 class Enrolment(db.Model):
     """A member enrolled in a course: enrolled → reported → verified → rewarded."""
 
@@ -38,7 +76,7 @@ class Enrolment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id", ondelete="CASCADE"), index=True)
     course_id: Mapped[int] = mapped_column(sa.ForeignKey("courses.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(sa.String(16), default="enrolled", index=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default=EnrolmentStatus.ENROLLED, index=True)
     enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -58,7 +96,7 @@ class Certificate(db.Model):
     sha256: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     stored_path: Mapped[str | None] = mapped_column(sa.String(500))
     size: Mapped[int | None]
-    status: Mapped[str] = mapped_column(sa.String(16), default="pending", index=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default=CertificateStatus.PENDING, index=True)
     duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificates.id", ondelete="SET NULL"))
     download_attempts: Mapped[int] = mapped_column(default=0)
     reason: Mapped[str | None] = mapped_column(sa.Text)

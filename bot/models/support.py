@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,13 @@ class FaqEntry(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class TicketStatus(enum.StrEnum):
+    """A ticket is open until an organiser closes it (or the member's data is erased)."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
 class Ticket(db.Model):
     """A member's question for an organiser; a member has at most one open ticket (a partial unique index)."""
 
@@ -36,7 +44,7 @@ class Ticket(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id", ondelete="SET NULL"), index=True)
-    status: Mapped[str] = mapped_column(sa.String(8), default="open", index=True)
+    status: Mapped[str] = mapped_column(sa.String(8), default=TicketStatus.OPEN, index=True)
     reason: Mapped[str] = mapped_column(sa.String(16))
     faq_key: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

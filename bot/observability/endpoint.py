@@ -114,8 +114,10 @@ def broadcast_progress() -> dict[int, dict[str, int]]:
     broadcast."""
     from bot.broadcasts.service import figures
     from bot.models import Broadcast
+    from bot.models.broadcasts import BroadcastStatus
 
-    running = db.session.scalars(sa.select(Broadcast.id).where(Broadcast.status.in_(("running", "paused")))).all()
+    running = db.session.scalars(sa.select(Broadcast.id).where(
+        Broadcast.status.in_((BroadcastStatus.RUNNING, BroadcastStatus.PAUSED)))).all()
     progress = {}
     for broadcast_id in running:
         found = figures(broadcast_id, top=0)

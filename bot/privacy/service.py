@@ -1,9 +1,9 @@
 """Members' data rights (Kenya Data Protection Act 2019) and the retention of message texts.
 
-`erase_member` runs every hook in `ERASURE_HOOKS` in order, inside the caller's transaction. Each area
-that keeps personal data appends its own hook with `register_erasure_hook` (tickets blank their texts;
-certificates delete their files; the audit log forgets details that name the member). The member's row
-stays, anonymous: the name, phone number (replaced by a placeholder), WhatsApp name, member number,
+`erase_member` runs every area's erasure hook in the order of the areas (`Area.erasure_hooks`, put
+together by `create_app`), inside the caller's transaction: each area that keeps personal data declares
+its own (tickets blank their texts; certificates delete their files; the audit log forgets details
+that name the member). The member's row stays, anonymous: the name, phone number (replaced by a placeholder), WhatsApp name, member number,
 gender and community go; the county, kinds of work, the joining day and course completions stay, and
 the member (now of status ERASED_STATUS) is still counted in STATS and on the dashboard, as "data
 erased", so the counts officers report do not change. Consent and opt-out events stay too (they never
@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -36,26 +37,28 @@ import sqlalchemy as sa
 from flask import current_app
 
 from bot.core import i18n, local_time
+from bot.core.area import ErasureHook, assembled
 from bot.core.extensions import db
-from bot.core.facts import FACTS
 from bot.core.sql import insert_for
 from bot.members.service import is_user_id, record_consent_event
 from bot.models import (
     ERASED_STATUS,
-    Conversation,
+    AuditEvent,
+    Certificate,
+    Enrolment,
     ForgottenMessage,
     Member,
     MemberNumber,
     Message,
     MessageSubject,
     StaffMember,
+    Ticket,
     utcnow,
 )
 
 log = logging.getLogger(__name__)
 
 
-ErasureHook = Callable[[Member, datetime], None]
 
 
 def storage_dir() -> Path:
@@ -198,12 +201,6 @@ def link_subjects(message_id: int, member_ids: Iterable[int]) -> None:
         connection.execute(insert_for(connection.dialect.name, MessageSubject).on_conflict_do_nothing(), rows)
 
 
-def erase_conversation(member: Member, now: datetime) -> None:
-    """Forget the answers of the conversation in progress."""
-    db.session.execute(sa.update(Conversation).where(Conversation.member_id == member.id)
-                       .values(flow=None, step=None, answers={}, errors=0, expires_at=None))
-
-
 def erase_member_fields(member: Member, now: datetime) -> None:
     """Blank the personal fields; keep county, kinds of work and the joining day for the counts."""
     member.phone = f"erased-{member.id}"
@@ -222,41 +219,25 @@ def erase_member_fields(member: Member, now: datetime) -> None:
     db.session.execute(sa.update(MemberNumber).where(MemberNumber.member_id == member.id).values(member_id=None))
 
 
-def erase_user_id(member: Member, now: datetime) -> None:
-    """Forget the member's WhatsApp user id (the phone, or the user id held in its place, goes last)."""
-    member.wa_user_id = None
+def erase_audit_mentions(member: Member, now: datetime) -> None:
+    """Erasure hook: blank the subject and details of audit events that hold one of the member's identifiers."""
+    found = Identifiers.of(member)
+    details = sa.cast(AuditEvent.details, sa.Text)
+    rows = db.session.scalars(
+        sa.select(AuditEvent).where(sa.or_(found.may_be_in(details), found.may_be_in(AuditEvent.subject)))
+    ).all()
+    for event in rows:
+        if found.found_in(json.dumps(event.details, ensure_ascii=False)) or found.found_in(event.subject):
+            event.subject, event.details = None, {"erased": True}
 
 
-ERASURE_HOOKS: list[ErasureHook] = [erase_stored_media, erase_messages, erase_staff_mentions, erase_conversation,
-                                    erase_user_id]
+# Run after every area's `Area.erasure_hooks` (they can still read the member's fields).
 FINAL_HOOK: ErasureHook = erase_member_fields
 
 
-def register_erasure_hook(hook: ErasureHook) -> ErasureHook:
-    """Add an area's hook (run before the member's own fields are blanked, so it can still read them)."""
-    if hook not in ERASURE_HOOKS:
-        ERASURE_HOOKS.append(hook)
-    return hook
-
-
-RetentionHook = Callable[[datetime], int]
-RETENTION_HOOKS: list[RetentionHook] = []
-
-
-def register_retention_hook(hook: RetentionHook) -> RetentionHook:
-    """Add an area's retention step: given the cutoff time, blank older personal texts; returns how many."""
-    if hook not in RETENTION_HOOKS:
-        RETENTION_HOOKS.append(hook)
-    return hook
-
-
 def run_erasure_hooks(member: Member, now: datetime) -> None:
-    """Every area's hook, in order (each can still read the member's fields)."""
-    from bot.certificates import service as certificates  # noqa: F401  (they register their hooks)
-    from bot.core import audit  # noqa: F401  (they register their hooks)
-    from bot.support import tickets  # noqa: F401  (they register their hooks)
-
-    for hook in ERASURE_HOOKS:
+    """Every area's hook, in the order of the areas (each can still read the member's fields)."""
+    for hook in assembled().erasure_hooks:
         hook(member, now)
 
 
@@ -319,9 +300,6 @@ def forgotten_replies(sid: str) -> list[str] | None:
 
 def summary(member: Member) -> dict[str, Any]:
     """Everything held about the member, as plain values (MY DATA)."""
-    from bot.models import Certificate, Enrolment
-    from bot.support.tickets import count_of
-
     messages = db.session.scalar(sa.select(sa.func.count(Message.id)).where(messages_of(member))) or 0
     return {
         "name": member.name,
@@ -341,7 +319,7 @@ def summary(member: Member) -> dict[str, Any]:
         "opted_out": member.opted_out,
         "messages": messages,
         "retention_days": current_app.config["RETENTION_DAYS"],
-        "tickets": count_of(member),
+        "tickets": db.session.scalar(sa.select(sa.func.count()).where(Ticket.member_id == member.id)) or 0,
         "enrolments": db.session.scalar(sa.select(sa.func.count()).where(Enrolment.member_id == member.id)) or 0,
         "certificates": db.session.scalar(sa.select(sa.func.count()).where(Certificate.member_id == member.id)) or 0,
     }
@@ -349,8 +327,6 @@ def summary(member: Member) -> dict[str, Any]:
 
 def purge_old_messages(days: int | None = None, now: datetime | None = None) -> int:
     """Blank the texts, media and payloads of messages older than the retention period; returns how many."""
-    from bot.support import tickets  # noqa: F401  (registers its retention hook)
-
     days = current_app.config["RETENTION_DAYS"] if days is None else days
     cutoff = (now or utcnow()) - timedelta(days=days)
     result = db.session.execute(
@@ -367,11 +343,8 @@ def purge_old_messages(days: int | None = None, now: datetime | None = None) -> 
         .values(body=None, media=sa.null())
     )
     purged += result.rowcount or 0
-    for hook in RETENTION_HOOKS:
+    for hook in assembled().retention_hooks:
         purged += hook(cutoff)
     db.session.execute(sa.delete(ForgottenMessage).where(ForgottenMessage.created_at < cutoff))
     db.session.commit()
     return purged
-
-
-FACTS["my_data"] = summary

@@ -1,7 +1,8 @@
 """Membership statistics: the numbers behind STATS on WhatsApp and the dashboard's charts.
 
-The answer is built from SECTION_PROVIDERS, a list of functions `(StatsFilter, now) -> lines`; other
-areas (courses, certificates, vouchers) append their own provider to add a section to STATS.
+The answer is built from the areas' STATS sections (`Area.stats_sections`), functions
+`(StatsFilter, now) -> lines`: the membership ones here (`SECTIONS`), then those of other areas (courses,
+certificates, vouchers), in the order of the areas.
 The members in scope are the signed-up ones, narrowed by county and/or kind of work; a member who erased
 their data (DELETE MY DATA) still counts in every figure they were part of (county, kinds of work, joining
 day, courses), shown as "data erased" instead of active or opted out. On PostgreSQL the counts come
@@ -26,6 +27,7 @@ from flask import g
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from bot.core import i18n, local_time
+from bot.core.area import assembled
 from bot.core.extensions import db
 from bot.models import ERASED_STATUS, Member, MemberTally, MemberWork, utcnow
 from flows.base import N_, Line, Msg, Text, label_of, msg
@@ -359,14 +361,14 @@ def community_section(f: StatsFilter, now: datetime) -> Sequence[Line]:
     return (msg(N_("By community: %(list)s"), list=pairs(rows) or msg(N_("none"))),)
 
 
-# Other areas append providers here (course enrolments and completions, certificates, vouchers).
-SECTION_PROVIDERS: list[SectionProvider] = [
+# The membership sections (the stats area's); other areas declare theirs in their `Area`.
+SECTIONS: tuple[SectionProvider, ...] = (
     member_section,
     county_section,
     work_section,
     gender_section,
     community_section,
-]
+)
 
 
 def heading(f: StatsFilter) -> Line:
@@ -385,7 +387,7 @@ def report(f: StatsFilter, now: datetime) -> tuple[Line, ...]:
     """Every section of the STATS answer, heading first."""
     lines: list[Line] = [heading(f)]
     with one_reading():
-        for provider in SECTION_PROVIDERS:
+        for provider in assembled().stats_sections:
             lines.extend(provider(f, now))
     return tuple(lines)
 
@@ -428,7 +430,3 @@ def parse_filter(args: str) -> StatsFilter | FilterProblem:
                                         "or STATS Nairobi transcription."), words=args.strip()))
         county = found.county
     return StatsFilter(county=county, work=work)
-
-
-# Course, certificate and voucher sections (they append themselves to SECTION_PROVIDERS).
-from bot.courses import stats as course_stats  # noqa: E402, F401

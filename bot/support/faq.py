@@ -16,7 +16,6 @@ from flask import current_app
 
 from bot.core import i18n
 from bot.core.extensions import db
-from bot.core.facts import FACTS
 from bot.core.i18n import translate
 from bot.models import FaqEntry, Member, utcnow
 from flows.base import N_
@@ -167,6 +166,3 @@ def knowledge(member: Member | None = None) -> Knowledge:
     values = {lang: placeholder_values(lang, member) for lang in i18n.LANGUAGES}
     return Knowledge(loaded, float(config["FAQ_MATCH_THRESHOLD"]), values,
                      float(config["FAQ_OFFER_THRESHOLD"]), index)
-
-
-FACTS["faq"] = knowledge

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from bot.core import audit
 from bot.core.extensions import db
 from bot.models import Member, MemberNote, utcnow
-from bot.privacy import service as privacy
 
 MAX_NOTE_LENGTH = 2000
 
@@ -40,6 +39,3 @@ def erase_notes(member: Member, now: datetime) -> None:
     if not sa.inspect(db.session.connection()).has_table(MemberNote.__tablename__):
         return
     db.session.execute(sa.delete(MemberNote).where(MemberNote.member_id == member.id))
-
-
-privacy.register_erasure_hook(erase_notes)

@@ -15,19 +15,20 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from bot.core import audit
+from bot.core.engine import set_conversation
 from bot.core.extensions import db
-from bot.core.facts import FACTS
-from bot.members.service import conversation_of, put_conversation
+from bot.members.service import conversation_of
 from bot.models import Member, Message, Ticket, TicketMessage, utcnow
-from bot.privacy import service as privacy
+from bot.models.support import TicketStatus
 from bot.privacy.masking import member_label
 from bot.whatsapp.outbound import notify
 from flows.base import N_, Reply, Text, msg
 from flows.question import NAME as QUESTION
+from flows.question import TICKET
 from flows.router import MENU
 
 TEMPLATE = "organiser_reply"
-OPEN, CLOSED = "open", "closed"
+OPEN, CLOSED = TicketStatus.OPEN, TicketStatus.CLOSED
 REPLY_HEADER = N_("An organiser answered your question (ticket #%(ticket)s):")
 
 
@@ -211,7 +212,7 @@ def hold_conversation(member: Member, now: datetime) -> None:
     conversation = conversation_of(member, now)
     busy = conversation.flow not in (None, MENU, QUESTION) and (conversation.expires_at or now) > now
     if not busy:
-        put_conversation(conversation, QUESTION, "ticket", {}, now)
+        set_conversation(member, QUESTION, TICKET, now=now)
 
 
 def close(ticket_id: int, *, now: datetime | None = None, actor: str = "whatsapp") -> bool:
@@ -224,11 +225,6 @@ def close(ticket_id: int, *, now: datetime | None = None, actor: str = "whatsapp
     if result.rowcount:
         audit.record(actor, "ticket.close", f"ticket #{ticket_id}")
     return bool(result.rowcount)
-
-
-def count_of(member: Member) -> int:
-    """How many tickets the member has."""
-    return db.session.scalar(sa.select(sa.func.count(Ticket.id)).where(Ticket.member_id == member.id)) or 0
 
 
 def erase_ticket_texts(member: Member, now: datetime) -> None:
@@ -254,9 +250,3 @@ def purge_old_ticket_texts(cutoff: datetime) -> int:
         .values(body=None)
     )
     return result.rowcount or 0
-
-
-FACTS["open_ticket"] = open_ticket_id
-FACTS["ticket_holder"] = holder_key
-privacy.register_erasure_hook(erase_ticket_texts)
-privacy.register_retention_hook(purge_old_ticket_texts)

@@ -1,0 +1,19 @@
+"""The privacy area: MY DATA, DELETE MY DATA, forgetting a refused consent, the retention of texts."""
+
+from __future__ import annotations
+
+from bot.core import cli, periodic
+from bot.core.area import Area
+from bot.core.periodic import PeriodicJob
+from bot.privacy import service as privacy
+from bot.privacy.effects import PRIVACY_PERFORMERS
+
+AREA = Area(
+    "privacy",
+    facts={"my_data": privacy.summary},
+    performers=PRIVACY_PERFORMERS,
+    periodic=(PeriodicJob(periodic.purge_old_messages, "default", cron="15 3 * * *"),),
+    cli=(cli.retention,),
+    tables=("forgotten_messages",),
+    anonymous_tables=("forgotten_messages",),
+)

@@ -1,0 +1,19 @@
+"""The support area: questions and answers, tickets for organisers, staff notes about members."""
+
+from __future__ import annotations
+
+from bot.core import cli
+from bot.core.area import Area
+from bot.support import faq, notes, staff, tickets
+from bot.support.effects import SUPPORT_PERFORMERS
+
+AREA = Area(
+    "support",
+    facts={"faq": faq.knowledge, "open_ticket": tickets.open_ticket_id, "ticket_holder": tickets.holder_key},
+    erasure_hooks=(tickets.erase_ticket_texts, notes.erase_notes),
+    retention_hooks=(tickets.purge_old_ticket_texts,),
+    performers=SUPPORT_PERFORMERS,
+    commands=(staff.list_tickets, staff.reply_to_ticket, staff.close_ticket),
+    cli=(cli.faq,),
+    tables=("faq_entries", "tickets", "ticket_messages", "member_notes"),
+)

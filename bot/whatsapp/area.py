@@ -1,0 +1,26 @@
+"""The WhatsApp area: the webhooks, messages in and out; its messages go with a member's data."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from bot.core import periodic
+from bot.core.area import Area
+from bot.core.periodic import PeriodicJob
+from bot.privacy import service as privacy
+from bot.whatsapp import webhook
+
+
+def setup(app: Flask) -> None:
+    """The webhooks (they never use Flask's session cookie)."""
+    app.session_interface = webhook.NoSessionForTwilio()
+    app.register_blueprint(webhook.bp)
+
+
+AREA = Area(
+    "whatsapp",
+    erasure_hooks=(privacy.erase_stored_media, privacy.erase_messages, privacy.erase_staff_mentions),
+    periodic=(PeriodicJob(periodic.requeue_pending_outbound, "default", interval=60),),
+    setup=setup,
+    tables=("messages", "message_subjects"),
+)
