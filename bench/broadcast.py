@@ -40,7 +40,7 @@ ACCOUNT_SID = "AC" + "b" * 32
 TOKEN = "bench-token"
 LOG = Path(os.environ.get("TMPDIR", "/tmp")) / "bench-broadcast-workers.log"
 TEMPLATES = {"broadcast": {"en": "HXbench_en", "sw": "HXbench_sw"}}
-WORKER = ("from bot import create_app\nfrom bot.services import jobs\napp = create_app()\nwith app.app_context():\n"
+WORKER = ("from bot import create_app\nfrom bot.core import jobs\napp = create_app()\nwith app.app_context():\n"
           "    jobs.work(['bulk'], burst=True)\n")
 
 

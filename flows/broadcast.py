@@ -8,13 +8,13 @@ preview line's numbers), and nothing is sent until the organiser answers YES (`S
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flows.base import N_, Ctx, Effect, Input, Line, Reply, Result, State, Text, msg
+from flows.base import N_, Ctx, Input, Line, Reply, Result, State, Text, msg
+from flows.effects import PreviewBroadcast, SendBroadcast
 from flows.form import Answer, Exit, Form, Invalid, Step
 
 NAME = "broadcast"
@@ -26,23 +26,6 @@ DATE_FILTERS = ("joined_after", "joined_before")
 EVERYONE = {"ALL", "EVERYONE", "WOTE", "KILA MTU"}
 NOW = {"NOW", "SASA", "SASA HIVI"}
 WHEN_FORMAT = "%Y-%m-%d %H:%M"
-
-
-@dataclass(frozen=True)
-class PreviewBroadcast(Effect):
-    """Count the segment; the engine returns matched, opted_out, text_count, template_count, no_template, minutes."""
-
-    segment: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class SendBroadcast(Effect):
-    """Create the broadcast and start it once the conversation's transaction commits (returns broadcast_id)."""
-
-    text_en: str
-    text_sw: str | None
-    segment: Mapping[str, Any]
-    send_at: datetime | None = None  # naive UTC; None: now
 
 
 def parse_segment(text: str) -> dict[str, Any] | str:

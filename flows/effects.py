@@ -1,8 +1,12 @@
-"""Effects a flow asks the engine to perform: each is a small value object, performed in `bot/effects.py`."""
+"""Every effect a flow may ask for, in one place: each is a small value object, performed by its area's
+performer (`Area.performers`, see ARCHITECTURE.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from flows.base import Effect
 
@@ -94,3 +98,52 @@ class ReportCertificateFile(Effect):
     course_id: int
     url: str
     content_type: str
+
+
+# --- questions, tickets and data rights ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class OpenTicket(Effect):
+    """Hand the member's question to an organiser (or add it to the member's open ticket).
+
+    The engine gives the replies the ticket number as the parameter `ticket`. With `call_me` the ticket
+    records when the member asked to be called (consent for its holder to see their number).
+    """
+
+    text: str
+    reason: str
+    faq_key: str | None = None
+    call_me: bool = False
+    # The member's earlier questions in this conversation (the FAQ answered them): the ticket starts with them.
+    asked: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AddToTicket(Effect):
+    """Add what the member wrote to their open ticket (parameter `ticket` for the replies)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class EraseMyData(Effect):
+    """Erase the member's personal data, keeping only anonymous aggregates (Data Protection Act 2019)."""
+
+
+# --- broadcasts (organisers) -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PreviewBroadcast(Effect):
+    """Count the segment; the engine returns matched, opted_out, text_count, template_count, no_template, minutes."""
+
+    segment: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class SendBroadcast(Effect):
+    """Create the broadcast and start it once the conversation's transaction commits (returns broadcast_id)."""
+
+    text_en: str
+    text_sw: str | None
+    segment: Mapping[str, Any]
+    send_at: datetime | None = None  # naive UTC; None: now

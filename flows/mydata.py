@@ -24,9 +24,9 @@ from flows.base import (
     msg,
     numbered,
 )
+from flows.effects import EraseMyData
 from flows.form import pick_one, re_ask
 from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_LABELS
-from flows.support_effects import EraseMyData
 
 NAME = "mydata"
 

@@ -17,9 +17,9 @@ from typing import Any
 
 from flows import mydata, smalltalk
 from flows.base import N_, Ctx, Input, Msg, Reply, Result, State, Text, msg, numbered
+from flows.effects import AddToTicket, OpenTicket
 from flows.faq import FaqItem, Knowledge, answer_text, decide, find_choice, question_text
 from flows.form import NOT_TEXT, pick_one, re_ask
-from flows.support_effects import AddToTicket, OpenTicket
 
 NAME = "question"
 # The step where what the member writes goes to their open ticket.

@@ -197,7 +197,7 @@ def worker_env(app, live: str, **extra: str) -> dict[str, str]:
             **extra}
 
 
-WORKER = ("from bot import create_app\nfrom bot.services import jobs\napp = create_app()\nwith app.app_context():\n"
+WORKER = ("from bot import create_app\nfrom bot.core import jobs\napp = create_app()\nwith app.app_context():\n"
           "    jobs.work(['bulk'], burst=True)\n")
 
 

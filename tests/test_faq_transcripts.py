@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from flows.base import MemberView
-from flows.support_effects import OpenTicket
+from flows.effects import OpenTicket
 from tests.helpers.transcript import KNOWLEDGE, Chat, Script, play
 
 

@@ -15,8 +15,7 @@ from bot.core import i18n
 from flows import router
 from flows.base import Ctx, Effect, MemberView, Settings, State
 from flows.counties import match_county
-from flows.effects import Enrol, OptOut, SetLanguage
-from flows.support_effects import OpenTicket
+from flows.effects import Enrol, OpenTicket, OptOut, SetLanguage
 from flows.vocabulary import GLOBAL_KEYWORDS, INTENTS
 from tests.helpers.transcript import COURSES, classify
 

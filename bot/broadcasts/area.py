@@ -6,7 +6,7 @@ from bot.broadcasts import cli, staff
 from bot.core import periodic
 from bot.core.area import Area
 from bot.core.periodic import PeriodicJob
-from flows.broadcast import PreviewBroadcast, SendBroadcast
+from flows.effects import PreviewBroadcast, SendBroadcast
 
 AREA = Area(
     "broadcasts",

@@ -15,6 +15,7 @@ from bot.models.broadcasts import BroadcastStatus
 from bot.whatsapp import sending
 from flows import broadcast as flow
 from flows.base import N_, Ctx, Reply, Result, Text, label_of, msg
+from flows.effects import PreviewBroadcast, SendBroadcast
 
 ACTIONS = {"STATUS": None, "PAUSE": broadcasts.pause, "RESUME": broadcasts.resume, "CANCEL": broadcasts.cancel}
 # A broadcast's status in words (draft → scheduled → running ⇄ paused → done | cancelled).
@@ -57,7 +58,7 @@ def figures_reply(broadcast_id: int) -> Reply:
     return Reply.of(*lines)
 
 
-def perform_preview(member: Member, effect: flow.PreviewBroadcast, now: datetime) -> dict[str, Any]:
+def perform_preview(member: Member, effect: PreviewBroadcast, now: datetime) -> dict[str, Any]:
     """The preview figures for the flow's preview lines."""
     draft = Broadcast(text_en="", segment=dict(effect.segment))
     p = broadcasts.preview(draft, now)
@@ -65,7 +66,7 @@ def perform_preview(member: Member, effect: flow.PreviewBroadcast, now: datetime
             "template_count": p.template, "no_template": p.no_template, "minutes": f"{p.seconds / 60:.1f}"}
 
 
-def perform_send(member: Member, effect: flow.SendBroadcast, now: datetime) -> dict[str, Any]:
+def perform_send(member: Member, effect: SendBroadcast, now: datetime) -> dict[str, Any]:
     """Store the broadcast in this transaction; it starts once the transaction commits."""
     created = Broadcast(text_en=effect.text_en, text_sw=effect.text_sw, segment=dict(effect.segment),
                         status=BroadcastStatus.DRAFT, send_at=effect.send_at, created_by=member.phone)

@@ -8,8 +8,7 @@ from bot.core.area import Performer
 from bot.models import Member
 from bot.privacy import service as privacy_service
 from flows.base import Effect
-from flows.effects import ForgetContact
-from flows.support_effects import EraseMyData
+from flows.effects import EraseMyData, ForgetContact
 
 
 def perform_forget(member: Member, effect: ForgetContact, now: datetime) -> None:

@@ -9,7 +9,7 @@ from bot.core.area import Performer
 from bot.models import Member
 from bot.support import tickets as ticket_service
 from flows.base import Effect
-from flows.support_effects import AddToTicket, OpenTicket
+from flows.effects import AddToTicket, OpenTicket
 
 
 def perform_open_ticket(member: Member, effect: OpenTicket, now: datetime) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flows.support_effects import EraseMyData
+from flows.effects import EraseMyData
 from tests.helpers.transcript import MEMBER, Chat, Script, play
 
 HELD = {"name": "Amina Wanjiku", "phone": "+254712345678", "member_number": "KUGWO-000001", "county": "Nairobi",

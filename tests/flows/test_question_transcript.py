@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flows.support_effects import OpenTicket
+from flows.effects import OpenTicket
 from tests.helpers.transcript import KNOWLEDGE, MEMBER, Chat, Script, play
 
 ASKING = replace(MEMBER, facts={"faq": KNOWLEDGE, "open_ticket": None})

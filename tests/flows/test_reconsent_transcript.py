@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flows.effects import DeclineNewNotice, MarkNoticeAsked, RecordConsent
-from flows.support_effects import EraseMyData
+from flows.effects import DeclineNewNotice, EraseMyData, MarkNoticeAsked, RecordConsent
 from tests.helpers.transcript import MEMBER, Chat, play
 
 ASKED_BEFORE = replace(MEMBER, notice_outdated=True)

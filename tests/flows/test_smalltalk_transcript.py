@@ -3,7 +3,7 @@ friendly answer and the way on, never a ticket, in English and Swahili."""
 
 from __future__ import annotations
 
-from flows.support_effects import OpenTicket
+from flows.effects import OpenTicket
 from tests.helpers.transcript import MEMBER, Chat, play
 
 

@@ -14,6 +14,7 @@ from flows.base import Ctx, Effect, Input, Media, MemberView, Settings, State
 from flows.effects import (
     Enrol,
     MarkNoticeAsked,
+    OpenTicket,
     OptIn,
     OptOut,
     RegisterMember,
@@ -22,7 +23,6 @@ from flows.effects import (
     SetLanguage,
 )
 from flows.faq import Knowledge
-from flows.support_effects import OpenTicket
 
 
 def classify(text: str, media: bool | str | None = None) -> Input:
