@@ -12,23 +12,29 @@ from typing import Any
 
 from flask import Flask
 
+from bot.broadcasts import area as broadcasts_area
 from bot.broadcasts import service as broadcasts
 from bot.broadcasts import staff as staff_broadcast
 from bot.broadcasts.area import AREA as BROADCASTS
+from bot.certificates import area as certificates_area
 from bot.certificates import service as certificates
 from bot.certificates.area import AREA as CERTIFICATES
 from bot.commands.area import AREA as COMMANDS
-from bot.core import cli, engine, health, periodic
+from bot.core import cli, engine, health
 from bot.core.area import Area
+from bot.courses import area as courses_area
 from bot.courses import reminders
 from bot.courses.area import AREA as COURSES
 from bot.dashboard.area import AREA as DASHBOARD
 from bot.devtools.area import AREA as DEVTOOLS
 from bot.members.area import AREA as MEMBERS
+from bot.privacy import area as privacy_area
 from bot.privacy import service as privacy
 from bot.privacy.area import AREA as PRIVACY
+from bot.stats import area as stats_area
 from bot.stats.area import AREA as STATS
 from bot.support.area import AREA as SUPPORT
+from bot.whatsapp import area as whatsapp_area
 from bot.whatsapp import outbound
 from bot.whatsapp.area import AREA as WHATSAPP
 from flows.effects import ConcernsMembers
@@ -49,23 +55,23 @@ RENAMED_JOBS: dict[str, Callable[..., Any]] = {
         "bot.services.reminders.send_reminder": reminders.send_reminder,
         "bot.services.broadcasts.run": broadcasts.send_broadcast_batches,
         "bot.services.broadcasts.start_job": broadcasts.start_scheduled_broadcast,
-        "bot.services.broadcasts.tick_job": periodic.supervise_broadcasts,
+        "bot.services.broadcasts.tick_job": broadcasts_area.supervise_broadcasts,
         "bot.staff.broadcast.send_job": staff_broadcast.confirm_broadcast,
-        "bot.services.periodic.requeue_pending_outbound": periodic.requeue_pending_outbound,
-        "bot.services.periodic.purge_old_messages": periodic.purge_old_messages,
-        "bot.services.periodic.sweep_course_reminders": periodic.sweep_course_reminders,
-        "bot.services.periodic.requeue_certificate_downloads": periodic.requeue_certificate_downloads,
-        "bot.services.periodic.send_reserved_vouchers": periodic.send_reserved_vouchers,
-        "bot.services.periodic.compact_member_tallies": periodic.compact_member_tallies,
-        "bot.services.periodic.broadcast_tick": periodic.supervise_broadcasts,
-        "bot.services.periodic.refresh_course_stats": periodic.refresh_course_stats,
+        "bot.services.whatsapp_area.requeue_pending_outbound": whatsapp_area.requeue_pending_outbound,
+        "bot.services.privacy_area.purge_old_messages": privacy_area.purge_old_messages,
+        "bot.services.courses_area.sweep_course_reminders": courses_area.sweep_course_reminders,
+        "bot.services.certificates_area.requeue_certificate_downloads": certificates_area.requeue_certificate_downloads,
+        "bot.services.certificates_area.send_reserved_vouchers": certificates_area.send_reserved_vouchers,
+        "bot.services.stats_area.compact_member_tallies": stats_area.compact_member_tallies,
+        "bot.services.periodic.broadcast_tick": broadcasts_area.supervise_broadcasts,
+        "bot.services.courses_area.refresh_course_stats": courses_area.refresh_course_stats,
     }
 
 CORE = Area(
     "core",
     erasure_hooks=(privacy.erase_audit_mentions,),
     performers={ConcernsMembers: engine.perform_concerns},
-    cli=(cli.translate, cli.chat, cli.dev),
+    cli=(cli.translate,),
     setup=core_setup,
     tables=("audit_events",),
     renamed_jobs=RENAMED_JOBS,

@@ -311,7 +311,7 @@ def test_overview_carries_the_course_funnel(app, client, catalog, tmp_path, role
 
 def test_course_numbers_come_from_the_snapshot_the_clock_refreshes(app, client, catalog, tmp_path):
     from bot.core.area import assembled
-    from bot.core.periodic import refresh_course_stats
+    from bot.courses.area import refresh_course_stats
 
     assert any(job.func is refresh_course_stats and job.interval for job in assembled(app).periodic)
     seed_courses(app, tmp_path)

@@ -3,11 +3,28 @@ course, certificate and voucher sections of STATS."""
 
 from __future__ import annotations
 
-from bot.core import periodic
 from bot.core.area import Area
+from bot.core.jobs import job
 from bot.core.periodic import PeriodicJob
 from bot.courses import cli, service, staff, stats
 from bot.courses.effects import COURSE_PERFORMERS
+
+
+@job
+def sweep_course_reminders() -> int:
+    """Queue course reminders that are due but whose scheduled job was lost; schedule those due soon."""
+    from bot.courses.reminders import sweep
+
+    return sweep()
+
+
+@job
+def refresh_course_stats() -> None:
+    """Count the course, certificate and voucher numbers behind STATS into Redis (see course_stats)."""
+    from bot.courses.stats import refresh_snapshot
+
+    refresh_snapshot()
+
 
 AREA = Area(
     "courses",
@@ -15,8 +32,8 @@ AREA = Area(
     stats_sections=(stats.course_section, stats.certificate_section, stats.voucher_section),
     performers=COURSE_PERFORMERS,
     commands=(staff.review, staff.approve, staff.reject),
-    periodic=(PeriodicJob(periodic.sweep_course_reminders, "default", interval=900),
-              PeriodicJob(periodic.refresh_course_stats, "default", interval=120)),
+    periodic=(PeriodicJob(sweep_course_reminders, "default", interval=900),
+              PeriodicJob(refresh_course_stats, "default", interval=120)),
     cli=(cli.courses, cli.vouchers, cli.certificates),
     tables=("courses", "enrolments", "reminder_sends"),
     # Enrolments stay with their course and step: completions count in STATS after an erasure.

@@ -1,11 +1,12 @@
-"""The development tools: the simulator (served only without a Twilio account, see SIMULATOR_ENABLED)."""
+"""The development tools: the simulator (served only without a Twilio account, see SIMULATOR_ENABLED),
+`flask chat` and `flask dev`."""
 
 from __future__ import annotations
 
 from flask import Flask
 
 from bot.core.area import Area
-from bot.devtools import simulator
+from bot.devtools import cli, simulator
 
 
 def setup(app: Flask) -> None:
@@ -14,4 +15,4 @@ def setup(app: Flask) -> None:
         app.register_blueprint(simulator.bp)
 
 
-AREA = Area("devtools", setup=setup)
+AREA = Area("devtools", cli=(cli.chat, cli.dev), setup=setup)

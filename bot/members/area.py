@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.core import cli
 from bot.core.area import Area
+from bot.members import cli
 from bot.members import service as member_service
 from bot.members.effects import MEMBER_PERFORMERS
 

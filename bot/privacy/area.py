@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-from bot.core import cli, periodic
 from bot.core.area import Area
+from bot.core.jobs import job
 from bot.core.periodic import PeriodicJob
+from bot.privacy import cli
 from bot.privacy import service as privacy
 from bot.privacy.effects import PRIVACY_PERFORMERS
+
+
+@job
+def purge_old_messages() -> int:
+    """Blank message texts older than RETENTION_DAYS (daily)."""
+    from bot.privacy.service import purge_old_messages as purge
+
+    return purge()
+
 
 AREA = Area(
     "privacy",
     facts={"my_data": privacy.summary},
     performers=PRIVACY_PERFORMERS,
-    periodic=(PeriodicJob(periodic.purge_old_messages, "default", cron="15 3 * * *"),),
+    periodic=(PeriodicJob(purge_old_messages, "default", cron="15 3 * * *"),),
     cli=(cli.retention,),
     tables=("forgotten_messages",),
     anonymous_tables=("forgotten_messages",),

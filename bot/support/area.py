@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from bot.core import cli
 from bot.core.area import Area
-from bot.support import faq, notes, staff, tickets
+from bot.support import cli, faq, notes, staff, tickets
 from bot.support.effects import SUPPORT_PERFORMERS
 
 AREA = Area(

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bot.core import periodic
 from bot.core.area import Area
+from bot.core.jobs import job
 from bot.core.periodic import PeriodicJob
 from bot.privacy import service as privacy
 from bot.whatsapp import webhook
+
+
+@job
+def requeue_pending_outbound() -> int:
+    """Queue again outbound messages whose send job was lost (Redis was down when they were stored)."""
+    from bot.whatsapp.outbound import requeue_pending
+
+    return requeue_pending()
 
 
 def setup(app: Flask) -> None:
@@ -20,7 +28,7 @@ def setup(app: Flask) -> None:
 AREA = Area(
     "whatsapp",
     erasure_hooks=(privacy.erase_stored_media, privacy.erase_messages, privacy.erase_staff_mentions),
-    periodic=(PeriodicJob(periodic.requeue_pending_outbound, "default", interval=60),),
+    periodic=(PeriodicJob(requeue_pending_outbound, "default", interval=60),),
     setup=setup,
     tables=("messages", "message_subjects"),
 )
