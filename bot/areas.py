@@ -20,7 +20,8 @@ from bot.certificates import area as certificates_area
 from bot.certificates import service as certificates
 from bot.certificates.area import AREA as CERTIFICATES
 from bot.commands.area import AREA as COMMANDS
-from bot.core import cli, engine, health
+from bot.conversation import engine
+from bot.core import cli, health
 from bot.core.area import Area
 from bot.courses import area as courses_area
 from bot.courses import reminders

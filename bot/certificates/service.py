@@ -29,12 +29,12 @@ from rq import Retry, get_current_job
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot.core import audit, jobs
-from bot.core.engine import set_conversation
+from bot.audit import service as audit
+from bot.core import jobs
 from bot.core.extensions import db
 from bot.core.sql import insert_ignore
 from bot.courses.service import set_enrolment_status
-from bot.members.service import is_user_id
+from bot.members.service import is_user_id, set_conversation
 from bot.models import Certificate, Course, Member, StaffMember, Voucher, utcnow
 from bot.models.courses import (
     ACCEPTED_STATUSES,

@@ -9,10 +9,12 @@ is a bug, not a missing value.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.core.area import assembled
-from bot.models import Member
+
+if TYPE_CHECKING:
+    from bot.models import Member
 
 
 class UnknownFact(KeyError):

@@ -49,7 +49,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "flows/router.py",
         "flows/vocabulary.py",
         "flows/language.py",
-        "bot/core/engine.py",
+        "bot/conversation/engine.py",
         "bot/commands/registry.py",
         "bot/whatsapp/outbound.py",
     ),

@@ -30,8 +30,9 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, Length, Optional
 
+from bot.audit import service as audit
 from bot.broadcasts import service as broadcasts
-from bot.core import audit, i18n
+from bot.core import i18n
 from bot.core.extensions import db
 from bot.core.local_time import to_local, to_utc
 from bot.dashboard.nav import role_required

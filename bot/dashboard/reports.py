@@ -20,7 +20,8 @@ from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from bot.core import audit, i18n
+from bot.audit import service as audit
+from bot.core import i18n
 from bot.core.extensions import db
 from bot.core.local_time import to_utc, zone
 from bot.dashboard.nav import ALL_ROLES, role_required

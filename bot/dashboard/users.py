@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from bot.core import audit
+from bot.audit import service as audit
 from bot.core.extensions import db
 from bot.models import DashboardUser, utcnow
 from bot.models.staff import ROLES

@@ -30,7 +30,8 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import selectinload
 
-from bot.core import audit, i18n
+from bot.audit import service as audit
+from bot.core import i18n
 from bot.core.extensions import db
 from bot.core.local_time import to_local
 from bot.courses import stats as course_stats

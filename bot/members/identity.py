@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.core import audit
+from bot.audit import service as audit
 from bot.core.extensions import db
 from bot.models import Member, MemberNumber, Ticket, Voucher, utcnow
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from functools import cache, lru_cache
 from typing import Any
@@ -326,3 +326,11 @@ def put_conversation(conversation: Conversation, flow: str, step: str, answers: 
     conversation.flow, conversation.step, conversation.answers, conversation.errors = flow, step, answers, 0
     conversation.updated_at = now
     conversation.expires_at = now + timedelta(hours=current_app.config["CONVERSATION_TIMEOUT_HOURS"])
+
+
+def set_conversation(member: Member, flow: str, step: str, data: Mapping[str, Any] | None = None, *,
+                     now: datetime) -> None:
+    """Put the member's conversation at a flow's step from outside the flows (a job, a staff action),
+    with the flow's data; it expires as the conversation engine's own steps do. Flows own their names and steps
+    (`flows.courses.PROOF`, `flows.question.TICKET` …)."""
+    put_conversation(conversation_of(member, now), flow, step, dict(data or {}), now)

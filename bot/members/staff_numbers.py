@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from bot.core import audit
+from bot.audit import service as audit
 from bot.core.extensions import db
 from bot.models.staff import ROLES, StaffMember
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from bot.core import audit
+from bot.audit import service as audit
 from bot.core.extensions import db
 from bot.models import Member, MemberNote, utcnow
 

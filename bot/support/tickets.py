@@ -14,10 +14,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from bot.core import audit
-from bot.core.engine import set_conversation
+from bot.audit import service as audit
 from bot.core.extensions import db
-from bot.members.service import conversation_of
+from bot.members.service import conversation_of, set_conversation
 from bot.models import Member, Message, Ticket, TicketMessage, utcnow
 from bot.models.support import TicketStatus
 from bot.privacy.masking import member_label

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from bot.certificates import service as certificates
-from bot.core import engine
+from bot.conversation import engine
 from bot.core.extensions import db
 from bot.core.sql import adopt, fetch, insert_for
 from bot.members import service as members

@@ -194,14 +194,6 @@ def run(ctx: Ctx, state: State | None, inp: Input) -> Result:
     return router.handle(ctx, state, inp)
 
 
-def set_conversation(member: Member, flow: str, step: str, data: Mapping[str, Any] | None = None, *,
-                     now: datetime) -> None:
-    """Put the member's conversation at a flow's step from outside the flows (a job, a staff action),
-    with the flow's data; it expires as the engine's own steps do. Flows own their names and steps
-    (`flows.courses.PROOF`, `flows.question.TICKET` …)."""
-    member_service.put_conversation(member_service.conversation_of(member, now), flow, step, dict(data or {}), now)
-
-
 def conversation_row(member_id: int, state: State | None, now: datetime, ttl: timedelta) -> dict[str, Any]:
     """Where the conversation stands and when it expires, as parameters of `conversation_upsert`."""
     return {
