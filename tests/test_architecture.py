@@ -108,6 +108,18 @@ def test_the_areas_give_each_fact_performer_and_command_once():
         set(parts.commands)
 
 
+def test_the_parts_only_one_area_may_give_are_given_once():
+    """Delivery statuses and send progress are the broadcasts area's; a second area giving one is refused,
+    and without any the parts are empty (the webhook then refuses a delivery id, the metrics show none)."""
+    parts = assemble(AREAS)
+    assert parts.delivery_status is not None and parts.send_progress is not None
+    assert parts.after_message  # the voucher kept for a member who could not be reached
+    with pytest.raises(ValueError, match="two areas declare the delivery status"):
+        assemble((*AREAS, Area("again", delivery_status=lambda *args: None)))
+    alone = assemble(area for area in AREAS if area.name != "broadcasts")
+    assert alone.delivery_status is None and alone.send_progress is None
+
+
 def test_every_effect_a_flow_can_ask_for_has_a_performer():
     import pkgutil
 

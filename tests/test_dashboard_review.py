@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from bot.certificates.service import set_enrolment_status
 from bot.core.extensions import db
-from bot.courses.service import set_enrolment_status
 from bot.members.staff_numbers import add_staff
 from bot.models import AuditEvent, Certificate, Course, Member, Ticket, Voucher, utcnow
 from bot.support import tickets

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.broadcasts import cli, staff
+from bot.broadcasts import cli, service, staff
 from bot.core.area import Area
 from bot.core.jobs import job
 from bot.core.periodic import PeriodicJob
@@ -21,6 +21,8 @@ AREA = Area(
     "broadcasts",
     performers={PreviewBroadcast: staff.perform_preview, SendBroadcast: staff.perform_send},
     commands=(staff.broadcast_command,),
+    delivery_status=service.record_status,
+    send_progress=service.progress_of_running,
     periodic=(PeriodicJob(supervise_broadcasts, "default", interval=60),),
     cli=(cli.broadcast,),
     tables=("broadcasts", "broadcast_deliveries"),

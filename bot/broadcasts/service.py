@@ -892,3 +892,20 @@ def tick(now: datetime | None = None) -> dict[str, int]:
                 launch(broadcast.id, jobs=1)
                 done["relaunched"] += 1
     return dict(done)
+
+
+def progress_of_running() -> dict[int, dict[str, int]]:
+    """broadcast id → its figures (`broadcasts.figures`: one grouped count each) for every running or paused
+    broadcast."""
+    from bot.models import Broadcast
+    from bot.models.broadcasts import BroadcastStatus
+
+    running = db.session.scalars(sa.select(Broadcast.id).where(
+        Broadcast.status.in_((BroadcastStatus.RUNNING, BroadcastStatus.PAUSED)))).all()
+    progress = {}
+    for broadcast_id in running:
+        found = figures(broadcast_id, top=0)
+        if found is not None:
+            progress[broadcast_id] = found.counts
+    db.session.rollback()
+    return progress

@@ -33,9 +33,8 @@ from bot.audit import service as audit
 from bot.core import jobs
 from bot.core.extensions import db
 from bot.core.sql import insert_ignore
-from bot.courses.service import set_enrolment_status
 from bot.members.service import is_user_id, set_conversation
-from bot.models import Certificate, Course, Member, StaffMember, Voucher, utcnow
+from bot.models import Certificate, Course, Enrolment, Member, StaffMember, Voucher, utcnow
 from bot.models.courses import (
     ACCEPTED_STATUSES,
     OPEN_STATUSES,
@@ -130,6 +129,21 @@ class PoolStatus:
 
 
 # --- reports ---------------------------------------------------------------------------------------
+
+
+def set_enrolment_status(member_id: int, course_id: int, status: str, now: datetime | None = None) -> Enrolment:
+    """Move an enrolment along (creating it when a member reports a course they never enrolled in)."""
+    enrolment = db.session.scalars(
+        sa.select(Enrolment).where(Enrolment.member_id == member_id, Enrolment.course_id == course_id)
+    ).first()
+    if enrolment is None:
+        enrolment = Enrolment(member_id=member_id, course_id=course_id, status=status, enrolled_at=now or utcnow())
+        db.session.add(enrolment)
+    else:
+        enrolment.status = status
+    db.session.flush()
+    return enrolment
+
 
 def find_duplicate(member_id: int, *, key: str | None = None, sha256: str | None = None,
                    statuses: tuple[str, ...] = OPEN_STATUSES) -> Certificate | None:
@@ -696,3 +710,10 @@ def review_outcome_line(certificate_id: int, outcome: ReviewOutcome) -> Line:
     status = label_of(REPORT_STATUSES, outcome.certificate.status) if outcome.certificate else Text("")
     return msg(REVIEW_OUTCOMES[outcome.status], id=certificate_id, status=status,
                reason=sending.reason_line(outcome.reason))
+
+
+def send_voucher_kept_for(member: Member, now: datetime) -> None:
+    """After a member's message went through the flows (a STOP or DELETE MY DATA in it is respected): a
+    voucher code kept for them because they could not be reached is sent now (`send_reserved_voucher`)."""
+    if member.reserved_voucher is not None:
+        send_reserved_voucher(member, member.reserved_voucher, now)

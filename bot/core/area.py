@@ -30,6 +30,9 @@ FactLoader = Callable[["Member"], Any]
 ErasureHook = Callable[["Member", datetime], None]
 RetentionHook = Callable[[datetime], int]
 Performer = Callable[["Member", Any, datetime], Mapping[str, Any] | None]
+AfterMessage = Callable[["Member", datetime], None]
+DeliveryStatus = Callable[[int, str, str, int | None], object]
+SendProgress = Callable[[], Mapping[int, Mapping[str, int]]]
 
 EXTENSION = "umoja.areas"
 
@@ -53,6 +56,12 @@ class Area:
     anonymous_tables: tuple[str, ...] = ()
     # Job paths of the previous release → the functions that run them now (`bot.core.jobs.RenamedJob`).
     renamed_jobs: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    # Run after a member's message went through the flows (not for a person just forgotten).
+    after_message: tuple[AfterMessage, ...] = ()
+    # A status callback naming one of the area's deliveries (`?d=` in the URL it gave Twilio).
+    delivery_status: DeliveryStatus | None = None
+    # id → counts of the area's sends in progress, for the metrics endpoint.
+    send_progress: SendProgress | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,9 @@ class Assembly:
     commands: Mapping[str, StaffCommand]
     periodic: tuple[PeriodicJob, ...]
     renamed_jobs: Mapping[str, Callable[..., Any]]
+    after_message: tuple[AfterMessage, ...]
+    delivery_status: DeliveryStatus | None
+    send_progress: SendProgress | None
 
 
 def unique(kind: str, pairs: Iterable[tuple[Any, Any]]) -> dict[Any, Any]:
@@ -79,6 +91,13 @@ def unique(kind: str, pairs: Iterable[tuple[Any, Any]]) -> dict[Any, Any]:
             raise ValueError(f"two areas declare the {kind} {key!r}")
         merged[key] = value
     return merged
+
+
+def only(kind: str, found: list[Any]) -> Any:
+    """The one area's part of a kind only one area may give (None when none does)."""
+    if len(found) > 1:
+        raise ValueError(f"two areas declare the {kind}")
+    return found[0] if found else None
 
 
 def assemble(areas: Iterable[Area]) -> Assembly:
@@ -94,6 +113,9 @@ def assemble(areas: Iterable[Area]) -> Assembly:
         commands=MappingProxyType(unique("staff command", ((c.word, c) for a in areas for c in a.commands))),
         periodic=tuple(job for a in areas for job in a.periodic),
         renamed_jobs=MappingProxyType(unique("job path", (item for a in areas for item in a.renamed_jobs.items()))),
+        after_message=tuple(hook for a in areas for hook in a.after_message),
+        delivery_status=only("delivery status", [a.delivery_status for a in areas if a.delivery_status]),
+        send_progress=only("send progress", [a.send_progress for a in areas if a.send_progress]),
     )
 
 

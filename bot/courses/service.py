@@ -16,6 +16,7 @@ from bot.core import i18n
 from bot.core.extensions import db
 from bot.core.i18n import ROOT
 from bot.core.sql import dialect_insert
+from bot.courses.reminders import schedule_after_commit
 from bot.models import Course, Enrolment, Member, utcnow
 from bot.models.courses import COMPLETED, EnrolmentStatus
 
@@ -129,22 +130,5 @@ def enrol(member: Member, course_id: int, now: datetime | None = None) -> Enrolm
     if enrolment_id is None:
         return None
     enrolment = db.session.get(Enrolment, enrolment_id)
-    from bot.courses.reminders import schedule_after_commit
-
     schedule_after_commit(enrolment)
     return enrolment
-
-
-def set_enrolment_status(member_id: int, course_id: int, status: str, now: datetime | None = None) -> Enrolment:
-    """Move an enrolment along (creating it when a member reports a course they never enrolled in)."""
-    enrolment = db.session.scalars(
-        sa.select(Enrolment).where(Enrolment.member_id == member_id, Enrolment.course_id == course_id)
-    ).first()
-    if enrolment is None:
-        enrolment = Enrolment(member_id=member_id, course_id=course_id, status=status, enrolled_at=now or utcnow())
-        db.session.add(enrolment)
-    else:
-        enrolment.status = status
-    db.session.flush()
-    return enrolment
-

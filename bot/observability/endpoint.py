@@ -11,15 +11,15 @@ from __future__ import annotations
 import hmac
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from bot.core.area import assembled
 from bot.core.extensions import db
 
 bp = Blueprint("metrics", __name__)
@@ -109,19 +109,8 @@ def queue_lengths() -> dict[tuple[str, str], int]:
     return dict(zip(keys, (int(n) for n in pipe.execute()), strict=True))
 
 
-def broadcast_progress() -> dict[int, dict[str, int]]:
-    """broadcast id → its figures (`broadcasts.figures`: one grouped count each) for every running or paused
-    broadcast."""
-    from bot.broadcasts.service import figures
-    from bot.models import Broadcast
-    from bot.models.broadcasts import BroadcastStatus
-
-    running = db.session.scalars(sa.select(Broadcast.id).where(
-        Broadcast.status.in_((BroadcastStatus.RUNNING, BroadcastStatus.PAUSED)))).all()
-    progress = {}
-    for broadcast_id in running:
-        found = figures(broadcast_id, top=0)
-        if found is not None:
-            progress[broadcast_id] = found.counts
-    db.session.rollback()
-    return progress
+def broadcast_progress() -> Mapping[int, Mapping[str, int]]:
+    """broadcast id → its figures for every running or paused broadcast (the broadcasts area's
+    `Area.send_progress`; nothing when no area sends in bulk)."""
+    progress = assembled().send_progress
+    return progress() if progress is not None else {}

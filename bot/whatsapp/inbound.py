@@ -11,8 +11,8 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from bot.certificates import service as certificates
 from bot.conversation import engine
+from bot.core.area import assembled
 from bot.core.extensions import db
 from bot.core.sql import adopt, fetch, insert_for
 from bot.members import service as members
@@ -262,9 +262,8 @@ def receive(form: Mapping[str, str], sid: str, phone: str) -> list[str]:
         if answer.forgotten:
             privacy.keep_forgotten_replies(sid, answer.texts)
         else:
-            if member.reserved_voucher is not None:
-                # After the flows: a STOP or DELETE MY DATA in this very message is respected.
-                certificates.send_reserved_voucher(member, member.reserved_voucher, now)
+            for hook in assembled().after_message:  # after the flows: a STOP or DELETE MY DATA is respected
+                hook(member, now)
             finish(message_id, member, answer.texts, answer.conversation, now)
             privacy.link_subjects(message_id, answer.subjects)
         db.session.commit()

@@ -13,7 +13,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
 
-from bot.broadcasts import service as broadcasts
+from bot.core.area import assembled
 from bot.members.service import whatsapp_sender
 from bot.observability import logs
 from bot.whatsapp import inbound, messaging
@@ -138,8 +138,11 @@ def message_status() -> Response:
         abort(400)
     error_code = int(code) if code else None
     delivery = delivery_of(request.args)
-    if delivery is not None:
-        broadcasts.record_status(delivery, sid, status, error_code)
+    record_delivery = assembled().delivery_status
+    if delivery is not None and record_delivery is not None:
+        record_delivery(delivery, sid, status, error_code)
+    elif delivery is not None:
+        abort(400)  # no area sends deliveries
     else:
         messaging.record_status(sid, status, error_code)
     return twiml([])

@@ -7,9 +7,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Flask
 
-from bot.certificates.service import import_vouchers, report_link
+from bot.certificates.service import import_vouchers, report_link, set_enrolment_status
 from bot.core.extensions import db
-from bot.courses.service import set_enrolment_status
 from bot.models import Certificate, Course, Member
 from tests.helpers.courses import add_member
 from tests.helpers.dashboard import csrf_token, make_user, sign_in
