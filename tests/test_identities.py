@@ -270,7 +270,7 @@ def test_the_upgrade_keeps_every_member_of_a_database_from_before_user_ids(older
 def test_the_dashboard_finds_a_user_id_whole_and_organisers_see_it_masked(app, client):
     from flask.testing import FlaskClient
 
-    from tests.dashboard_helpers import add_member, make_user, sign_in
+    from tests.helpers.dashboard import add_member, make_user, sign_in
 
     with app.app_context():
         member_id = add_member(app, "Amina", phone=USER_ID)
