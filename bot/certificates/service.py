@@ -210,10 +210,13 @@ def requeue_downloads(older_than: timedelta = timedelta(hours=1), now: datetime 
 
 
 def allowed_media_hosts() -> set[str]:
-    """Twilio's media hosts, and the host of TWILIO_API_BASE_URL when it points at a local fake API."""
+    """Twilio's media hosts, the host of TWILIO_API_BASE_URL when it points at a local fake API, and this app
+    while the simulator is on (it serves the files sent from its page)."""
     hosts = {h.strip().lower() for h in current_app.config["TWILIO_MEDIA_HOSTS"] if h.strip()}
     if current_app.config.get("TWILIO_API_BASE_URL"):
         hosts.add((urlsplit(current_app.config["TWILIO_API_BASE_URL"]).netloc or "").lower())
+    if current_app.config.get("SIMULATOR_ENABLED"):  # files sent from the simulator page, served by this app
+        hosts.add((urlsplit(current_app.config["PUBLIC_URL"]).netloc or "").lower())
     return hosts
 
 

@@ -6,20 +6,31 @@ for Twilio. The page is served only while no Twilio account is configured, and o
 
 from __future__ import annotations
 
+import secrets
+import threading
 import uuid
 import xml.etree.ElementTree as ET
+from collections import OrderedDict
 from collections.abc import Mapping
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
 from bot.core.extensions import db
+from bot.core.local_time import to_local, zone
 from bot.members.service import normalize_phone
 from bot.models import Member, Message
 from bot.whatsapp.twilio_api import public_url, sign
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator")
+
+# Files sent from the page (a photo or a PDF of a certificate) are kept in this process's memory only, the
+# last few of them, and served to the worker that downloads them as Twilio's media URLs would be: nothing
+# is written to disk and a restart forgets them.
+UPLOADS_KEPT = 16
+_uploads: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
+_uploads_lock = threading.Lock()
 
 INBOUND_PATH = "/whatsapp/inbound"
 LOCAL_ACCOUNT_SID = "AC" + "0" * 32
@@ -84,6 +95,40 @@ def sign_request() -> ResponseReturnValue:
                     "signature": sign(url, form, current_app.config["WEBHOOK_AUTH_TOKEN"])})
 
 
+@bp.post("/upload")
+def upload() -> ResponseReturnValue:
+    """Keep a file sent from the page and return the URL and type to announce it with (MediaUrl0)."""
+    local_only()
+    limit = int(current_app.config["CERTIFICATE_MAX_BYTES"])
+    request.max_content_length = limit + 64 * 1024
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        return jsonify({"error": "Choose a photo or a PDF to send"}), 400
+    content = file.read(limit + 1)
+    if not content:
+        return jsonify({"error": "That file is empty"}), 400
+    if len(content) > limit:
+        return jsonify({"error": f"That file is larger than {limit // (1024 * 1024)} MB"}), 413
+    token = secrets.token_urlsafe(16)
+    content_type = (file.mimetype or "application/octet-stream")[:100]
+    with _uploads_lock:
+        _uploads[token] = (content, content_type)
+        while len(_uploads) > UPLOADS_KEPT:
+            _uploads.popitem(last=False)
+    return jsonify({"url": public_url(f"/simulator/media/{token}"), "content_type": content_type})
+
+
+@bp.get("/media/<token>")
+def media(token: str) -> ResponseReturnValue:
+    """A file sent from the page, for the worker that downloads it."""
+    local_only()
+    with _uploads_lock:
+        kept = _uploads.get(token)
+    if kept is None:
+        abort(404)
+    return Response(kept[0], mimetype=kept[1])
+
+
 @bp.get("/messages")
 def messages() -> ResponseReturnValue:
     """The conversation log of one phone: what they sent, the replies, and the outbox."""
@@ -98,8 +143,10 @@ def messages() -> ResponseReturnValue:
         .order_by(Message.id.desc())
         .limit(200)
     ).all()
+    zone_name = zone().key
     return jsonify([
         {"id": r.id, "direction": r.direction, "channel": r.channel, "body": r.body, "status": r.status,
-         "at": r.created_at.isoformat(timespec="seconds") + "Z"}
+         "at": r.created_at.isoformat(timespec="seconds") + "Z",
+         "local": to_local(r.created_at).strftime("%d %b %H:%M") + f" ({zone_name})"}
         for r in reversed(rows)
     ])
