@@ -103,3 +103,13 @@ def test_sign_in_works_while_redis_is_down_with_limits_kept_in_memory(app, tmp_p
         assert [sign_in(down.test_client(), email, WRONG).status_code for _ in range(6)] == [401] * 5 + [429]
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "Redis is unreachable" in r.getMessage()]
     assert len(warnings) == 1  # once per outage, not once per attempt
+
+
+
+def test_an_oversized_sign_in_body_is_refused_before_it_is_parsed(app, client):
+    many_keys = "&".join(f"k{n}=" for n in range(200_000)).encode()  # about 1.6 MB of distinct fields
+    response = client.post("/admin/login", data=many_keys, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 413
+    assert client.post("/admin/login", data={"email": "a@b.org", "password": "x" * 20_000}).status_code == 413
+    # A normal sign-in form is far below the cap (this one lacks its CSRF token).
+    assert client.post("/admin/login", data={"email": "a@b.org", "password": "x"}).status_code == 400

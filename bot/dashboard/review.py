@@ -25,7 +25,7 @@ from bot.certificates.files import send_certificate_file
 from bot.core.extensions import db
 from bot.core.i18n import SOURCE_LANGUAGE, render_line
 from bot.dashboard.nav import role_required
-from bot.dashboard.views import bp, shows_phones
+from bot.dashboard.views import bp, shows_phones, takes_body
 from bot.models import Certificate, Member, Ticket, TicketMessage
 from bot.models.courses import course_title
 from bot.privacy import masking
@@ -165,6 +165,7 @@ def vouchers_page(form: VoucherUploadForm, error: str | None, status: int) -> Re
 
 
 @bp.post("/vouchers/upload")
+@takes_body(VOUCHER_CSV_MAX_BYTES + 64 * 1024)
 @role_required("admin")
 def upload_vouchers() -> ResponseReturnValue:
     """Import a CSV of codes with the same function as `flask vouchers import`; the waiting list is served."""

@@ -7,10 +7,10 @@ import csv
 import hashlib
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -99,7 +99,31 @@ def security_headers(response: Response, policy: str = CONTENT_SECURITY_POLICY) 
     return response
 
 
+# The largest request body a dashboard page takes (werkzeug answers 413 beyond it, before the form is read):
+# the sign-in form, which anyone can post, far less; a page taking a file says its own (`takes_body`).
+FORM_MAX_BYTES = 256 * 1024
+SIGN_IN_MAX_BYTES = 16 * 1024
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def takes_body(max_bytes: int) -> Callable[[F], F]:
+    """Mark a view that takes a larger body than FORM_MAX_BYTES (an upload)."""
+    def mark(view: F) -> F:
+        view.max_body_bytes = max_bytes  # type: ignore[attr-defined]
+        return view
+    return mark
+
+
+@bp.before_request
+def cap_the_body() -> None:
+    """Refuse an oversized body before anything parses it."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    request.max_content_length = getattr(view, "max_body_bytes", FORM_MAX_BYTES)
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@takes_body(SIGN_IN_MAX_BYTES)
 def login() -> ResponseReturnValue:
     """Sign in with email and password; failed attempts are limited per address and per account, counted
     before the password is checked."""
