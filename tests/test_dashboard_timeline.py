@@ -180,3 +180,20 @@ def test_notes_are_checked_and_erased_with_the_members_data(app, client, whatsap
         privacy.erase_member(the_member(), utcnow())
         db.session.commit()
         assert db.session.scalar(sa.select(sa.func.count()).select_from(MemberNote)) == 0
+
+
+def test_a_change_of_language_is_on_the_timeline(app, client, whatsapp):
+    play(whatsapp, ENGLISH_HAPPY)
+    whatsapp.send("KISWAHILI")
+    whatsapp.send("FRANÇAIS")
+    with app.app_context():
+        member_id = the_member().id
+        assert the_member().language == "fr"
+        events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "member.language")
+                                    .order_by(AuditEvent.id)).all()
+        assert [(e.details["language_from"], e.details["language_to"]) for e in events] == [("en", "sw"), ("sw", "fr")]
+        assert all(PHONE not in str(e.details) and e.subject == f"member:{member_id}" for e in events)
+    sign_in(client, make_user(app, "organiser"))
+    html = client.get(f"/admin/members/{member_id}").get_data(as_text=True)
+    assert titles_of(html).count("Language changed") == 2
+    assert "English → Kiswahili" in html and "Kiswahili → Français" in html

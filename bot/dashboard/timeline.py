@@ -17,7 +17,9 @@ from sqlalchemy.orm import selectinload
 
 from bot.core import i18n
 from bot.core.extensions import db
+from bot.members.effects import LANGUAGE_CHANGED
 from bot.models import (
+    AuditEvent,
     Broadcast,
     BroadcastDelivery,
     Certificate,
@@ -241,10 +243,20 @@ def note_entries(member: Member) -> list[Entry]:
     return [Entry(n.created_at, "note", f"Note by {n.author}", texts=[n.body], order=n.id) for n in rows]
 
 
+def language_entries(member: Member) -> list[Entry]:
+    """Changes of the member's language (the first one, at the first message, is not a change)."""
+    rows = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == LANGUAGE_CHANGED,
+                                                          AuditEvent.subject == f"member:{member.id}"))
+    return [Entry(e.created_at, "signup", "Language changed", plain=[" → ".join(
+        LANGUAGES.get(code, code) for code in ((e.details or {}).get("language_from", "?"),
+                                               (e.details or {}).get("language_to", "?")))], order=e.id)
+        for e in rows]
+
+
 TimelineSource = Callable[[Member], list[Entry]]
 # Sources that need only the member; areas append theirs.
-SOURCES: list[TimelineSource] = [member_entries, consent_entries, course_entries, certificate_entries,
-                                 ticket_entries, broadcast_entries, note_entries]
+SOURCES: list[TimelineSource] = [member_entries, consent_entries, language_entries, course_entries,
+                                 certificate_entries, ticket_entries, broadcast_entries, note_entries]
 KIND_ORDER = {kind: n for n, kind in enumerate(
     ("signup", "consent", "in", "course", "reminder", "certificate", "review", "voucher", "out", "ticket",
      "ticket-line", "broadcast", "note"))}

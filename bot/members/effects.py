@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import current_app
 
+from bot.audit import service as audit
 from bot.core.area import Performer
 from bot.members import service as member_service
 from bot.models import Member
@@ -22,11 +23,18 @@ from flows.effects import (
     SetLanguage,
 )
 
+# The audit action of a member's change of language (the timeline shows it).
+LANGUAGE_CHANGED = "member.language"
+
 
 def perform_set_language(member: Member, effect: SetLanguage, now: datetime) -> None:
-    """Switch the member's language."""
-    if effect.language in current_app.config["LANGUAGES"]:
-        member.language = effect.language
+    """Switch the member's language; a change of a language already set is recorded (codes and ids only)."""
+    if effect.language not in current_app.config["LANGUAGES"] or effect.language == member.language:
+        return
+    if member.language is not None and member.id is not None:
+        audit.record(f"member:{member.id}", LANGUAGE_CHANGED, f"member:{member.id}", language_from=member.language,
+                     language_to=effect.language)
+    member.language = effect.language
 
 
 def perform_record_consent(member: Member, effect: RecordConsent, now: datetime) -> None:
