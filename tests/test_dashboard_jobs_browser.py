@@ -19,8 +19,9 @@ def test_rq_dashboard_renders_and_requeues_under_the_policy(app, page, failed_jo
     page.wait_for_selector("text=job-1")
     page.click("#requeue-all-btn")
     page.click("#confirmation-modal-yes")
+    # rq takes the job out of the failed registry and then puts it on the queue, in two steps: wait for both.
     deadline = time.monotonic() + 10
-    while failed_ids(app) and time.monotonic() < deadline:
+    while (failed_ids(app) or queued_ids(app) != ["job-1"]) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert failed_ids(app) == [] and queued_ids(app) == ["job-1"]
     assert blocked == []
