@@ -29,12 +29,20 @@ def fold_digits(text: str) -> str:
     return "".join(str(int(ch)) if ch.isdecimal() and not ch.isascii() else ch for ch in text)
 
 
+def NP_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a message with a plural form for extraction (`msgn` shows it with the right form)."""
+    return singular, plural
+
+
 @dataclass(frozen=True)
 class Msg:
-    """One translatable line: an English message id and its parameters."""
+    """One translatable line: an English message id and its parameters. A message with plural forms has its
+    English plural too, and the name of the parameter whose number chooses the form ("1 day", "3 days")."""
 
     id: str
     params: Mapping[str, Any] = field(default_factory=dict)
+    plural: str | None = None
+    count: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,11 @@ Line = Msg | Text
 def msg(message_id: str, **params: Any) -> Msg:
     """Build a `Msg` from an id and keyword parameters."""
     return Msg(message_id, params)
+
+
+def msgn(forms: tuple[str, str], by: str, /, **params: Any) -> Msg:
+    """Build a `Msg` with plural forms (from `NP_`); the number in the parameter named `by` chooses the form."""
+    return Msg(forms[0], params, forms[1], by)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flows.base import N_, Ctx, Input, Line, Msg, Reply, Result, State, Text, msg, numbered
+from flows.base import N_, NP_, Ctx, Input, Line, Msg, Reply, Result, State, Text, msg, msgn, numbered
 from flows.effects import Enrol, ReportCertificateFile, ReportCertificateLink
 from flows.form import pick_one, re_ask
 
@@ -37,7 +37,8 @@ NO_COURSES = msg(N_("There are no courses right now. Please check again soon."))
 LINK_HINT = msg(N_("Send the link to your certificate (it starts with https://www.linkedin.com/learning/certificates/), or a photo or PDF of it."))
 NOT_A_LINK = msg(N_("That does not look like a LinkedIn Learning certificate link."))
 UNSUPPORTED_FILE = msg(N_("We can only read JPG, PNG or WEBP photos and PDF files."))
-RECEIVED_LINK = N_("Thank you! Your certificate for %(course)s is waiting for review: an officer usually checks within %(review_days)s days.")
+RECEIVED_LINK = NP_("Thank you! Your certificate for %(course)s is waiting for review: an officer usually checks within %(review_days)s day.",
+                    "Thank you! Your certificate for %(course)s is waiting for review: an officer usually checks within %(review_days)s days.")
 FETCHING = N_("Thank you! We are receiving your file for %(course)s and will tell you when it is ready for review.")
 
 
@@ -307,7 +308,7 @@ class ReportCertificate:
         if found is None:
             return self.miss(ctx, state, NOT_A_LINK)
         link, key = found
-        reply = Reply.of(msg(RECEIVED_LINK, course=title(ctx, course)))
+        reply = Reply.of(msgn(RECEIVED_LINK, "review_days", course=title(ctx, course)))
         return Result(None, (reply,), (ReportCertificateLink(course["id"], link, key),))
 
     def miss(self, ctx: Ctx, state: State, reason: Msg) -> Result:

@@ -12,6 +12,7 @@ from typing import Any
 from flows.base import (
     N_,
     NOT_GIVEN,
+    NP_,
     Ctx,
     Input,
     Line,
@@ -22,6 +23,7 @@ from flows.base import (
     Text,
     label_of,
     msg,
+    msgn,
     numbered,
 )
 from flows.effects import EraseMyData
@@ -74,7 +76,8 @@ def summary(ctx: Ctx) -> Reply:
             if consent else NOT_GIVEN)),
         msg(N_("Messages from us: %(value)s"),
             value=msg(N_("stopped")) if data.get("opted_out") else msg(N_("allowed"))),
-        msg(N_("Messages stored: %(count)s (message texts are deleted after %(days)s days)"),
+        msgn(NP_("Messages stored: %(count)s (message texts are deleted after %(days)s day)",
+                 "Messages stored: %(count)s (message texts are deleted after %(days)s days)"), "days",
             count=Text(str(data.get("messages", 0))), days=Text(str(data.get("retention_days", "")))),
         msg(N_("Questions to organisers: %(count)s"), count=Text(str(data.get("tickets", 0)))),
         msg(N_("Courses: %(count)s; certificates reported: %(certificates)s"),

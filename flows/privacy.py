@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flows.base import N_, Ctx, Input, Line, Msg, Reply, Result, State, Text, msg
+from flows.base import N_, NP_, Ctx, Input, Line, Msg, Reply, Result, State, Text, msg, msgn
 
 NAME = "privacy"
 
@@ -45,7 +45,8 @@ def full_notice(ctx: Ctx) -> tuple[Reply, ...]:
             msg(N_("your phone number and WhatsApp name")),
             msg(N_("what you tell us when you join: name, county, kind of work and, only if you agree, gender and "
                    "whether you are a refugee or from a host community")),
-            msg(N_("the texts of your messages to us and ours to you, deleted after %(days)s days"), days=days),
+            msgn(NP_("the texts of your messages to us and ours to you, deleted after %(days)s day",
+                     "the texts of your messages to us and ours to you, deleted after %(days)s days"), "days", days=days),
             msg(N_("the courses you start, the certificates you send and the course vouchers you receive")),
             msg(N_("your questions to organisers and the cases we open to help you")),
         ),

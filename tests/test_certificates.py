@@ -309,7 +309,7 @@ def test_waiting_list_alerts_officers_and_is_served_in_order(app, client, catalo
     drain()
     assert "on the waiting list" in to(fake_twilio, "+254712000002")[0]["body"]
     alerts = to(fake_twilio, OFFICER)
-    assert [a["body"] for a in alerts][-1].startswith("The voucher pool is empty: 3 member(s) are on the waiting list.")
+    assert [a["body"] for a in alerts][-1].startswith("The voucher pool is empty: 3 members are on the waiting list.")
     pool = app.test_cli_runner().invoke(args=["vouchers", "pool"]).output
     assert "available: 0\tassigned: 0\twaiting: 3" in pool
     assert pool.index("+254712000002") < pool.index("+254712000001") < pool.index("+254712000003")

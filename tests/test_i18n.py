@@ -106,3 +106,40 @@ def test_every_status_and_role_shown_to_staff_reads_in_swahili():
     for table in (broadcast.STATUSES, certificates.REPORT_STATUSES, roles.ROLE_NAMES):
         for key, english in table.items():
             assert i18n.render_line("sw", Msg(english)) != english, f"{key}: no Swahili text"
+
+
+RETENTION = ("Messages stored: %(count)s (message texts are deleted after %(days)s day)",
+             "Messages stored: %(count)s (message texts are deleted after %(days)s days)")
+
+
+@pytest.mark.parametrize(("lang", "days", "expected"), [
+    ("en", 1, "after 1 day)"), ("en", 30, "after 30 days)"), ("en", 0, "after 0 days)"),
+    ("fr", 1, "après 1 jour)"), ("fr", 0, "après 0 jour)"), ("fr", 30, "après 30 jours)"),
+    ("so", 1, "1 maalin kadib)"), ("so", 30, "30 maalmood kadib)"),
+    ("sw", 1, "baada ya siku 1)"), ("sw", 30, "baada ya siku 30)"),
+    ("ar", 2, "يومين"), ("ar", 5, "أيام"), ("ar", 30, "يوما"), ("ar", 100, "100\u2069 يوم"),
+])
+def test_plural_forms_follow_each_languages_rule(lang, days, expected):
+    from flows.base import NP_, msgn
+
+    line = msgn(NP_(*RETENTION), "days", count=Text("4"), days=days)
+    assert expected in i18n.render_line(lang, line)
+
+
+def test_a_plural_with_an_empty_form_is_untranslated_and_falls_back_to_english(tmp_path, monkeypatch):
+    from flows.base import NP_, msgn
+
+    (tmp_path / "sw" / "LC_MESSAGES").mkdir(parents=True)
+    (tmp_path / "sw" / "LC_MESSAGES" / "questions.po").write_text(
+        'msgid ""\nmsgstr ""\n"Plural-Forms: nplurals=2; plural=(n != 1);\\n"\n\n'
+        f'msgid "{RETENTION[0]}"\nmsgid_plural "{RETENTION[1]}"\nmsgstr[0] "siku %(days)s %(count)s"\nmsgstr[1] ""\n',
+        encoding="utf-8")
+    monkeypatch.setattr(i18n, "LOCALES_DIR", tmp_path)
+    i18n.reload()
+    try:
+        problems = missing_translations(["sw"])
+        assert any("sw/questions: untranslated" in p and "Messages stored" in p for p in problems)
+        assert i18n.render_line("sw", msgn(NP_(*RETENTION), "days", count=1, days=3)).endswith("after 3 days)")
+    finally:
+        monkeypatch.undo()
+        i18n.reload()

@@ -44,14 +44,15 @@ from bot.models.courses import (
 )
 from bot.whatsapp import sending
 from bot.whatsapp.outbound import notify, template_sid, within_window
-from flows.base import N_, Line, Reply, Text, label_of, msg
+from flows.base import N_, NP_, Line, Reply, Text, label_of, msg, msgn
 from flows.courses import CERTIFICATE, FILE_TYPES, PROOF
 
 log = logging.getLogger(__name__)
 
 DOWNLOAD_RETRIES = (30, 120, 600, 1800)
 
-RECEIVED = N_("We received your certificate for %(course)s. It is waiting for review: an officer usually checks within %(days)s days.")
+RECEIVED = NP_("We received your certificate for %(course)s. It is waiting for review: an officer usually checks within %(days)s day.",
+               "We received your certificate for %(course)s. It is waiting for review: an officer usually checks within %(days)s days.")
 TOO_LARGE = N_("That file is too large (more than %(mb)s MB). Please send a smaller photo, a PDF, or the certificate link.")
 UNSUPPORTED = N_("We can only read JPG, PNG or WEBP photos and PDF files. Please send your certificate as one of these, or send its link.")
 FETCH_RETRYING = N_("We could not fetch your file yet. We will keep trying: you do not need to send it again.")
@@ -63,7 +64,8 @@ WAITING = N_("Congratulations! Your certificate for %(course)s is approved. We h
 ALREADY_REWARDED = N_("Your certificate for %(course)s is approved. Well done! You have already received your LinkedIn Premium voucher.")
 REJECTED = N_("Your certificate for %(course)s was not accepted: %(reason)s")
 REPORT_AGAIN = N_("You can report it again at any time: send CERTIFICATE.")
-POOL_EMPTY = N_("The voucher pool is empty: %(count)s member(s) are on the waiting list. Please add codes (flask vouchers import).")
+POOL_EMPTY = NP_("The voucher pool is empty: %(count)s member is on the waiting list. Please add codes (flask vouchers import).",
+                 "The voucher pool is empty: %(count)s members are on the waiting list. Please add codes (flask vouchers import).")
 
 # What an approval or rejection did, for the officer (on WhatsApp in their language, on the dashboard in English).
 REVIEW_OUTCOMES = {
@@ -366,7 +368,7 @@ def download_certificate(certificate_id: int) -> str:
     certificate.status = CertificateStatus.PENDING
     certificate.duplicate_of_id = duplicate.id if duplicate else None
     lang = member.language or "en"
-    notify(member, Reply.of(msg(RECEIVED, course=Text(course_title(course, lang)),
+    notify(member, Reply.of(msgn(RECEIVED, "days", course=Text(course_title(course, lang)),
                                 days=current_app.config["CERTIFICATE_REVIEW_DAYS"])),
            template="certificate_update", now=now)
     db.session.commit()
@@ -458,7 +460,7 @@ def award(certificate: Certificate, now: datetime) -> ReviewOutcome:
     if voucher is None:
         certificate.status = CertificateStatus.WAITING
         notify(member, Reply.of(msg(WAITING, course=title)), template="voucher_waiting", now=now)
-        alert_officers(Reply.of(msg(POOL_EMPTY, count=waiting_count())), now)
+        alert_officers(Reply.of(msgn(POOL_EMPTY, "count", count=waiting_count())), now)
         return ReviewOutcome("waiting", certificate)
     try:
         with db.session.begin_nested():

@@ -27,7 +27,7 @@ def pot_path(domain: str) -> Path:
 def extract() -> None:
     """Collect every marked message from the code into one .pot template per domain."""
     for domain, paths in i18n.DOMAINS.items():
-        pybabel("extract", "-F", str(i18n.LOCALES_DIR / "babel.cfg"), "-k", "N_", "-c", "Translators:",
+        pybabel("extract", "-F", str(i18n.LOCALES_DIR / "babel.cfg"), "-k", "N_", "-k", "NP_:1,2", "-c", "Translators:",
                 "--sort-by-file", "--omit-header", "-o", str(pot_path(domain)),
                 *[str(i18n.ROOT / p) for p in paths])
     click.echo(f"extracted {len(i18n.DOMAINS)} domains into {i18n.LOCALES_DIR}")

@@ -6,9 +6,10 @@ runs without a compile step; `flask translate` wraps pybabel's extract, update a
 
 from __future__ import annotations
 
+import gettext
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -162,6 +163,44 @@ def catalog(lang: str) -> dict[str, str]:
     return table
 
 
+@cache
+def plural_catalog(lang: str) -> tuple[dict[str, tuple[str, ...]], Callable[[int], int]]:
+    """singular msgid → its translated forms (complete ones only), and the language's rule choosing a form."""
+    table: dict[str, tuple[str, ...]] = {}
+    rule: Callable[[int], int] = gettext.c2py("(n != 1)")
+    for domain in DOMAINS:
+        path = LOCALES_DIR / lang / "LC_MESSAGES" / f"{domain}.po"
+        if not path.exists():
+            continue
+        with path.open("rb") as handle:
+            po = read_po(handle, locale=lang)
+        rule = gettext.c2py(po.plural_expr)
+        for message in po:
+            if isinstance(message.id, tuple) and not message.fuzzy and isinstance(message.string, tuple) \
+                    and all(message.string):
+                table[message.id[0]] = tuple(str(form) for form in message.string)
+    return table, rule
+
+
+def count_of(value: Any) -> int:
+    """The number a plural message's count parameter holds (a number, or a Text of digits); 0 otherwise."""
+    text = value.value if isinstance(value, Text) else value
+    try:
+        return int(float(text))
+    except (TypeError, ValueError):
+        return 0
+
+
+def translate_plural(lang: str, singular: str, plural: str, n: int) -> str:
+    """The form of a message with plural forms for the number n, falling back to English's two forms."""
+    if lang != SOURCE_LANGUAGE:
+        forms, rule = plural_catalog(lang)
+        found = forms.get(singular)
+        if found:
+            return found[min(max(rule(n), 0), len(found) - 1)]
+    return singular if n == 1 else plural
+
+
 def translate(lang: str, message_id: str) -> str:
     """The message in a language, falling back to the English message id (a catalog missing or partial)."""
     return catalog(lang).get(message_id, message_id) if lang != SOURCE_LANGUAGE else message_id
@@ -194,7 +233,11 @@ def fill(lang: str, line: Line, extra: Mapping[str, Any] | None = None) -> str:
     params = {**extra, **{k: render_value(lang, v, extra) for k, v in line.params.items()}}
     if rtl:
         params = {k: isolate(v) for k, v in params.items()}
-    template = translate(lang, line.id)
+    if line.plural is not None:
+        template = translate_plural(lang, line.id, line.plural,
+                                    count_of({**extra, **line.params}.get(line.count or "")))
+    else:
+        template = translate(lang, line.id)
     try:
         return template % params
     except (KeyError, ValueError, TypeError):
@@ -329,4 +372,5 @@ def vocabulary() -> Vocabulary:
 def reload() -> None:
     """Forget the loaded catalogs (after `flask translate update`, or in tests)."""
     catalog.cache_clear()
+    plural_catalog.cache_clear()
     vocabulary.cache_clear()

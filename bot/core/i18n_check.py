@@ -28,7 +28,7 @@ def source_messages() -> dict[str, set[str]]:
             target = i18n.ROOT / path
             directory, only = (target, None) if target.is_dir() else (target.parent, target.name)
             for filename, _lineno, message, _comments, _context in extract_from_dir(
-                str(directory), method_map=[("**.py", "python")], keywords={"N_": None}
+                str(directory), method_map=[("**.py", "python")], keywords={"N_": None, "NP_": (1, 2)}
             ):
                 if only is None or filename == only:
                     ids.add(message if isinstance(message, str) else message[0])
@@ -72,15 +72,19 @@ def coverage(languages: Iterable[str] | None = None) -> list[Coverage]:
                 rows.append(Coverage(lang, domain, 0, len(ids), required,
                                      (f"{lang}/{domain}: catalog missing ({path})",)))
                 continue
-            entries = {m.id: m for m in read_po(BytesIO(path.read_bytes()), locale=lang) if m.id}
+            entries = {m.id if isinstance(m.id, str) else m.id[0]: m
+                       for m in read_po(BytesIO(path.read_bytes()), locale=lang) if m.id}
             problems: list[str] = []
             for message_id in sorted(ids):
                 entry = entries.get(message_id)
-                if entry is None or not entry.string:
+                forms = entry.string if entry is not None and isinstance(entry.string, tuple) else (
+                    (entry.string,) if entry is not None else ())
+                if entry is None or not forms or not all(forms):
                     problems.append(f"{lang}/{domain}: untranslated: {message_id!r}")
                 elif entry.fuzzy:
                     problems.append(f"{lang}/{domain}: fuzzy: {message_id!r}")
-                elif set(PLACEHOLDER.findall(message_id)) != set(PLACEHOLDER.findall(str(entry.string))):
+                elif any(set(PLACEHOLDER.findall(message_id)) != set(PLACEHOLDER.findall(str(form)))
+                         for form in forms):
                     problems.append(f"{lang}/{domain}: placeholders differ: {message_id!r}")
             rows.append(Coverage(lang, domain, len(ids) - len(problems), len(ids), required, tuple(problems)))
     return rows
