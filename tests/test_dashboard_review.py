@@ -203,6 +203,7 @@ def test_voucher_upload_serves_the_waiting_list_in_order(app, client, catalog, f
     assert response.status_code == 302
     page = client.get("/admin/vouchers").get_data(as_text=True)
     assert "2 codes added, 1 duplicates ignored, 1 invalid rows, 2 sent to the waiting list" in page
+    assert "Rows not used: row 5: the code has a space in it." in page
     assert 'id="vouchers-given">2<' in page and 'id="vouchers-waiting">1<' in page and 'id="vouchers-free">0<' in page
     assert [status_of(app, i) for i in ids] == ["rewarded", "waiting", "rewarded"]
     assert audit_events(app, "vouchers.import") == [
