@@ -257,19 +257,47 @@ def test_export_refused_for_organisers_and_officers(app):
             AuditEvent.action == "members.export")) == 0
 
 
-def test_overview_carries_the_chart_data(app, client):
-    add_member(app, "Amina", phone="+254711000001", county="Nairobi")
-    add_member(app, "Baraka", phone="+254711000002", county="Turkana", kinds=("ride_delivery", "transcription"))
-    sign_in(client, make_user(app, "organiser"))
-    html = client.get("/admin/").get_data(as_text=True)
-    data = re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', html, re.S).group(1)
+def overview_charts(html: str) -> dict:
+    """The chart data an overview page carries."""
     import json
 
-    charts = json.loads(data)
-    assert dict(zip(charts["county"]["labels"], charts["county"]["values"], strict=True)) == {"Nairobi": 1, "Turkana": 1}
-    assert dict(zip(charts["work"]["labels"], charts["work"]["values"], strict=True))["Transcription"] == 2
-    assert charts["joined"]["values"][-1] == 2
+    return json.loads(re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', html, re.S).group(1))
+
+
+def test_overview_carries_the_chart_data(app, client):
+    for i in range(5):
+        add_member(app, f"Amina {i}", phone=f"+25471100000{i}", county="Nairobi")
+    add_member(app, "Baraka", phone="+254711000009", county="Turkana", kinds=("ride_delivery", "transcription"),
+               gender="man")
+    sign_in(client, make_user(app, "organiser"))
+    html = client.get("/admin/").get_data(as_text=True)
+    charts = overview_charts(html)
+    # A group under five is drawn nowhere: left out of the chart, "<5" in the table beside it.
+    assert dict(zip(charts["county"]["labels"], charts["county"]["values"], strict=True)) == {"Nairobi": 5}
+    assert charts["county"]["table"] == [["Nairobi", "5"], ["Turkana", "<5"]] and charts["county"]["hidden"] == 1
+    assert dict(zip(charts["work"]["labels"], charts["work"]["values"], strict=True)) == {"Transcription": 6}
+    assert charts["gender"]["labels"] == ["Woman"] and ["Man", "<5"] in charts["gender"]["table"]
+    assert charts["joined"]["values"][-1] == 6
+    assert '<td>Turkana</td><td>&lt;5</td>' in html and "1 group under 5 not drawn" in html
+    assert 'data-axis="y"' in html  # the long category lists are horizontal bars
     assert "vendor/chart.umd.js" in html and "cdn" not in html.lower()
+
+
+def test_overview_filters_by_county_and_kind_of_work(app, client):
+    for i in range(5):
+        add_member(app, f"Amina {i}", phone=f"+25471100000{i}", county="Nairobi")
+    for i in range(3):
+        add_member(app, f"Baraka {i}", phone=f"+25471100001{i}", county="Turkana", kinds=("ride_delivery",))
+    sign_in(client, make_user(app, "officer"))
+    turkana = client.get("/admin/?county=Turkana").get_data(as_text=True)
+    assert "<h1>Overview: Turkana</h1>" in turkana and "<b>3</b> members" in turkana
+    assert overview_charts(turkana)["county"]["table"] == [["Turkana", "<5"]]
+    assert '<option selected>Turkana</option>' in turkana
+    both = client.get("/admin/?county=Nairobi&work=transcription").get_data(as_text=True)
+    assert "<h1>Overview: Nairobi, Transcription</h1>" in both and "<b>5</b> members" in both
+    assert client.get("/admin/?work=ride_delivery").get_data(as_text=True).count("<b>3</b> members") == 1
+    unknown = client.get("/admin/?county=Atlantis&work=nothing").get_data(as_text=True)
+    assert "<h1>Overview</h1>" in unknown and "<b>8</b> members" in unknown  # unknown values are not filters
 
 
 def test_overview_reads_the_running_counts_once(app, client):

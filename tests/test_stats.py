@@ -46,11 +46,22 @@ def test_stats_counts_every_section(app, client):
     reply = officer.says("STATS")
     assert "Union statistics" in reply
     assert "Members: 5 (active 4, opted out 1)" in reply
-    assert "By county: Nairobi 3, Kiambu 1, Turkana 1" in reply
-    assert "By kind of work: Transcription 3, " in reply and "Data annotation / AI training 1" in reply
-    assert "By gender: Woman 3, Man 1, not given 1" in reply
-    assert "Refugee 2" in reply and "Host community 1" in reply
+    # Five members: every group is under five, so no breakdown shows its number.
+    assert "By county: Nairobi <5, Kiambu <5, Turkana <5" in reply
+    assert "By kind of work: Transcription <5, " in reply and "Data annotation / AI training <5" in reply
+    assert "By gender: Woman <5, Man <5, not given <5" in reply
+    assert "Refugee <5" in reply and "Host community <5" in reply
     assert len(reply) <= 1600
+
+
+def test_stats_breakdowns_show_groups_of_five_or_more_and_hide_smaller_ones(app, client):
+    seed(app, ROWS + [("Nairobi", ("transcription",), "woman", "refugee", 3, False)] * 4)
+    reply = staff_phone(app, client, OFFICER, "officer").says("STATS")
+    assert "Members: 9 (active 8, opted out 1)" in reply  # a total is not a breakdown
+    assert "By county: Nairobi 7, Kiambu <5, Turkana <5" in reply
+    assert "By kind of work: Transcription 7, " in reply
+    assert "By gender: Woman 7, Man <5, not given <5" in reply
+    assert "Refugee 6" in reply and "Host community <5" in reply
 
 
 def test_stats_filters_by_county_and_work_in_any_combination(app, client):
@@ -60,10 +71,10 @@ def test_stats_filters_by_county_and_work_in_any_combination(app, client):
     assert "Union statistics for Nairobi" in nairobi and "Members: 3 (active 2, opted out 1)" in nairobi
     assert "By county" not in nairobi
     work = officer.says("STATS transcription")
-    assert "Members: 3 " in work and "By county: Nairobi 2, Turkana 1" in work
+    assert "Members: 3 " in work and "By county: Nairobi <5, Turkana <5" in work
     both = officer.says("STATS Nairobi transcription")
     assert "Union statistics for Nairobi, Transcription" in both and "Members: 2 " in both
-    assert "Data annotation / AI training 1" in both  # the other kinds of the same members
+    assert "Data annotation / AI training <5" in both  # the other kinds of the same members
     assert "Which county" in officer.says("STATS Ki") or "do not know" in officer.says("STATS Ki")
     assert "do not know" in officer.says("STATS qqqqzzzz")
 

@@ -5,10 +5,42 @@
   if (!source || typeof Chart === "undefined") { return; }
   var data = JSON.parse(source.textContent);
   var palette = ["#075e54", "#128c7e", "#25d366", "#34b7f1", "#f4a261", "#e76f51", "#6d597a", "#b56576", "#a3a380", "#264653"];
+  // Every bar and point carries its number (the tables beside the charts hold the same figures).
+  var numbers = {
+    id: "numbers",
+    afterDatasetsDraw: function (chart) {
+      var context = chart.ctx;
+      var horizontal = chart.options.indexAxis === "y";
+      context.save();
+      context.fillStyle = "#222";
+      context.font = "12px sans-serif";
+      chart.getDatasetMeta(0).data.forEach(function (element, index) {
+        var value = chart.data.datasets[0].data[index];
+        var text = Number(value).toLocaleString("en");
+        if (horizontal) {
+          context.textAlign = "left";
+          context.textBaseline = "middle";
+          context.fillText(text, element.x + 4, element.y);
+        } else {
+          context.textAlign = "center";
+          context.textBaseline = "bottom";
+          context.fillText(text, element.x, element.y - 2);
+        }
+      });
+      context.restore();
+    }
+  };
   document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
     var series = data[canvas.dataset.chart];
     var type = canvas.dataset.type;
+    var horizontal = canvas.dataset.axis === "y";
+    var valueAxis = { beginAtZero: true, grace: "12%", ticks: { precision: 0 } };
+    var categoryAxis = { ticks: { autoSkip: false } };
+    if (horizontal) {  // long category lists: one row per label, every label shown
+      canvas.parentNode.style.height = (series.labels.length * 28 + 60) + "px";
+    }
     new Chart(canvas, {
+      plugins: [numbers],
       type: type,
       data: {
         labels: series.labels,
@@ -23,8 +55,11 @@
       options: {
         animation: false,
         responsive: true,
-        plugins: { legend: { display: type === "doughnut" } },
-        scales: type === "doughnut" ? {} : { y: { beginAtZero: true, ticks: { precision: 0 } } }
+        maintainAspectRatio: !horizontal,
+        indexAxis: horizontal ? "y" : "x",
+        layout: { padding: { top: 16, right: 24 } },
+        plugins: { legend: { display: false } },
+        scales: horizontal ? { x: valueAxis, y: categoryAxis } : { y: valueAxis, x: categoryAxis }
       }
     });
     canvas.dataset.drawn = "true";
