@@ -13,6 +13,7 @@ import yaml
 
 from bot.core import i18n
 from bot.core.config import load_settings
+from bot.courses.service import SAMPLE_CATALOG, read_catalog
 from bot.support.faq import read_file
 from flows.faq import FaqItem, Knowledge, answer_text, decide, question_text, words_of
 from tests.helpers.app import WhatsApp
@@ -153,3 +154,37 @@ def test_per_language_settings_default_in_each_new_language(monkeypatch, tmp_pat
     monkeypatch.setenv("MEMBERSHIP_DUES", "KES 100 a month")
     assert load_settings(tmp_path)["MEMBERSHIP_DUES_SO"] is None  # the union's own figure, not a stale default
 
+
+# --- courses ------------------------------------------------------------------------------------------------
+
+
+def test_every_sample_course_has_a_title_and_a_summary_in_every_configured_language():
+    for row in read_catalog(SAMPLE_CATALOG):
+        for lang in i18n.LANGUAGES:
+            assert row["titles"].get(lang) and row["summaries"].get(lang), (row["slug"], lang)
+            if lang in NEW_LANGUAGES:  # members find the course on LinkedIn by its English name
+                assert f"({row['titles']['en']})" in row["titles"][lang], (row["slug"], lang)
+
+
+@pytest.mark.parametrize(("lang", "word", "fragments"), [
+    ("fr", "cours", ["1. IA générative (Generative AI)", "Ce qu'est l'IA générative", "Cybersécurité (Cybersecurity)"]),
+    ("so", "koorsooyin", ["Amniga internetka (Cybersecurity): Ka ilaalinta akoonnada"]),
+    ("ar", "دورات", ["الأمن السيبراني (Cybersecurity)", "حماية الحسابات والأجهزة"]),
+])
+def test_the_course_list_is_in_the_members_language(app, client, catalog, lang, word, fragments):
+    add_member(app, "+254712000009", language=lang)
+    reply = WhatsApp(client, "+254712000009").says(word)
+    for fragment in fragments:
+        assert fragment in reply, reply
+
+
+def test_a_course_without_a_language_column_shows_the_english_title(app, client, tmp_path):
+    path = tmp_path / "courses.csv"
+    path.write_text("slug,hours,url,title_en,title_sw,summary_en,summary_sw\n"
+                    "ai,4,https://example.org/ai,Generative AI,Akili bandia,Prompts at work.,Maagizo kazini.\n",
+                    encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["courses", "load", str(path)])
+    assert result.exit_code == 0, result.output
+    add_member(app, "+254712000008", language="so")
+    reply = WhatsApp(client, "+254712000008").says("koorsooyin")
+    assert "Generative AI: Prompts at work." in reply
