@@ -12,9 +12,10 @@ generate_series (a skewed county mix, one to three kinds of work each, 3 % opted
 their data, joined over the two years before "today" in the order of their ids, as sign-ups are), then
 checks every membership figure of the running counts against counting the members (and new this week and
 this month against PostgreSQL's own ISO weeks in TIMEZONE), times the whole STATS answer (every section's
-queries plus rendering in English; the course numbers read from Redis, where the clock keeps them) for
-each filter, and how long counting the course numbers takes. `--today` sets the moment the numbers are
-for (TIMEZONE wall-clock time; default: now), e.g. a Monday, the 1st of a month or 1 January. Prints
+queries plus rendering in English; the course numbers and the members per language read from Redis, where
+the clock keeps them) for each filter, and how long counting the course numbers and the members per language
+takes. `--today` sets the moment the numbers are for (TIMEZONE wall-clock time; default: now), e.g. a Monday,
+the 1st of a month or 1 January. Prints
 figures; the last line is `RESULT key=value …` (milliseconds). Target: p95 ≤ 100 ms.
 """
 
@@ -40,6 +41,7 @@ from bot.core.extensions import db  # noqa: E402
 from bot.courses import stats as course_stats  # noqa: E402
 from bot.devtools.database import scratch_database, scratch_redis  # noqa: E402
 from bot.models import Member, utcnow  # noqa: E402
+from bot.stats import languages as language_stats  # noqa: E402
 from bot.stats import service as stats  # noqa: E402
 from flows.base import Reply  # noqa: E402
 from flows.counties import COUNTIES  # noqa: E402
@@ -246,6 +248,19 @@ def measure_course_sections(runs: int) -> list[float]:
     return timings[2:]
 
 
+def measure_language_section(runs: int) -> list[float]:
+    """Milliseconds for the "By language" section alone (read from Redis), unfiltered."""
+    now, everyone = NOW[0], stats.StatsFilter()
+    timings = []
+    for _ in range(runs + 2):
+        g.pop("language_stats", None)
+        started = time.perf_counter()
+        language_stats.language_section(everyone, now)
+        timings.append((time.perf_counter() - started) * 1000)
+        db.session.rollback()
+    return timings[2:]
+
+
 def p95(values: list[float]) -> float:
     """The 95th percentile."""
     return statistics.quantiles(values, n=20, method="inclusive")[18]
@@ -304,6 +319,19 @@ def measure_all(runs: int, results: dict[str, float]) -> None:
         db.session.rollback()
     results["course_snapshot_count_ms"] = statistics.median(counting)
     print(f"counting the course numbers (the clock, every two minutes): {results['course_snapshot_count_ms']:.0f} ms")
+    counting = []
+    for _ in range(3):
+        started = time.perf_counter()
+        language_stats.refresh_snapshot()
+        counting.append((time.perf_counter() - started) * 1000)
+        db.session.rollback()
+    results["language_snapshot_count_ms"] = statistics.median(counting)
+    print(f"counting the members per language (the clock, every two minutes): "
+          f"{results['language_snapshot_count_ms']:.0f} ms")
+    section = measure_language_section(runs)
+    results["language_section_median_ms"], results["language_section_p95_ms"] = statistics.median(section), p95(section)
+    print(f"the language section alone: median {results['language_section_median_ms']:.1f} ms, "
+          f"p95 {results['language_section_p95_ms']:.1f} ms")
     sections = measure_course_sections(runs)
     results["course_sections_median_ms"], results["course_sections_p95_ms"] = statistics.median(sections), p95(sections)
     print(f"course, certificate and voucher sections alone: median {results['course_sections_median_ms']:.1f} ms, "

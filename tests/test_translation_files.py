@@ -16,6 +16,7 @@ from babel.messages.pofile import read_po
 from openpyxl import load_workbook
 
 from bot.core import i18n
+from bot.core.i18n_check import cached_coverage
 from bot.core.translation_files import COLUMNS
 
 PLURAL = ("We received your certificate for %(course)s. It is waiting for review: an officer usually checks within "
@@ -222,3 +223,15 @@ def test_bytes_of_the_csv_open_in_a_spreadsheet_as_utf8(app, locales, tmp_path):
     data = out.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")  # a byte order mark: Excel reads Arabic right
     assert next(csv.reader(io.StringIO(data.decode("utf-8-sig")))) == list(COLUMNS)
+
+
+def test_the_cached_coverage_is_computed_again_only_when_a_catalog_changes(locales):
+    first = cached_coverage()
+    again = cached_coverage()
+    assert all(a is b for a, b in zip(first, again, strict=True))  # the same rows: nothing was read again
+    path = locales / "so" / "LC_MESSAGES" / "stats.po"
+    path.write_text(path.read_text(encoding="utf-8").replace('msgstr "Luqad ahaan: %(list)s"', 'msgstr ""'),
+                    encoding="utf-8")
+    [somali_stats] = [row for row in cached_coverage() if (row.lang, row.domain) == ("so", "stats")]
+    [before] = [row for row in first if (row.lang, row.domain) == ("so", "stats")]
+    assert somali_stats.translated == before.translated - 1
