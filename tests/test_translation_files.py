@@ -210,6 +210,13 @@ def test_a_language_that_is_not_configured_or_is_english_is_refused(app, locales
     assert result.exit_code == 1 and "'xx' is not one of the configured languages" in result.output
 
 
+def test_a_csv_saved_in_another_encoding_is_refused_with_what_to_do(app, locales, tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(",".join(COLUMNS).encode() + "\nfr,core,not given,,not given,donné,,\n".encode("latin-1"))
+    result = run(app, "import", str(path))
+    assert result.exit_code == 1 and 'not UTF-8 text (byte 94): save it as "CSV UTF-8" or as XLSX' in result.output
+
+
 def test_a_file_without_the_columns_is_refused(app, locales, tmp_path):
     path = tmp_path / "notes.csv"
     path.write_text("msgid,translation\nnot given,lama sheegin\n", encoding="utf-8")

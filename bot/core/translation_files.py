@@ -184,11 +184,19 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
     if path.suffix.lower() == ".xlsx":
         from openpyxl import load_workbook  # imported when used, like Workbook
 
-        sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
-        lines = [["" if value is None else str(value) for value in line] for line in sheet.iter_rows(values_only=True)]
+        workbook = load_workbook(path, read_only=True, data_only=True)
+        try:
+            lines = [["" if value is None else str(value) for value in line]
+                     for line in workbook.worksheets[0].iter_rows(values_only=True)]
+        finally:
+            workbook.close()
     else:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            lines = list(csv.reader(handle))
+        try:
+            with path.open(encoding="utf-8-sig", newline="") as handle:
+                lines = list(csv.reader(handle))
+        except UnicodeDecodeError as error:
+            raise TranslationFileError([f"{path}: not UTF-8 text (byte {error.start}): save it as \"CSV UTF-8\" "
+                                        "or as XLSX"]) from error
     if not lines:
         raise TranslationFileError([f"{path}: the file is empty"])
     header = [name.strip().lower() for name in lines[0]]

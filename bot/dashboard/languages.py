@@ -45,4 +45,5 @@ def language_rows() -> list[LanguageRow]:
 def languages() -> ResponseReturnValue:
     """Members per language and how complete each language's messages are."""
     return render_template("admin/languages.html", rows=language_rows(), domains=tuple(i18n.DOMAINS),
-                           member_domains=i18n.MEMBER_DOMAINS, full=i18n.FULL_LANGUAGES)
+                           member_domains=i18n.MEMBER_DOMAINS,
+                           full=[i18n.autonym(code) for code in i18n.FULL_LANGUAGES if code in i18n.LANGUAGES])
