@@ -146,7 +146,7 @@ def test_the_erasure_hooks_and_stats_sections_keep_their_order(app):
         "erase_audit_mentions", "erase_certificates", "erase_ticket_texts", "erase_notes",
     ]
     assert [section.__name__ for section in parts.stats_sections] == [
-        "member_section", "county_section", "work_section", "gender_section", "community_section",
+        "member_section", "county_section", "work_section", "gender_section", "community_section", "language_section",
         "course_section", "certificate_section", "voucher_section",
     ]
 

@@ -25,6 +25,7 @@ EXPECTED = {
     "admin.add_member_note": EVERY_ROLE,
     "admin.reports": EVERY_ROLE,
     "admin.report_export": EVERY_ROLE,
+    "admin.languages": frozenset({"officer", "admin"}),
     "admin.export_members": ADMIN,
     "admin.audit_log": ADMIN,
     "admin.jobs": ADMIN,
@@ -381,3 +382,29 @@ def test_session_cookies_are_secure_by_default_behind_https(monkeypatch, tmp_pat
     assert settings["SESSION_COOKIE_HTTPONLY"] and settings["SESSION_COOKIE_SAMESITE"] == "Lax"
     monkeypatch.setenv("PUBLIC_URL", "http://127.0.0.1:5000")
     assert not load_settings(tmp_path)["SESSION_COOKIE_SECURE"]
+
+
+def test_languages_page_counts_members_and_catalog_completeness_per_language(app):
+    from bot.models import Member, utcnow
+
+    with app.app_context():
+        for i, lang in enumerate(["sw"] * 5 + ["so"] * 2 + ["ar"]):
+            db.session.add(Member(phone=f"+2547300{i:05d}", status="active", language=lang, joined_at=utcnow()))
+        db.session.add(Member(phone="+254730099999", status="prospect", language="fr"))  # not counted
+        db.session.commit()
+    organiser = app.test_client()
+    sign_in(organiser, make_user(app, "organiser"))
+    assert organiser.get("/admin/languages").status_code == 403
+    assert "/admin/languages" not in organiser.get("/admin/").get_data(as_text=True)
+    client = app.test_client()
+    sign_in(client, make_user(app, "officer"))
+    assert 'href="/admin/languages"' in client.get("/admin/").get_data(as_text=True)
+    page = client.get("/admin/languages").get_data(as_text=True)
+    rows = {code: re.sub(r"\s+", " ", html) for code, html in
+            re.findall(r'<tr id="language-(\w+)">(.*?)</tr>', page, re.S)}
+    assert list(rows) == ["en", "sw", "fr", "so", "ar"]
+    assert '<td class="members">5</td>' in rows["sw"] and '<td class="members">&lt;5</td>' in rows["so"]
+    assert '<td class="members">&lt;5</td>' in rows["en"]  # nobody: a count of 0 tells as much as a small one
+    assert '<td dir="rtl" lang="ar">العربية</td>' in rows["ar"]
+    assert rows["en"].count("<td>source</td>") == 7 and rows["sw"].count(">100%<") == 7
+    assert rows["fr"].count(">100%<") >= 4  # every domain members read

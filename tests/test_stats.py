@@ -9,7 +9,9 @@ import sqlalchemy as sa
 
 from bot.core.extensions import db
 from bot.models import Member, MemberWork, utcnow
+from bot.stats import languages
 from bot.stats import service as stats
+from bot.stats.area import refresh_language_stats
 from tests.helpers.app import WhatsApp
 from tests.helpers.staff import OFFICER, staff_phone
 
@@ -216,3 +218,30 @@ def test_members_over_time_is_cumulative(app):
         values = [n for _, n in series]
         assert values == sorted(values) and values[0] <= 1
         assert stats.members_over_time(stats.StatsFilter(county="Nairobi"), months=12, now=now)[-1][1] == 3
+
+
+def test_stats_by_language_hides_groups_under_five(app, client):
+    now = utcnow()
+    spoken = ["sw"] * 6 + ["en"] * 5 + ["fr"] * 2 + ["ar"]
+    with app.app_context():
+        for i, lang in enumerate(spoken):
+            db.session.add(Member(phone=f"+2547200{i:05d}", name=f"Member {i}", status="active", language=lang,
+                                  county="Turkana" if i % 2 else "Nairobi", joined_at=now - timedelta(days=i)))
+        db.session.add(Member(phone="+254720099999", status="prospect", language="so"))  # not a member yet
+        db.session.commit()
+    officer = staff_phone(app, client, OFFICER, "officer")
+    reply = officer.says("STATS")
+    assert "By language: Kiswahili 6, English 5, Français <5, العربية <5" in reply
+    assert "Soomaali" not in reply
+    assert "By language: Kiswahili <5, English <5, العربية <5, Français <5" in officer.says("STATS Turkana")
+    mswahili = staff_phone(app, client, "+254733100003", "officer", lang="sw")
+    assert "Kwa lugha: Kiswahili 6, English 5, Français <5, العربية <5" in mswahili.says("STATS")
+    with app.app_context():
+        assert languages.counts_by_language(stats.StatsFilter(county="Turkana")) == [("sw", 3), ("en", 2), ("ar", 1),
+                                                                                ("fr", 1)]
+        db.session.add(Member(phone="+254720088888", status="active", language="sw", joined_at=now))
+        db.session.commit()
+    assert "Kiswahili 6," in officer.says("STATS")  # the snapshot the clock counts, until it counts again
+    with app.app_context():
+        refresh_language_stats()
+    assert "By language: Kiswahili 7, English 5" in officer.says("STATS")

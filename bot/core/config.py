@@ -17,7 +17,8 @@ DEFAULT_DUES = "KES 50 a month"
 # while the setting itself is left at its default: a union that sets MEMBERSHIP_DUES sets MEMBERSHIP_DUES_SW).
 PER_LANGUAGE_SETTINGS: dict[str, dict[str, str]] = {
     "UNION_NAME": {},
-    "MEMBERSHIP_DUES": {"sw": "KES 50 kwa mwezi"},
+    "MEMBERSHIP_DUES": {"sw": "KES 50 kwa mwezi", "fr": "KES 50 par mois", "so": "KES 50 bishiiba",
+                        "ar": "50 شلنًا كينيًا في الشهر"},
     "DUES_PAYMENT": {},
 }
 
