@@ -1,4 +1,5 @@
-// Draws the overview's charts from the JSON the page carries (no inline script: the CSP forbids it).
+// Draws the charts of a page from the JSON it carries (no inline script: the CSP forbids it): a series is
+// {labels, values} (one set of bars or a line) or {labels, datasets: [{label, values}]} (several lines).
 (function () {
   "use strict";
   var source = document.getElementById("chart-data");
@@ -14,18 +15,22 @@
       context.save();
       context.fillStyle = "#222";
       context.font = "12px sans-serif";
-      chart.getDatasetMeta(0).data.forEach(function (element, index) {
-        var value = chart.data.datasets[0].data[index];
-        var text = Number(value).toLocaleString("en");
-        if (horizontal) {
-          context.textAlign = "left";
-          context.textBaseline = "middle";
-          context.fillText(text, element.x + 4, element.y);
-        } else {
-          context.textAlign = "center";
-          context.textBaseline = "bottom";
-          context.fillText(text, element.x, element.y - 2);
-        }
+      var several = chart.data.datasets.length > 1;
+      chart.data.datasets.forEach(function (dataset, number) {
+        chart.getDatasetMeta(number).data.forEach(function (element, index) {
+          var value = dataset.data[index];
+          if (several && !value) { return; }  // several lines: a zero is the axis, and their numbers would pile up
+          var text = Number(value).toLocaleString("en");
+          if (horizontal) {
+            context.textAlign = "left";
+            context.textBaseline = "middle";
+            context.fillText(text, element.x + 4, element.y);
+          } else {
+            context.textAlign = "center";
+            context.textBaseline = "bottom";
+            context.fillText(text, element.x, element.y - 2);
+          }
+        });
       });
       context.restore();
     }
@@ -39,26 +44,26 @@
     if (horizontal) {  // long category lists: one row per label, every label shown
       canvas.parentNode.style.height = (series.labels.length * 28 + 60) + "px";
     }
+    var datasets = series.datasets ? series.datasets.map(function (set, index) {
+      return { label: set.label, data: set.values, backgroundColor: palette[index], borderColor: palette[index], fill: false };
+    }) : [{
+      label: "Members",
+      data: series.values,
+      backgroundColor: type === "line" ? "#128c7e33" : palette,
+      borderColor: type === "line" ? "#075e54" : palette,
+      fill: type === "line"
+    }];
     new Chart(canvas, {
       plugins: [numbers],
       type: type,
-      data: {
-        labels: series.labels,
-        datasets: [{
-          label: "Members",
-          data: series.values,
-          backgroundColor: type === "line" ? "#128c7e33" : palette,
-          borderColor: type === "line" ? "#075e54" : palette,
-          fill: type === "line"
-        }]
-      },
+      data: { labels: series.labels, datasets: datasets },
       options: {
         animation: false,
         responsive: true,
         maintainAspectRatio: !horizontal,
         indexAxis: horizontal ? "y" : "x",
         layout: { padding: { top: 16, right: 24 } },
-        plugins: { legend: { display: false } },
+        plugins: { legend: { display: datasets.length > 1 } },
         scales: horizontal ? { x: valueAxis, y: categoryAxis } : { y: valueAxis, x: categoryAxis }
       }
     });
