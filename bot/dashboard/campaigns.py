@@ -120,7 +120,7 @@ class Results:
     replies: list[dict[str, Any]]
 
     def chart(self) -> dict[str, Any]:
-        """The funnel as series for charts.js: one line per step, a point per hour."""
+        """The funnel as series for charts.js: a series per step, a value per hour."""
         return {"funnel": {"labels": [b.label for b in self.buckets],
                            "datasets": [{"label": step, "values": [b.counts[step] for b in self.buckets]}
                                         for step in STEPS]}}

@@ -1,11 +1,12 @@
 // Draws the charts of a page from the JSON it carries (no inline script: the CSP forbids it): a series is
-// {labels, values} (one set of bars or a line) or {labels, datasets: [{label, values}]} (several lines).
+// {labels, values} (one set of bars or a line) or {labels, datasets: [{label, values}]} (several series side by side).
 (function () {
   "use strict";
   var source = document.getElementById("chart-data");
   if (!source || typeof Chart === "undefined") { return; }
   var data = JSON.parse(source.textContent);
   var palette = ["#075e54", "#128c7e", "#25d366", "#34b7f1", "#f4a261", "#e76f51", "#6d597a", "#b56576", "#a3a380", "#264653"];
+  var contrasting = ["#6d597a", "#34b7f1", "#25d366", "#e76f51", "#f4a261", "#075e54"];  // several series side by side
   // Every bar and point carries its number (the tables beside the charts hold the same figures).
   var numbers = {
     id: "numbers",
@@ -19,7 +20,7 @@
       chart.data.datasets.forEach(function (dataset, number) {
         chart.getDatasetMeta(number).data.forEach(function (element, index) {
           var value = dataset.data[index];
-          if (several && !value) { return; }  // several lines: a zero is the axis, and their numbers would pile up
+          if (several && !value) { return; }  // several series: a zero draws nothing, and its number would pile up on the others
           var text = Number(value).toLocaleString("en");
           if (horizontal) {
             context.textAlign = "left";
@@ -45,7 +46,8 @@
       canvas.parentNode.style.height = (series.labels.length * 28 + 60) + "px";
     }
     var datasets = series.datasets ? series.datasets.map(function (set, index) {
-      return { label: set.label, data: set.values, backgroundColor: palette[index], borderColor: palette[index], fill: false };
+      var colour = contrasting[index % contrasting.length];
+      return { label: set.label, data: set.values, backgroundColor: colour, borderColor: colour, fill: false };
     }) : [{
       label: "Members",
       data: series.values,
