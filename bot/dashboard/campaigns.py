@@ -54,6 +54,14 @@ def is_postgres() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
+def without_jit() -> None:
+    """Off for this transaction: PostgreSQL's JIT, once a broadcast is big enough for the planner's estimate to pass
+    `jit_above_cost`, compiles these aggregates for longer than they run (a second of compiling for a third of a
+    second of work at 100,000 members, `bench/campaign_results.py`)."""
+    if is_postgres():
+        db.session.execute(sa.text("SET LOCAL jit = off"))
+
+
 def hour_of(column: Any) -> Any:
     """The UTC clock hour a stored time falls in (a datetime on PostgreSQL, text on SQLite)."""
     if is_postgres():
@@ -75,14 +83,23 @@ def as_datetime(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value))
 
 
-def reply_window(started_at: Any) -> sa.ColumnElement[bool]:
+def reply_window(started_at: Any, d: Any = BroadcastDelivery) -> sa.ColumnElement[bool]:
     """An inbound message of the delivery's member within a day of the delivery's status time, after the
     broadcast started."""
-    d = BroadcastDelivery
     return sa.and_(Message.member_id == d.member_id, Message.direction == "in",
                    Message.created_at >= shifted(d.updated_at, -LATE_CALLBACK),
                    Message.created_at < shifted(d.updated_at, REPLY_DAY),
                    Message.created_at >= started_at)
+
+
+def replied_deliveries(broadcast_ids: Any) -> Any:
+    """The deliveries (of these broadcasts) whose member replied within a day, as a subquery of ids: a semi-join,
+    so the planner may hash the messages or probe them per delivery, whichever costs less."""
+    d, b = sa.orm.aliased(BroadcastDelivery), sa.orm.aliased(Broadcast)
+    return (sa.select(d.id).join(b, b.id == d.broadcast_id)
+            .where(d.broadcast_id.in_(broadcast_ids), d.status.in_(REACHED),
+                   sa.exists(sa.select(Message.id).where(reply_window(b.started_at, d))))
+            .subquery("replied"))
 
 
 def reason_key(reason: str | None, code: int | None) -> int | str | None:
@@ -136,10 +153,10 @@ def funnel(b: Broadcast) -> tuple[list[Bucket], Counter[str], list[tuple[str, st
     many members replied within a day: one statement."""
     d = BroadcastDelivery
     hour = hour_of(d.updated_at)
-    replied = sa.exists(sa.select(Message.id).where(reply_window(b.started_at)))
-    replied_flag = sa.case((sa.and_(d.status.in_(REACHED), replied), 1), else_=0)
+    replied = replied_deliveries([b.id])
     rows = db.session.execute(
-        sa.select(hour, d.status, d.reason, d.error_code, sa.func.count(), sa.func.sum(replied_flag))
+        sa.select(hour, d.status, d.reason, d.error_code, sa.func.count(), sa.func.count(replied.c.id))
+        .outerjoin(replied, replied.c.id == d.id)
         .where(d.broadcast_id == b.id).group_by(hour, d.status, d.reason, d.error_code)
     ).all()
     start = b.started_at.replace(minute=0, second=0, microsecond=0) if b.started_at else None
@@ -178,7 +195,7 @@ def replies(b: Broadcast, role: str) -> tuple[int, list[dict[str, Any]]]:
     rows = db.session.execute(
         sa.select(Message.id, Message.body, Message.created_at, d.updated_at, d.status, Member.id, Member.member_number,
                   sa.func.count().over().label("total"))
-        .join(d, sa.and_(d.broadcast_id == b.id, d.status.in_(REACHED), reply_window(b.started_at)))
+        .select_from(Message).join(d, sa.and_(d.broadcast_id == b.id, d.status.in_(REACHED), reply_window(b.started_at)))
         .join(Member, Member.id == Message.member_id)
         .order_by(Message.created_at.desc(), Message.id.desc()).limit(REPLIES_SHOWN)
     ).all()
@@ -204,6 +221,7 @@ def results(broadcast_id: int, role: str) -> Results:
     b = db.session.get(Broadcast, broadcast_id) or abort(404)
     if b.started_at is None:
         return Results(b, [], Counter(), [], 0, 0, [])
+    without_jit()
     buckets, totals, failures, replied_members = funnel(b)
     count, shown = replies(b, role)
     # A funnel: what was read was also delivered, and what was delivered was also sent.
@@ -252,11 +270,13 @@ def compared() -> list[Compared]:
     def counted(statuses: tuple[str, ...], *more: Any) -> Any:
         return sa.func.coalesce(sa.func.sum(sa.case((sa.and_(d.status.in_(statuses), *more), 1), else_=0)), 0)
 
-    replied = sa.exists(sa.select(Message.id).where(reply_window(Broadcast.started_at)))
+    replied = replied_deliveries(recent)
+    without_jit()
     rows = db.session.execute(
         sa.select(Broadcast, sa.func.count(d.id), counted(REACHED), counted(("delivered", "read")), counted(("read",)),
-                  counted(FAILED), counted(REACHED, replied))
-        .outerjoin(d, d.broadcast_id == Broadcast.id).where(Broadcast.id.in_(recent))
+                  counted(FAILED), sa.func.count(replied.c.id))
+        .outerjoin(d, d.broadcast_id == Broadcast.id).outerjoin(replied, replied.c.id == d.id)
+        .where(Broadcast.id.in_(recent))
         .group_by(Broadcast.id).order_by(Broadcast.started_at.desc(), Broadcast.id.desc())
     ).all()
     return [Compared(b, total, sent, delivered, read, failed, answered)
