@@ -93,7 +93,8 @@ def test_funnel_by_the_hour_and_the_replies_within_a_day(app, client):
     assert {s["label"]: s["values"] for s in funnel["datasets"]} == {
         "sent": [1, 0], "delivered": [0, 1], "read": [1, 0], "failed": [1, 0]}
     table = html.split('id="table-funnel"')[1].split("</table>")[0]
-    assert f'<td data-label="Hour">{hour(app, 1)}</td><td data-label="Sent">0</td><td data-label="Delivered">1</td>' in table
+    assert '<th scope="col">Hour (EAT)</th>' in table
+    assert f'<td data-label="Hour (EAT)">{hour(app, 1)}</td><td data-label="Sent">0</td><td data-label="Delivered">1</td>' in table
     failures = html.split('id="failures"')[1].split("</table>")[0]
     assert "63024" in failures and hour(app, 0) in failures and "<td data-label=\"Count\">1</td>" in failures
     replies = html.split('id="replies"')[1].split("</table>")[0]
@@ -116,6 +117,25 @@ def test_an_organiser_reads_replies_masked(app, client):
     assert "Nimefika" in html
     assert CODE not in html and "0712345678" not in html and "712345678" not in html
     assert not re.search(r"\+2547\d{8}", html)  # no recipient's phone number either
+
+
+def test_late_statuses_gather_in_the_last_bucket_and_queued_ones_wait(app, client):
+    ids = {name: add_member(app, name, phone=f"+25471100010{i}") for i, name in enumerate(("late", "early", "waiting"))}
+    with app.app_context():
+        b = broadcast()
+        deliver(b, ids["late"], "read", timedelta(days=4))
+        deliver(b, ids["early"], "delivered", timedelta(minutes=1))
+        deliver(b, ids["waiting"], "queued", timedelta(0))
+        db.session.commit()
+    sign_in(client, make_user(app, "organiser"))
+    html = client.get(f"/admin/broadcasts/{b}/results").get_data(as_text=True)
+    funnel = chart_of(html)["funnel"]
+    assert len(funnel["labels"]) == 73 and funnel["labels"][-1] == "later (72 h on)"
+    values = {s["label"]: s["values"] for s in funnel["datasets"]}
+    assert values["read"][-1] == 1 and values["delivered"][0] == 1 and sum(values["sent"]) == 0
+    assert 'id="total-queued">1<' in html and 'id="total-sent">2<' in html
+    table = html.split('id="table-funnel"')[1].split("</table>")[0]
+    assert table.count("<tr>") == 3  # the heading and the two hours with something in them
 
 
 def test_a_broadcast_that_has_not_started_has_no_results_yet(app, client):

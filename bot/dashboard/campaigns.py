@@ -237,7 +237,7 @@ def broadcast_results(broadcast_id: int) -> ResponseReturnValue:
     found = results(broadcast_id, current_user.role)
     return render_template("admin/broadcast_results.html", r=found, b=found.broadcast, steps=STEPS,
                            charts=found.chart(), audience=sum(found.totals[k] for k in ("queued", "sent", "failed", "skipped")),
-                           hours_drawn=HOURS_DRAWN, replies_shown=REPLIES_SHOWN)
+                           hours_drawn=HOURS_DRAWN, replies_shown=REPLIES_SHOWN, zone=to_local(utcnow()).strftime("%Z"))
 
 
 @dataclass
