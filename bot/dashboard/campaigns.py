@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from flask import Response, abort, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from sqlalchemy.orm import aliased
 
 from bot.audit import service as audit
 from bot.broadcasts.service import FIGURES
@@ -95,7 +96,7 @@ def reply_window(started_at: Any, d: Any = BroadcastDelivery) -> sa.ColumnElemen
 def replied_deliveries(broadcast_ids: Any) -> Any:
     """The deliveries (of these broadcasts) whose member replied within a day, as a subquery of ids: a semi-join,
     so the planner may hash the messages or probe them per delivery, whichever costs less."""
-    d, b = sa.orm.aliased(BroadcastDelivery), sa.orm.aliased(Broadcast)
+    d, b = aliased(BroadcastDelivery), aliased(Broadcast)
     return (sa.select(d.id).join(b, b.id == d.broadcast_id)
             .where(d.broadcast_id.in_(broadcast_ids), d.status.in_(REACHED),
                    sa.exists(sa.select(Message.id).where(reply_window(b.started_at, d))))
