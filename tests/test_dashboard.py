@@ -49,6 +49,9 @@ EXPECTED = {
     "admin.broadcast_progress": ORGANISERS,
     "admin.broadcast_figures": ORGANISERS,
     "admin.broadcast_control": ORGANISERS,
+    "admin.broadcast_results": ORGANISERS,
+    "admin.broadcasts_compare": ORGANISERS,
+    "admin.broadcasts_compare_export": ORGANISERS,
 }
 PUBLIC = {"admin.login", "admin.static"}
 
