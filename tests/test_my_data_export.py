@@ -168,3 +168,47 @@ def test_every_language_builds_a_pdf(app, catalog, lang):
         member = db.session.scalars(sa.select(Member)).one()
         content = export.render(export.collect(member), lang, "pdf")
     assert content.startswith(b"%PDF") and "KUGWO-000001" in pdf_text(content)
+
+
+def test_an_admin_downloads_a_members_export_from_their_page_and_it_is_audited(app, client, catalog):
+    from bot.models import AuditEvent
+    from tests.helpers.dashboard import csrf_token, make_user, sign_in
+
+    add_member(app, AMINA)
+    with app.app_context():
+        member_id = db.session.scalar(sa.select(Member.id))
+    sign_in(client, make_user(app, "admin"))
+    page = client.get(f"/admin/members/{member_id}").get_data(as_text=True)
+    assert 'id="data-export-pdf"' in page and 'id="data-export-csv"' in page
+    token = csrf_token(page)
+    pdf = client.post(f"/admin/members/{member_id}/data-export/pdf", data={"csrf_token": token})
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF") and "KUGWO-000001" in pdf_text(pdf.data)
+    assert "attachment" in pdf.headers["Content-Disposition"]
+    data = json.loads(client.post(f"/admin/members/{member_id}/data-export/json", data={"csrf_token": token}).data)
+    assert data["phone"] == AMINA
+    assert b"member_number,KUGWO-000001" in client.post(f"/admin/members/{member_id}/data-export/csv",
+                                                         data={"csrf_token": token}).data
+    assert client.post(f"/admin/members/{member_id}/data-export/pdf").status_code == 400  # no CSRF token
+    assert client.post(f"/admin/members/{member_id}/data-export/exe", data={"csrf_token": token}).status_code == 404
+    with app.app_context():
+        events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "member.data_export")
+                                    .order_by(AuditEvent.id)).all()
+        assert [(e.actor, e.subject, e.details) for e in events] == [
+            ("admin@umoja.example.org", f"member:{member_id}", {"member_id": member_id, "format": f})
+            for f in ("pdf", "json", "csv")]
+        assert not export.exports_dir().exists()  # built for the admin, never stored
+    assert_nothing_of(json.dumps([e.details for e in events]), AMINA, "712345678", "Amina", "KUGWO")
+
+
+@pytest.mark.parametrize("role", ["officer", "organiser"])
+def test_officers_and_organisers_see_no_export_and_cannot_download_one(app, client, catalog, role):
+    from tests.helpers.dashboard import csrf_token, make_user, sign_in
+
+    add_member(app, AMINA)
+    with app.app_context():
+        member_id = db.session.scalar(sa.select(Member.id))
+    sign_in(client, make_user(app, role))
+    page = client.get(f"/admin/members/{member_id}").get_data(as_text=True)
+    assert "data-export" not in page
+    response = client.post(f"/admin/members/{member_id}/data-export/json", data={"csrf_token": csrf_token(page)})
+    assert response.status_code == 403 and b"+254" not in response.data
