@@ -212,3 +212,36 @@ def test_officers_and_organisers_see_no_export_and_cannot_download_one(app, clie
     assert "data-export" not in page
     response = client.post(f"/admin/members/{member_id}/data-export/json", data={"csrf_token": csrf_token(page)})
     assert response.status_code == 403 and b"+254" not in response.data
+
+
+def test_an_export_racing_delete_my_data_waits_for_it_and_writes_nothing(app, member):
+    """The job locks the member's row, as a message being processed does: an erasure committing meanwhile is
+    seen, so no file is written after the erasure hook deleted the member's folder."""
+    import threading
+
+    from bot.whatsapp.documents import send_my_data_file
+
+    with app.app_context():
+        member_id = db.session.scalar(sa.select(Member.id).where(Member.phone == AMINA))
+    outcome: list[str] = []
+
+    def run() -> None:
+        with app.app_context():
+            outcome.append(send_my_data_file(member_id))
+
+    with app.app_context(), db.engine.connect() as erasing:
+        erasing.execute(sa.text("SELECT id FROM members WHERE id = :id FOR UPDATE"), {"id": member_id})
+        job = threading.Thread(target=run)
+        job.start()
+        for _ in range(200):  # until the job waits for the row
+            with db.engine.connect() as watcher:
+                if watcher.execute(sa.text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                           "AND datname = current_database()")).scalar():
+                    break
+            time.sleep(0.05)
+        erasing.execute(sa.text("UPDATE members SET status = 'deleted' WHERE id = :id"), {"id": member_id})
+        erasing.commit()
+        job.join(30)
+    assert outcome == ["no member"]
+    with app.app_context():
+        assert not (export.exports_dir() / str(member_id)).exists()

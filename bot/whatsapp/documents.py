@@ -33,7 +33,9 @@ def perform_send_my_data_file(member: Member, effect: SendMyDataFile, now: datet
 @jobs.job
 def send_my_data_file(member_id: int) -> str:
     """The job: build the member's export and send the PDF with the JSON and CSV links."""
-    member = db.session.get(Member, member_id)
+    # The member's row stays locked while the files are written, as while a message of theirs is processed: a
+    # DELETE MY DATA waits for the export (and its hook deletes the files) or the export finds the member erased.
+    member = db.session.get(Member, member_id, with_for_update=True)
     if member is None or member.erased:
         return "no member"
     export_id = export.write_export(member)
