@@ -74,6 +74,7 @@ def test_my_data_file_sends_the_pdf_on_whatsapp_with_json_and_csv_links(app, cli
     assert isinstance(data["courses"][0]["course_title"], str)
     rows = dict(csv.reader(io.StringIO(client.get(path_of(links["csv"])).data.decode("utf-8-sig"))))
     assert rows["member_number"] == "KUGWO-000001" and rows["courses.1.status"] == "enrolled"
+    assert rows["phone"] == AMINA
     assert "We are putting all your data" in member.says("my data file")  # asked again: a second export, later
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).where(Message.body.like("%/my-data/%"))) == 1
@@ -245,3 +246,13 @@ def test_an_export_racing_delete_my_data_waits_for_it_and_writes_nothing(app, me
     assert outcome == ["no member"]
     with app.app_context():
         assert not (export.exports_dir() / str(member_id)).exists()
+
+
+def test_the_csv_never_runs_a_formula_and_keeps_phone_numbers():
+    rows = dict(csv.reader(io.StringIO(export.as_csv(
+        {"name": "=HYPERLINK(\"x\")", "phone": AMINA, "work": ["delivery", "transcription"],
+         "voucher": {"code": "-1+1"}, "questions": [{"number": 3, "lines": [{"from": "member", "text": "@home"}]}]},
+        "en").decode("utf-8-sig"))))
+    assert rows == {"field": "value", "name": "'=HYPERLINK(\"x\")", "phone": AMINA, "work": "delivery, transcription",
+                    "voucher.code": "'-1+1", "questions.1.number": "3", "questions.1.lines.1.from": "member",
+                    "questions.1.lines.1.text": "'@home", "courses": "", "certificate_reports": ""}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import secrets
 import shutil
 import subprocess
@@ -158,13 +159,18 @@ def as_csv(data: Mapping[str, Any], lang: str) -> bytes:
     writer = csv.writer(out)
     writer.writerow(("field", "value"))
     for name, item in csv_rows(plain(data, lang)):
-        writer.writerow((name, privacy_safe_cell(item)))
+        writer.writerow((name, spreadsheet_safe(item)))
     return ("\ufeff" + out.getvalue()).encode()
 
 
-def privacy_safe_cell(text: str) -> str:
-    """A cell a spreadsheet shows as text, never runs as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+PHONE = re.compile(r"\+\d{6,15}")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A cell a spreadsheet shows as text, never runs as a formula (a phone number in E.164 stays as it is)."""
+    if PHONE.fullmatch(text):
+        return text
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # --- the PDF -----------------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rq import Retry
+
 from bot.core import jobs
 from bot.core.extensions import db
 from bot.models import Member
@@ -25,8 +27,8 @@ LINKS_LAST = N_("These links work for 24 hours. Anyone who has them can open you
 
 
 def perform_send_my_data_file(member: Member, effect: SendMyDataFile, now: datetime) -> None:
-    """Queue the document's job once the message is committed."""
-    jobs.after_commit(db.session, "replies", send_my_data_file, member.id, job_id=None,
+    """Queue the document's job once the message is committed (retried: a retry builds a fresh export)."""
+    jobs.after_commit(db.session, "replies", send_my_data_file, member.id, retry=Retry(max=3, interval=[10, 60, 300]),
                       unqueued="the member is not sent the document; they can ask again")
 
 
