@@ -63,6 +63,7 @@ COURSE_LINE = N_("%(course)s: %(status)s (since %(date)s)")
 CERTIFICATE_LINE = N_("%(course)s, reported %(date)s: %(status)s")
 CERTIFICATE_REASON = N_("Reason given: %(reason)s")
 VOUCHER_LINE = N_("Code %(code)s, given %(date)s, valid until %(expires)s")
+VOUCHER_LINE_NO_EXPIRY = N_("Code %(code)s, given %(date)s")
 QUESTION_LINE = N_("Question #%(number)s, %(date)s: %(status)s")
 FROM_YOU = N_("You: %(text)s")
 FROM_ORGANISER = N_("Organiser: %(text)s")
@@ -146,9 +147,9 @@ def document(data: Mapping[str, Any]) -> list[tuple[Msg, list[Line]]]:
         if row.get("reason"):
             certificates.append(msg(CERTIFICATE_REASON, reason=Text(str(row["reason"]))))
     voucher = data.get("voucher")
-    vouchers: list[Line] = [msg(VOUCHER_LINE, code=Text(str(voucher.get("code") or "")),
-                                date=value(voucher.get("given_on")), expires=value(voucher.get("expires_on")))
-                            ] if voucher else []
+    vouchers: list[Line] = [
+        msg(VOUCHER_LINE if voucher.get("expires_on") else VOUCHER_LINE_NO_EXPIRY, code=Text(str(voucher.get("code") or "")),
+            date=value(voucher.get("given_on")), expires=value(voucher.get("expires_on")))] if voucher else []
     questions: list[Line] = []
     for row in data.get("questions") or ():
         questions.append(msg(QUESTION_LINE, number=Text(str(row.get("number"))), date=Text(str(row.get("opened_on") or "")),

@@ -99,9 +99,12 @@ def test_the_document_has_my_data_then_courses_certificates_voucher_and_question
     for fragment in ("Name: Amina Wanjiku", "Member number: KUGWO-000001",
                      "Course 1: certificate reported, waiting for review (since 2026-12-01)",
                      "Course 1, reported 2026-12-02: not accepted", "Reason given: Wrong name",
-                     "Code LIP-AAA-111, given 2026-12-03, valid until not given",
+                     "Code LIP-AAA-111, given 2026-12-03\n",
                      "Question #7, 2026-12-01: still open", "You: How do I pay dues?", "Organiser: By M-Pesa."):
         assert fragment in text, fragment
+    dated = {**EXPORT, "voucher": {"code": "LIP-AAA-111", "given_on": "2026-12-03", "expires_on": "2027-12-03"}}
+    assert i18n.render_line("en", mydata.document(dated)[3][1][0]) == \
+        "Code LIP-AAA-111, given 2026-12-03, valid until 2027-12-03"
     swahili = "\n".join(i18n.render_line("sw", line) for _, lines in mydata.document(EXPORT) for line in lines)
     assert "Kozi 1: " in swahili and "Wewe: How do I pay dues?" in swahili
     assert mydata.document({})[1][1] == [mydata.NONE_YET]
