@@ -27,6 +27,7 @@ EXPECTED = {
     "admin.report_export": EVERY_ROLE,
     "admin.languages": frozenset({"officer", "admin"}),
     "admin.export_members": ADMIN,
+    "admin.member_data_export": ADMIN,
     "admin.audit_log": ADMIN,
     "admin.jobs": ADMIN,
     "admin.logout": EVERY_ROLE,

@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -391,8 +392,13 @@ def test_delete_my_data_leaves_nothing_of_her_in_the_database_or_the_jobs(app, c
     page = client.get("/admin/members?q=%2B254712345678").get_data(as_text=True)
     form = dict(re.findall(r'<input id="(\w+)" name="\w+" type="hidden" value="([^"]*)"', page))
     assert "712345678" in client.post("/admin/members/export", data=form).get_data(as_text=True)
-    play(amina, [("my data", [f"Phone: {AMINA}"]), ("delete my data", []), ("1", ["has been deleted"])])
+    play(amina, [("my data", [f"Phone: {AMINA}"]), ("my data file", ["document (PDF)"])])
     drain()
+    exports = Path(app.config["STORAGE_DIR"]) / "exports"
+    assert any(path.suffix == ".pdf" for path in exports.rglob("*"))
+    play(amina, [("delete my data", []), ("1", ["has been deleted"])])
+    drain()
+    assert not [path for path in exports.rglob("*") if path.is_file()]  # MY DATA FILE's exports went too
     identifiers = (*phone_formats(AMINA), "Amina", "Wanjiku", "KUGWO-000001", "Mama Mboga")
     dump = pg_dump()
     assert_nothing_of(dump, *identifiers)

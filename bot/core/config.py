@@ -122,6 +122,8 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "AUTO_MIGRATE": env_bool("AUTO_MIGRATE", database_url.startswith("sqlite")),
         "SIMULATOR_ENABLED": env_bool("SIMULATOR_ENABLED", twilio_sid is None),
         "STORAGE_DIR": env_str("STORAGE_DIR", str(instance_path / "storage")),
+        # The TrueType font of the MY DATA document (empty: DejaVu Sans, found with fontconfig's fc-match).
+        "PDF_FONT": env_str("PDF_FONT", ""),
         "FAQ_FILE": env_str("FAQ_FILE", str(Path(__file__).resolve().parents[2] / "data" / "faq.yaml")),
         "FAQ_MATCH_THRESHOLD": env_float("FAQ_MATCH_THRESHOLD", ANSWER_THRESHOLD),
         "FAQ_OFFER_THRESHOLD": env_float("FAQ_OFFER_THRESHOLD", OFFER_THRESHOLD),

@@ -61,6 +61,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "flows/smalltalk.py",
         "bot/support/faq.py",
         "flows/mydata.py",
+        "bot/whatsapp/documents.py",
         "bot/support/staff.py",
         "bot/support/tickets.py",
     ),

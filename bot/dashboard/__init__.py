@@ -25,6 +25,7 @@ def init_dashboard(app: Flask) -> None:
         campaigns,  # broadcasts' results
         errors,
         languages,
+        member_export,
         reports,
         review,  # the certificates, vouchers and tickets pages
         views,

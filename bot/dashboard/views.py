@@ -39,6 +39,7 @@ from bot.dashboard import timeline
 from bot.dashboard import users as dashboard_users
 from bot.dashboard.forms import (
     AccountActionForm,
+    DataExportForm,
     ExportForm,
     NewAccountForm,
     NoteForm,
@@ -335,6 +336,7 @@ def member_page(member: Member, note_form: NoteForm, error: str | None, status: 
         name=name, work_other=work_other, phone=member.phone if shows_phones() else mask_phone(member.phone),
         work_labels=WORK_LABELS, gender_labels=GENDER_LABELS, community_labels=COMMUNITY_LABELS,
         note_form=note_form, note_error=error,
+        data_export_form=DataExportForm() if current_user.role == "admin" else None,
     ), status
 
 
