@@ -76,6 +76,16 @@ class OptIn(Effect):
 
 
 @dataclass(frozen=True)
+class StopBroadcasts(Effect):
+    """The member objects to broadcasts: no more union news, reminders and answers go on (audited)."""
+
+
+@dataclass(frozen=True)
+class ResumeBroadcasts(Effect):
+    """The member takes back their objection to broadcasts (audited)."""
+
+
+@dataclass(frozen=True)
 class Enrol(Effect):
     """Enrol the member in a course (once) and schedule the reminders."""
 

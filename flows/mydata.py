@@ -76,6 +76,9 @@ def summary(ctx: Ctx) -> Reply:
             if consent else NOT_GIVEN)),
         msg(N_("Messages from us: %(value)s"),
             value=msg(N_("stopped")) if data.get("opted_out") else msg(N_("allowed"))),
+        msg(N_("Union news (broadcasts): %(value)s"),
+            value=msg(N_("stopped (send BROADCASTS ON to get them)")) if data.get("broadcasts_stopped")
+            else msg(N_("allowed (send NO BROADCASTS to stop them)"))),
         msgn(NP_("Messages stored: %(count)s (message texts are deleted after %(days)s day)",
                  "Messages stored: %(count)s (message texts are deleted after %(days)s days)"), "days",
             count=Text(str(data.get("messages", 0))), days=Text(str(data.get("retention_days", "")))),

@@ -21,6 +21,11 @@ GLOBAL_KEYWORDS: dict[str, str] = {
     "back": N_("BACK|PREVIOUS|GO BACK"),
     "cancel": N_("CANCEL|QUIT|EXIT"),
     "privacy": N_("PRIVACY|PRIVACY NOTICE|PRIVACY POLICY|FULL NOTICE"),
+    # An objection to broadcasts only (union news): reminders and answers go on; STOP stops everything.
+    "no_broadcasts": N_("NO BROADCASTS|STOP BROADCASTS|BROADCASTS OFF|NO BROADCAST|STOP BROADCAST|NO UNION NEWS|"
+                        "STOP UNION NEWS"),
+    "broadcasts_on": N_("BROADCASTS ON|START BROADCASTS|BROADCAST ON|START BROADCAST|SEND BROADCASTS|"
+                        "UNION NEWS ON"),
     # Words that mean "never mind" inside a flow but may mean "stop the messages" at the menu: they
     # cancel a flow, and at the menu ask before stopping anything.
     "cancel_or_stop": N_("ENOUGH|STOP IT"),

@@ -12,6 +12,7 @@ import phonenumbers
 import sqlalchemy as sa
 from flask import current_app
 
+from bot.audit import service as audit
 from bot.core.extensions import db
 from bot.core.sql import insert_for
 from bot.models import ConsentEvent, Conversation, Member, MemberNumber, MemberWork, utcnow
@@ -269,6 +270,31 @@ def opt_in(member: Member, source: str, now: datetime | None = None) -> bool:
         return False
     member.opted_out_at = None
     record_consent_event(member, "opt_in", source, language=member.language, at=now)
+    return True
+
+
+BROADCASTS_STOPPED = "member.broadcasts_stopped"
+BROADCASTS_RESUMED = "member.broadcasts_resumed"
+
+
+def stop_broadcasts(member: Member, source: str, now: datetime | None = None) -> bool:
+    """The member objects to broadcasts (union news): none are sent to them, reminders and answers go on.
+    Recorded as a consent event and in the audit log (ids only); False if they had already objected."""
+    if member.broadcasts_stopped_at is not None:
+        return False
+    member.broadcasts_stopped_at = now or utcnow()
+    record_consent_event(member, "broadcasts_off", source, language=member.language, at=member.broadcasts_stopped_at)
+    audit.record(f"member:{member.id}", BROADCASTS_STOPPED, f"member:{member.id}", source=source)
+    return True
+
+
+def resume_broadcasts(member: Member, source: str, now: datetime | None = None) -> bool:
+    """The member takes back their objection to broadcasts; False if they had not objected."""
+    if member.broadcasts_stopped_at is None:
+        return False
+    member.broadcasts_stopped_at = None
+    record_consent_event(member, "broadcasts_on", source, language=member.language, at=now)
+    audit.record(f"member:{member.id}", BROADCASTS_RESUMED, f"member:{member.id}", source=source)
     return True
 
 

@@ -317,6 +317,7 @@ def summary(member: Member) -> dict[str, Any]:
         "consent_at": member.consent_at.date().isoformat() if member.consent_at else None,
         "consent_version": member.consent_version,
         "opted_out": member.opted_out,
+        "broadcasts_stopped": member.broadcasts_stopped,
         "messages": messages,
         "retention_days": current_app.config["RETENTION_DAYS"],
         "tickets": db.session.scalar(sa.select(sa.func.count()).where(Ticket.member_id == member.id)) or 0,
