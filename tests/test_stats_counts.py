@@ -267,8 +267,9 @@ def test_members_erased_before_the_upgrade_get_their_joining_day_back(app):
     now = utc(datetime(2026, 12, 3, 15, 0))
     with app.app_context():
         downgrade(revision="0012")
-        with db.engine.begin() as connection:  # today's model writes every column it has (0016 adds this one)
+        with db.engine.begin() as connection:  # today's model writes every column it has (0016, 0017 add these)
             connection.execute(sa.text("ALTER TABLE members ADD COLUMN wa_user_id varchar(140)"))
+            connection.execute(sa.text("ALTER TABLE members ADD COLUMN broadcasts_stopped_at timestamp"))
         try:
             for i, moment in enumerate(joined):
                 member = Member(phone=f"+2547400{i:05d}", status="prospect")
@@ -288,6 +289,7 @@ def test_members_erased_before_the_upgrade_get_their_joining_day_back(app):
             db.session.remove()
             with db.engine.begin() as connection:
                 connection.execute(sa.text("ALTER TABLE members DROP COLUMN wa_user_id"))
+                connection.execute(sa.text("ALTER TABLE members DROP COLUMN broadcasts_stopped_at"))
             upgrade()
         for f in (stats.StatsFilter(), stats.StatsFilter(work="other")):
             assert stats.totals(f, now) == stats.live_totals(f, now) == stats.Totals(4, 0, 4, 3, 2), f
