@@ -43,6 +43,7 @@ ERASED = msg(N_("Your personal data has been deleted. Thank you for being part o
                 "You can write to us again at any time."))
 KEPT = msg(N_("Nothing was deleted. Send MENU for the main menu."))
 DELETE_HINT = msg(N_("To erase your personal data, send DELETE MY DATA."))
+CORRECT_HINT = msg(N_("To change your details, send CHANGE MY DETAILS."))
 
 
 def value(raw: Any) -> Line:
@@ -85,6 +86,7 @@ def summary(ctx: Ctx) -> Reply:
         msg(N_("Questions to organisers: %(count)s"), count=Text(str(data.get("tickets", 0)))),
         msg(N_("Courses: %(count)s; certificates reported: %(certificates)s"),
             count=Text(str(data.get("enrolments", 0))), certificates=Text(str(data.get("certificates", 0)))),
+        *([CORRECT_HINT] if ctx.member.is_member else []),
         DELETE_HINT,
     ]
     return Reply.of(*lines)

@@ -77,7 +77,7 @@ def full_notice(ctx: Ctx) -> tuple[Reply, ...]:
         *bullets(
             msg(N_("see your data: send MY DATA")),
             msg(N_("a copy of your data to take elsewhere: send MY DATA, or AGENT for a file")),
-            msg(N_("correct your data: send AGENT and an organiser will correct it")),
+            msg(N_("correct your data: send CHANGE MY DETAILS")),
             msg(N_("delete your data: send DELETE MY DATA")),
             msg(N_("object to a use of your data: send NO BROADCASTS for no union news (reminders go on), STOP for "
                    "none of our messages, or AGENT for any other use")),

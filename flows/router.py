@@ -10,7 +10,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from flows import broadcast, courses, language, mydata, privacy, question, reconsent, signup, smalltalk
+from flows import (
+    broadcast,
+    correct,
+    courses,
+    language,
+    mydata,
+    privacy,
+    question,
+    reconsent,
+    signup,
+    smalltalk,
+)
 from flows.base import N_, Ctx, Flow, Input, Line, Msg, Reply, Result, State, Text, msg, numbered
 from flows.effects import OptIn, OptOut, ResumeBroadcasts, SetLanguage, StopBroadcasts
 from flows.form import MAX_MISSES, STUCK, pick_one
@@ -26,6 +37,7 @@ FLOWS: dict[str, Flow] = {
     broadcast.NAME: broadcast.FLOW,
     privacy.NAME: privacy.FLOW,
     reconsent.NAME: reconsent.FLOW,
+    correct.NAME: correct.FLOW,
 }
 
 MENU = "menu"
@@ -86,7 +98,7 @@ def help_reply(ctx: Ctx) -> Reply:
         msg(N_("CANCEL: stop what you are doing")),
         msg(N_("LANGUAGE: change the language (%(languages)s)"), languages=language.names(ctx)),
         msg(N_("COURSES: the free courses; CERTIFICATE: report a course you finished")),
-        msg(N_("MY DATA: what we keep about you; DELETE MY DATA: erase it")),
+        msg(N_("MY DATA: what we keep about you; CHANGE MY DETAILS: correct it; DELETE MY DATA: erase it")),
         msg(N_("AGENT: a person answers you here; CALL ME: a person calls you")),
         msg(N_("STOP: no more messages from us; START: messages again")),
         msg(N_("NO BROADCASTS: no union news, reminders go on; BROADCASTS ON: the news again")),
@@ -155,10 +167,12 @@ def choose_from_menu(ctx: Ctx, state: State, inp: Input) -> Result:
 
 
 def free_text(ctx: Ctx, inp: Input) -> Result | None:
-    """Words the menu does not expect: DELETE MY DATA, a request for a person or a call, or a question for the FAQ
+    """Words the menu does not expect: DELETE MY DATA, CHANGE MY DETAILS, a request for a person or a call, or a question for the FAQ
     (not right after an expired conversation, when the words likely answered the old question)."""
     if inp.means("delete_data"):
         return start_flow(ctx, mydata.NAME, {"delete": True})
+    if inp.means("correct"):
+        return start_flow(ctx, correct.NAME)
     if inp.means("agent"):
         return start_flow(ctx, question.NAME, {"agent": True})
     if inp.means("call_me"):

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from bot.core.extensions import db
 from bot.members import service as member_service
-from bot.models import Member, MemberNumber
+from bot.models import Member, MemberNumber, utcnow
 from bot.privacy import service as privacy
 from bot.stats import service as stats
 
@@ -161,9 +161,10 @@ def play(model: Model, people: list[tuple[datetime | None, tuple]], actions: lis
             member_service.opt_in(member, "test")
             person.opted_out = False
         elif action == "correct" and person.joined is not None:
-            # A correction of sign-up's answers goes through the service that recorded them.
-            member_service.register(member, name=member.name or "", county=county, work_kinds=tuple(sorted(kinds)),
-                                    work_other=None, gender=gender, community=community, now=person.joined)
+            # A correction of sign-up's answers goes through CHANGE MY DETAILS' service, one field at a time.
+            for name, values in (("county", {"county": county}), ("work", {"work": sorted(kinds), "work_other": None}),
+                                 ("gender", {"gender": gender}), ("community", {"community": community})):
+                member_service.correct(member, name, values, utcnow())
             person.county, person.kinds, person.gender, person.community = county, set(kinds), gender, community
         elif action == "erase":
             privacy.erase_member(member)
@@ -173,7 +174,7 @@ def play(model: Model, people: list[tuple[datetime | None, tuple]], actions: lis
 
 def forget_everyone() -> None:
     """Remove the members an example made, and their running counts (cheaper than emptying every table)."""
-    for table in ("consent_events", "member_numbers", "members", "member_tallies"):
+    for table in ("consent_events", "audit_events", "member_numbers", "members", "member_tallies"):
         db.session.execute(sa.text(f"DELETE FROM {table}"))
     db.session.commit()
 

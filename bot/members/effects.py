@@ -13,6 +13,7 @@ from bot.members import service as member_service
 from bot.models import Member
 from flows.base import Effect
 from flows.effects import (
+    CorrectDetail,
     DeclineNewNotice,
     MarkNoticeAsked,
     OptIn,
@@ -88,6 +89,11 @@ def perform_resume_broadcasts(member: Member, effect: ResumeBroadcasts, now: dat
     member_service.resume_broadcasts(member, "whatsapp", now)
 
 
+def perform_correct(member: Member, effect: CorrectDetail, now: datetime) -> None:
+    """Change one answer of sign-up (audited by field name)."""
+    member_service.correct(member, effect.field, effect.values, now)
+
+
 MEMBER_PERFORMERS: dict[type[Effect], Performer] = {
     SetLanguage: perform_set_language,
     RecordConsent: perform_record_consent,
@@ -98,5 +104,6 @@ MEMBER_PERFORMERS: dict[type[Effect], Performer] = {
     OptOut: perform_opt_out,
     OptIn: perform_opt_in,
     StopBroadcasts: perform_stop_broadcasts,
+    CorrectDetail: perform_correct,
     ResumeBroadcasts: perform_resume_broadcasts,
 }

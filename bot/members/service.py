@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import cache, lru_cache
 from typing import Any
@@ -303,6 +303,34 @@ def format_member_number(sequence: int) -> str:
     return f"{current_app.config['MEMBER_NUMBER_PREFIX']}-{sequence:06d}"
 
 
+def set_work_kinds(member: Member, work_kinds: Iterable[str]) -> None:
+    """The member's kinds of work: rows kept, added or removed (the running counts follow, by trigger)."""
+    wanted = list(dict.fromkeys(work_kinds))
+    kept = [row for row in member.work_kinds if row.kind in wanted]
+    have = {row.kind for row in kept}
+    member.work_kinds = kept + [MemberWork(kind=kind) for kind in wanted if kind not in have]
+
+
+# What CHANGE MY DETAILS may set, by the field a member changes (`flows.correct.FIELDS`).
+CORRECTABLE = {"name": ("name",), "county": ("county",), "work": ("work", "work_other"), "gender": ("gender",),
+               "community": ("community",)}
+CORRECTED = "member.correct"
+
+
+def correct(member: Member, field: str, values: Mapping[str, Any], now: datetime) -> None:
+    """A member changed one answer of sign-up: set it, and record the change in the audit log by field name,
+    never the old or new value (the running counts follow a county or work change, by trigger)."""
+    if field not in CORRECTABLE or not member.is_member:
+        raise ValueError(f"not a correctable field: {field!r}")
+    for key in CORRECTABLE[field]:
+        if key == "work":
+            set_work_kinds(member, values.get("work") or ())
+        else:
+            setattr(member, key, values.get(key))
+    member.updated_at = now
+    audit.record(f"member:{member.id}", CORRECTED, f"member:{member.id}", field=field)
+
+
 def register(member: Member, *, name: str, county: str, work_kinds: tuple[str, ...], work_other: str | None,
              gender: str | None, community: str | None, now: datetime) -> str:
     """Make the contact an active member and issue a member number (once: a member keeps theirs)."""
@@ -311,10 +339,7 @@ def register(member: Member, *, name: str, county: str, work_kinds: tuple[str, .
     member.work_other = work_other
     member.gender = gender
     member.community = community
-    wanted = list(dict.fromkeys(work_kinds))
-    kept = [row for row in member.work_kinds if row.kind in wanted]
-    have = {row.kind for row in kept}
-    member.work_kinds = kept + [MemberWork(kind=kind) for kind in wanted if kind not in have]
+    set_work_kinds(member, work_kinds)
     if member.member_number is None:
         ledger = MemberNumber(member_id=member.id, issued_at=now)
         db.session.add(ledger)
