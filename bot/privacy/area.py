@@ -1,4 +1,5 @@
-"""The privacy area: MY DATA, DELETE MY DATA, forgetting a refused consent, the retention of texts."""
+"""The privacy area: MY DATA, DELETE MY DATA, forgetting a refused consent and people who never answered, the
+retention of texts."""
 
 from __future__ import annotations
 
@@ -18,11 +19,20 @@ def purge_old_messages() -> int:
     return purge()
 
 
+@job
+def purge_prospects() -> int:
+    """Forget the people who neither consented nor refused within PROSPECT_DAYS (daily)."""
+    from bot.privacy.service import purge_prospects as purge
+
+    return purge()
+
+
 AREA = Area(
     "privacy",
     facts={"my_data": privacy.summary},
     performers=PRIVACY_PERFORMERS,
-    periodic=(PeriodicJob(purge_old_messages, "default", cron="15 3 * * *"),),
+    periodic=(PeriodicJob(purge_old_messages, "default", cron="15 3 * * *"),
+              PeriodicJob(purge_prospects, "default", cron="45 3 * * *")),
     cli=(cli.retention,),
     tables=("forgotten_messages",),
     anonymous_tables=("forgotten_messages",),

@@ -17,6 +17,8 @@ number is blanked as well, whatever the command printed.
 `forget_person` is for someone who refused consent: the same hooks run, then the person's row and every
 message to or from them are deleted; only the SHA-256 of each of their MessageSids stays
 (`forgotten_messages`), so that Twilio's retry of a message is recognised rather than processed again.
+`purge_prospects` forgets people who neither consent nor refuse the same way, PROSPECT_DAYS after their last
+message.
 """
 
 from __future__ import annotations
@@ -254,11 +256,12 @@ def sid_hash(sid: str) -> str:
     return hashlib.sha256(sid.encode()).hexdigest()
 
 
-def forget_person(member: Member, now: datetime | None = None) -> None:
-    """Someone refused consent: every area forgets them (the erasure hooks), then their row and every
-    message to or from them are deleted, in the caller's transaction. The hash of each of their
-    MessageSids is kept (`forgotten_replies`), and a refusal event without the phone number is recorded.
-    A member who had joined is erased instead, so that the counts officers report do not change."""
+def forget_person(member: Member, now: datetime | None = None, *, event: str = "refusal") -> None:
+    """Someone refused consent (or never answered, `purge_prospects`): every area forgets them (the erasure
+    hooks), then their row and every message to or from them are deleted, in the caller's transaction. The
+    hash of each of their MessageSids is kept (`forgotten_replies`), and a consent event of kind `event`
+    without the phone number is recorded. A member who had joined is erased instead, so that the counts
+    officers report do not change."""
     now = now or utcnow()
     if member.joined_at is not None:
         erase_member(member, now)
@@ -276,9 +279,40 @@ def forget_person(member: Member, now: datetime | None = None) -> None:
     language = member.language
     db.session.delete(member)  # the database deletes or unlinks the rest (conversation, work, enrolments…)
     db.session.flush()
-    record_consent_event(None, "refusal", "whatsapp", version=current_app.config["CONSENT_VERSION"],
+    record_consent_event(None, event, "whatsapp", version=current_app.config["CONSENT_VERSION"],
                          language=language, at=now)
-    log.info("forgot a person who refused consent")
+    log.info("forgot a person who did not consent (%s)", event)
+
+
+PROSPECT_PURGED = "prospect_purged"
+PURGE_BATCH = 200
+
+
+def stale_prospects(cutoff: datetime) -> sa.ColumnElement[bool]:
+    """Contacts who neither consented nor refused and have written nothing since the cutoff (staff numbers
+    aside: staff write commands, never a consent)."""
+    staff = sa.select(StaffMember.phone).where(StaffMember.phone.in_((Member.phone, Member.wa_user_id))).exists()
+    return sa.and_(Member.status == "prospect", Member.consent_at.is_(None), Member.joined_at.is_(None),
+                   sa.func.coalesce(Member.last_inbound_at, Member.created_at) < cutoff, ~staff)
+
+
+def purge_prospects(days: int | None = None, now: datetime | None = None) -> int:
+    """Forget everyone who neither consented nor refused within PROSPECT_DAYS of their last message, as a
+    refusal is forgotten (`forget_person`: nothing identifying stays); returns how many. Rows a message is
+    being answered for are left for the next run."""
+    days = current_app.config["PROSPECT_DAYS"] if days is None else days
+    now = now or utcnow()
+    cutoff = now - timedelta(days=days)
+    purged = 0
+    while True:
+        batch = db.session.scalars(sa.select(Member).where(stale_prospects(cutoff)).order_by(Member.id)
+                                   .limit(PURGE_BATCH).with_for_update(skip_locked=True)).all()
+        for member in batch:
+            forget_person(member, now, event=PROSPECT_PURGED)
+        db.session.commit()
+        purged += len(batch)
+        if len(batch) < PURGE_BATCH:
+            return purged
 
 
 def was_forgotten(member: Member) -> bool:
