@@ -31,6 +31,7 @@ AREA = Area(
     "privacy",
     facts={"my_data": privacy.summary},
     performers=PRIVACY_PERFORMERS,
+    retention_checks=(privacy.held_past_time,),
     periodic=(PeriodicJob(purge_old_messages, "default", cron="15 3 * * *"),
               PeriodicJob(purge_prospects, "default", cron="45 3 * * *")),
     cli=(cli.retention,),

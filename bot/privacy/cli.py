@@ -1,4 +1,5 @@
-"""`flask retention purge|prospects`: how long message texts, and people who never consented, are kept."""
+"""`flask retention purge|prospects|report`: how long message texts, and people who never consented, are kept,
+and what is held past its time."""
 
 from __future__ import annotations
 
@@ -25,3 +26,19 @@ def retention_prospects(days: int | None) -> None:
 
     click.echo(f"forgot {purge_prospects(days)} people who never consented")
 
+
+@retention.command("report")
+def retention_report() -> None:
+    """Per kind of data the privacy notice names: how long it is kept and how much is held past that (should be
+    nothing); exits 1 when anything is."""
+    from bot.privacy.service import retention_report as report
+
+    rows = report()
+    width = max(len(row.kind) for row in rows)
+    for row in rows:
+        click.echo(f"{row.kind:<{width}}  kept for {row.kept_for}: {row.count} held past it")
+    past = sum(row.count for row in rows)
+    if past:
+        click.echo(f"{past} held past their time: run flask retention purge and flask retention prospects")
+        raise SystemExit(1)
+    click.echo("nothing is held past its time")

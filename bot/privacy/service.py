@@ -39,7 +39,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from bot.core import i18n, local_time
-from bot.core.area import ErasureHook, assembled
+from bot.core.area import ErasureHook, HeldPastTime, assembled
 from bot.core.extensions import db
 from bot.core.sql import insert_for
 from bot.members.service import is_user_id, record_consent_event
@@ -360,22 +360,26 @@ def summary(member: Member) -> dict[str, Any]:
     }
 
 
+def old_texts(cutoff: datetime) -> sa.ColumnElement[bool]:
+    """Messages older than the cutoff that still hold a text, media or a raw payload (an outbound message
+    waiting to be sent keeps its text until it is)."""
+    inbound = sa.and_(Message.direction == "in", sa.or_(Message.body.is_not(None), Message.payload.is_not(None)))
+    outbound = sa.and_(Message.direction == "out", Message.body.is_not(None),
+                       Message.status.not_in(("pending", "sending")))
+    return sa.and_(Message.created_at < cutoff, sa.or_(inbound, outbound))
+
+
 def purge_old_messages(days: int | None = None, now: datetime | None = None) -> int:
     """Blank the texts, media and payloads of messages older than the retention period; returns how many."""
     days = current_app.config["RETENTION_DAYS"] if days is None else days
     cutoff = (now or utcnow()) - timedelta(days=days)
     result = db.session.execute(
-        sa.update(Message)
-        .where(Message.created_at < cutoff, Message.direction == "in",
-               sa.or_(Message.body.is_not(None), Message.payload.is_not(None)))
+        sa.update(Message).where(old_texts(cutoff), Message.direction == "in")
         .values(body=None, media=sa.null(), payload=sa.null())
     )
     purged = result.rowcount or 0
     result = db.session.execute(
-        sa.update(Message)
-        .where(Message.created_at < cutoff, Message.direction == "out", Message.body.is_not(None),
-               Message.status.not_in(("pending", "sending")))
-        .values(body=None, media=sa.null())
+        sa.update(Message).where(old_texts(cutoff), Message.direction == "out").values(body=None, media=sa.null())
     )
     purged += result.rowcount or 0
     for hook in assembled().retention_hooks:
@@ -383,3 +387,42 @@ def purge_old_messages(days: int | None = None, now: datetime | None = None) -> 
     db.session.execute(sa.delete(ForgottenMessage).where(ForgottenMessage.created_at < cutoff))
     db.session.commit()
     return purged
+
+
+def count_of(condition: sa.ColumnElement[bool], table: Any = Member) -> int:
+    """How many rows of a table meet the condition."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(table).where(condition)) or 0
+
+
+# What DELETE MY DATA blanks in a member's row (`erase_member_fields`); the phone becomes `erased-<id>`.
+ERASED_FIELDS = ("wa_user_id", "wa_id", "profile_name", "name", "work_other", "gender", "community", "member_number",
+                 "last_inbound_at")
+
+
+def held_past_time(now: datetime) -> list[HeldPastTime]:
+    """Retention check of the privacy area: message texts past RETENTION_DAYS, people who never consented past
+    PROSPECT_DAYS, and what DELETE MY DATA blanks that a member who erased their data still holds."""
+    config = current_app.config
+    days, prospect_days = config["RETENTION_DAYS"], config["PROSPECT_DAYS"]
+    erased = Member.status == ERASED_STATUS
+    identifying = sa.or_(~Member.phone.startswith("erased-"), *(getattr(Member, name).is_not(None)
+                                                                 for name in ERASED_FIELDS))
+    erased_ids = sa.select(Member.id).where(erased).scalar_subquery()
+    return [
+        HeldPastTime("message texts, media and raw payloads", f"{days} days (RETENTION_DAYS)",
+                     count_of(old_texts(now - timedelta(days=days)), Message)),
+        HeldPastTime("phone numbers, WhatsApp names and messages of people who never consented",
+                     f"{prospect_days} days after their last message (PROSPECT_DAYS)",
+                     count_of(stale_prospects(now - timedelta(days=prospect_days)))),
+        HeldPastTime("name, phone number, WhatsApp name, member number, gender and community",
+                     "until DELETE MY DATA", count_of(sa.and_(erased, identifying))),
+        HeldPastTime("messages of members who deleted their data", "until DELETE MY DATA",
+                     count_of(sa.and_(Message.member_id.in_(erased_ids), sa.or_(
+                         Message.body.is_not(None), Message.payload.is_not(None))), Message)),
+    ]
+
+
+def retention_report(now: datetime | None = None) -> list[HeldPastTime]:
+    """Every area's retention checks, in the order of the areas: what is held past its time (should be none)."""
+    now = now or utcnow()
+    return [held for check in assembled().retention_checks for held in check(now)]
