@@ -86,3 +86,16 @@ def test_gender_given_after_saying_no_asks_the_sensitive_question_and_records_th
                                         .order_by(ConsentEvent.id)))
     assert kinds == ["consent", "sensitive_no", "sensitive"]
     assert [details for *_, details in corrections(app)] == [{"field": "gender"}]
+
+
+def test_the_timeline_shows_each_change_and_an_objection_by_field_only(app, client, whatsapp):
+    from tests.helpers.dashboard import make_user, sign_in
+    from tests.test_dashboard_timeline import titles_of
+
+    play(whatsapp, ENGLISH_HAPPY)
+    play(whatsapp, [("change my details", []), ("2", []), ("Kisumu", ["Saved."]), ("menu", []),
+                    ("no broadcasts", ["You will not get union news"])])
+    sign_in(client, make_user(app, "organiser"))
+    html = client.get(f"/admin/members/{member_row(app, AMINA).id}").get_data(as_text=True)
+    titles = titles_of(html)
+    assert titles.count("Changed an answer of sign-up") == 1 and "Stopped broadcasts (NO BROADCASTS)" in titles
