@@ -154,6 +154,7 @@ class MemberView:
     name: str | None = None
     status: str = "prospect"
     opted_out: bool = False
+    broadcasts_stopped: bool = False  # NO BROADCASTS: union news stopped, reminders and answers go on
     roles: frozenset[str] = frozenset()
     facts: Mapping[str, Any] = field(default_factory=dict)
     notice_outdated: bool = False  # consented to an older notice version and not yet asked about this one

@@ -66,6 +66,15 @@ class RegisterMember(Effect):
 
 
 @dataclass(frozen=True)
+class CorrectDetail(Effect):
+    """The member changed one answer of sign-up (CHANGE MY DETAILS): `field` is name, county, work, gender or
+    community; `values` the member's columns it sets (work: the kinds and the 'other' description)."""
+
+    field: str
+    values: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class OptOut(Effect):
     """Stop every message to the member (a consent event)."""
 
@@ -73,6 +82,16 @@ class OptOut(Effect):
 @dataclass(frozen=True)
 class OptIn(Effect):
     """Resume messages to the member (a consent event)."""
+
+
+@dataclass(frozen=True)
+class StopBroadcasts(Effect):
+    """The member objects to broadcasts: no more union news, reminders and answers go on (audited)."""
+
+
+@dataclass(frozen=True)
+class ResumeBroadcasts(Effect):
+    """The member takes back their objection to broadcasts (audited)."""
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,7 @@ CERTIFICATE_LABELS = {
     "rejected": N_("not accepted"),
 }
 TICKET_LABELS = {"open": N_("still open"), "closed": N_("answered and closed")}
+CORRECT_HINT = msg(N_("To change your details, send CHANGE MY DETAILS."))
 
 
 def value(raw: Any) -> Line:
@@ -88,7 +89,9 @@ def value(raw: Any) -> Line:
 def summary(ctx: Ctx) -> Reply:
     """Everything held about the member, one line each, and how to get it as a document or erase it."""
     data: Mapping[str, Any] = ctx.member.facts.get("my_data") or {}
-    return Reply.of(msg(N_("This is everything we hold about you:")), *summary_lines(data), FILE_HINT, DELETE_HINT)
+    correct = [CORRECT_HINT] if ctx.member.is_member else []
+    return Reply.of(msg(N_("This is everything we hold about you:")), *summary_lines(data), FILE_HINT, *correct,
+                    DELETE_HINT)
 
 
 def summary_lines(data: Mapping[str, Any]) -> list[Msg]:
@@ -115,6 +118,9 @@ def summary_lines(data: Mapping[str, Any]) -> list[Msg]:
             if consent else NOT_GIVEN)),
         msg(N_("Messages from us: %(value)s"),
             value=msg(N_("stopped")) if data.get("opted_out") else msg(N_("allowed"))),
+        msg(N_("Union news (broadcasts): %(value)s"),
+            value=msg(N_("stopped (send BROADCASTS ON to get them)")) if data.get("broadcasts_stopped")
+            else msg(N_("allowed (send NO BROADCASTS to stop them)"))),
         msgn(NP_("Messages stored: %(count)s (message texts are deleted after %(days)s day)",
                  "Messages stored: %(count)s (message texts are deleted after %(days)s days)"), "days",
             count=Text(str(data.get("messages", 0))), days=Text(str(data.get("retention_days", "")))),

@@ -78,9 +78,10 @@ def full_notice(ctx: Ctx) -> tuple[Reply, ...]:
             msg(N_("see your data: send MY DATA")),
             msg(N_("a copy of your data to take elsewhere: send MY DATA FILE (a PDF, with the same data as JSON and "
                    "CSV)")),
-            msg(N_("correct your data: send AGENT and an organiser will correct it")),
+            msg(N_("correct your data: send CHANGE MY DETAILS")),
             msg(N_("delete your data: send DELETE MY DATA")),
-            msg(N_("object to a use of your data: send STOP for our news and reminders, or AGENT for any other use")),
+            msg(N_("object to a use of your data: send NO BROADCASTS for no union news (reminders go on), STOP for "
+                   "none of our messages, or AGENT for any other use")),
             msg(N_("withdraw your consent at any time: send STOP, or DELETE MY DATA to end your membership")),
             msg(N_("complain to the Office of the Data Protection Commissioner (ODPC): www.odpc.go.ke")),
         ),

@@ -10,9 +10,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from flows import broadcast, courses, language, mydata, privacy, question, reconsent, signup, smalltalk
+from flows import (
+    broadcast,
+    correct,
+    courses,
+    language,
+    mydata,
+    privacy,
+    question,
+    reconsent,
+    signup,
+    smalltalk,
+)
 from flows.base import N_, Ctx, Flow, Input, Line, Msg, Reply, Result, State, Text, msg, numbered
-from flows.effects import OptIn, OptOut, SetLanguage
+from flows.effects import OptIn, OptOut, ResumeBroadcasts, SetLanguage, StopBroadcasts
 from flows.form import MAX_MISSES, STUCK, pick_one
 
 FLOWS: dict[str, Flow] = {
@@ -26,6 +37,7 @@ FLOWS: dict[str, Flow] = {
     broadcast.NAME: broadcast.FLOW,
     privacy.NAME: privacy.FLOW,
     reconsent.NAME: reconsent.FLOW,
+    correct.NAME: correct.FLOW,
 }
 
 MENU = "menu"
@@ -71,6 +83,9 @@ COMING_SOON = msg(N_("This is coming soon. Please check again in a few days."))
 CANCELLED = msg(N_("Stopped. Nothing more was saved."))
 EXPIRED = msg(N_("We closed our last conversation because it was left for a long time."))
 NOT_UNDERSTOOD = msg(N_("Please reply with a number from the menu."))
+BROADCASTS_STOPPED = msg(N_("You will not get union news (broadcasts) any more. Course reminders and answers to your "
+                            "questions go on. Send BROADCASTS ON to get the news again."))
+BROADCASTS_RESTARTED = msg(N_("You will get union news (broadcasts) again. Send NO BROADCASTS to stop them."))
 CONFIRM_STOP = msg(N_("Stop all messages from us? Reply YES to stop them, or NO to keep them."))
 
 
@@ -83,9 +98,10 @@ def help_reply(ctx: Ctx) -> Reply:
         msg(N_("CANCEL: stop what you are doing")),
         msg(N_("LANGUAGE: change the language (%(languages)s)"), languages=language.names(ctx)),
         msg(N_("COURSES: the free courses; CERTIFICATE: report a course you finished")),
-        msg(N_("MY DATA: what we keep about you; DELETE MY DATA: erase it")),
+        msg(N_("MY DATA: what we keep about you; CHANGE MY DETAILS: correct it; DELETE MY DATA: erase it")),
         msg(N_("AGENT: a person answers you here; CALL ME: a person calls you")),
         msg(N_("STOP: no more messages from us; START: messages again")),
+        msg(N_("NO BROADCASTS: no union news, reminders go on; BROADCASTS ON: the news again")),
         msg(N_("PRIVACY: how we use your data and your rights")),
     ]
     if ctx.settings.help_contact:
@@ -151,12 +167,14 @@ def choose_from_menu(ctx: Ctx, state: State, inp: Input) -> Result:
 
 
 def free_text(ctx: Ctx, inp: Input) -> Result | None:
-    """Words the menu does not expect: DELETE MY DATA, a request for a person or a call, or a question for the FAQ
+    """Words the menu does not expect: DELETE MY DATA, CHANGE MY DETAILS, a request for a person or a call, or a question for the FAQ
     (not right after an expired conversation, when the words likely answered the old question)."""
     if inp.means("delete_data"):
         return start_flow(ctx, mydata.NAME, {"delete": True})
     if inp.means("mydata_file"):
         return start_flow(ctx, mydata.NAME, {"file": True})
+    if inp.means("correct"):
+        return start_flow(ctx, correct.NAME)
     if inp.means("agent"):
         return start_flow(ctx, question.NAME, {"agent": True})
     if inp.means("call_me"):
@@ -223,6 +241,12 @@ def handle(ctx: Ctx, state: State | None, inp: Input) -> Result:
         if keyword == "help":
             return Result(state, (help_reply(ctx),))
         return Result(state, (Reply.of(OPTED_OUT_HINT),))
+    if keyword in ("no_broadcasts", "broadcasts_on"):
+        # An objection (Data Protection Act s.26(c), s.36) at any step, like STOP; the conversation stays where it was.
+        stop = keyword == "no_broadcasts"
+        changed = Result(state, (Reply.of(BROADCASTS_STOPPED if stop else BROADCASTS_RESTARTED),),
+                         (StopBroadcasts() if stop else ResumeBroadcasts(),))
+        return changed.then(ask_again(ctx, state))
     if asks_new_notice(ctx, state, inp):
         return start_flow(ctx, reconsent.NAME, {"return": state.to_json() if state else None})
     if ctx.expired and keyword is None:

@@ -21,6 +21,11 @@ GLOBAL_KEYWORDS: dict[str, str] = {
     "back": N_("BACK|PREVIOUS|GO BACK"),
     "cancel": N_("CANCEL|QUIT|EXIT"),
     "privacy": N_("PRIVACY|PRIVACY NOTICE|PRIVACY POLICY|FULL NOTICE"),
+    # An objection to broadcasts only (union news): reminders and answers go on; STOP stops everything.
+    "no_broadcasts": N_("NO BROADCASTS|STOP BROADCASTS|BROADCASTS OFF|NO BROADCAST|STOP BROADCAST|NO UNION NEWS|"
+                        "STOP UNION NEWS"),
+    "broadcasts_on": N_("BROADCASTS ON|START BROADCASTS|BROADCAST ON|START BROADCAST|SEND BROADCASTS|"
+                        "UNION NEWS ON"),
     # Words that mean "never mind" inside a flow but may mean "stop the messages" at the menu: they
     # cancel a flow, and at the menu ask before stopping anything.
     "cancel_or_stop": N_("ENOUGH|STOP IT"),
@@ -46,6 +51,8 @@ INTENTS: dict[str, str] = {
     "call_me": N_("CALL ME|PLEASE CALL ME|CALL ME BACK|CALL ME PLEASE"),
     "mydata": N_("MY DATA|MYDATA|MY DETAILS|MY INFORMATION|MEMBER NUMBER|MY MEMBER NUMBER|MY NUMBER"),
     "mydata_file": N_("MY DATA FILE|MY DATA AS A FILE|MY DATA PDF|MY DATA DOCUMENT|DOWNLOAD MY DATA|EXPORT MY DATA"),
+    "correct": N_("CHANGE MY DETAILS|CHANGE MY DATA|CHANGE DETAILS|CORRECT MY DETAILS|CORRECT MY DATA|"
+                  "UPDATE MY DETAILS|UPDATE MY DATA|EDIT MY DETAILS|EDIT MY DATA"),
     "delete_data": N_("DELETE MY DATA|DELETE MY DETAILS|ERASE MY DATA|DELETE ME|DELETE MY ACCOUNT"),
     "courses": N_("COURSES|COURSE|FREE COURSES|LEARN|TRAINING|TRAININGS|CLASSES|LINKEDIN|LINKEDIN LEARNING"),
     "mycourses": N_("MY COURSES|MY COURSE|VOUCHER|MY VOUCHER|PREMIUM|LINKEDIN PREMIUM"),

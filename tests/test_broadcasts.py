@@ -557,7 +557,7 @@ def test_cli_create_preview_send_status_cancel(app, pipeline, drain):
     assert created.exit_code != 0 and "HH:MM-HH:MM" in created.output
     created = runner.invoke(args=["broadcast", "create", "--en", "Hello", "--sw", "Habari", "--county", "Nakuru"])
     assert created.exit_code == 0, created.output
-    assert "4 members match; 1 left out (opted out); 3 get the text" in created.output
+    assert "4 members match; 1 left out (opted out or stopped broadcasts); 3 get the text" in created.output
     bid = int(created.output.split()[1])
     declined = runner.invoke(args=["broadcast", "send", str(bid)], input="n\n")
     assert "not sent" in declined.output and status_of(app, bid) == "draft"

@@ -216,8 +216,8 @@ def test_the_shared_menu_numbers_start_the_same_thing_for_prospects_and_members(
 
 
 ENGLISH_HELP = ["MENU: the main menu", "CANCEL: stop what you are doing", "COURSES: the free courses",
-                "CERTIFICATE: report a course you finished", "MY DATA: what we keep about you",
-                "DELETE MY DATA: erase it", "AGENT: a person answers you here", "CALL ME: a person calls you",
+                "CERTIFICATE: report a course you finished",
+                "MY DATA: what we keep about you; CHANGE MY DETAILS: correct it", "DELETE MY DATA: erase it", "AGENT: a person answers you here", "CALL ME: a person calls you",
                 "STOP: no more messages from us"]
 SWAHILI_HELP = ["MENU: menyu kuu", "SITISHA: kusitisha unachofanya sasa", "KOZI: kozi za bure",
                 "CHETI: tuma cheti cha kozi uliyomaliza", "TAARIFA ZANGU: tunachohifadhi kukuhusu",

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from bot.core.extensions import db
 from bot.members import service as member_service
-from bot.models import Member, MemberNumber
+from bot.models import Member, MemberNumber, utcnow
 from bot.privacy import service as privacy
 from bot.stats import service as stats
 
@@ -161,9 +161,10 @@ def play(model: Model, people: list[tuple[datetime | None, tuple]], actions: lis
             member_service.opt_in(member, "test")
             person.opted_out = False
         elif action == "correct" and person.joined is not None:
-            # A correction of sign-up's answers goes through the service that recorded them.
-            member_service.register(member, name=member.name or "", county=county, work_kinds=tuple(sorted(kinds)),
-                                    work_other=None, gender=gender, community=community, now=person.joined)
+            # A correction of sign-up's answers goes through CHANGE MY DETAILS' service, one field at a time.
+            for name, values in (("county", {"county": county}), ("work", {"work": sorted(kinds), "work_other": None}),
+                                 ("gender", {"gender": gender}), ("community", {"community": community})):
+                member_service.correct(member, name, values, utcnow())
             person.county, person.kinds, person.gender, person.community = county, set(kinds), gender, community
         elif action == "erase":
             privacy.erase_member(member)
@@ -173,7 +174,7 @@ def play(model: Model, people: list[tuple[datetime | None, tuple]], actions: lis
 
 def forget_everyone() -> None:
     """Remove the members an example made, and their running counts (cheaper than emptying every table)."""
-    for table in ("consent_events", "member_numbers", "members", "member_tallies"):
+    for table in ("consent_events", "audit_events", "member_numbers", "members", "member_tallies"):
         db.session.execute(sa.text(f"DELETE FROM {table}"))
     db.session.commit()
 
@@ -267,8 +268,9 @@ def test_members_erased_before_the_upgrade_get_their_joining_day_back(app):
     now = utc(datetime(2026, 12, 3, 15, 0))
     with app.app_context():
         downgrade(revision="0012")
-        with db.engine.begin() as connection:  # today's model writes every column it has (0016 adds this one)
+        with db.engine.begin() as connection:  # today's model writes every column it has (0016, 0017 add these)
             connection.execute(sa.text("ALTER TABLE members ADD COLUMN wa_user_id varchar(140)"))
+            connection.execute(sa.text("ALTER TABLE members ADD COLUMN broadcasts_stopped_at timestamp"))
         try:
             for i, moment in enumerate(joined):
                 member = Member(phone=f"+2547400{i:05d}", status="prospect")
@@ -288,6 +290,7 @@ def test_members_erased_before_the_upgrade_get_their_joining_day_back(app):
             db.session.remove()
             with db.engine.begin() as connection:
                 connection.execute(sa.text("ALTER TABLE members DROP COLUMN wa_user_id"))
+                connection.execute(sa.text("ALTER TABLE members DROP COLUMN broadcasts_stopped_at"))
             upgrade()
         for f in (stats.StatsFilter(), stats.StatsFilter(work="other")):
             assert stats.totals(f, now) == stats.live_totals(f, now) == stats.Totals(4, 0, 4, 3, 2), f

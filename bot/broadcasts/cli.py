@@ -26,7 +26,7 @@ QUIET = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9
 def describe_preview(p: Preview) -> str:
     """The preview in plain words."""
     minutes = p.seconds / 60
-    return (f"{p.matched} members match; {p.opted_out} left out (opted out); {p.inside_window} get the text; "
+    return (f"{p.matched} members match; {p.opted_out} left out (opted out or stopped broadcasts); {p.inside_window} get the text; "
             f"{p.template} are outside the 24-hour window and get the template; {p.no_template} get nothing "
             f"(no template for their language). About {minutes:.1f} min at {p.rate}/s.")
 

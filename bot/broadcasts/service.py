@@ -146,6 +146,11 @@ def segment_condition(segment: Mapping[str, Any]) -> sa.ColumnElement[bool]:
                    *(SEGMENT_FILTERS[name](value) for name, value in merged.items()))
 
 
+# Members of a segment who get nothing: those who stopped every message (STOP) and those who objected to
+# broadcasts only (NO BROADCASTS); the preview counts both as left out.
+LEFT_OUT = sa.or_(Member.opted_out_at.is_not(None), Member.broadcasts_stopped_at.is_not(None))
+
+
 # --- templates and timing ------------------------------------------------------------------------
 
 def template_languages() -> tuple[dict[str, str], bool]:
@@ -215,7 +220,7 @@ def preview(broadcast: Broadcast, now: datetime | None = None) -> Preview:
     """Count the segment: matched, opted out, inside the window, template, no template; time at the rate."""
     now = now or utcnow()
     sids, fallback = template_languages()
-    reachable = Member.opted_out_at.is_(None)
+    reachable = sa.not_(LEFT_OUT)
     inside = sa.and_(reachable, Member.last_inbound_at.is_not(None), Member.last_inbound_at > now - WINDOW)
     outside = sa.and_(reachable, sa.not_(inside))
     lang = sa.func.coalesce(Member.language, i18n.SOURCE_LANGUAGE)
@@ -223,7 +228,7 @@ def preview(broadcast: Broadcast, now: datetime | None = None) -> Preview:
     row = db.session.execute(
         sa.select(
             sa.func.count(),
-            sa.func.count().filter(Member.opted_out_at.is_not(None)),
+            sa.func.count().filter(LEFT_OUT),
             sa.func.count().filter(inside),
             sa.func.count().filter(sa.and_(outside, has_template)),
             sa.func.count().filter(sa.and_(outside, sa.not_(has_template))),
@@ -235,10 +240,11 @@ def preview(broadcast: Broadcast, now: datetime | None = None) -> Preview:
 # --- start, pause, resume, cancel ----------------------------------------------------------------
 
 def resolve(broadcast_id: int) -> int:
-    """Insert one delivery row per member of the segment (not opted out), in the database; returns the total."""
+    """Insert one delivery row per member of the segment (not opted out, not objecting to broadcasts), in the
+    database; returns the total."""
     broadcast = db.session.get(Broadcast, broadcast_id)
     members = sa.select(sa.literal(broadcast_id), Member.id, sa.literal("queued"), sa.literal(0),
-                        sa.literal(0)).where(segment_condition(broadcast.segment), Member.opted_out_at.is_(None))
+                        sa.literal(0)).where(segment_condition(broadcast.segment), sa.not_(LEFT_OUT))
     statement = dialect_insert(BroadcastDelivery).from_select(
         ["broadcast_id", "member_id", "status", "status_rank", "attempts"], members).on_conflict_do_nothing()
     db.session.execute(statement)
@@ -375,7 +381,7 @@ SET status = 'claimed', lease_until = :lease, attempts = d.attempts + 1, updated
 FROM picked, members AS m
 WHERE d.id = picked.id AND m.id = d.member_id
 RETURNING d.id, d.member_id, d.kind, d.attempts, d.attempted_at, d.lookups, m.phone, m.language,
-          m.last_inbound_at, m.opted_out_at, m.status
+          m.last_inbound_at, m.opted_out_at, m.broadcasts_stopped_at, m.status
 """)
 
 
@@ -412,7 +418,7 @@ def claim(broadcast_id: int, limit: int, now: datetime) -> list[Any]:
         d = BroadcastDelivery
         rows = db.session.execute(
             sa.select(d.id, d.member_id, d.kind, d.attempts, d.attempted_at, d.lookups, Member.phone, Member.language,
-                      Member.last_inbound_at, Member.opted_out_at, Member.status)
+                      Member.last_inbound_at, Member.opted_out_at, Member.broadcasts_stopped_at, Member.status)
             .join(Member, Member.id == d.member_id).where(d.id.in_(ids))
         ).all() if ids else []
     db.session.commit()
@@ -465,6 +471,9 @@ def plan(broadcast: Broadcast, row: Any, now: datetime, froms: list[str]) -> Pla
     item = Plan(row.id, row.member_id, language, attempted_at=row.attempted_at, lookups=row.lookups)
     if row.opted_out_at is not None or row.status == ERASED_STATUS:
         item.skip = "opted_out" if row.opted_out_at is not None else "deleted"
+        return item
+    if row.broadcasts_stopped_at is not None:  # objected after the audience was resolved
+        item.skip = "broadcasts_stopped"
         return item
     text = broadcast.text_sw if language == "sw" and broadcast.text_sw else broadcast.text_en
     params = {"To": f"whatsapp:{row.phone}", "From": froms[row.id % len(froms)],

@@ -35,6 +35,7 @@ def setup(app: Flask) -> None:
 AREA = Area(
     "certificates",
     erasure_hooks=(certificates.erase_certificates,),
+    retention_checks=(certificates.certificates_past_time,),
     after_message=(certificates.send_voucher_kept_for,),
     periodic=(PeriodicJob(requeue_certificate_downloads, "default", interval=900),
               PeriodicJob(send_reserved_vouchers, "default", interval=300)),

@@ -31,10 +31,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.audit import service as audit
 from bot.core import jobs
+from bot.core.area import HeldPastTime
 from bot.core.extensions import db
 from bot.core.sql import insert_ignore
 from bot.members.service import is_user_id, set_conversation
-from bot.models import Certificate, Course, Enrolment, Member, StaffMember, Voucher, utcnow
+from bot.models import ERASED_STATUS, Certificate, Course, Enrolment, Member, StaffMember, Voucher, utcnow
 from bot.models.courses import (
     ACCEPTED_STATUSES,
     OPEN_STATUSES,
@@ -732,6 +733,16 @@ def erase_certificates(member: Member, now: datetime) -> None:
         report.link = report.certificate_key = report.media_url = report.sha256 = report.stored_path = None
         report.reason = None
 
+
+
+def certificates_past_time(now: datetime) -> list[HeldPastTime]:
+    """Retention check: certificate links, IDs and files left on the reports of members who deleted their data."""
+    erased = sa.select(Member.id).where(Member.status == ERASED_STATUS).scalar_subquery()
+    held = sa.or_(*(column.is_not(None) for column in (Certificate.link, Certificate.certificate_key,
+                                                        Certificate.media_url, Certificate.stored_path)))
+    left = db.session.scalar(sa.select(sa.func.count()).where(Certificate.member_id.in_(erased), held)) or 0
+    return [HeldPastTime("certificate links and files of members who deleted their data", "until DELETE MY DATA",
+                         left)]
 
 
 def unclaimed(certificate: Certificate) -> str:

@@ -93,6 +93,7 @@ def member_view(member: Member) -> MemberView:
         name=member.name,
         status=member.status,
         opted_out=member.opted_out,
+        broadcasts_stopped=member.broadcasts_stopped,
         roles=roles_from(member.staff_roles),  # set by the statement that locked the member
         facts=facts_of(member),
         notice_outdated=member_service.notice_outdated(member),

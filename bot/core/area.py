@@ -1,6 +1,6 @@
 """What an area of Umoja plugs into the app, as plain constants, and the assembly of every area's parts.
 
-Each area package declares one `Area` in its `area.py` (its facts, erasure and retention hooks, STATS
+Each area package declares one `Area` in its `area.py` (its facts, erasure and retention hooks and checks, STATS
 sections, effect performers, staff commands, periodic jobs, `flask` command groups, and a setup function
 for its blueprints); `bot/areas.py` lists the areas and `create_app` assembles them (`install`). The
 owners of each kind of part (the engine's facts and performers, DELETE MY DATA, retention, STATS, the
@@ -38,6 +38,19 @@ EXTENSION = "umoja.areas"
 
 
 @dataclass(frozen=True)
+class HeldPastTime:
+    """One kind of data the privacy notice names, how long it is kept, and how many items are held past that
+    (`flask retention report`; it should be none)."""
+
+    kind: str
+    kept_for: str
+    count: int
+
+
+RetentionCheck = Callable[[datetime], Iterable[HeldPastTime]]
+
+
+@dataclass(frozen=True)
 class Area:
     """One area's parts. `tables`: the tables the area owns; `anonymous_tables`: those of them whose rows
     stay when a member erases their data because they hold nothing identifying (they count in STATS)."""
@@ -46,6 +59,8 @@ class Area:
     facts: Mapping[str, FactLoader] = field(default_factory=dict)
     erasure_hooks: tuple[ErasureHook, ...] = ()
     retention_hooks: tuple[RetentionHook, ...] = ()
+    # What the area holds past its time, per kind of data the privacy notice names (`flask retention report`).
+    retention_checks: tuple[RetentionCheck, ...] = ()
     stats_sections: tuple[SectionProvider, ...] = ()
     performers: Mapping[type[Effect], Performer] = field(default_factory=dict)
     commands: tuple[StaffCommand, ...] = ()
@@ -73,6 +88,7 @@ class Assembly:
     facts: Mapping[str, FactLoader]
     erasure_hooks: tuple[ErasureHook, ...]
     retention_hooks: tuple[RetentionHook, ...]
+    retention_checks: tuple[RetentionCheck, ...]
     stats_sections: tuple[SectionProvider, ...]
     performers: Mapping[type[Effect], Performer]
     commands: Mapping[str, StaffCommand]
@@ -108,6 +124,7 @@ def assemble(areas: Iterable[Area]) -> Assembly:
         facts=MappingProxyType(unique("fact", (item for a in areas for item in a.facts.items()))),
         erasure_hooks=tuple(hook for a in areas for hook in a.erasure_hooks),
         retention_hooks=tuple(hook for a in areas for hook in a.retention_hooks),
+        retention_checks=tuple(check for a in areas for check in a.retention_checks),
         stats_sections=tuple(section for a in areas for section in a.stats_sections),
         performers=MappingProxyType(unique("performer of", (item for a in areas for item in a.performers.items()))),
         commands=MappingProxyType(unique("staff command", ((c.word, c) for a in areas for c in a.commands))),

@@ -134,6 +134,8 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         **{f"{name}_{lang.upper()}": env_str(f"{name}_{lang.upper()}", default.get(lang) if not env_str(name) else None)
            for name, default in PER_LANGUAGE_SETTINGS.items() for lang in languages if lang != SOURCE_LANGUAGE},
         "RETENTION_DAYS": env_int("RETENTION_DAYS", 180),
+        # People who neither consent nor refuse are forgotten this many days after their last message.
+        "PROSPECT_DAYS": env_int("PROSPECT_DAYS", 30),
         "REMINDER_OFFSETS_DAYS": [int(d) for d in (env_str("REMINDER_OFFSETS_DAYS", "3,7,14") or "").split(",") if d.strip()],
         "QUIET_HOURS": env_str("QUIET_HOURS", "20:00-08:00"),
         "CERTIFICATE_REVIEW_DAYS": env_int("CERTIFICATE_REVIEW_DAYS", 3),

@@ -54,7 +54,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "bot/commands/registry.py",
         "bot/whatsapp/outbound.py",
     ),
-    "signup": ("flows/signup.py", "flows/privacy.py", "flows/reconsent.py"),
+    "signup": ("flows/signup.py", "flows/privacy.py", "flows/reconsent.py", "flows/correct.py"),
     "staff": ("bot/commands/basics.py", "bot/commands/roles.py"),
     "questions": (
         "flows/question.py",

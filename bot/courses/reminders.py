@@ -93,6 +93,8 @@ def skip_reason(enrolment: Enrolment | None, member: Member | None) -> str | Non
         return "deleted"
     if member.opted_out:
         return "opted_out"
+    if member.consent_at is None and member.joined_at is None:  # enrolled before consenting to anything
+        return "no_consent"
     if enrolment.status != "enrolled":
         return "certificate_reported"
     return None

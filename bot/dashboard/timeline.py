@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from bot.core import i18n
 from bot.core.extensions import db
 from bot.members.effects import LANGUAGE_CHANGED
+from bot.members.service import CORRECTED
 from bot.models import (
     AuditEvent,
     Broadcast,
@@ -37,7 +38,9 @@ from bot.privacy import masking
 from bot.whatsapp.sending import reason_text
 
 MESSAGE_LIMIT = 500
-CONSENT_TITLES = {"consent": "Gave consent", "opt_out": "Opted out (STOP)", "opt_in": "Opted in again (START)"}
+CONSENT_TITLES = {"consent": "Gave consent", "opt_out": "Opted out (STOP)", "opt_in": "Opted in again (START)",
+                  "broadcasts_off": "Stopped broadcasts (NO BROADCASTS)",
+                  "broadcasts_on": "Broadcasts again (BROADCASTS ON)"}
 LANGUAGES = i18n.LANGUAGE_LABELS
 
 
@@ -253,10 +256,18 @@ def language_entries(member: Member) -> list[Entry]:
         for e in rows]
 
 
+def correction_entries(member: Member) -> list[Entry]:
+    """Answers of sign-up the member changed (CHANGE MY DETAILS): the field only, as the audit log keeps it."""
+    rows = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == CORRECTED,
+                                                          AuditEvent.subject == f"member:{member.id}"))
+    return [Entry(e.created_at, "signup", "Changed an answer of sign-up",
+                  plain=[str((e.details or {}).get("field", "?"))], order=e.id) for e in rows]
+
+
 TimelineSource = Callable[[Member], list[Entry]]
 # Sources that need only the member; areas append theirs.
-SOURCES: list[TimelineSource] = [member_entries, consent_entries, language_entries, course_entries,
-                                 certificate_entries, ticket_entries, broadcast_entries, note_entries]
+SOURCES: list[TimelineSource] = [member_entries, consent_entries, language_entries, correction_entries,
+                                 course_entries, certificate_entries, ticket_entries, broadcast_entries, note_entries]
 KIND_ORDER = {kind: n for n, kind in enumerate(
     ("signup", "consent", "in", "course", "reminder", "certificate", "review", "voucher", "out", "ticket",
      "ticket-line", "broadcast", "note"))}

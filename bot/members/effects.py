@@ -13,6 +13,7 @@ from bot.members import service as member_service
 from bot.models import Member
 from flows.base import Effect
 from flows.effects import (
+    CorrectDetail,
     DeclineNewNotice,
     MarkNoticeAsked,
     OptIn,
@@ -20,7 +21,9 @@ from flows.effects import (
     RecordConsent,
     RecordSensitiveChoice,
     RegisterMember,
+    ResumeBroadcasts,
     SetLanguage,
+    StopBroadcasts,
 )
 
 # The audit action of a member's change of language (the timeline shows it).
@@ -76,6 +79,21 @@ def perform_opt_in(member: Member, effect: OptIn, now: datetime) -> None:
     member_service.opt_in(member, "whatsapp", now)
 
 
+def perform_stop_broadcasts(member: Member, effect: StopBroadcasts, now: datetime) -> None:
+    """Stop broadcasts to the member (reminders and answers go on)."""
+    member_service.stop_broadcasts(member, "whatsapp", now)
+
+
+def perform_resume_broadcasts(member: Member, effect: ResumeBroadcasts, now: datetime) -> None:
+    """Send broadcasts to the member again."""
+    member_service.resume_broadcasts(member, "whatsapp", now)
+
+
+def perform_correct(member: Member, effect: CorrectDetail, now: datetime) -> None:
+    """Change one answer of sign-up (audited by field name)."""
+    member_service.correct(member, effect.field, effect.values, now)
+
+
 MEMBER_PERFORMERS: dict[type[Effect], Performer] = {
     SetLanguage: perform_set_language,
     RecordConsent: perform_record_consent,
@@ -85,4 +103,7 @@ MEMBER_PERFORMERS: dict[type[Effect], Performer] = {
     RegisterMember: perform_register,
     OptOut: perform_opt_out,
     OptIn: perform_opt_in,
+    StopBroadcasts: perform_stop_broadcasts,
+    CorrectDetail: perform_correct,
+    ResumeBroadcasts: perform_resume_broadcasts,
 }

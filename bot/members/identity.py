@@ -96,7 +96,8 @@ def merge_members(first: Member, second: Member, *, phone: str, wa_user_id: str)
     values: dict[str, Any] = {name: getattr(keep, name) if getattr(keep, name) is not None else getattr(gone, name)
                               for name in FILLED}
     values.update(
-        phone=phone, wa_user_id=wa_user_id, opted_out_at=recent.opted_out_at, updated_at=now,
+        phone=phone, wa_user_id=wa_user_id, opted_out_at=recent.opted_out_at,
+        broadcasts_stopped_at=recent.broadcasts_stopped_at, updated_at=now,
         last_inbound_at=max((m.last_inbound_at for m in (keep, gone) if m.last_inbound_at), default=None),
         created_at=min(keep.created_at, gone.created_at),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import cache, lru_cache
 from typing import Any
@@ -12,6 +12,7 @@ import phonenumbers
 import sqlalchemy as sa
 from flask import current_app
 
+from bot.audit import service as audit
 from bot.core.extensions import db
 from bot.core.sql import insert_for
 from bot.models import ConsentEvent, Conversation, Member, MemberNumber, MemberWork, utcnow
@@ -272,9 +273,62 @@ def opt_in(member: Member, source: str, now: datetime | None = None) -> bool:
     return True
 
 
+BROADCASTS_STOPPED = "member.broadcasts_stopped"
+BROADCASTS_RESUMED = "member.broadcasts_resumed"
+
+
+def stop_broadcasts(member: Member, source: str, now: datetime | None = None) -> bool:
+    """The member objects to broadcasts (union news): none are sent to them, reminders and answers go on.
+    Recorded as a consent event and in the audit log (ids only); False if they had already objected."""
+    if member.broadcasts_stopped_at is not None:
+        return False
+    member.broadcasts_stopped_at = now or utcnow()
+    record_consent_event(member, "broadcasts_off", source, language=member.language, at=member.broadcasts_stopped_at)
+    audit.record(f"member:{member.id}", BROADCASTS_STOPPED, f"member:{member.id}", source=source)
+    return True
+
+
+def resume_broadcasts(member: Member, source: str, now: datetime | None = None) -> bool:
+    """The member takes back their objection to broadcasts; False if they had not objected."""
+    if member.broadcasts_stopped_at is None:
+        return False
+    member.broadcasts_stopped_at = None
+    record_consent_event(member, "broadcasts_on", source, language=member.language, at=now)
+    audit.record(f"member:{member.id}", BROADCASTS_RESUMED, f"member:{member.id}", source=source)
+    return True
+
+
 def format_member_number(sequence: int) -> str:
     """'KUGWO-000123' from 123, with the configured prefix."""
     return f"{current_app.config['MEMBER_NUMBER_PREFIX']}-{sequence:06d}"
+
+
+def set_work_kinds(member: Member, work_kinds: Iterable[str]) -> None:
+    """The member's kinds of work: rows kept, added or removed (the running counts follow, by trigger)."""
+    wanted = list(dict.fromkeys(work_kinds))
+    kept = [row for row in member.work_kinds if row.kind in wanted]
+    have = {row.kind for row in kept}
+    member.work_kinds = kept + [MemberWork(kind=kind) for kind in wanted if kind not in have]
+
+
+# What CHANGE MY DETAILS may set, by the field a member changes (`flows.correct.FIELDS`).
+CORRECTABLE = {"name": ("name",), "county": ("county",), "work": ("work", "work_other"), "gender": ("gender",),
+               "community": ("community",)}
+CORRECTED = "member.correct"
+
+
+def correct(member: Member, field: str, values: Mapping[str, Any], now: datetime) -> None:
+    """A member changed one answer of sign-up: set it, and record the change in the audit log by field name,
+    never the old or new value (the running counts follow a county or work change, by trigger)."""
+    if field not in CORRECTABLE or not member.is_member:
+        raise ValueError(f"not a correctable field: {field!r}")
+    for key in CORRECTABLE[field]:
+        if key == "work":
+            set_work_kinds(member, values.get("work") or ())
+        else:
+            setattr(member, key, values.get(key))
+    member.updated_at = now
+    audit.record(f"member:{member.id}", CORRECTED, f"member:{member.id}", field=field)
 
 
 def register(member: Member, *, name: str, county: str, work_kinds: tuple[str, ...], work_other: str | None,
@@ -285,10 +339,7 @@ def register(member: Member, *, name: str, county: str, work_kinds: tuple[str, .
     member.work_other = work_other
     member.gender = gender
     member.community = community
-    wanted = list(dict.fromkeys(work_kinds))
-    kept = [row for row in member.work_kinds if row.kind in wanted]
-    have = {row.kind for row in kept}
-    member.work_kinds = kept + [MemberWork(kind=kind) for kind in wanted if kind not in have]
+    set_work_kinds(member, work_kinds)
     if member.member_number is None:
         ledger = MemberNumber(member_id=member.id, issued_at=now)
         db.session.add(ledger)

@@ -46,6 +46,8 @@ class Member(db.Model):
     consent_version: Mapped[str | None] = mapped_column(sa.String(32))
     consent_language: Mapped[str | None] = mapped_column(sa.String(8))
     opted_out_at: Mapped[datetime | None]
+    # NO BROADCASTS: the member objects to union news only (reminders and answers go on); STOP is `opted_out_at`.
+    broadcasts_stopped_at: Mapped[datetime | None]
     last_inbound_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -63,6 +65,11 @@ class Member(db.Model):
     def opted_out(self) -> bool:
         """Whether the member asked for no messages."""
         return self.opted_out_at is not None
+
+    @property
+    def broadcasts_stopped(self) -> bool:
+        """Whether the member objected to broadcasts (NO BROADCASTS)."""
+        return self.broadcasts_stopped_at is not None
 
     @property
     def erased(self) -> bool:

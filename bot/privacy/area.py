@@ -1,4 +1,5 @@
-"""The privacy area: MY DATA (and as a file), DELETE MY DATA, forgetting a refused consent, the retention of texts."""
+"""The privacy area: MY DATA (and as a file), DELETE MY DATA, forgetting a refused consent and people who never
+answered, the retention of texts."""
 
 from __future__ import annotations
 
@@ -24,13 +25,23 @@ def purge_expired_exports() -> int:
     return export.purge_expired_exports()
 
 
+@job
+def purge_prospects() -> int:
+    """Forget the people who neither consented nor refused within PROSPECT_DAYS (daily)."""
+    from bot.privacy.service import purge_prospects as purge
+
+    return purge()
+
+
 AREA = Area(
     "privacy",
     facts={"my_data": privacy.summary},
     erasure_hooks=(export.erase_exports,),
     performers=PRIVACY_PERFORMERS,
+    retention_checks=(privacy.held_past_time,),
     periodic=(PeriodicJob(purge_old_messages, "default", cron="15 3 * * *"),
-              PeriodicJob(purge_expired_exports, "default", cron="40 * * * *")),
+              PeriodicJob(purge_expired_exports, "default", cron="40 * * * *"),
+              PeriodicJob(purge_prospects, "default", cron="45 3 * * *")),
     setup=export.setup,
     cli=(cli.retention,),
     tables=("forgotten_messages",),

@@ -17,6 +17,8 @@ number is blanked as well, whatever the command printed.
 `forget_person` is for someone who refused consent: the same hooks run, then the person's row and every
 message to or from them are deleted; only the SHA-256 of each of their MessageSids stays
 (`forgotten_messages`), so that Twilio's retry of a message is recognised rather than processed again.
+`purge_prospects` forgets people who neither consent nor refuse the same way, PROSPECT_DAYS after their last
+message.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from bot.core import i18n, local_time
-from bot.core.area import ErasureHook, assembled
+from bot.core.area import ErasureHook, HeldPastTime, assembled
 from bot.core.extensions import db
 from bot.core.sql import insert_for
 from bot.members.service import is_user_id, record_consent_event
@@ -254,11 +256,12 @@ def sid_hash(sid: str) -> str:
     return hashlib.sha256(sid.encode()).hexdigest()
 
 
-def forget_person(member: Member, now: datetime | None = None) -> None:
-    """Someone refused consent: every area forgets them (the erasure hooks), then their row and every
-    message to or from them are deleted, in the caller's transaction. The hash of each of their
-    MessageSids is kept (`forgotten_replies`), and a refusal event without the phone number is recorded.
-    A member who had joined is erased instead, so that the counts officers report do not change."""
+def forget_person(member: Member, now: datetime | None = None, *, event: str = "refusal") -> None:
+    """Someone refused consent (or never answered, `purge_prospects`): every area forgets them (the erasure
+    hooks), then their row and every message to or from them are deleted, in the caller's transaction. The
+    hash of each of their MessageSids is kept (`forgotten_replies`), and a consent event of kind `event`
+    without the phone number is recorded. A member who had joined is erased instead, so that the counts
+    officers report do not change."""
     now = now or utcnow()
     if member.joined_at is not None:
         erase_member(member, now)
@@ -276,9 +279,40 @@ def forget_person(member: Member, now: datetime | None = None) -> None:
     language = member.language
     db.session.delete(member)  # the database deletes or unlinks the rest (conversation, work, enrolments…)
     db.session.flush()
-    record_consent_event(None, "refusal", "whatsapp", version=current_app.config["CONSENT_VERSION"],
+    record_consent_event(None, event, "whatsapp", version=current_app.config["CONSENT_VERSION"],
                          language=language, at=now)
-    log.info("forgot a person who refused consent")
+    log.info("forgot a person who did not consent (%s)", event)
+
+
+PROSPECT_PURGED = "prospect_purged"
+PURGE_BATCH = 200
+
+
+def stale_prospects(cutoff: datetime) -> sa.ColumnElement[bool]:
+    """Contacts who neither consented nor refused and have written nothing since the cutoff (staff numbers
+    aside: staff write commands, never a consent)."""
+    staff = sa.select(StaffMember.phone).where(StaffMember.phone.in_((Member.phone, Member.wa_user_id))).exists()
+    return sa.and_(Member.status == "prospect", Member.consent_at.is_(None), Member.joined_at.is_(None),
+                   sa.func.coalesce(Member.last_inbound_at, Member.created_at) < cutoff, ~staff)
+
+
+def purge_prospects(days: int | None = None, now: datetime | None = None) -> int:
+    """Forget everyone who neither consented nor refused within PROSPECT_DAYS of their last message, as a
+    refusal is forgotten (`forget_person`: nothing identifying stays); returns how many. Rows a message is
+    being answered for are left for the next run."""
+    days = current_app.config["PROSPECT_DAYS"] if days is None else days
+    now = now or utcnow()
+    cutoff = now - timedelta(days=days)
+    purged = 0
+    while True:
+        batch = db.session.scalars(sa.select(Member).where(stale_prospects(cutoff)).order_by(Member.id)
+                                   .limit(PURGE_BATCH).with_for_update(skip_locked=True)).all()
+        for member in batch:
+            forget_person(member, now, event=PROSPECT_PURGED)
+        db.session.commit()
+        purged += len(batch)
+        if len(batch) < PURGE_BATCH:
+            return purged
 
 
 def was_forgotten(member: Member) -> bool:
@@ -317,6 +351,7 @@ def summary(member: Member) -> dict[str, Any]:
         "consent_at": member.consent_at.date().isoformat() if member.consent_at else None,
         "consent_version": member.consent_version,
         "opted_out": member.opted_out,
+        "broadcasts_stopped": member.broadcasts_stopped,
         "messages": messages,
         "retention_days": current_app.config["RETENTION_DAYS"],
         "tickets": db.session.scalar(sa.select(sa.func.count()).where(Ticket.member_id == member.id)) or 0,
@@ -325,22 +360,26 @@ def summary(member: Member) -> dict[str, Any]:
     }
 
 
+def old_texts(cutoff: datetime) -> sa.ColumnElement[bool]:
+    """Messages older than the cutoff that still hold a text, media or a raw payload (an outbound message
+    waiting to be sent keeps its text until it is)."""
+    inbound = sa.and_(Message.direction == "in", sa.or_(Message.body.is_not(None), Message.payload.is_not(None)))
+    outbound = sa.and_(Message.direction == "out", Message.body.is_not(None),
+                       Message.status.not_in(("pending", "sending")))
+    return sa.and_(Message.created_at < cutoff, sa.or_(inbound, outbound))
+
+
 def purge_old_messages(days: int | None = None, now: datetime | None = None) -> int:
     """Blank the texts, media and payloads of messages older than the retention period; returns how many."""
     days = current_app.config["RETENTION_DAYS"] if days is None else days
     cutoff = (now or utcnow()) - timedelta(days=days)
     result = db.session.execute(
-        sa.update(Message)
-        .where(Message.created_at < cutoff, Message.direction == "in",
-               sa.or_(Message.body.is_not(None), Message.payload.is_not(None)))
+        sa.update(Message).where(old_texts(cutoff), Message.direction == "in")
         .values(body=None, media=sa.null(), payload=sa.null())
     )
     purged = result.rowcount or 0
     result = db.session.execute(
-        sa.update(Message)
-        .where(Message.created_at < cutoff, Message.direction == "out", Message.body.is_not(None),
-               Message.status.not_in(("pending", "sending")))
-        .values(body=None, media=sa.null())
+        sa.update(Message).where(old_texts(cutoff), Message.direction == "out").values(body=None, media=sa.null())
     )
     purged += result.rowcount or 0
     for hook in assembled().retention_hooks:
@@ -348,3 +387,42 @@ def purge_old_messages(days: int | None = None, now: datetime | None = None) -> 
     db.session.execute(sa.delete(ForgottenMessage).where(ForgottenMessage.created_at < cutoff))
     db.session.commit()
     return purged
+
+
+def count_of(condition: sa.ColumnElement[bool], table: Any = Member) -> int:
+    """How many rows of a table meet the condition."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(table).where(condition)) or 0
+
+
+# What DELETE MY DATA blanks in a member's row (`erase_member_fields`); the phone becomes `erased-<id>`.
+ERASED_FIELDS = ("wa_user_id", "wa_id", "profile_name", "name", "work_other", "gender", "community", "member_number",
+                 "last_inbound_at")
+
+
+def held_past_time(now: datetime) -> list[HeldPastTime]:
+    """Retention check of the privacy area: message texts past RETENTION_DAYS, people who never consented past
+    PROSPECT_DAYS, and what DELETE MY DATA blanks that a member who erased their data still holds."""
+    config = current_app.config
+    days, prospect_days = config["RETENTION_DAYS"], config["PROSPECT_DAYS"]
+    erased = Member.status == ERASED_STATUS
+    identifying = sa.or_(~Member.phone.startswith("erased-"), *(getattr(Member, name).is_not(None)
+                                                                 for name in ERASED_FIELDS))
+    erased_ids = sa.select(Member.id).where(erased).scalar_subquery()
+    return [
+        HeldPastTime("message texts, media and raw payloads", f"{days} days (RETENTION_DAYS)",
+                     count_of(old_texts(now - timedelta(days=days)), Message)),
+        HeldPastTime("phone numbers, WhatsApp names and messages of people who never consented",
+                     f"{prospect_days} days after their last message (PROSPECT_DAYS)",
+                     count_of(stale_prospects(now - timedelta(days=prospect_days)))),
+        HeldPastTime("name, phone number, WhatsApp name, member number, gender and community",
+                     "until DELETE MY DATA", count_of(sa.and_(erased, identifying))),
+        HeldPastTime("messages of members who deleted their data", "until DELETE MY DATA",
+                     count_of(sa.and_(Message.member_id.in_(erased_ids), sa.or_(
+                         Message.body.is_not(None), Message.payload.is_not(None))), Message)),
+    ]
+
+
+def retention_report(now: datetime | None = None) -> list[HeldPastTime]:
+    """Every area's retention checks, in the order of the areas: what is held past its time (should be none)."""
+    now = now or utcnow()
+    return [held for check in assembled().retention_checks for held in check(now)]

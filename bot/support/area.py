@@ -11,6 +11,7 @@ AREA = Area(
     facts={"faq": faq.knowledge, "open_ticket": tickets.open_ticket_id, "ticket_holder": tickets.holder_key},
     erasure_hooks=(tickets.erase_ticket_texts, notes.erase_notes),
     retention_hooks=(tickets.purge_old_ticket_texts,),
+    retention_checks=(tickets.ticket_texts_past_time,),
     performers=SUPPORT_PERFORMERS,
     commands=(staff.list_tickets, staff.reply_to_ticket, staff.close_ticket),
     cli=(cli.faq,),

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from bot.audit import service as audit
+from bot.core.area import HeldPastTime
 from bot.core.extensions import db
 from bot.members.service import conversation_of, set_conversation
-from bot.models import Member, Message, Ticket, TicketMessage, utcnow
+from bot.models import ERASED_STATUS, Member, Message, Ticket, TicketMessage, utcnow
 from bot.models.support import TicketStatus
 from bot.privacy.masking import member_label
 from bot.whatsapp.outbound import notify
@@ -238,6 +240,22 @@ def open_ticket_id(member: Member) -> int | None:
     """The number of the member's open ticket (a fact for the question flow)."""
     ticket = open_ticket_of(member.id)
     return ticket.id if ticket else None
+
+
+def ticket_texts_past_time(now: datetime) -> list[HeldPastTime]:
+    """Retention check: closed tickets' texts past RETENTION_DAYS, and texts left on the tickets of members who
+    deleted their data."""
+    days = current_app.config["RETENTION_DAYS"]
+    closed = sa.select(Ticket.id).where(Ticket.status == CLOSED).scalar_subquery()
+    erased = sa.select(Ticket.id).join(Member, Member.id == Ticket.member_id) \
+        .where(Member.status == ERASED_STATUS).scalar_subquery()
+    written = sa.select(sa.func.count()).select_from(TicketMessage).where(TicketMessage.body.is_not(None))
+    old = db.session.scalar(written.where(TicketMessage.ticket_id.in_(closed),
+                                          TicketMessage.created_at < now - timedelta(days=days))) or 0
+    left = db.session.scalar(written.where(TicketMessage.ticket_id.in_(erased))) or 0
+    return [HeldPastTime("questions to organisers and the cases opened for them (closed)",
+                         f"{days} days (RETENTION_DAYS)", old),
+            HeldPastTime("questions and cases of members who deleted their data", "until DELETE MY DATA", left)]
 
 
 def purge_old_ticket_texts(cutoff: datetime) -> int:

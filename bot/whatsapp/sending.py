@@ -61,6 +61,8 @@ REASONS: dict[int | str, str] = {
     "cancelled": N_("the broadcast was cancelled"),
     "too_many_attempts": N_("still failing after every retry"),
     "deleted": N_("the member's data was deleted"),
+    "broadcasts_stopped": N_("the member stopped broadcasts (NO BROADCASTS)"),
+    "no_consent": N_("the person never consented"),
 }
 UNKNOWN_REASON = N_("unknown")
 REFUSED = N_("Twilio refused the message (HTTP %(status)s)")

@@ -20,7 +20,9 @@ from flows.effects import (
     RegisterMember,
     ReportCertificateFile,
     ReportCertificateLink,
+    ResumeBroadcasts,
     SetLanguage,
+    StopBroadcasts,
 )
 from flows.faq import Knowledge
 
@@ -59,8 +61,8 @@ class Chat:
     """One person talking to the pure flows as the engine runs them: classify the message, `router.handle`,
     render the replies in the person's language after the effects (a language switch shows at once), and
     keep the state. The effects are collected, and those that change what the flows see next are applied
-    to the member view: a language switch, STOP and START, joining, the new notice asked, enrolling and
-    reporting a course, a ticket opened.
+    to the member view: a language switch, STOP and START, NO BROADCASTS and BROADCASTS ON, joining, the new
+    notice asked, enrolling and reporting a course, a ticket opened.
     `lang=None` is a new contact: the first message's words choose the language, as the engine does."""
 
     lang: str | None = None
@@ -95,6 +97,10 @@ class Chat:
             self.lang = effect.language
         elif isinstance(effect, OptOut | OptIn):
             self.member = replace(member, opted_out=isinstance(effect, OptOut))
+        elif isinstance(effect, StopBroadcasts | ResumeBroadcasts):
+            stopped = isinstance(effect, StopBroadcasts)
+            self.member = replace(member, broadcasts_stopped=stopped,
+                                  facts={**facts, "my_data": {**facts.get("my_data", {}), "broadcasts_stopped": stopped}})
         elif isinstance(effect, RegisterMember):
             self.member = replace(member, is_member=True, status="active", name=effect.name,
                                   member_number=EXTRA["member_number"])
