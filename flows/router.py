@@ -11,9 +11,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from flows import broadcast, courses, language, mydata, privacy, question, reconsent, signup, smalltalk
-from flows.base import N_, Ctx, Flow, Input, Line, Msg, Reply, Result, State, Text, msg, numbered
+from flows.base import N_, Choices, Ctx, Flow, Input, Line, Msg, Option, Reply, Result, State, Text, msg
+from flows.choices import read, which_one
 from flows.effects import OptIn, OptOut, SetLanguage
-from flows.form import MAX_MISSES, STUCK, pick_one
+from flows.form import MAX_MISSES, STUCK
+from flows.vocabulary import INTENTS
 
 FLOWS: dict[str, Flow] = {
     signup.NAME: signup.FLOW,
@@ -98,13 +100,16 @@ def items_for(ctx: Ctx) -> list[MenuItem]:
     return [item for item in MENU_ITEMS if item.shown_to(ctx)]
 
 
+def menu_choices(ctx: Ctx) -> Choices:
+    """The menu items this member sees, by their fixed numbers, each with its keyword's words."""
+    return Choices.of(Option(item.flow, msg(item.label, languages=language.names(ctx)),
+                             (INTENTS[item.intent],) if item.intent else (), number=item.number)
+                      for item in items_for(ctx))
+
+
 def menu(ctx: Ctx, *before: Line, errors: int = 0) -> Result:
     """Show the main menu and wait for a choice."""
-    body = Reply.of(
-        *before,
-        msg(N_("Main menu. Reply with a number:")),
-        *(numbered([msg(item.label, languages=language.names(ctx))], item.number)[0] for item in items_for(ctx)),
-    )
+    body = Reply.of(*before, msg(N_("Main menu. Reply with a number:")), menu_choices(ctx))
     return Result(State(MENU, "choose", {}, errors), (body,))
 
 
@@ -124,8 +129,9 @@ def choose_from_menu(ctx: Ctx, state: State, inp: Input) -> Result:
         if inp.means("no"):
             return menu(ctx)
     items = items_for(ctx)
-    choice = pick_one(inp.text, max(item.number for item in items))
-    chosen = [item for item in items if item.number == choice]
+    offered = menu_choices(ctx)
+    found = read(offered, ctx, inp)
+    chosen = [item for item in items if item.flow == found.one]
     if chosen:
         return start_item(ctx, state, chosen[0])
     for item in items:
@@ -133,6 +139,8 @@ def choose_from_menu(ctx: Ctx, state: State, inp: Input) -> Result:
             return start_item(ctx, state, item)
     if ctx.member.is_member and inp.means("join"):
         return menu(ctx, *signup.already_member(ctx).lines)
+    if found.ask and not found.unknown and len(inp.text.split()) <= 2:  # longer: a question for the FAQ
+        return Result(State(MENU, "choose", {}, state.errors), (Reply.of(*which_one(offered, found)),))
     chat = smalltalk.kind_of(inp)
     if inp.kind == "empty":
         return menu(ctx)
