@@ -218,21 +218,7 @@ def match(choices: Choices, text: str, ctx: Ctx | None = None, *,
         ask=tuple(dict.fromkeys(i for m in found for i in m.ask)),
         unknown=tuple(u for m in found for u in m.unknown),
     )
-    negated = _negated(index, words)
-    if combined.sure:
-        # Words that name options exactly, unless the whole message is spelt like another option ("me cours"
-        # is "mes cours", my courses, more than "cours", courses): then ask among them.
-        rivals = [i for i, (_, enough) in _scores(index, "".join(words), negated).items()
-                  if enough and i not in combined.ids]
-        if not rivals:
-            return _single(choices, combined)
-        return Match(ask=tuple(sorted({*combined.ids, *rivals}, key=lambda i: index.order[i])))
-    loose = _loose(index, "".join(words), negated)
-    if loose.sure:
-        return loose
-    if loose.ask:  # a word spelt like one option, or a typo that reads as another one: ask among them all
-        return Match(ask=tuple(sorted({*loose.ask, *combined.ids, *combined.ask}, key=lambda i: index.order[i])))
-    return _single(choices, combined)
+    return _single(choices, _settle(index, words, combined, negated=_negated(index, words)))
 
 
 def _negated(index: _Index, words: Sequence[str]) -> bool:
@@ -327,7 +313,7 @@ def _parts(text: str) -> list[list[str]]:
 
 
 def _part(index: _Index, words: Sequence[str]) -> Match:
-    """One part of an answer: exactly a key or numbers, loosely one option, or a run of keys among filler."""
+    """One part of an answer: exactly a key or numbers, a run of keys among filler, or loosely one option."""
     whole = _exact(index, words)
     if whole is not None:
         return whole
@@ -336,9 +322,33 @@ def _part(index: _Index, words: Sequence[str]) -> Match:
     if _negated(index, words):
         spelled = _loose(index, "".join(words), negated=True)
         return spelled if spelled.ids or spelled.ask else Match(unknown=(" ".join(words),))
-    loose = _loose(index, "".join(words))
-    if loose.sure:
+    return _settle(index, words, _segments(index, words), negated=False)
+
+
+def _settle(index: _Index, words: Sequence[str], found: Match, *, negated: bool) -> Match:
+    """Words read one by one, checked against the whole text spelt loosely: words that name options for sure
+    stand unless the whole text is spelt like another option ("me cours" is "mes cours", my courses, more than
+    "cours", courses): then ask among them. Words not sure of give way to a whole text spelt like an option."""
+    joined = "".join(words)
+    if found.sure:
+        rivals = [i for i, (_, enough) in _scores(index, joined, negated).items() if enough and i not in found.ids]
+        return found if not rivals else Match(ask=_ordered(index, {*found.ids, *rivals}))
+    loose = _loose(index, joined, negated)
+    if loose.sure and set(found.ids) <= set(loose.ids):
         return loose
+    if loose.ids or loose.ask:  # spelt like one option, or a typo that reads as another one: ask among them all
+        return Match(ask=_ordered(index, {*loose.ids, *loose.ask, *found.ids, *found.ask}))
+    return found
+
+
+def _ordered(index: _Index, ids: set[str]) -> tuple[str, ...]:
+    """Option ids in the list's order."""
+    return tuple(sorted(ids, key=lambda i: index.order[i]))
+
+
+def _segments(index: _Index, words: Sequence[str]) -> Match:
+    """The words read from the left: the longest run that is a key, a number, a filler word, or a word spelt
+    loosely like an option (offered, not chosen)."""
     ids: list[str] = []
     ask: list[str] = []
     unknown: list[str] = []
@@ -359,13 +369,12 @@ def _part(index: _Index, words: Sequence[str]) -> Match:
             ids.extend(i for i in by_number.ids if i not in ids)
             unknown.extend(by_number.unknown)
             continue
+        # One word among others spelt like an option is only offered ("reation" of "création de contenu" is
+        # also close to "redaction"): the whole part spelt loosely decides, else the member is asked.
         spelled = _loose(index, word) if len(word) >= MIN_LOOSE else Match()
-        ids.extend(i for i in spelled.ids if i not in ids)
-        ask.extend(i for i in spelled.ask if i not in ask)
+        ask.extend(i for i in (*spelled.ids, *spelled.ask) if i not in ask)
         if not spelled.ids and not spelled.ask:
             unknown.append(word)
-    if not ids and not ask and loose.ask:
-        return Match(ask=loose.ask, unknown=())
     return Match(tuple(ids), tuple(ask), tuple(unknown))
 
 

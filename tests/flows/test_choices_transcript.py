@@ -4,6 +4,8 @@ is expected and end with the way out."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flows.effects import EraseMyData, RegisterMember
 from tests.helpers.transcript import MEMBER, Chat, Script, play
 
@@ -106,3 +108,36 @@ def test_the_menu_the_language_and_delete_my_data_take_words():
 def test_courses_are_chosen_by_title_in_any_language():
     play(Chat(lang="en", member=MEMBER), [("courses", ["Free courses"]), ("kozi 3", ["Course 3", "Reply YES"])])
     play(Chat(lang="sw", member=MEMBER), [("kozi", ["Kozi za bure"]), ("Course 2", ["Kozi 2"]), ("hapana", ["Kozi za bure"])])
+
+
+ANALYSIS_COURSES = [
+    {"id": n, "slug": slug, "url": f"https://example.org/{slug}", "hours": 5.0, "titles": titles,
+     "summaries": {"en": "One line.", "sw": "Mstari mmoja."}}
+    for n, (slug, titles) in enumerate([
+        ("data-analysis", {"en": "Data Analysis", "sw": "Uchambuzi wa data"}),
+        ("business-analysis", {"en": "Business Analysis", "sw": "Uchambuzi wa biashara"}),
+        ("cybersecurity", {"en": "Cybersecurity", "sw": "Usalama wa mtandao"}),
+    ], 1)
+]
+
+
+def test_a_course_word_in_two_titles_is_asked_about_in_english_and_swahili():
+    member = replace(MEMBER, facts={"courses": ANALYSIS_COURSES, "enrolments": []})
+    play(Chat(lang="en", member=member), [
+        ("courses", ["Free courses"]),
+        ("analysis", ["Which one do you mean? Reply with its number:", "1. Data Analysis", "2. Business Analysis",
+                      "(MENU: main menu \u00b7 AGENT: a person)"]),
+        ("business analysis", ["Business Analysis", "Reply YES to enrol"]),
+    ])
+    chat = play(Chat(lang="sw", member=member), [
+        ("kozi", ["Kozi za bure"]),
+        ("uchambuzi", ["Unamaanisha ipi kati ya hizi?", "1. Uchambuzi wa data", "2. Uchambuzi wa biashara"]),
+        ("usalama wa mtando", ["Usalama wa mtandao"]),
+    ])
+    assert chat.state is not None and chat.state.data["course_id"] == 3
+
+
+def test_two_answers_to_a_single_question_are_asked_about():
+    chat = play(Chat(), [("Hi", ["may we keep your details?"]),
+                         ("no I am under 18", ["Which one do you mean?", "2. No", "3. I am under 18"])])
+    assert chat.state is not None and chat.state.step == "consent" and not chat.effects
