@@ -14,7 +14,7 @@ from flows import broadcast, courses, language, mydata, privacy, question, recon
 from flows.base import N_, Choices, Ctx, Flow, Input, Line, Msg, Option, Reply, Result, State, Text, msg
 from flows.choices import read, which_one
 from flows.effects import OptIn, OptOut, SetLanguage
-from flows.form import MAX_MISSES, STUCK
+from flows.form import WAY_OUT, re_ask
 from flows.vocabulary import INTENTS
 
 FLOWS: dict[str, Flow] = {
@@ -72,7 +72,7 @@ RESTARTED = msg(N_("Welcome back! You will receive our messages again."))
 COMING_SOON = msg(N_("This is coming soon. Please check again in a few days."))
 CANCELLED = msg(N_("Stopped. Nothing more was saved."))
 EXPIRED = msg(N_("We closed our last conversation because it was left for a long time."))
-NOT_UNDERSTOOD = msg(N_("Please reply with a number from the menu."))
+NOT_UNDERSTOOD = msg(N_("Please reply with a number or a word from the menu."))
 CONFIRM_STOP = msg(N_("Stop all messages from us? Reply YES to stop them, or NO to keep them."))
 
 
@@ -140,7 +140,7 @@ def choose_from_menu(ctx: Ctx, state: State, inp: Input) -> Result:
     if ctx.member.is_member and inp.means("join"):
         return menu(ctx, *signup.already_member(ctx).lines)
     if found.ask and not found.unknown and len(inp.text.split()) <= 2:  # longer: a question for the FAQ
-        return Result(State(MENU, "choose", {}, state.errors), (Reply.of(*which_one(offered, found)),))
+        return Result(State(MENU, "choose", {}, state.errors), (Reply.of(*which_one(offered, found), WAY_OUT),))
     chat = smalltalk.kind_of(inp)
     if inp.kind == "empty":
         return menu(ctx)
@@ -152,10 +152,8 @@ def choose_from_menu(ctx: Ctx, state: State, inp: Input) -> Result:
     shortcut = free_text(ctx, inp)
     if shortcut is not None:
         return shortcut
-    misses = state.errors + 1
-    if misses >= MAX_MISSES:
-        return menu(ctx, NOT_UNDERSTOOD, STUCK)
-    return menu(ctx, NOT_UNDERSTOOD, errors=misses)
+    [shown] = menu(ctx).replies
+    return re_ask(State(MENU, "choose", {}, state.errors), NOT_UNDERSTOOD, shown.parts())
 
 
 def free_text(ctx: Ctx, inp: Input) -> Result | None:
