@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from bot.core import i18n
+from flows import router
+from flows.base import Ctx
 from flows.effects import EraseMyData, RegisterMember
-from tests.helpers.transcript import MEMBER, Chat, Script, play
+from tests.helpers.transcript import MEMBER, NOW, Chat, Script, classify, play
 
 # Up to the question about the kind of work.
 ENGLISH_TO_WORK: Script = [
@@ -141,3 +144,16 @@ def test_two_answers_to_a_single_question_are_asked_about():
     chat = play(Chat(), [("Hi", ["may we keep your details?"]),
                          ("no I am under 18", ["Which one do you mean?", "2. No", "3. I am under 18"])])
     assert chat.state is not None and chat.state.step == "consent" and not chat.effects
+
+
+def test_a_reply_that_offers_a_list_holds_it_as_its_own_part():
+    chat = Chat()
+    play(chat, ENGLISH_TO_WORK[:-1])
+    ctx = Ctx(member=chat.member, lang="en", now=NOW, translate=i18n.translate)
+    result = router.handle(ctx, chat.state, classify("Nairobi"))
+    [reply] = result.replies
+    assert reply.choices is not None and reply.choices.multiple
+    assert reply.choices.ids == ("transcription", "data_annotation", "online_freelancing", "virtual_assistance",
+                                 "ride_delivery", "content_creation", "other")
+    assert [o.number for o in reply.choices.options] == [1, 2, 3, 4, 5, 6, 7]
+    assert reply.lines[reply.choices_at] == reply.choices.lines()[0] and reply.parts()[1] is reply.choices
