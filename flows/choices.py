@@ -414,8 +414,11 @@ def not_understood(found: Match) -> tuple[Msg, ...]:
 
 
 def read(choices: Choices, ctx: Ctx, inp: Input) -> Match:
-    """What a typed message names among the choices (nothing for a photo or a location). A one-word message
-    that the engine's vocabulary reads as an option's intent ("ndiyo": yes) chooses it too."""
+    """What a typed message names among the choices (nothing for a photo or a location). A tapped button whose
+    payload is an option's id chooses it; a one-word message that the engine's vocabulary reads as an option's
+    intent ("ndiyo": yes) too."""
+    if inp.button and inp.button in choices.ids:
+        return Match(ids=(inp.button,))
     if inp.kind != "text":
         return Match()
     found = match(choices, inp.text, ctx)

@@ -157,3 +157,12 @@ def test_a_reply_that_offers_a_list_holds_it_as_its_own_part():
                                  "ride_delivery", "content_creation", "other")
     assert [o.number for o in reply.choices.options] == [1, 2, 3, 4, 5, 6, 7]
     assert reply.lines[reply.choices_at] == reply.choices.lines()[0] and reply.parts()[1] is reply.choices
+
+
+def test_a_tapped_button_with_an_option_s_id_chooses_it():
+    chat = Chat()
+    play(chat, ENGLISH_TO_WORK)
+    ctx = Ctx(member=chat.member, lang="en", now=NOW, translate=i18n.translate)
+    tapped = replace(classify("Content creation and more"), button="content_creation")
+    result = router.handle(ctx, chat.state, tapped)
+    assert result.state is not None and result.state.data["work"] == ["content_creation"]
