@@ -248,7 +248,8 @@ class Work(Step):
     def prompt(self, ctx: Ctx, state: State) -> Sequence[Part]:
         """The numbered menu of kinds of work."""
         return (
-            msg(N_("What kind of gig work do you do? Reply with one or more numbers, for example: 1, 3")),
+            msg(N_("What kind of gig work do you do? Reply with one or more numbers or words, for example: "
+                   "1, 3 or transcription, delivery")),
             WORK_CHOICES,
         )
 
