@@ -218,12 +218,14 @@ def match(choices: Choices, text: str, ctx: Ctx | None = None, *,
         ask=tuple(dict.fromkeys(i for m in found for i in m.ask)),
         unknown=tuple(u for m in found for u in m.unknown),
     )
-    return _single(choices, _settle(index, words, combined, negated=_negated(index, words)))
+    return _single(choices, _settle(index, words, combined, unnegated=_unnegated(index, words)))
 
 
-def _negated(index: _Index, words: Sequence[str]) -> bool:
-    """Whether the words hold a negation that is not part of an option's own words ("Prefer not to say")."""
-    return any(w in NEGATIONS and w not in index.key_words for w in words)
+def _unnegated(index: _Index, words: Sequence[str]) -> str | None:
+    """The words run together without their negations ("sio mwanamke": "mwanamke"), or None when they hold
+    none (a negation that is an option's own word, "Prefer not to say", does not count)."""
+    kept = [w for w in words if w not in NEGATIONS or w in index.key_words]
+    return "".join(kept) if len(kept) < len(words) else None
 
 
 def _single(choices: Choices, found: Match) -> Match:
@@ -263,16 +265,18 @@ def sure_score(length: int) -> float:
     return max(SURE_SCORE, 100.0 * (1 - (typos + 0.5) / length))
 
 
-def _scores(index: _Index, query: str, negated: bool = False) -> dict[str, tuple[float, bool]]:
+def _scores(index: _Index, query: str, unnegated: str | None = None) -> dict[str, tuple[float, bool]]:
     """How close a text (words run together) is to each option's best key, or to the start of one, and whether
-    that is close enough to be sure; a text with a negation is compared only with keys that hold one."""
+    that is close enough to be sure. A text with a negation (`unnegated`: the text without it) is close to a key
+    only where the negation is part of the match: "sio mwanamke" is closer to "mwanamke" without "sio", so it
+    is not the woman; "Fiverr no kadhalika" is closer to "Fiverr na kadhalika" with its "no" (a typo)."""
     scores: dict[str, tuple[float, bool]] = {}
     if len(query) < MIN_LOOSE:
         return scores
     for key, option_id in index.loose:
-        if negated and key not in index.negative:
-            continue
         score = fuzz.ratio(query, key)
+        if unnegated is not None and key not in index.negative and fuzz.ratio(unnegated, key) >= score:
+            continue
         enough = score >= sure_score(len(key))
         if key.startswith(query) and score < PREFIX_SCORE:
             score, enough = PREFIX_SCORE, True
@@ -281,17 +285,17 @@ def _scores(index: _Index, query: str, negated: bool = False) -> dict[str, tuple
     return scores
 
 
-def _loose(index: _Index, query: str, negated: bool = False) -> Match:
+def _loose(index: _Index, query: str, unnegated: str | None = None) -> Match:
     """The option a text spells loosely: sure when close and well ahead of the next; else the close ones."""
-    scores = _scores(index, query, negated)
+    scores = _scores(index, query, unnegated)
     ranked = sorted(scores, key=lambda i: (-scores[i][0], index.order[i]))
     if not ranked or scores[ranked[0]][0] < CANDIDATE_SCORE:
         return Match()
     best, enough = scores[ranked[0]]
-    runner_up = scores[ranked[1]][0] if len(ranked) > 1 else 0.0
-    if enough and best - runner_up >= SURE_MARGIN:
+    runner_up, also_close = scores[ranked[1]] if len(ranked) > 1 else (0.0, False)
+    if enough and not also_close and best - runner_up >= SURE_MARGIN:  # one typo from two options: ask
         return Match(ids=(ranked[0],))
-    close = [i for i in ranked if scores[i][0] >= max(CANDIDATE_SCORE, best - SURE_MARGIN)]
+    close = [i for i in ranked if scores[i][1] or scores[i][0] >= max(CANDIDATE_SCORE, best - SURE_MARGIN)]
     return Match(ask=tuple(sorted(close, key=lambda i: index.order[i])))
 
 
@@ -319,22 +323,26 @@ def _part(index: _Index, words: Sequence[str]) -> Match:
         return whole
     if all(w.isdigit() for w in words):
         return _numbers(index, words)
-    if _negated(index, words):
-        spelled = _loose(index, "".join(words), negated=True)
+    unnegated = _unnegated(index, words)
+    if unnegated is not None:
+        spelled = _loose(index, "".join(words), unnegated)
         return spelled if spelled.ids or spelled.ask else Match(unknown=(" ".join(words),))
-    return _settle(index, words, _segments(index, words), negated=False)
+    return _settle(index, words, _segments(index, words), unnegated=None)
 
 
-def _settle(index: _Index, words: Sequence[str], found: Match, *, negated: bool) -> Match:
+def _settle(index: _Index, words: Sequence[str], found: Match, *, unnegated: str | None) -> Match:
     """Words read one by one, checked against the whole text spelt loosely: words that name options for sure
-    stand unless the whole text is spelt like another option ("me cours" is "mes cours", my courses, more than
+    stand unless the whole text is spelt like one of them or another option ("me cours" is "mes cours", my courses, more than
     "cours", courses): then ask among them. Words not sure of give way to a whole text spelt like an option."""
     joined = "".join(words)
+    loose = _loose(index, joined, unnegated)
     if found.sure:
-        rivals = [i for i, (_, enough) in _scores(index, joined, negated).items() if enough and i not in found.ids]
+        if loose.sure and loose.ids[0] in found.ids and len(found.ids) > 1:
+            # Spelt like one option's whole label, yet its words name others too: ask rather than choose them all.
+            return Match(ask=_ordered(index, set(found.ids)))
+        rivals = [i for i, (_, enough) in _scores(index, joined, unnegated).items() if enough and i not in found.ids]
         return found if not rivals else Match(ask=_ordered(index, {*found.ids, *rivals}))
-    loose = _loose(index, joined, negated)
-    if loose.sure and set(found.ids) <= set(loose.ids):
+    if loose.sure and {*found.ids, *found.ask} <= set(loose.ids):
         return loose
     if loose.ids or loose.ask:  # spelt like one option, or a typo that reads as another one: ask among them all
         return Match(ask=_ordered(index, {*loose.ids, *loose.ask, *found.ids, *found.ask}))
