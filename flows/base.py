@@ -7,7 +7,7 @@ the database, Redis or Twilio; the engine in `bot/` does that.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -27,6 +27,14 @@ def fold_digits(text: str) -> str:
     if text.isascii():
         return text
     return "".join(str(int(ch)) if ch.isdecimal() and not ch.isascii() else ch for ch in text)
+
+
+Translate = Callable[[str, str], str]  # (language, message id) -> the message in that language
+
+
+def untranslated(lang: str, message_id: str) -> str:
+    """The English text of a message: what flows read labels in when no catalogs are given."""
+    return message_id
 
 
 def NP_(singular: str, plural: str) -> tuple[str, str]:
@@ -74,21 +82,98 @@ def msgn(forms: tuple[str, str], by: str, /, **params: Any) -> Msg:
 
 
 @dataclass(frozen=True)
-class Reply:
-    """One WhatsApp message made of lines, joined by newlines when rendered."""
+class Option:
+    """One option: a stable id, the label shown, the words members use for it (`synonyms`: message ids whose
+    texts list them separated by '|', translated in each catalog like the vocabulary), and `words` that need no
+    translation (a course's titles in every language). `number` is the number shown (0: the next one)."""
 
-    lines: tuple[Line, ...]
+    id: str
+    label: Line
+    synonyms: tuple[str, ...] = ()
+    words: tuple[str, ...] = ()
+    number: int = 0
+    intent: str | None = None  # a vocabulary intent that, sent as a one-word message, chooses this option
+
+
+@dataclass(frozen=True)
+class Choices:
+    """A list of options as a part of a reply: shown as numbered lines (later also as buttons or a list), and
+    read back by `match`. `multiple`: several options may be chosen in one answer."""
+
+    options: tuple[Option, ...]
+    multiple: bool = False
 
     @classmethod
-    def of(cls, *lines: Line | Sequence[Line]) -> Reply:
-        """Build a reply from lines and sequences of lines."""
+    def of(cls, options: Iterable[Option], *, multiple: bool = False, start: int = 1) -> Choices:
+        """Number the options that have no number, from `start`, in order."""
+        numbered_options: list[Option] = []
+        n = start
+        for option in options:
+            if option.number:
+                n = option.number
+            numbered_options.append(replace(option, number=n))
+            n += 1
+        return cls(tuple(numbered_options), multiple)
+
+    def lines(self) -> tuple[Msg, ...]:
+        """The numbered lines: '1. First', '2. Second' …"""
+        return tuple(msg(N_("%(number)s. %(item)s"), number=o.number, item=o.label) for o in self.options)
+
+    def only(self, ids: Iterable[str]) -> Choices:
+        """The same options, numbers kept, narrowed to some ids (for 'which one did you mean?')."""
+        wanted = set(ids)
+        return Choices(tuple(o for o in self.options if o.id in wanted), self.multiple)
+
+    def option(self, option_id: str) -> Option:
+        """The option with an id."""
+        return next(o for o in self.options if o.id == option_id)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """Every option's id, in order."""
+        return tuple(o.id for o in self.options)
+
+
+Part = Msg | Text | Choices  # what a reply is built from: lines, and the choices it offers
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One WhatsApp message made of lines, joined by newlines when rendered. A reply that offers choices holds
+    them as its own part too (`choices`, shown as the numbered lines from `choices_at`), so that a channel that
+    can draws them as buttons or a list."""
+
+    lines: tuple[Line, ...]
+    choices: Choices | None = None
+    choices_at: int = 0
+
+    @classmethod
+    def of(cls, *lines: Part | Sequence[Part]) -> Reply:
+        """Build a reply from lines, sequences of lines and (at most one) `Choices`, shown where it stands."""
         flat: list[Line] = []
-        for line in lines:
-            if isinstance(line, Msg | Text):
-                flat.append(line)
+        found: list[tuple[Choices, int]] = []
+
+        def add(part: Part | Sequence[Part]) -> None:
+            if isinstance(part, Msg | Text):
+                flat.append(part)
+            elif isinstance(part, Choices):
+                found.append((part, len(flat)))
+                flat.extend(part.lines())
             else:
-                flat.extend(line)
-        return cls(tuple(flat))
+                for item in part:
+                    add(item)
+
+        for line in lines:
+            add(line)
+        choices, at = found[-1] if found else (None, 0)
+        return cls(tuple(flat), choices, at)
+
+    def parts(self) -> tuple[Part, ...]:
+        """The reply as it was built: its lines, with its choices as one part where they stand."""
+        if self.choices is None:
+            return self.lines
+        end = self.choices_at + len(self.choices.options)
+        return (*self.lines[:self.choices_at], self.choices, *self.lines[end:])
 
 
 NOT_GIVEN = msg(N_("not given"))
@@ -188,6 +273,7 @@ class Ctx:
     expired: bool = False
     first_contact: bool = False
     language_unsure: bool = False  # a first message that did not tell its language: the languages are offered
+    translate: Translate = field(default=untranslated)  # the catalogs: labels are matched in every language
 
 
 @dataclass(frozen=True)

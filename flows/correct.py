@@ -12,9 +12,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flows import signup
-from flows.base import N_, Ctx, Input, Line, Reply, Result, State, Text, label_of, msg, numbered
+from flows.base import N_, Choices, Ctx, Input, Line, Option, Part, Reply, Result, State, Text, label_of, msg
+from flows.choices import read
 from flows.effects import CorrectDetail, RecordSensitiveChoice
-from flows.form import Answer, Exit, Form, Invalid, Step, pick_one
+from flows.form import Answer, Exit, Form, Invalid, Step, Unsure
 
 NAME = "correct"
 SUMMARY = "summary"
@@ -29,10 +30,14 @@ FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 FIELD_KEYS = dict(FIELDS)
 SENSITIVE = ("gender", "community")
-# The names members may type instead of a number (kept here, with the list they choose from).
-FIELD_WORDS = {
-    "NAME": "name", "JINA": "name", "COUNTY": "county", "KAUNTI": "county", "WORK": "work", "KAZI": "work",
-    "GENDER": "gender", "JINSIA": "gender", "COMMUNITY": "community", "JAMII": "community",
+# The names members may type instead of a number, beside the label shown (kept here, with the list they
+# choose from; the matcher folds case and accents and forgives a typo).
+FIELD_WORDS: dict[str, tuple[str, ...]] = {
+    "name": ("NAME", "JINA", "NOM", "MAGAC", "الاسم"),
+    "county": ("COUNTY", "KAUNTI", "COMTÉ", "GOBOLKA", "المقاطعة"),
+    "work": ("WORK", "KAZI", "TRAVAIL", "SHAQO", "العمل"),
+    "gender": ("GENDER", "JINSIA", "GENRE", "JINSI", "الجنس"),
+    "community": ("COMMUNITY", "JAMII", "COMMUNAUTÉ", "BULSHO", "المجتمع"),
 }
 
 SAVED = msg(N_("Saved."))
@@ -55,14 +60,6 @@ def held(ctx: Ctx) -> dict[str, Any]:
     }
 
 
-def chosen_field(text: str) -> str | None:
-    """The field a member picked from the summary: its number or its name."""
-    number = pick_one(text, len(FIELDS))
-    if number:
-        return FIELDS[number - 1][0]
-    return FIELD_WORDS.get(" ".join(text.upper().split()).strip(".!"))
-
-
 def values_of(data: Mapping[str, Any], field: str) -> dict[str, Any]:
     """What a field's answer saved (the 'other' description only with 'other' work)."""
     values: dict[str, Any] = {key: data.get(key) for key in FIELD_KEYS[field]}
@@ -78,30 +75,36 @@ class Summary(Step):
     name = SUMMARY
     topic = msg(N_("which of your details to change"))
 
-    def prompt(self, ctx: Ctx, state: State) -> Sequence[Line]:
-        """The answers as held (with this conversation's changes), numbered."""
+    def choices(self, state: State) -> Choices:
+        """The answers as held (with this conversation's changes), one option per field."""
         data = state.data
-        items: list[Line] = [
-            msg(N_("Name: %(value)s"), value=Text(data.get("name") or "")),
-            msg(N_("County: %(value)s"), value=Text(data.get("county") or "")),
-            msg(N_("Work: %(value)s"), value=signup.work_summary(data)),
-            msg(N_("Gender: %(value)s"), value=label_of(signup.GENDER_LABELS, data.get("gender"))),
-            msg(N_("Community: %(value)s"), value=label_of(signup.COMMUNITY_LABELS, data.get("community"))),
-        ]
+        labels: dict[str, Line] = {
+            "name": msg(N_("Name: %(value)s"), value=Text(data.get("name") or "")),
+            "county": msg(N_("County: %(value)s"), value=Text(data.get("county") or "")),
+            "work": msg(N_("Work: %(value)s"), value=signup.work_summary(data)),
+            "gender": msg(N_("Gender: %(value)s"), value=label_of(signup.GENDER_LABELS, data.get("gender"))),
+            "community": msg(N_("Community: %(value)s"), value=label_of(signup.COMMUNITY_LABELS, data.get("community"))),
+        }
+        return Choices.of(Option(field, labels[field], words=FIELD_WORDS[field]) for field, _ in FIELDS)
+
+    def prompt(self, ctx: Ctx, state: State) -> Sequence[Part]:
+        """The answers as held, numbered."""
         return (
             msg(N_("Your details:")),
-            *numbered(items),
+            self.choices(state),
             msg(N_("Reply with the number of the answer to change, or MENU when you are done.")),
         )
 
-    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
+    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Unsure | Exit:
         """A number (or a field's name) goes to its question; yes, no or thanks ends."""
-        field = chosen_field(inp.text) if inp.kind == "text" else None
+        choices = self.choices(state)
+        found = read(choices, ctx, inp)
+        field = found.one
         if field is None and (inp.means("yes") or inp.means("no") or inp.means("thanks")):
             return Exit(Result(None, (Reply.of(DONE),)))
         if field is None:
-            return Invalid(msg(N_("Please reply with a number from 1 to %(count)s, or MENU when you are done."),
-                               count=len(FIELDS)))
+            return signup.unsure_or_invalid(choices, found, msg(N_(
+                "Please reply with a number from 1 to %(count)s, or MENU when you are done."), count=len(FIELDS)))
         step = field
         if field in SENSITIVE and not (state.data.get("gender") or state.data.get("community")):
             step = "sensitive"  # nothing sensitive is held: ask sign-up's yes/no first
@@ -111,7 +114,7 @@ class Summary(Step):
 class MayAskSensitive(signup.Sensitive):
     """Sign-up's yes/no before gender and community; no goes back to the summary and changes nothing."""
 
-    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
+    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Unsure | Exit:
         """Yes goes on to the chosen question (and is recorded); no returns to the summary."""
         outcome = super().parse(ctx, state, inp)
         if isinstance(outcome, Answer) and outcome.data.get("sensitive"):

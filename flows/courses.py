@@ -7,12 +7,31 @@ The engine supplies the catalog and the member's enrolments in `ctx.member.facts
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from flows.base import N_, NP_, Ctx, Input, Line, Msg, Reply, Result, State, Text, msg, msgn, numbered
+from flows.base import (
+    N_,
+    NP_,
+    Choices,
+    Ctx,
+    Input,
+    Line,
+    Msg,
+    Option,
+    Part,
+    Reply,
+    Result,
+    State,
+    Text,
+    msg,
+    msgn,
+    numbered,
+)
+from flows.choices import Match, ask_which, not_understood, read
 from flows.effects import Enrol, ReportCertificateFile, ReportCertificateLink
-from flows.form import pick_one, re_ask
+from flows.form import re_ask
+from flows.vocabulary import INTENTS
 
 COURSES, MY_COURSES, CERTIFICATE = "courses", "mycourses", "certificate"
 # The certificate flow's step that waits for the link or file of one course (data: `course_id`).
@@ -85,6 +104,19 @@ def find(ctx: Ctx, course_id: Any) -> Mapping[str, Any] | None:
     return next((c for c in courses_of(ctx) if c["id"] == course_id), None)
 
 
+def course_choices(ctx: Ctx, courses: Sequence[Mapping[str, Any]],
+                   label: Callable[[Mapping[str, Any]], Line] | None = None) -> Choices:
+    """Courses as choices, numbered in order: each read by its number or its title in any language."""
+    return Choices.of(
+        Option(str(c["id"]), label(c) if label else title(ctx, c), words=tuple(v for v in c["titles"].values() if v))
+        for c in courses)
+
+
+# Enrol in the course shown? YES or 1, NO or 2 (0 goes back too).
+ENROL = Choices.of((Option("yes", Text("1"), (INTENTS["yes"],), intent="yes"),
+                    Option("no", Text("2"), (INTENTS["no"],), intent="no")))
+
+
 def hours_text(hours: float) -> Text:
     """Hours without a needless '.0'."""
     return Text(f"{hours:g}")
@@ -117,17 +149,20 @@ class Courses:
             return Result(None, (Reply.of(NO_COURSES),))
         return self.ask(ctx, State(COURSES, "list", {"page": 0}))
 
-    def page_lines(self, ctx: Ctx, page: int) -> list[Line]:
+    def item(self, ctx: Ctx, course: Mapping[str, Any]) -> Msg:
+        """A course's line in the list: its title and summary."""
+        return msg(N_("%(title)s: %(summary)s"), title=title(ctx, course),
+                   summary=Text(localized(ctx, course["summaries"])))
+
+    def page_lines(self, ctx: Ctx, page: int) -> list[Part]:
         """One page of the catalog, numbered across pages."""
         courses = courses_of(ctx)
         first = page * PAGE_SIZE
-        items = [
-            msg(N_("%(title)s: %(summary)s"), title=title(ctx, c), summary=Text(localized(ctx, c["summaries"])))
-            for c in courses[first:first + PAGE_SIZE]
-        ]
-        lines: list[Line] = [
+        page_ids = [str(c["id"]) for c in courses[first:first + PAGE_SIZE]]
+        shown = course_choices(ctx, courses, lambda c: self.item(ctx, c)).only(page_ids)
+        lines: list[Part] = [
             msg(N_("Free courses by Microsoft on LinkedIn Learning. Reply with a number to read more:")),
-            *numbered(items, start=first + 1),
+            shown,
         ]
         if len(courses) > PAGE_SIZE:
             lines.append(msg(N_("Reply 0 for more courses.")))
@@ -170,34 +205,38 @@ class Courses:
             return Result(None, (Reply.of(NO_COURSES),))
         if inp.text.strip() == "0" and len(courses) > PAGE_SIZE:
             return self.ask(ctx, State(COURSES, "list", {"page": state.data.get("page", 0) + 1}))
-        choice = pick_one(inp.text, len(courses))
-        if choice:
-            course = courses[choice - 1]
-            return self.ask(ctx, state.at("confirm", course_id=course["id"]))
+        every = course_choices(ctx, courses)
+        found = read(every, ctx, inp)
+        if found.one:
+            return self.ask(ctx, state.at("confirm", course_id=int(found.one)))
+        if found.ask:
+            return ask_which(state, every, found)
         reason = msg(N_("Please reply with the number of a course, from 1 to %(count)s."), count=len(courses))
-        return self.miss(ctx, state, reason)
+        return self.miss(ctx, state, reason, found)
 
     def confirm(self, ctx: Ctx, state: State, inp: Input) -> Result:
         """YES enrols (once); NO goes back to the list."""
         course = find(ctx, state.data.get("course_id"))
         if course is None:
             return self.start(ctx)
-        if inp.means("yes") or inp.text.strip() == "1":
+        found = read(ENROL, ctx, inp)
+        if found.one == "yes" or inp.means("yes"):
             if enrolment_status(ctx, course["id"]) is not None:
                 first = msg(N_("You are already enrolled in %(course)s."), course=title(ctx, course))
                 return Result(None, (enrolled_reply(ctx, course, first),))
             first = msg(N_("You are enrolled in %(course)s!"), course=title(ctx, course))
             return Result(None, (enrolled_reply(ctx, course, first),), (Enrol(course["id"]),))
-        if inp.means("no") or inp.text.strip() in {"0", "2"}:
+        if found.one == "no" or inp.means("no") or inp.text.strip() == "0":
             return self.ask(ctx, state.at("list"))
-        return self.miss(ctx, state, msg(N_("Please reply YES to enrol, or NO to see the list again.")))
+        return self.miss(ctx, state, msg(N_("Please reply YES to enrol, or NO to see the list again.")), found)
 
-    def miss(self, ctx: Ctx, state: State, reason: Msg) -> Result:
+    def miss(self, ctx: Ctx, state: State, reason: Msg, found: Match | None = None) -> Result:
         """Re-ask with a reason; after three misses, offer the menu or a person."""
         asked = self.ask(ctx, state)
         [body] = asked.replies
         assert asked.state is not None  # the catalog is not empty here: `ask` shows a page or the course
-        return re_ask(state, reason, body.lines, data=asked.state.data)
+        heard = not_understood(found) if found else ()
+        return re_ask(state, (*heard, reason), *body.parts(), data=asked.state.data)
 
     def back(self, ctx: Ctx, state: State) -> Result:
         """From a course back to the list."""
@@ -273,7 +312,7 @@ class ReportCertificate:
             return Result(state, (Reply.of(msg(N_("Certificate for %(course)s."), course=title(ctx, course)), LINK_HINT),))
         return Result(state, (Reply.of(
             msg(N_("Which course is your certificate for? Reply with its number:")),
-            *numbered([title(ctx, c) for c in self.ordered(ctx)]),
+            course_choices(ctx, self.ordered(ctx)),
         ),))
 
     def handle(self, ctx: Ctx, state: State, inp: Input) -> Result:
@@ -281,10 +320,14 @@ class ReportCertificate:
         if state.step == PROOF:
             return self.proof(ctx, state, inp)
         courses = self.ordered(ctx)
-        choice = pick_one(inp.text, len(courses)) if inp.kind == "text" else None
-        if not choice:
-            return self.miss(ctx, state, msg(N_("Please reply with the number of a course, from 1 to %(count)s."), count=len(courses)))
-        course = courses[choice - 1]
+        every = course_choices(ctx, courses)
+        chosen = read(every, ctx, inp)
+        course = find(ctx, int(chosen.one)) if chosen.one else None
+        if course is None:
+            if chosen.ask:
+                return ask_which(state, every, chosen)
+            return self.miss(ctx, state, msg(N_("Please reply with the number of a course, from 1 to %(count)s."),
+                                             count=len(courses)), chosen)
         status = enrolment_status(ctx, course["id"])
         if completed(ctx, course["id"]):
             return Result(None, (Reply.of(msg(N_("Your certificate for %(course)s is already approved."), course=title(ctx, course))),))
@@ -311,10 +354,11 @@ class ReportCertificate:
         reply = Reply.of(msgn(RECEIVED_LINK, "review_days", course=title(ctx, course)))
         return Result(None, (reply,), (ReportCertificateLink(course["id"], link, key),))
 
-    def miss(self, ctx: Ctx, state: State, reason: Msg) -> Result:
+    def miss(self, ctx: Ctx, state: State, reason: Msg, found: Match | None = None) -> Result:
         """Re-ask with a reason; after three misses, offer the menu or a person."""
         [body] = self.ask(ctx, state).replies
-        return re_ask(state, reason, body.lines)
+        heard = not_understood(found) if found else ()
+        return re_ask(state, (*heard, reason), *body.parts())
 
     def back(self, ctx: Ctx, state: State) -> Result:
         """From the proof back to the course list."""

@@ -8,12 +8,11 @@ returns to the summary.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flows.base import N_, Ctx, Effect, Input, Line, Msg, Reply, Result, State, fold_digits, msg
+from flows.base import N_, Ctx, Effect, Input, Msg, Part, Reply, Result, State, msg
 
 MAX_MISSES = 3
 
@@ -33,6 +32,14 @@ class Invalid:
     """An answer that does not fit: the reason tells the member what is expected."""
 
     reason: Msg
+    heard: tuple[Msg, ...] = ()  # what was not understood, said before the reason
+
+
+@dataclass(frozen=True)
+class Unsure:
+    """An answer that fits several options: the lines that ask which one (not a miss)."""
+
+    lines: tuple[Part, ...]
 
 
 @dataclass(frozen=True)
@@ -49,11 +56,11 @@ class Step:
     topic: Msg = Msg("")
     substep: bool = False
 
-    def prompt(self, ctx: Ctx, state: State) -> Sequence[Line]:
+    def prompt(self, ctx: Ctx, state: State) -> Sequence[Part]:
         """The lines that ask the question."""
         raise NotImplementedError
 
-    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
+    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Unsure | Exit:
         """Read the member's answer."""
         raise NotImplementedError
 
@@ -65,7 +72,7 @@ WELCOME_BACK = N_("Welcome back! You were telling us %(topic)s.")
 FIRST_QUESTION = msg(N_("This is the first question."))
 
 
-def re_ask(state: State, reason: Line, *question: Line | Sequence[Line],
+def re_ask(state: State, reason: Part | Sequence[Part], *question: Part | Sequence[Part],
            data: Mapping[str, Any] | None = None) -> Result:
     """A wrong answer: the reason, the question again (`data`: the state's data if the question changed
     it) and the way out (MENU, AGENT); after MAX_MISSES in a row, the reason and STUCK (the menu or a
@@ -111,10 +118,12 @@ class Form:
         outcome = step.parse(ctx, state, inp)
         if isinstance(outcome, Exit):
             return outcome.result
+        if isinstance(outcome, Unsure):
+            return Result(state, (Reply.of(*outcome.lines, WAY_OUT),))
         if isinstance(outcome, Invalid):
             if ctx.resumed:
                 return self.welcome_back(ctx, state)
-            return self.miss(ctx, state, outcome.reason)
+            return self.miss(ctx, state, outcome.reason, outcome.heard)
         history = [*state.data.get("history", []), state.step] if not step.substep else state.data.get("history", [])
         saved = state.with_data(**outcome.data, history=history)
         target = outcome.next or self.after(saved, step)
@@ -142,9 +151,9 @@ class Form:
                 return name
         return self.main_steps[0]
 
-    def miss(self, ctx: Ctx, state: State, reason: Msg) -> Result:
+    def miss(self, ctx: Ctx, state: State, reason: Msg, heard: Sequence[Msg] = ()) -> Result:
         """Re-ask after a wrong answer; after three, offer the menu or a person."""
-        return re_ask(state, reason, self.by_name[state.step].prompt(ctx, state))
+        return re_ask(state, (*heard, reason), self.by_name[state.step].prompt(ctx, state))
 
     def welcome_back(self, ctx: Ctx, state: State) -> Result:
         """Remind the member where they were and ask again."""
@@ -164,27 +173,3 @@ class Form:
     def finish(self, ctx: Ctx, state: State) -> Result:
         """What happens after the last step."""
         raise NotImplementedError
-
-
-def pick_numbers(text: str, count: int) -> list[int] | None:
-    """The distinct option numbers (1..count) in a reply such as '1, 3' or '2 5' (in any script's digits:
-    '١، ٣'); None if any is out of range."""
-    tokens = re.findall(r"[0-9]+", fold_digits(text))
-    if not tokens:
-        return None
-    numbers: list[int] = []
-    for token in tokens:
-        n = int(token)
-        if not 1 <= n <= count:
-            return None
-        if n not in numbers:
-            numbers.append(n)
-    return numbers
-
-
-def pick_one(text: str, count: int) -> int | None:
-    """The single option number (1..count) the member typed (in any script's digits: '٢' is 2), or None."""
-    stripped = fold_digits(text).strip().rstrip(".)")
-    if re.fullmatch(r"[0-9]{1,4}", stripped) and 1 <= int(stripped) <= count:
-        return int(stripped)
-    return None

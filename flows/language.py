@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flows.base import N_, Ctx, Input, Line, Reply, Result, State, Text, msg
+from flows.base import N_, Choices, Ctx, Input, Option, Part, Reply, Result, State, Text, msg
+from flows.choices import read, which_one
 from flows.effects import SetLanguage
-from flows.form import Answer, Exit, Form, Invalid, Step, pick_one
+from flows.form import Answer, Exit, Form, Invalid, Step, Unsure
 
 NAME = "language"
 
@@ -36,6 +37,12 @@ def offer(ctx: Ctx) -> Text:
     return Text(" · ".join(f"{FSI}{n} {name_of(ctx, code)}{PDI}" for n, code in enumerate(ctx.settings.languages, 1)))
 
 
+def choices(ctx: Ctx) -> Choices:
+    """The configured languages as choices, each by its own name (and its names in the other languages)."""
+    return Choices.of(Option(code, Text(name_of(ctx, code)), (LANGUAGE_NAMES[code],) if code in LANGUAGE_NAMES else ())
+                      for code in ctx.settings.languages)
+
+
 def names(ctx: Ctx, *, leave_out: str | None = None) -> Text:
     """The configured languages' own names, unnumbered ('English · Kiswahili · Français …')."""
     return Text(" · ".join(f"{FSI}{name_of(ctx, code)}{PDI}" for code in ctx.settings.languages if code != leave_out))
@@ -47,18 +54,21 @@ class Choose(Step):
     name = "choose"
     topic = msg(N_("which language you prefer"))
 
-    def prompt(self, ctx: Ctx, state: State) -> Sequence[Line]:
+    def prompt(self, ctx: Ctx, state: State) -> Sequence[Part]:
         """The languages in one numbered line, each in its own name."""
         return (msg(N_("Choose your language:")), offer(ctx))
 
-    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
-        """A number (a language's name is a keyword, handled before); after a first message that did not tell
-        its language, YES, JOIN or a greeting goes on in the language it is written in."""
-        choice = pick_one(inp.text, len(ctx.settings.languages))
-        if choice is not None:
-            return Exit(switch_to(ctx.settings.languages[choice - 1]))
+    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Unsure | Exit:
+        """A number or a name, loosely spelt (a name spelt right is a keyword, handled before); after a first
+        message that did not tell its language, YES, JOIN or a greeting goes on in the language it is written in."""
+        offered = choices(ctx)
+        found = read(offered, ctx, inp)
+        if found.one:
+            return Exit(switch_to(found.one))
         if state.data.get("next") and any(inp.means(word) for word in ("yes", "join", "greeting")):
             return Exit(Result(None))
+        if found.ask:
+            return Unsure(which_one(offered, found))
         return Invalid(msg(N_("Please reply with the number of your language, or its name.")))
 
 

@@ -15,10 +15,12 @@ from flows.base import (
     N_,
     NOT_GIVEN,
     NP_,
+    Choices,
     Ctx,
     Input,
     Line,
     Msg,
+    Option,
     PerLanguage,
     Reply,
     Result,
@@ -27,20 +29,25 @@ from flows.base import (
     label_of,
     msg,
     msgn,
-    numbered,
 )
+from flows.choices import ask_which, not_understood, read
 from flows.courses import STATUS_LABELS as ENROLMENT_LABELS
 from flows.effects import EraseMyData, SendMyDataFile
-from flows.form import pick_one, re_ask
+from flows.form import re_ask
 from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_LABELS
+from flows.vocabulary import INTENTS
 
 NAME = "mydata"
 
+DELETE_CHOICES = Choices.of((
+    Option("yes", msg(N_("Yes, delete my data")), (INTENTS["yes"],), intent="yes"),
+    Option("no", msg(N_("No, keep it")), (INTENTS["no"],), intent="no"),
+))
 CONFIRM = (
     msg(N_("This erases your name, phone number, messages and files for good, and ends your membership. "
            "We keep only anonymous counts (county, kind of work, month you joined, courses completed).")),
     msg(N_("Delete your data?")),
-    *numbered([msg(N_("Yes, delete my data")), msg(N_("No, keep it"))]),
+    DELETE_CHOICES,
 )
 CONFIRM_AGAIN = msg(N_("Please reply 1 to delete your data or 2 to keep it."))
 ERASED = msg(N_("Your personal data has been deleted. Thank you for being part of the union. "
@@ -188,12 +195,14 @@ class MyData:
 
     def handle(self, ctx: Ctx, state: State, inp: Input) -> Result:
         """1 / yes erases, 2 / no keeps; anything else asks again."""
-        choice = pick_one(inp.text, 2)
-        if choice == 1 or inp.means("yes"):
+        found = read(DELETE_CHOICES, ctx, inp)
+        if found.one == "yes":
             return Result(None, (Reply.of(ERASED),), (EraseMyData(),))
-        if choice == 2 or inp.means("no"):
+        if found.one == "no":
             return Result(None, (Reply.of(KEPT),))
-        return re_ask(state, CONFIRM_AGAIN)
+        if found.ask:
+            return ask_which(state, DELETE_CHOICES, found)
+        return re_ask(state, (*not_understood(found), CONFIRM_AGAIN))
 
     def back(self, ctx: Ctx, state: State) -> Result:
         """Ask again."""

@@ -16,10 +16,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from flows import mydata, smalltalk
-from flows.base import N_, Ctx, Input, Msg, Reply, Result, State, Text, msg, numbered
+from flows.base import N_, Choices, Ctx, Input, Msg, Option, Reply, Result, State, Text, msg
+from flows.choices import ask_which, read
 from flows.effects import AddToTicket, OpenTicket
 from flows.faq import FaqItem, Knowledge, answer_text, decide, find_choice, question_text
-from flows.form import NOT_TEXT, pick_one, re_ask
+from flows.form import NOT_TEXT, re_ask
+from flows.vocabulary import INTENTS
 
 NAME = "question"
 # The step where what the member writes goes to their open ticket.
@@ -123,15 +125,25 @@ def offered(ctx: Ctx, state: State) -> list[FaqItem]:
     return [by_key[key] for key in state.data.get("choices") or () if key in by_key]
 
 
-def choice_lines(ctx: Ctx, state: State) -> tuple[Msg, ...]:
-    """The numbered choices: the closest answers' questions, then a person."""
-    return numbered([*(Text(question_text(item, ctx.lang)) for item in offered(ctx, state)), A_PERSON])
+def choices(ctx: Ctx, state: State) -> Choices:
+    """The choices: the closest answers' questions (each in every language), then a person."""
+    return Choices.of((
+        *(Option(item.key, Text(question_text(item, ctx.lang)), words=tuple(item.questions.values()))
+          for item in offered(ctx, state)),
+        Option(PERSON, A_PERSON, (INTENTS["agent"],)),
+    ))
+
+
+# Whether 'did it help?' was answered: yes or no, by number or word (the list is not shown, the numbers are said).
+HELPED = Choices.of((Option("yes", Text("1"), (INTENTS["yes"],), intent="yes"),
+                    Option("no", Text("2"), (INTENTS["no"],), intent="no")))
+PERSON = "person"
 
 
 def offer(ctx: Ctx, state: State, *before: Msg) -> Result:
     """Offer the closest answers (if any) and a person, by number."""
     intro = UNSURE if offered(ctx, state) else NO_ANSWER
-    return Result(state, (Reply.of(*before, intro, *choice_lines(ctx, state), OTHER_WORDS),))
+    return Result(state, (Reply.of(*before, intro, choices(ctx, state), OTHER_WORDS),))
 
 
 class Question:
@@ -175,10 +187,10 @@ class Question:
 
     def helped(self, ctx: Ctx, state: State, inp: Input) -> Result:
         """1 / yes: done; 2 / no: a ticket; a few words: a new question; anything else: asked again."""
-        choice = pick_one(inp.text, 2)
-        if choice == 1 or inp.means("yes") or smalltalk.kind_of(inp) in ("thanks", "emoji"):
+        found = read(HELPED, ctx, inp).one
+        if found == "yes" or inp.means("yes") or smalltalk.kind_of(inp) in ("thanks", "emoji"):
             return Result(None, (Reply.of(GLAD),))
-        if choice == 2 or inp.means("no"):
+        if found == "no" or inp.means("no"):
             *earlier, last = asked_so_far(state) or ("",)
             return open_ticket(last, "not_helped", NOT_HELPED, state.data.get("faq"), tuple(earlier))
         if inp.means("agent") or (inp.kind == "text" and len(inp.text.split()) >= NEW_QUESTION_WORDS):
@@ -190,13 +202,17 @@ class Question:
         ticket with the question; small talk or a new question: read as such; anything else: asked again."""
         items = offered(ctx, state)
         question, earlier = str(state.data.get("text") or ""), asked_before(state)
-        choice = pick_one(inp.text, len(items) + 1)
-        if choice is not None and choice <= len(items):
-            return answered(ctx, items[choice - 1], question, earlier)
-        if choice == len(items) + 1 or inp.means("agent") or (inp.means("yes") and not items):
+        offer_choices = choices(ctx, state)
+        found = read(offer_choices, ctx, inp)
+        picked = next((item for item in items if item.key == found.one), None)
+        if picked is not None:
+            return answered(ctx, picked, question, earlier)
+        if found.one == PERSON or inp.means("agent") or (inp.means("yes") and not items):
             return open_ticket(question, "no_match", NO_MATCH, asked=earlier)
         if inp.kind != "text":
-            return re_ask(state, NOT_TEXT, *choice_lines(ctx, state), OTHER_WORDS)
+            return re_ask(state, NOT_TEXT, offer_choices, OTHER_WORDS)
+        if found.ask and len(inp.text.split()) < NEW_QUESTION_WORDS:
+            return ask_which(state, offer_choices, found)
         named = find_choice(inp.text, items, knowledge(ctx)) if items else None
         if named is not None:
             return answered(ctx, named, question, earlier)
@@ -205,7 +221,7 @@ class Question:
             return chatted(chat or "thanks")
         if len(inp.text.split()) >= NEW_QUESTION_WORDS:
             return answer(ctx, inp.text, inp, asked_so_far(state))
-        return re_ask(state, PICK, *choice_lines(ctx, state), OTHER_WORDS)
+        return re_ask(state, PICK, offer_choices, OTHER_WORDS)
 
     def in_ticket(self, ctx: Ctx, state: State, inp: Input) -> Result:
         """Add the message to the open ticket; once an organiser closed it, treat it as a new question."""

@@ -10,11 +10,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from flows import mydata, privacy
-from flows.base import N_, Ctx, Input, Msg, Reply, Result, State, msg, numbered
+from flows.base import N_, Choices, Ctx, Input, Msg, Option, Reply, Result, State, msg
+from flows.choices import ask_which, not_understood, read
 from flows.effects import DeclineNewNotice, MarkNoticeAsked, RecordConsent
-from flows.form import pick_one, re_ask
+from flows.form import re_ask
+from flows.vocabulary import INTENTS
 
 NAME = "reconsent"
+AGREE_CHOICES = Choices.of((
+    Option("yes", msg(N_("Yes, I am 18 or older and I agree")), (INTENTS["yes"],), intent="yes"),
+    Option("no", msg(N_("No")), (INTENTS["no"],), intent="no"),
+))
 
 
 def prompt(ctx: Ctx) -> Reply:
@@ -25,7 +31,7 @@ def prompt(ctx: Ctx) -> Reply:
                "and count members (totals only). Send PRIVACY to read the full notice."),
             union=privacy.controller(ctx)),
         msg(N_("Do you agree to the new notice? Reply YES if you are 18 or older and agree.")),
-        *numbered([msg(N_("Yes, I am 18 or older and I agree")), msg(N_("No"))]),
+        AGREE_CHOICES,
         msg(N_("Send MENU to answer later: your earlier agreement stays until you answer.")),
     )
 
@@ -43,16 +49,18 @@ class Reconsent:
         """Yes, no, DELETE MY DATA, or the question again with what is expected."""
         if inp.means("delete_data"):
             return mydata.FLOW.start(ctx, {"delete": True})
-        choice = pick_one(inp.text, 2)
-        if choice == 1 or inp.means("yes"):
+        found = read(AGREE_CHOICES, ctx, inp)
+        if found.one == "yes":
             return Result(None, (Reply.of(msg(N_("Thank you: your agreement to the new notice is recorded."))),),
                           (RecordConsent(),))
-        if choice == 2 or inp.means("no"):
+        if found.one == "no":
             declined = msg(N_("All right: nothing has changed and nothing was deleted. If you want us to erase your "
                               "data and end your membership, send DELETE MY DATA."))
             return Result(None, (Reply.of(declined),), (DeclineNewNotice(),))
-        return re_ask(state, msg(N_("Please reply 1 if you agree to the new notice, 2 if you do not, or MENU to "
-                                    "answer later.")), prompt(ctx).lines)
+        if found.ask:
+            return ask_which(state, AGREE_CHOICES, found)
+        again = msg(N_("Please reply 1 if you agree to the new notice, 2 if you do not, or MENU to answer later."))
+        return re_ask(state, (*not_understood(found), again), prompt(ctx).lines)
 
     def back(self, ctx: Ctx, state: State) -> Result:
         """Ask again."""

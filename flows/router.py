@@ -22,9 +22,11 @@ from flows import (
     signup,
     smalltalk,
 )
-from flows.base import N_, Ctx, Flow, Input, Line, Msg, Reply, Result, State, Text, msg, numbered
+from flows.base import N_, Choices, Ctx, Flow, Input, Line, Msg, Option, Reply, Result, State, Text, msg
+from flows.choices import read, which_one
 from flows.effects import OptIn, OptOut, ResumeBroadcasts, SetLanguage, StopBroadcasts
-from flows.form import MAX_MISSES, STUCK, pick_one
+from flows.form import WAY_OUT, re_ask
+from flows.vocabulary import INTENTS
 
 FLOWS: dict[str, Flow] = {
     signup.NAME: signup.FLOW,
@@ -82,7 +84,7 @@ RESTARTED = msg(N_("Welcome back! You will receive our messages again."))
 COMING_SOON = msg(N_("This is coming soon. Please check again in a few days."))
 CANCELLED = msg(N_("Stopped. Nothing more was saved."))
 EXPIRED = msg(N_("We closed our last conversation because it was left for a long time."))
-NOT_UNDERSTOOD = msg(N_("Please reply with a number from the menu."))
+NOT_UNDERSTOOD = msg(N_("Please reply with a number or a word from the menu."))
 BROADCASTS_STOPPED = msg(N_("You will not get union news (broadcasts) any more. Course reminders and answers to your "
                             "questions go on. Send BROADCASTS ON to get the news again."))
 BROADCASTS_RESTARTED = msg(N_("You will get union news (broadcasts) again. Send NO BROADCASTS to stop them."))
@@ -114,13 +116,16 @@ def items_for(ctx: Ctx) -> list[MenuItem]:
     return [item for item in MENU_ITEMS if item.shown_to(ctx)]
 
 
+def menu_choices(ctx: Ctx) -> Choices:
+    """The menu items this member sees, by their fixed numbers, each with its keyword's words."""
+    return Choices.of(Option(item.flow, msg(item.label, languages=language.names(ctx)),
+                             (INTENTS[item.intent],) if item.intent else (), number=item.number)
+                      for item in items_for(ctx))
+
+
 def menu(ctx: Ctx, *before: Line, errors: int = 0) -> Result:
     """Show the main menu and wait for a choice."""
-    body = Reply.of(
-        *before,
-        msg(N_("Main menu. Reply with a number:")),
-        *(numbered([msg(item.label, languages=language.names(ctx))], item.number)[0] for item in items_for(ctx)),
-    )
+    body = Reply.of(*before, msg(N_("Main menu. Reply with a number:")), menu_choices(ctx))
     return Result(State(MENU, "choose", {}, errors), (body,))
 
 
@@ -132,6 +137,11 @@ def start_flow(ctx: Ctx, name: str, data: Mapping[str, Any] | None = None) -> Re
     return flow.start(ctx, data)
 
 
+# Whole messages that hold a menu item's words but ask for something else ("my data file", "change my details",
+# "delete my data"): read before the menu's loose matching, which would take them for MY DATA.
+MORE_THAN_A_MENU_WORD = ("delete_data", "mydata_file", "correct")
+
+
 def choose_from_menu(ctx: Ctx, state: State, inp: Input) -> Result:
     """Start the flow the member picked, or re-show the menu with what is expected."""
     if state.step == "confirm_stop":
@@ -139,9 +149,12 @@ def choose_from_menu(ctx: Ctx, state: State, inp: Input) -> Result:
             return Result(None, (Reply.of(STOPPED),), (OptOut(),))
         if inp.means("no"):
             return menu(ctx)
+    if any(inp.means(intent) for intent in MORE_THAN_A_MENU_WORD):
+        return free_text(ctx, inp) or menu(ctx)
     items = items_for(ctx)
-    choice = pick_one(inp.text, max(item.number for item in items))
-    chosen = [item for item in items if item.number == choice]
+    offered = menu_choices(ctx)
+    found = read(offered, ctx, inp)
+    chosen = [item for item in items if item.flow == found.one]
     if chosen:
         return start_item(ctx, state, chosen[0])
     for item in items:
@@ -149,6 +162,8 @@ def choose_from_menu(ctx: Ctx, state: State, inp: Input) -> Result:
             return start_item(ctx, state, item)
     if ctx.member.is_member and inp.means("join"):
         return menu(ctx, *signup.already_member(ctx).lines)
+    if found.ask and not found.unknown and len(inp.text.split()) <= 2:  # longer: a question for the FAQ
+        return Result(State(MENU, "choose", {}, state.errors), (Reply.of(*which_one(offered, found), WAY_OUT),))
     chat = smalltalk.kind_of(inp)
     if inp.kind == "empty":
         return menu(ctx)
@@ -160,10 +175,8 @@ def choose_from_menu(ctx: Ctx, state: State, inp: Input) -> Result:
     shortcut = free_text(ctx, inp)
     if shortcut is not None:
         return shortcut
-    misses = state.errors + 1
-    if misses >= MAX_MISSES:
-        return menu(ctx, NOT_UNDERSTOOD, STUCK)
-    return menu(ctx, NOT_UNDERSTOOD, errors=misses)
+    [shown] = menu(ctx).replies
+    return re_ask(State(MENU, "choose", {}, state.errors), NOT_UNDERSTOOD, shown.parts())
 
 
 def free_text(ctx: Ctx, inp: Input) -> Result | None:

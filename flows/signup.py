@@ -9,21 +9,25 @@ from typing import Any
 from flows import language, privacy
 from flows.base import (
     N_,
+    Choices,
     Ctx,
     Input,
     Line,
     Msg,
+    Option,
+    Part,
     Reply,
     Result,
     State,
     Text,
     label_of,
     msg,
-    numbered,
 )
+from flows.choices import Match, not_understood, read, which_one
 from flows.counties import match_county
 from flows.effects import ForgetContact, RecordConsent, RecordSensitiveChoice, RegisterMember
-from flows.form import Answer, Exit, Form, Invalid, Step, pick_numbers, pick_one
+from flows.form import Answer, Exit, Form, Invalid, Step, Unsure
+from flows.vocabulary import INTENTS
 
 NAME = "signup"
 
@@ -46,6 +50,52 @@ COMMUNITIES: tuple[tuple[str, str], ...] = (
     ("host", N_("Host community")),
     ("neither", N_("Neither")),
 )
+# Translators: the words members use for an option, separated by '|', in capitals (like the vocabulary):
+# the option's label and these words choose it, in every language at once. Keep the English words out.
+SYNONYMS: dict[str, str] = {
+    "transcription": N_("TRANSCRIBING|TRANSCRIBER|TRANSCRIBE|AUDIO TYPING|TYPING"),
+    "data_annotation": N_("ANNOTATION|DATA LABELLING|DATA LABELING|LABELLING|LABELING|AI TRAINING|TAGGING|"
+                          "REMOTASKS|APPEN"),
+    "online_freelancing": N_("FREELANCING|FREELANCER|FREELANCE|ONLINE WORK|ONLINE JOBS|ONLINE|UPWORK|FIVERR|"
+                             "ACADEMIC WRITING|ONLINE WRITING|WRITING"),
+    "virtual_assistance": N_("VIRTUAL ASSISTANT|VA|ADMIN SUPPORT|CUSTOMER SUPPORT"),
+    "ride_delivery": N_("DELIVERY|DELIVERIES|RIDER|RIDING|DRIVER|DRIVING|BODA|BODA BODA|BODABODA|UBER|BOLT|"
+                        "LITTLE CAB|GLOVO|UBER EATS|TAXI|RIDE HAILING"),
+    "content_creation": N_("CONTENT|CONTENT CREATOR|YOUTUBE|TIKTOK|INFLUENCER|BLOGGING|VLOGGING"),
+    "other": N_("SOMETHING ELSE|ANOTHER"),
+    "woman": N_("WOMAN|FEMALE|LADY|GIRL|F"),
+    "man": N_("MAN|MALE|GUY|BOY|M"),
+    "undisclosed": N_("RATHER NOT SAY|NOT SAY|PRIVATE"),
+    "refugee": N_("REFUGEE|REFUGEES|ASYLUM SEEKER"),
+    "host": N_("HOST|HOST COMMUNITY|LOCAL COMMUNITY"),
+    "neither": N_("NEITHER|NONE|NONE OF THEM|NO"),
+}
+
+
+def options_of(pairs: tuple[tuple[str, str], ...]) -> tuple[Option, ...]:
+    """The options of a list of (id, label), with their words."""
+    return tuple(Option(key, msg(label), (SYNONYMS[key],) if key in SYNONYMS else ()) for key, label in pairs)
+
+
+WORK_CHOICES = Choices.of(options_of(WORK_KINDS), multiple=True)
+CONSENT_CHOICES = Choices.of((
+    Option("yes", msg(N_("Yes, I am 18 or older and I agree")), (INTENTS["yes"],), intent="yes"),
+    Option("no", msg(N_("No")), (INTENTS["no"],), intent="no"),
+    Option("under_18", msg(N_("I am under 18")), (INTENTS["under_18"],), intent="under_18"),
+))
+SENSITIVE_CHOICES = Choices.of((
+    Option("yes", msg(N_("Yes, ask me")), (INTENTS["yes"],), intent="yes"),
+    Option("no", msg(N_("No, skip them")), (INTENTS["no"], INTENTS["skip"]), intent="no"),
+))
+
+
+def unsure_or_invalid(choices: Choices, found: Match, reason: Msg) -> Unsure | Invalid:
+    """An answer that fits several options asks which; anything else re-asks with the reason."""
+    if found.ask:
+        return Unsure(which_one(choices, found))
+    return Invalid(reason, not_understood(found))
+
+
 WORK_LABELS = dict(WORK_KINDS)
 GENDER_LABELS = dict(GENDERS)
 COMMUNITY_LABELS = dict(COMMUNITIES)
@@ -67,7 +117,7 @@ class Consent(Step):
     name = "consent"
     topic = msg(N_("whether we may keep your details"))
 
-    def prompt(self, ctx: Ctx, state: State) -> Sequence[Line]:
+    def prompt(self, ctx: Ctx, state: State) -> Sequence[Part]:
         """Who we are, why we keep data, that it is voluntary, the main rights and their keywords."""
         return (
             msg(
@@ -82,24 +132,24 @@ class Consent(Step):
                    "(STOP). Send PRIVACY for the full notice: who receives your data, how long we keep it and all "
                    "your rights.")),
             msg(N_("Reply YES if you are 18 or older and agree.")),
-            *numbered([msg(N_("Yes, I am 18 or older and I agree")), msg(N_("No")), msg(N_("I am under 18"))]),
+            CONSENT_CHOICES,
         )
 
-    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
+    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Unsure | Exit:
         """Yes records consent; no, or under 18, ends the conversation without keeping anything."""
-        choice = pick_one(inp.text, 3)
-        if choice == 3 or inp.means("under_18"):
+        found = read(CONSENT_CHOICES, ctx, inp)
+        if found.one == "under_18":
             return decline(msg(N_("Thank you for your interest! You must be 18 or older to join the union, so you "
                                   "cannot join yet. We have deleted your phone number and your messages. You are "
                                   "welcome to join when you turn 18.")))
-        if choice == 1 or inp.means("yes"):
+        if found.one == "yes":
             return Answer({"consented": True}, effects=(RecordConsent(),))
-        if choice == 2 or inp.means("no"):
+        if found.one == "no":
             return decline(msg(N_("No problem. We have deleted your phone number and your messages, and we keep "
                                   "nothing that identifies you. Without your agreement you cannot become a member. "
                                   "Send JOIN any time if you change your mind, or PRIVACY to read the full notice.")))
-        return Invalid(msg(N_("Please reply 1 if you are 18 or older and agree, 2 if you do not agree, or 3 if "
-                              "you are under 18.")))
+        return unsure_or_invalid(CONSENT_CHOICES, found, msg(N_(
+            "Please reply 1 if you are 18 or older and agree, 2 if you do not agree, or 3 if you are under 18.")))
 
 
 def decline(goodbye: Msg) -> Exit:
@@ -114,7 +164,7 @@ class FullName(Step):
     name = "name"
     topic = msg(N_("your name"))
 
-    def prompt(self, ctx: Ctx, state: State) -> Sequence[Line]:
+    def prompt(self, ctx: Ctx, state: State) -> Sequence[Part]:
         """Ask for the full name."""
         return (msg(N_("What is your full name?")),)
 
@@ -137,7 +187,7 @@ class County(Step):
     name = "county"
     topic = msg(N_("your county"))
 
-    def prompt(self, ctx: Ctx, state: State) -> Sequence[Line]:
+    def prompt(self, ctx: Ctx, state: State) -> Sequence[Part]:
         """Ask for the county."""
         return (msg(N_("Which county do you live in? For example: Nairobi, Mombasa or Turkana.")),)
 
@@ -162,26 +212,31 @@ class CountyPick(Step):
     topic = msg(N_("your county"))
     substep = True
 
-    def prompt(self, ctx: Ctx, state: State) -> Sequence[Line]:
+    def prompt(self, ctx: Ctx, state: State) -> Sequence[Part]:
         """The likely counties, numbered, and 0 for none of them."""
-        candidates = state.data.get("county_candidates", [])
         return (
             msg(N_("Did you mean one of these? Reply with its number, or 0 to type it again.")),
-            *numbered([Text(c) for c in candidates]),
+            county_choices(state),
         )
 
-    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
-        """A number from the list, 0 to retype, or a county typed again."""
-        candidates = state.data.get("county_candidates", [])
+    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Unsure | Exit:
+        """A number or a name from the list, 0 to retype, or a county typed again."""
         if inp.text.strip() == "0":
             return Answer({"county_candidates": []}, next="county")
-        choice = pick_one(inp.text, len(candidates))
-        if choice:
-            return Answer({"county": candidates[choice - 1], "county_candidates": []})
-        found = match_county(inp.text) if inp.kind == "text" else None
-        if found and found.county:
-            return Answer({"county": found.county, "county_candidates": []})
-        return Invalid(msg(N_("Please reply with a number from the list, or 0 to type your county again.")))
+        choices = county_choices(state)
+        found = read(choices, ctx, inp)
+        if found.one:
+            return Answer({"county": found.one, "county_candidates": []})
+        retyped = match_county(inp.text) if inp.kind == "text" else None
+        if retyped and retyped.county:
+            return Answer({"county": retyped.county, "county_candidates": []})
+        return unsure_or_invalid(choices, found, msg(N_(
+            "Please reply with a number from the list, or 0 to type your county again.")))
+
+
+def county_choices(state: State) -> Choices:
+    """The likely counties offered, as choices."""
+    return Choices.of(Option(county, Text(county)) for county in state.data.get("county_candidates", []))
 
 
 class Work(Step):
@@ -190,21 +245,21 @@ class Work(Step):
     name = "work"
     topic = msg(N_("the kind of work you do"))
 
-    def prompt(self, ctx: Ctx, state: State) -> Sequence[Line]:
+    def prompt(self, ctx: Ctx, state: State) -> Sequence[Part]:
         """The numbered menu of kinds of work."""
         return (
-            msg(N_("What kind of gig work do you do? Reply with one or more numbers, for example: 1, 3")),
-            *numbered([msg(text) for _, text in WORK_KINDS]),
+            msg(N_("What kind of gig work do you do? Reply with one or more numbers or words, for example: "
+                   "1, 3 or transcription, delivery")),
+            WORK_CHOICES,
         )
 
-    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
-        """Numbers from the menu; 'other' asks for a description next."""
-        numbers = pick_numbers(inp.text, len(WORK_KINDS)) if inp.kind == "text" else None
-        if not numbers:
-            return Invalid(
-                msg(N_("Please reply with numbers from 1 to %(count)s, for example: 1, 3"), count=len(WORK_KINDS))
-            )
-        kinds = [WORK_KINDS[n - 1][0] for n in numbers]
+    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Unsure | Exit:
+        """Numbers or words from the menu; 'other' asks for a description next."""
+        found = read(WORK_CHOICES, ctx, inp)
+        if not found.sure:
+            return unsure_or_invalid(WORK_CHOICES, found, msg(N_(
+                "Please reply with numbers from 1 to %(count)s, for example: 1, 3"), count=len(WORK_KINDS)))
+        kinds = [key for key, _ in WORK_KINDS if key in found.ids]
         return Answer({"work": kinds}, next="work_other" if "other" in kinds else None)
 
 
@@ -215,7 +270,7 @@ class WorkOther(Step):
     topic = msg(N_("the kind of work you do"))
     substep = True
 
-    def prompt(self, ctx: Ctx, state: State) -> Sequence[Line]:
+    def prompt(self, ctx: Ctx, state: State) -> Sequence[Part]:
         """Ask what the other work is."""
         return (msg(N_("What other kind of work do you do? Describe it in a few words.")),)
 
@@ -233,20 +288,24 @@ class Choice(Step):
     options: tuple[tuple[str, str], ...] = ()
     question: str = ""
 
-    def prompt(self, ctx: Ctx, state: State) -> Sequence[Line]:
-        """The question, the numbered options and how to skip."""
-        return (msg(self.question), *numbered([msg(text) for _, text in self.options]), SKIP_HINT)
+    def choices(self) -> Choices:
+        """The options as choices."""
+        return Choices.of(options_of(self.options))
 
-    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
-        """A number, or SKIP."""
+    def prompt(self, ctx: Ctx, state: State) -> Sequence[Part]:
+        """The question, the numbered options and how to skip."""
+        return (msg(self.question), self.choices(), SKIP_HINT)
+
+    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Unsure | Exit:
+        """A number or a word from the list, or SKIP."""
         if inp.means("skip"):
             return Answer({self.name: None})
-        choice = pick_one(inp.text, len(self.options))
-        if choice:
-            return Answer({self.name: self.options[choice - 1][0]})
-        return Invalid(
-            msg(N_("Please reply with a number from 1 to %(count)s, or SKIP."), count=len(self.options))
-        )
+        choices = self.choices()
+        found = read(choices, ctx, inp)
+        if found.one:
+            return Answer({self.name: found.one})
+        return unsure_or_invalid(choices, found, msg(N_(
+            "Please reply with a number from 1 to %(count)s, or SKIP."), count=len(self.options)))
 
 
 class Sensitive(Step):
@@ -255,7 +314,7 @@ class Sensitive(Step):
     name = "sensitive"
     topic = msg(N_("whether we may ask about your gender and community"))
 
-    def prompt(self, ctx: Ctx, state: State) -> Sequence[Line]:
+    def prompt(self, ctx: Ctx, state: State) -> Sequence[Part]:
         """Why the union counts them, that they are sensitive, and that saying no changes nothing else."""
         return (
             msg(N_("Two more questions, about your gender and whether you are a refugee or from a host community. "
@@ -263,17 +322,18 @@ class Sensitive(Step):
                    "host communities in gig work (totals only) to push for their needs. Saying no changes nothing "
                    "else.")),
             msg(N_("May we ask them?")),
-            *numbered([msg(N_("Yes, ask me")), msg(N_("No, skip them"))]),
+            SENSITIVE_CHOICES,
         )
 
-    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
+    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Unsure | Exit:
         """Yes goes on to gender; no skips both and is recorded when the member joins."""
-        choice = pick_one(inp.text, 2)
-        if choice == 1 or inp.means("yes"):
+        found = read(SENSITIVE_CHOICES, ctx, inp)
+        if found.one == "yes":
             return Answer({"sensitive": True}, next="gender")
-        if choice == 2 or inp.means("no") or inp.means("skip"):
+        if found.one == "no" or inp.means("skip"):
             return Answer({"sensitive": False, "gender": None, "community": None}, next="confirm")
-        return Invalid(msg(N_("Please reply 1 if we may ask about your gender and community, or 2 to skip them.")))
+        return unsure_or_invalid(SENSITIVE_CHOICES, found, msg(N_(
+            "Please reply 1 if we may ask about your gender and community, or 2 to skip them.")))
 
 
 class Gender(Choice):
@@ -304,35 +364,40 @@ class Review(Step):
     name = "confirm"
     topic = msg(N_("whether your details are right"))
 
-    def prompt(self, ctx: Ctx, state: State) -> Sequence[Line]:
+    def prompt(self, ctx: Ctx, state: State) -> Sequence[Part]:
         """The answers, numbered so one can be corrected."""
-        data = state.data
-        items: list[Line] = [
-            msg(N_("Name: %(value)s"), value=Text(data.get("name", ""))),
-            msg(N_("County: %(value)s"), value=Text(data.get("county", ""))),
-            msg(N_("Work: %(value)s"), value=work_summary(data)),
-            msg(N_("Gender: %(value)s"), value=label_of(GENDER_LABELS, data.get("gender"))),
-            msg(N_("Community: %(value)s"), value=label_of(COMMUNITY_LABELS, data.get("community"))),
-        ]
         return (
             msg(N_("Please check your details:")),
-            *numbered(items),
+            review_choices(state),
             msg(N_("Reply YES to join, or the number of an answer to change it.")),
         )
 
-    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
-        """YES finishes; a number goes back to that question."""
+    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Unsure | Exit:
+        """YES finishes; a number (or the name of an answer: 'county') goes back to that question."""
         if inp.means("yes"):
             return Answer({})
-        choice = pick_one(inp.text, len(FIXABLE))
-        if choice:
-            step = FIXABLE[choice - 1]
+        choices = review_choices(state)
+        found = read(choices, ctx, inp)
+        if found.one:
+            step = found.one
             if step in SENSITIVE_STEPS and not state.data.get("sensitive", True):
                 step = "sensitive"  # they said no to these questions: ask that again first
             return Answer({"fixing": True}, next=step)
-        return Invalid(
-            msg(N_("Please reply YES to join, or a number from 1 to %(count)s to change an answer."), count=len(FIXABLE))
-        )
+        return unsure_or_invalid(choices, found, msg(N_(
+            "Please reply YES to join, or a number from 1 to %(count)s to change an answer."), count=len(FIXABLE)))
+
+
+def review_choices(state: State) -> Choices:
+    """The answers given, one option per question that can be corrected."""
+    data = state.data
+    values: dict[str, tuple[str, Line | tuple[Line, ...]]] = {
+        "name": (N_("Name: %(value)s"), Text(data.get("name", ""))),
+        "county": (N_("County: %(value)s"), Text(data.get("county", ""))),
+        "work": (N_("Work: %(value)s"), work_summary(data)),
+        "gender": (N_("Gender: %(value)s"), label_of(GENDER_LABELS, data.get("gender"))),
+        "community": (N_("Community: %(value)s"), label_of(COMMUNITY_LABELS, data.get("community"))),
+    }
+    return Choices.of(Option(step, msg(values[step][0], value=values[step][1])) for step in FIXABLE)
 
 
 class Signup(Form):

@@ -21,9 +21,22 @@ from bot.core.config import load_settings
 from bot.core.i18n_check import missing_translations
 from bot.models import Member
 from flows import router
-from flows.base import Ctx, Input, MemberView, Msg, Reply, Settings, State, Text, fold_digits, msg
+from flows.base import (
+    Choices,
+    Ctx,
+    Input,
+    MemberView,
+    Msg,
+    Option,
+    Reply,
+    Settings,
+    State,
+    Text,
+    fold_digits,
+    msg,
+)
+from flows.choices import match
 from flows.effects import SetLanguage
-from flows.form import pick_numbers, pick_one
 from flows.vocabulary import GLOBAL_KEYWORDS, INTENTS
 from tests.helpers.transcript import classify
 
@@ -154,8 +167,11 @@ def test_a_languages_own_name_and_its_name_in_the_others_switch_to_it(typed, cod
 def test_numbers_in_any_script_pick_options(zero):
     digit = {n: chr(ord(zero) + n) for n in range(10)}
     assert fold_digits(digit[1] + digit[2]) == "12"
-    assert pick_one(digit[3], 5) == 3 and pick_one(f"{digit[2]}.", 5) == 2 and pick_one(digit[9], 5) is None
-    assert pick_numbers(f"{digit[1]}، {digit[3]}", 7) == [1, 3]
+    five = Choices.of(Option(f"o{n}", Text(f"Option {n}")) for n in range(1, 6))
+    seven = Choices.of((Option(f"o{n}", Text(f"Option {n}")) for n in range(1, 8)), multiple=True)
+    assert match(five, digit[3]).one == "o3" and match(five, f"{digit[2]}.").one == "o2"
+    assert not match(five, digit[9]).ids
+    assert match(seven, f"{digit[1]}، {digit[3]}").ids == ("o1", "o3")
 
 
 ARABIC_DIGITS_SIGN_UP = [

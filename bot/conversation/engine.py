@@ -176,6 +176,7 @@ def answer(member: Member, inp: Input, now: datetime, *, first_contact: bool = F
         expired=expired,
         first_contact=first_contact,
         language_unsure=unsure,
+        translate=i18n.translate,
     )
     result = run(ctx, state, inp)
     extra = perform(member, result.effects, now)

@@ -47,6 +47,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     "core": (
         "flows/base.py",
         "flows/form.py",
+        "flows/choices.py",
         "flows/router.py",
         "flows/vocabulary.py",
         "flows/language.py",

@@ -77,7 +77,7 @@ class Chat:
         if self.lang is None:
             self.lang = i18n.vocabulary().language_of(i18n.normalize(text)) or "en"
         ctx = Ctx(member=self.member, lang=self.lang, now=NOW, settings=self.settings,
-                  first_contact=self.first_contact)
+                  first_contact=self.first_contact, translate=i18n.translate)
         result = router.handle(ctx, self.state, classify(text, media))
         self.first_contact = False
         self.state = result.state
