@@ -25,7 +25,8 @@ STATUSES = {BroadcastStatus.DRAFT: N_("draft"), BroadcastStatus.SCHEDULED: N_("s
 USAGE = msg(N_("Send BROADCAST to write a new one, or BROADCAST STATUS, PAUSE, RESUME or CANCEL and its number."))
 
 
-@staff_command("BROADCAST", roles=("organiser", "admin"), summary=N_("send a message to a segment of members"))
+@staff_command("BROADCAST", roles=("organiser", "admin"), usage=N_("[STATUS|PAUSE|RESUME|CANCEL <number>]"),
+               summary=N_("write a broadcast to members, or follow and control one (STATUS alone: the latest)"))
 def broadcast_command(ctx: Ctx, args: str) -> Result:
     """Start the conversation, or show/change a broadcast."""
     if not args:

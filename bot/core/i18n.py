@@ -55,13 +55,12 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "bot/whatsapp/outbound.py",
     ),
     "signup": ("flows/signup.py", "flows/privacy.py", "flows/reconsent.py"),
-    "staff": ("bot/commands/basics.py", "bot/commands/roles.py"),
+    "staff": ("bot/commands/basics.py", "bot/commands/roles.py", "bot/support/staff.py"),
     "questions": (
         "flows/question.py",
         "flows/smalltalk.py",
         "bot/support/faq.py",
         "flows/mydata.py",
-        "bot/support/staff.py",
         "bot/support/tickets.py",
     ),
     "courses": (

@@ -12,7 +12,7 @@ AREA = Area(
     erasure_hooks=(tickets.erase_ticket_texts, notes.erase_notes),
     retention_hooks=(tickets.purge_old_ticket_texts,),
     performers=SUPPORT_PERFORMERS,
-    commands=(staff.list_tickets, staff.reply_to_ticket, staff.close_ticket),
+    commands=(staff.list_tickets, staff.show_ticket, staff.reply_to_ticket, staff.close_ticket),
     cli=(cli.faq,),
     tables=("faq_entries", "tickets", "ticket_messages", "member_notes"),
 )
