@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flows.base import N_, Ctx, Input, Line, Reply, Result, State, Text, msg
+from flows.base import N_, Ctx, Input, Line, Msg, Reply, Result, State, Text, msg
 from flows.effects import PreviewBroadcast, SendBroadcast
 from flows.form import Answer, Exit, Form, Invalid, Step
 
@@ -26,6 +27,15 @@ DATE_FILTERS = ("joined_after", "joined_before")
 EVERYONE = {"ALL", "EVERYONE", "WOTE", "KILA MTU"}
 NOW = {"NOW", "SASA", "SASA HIVI"}
 WHEN_FORMAT = "%Y-%m-%d %H:%M"
+# Steps whose answer is the broadcast text itself: a first word such as "Tickets" or "Reply" is not a command there.
+TEXT_STEPS = ("text_en", "text_sw")
+CANCELLED = msg(N_("Stopped: the broadcast was not sent. Send STAFF for the staff commands."))
+WAY_OUT = msg(N_("(CANCEL: drop this broadcast · STAFF: the staff commands)"))
+
+
+def cancelled(ctx: Ctx, state: State) -> Result:
+    """CANCEL inside the composer: nothing is sent and the organiser is back at the staff commands."""
+    return Result(None, (Reply.of(CANCELLED),))
 
 
 def parse_segment(text: str) -> dict[str, Any] | str:
@@ -178,6 +188,11 @@ class BroadcastForm(Form):
 
     def finish(self, ctx: Ctx, state: State) -> Result:  # the Confirm step always exits
         return Result(None)
+
+    def miss(self, ctx: Ctx, state: State, reason: Msg) -> Result:
+        """Re-ask with the reason and the organiser's way out (CANCEL, STAFF), never the member's menu."""
+        prompt = self.by_name[state.step].prompt(ctx, state)
+        return Result(replace(state, errors=state.errors + 1), (Reply.of(reason, *prompt, WAY_OUT),))
 
 
 FLOW = BroadcastForm()

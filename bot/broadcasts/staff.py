@@ -22,7 +22,8 @@ ACTIONS = {"STATUS": None, "PAUSE": broadcasts.pause, "RESUME": broadcasts.resum
 STATUSES = {BroadcastStatus.DRAFT: N_("draft"), BroadcastStatus.SCHEDULED: N_("scheduled"),
             BroadcastStatus.RUNNING: N_("running"), BroadcastStatus.PAUSED: N_("paused"),
             BroadcastStatus.DONE: N_("done"), BroadcastStatus.CANCELLED: N_("cancelled")}
-USAGE = msg(N_("Send BROADCAST to write a new one, or BROADCAST STATUS, PAUSE, RESUME or CANCEL and its number."))
+USAGE = msg(N_("Send BROADCAST to write a new one, BROADCAST STATUS for the latest, or BROADCAST STATUS, PAUSE, RESUME "
+                "or CANCEL and its number."))
 
 
 @staff_command("BROADCAST", roles=("organiser", "admin"), usage=N_("[STATUS|PAUSE|RESUME|CANCEL <number>]"),
@@ -32,7 +33,13 @@ def broadcast_command(ctx: Ctx, args: str) -> Result:
     if not args:
         return flow.FLOW.start(ctx)
     action, _, number = args.upper().partition(" ")
-    if action not in ACTIONS or not number.strip().isdigit():
+    number = number.strip().lstrip("#")
+    if action == "STATUS" and not number:
+        latest = broadcasts.latest_id()
+        if latest is None:
+            return Result(None, (Reply.of(msg(N_("There is no broadcast yet. Send BROADCAST to write one."))),))
+        return Result(None, (figures_reply(latest),))
+    if action not in ACTIONS or not number.isdigit():
         return Result(None, (Reply.of(USAGE),))
     broadcast_id = int(number)
     change = ACTIONS[action]

@@ -55,7 +55,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "bot/whatsapp/outbound.py",
     ),
     "signup": ("flows/signup.py", "flows/privacy.py", "flows/reconsent.py"),
-    "staff": ("bot/commands/basics.py", "bot/commands/roles.py", "bot/support/staff.py"),
+    "staff": ("bot/commands/basics.py", "bot/commands/roles.py", "bot/commands/suggest.py", "bot/support/staff.py"),
     "questions": (
         "flows/question.py",
         "flows/smalltalk.py",
