@@ -13,5 +13,5 @@ def stats_command(ctx: Ctx, args: str) -> Result:
     """Answer with the membership numbers in one message."""
     found = stats.parse_filter(args)
     if isinstance(found, stats.FilterProblem):
-        return Result(None, (Reply.of(found.line),))
+        return Result(None, (Reply.of(*found.lines),))
     return Result(None, (Reply.of(stats.report(found, ctx.now)),))
