@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flows.base import N_, Ctx, Input, Line, Msg, Reply, Result, State, Text, msg
+from flows.counties import match_county
 from flows.effects import PreviewBroadcast, SendBroadcast
+from flows.filters import COUNTY_KEYS, guess, key_of, words_of, work_phrases
 from flows.form import Answer, Exit, Form, Invalid, Step
+from flows.signup import WORK_KINDS, WORK_LABELS
 
 NAME = "broadcast"
 MAX_TEXT = 1500
@@ -38,8 +41,34 @@ def cancelled(ctx: Ctx, state: State) -> Result:
     return Result(None, (Reply.of(CANCELLED),))
 
 
-def parse_segment(text: str) -> dict[str, Any] | str:
-    """'county Nairobi, Kisumu; language sw' → a segment; ALL → everyone; a message id when it is wrong."""
+# English labels and the synonyms: what an organiser types after "work" (the keys are stored).
+WORK_PHRASES = work_phrases({label.split("(")[0]: key for key, label in WORK_KINDS})
+
+
+@dataclass(frozen=True)
+class NotUnderstood:
+    """A county or kind of work in a segment that names none, and the closest ones (names or work keys)."""
+
+    name: str
+    word: str
+    guesses: tuple[str, ...] = ()
+
+
+def read_value(name: str, value: str) -> str | NotUnderstood:
+    """A county as its name (as sign-up reads it) or a kind of work as its key; other filters as typed."""
+    if name == "work":
+        words = " ".join(words_of(value))
+        key = WORK_PHRASES.get(words) or WORK_PHRASES.get(words.removesuffix("s"))
+        return key if key else NotUnderstood(name, value, guess(words, WORK_PHRASES).works)
+    if name == "county":
+        county = COUNTY_KEYS.get(key_of(value)) or match_county(value).county
+        return county if county else NotUnderstood(name, value, match_county(value).candidates[:3])
+    return value
+
+
+def parse_segment(text: str) -> dict[str, Any] | str | NotUnderstood:
+    """'county Nairobi, Msa; work boda; language sw' → a segment; ALL → everyone; a message id when it is
+    wrong, or the county or kind of work that names none."""
     if " ".join(text.upper().split()) in EVERYONE:
         return {}
     segment: dict[str, Any] = {}
@@ -57,9 +86,28 @@ def parse_segment(text: str) -> dict[str, Any] | str:
                 segment[name] = date.fromisoformat(values[0]).isoformat()
             except ValueError:
                 return "date"
-        else:
-            segment[name] = values
+            continue
+        read = [read_value(name, value) for value in values]
+        problem = next((value for value in read if isinstance(value, NotUnderstood)), None)
+        if problem is not None:
+            return problem
+        segment[name] = list(dict.fromkeys(str(value) for value in read))
     return segment if segment else "unknown"
+
+
+def not_understood(problem: NotUnderstood) -> Msg:
+    """Why a segment's county or kind of work was refused, with the closest ones."""
+    if problem.name == "work":
+        guesses: list[Line] = [msg(WORK_LABELS[key]) for key in problem.guesses]
+        if guesses:
+            return msg(N_("I do not know the kind of work \"%(word)s\": did you mean %(guesses)s?"),
+                       word=Text(problem.word), guesses=guesses)
+        return msg(N_("I do not know the kind of work \"%(word)s\". Kinds of work: %(kinds)s."),
+                   word=Text(problem.word), kinds=Text(", ".join(key for key, _ in WORK_KINDS)))
+    if problem.guesses:
+        return msg(N_("No county is called \"%(word)s\": did you mean %(guesses)s?"), word=Text(problem.word),
+                   guesses=[Text(county) for county in problem.guesses])
+    return msg(N_("No county is called \"%(word)s\"."), word=Text(problem.word))
 
 
 def text_step_answer(slot: str, inp: Input) -> Answer | Invalid:
@@ -109,6 +157,8 @@ class Segment(Step):
         segment = parse_segment(inp.text) if inp.kind == "text" else "unknown"
         if segment == "date":
             return Invalid(msg(N_("Please write dates as YYYY-MM-DD, for example joined_after 2026-01-31.")))
+        if isinstance(segment, NotUnderstood):
+            return Invalid(not_understood(segment))
         if isinstance(segment, str):
             return Invalid(msg(N_("I did not understand those filters.")))
         preview = Reply.of(

@@ -11,6 +11,7 @@ from bot.broadcasts import service as broadcasts
 from bot.core.extensions import db
 from bot.models import Broadcast, Conversation, StaffMember, Ticket
 from tests.helpers.app import WhatsApp
+from tests.helpers.broadcasts import add_members
 
 
 def test_staff_cli_adds_lists_and_removes_roles(app):
@@ -161,3 +162,38 @@ def test_broadcast_status_without_a_number_shows_the_latest(app, client):
     assert organiser.says("broadcast status #2").startswith("Broadcast 2: draft.")
     mwandalizi = staff_phone(app, client, "+254733000020", "organiser", "Habari")
     assert mwandalizi.says("BROADCAST STATUS").startswith("Tangazo 1: ")
+
+
+def composing(app, client, phone: str, greeting: str = "Hi") -> WhatsApp:
+    """An organiser at the segment step of a new broadcast, with members in Mombasa and Uasin Gishu."""
+    with app.app_context():
+        add_members(2, start=1, county="Mombasa", work=("ride_delivery",))
+        add_members(1, start=3, county="Uasin Gishu", work=("online_freelancing",))
+        add_members(1, start=4, county="Nairobi", work=("ride_delivery",))
+    organiser = staff_phone(app, client, phone, "organiser", greeting)
+    organiser.send("BROADCAST")
+    organiser.send("Meeting on Saturday")
+    organiser.send("SKIP")
+    return organiser
+
+
+def test_the_broadcast_segment_reads_towns_abbreviations_and_words_for_the_work(app, client):
+    organiser = composing(app, client, "+254733000031")
+    preview = organiser.says("county Msa, Eldoret; work boda")
+    assert "Preview: 2 members match." in preview and "When should it go?" in preview
+    organiser.send("BACK")
+    assert "Preview: 1 members match." in organiser.says("county eldoret; work freelancing")
+
+
+def test_the_broadcast_segment_refuses_a_county_or_work_it_does_not_know(app, client):
+    organiser = composing(app, client, "+254733000032")
+    reply = organiser.says("county Mombasa; work freelancin")
+    assert 'I do not know the kind of work "freelancin": did you mean Online freelancing' in reply
+    assert "Preview" not in reply and "Who should get it?" in reply
+    assert 'No county is called "Atlantis".' in organiser.says("county Atlantis")
+
+
+def test_the_broadcast_segment_refuses_in_swahili(app, client):
+    mwandalizi = composing(app, client, "+254733000033", "Habari")
+    assert 'Sielewi aina ya kazi "freelancin": ulimaanisha ' in mwandalizi.says("work freelancin")
+    assert 'Hakuna kaunti inayoitwa "Atlantis".' in mwandalizi.says("county Atlantis")
