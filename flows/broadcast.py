@@ -34,6 +34,8 @@ WHEN_FORMAT = "%Y-%m-%d %H:%M"
 TEXT_STEPS = ("text_en", "text_sw")
 CANCELLED = msg(N_("Stopped: the broadcast was not sent. Send STAFF for the staff commands."))
 WAY_OUT = msg(N_("(CANCEL: drop this broadcast · STAFF: the staff commands)"))
+NOBODY = msg(N_("Nobody matches that segment, so there is nothing to send or schedule. Type other filters, or "
+                "CANCEL."))
 
 
 def cancelled(ctx: Ctx, state: State) -> Result:
@@ -192,6 +194,8 @@ class When(Step):
                     example=Text("2026-12-01 18:00"), zone=Text(ctx.settings.timezone)),)
 
     def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
+        if state.data.get("matched") == 0:  # the preview found nobody: there is nothing to schedule
+            return Answer({"matched": None}, next=Segment.name, replies=(Reply.of(NOBODY),))
         when = parse_when(ctx, inp.text) if inp.kind == "text" else "format"
         if when == "past":
             return Invalid(msg(N_("That time has passed. Reply NOW, or a time still to come.")))

@@ -197,3 +197,18 @@ def test_the_broadcast_segment_refuses_in_swahili(app, client):
     mwandalizi = composing(app, client, "+254733000033", "Habari")
     assert 'Sielewi aina ya kazi "freelancin": ulimaanisha ' in mwandalizi.says("work freelancin")
     assert 'Hakuna kaunti inayoitwa "Atlantis".' in mwandalizi.says("county Atlantis")
+
+
+@pytest.mark.parametrize(("greeting", "nobody", "asked"), [
+    ("Hi", "Nobody matches that segment, so there is nothing to send or schedule.", "Who should get it?"),
+    ("Habari", "Hakuna anayelingana na kundi hilo, kwa hivyo hakuna cha kutuma wala kupanga.", "Nani apate?"),
+])
+def test_a_segment_that_matches_nobody_is_asked_again_before_any_schedule(app, client, greeting, nobody, asked):
+    organiser = composing(app, client, "+254733000034", greeting)
+    assert "0 " in organiser.says("county Lamu").splitlines()[0]
+    reply = organiser.says("NOW")
+    assert nobody in reply and asked in reply
+    assert "2 " in organiser.says("county Mombasa").splitlines()[0]
+    organiser.send("NOW")
+    with app.app_context():
+        assert db.session.scalar(sa.select(Conversation.step)) == "confirm"

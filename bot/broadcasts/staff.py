@@ -14,7 +14,7 @@ from bot.models import Broadcast, Member
 from bot.models.broadcasts import BroadcastStatus
 from bot.whatsapp import sending
 from flows import broadcast as flow
-from flows.base import N_, Ctx, Reply, Result, Text, label_of, msg
+from flows.base import N_, SAVED, Ctx, Reply, Result, Text, label_of, msg
 from flows.effects import PreviewBroadcast, SendBroadcast
 
 ACTIONS = {"STATUS": None, "PAUSE": broadcasts.pause, "RESUME": broadcasts.resume, "CANCEL": broadcasts.cancel}
@@ -71,7 +71,8 @@ def perform_preview(member: Member, effect: PreviewBroadcast, now: datetime) -> 
     draft = Broadcast(text_en="", segment=dict(effect.segment))
     p = broadcasts.preview(draft, now)
     return {"matched": p.matched, "opted_out": p.opted_out, "text_count": p.inside_window,
-            "template_count": p.template, "no_template": p.no_template, "minutes": f"{p.seconds / 60:.1f}"}
+            "template_count": p.template, "no_template": p.no_template, "minutes": f"{p.seconds / 60:.1f}",
+            SAVED: {"matched": p.matched}}
 
 
 def perform_send(member: Member, effect: SendBroadcast, now: datetime) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from bot.members.staff_numbers import roles_from
 from bot.models import Conversation, Member
 from bot.privacy import service as privacy_service
 from flows import question, router
-from flows.base import Ctx, Effect, Input, Media, MemberView, Result, Settings, State
+from flows.base import SAVED, Ctx, Effect, Input, Media, MemberView, Result, Settings, State
 from flows.effects import ConcernsMembers, OpenTicket
 
 
@@ -38,7 +38,7 @@ def perform_concerns(member: Member, effect: ConcernsMembers, now: datetime) -> 
 
 def perform(member: Member, effects: tuple[Effect, ...], now: datetime) -> dict[str, Any]:
     """Perform each effect in order (with the performer an area declares for its kind, `Area.performers`);
-    what they return is available to the replies as parameters."""
+    what they return is available to the replies as parameters (under `SAVED`: kept with the flow's data)."""
     performers = assembled().performers
     results: dict[str, Any] = {}
     for effect in effects:
@@ -179,6 +179,9 @@ def answer(member: Member, inp: Input, now: datetime, *, first_contact: bool = F
     )
     result = run(ctx, state, inp)
     extra = perform(member, result.effects, now)
+    saved = extra.pop(SAVED, None)
+    if saved and result.state is not None:
+        result = Result(result.state.with_data(**saved), result.replies, result.effects)
     row = conversation_row(member.id, result.state, now, timedelta(hours=config["CONVERSATION_TIMEOUT_HOURS"]))
     lang = member.language or config["DEFAULT_LANGUAGE"]
     texts = [text for reply in result.replies for text in i18n.render_reply(lang, reply, extra)]
