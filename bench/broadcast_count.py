@@ -11,10 +11,8 @@ query, JSON) for a few segments. Prints figures; the last line is `RESULT key=va
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,11 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from dashboard_bench import options_of, organiser, run  # noqa: E402
 from stats import p95, seed  # noqa: E402
 
-from bot import create_app  # noqa: E402
-from bot.core.extensions import db  # noqa: E402
-from bot.devtools.database import scratch_database, scratch_redis  # noqa: E402
 from bot.models import utcnow  # noqa: E402
 
 SEGMENTS = {
@@ -40,25 +36,9 @@ SEGMENTS = {
 
 def main() -> None:
     """Seed, sign in, measure, print."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database", default="postgresql+psycopg://postgres@127.0.0.1:5432/bench_broadcast_count")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/10")
-    parser.add_argument("--members", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--keep", action="store_true", help="keep the database (and reuse the members seeded there)")
-    options = parser.parse_args()
-    app = create_app({"SQLALCHEMY_DATABASE_URI": options.database, "AUTO_MIGRATE": False, "TESTING": True,
-                      "SECRET_KEY": "bench", "REDIS_URL": options.redis, "SIMULATOR_ENABLED": False,
-                      "DASHBOARD_LOGIN_LIMIT": "1000 per minute"})
-    app.instance_path = tempfile.mkdtemp()
+    options = options_of(__doc__, "bench_broadcast_count", 1_000_000)
     results: dict[str, float] = {}
-    with scratch_database(options.database, keep=options.keep) as reuse, scratch_redis(options.redis):
-        try:
-            measure(app, options, reuse, results)
-        finally:
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()  # no connection left, so the database can be dropped
+    run(options, lambda app, reuse: measure(app, options, reuse, results))
     worst = max(v for k, v in results.items() if k.endswith("_p95_ms"))
     fields = " ".join(f"{k}={v:.1f}" for k, v in results.items())
     print(f"RESULT members={options.members} runs={options.runs} {fields} worst_p95_ms={worst:.1f}")
@@ -66,18 +46,10 @@ def main() -> None:
 
 def measure(app, options: argparse.Namespace, reuse: bool, results: dict[str, float]) -> None:
     """Seed (unless reused), sign in an organiser and time the count for each segment."""
-    with app.app_context():
-        from bot.dashboard.users import create_user
-
-        if not reuse:
+    if not reuse:
+        with app.app_context():
             seed(options.members, utcnow())
-        email = f"bench-{time.time_ns()}@example.org"
-        create_user(email, "a long bench password", "organiser")
-    client = app.test_client()
-    page = client.get("/admin/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    signed = client.post("/admin/login", data={"email": email, "password": "a long bench password", "csrf_token": token})
-    assert signed.status_code == 302, signed.status_code
+    client = organiser(app)
     print(f"{'segment':<18}{'matched':>12}{'median ms':>11}{'p95 ms':>9}")
     for name, query in SEGMENTS.items():
         timings = []

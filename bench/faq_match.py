@@ -8,7 +8,8 @@ matcher. Per part it prints accuracy (the expected answer given; for a `none` ro
 `smalltalk` row, a friendly reply), the false-ticket rate (rows that have an answer but were sent towards
 a person, out of those rows), the wrong-answer rate (a wrong answer, or any answer to a `none` or
 `smalltalk` row, out of all rows), how often the expected answer was among the two offered when the
-matcher was unsure, and the time per match. Targets on the held-out part: >= 90% right, <= 3% wrong.
+matcher was unsure, and the time per match; then right and wrong per language of the set (its `language`
+column). Targets on the held-out part: >= 90% right, <= 3% wrong.
 The set's `part` column must follow its rule (sha256 of the lower-cased text, mod 3 == 0: holdout),
 so nobody chooses which rows are held out. The last line is `RESULT key=value …`.
 """
@@ -132,6 +133,12 @@ def main() -> None:
               f"right answer offered when unsure {tally.offered} · {per_match_ms:.3f} ms per match")
         result += [f"{part}_rows={tally.rows}", f"{part}_right={right:.3f}", f"{part}_wrong={wrong:.3f}",
                    f"{part}_false_tickets={false_tickets:.3f}", f"{part}_ms_per_match={per_match_ms:.3f}"]
+        for language in dict.fromkeys(row["language"] for row in selected):
+            own = measure([row for row in selected if row["language"] == language], knowledge, 0, False)
+            print(f"{'':>9}{language:<6} {own.rows:>3} rows · right {own.right / own.rows:.1%} · "
+                  f"wrong answers {own.wrong / own.rows:.1%}")
+            result += [f"{part}_{language}_right={own.right / own.rows:.3f}",
+                       f"{part}_{language}_wrong={own.wrong / own.rows:.3f}"]
     print("RESULT " + " ".join(result))
 
 

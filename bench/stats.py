@@ -12,9 +12,10 @@ generate_series (a skewed county mix, one to three kinds of work each, 3 % opted
 their data, joined over the two years before "today" in the order of their ids, as sign-ups are), then
 checks every membership figure of the running counts against counting the members (and new this week and
 this month against PostgreSQL's own ISO weeks in TIMEZONE), times the whole STATS answer (every section's
-queries plus rendering in English; the course numbers read from Redis, where the clock keeps them) for
-each filter, and how long counting the course numbers takes. `--today` sets the moment the numbers are
-for (TIMEZONE wall-clock time; default: now), e.g. a Monday, the 1st of a month or 1 January. Prints
+queries plus rendering in English; the course numbers and the members per language read from Redis, where
+the clock keeps them) for each filter, and how long counting the course numbers and the members per language
+takes. `--today` sets the moment the numbers are for (TIMEZONE wall-clock time; default: now), e.g. a Monday,
+the 1st of a month or 1 January. Prints
 figures; the last line is `RESULT key=value …` (milliseconds). Target: p95 ≤ 100 ms.
 """
 
@@ -25,6 +26,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -40,6 +42,7 @@ from bot.core.extensions import db  # noqa: E402
 from bot.courses import stats as course_stats  # noqa: E402
 from bot.devtools.database import scratch_database, scratch_redis  # noqa: E402
 from bot.models import Member, utcnow  # noqa: E402
+from bot.stats import languages as language_stats  # noqa: E402
 from bot.stats import service as stats  # noqa: E402
 from flows.base import Reply  # noqa: E402
 from flows.counties import COUNTIES  # noqa: E402
@@ -246,6 +249,19 @@ def measure_course_sections(runs: int) -> list[float]:
     return timings[2:]
 
 
+def measure_language_section(runs: int) -> list[float]:
+    """Milliseconds for the "By language" section alone (read from Redis), unfiltered."""
+    now, everyone = NOW[0], stats.StatsFilter()
+    timings = []
+    for _ in range(runs + 2):
+        g.pop("language_stats", None)
+        started = time.perf_counter()
+        language_stats.language_section(everyone, now)
+        timings.append((time.perf_counter() - started) * 1000)
+        db.session.rollback()
+    return timings[2:]
+
+
 def p95(values: list[float]) -> float:
     """The 95th percentile."""
     return statistics.quantiles(values, n=20, method="inclusive")[18]
@@ -294,16 +310,29 @@ def main() -> None:
           f"target_p95_ms=100 met={'yes' if worst <= 100 else 'no'}")
 
 
-def measure_all(runs: int, results: dict[str, float]) -> None:
-    """Time counting the course numbers, the course sections and the STATS answer under each filter."""
+def median_counting_ms(count: Callable[[], object]) -> float:
+    """The median milliseconds of three runs of a snapshot's counting (what the clock does)."""
     counting = []
     for _ in range(3):
         started = time.perf_counter()
-        course_stats.refresh_snapshot()
+        count()
         counting.append((time.perf_counter() - started) * 1000)
         db.session.rollback()
-    results["course_snapshot_count_ms"] = statistics.median(counting)
+    return statistics.median(counting)
+
+
+def measure_all(runs: int, results: dict[str, float]) -> None:
+    """Time counting the course numbers and the members per language, their sections and the STATS answer under
+    each filter."""
+    results["course_snapshot_count_ms"] = median_counting_ms(course_stats.refresh_snapshot)
     print(f"counting the course numbers (the clock, every two minutes): {results['course_snapshot_count_ms']:.0f} ms")
+    results["language_snapshot_count_ms"] = median_counting_ms(language_stats.refresh_snapshot)
+    print(f"counting the members per language (the clock, every two minutes): "
+          f"{results['language_snapshot_count_ms']:.0f} ms")
+    section = measure_language_section(runs)
+    results["language_section_median_ms"], results["language_section_p95_ms"] = statistics.median(section), p95(section)
+    print(f"the language section alone: median {results['language_section_median_ms']:.1f} ms, "
+          f"p95 {results['language_section_p95_ms']:.1f} ms")
     sections = measure_course_sections(runs)
     results["course_sections_median_ms"], results["course_sections_p95_ms"] = statistics.median(sections), p95(sections)
     print(f"course, certificate and voucher sections alone: median {results['course_sections_median_ms']:.1f} ms, "

@@ -130,6 +130,12 @@ class EraseMyData(Effect):
     """Erase the member's personal data, keeping only anonymous aggregates (Data Protection Act 2019)."""
 
 
+@dataclass(frozen=True)
+class SendMyDataFile(Effect):
+    """Send the member everything held about them as a document (PDF) with links to the same data as JSON
+    and CSV (Data Protection Act 2019, s.38): built by a worker after the message's transaction commits."""
+
+
 # --- broadcasts (organisers) -------------------------------------------------------------------
 
 @dataclass(frozen=True)

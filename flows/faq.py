@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -41,14 +42,64 @@ STOP_WORDS = frozenset({
     "yako", "yenu", "wangu", "changu", "gani", "vipi", "aje", "nini", "mimi", "mi", "wewe", "nyinyi", "sisi",
     "tafadhali", "kama", "sana", "tu", "pia", "au", "ama", "kuna", "iko", "ziko", "nataka", "naomba", "nifanye",
     "naeza", "naweza",
+    # French (accents folded, elisions split off: "qu'est-ce" is "qu estce").
+    "le", "les", "un", "une", "des", "du", "de", "d", "l", "j", "il", "elle", "nous", "vous",
+    "ils", "m", "moi", "te", "t", "mon", "ma", "mes", "ton", "ta", "votre", "vos", "notre", "nos", "ce", "c",
+    "cet", "cette", "ces", "qui", "que", "qu", "quoi", "quel", "quelle", "quels", "quelles", "comment", "est",
+    "estce", "et", "ou", "aux", "en", "pour", "par", "avec", "sur", "dans", "pas", "ne", "n", "y", "se", "s",
+    "sont", "suis", "etre", "ai", "faire", "fait", "veux", "peux", "svp", "bonjour", "merci", "exactement",
+    # Somali.
+    "waa", "baa", "ayaa", "ayaan", "ayay", "waxaan", "waxaad", "waxay", "aan", "aad", "iyo", "oo", "ka", "ku", "iga", "ii", "kaa", "kuu", "yaa", "maxaa", "sidee", "sideen", "xagee", "halkee", "goorma", "miyaa", "ah",
+    "inaan", "haddii", "wuu", "way", "kee", "mise", "laakiin", "hadda", "idinku", "rabaa",
+    # Arabic (folded: no hamza on alef, ta marbuta as ha, alef maqsura as ya) and Juba Arabic in Latin letters.
+    "في", "من", "على", "الى", "عن", "ما", "ماذا", "هل", "كيف", "اين", "متى", "لماذا", "انا", "انت", "انتم",
+    "نحن", "هو", "هي", "هذا", "هذه", "ذلك", "التي", "الذي", "او", "ام", "ان", "لا", "لم", "يمكن", "يمكنني",
+    "اريد", "عندي", "كل", "مع", "ثم", "قد", "لي", "بي", "عني", "شنو", "ana", "intu", "inta", "fi", "kef",
+    "shunu", "wen", "bi", "tai", "dayir",
 })
 
 _JOINED = re.compile(r"[-'’]")
+# French elisions: "l'argent", "qu'est-ce", "j'ai" are two words (Somali keeps its apostrophes: "da'da").
+_ELISION = re.compile(r"\b(?:[ldjmnstc]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
+# Arabic letters that members write either way: hamza on alef (dropped by NFKD), ta marbuta, alef maqsura.
+_ARABIC_LETTERS = str.maketrans({"ة": "ه", "ى": "ي", "ـ": ""})
+_ARABIC_WORD = re.compile(r"[\u0621-\u064a]+")
+# Light stemming (as search engines do for Arabic): the article and its prepositions in front, then a pronoun
+# and a plural or feminine ending behind, so that "حسابي", "الحساب" and "بالحساب" are one word, and so are
+# "قسيمة" and "قسيمتي".
+_ARABIC_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
+_ARABIC_PRONOUNS = ("كم", "هم", "ها", "نا", "ي", "ك", "ه")
+_ARABIC_ENDINGS = ("ات", "ون", "ين", "ه", "ت")
+
+
+def arabic_stem(word: str) -> str:
+    """An Arabic word without its article in front, and without a pronoun then a plural or feminine ending behind
+    (three letters are always kept)."""
+    for prefix in _ARABIC_PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 3:
+            word = word[len(prefix):]
+            break
+    for endings in (_ARABIC_PRONOUNS, _ARABIC_ENDINGS):
+        for ending in endings:
+            if word.endswith(ending) and len(word) - len(ending) >= 3:
+                word = word[:-len(ending)]
+                break
+    return word
+
+
+def fold(text: str) -> str:
+    """Lower case, accents and Arabic short vowels dropped, Arabic letters written either way made one."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFKC", bare).translate(_ARABIC_LETTERS)
 
 
 def words_of(text: str) -> tuple[str, ...]:
-    """The words of a text, lower case, accents and punctuation dropped, hyphens joined ('m-pesa': 'mpesa')."""
-    return tuple(utils.default_process(_JOINED.sub("", text or "")).split())
+    """The words of a text, lower case, accents and punctuation dropped, hyphens joined ('m-pesa': 'mpesa'),
+    French elisions split ("l'argent": 'l argent'), Arabic words folded and lightly stemmed."""
+    plain = _JOINED.sub("", _ELISION.sub(lambda m: m.group(0)[:-1] + " ", fold(text or "")))
+    return tuple(arabic_stem(word) if _ARABIC_WORD.fullmatch(word) else word
+                 for word in utils.default_process(plain).split())
 
 
 def typos_allowed(word: str) -> int:

@@ -76,7 +76,8 @@ def full_notice(ctx: Ctx) -> tuple[Reply, ...]:
         msg(N_("PRIVACY NOTICE (3/3): your rights under the Data Protection Act 2019")),
         *bullets(
             msg(N_("see your data: send MY DATA")),
-            msg(N_("a copy of your data to take elsewhere: send MY DATA, or AGENT for a file")),
+            msg(N_("a copy of your data to take elsewhere: send MY DATA FILE (a PDF, with the same data as JSON and "
+                   "CSV)")),
             msg(N_("correct your data: send AGENT and an organiser will correct it")),
             msg(N_("delete your data: send DELETE MY DATA")),
             msg(N_("object to a use of your data: send STOP for our news and reminders, or AGENT for any other use")),

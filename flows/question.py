@@ -155,6 +155,8 @@ class Question:
         """Read the member's message at the current step (MY DATA and DELETE MY DATA work here too)."""
         if inp.means("delete_data"):
             return mydata.FLOW.start(ctx, {"delete": True})
+        if inp.means("mydata_file"):
+            return mydata.FLOW.start(ctx, {"file": True})
         if inp.means("mydata"):
             return mydata.FLOW.start(ctx)
         if inp.means("call_me"):

@@ -164,6 +164,8 @@ def free_text(ctx: Ctx, inp: Input) -> Result | None:
     (not right after an expired conversation, when the words likely answered the old question)."""
     if inp.means("delete_data"):
         return start_flow(ctx, mydata.NAME, {"delete": True})
+    if inp.means("mydata_file"):
+        return start_flow(ctx, mydata.NAME, {"file": True})
     if inp.means("agent"):
         return start_flow(ctx, question.NAME, {"agent": True})
     if inp.means("call_me"):

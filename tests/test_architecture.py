@@ -143,10 +143,10 @@ def test_the_erasure_hooks_and_stats_sections_keep_their_order(app):
     parts = assembled(app)
     assert [hook.__name__ for hook in parts.erasure_hooks] == [
         "erase_stored_media", "erase_messages", "erase_staff_mentions", "erase_conversation", "erase_user_id",
-        "erase_audit_mentions", "erase_certificates", "erase_ticket_texts", "erase_notes",
+        "erase_audit_mentions", "erase_exports", "erase_certificates", "erase_ticket_texts", "erase_notes",
     ]
     assert [section.__name__ for section in parts.stats_sections] == [
-        "member_section", "county_section", "work_section", "gender_section", "community_section",
+        "member_section", "county_section", "work_section", "gender_section", "community_section", "language_section",
         "course_section", "certificate_section", "voucher_section",
     ]
 

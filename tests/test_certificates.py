@@ -325,8 +325,15 @@ def test_waiting_list_alerts_officers_and_is_served_in_order(app, client, catalo
 
 def test_voucher_import_counts_invalid_rows(app, catalog, tmp_path):
     path = tmp_path / "codes.csv"
-    path.write_text("code,expires_on\nGOOD1,2027-01-01\nBAD DATE,soon\n,\nGOOD2,\n", encoding="utf-8")
-    assert "2 added, 0 duplicates ignored, 1 invalid rows" in import_codes(app, path)
+    path.write_text("code,expires_on\nGOOD1,2027-01-01\nBAD DATE,soon\n,\nGOOD2,\nGOOD3,31/12/2027\n"
+                    f"{'X' * 129},\n,2027-01-01\n", encoding="utf-8")
+    output = import_codes(app, path)
+    assert "2 added, 0 duplicates ignored, 4 invalid rows" in output
+    # Each refused row is named by its row number, as a spreadsheet shows it, with the reason (never the code).
+    assert "row 3: the code has a space in it" in output
+    assert "row 6: the expiry date '31/12/2027' is not a date written YYYY-MM-DD" in output
+    assert "row 7: the code is longer than 128 characters" in output and "X" * 129 not in output
+    assert "row 8: the code is empty" in output
     with app.app_context():
         assert sorted(db.session.scalars(sa.select(Voucher.code))) == ["GOOD1", "GOOD2"]
 

@@ -25,7 +25,9 @@ EXPECTED = {
     "admin.add_member_note": EVERY_ROLE,
     "admin.reports": EVERY_ROLE,
     "admin.report_export": EVERY_ROLE,
+    "admin.languages": frozenset({"officer", "admin"}),
     "admin.export_members": ADMIN,
+    "admin.member_data_export": ADMIN,
     "admin.audit_log": ADMIN,
     "admin.jobs": ADMIN,
     "admin.logout": EVERY_ROLE,
@@ -48,6 +50,9 @@ EXPECTED = {
     "admin.broadcast_progress": ORGANISERS,
     "admin.broadcast_figures": ORGANISERS,
     "admin.broadcast_control": ORGANISERS,
+    "admin.broadcast_results": ORGANISERS,
+    "admin.broadcasts_compare": ORGANISERS,
+    "admin.broadcasts_compare_export": ORGANISERS,
 }
 PUBLIC = {"admin.login", "admin.static"}
 
@@ -257,19 +262,47 @@ def test_export_refused_for_organisers_and_officers(app):
             AuditEvent.action == "members.export")) == 0
 
 
-def test_overview_carries_the_chart_data(app, client):
-    add_member(app, "Amina", phone="+254711000001", county="Nairobi")
-    add_member(app, "Baraka", phone="+254711000002", county="Turkana", kinds=("ride_delivery", "transcription"))
-    sign_in(client, make_user(app, "organiser"))
-    html = client.get("/admin/").get_data(as_text=True)
-    data = re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', html, re.S).group(1)
+def overview_charts(html: str) -> dict:
+    """The chart data an overview page carries."""
     import json
 
-    charts = json.loads(data)
-    assert dict(zip(charts["county"]["labels"], charts["county"]["values"], strict=True)) == {"Nairobi": 1, "Turkana": 1}
-    assert dict(zip(charts["work"]["labels"], charts["work"]["values"], strict=True))["Transcription"] == 2
-    assert charts["joined"]["values"][-1] == 2
+    return json.loads(re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', html, re.S).group(1))
+
+
+def test_overview_carries_the_chart_data(app, client):
+    for i in range(5):
+        add_member(app, f"Amina {i}", phone=f"+25471100000{i}", county="Nairobi")
+    add_member(app, "Baraka", phone="+254711000009", county="Turkana", kinds=("ride_delivery", "transcription"),
+               gender="man")
+    sign_in(client, make_user(app, "organiser"))
+    html = client.get("/admin/").get_data(as_text=True)
+    charts = overview_charts(html)
+    # A group under five is drawn nowhere: left out of the chart, "<5" in the table beside it.
+    assert dict(zip(charts["county"]["labels"], charts["county"]["values"], strict=True)) == {"Nairobi": 5}
+    assert charts["county"]["table"] == [["Nairobi", "5"], ["Turkana", "<5"]] and charts["county"]["hidden"] == 1
+    assert dict(zip(charts["work"]["labels"], charts["work"]["values"], strict=True)) == {"Transcription": 6}
+    assert charts["gender"]["labels"] == ["Woman"] and ["Man", "<5"] in charts["gender"]["table"]
+    assert charts["joined"]["values"][-1] == 6
+    assert '<td>Turkana</td><td>&lt;5</td>' in html and "1 group under 5 not drawn" in html
+    assert 'data-axis="y"' in html  # the long category lists are horizontal bars
     assert "vendor/chart.umd.js" in html and "cdn" not in html.lower()
+
+
+def test_overview_filters_by_county_and_kind_of_work(app, client):
+    for i in range(5):
+        add_member(app, f"Amina {i}", phone=f"+25471100000{i}", county="Nairobi")
+    for i in range(3):
+        add_member(app, f"Baraka {i}", phone=f"+25471100001{i}", county="Turkana", kinds=("ride_delivery",))
+    sign_in(client, make_user(app, "officer"))
+    turkana = client.get("/admin/?county=Turkana").get_data(as_text=True)
+    assert "<h1>Overview: Turkana</h1>" in turkana and "<b>3</b> members" in turkana
+    assert overview_charts(turkana)["county"]["table"] == [["Turkana", "<5"]]
+    assert '<option selected>Turkana</option>' in turkana
+    both = client.get("/admin/?county=Nairobi&work=transcription").get_data(as_text=True)
+    assert "<h1>Overview: Nairobi, Transcription</h1>" in both and "<b>5</b> members" in both
+    assert client.get("/admin/?work=ride_delivery").get_data(as_text=True).count("<b>3</b> members") == 1
+    unknown = client.get("/admin/?county=Atlantis&work=nothing").get_data(as_text=True)
+    assert "<h1>Overview</h1>" in unknown and "<b>8</b> members" in unknown  # unknown values are not filters
 
 
 def test_overview_reads_the_running_counts_once(app, client):
@@ -353,3 +386,29 @@ def test_session_cookies_are_secure_by_default_behind_https(monkeypatch, tmp_pat
     assert settings["SESSION_COOKIE_HTTPONLY"] and settings["SESSION_COOKIE_SAMESITE"] == "Lax"
     monkeypatch.setenv("PUBLIC_URL", "http://127.0.0.1:5000")
     assert not load_settings(tmp_path)["SESSION_COOKIE_SECURE"]
+
+
+def test_languages_page_counts_members_and_catalog_completeness_per_language(app):
+    from bot.models import Member, utcnow
+
+    with app.app_context():
+        for i, lang in enumerate(["sw"] * 5 + ["so"] * 2 + ["ar"]):
+            db.session.add(Member(phone=f"+2547300{i:05d}", status="active", language=lang, joined_at=utcnow()))
+        db.session.add(Member(phone="+254730099999", status="prospect", language="fr"))  # not counted
+        db.session.commit()
+    organiser = app.test_client()
+    sign_in(organiser, make_user(app, "organiser"))
+    assert organiser.get("/admin/languages").status_code == 403
+    assert "/admin/languages" not in organiser.get("/admin/").get_data(as_text=True)
+    client = app.test_client()
+    sign_in(client, make_user(app, "officer"))
+    assert 'href="/admin/languages"' in client.get("/admin/").get_data(as_text=True)
+    page = client.get("/admin/languages").get_data(as_text=True)
+    rows = {code: re.sub(r"\s+", " ", html) for code, html in
+            re.findall(r'<tr id="language-(\w+)">(.*?)</tr>', page, re.S)}
+    assert list(rows) == ["en", "sw", "fr", "so", "ar"]
+    assert '<td class="members">5</td>' in rows["sw"] and '<td class="members">&lt;5</td>' in rows["so"]
+    assert '<td class="members">&lt;5</td>' in rows["en"]  # nobody: a count of 0 tells as much as a small one
+    assert '<td dir="rtl" lang="ar">العربية</td>' in rows["ar"]
+    assert rows["en"].count("<td>source</td>") == 7 and rows["sw"].count(">100%<") == 7
+    assert rows["fr"].count(">100%<") >= 4  # every domain members read

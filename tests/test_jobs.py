@@ -21,7 +21,9 @@ from bot.core.extensions import db
 from bot.core.jobs import RenamedJob, queue
 from bot.core.redis_conn import connect
 from bot.models import Broadcast, BroadcastDelivery, Member, Message
-from bot.whatsapp import outbound
+from bot.privacy import area as privacy_area
+from bot.stats import area as stats_area
+from bot.whatsapp import documents, outbound
 from tests.test_broadcasts import add_members
 from tests.test_outbound import HELLO, add_member
 
@@ -38,7 +40,9 @@ def every_job() -> set[object]:
 
 def test_the_table_names_every_job_under_its_previous_path(app):
     table = assembled(app).renamed_jobs
-    assert set(table.values()) == every_job() - {count_members}
+    new_in_this_release = {documents.send_my_data_file, privacy_area.purge_expired_exports,  # no previous path
+                           stats_area.refresh_language_stats}
+    assert set(table.values()) == every_job() - {count_members} - new_in_this_release
     with app.app_context():
         for old, func in table.items():
             assert RenamedJob.create(old, connection=connect()).func is func

@@ -42,10 +42,11 @@ FULL_NOTICE = {
            "reports to government and partners", "Twilio, in the United States", "WhatsApp (Meta)",
            "may leave Kenya", "protected by a password", "see your data: send MY DATA",
            "correct your data", "delete your data: send DELETE MY DATA", "object to a use of your data",
-           "a copy of your data to take elsewhere", "withdraw your consent at any time: send STOP",
+           "a copy of your data to take elsewhere: send MY DATA FILE", "withdraw your consent at any time: send STOP",
            "Office of the Data Protection Commissioner", "If you do not agree, you cannot become a member"],
     "sw": ["TAARIFA YA FARAGHA (1/3)", "uliza afisa wa chama: tuma MTU", "jina lako la WhatsApp",
            "hufutwa baada ya siku 180", "Twilio, ya Marekani", "nje ya Kenya", "tuma TAARIFA ZANGU",
+           "tuma FAILI YA DATA YANGU",
            "tuma FUTA TAARIFA ZANGU", "kupinga matumizi", "kuondoa ruhusa yako wakati wowote: tuma ACHA",
            "Ofisi ya Kamishna wa Kulinda Data", "Usipokubali, huwezi kuwa mwanachama"],
 }

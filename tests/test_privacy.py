@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -85,8 +86,21 @@ def officers_numbers(app, client, officer: WhatsApp) -> dict[str, object]:
     return {
         "stats": dict(line.split(":", 1) for line in reply.splitlines() if ":" in line),
         "overview": {label: int(n.replace(",", "")) for n, label in re.findall(r"<li><b>([\d,]+)</b> ([^<]+)</li>", html)},
-        "charts": {name: dict(zip(chart["labels"], chart["values"], strict=True)) for name, chart in charts.items()},
+        # The tables beside the charts (a group under five reads "<5"), and the exact counts they are made from.
+        "charts": {name: dict(chart["table"]) for name, chart in charts.items()},
+        "counts": exact_counts(app),
     }
+
+
+def exact_counts(app) -> dict[str, dict]:
+    """The breakdowns the overview draws, as the stats service counts them (no small-group hiding)."""
+    from bot.stats import service as stats
+
+    with app.app_context(), stats.one_reading():
+        everyone = stats.StatsFilter()
+        return {"county": dict(stats.counts_by(Member.county, everyone)),
+                "gender": dict(stats.counts_by(Member.gender, everyone)),
+                "work": dict(stats.counts_by_work(everyone))}
 
 
 def test_my_data_in_english_lists_everything_held(app, whatsapp):
@@ -148,16 +162,18 @@ def test_delete_my_data_in_english_erases_personal_data_and_keeps_the_counts(app
     after = officers_numbers(app, client, officer)
     assert before["stats"].pop("Members") == " 2 (active 2, opted out 0)"
     assert after["stats"].pop("Members") == " 2 (active 1, opted out 0, data erased 1)"
-    assert (before["stats"].pop("By gender"), after["stats"].pop("By gender")) == (" Man 1, Woman 1",
-                                                                                " Man 1, not given 1")
-    assert after["stats"] == before["stats"] and "Nairobi 1" in after["stats"]["By county"]
+    assert (before["stats"].pop("By gender"), after["stats"].pop("By gender")) == (" Man <5, Woman <5",
+                                                                                " Man <5, not given <5")
+    assert after["stats"] == before["stats"] and "Nairobi <5" in after["stats"]["By county"]
     assert "1 completed" in after["stats"]["Courses"]
     assert (before["overview"].pop("active"), after["overview"].pop("active")) == (2, 1)
     assert (before["overview"].pop("data erased"), after["overview"].pop("data erased")) == (0, 1)
     assert after["overview"] == before["overview"] and after["overview"]["members"] == 2
     for chart in ("county", "work", "joined", "funnel"):
         assert after["charts"][chart] == before["charts"][chart], chart
-    assert sum(after["charts"]["gender"].values()) == 2 and after["charts"]["gender"]["not given"] >= 1
+    assert after["charts"]["gender"] == {"Man": "<5", "not given": "<5"}
+    assert (before["counts"]["gender"], after["counts"]["gender"]) == ({"man": 1, "woman": 1}, {"man": 1, None: 1})
+    assert after["counts"]["county"] == before["counts"]["county"] and after["counts"]["work"] == before["counts"]["work"]
     with app.app_context():
         assert db.session.scalars(sa.select(ConsentEvent.kind).order_by(ConsentEvent.id)).all() == consents
         erased = db.session.get(Member, 1)
@@ -176,8 +192,9 @@ def test_delete_my_data_in_swahili(app, client, whatsapp, storage):
     sign_in(client, make_user(app, "officer"))
     numbers = officers_numbers(app, client, staff_phone(app, client, OFFICER, "officer", lang="sw"))
     assert numbers["stats"]["Wanachama"] == " 1 (hai 0, wamejiondoa 0, waliofuta taarifa 1)"
-    assert numbers["charts"]["county"] == {"Turkana": 1} and numbers["charts"]["work"] == {"Ride-hailing or delivery": 1}
-    assert list(numbers["charts"]["joined"].values())[-1] == 1  # this month (in TIMEZONE)
+    assert numbers["charts"]["county"] == {"Turkana": "<5"} and numbers["charts"]["work"] == {"Ride-hailing or delivery": "<5"}
+    assert numbers["counts"]["county"] == {"Turkana": 1} and numbers["counts"]["work"] == {"ride_delivery": 1}
+    assert list(numbers["charts"]["joined"].values())[-1] == "1"  # this month (in TIMEZONE)
 
 
 def test_retention_purge_blanks_old_message_texts_only(app, whatsapp):
@@ -375,8 +392,13 @@ def test_delete_my_data_leaves_nothing_of_her_in_the_database_or_the_jobs(app, c
     page = client.get("/admin/members?q=%2B254712345678").get_data(as_text=True)
     form = dict(re.findall(r'<input id="(\w+)" name="\w+" type="hidden" value="([^"]*)"', page))
     assert "712345678" in client.post("/admin/members/export", data=form).get_data(as_text=True)
-    play(amina, [("my data", [f"Phone: {AMINA}"]), ("delete my data", []), ("1", ["has been deleted"])])
+    play(amina, [("my data", [f"Phone: {AMINA}"]), ("my data file", ["document (PDF)"])])
     drain()
+    exports = Path(app.config["STORAGE_DIR"]) / "exports"
+    assert any(path.suffix == ".pdf" for path in exports.rglob("*"))
+    play(amina, [("delete my data", []), ("1", ["has been deleted"])])
+    drain()
+    assert not [path for path in exports.rglob("*") if path.is_file()]  # MY DATA FILE's exports went too
     identifiers = (*phone_formats(AMINA), "Amina", "Wanjiku", "KUGWO-000001", "Mama Mboga")
     dump = pg_dump()
     assert_nothing_of(dump, *identifiers)

@@ -75,3 +75,21 @@ def test_a_pdf_attached_on_the_page_reaches_the_certificate_step(app, browser, l
             assert report.status == "pending" and report.stored_path.endswith(".pdf")
     finally:
         context.close()
+
+
+def test_my_data_file_shows_a_link_to_the_document_that_opens_the_pdf(app, browser, live_server, member, drain):
+    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 700})
+    page = context.new_page()
+    try:
+        page.goto("/simulator/")
+        page.fill("#body", "my data file")
+        page.click("button[type=submit]")
+        page.wait_for_selector("text=We are putting all your data in a document (PDF)")
+        drain()
+        link = page.wait_for_selector("a.document", timeout=10_000)  # the page polls every 3 s
+        assert link.inner_text() == "📄 umoja-data.pdf"
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        response = context.request.get(link.get_attribute("href"))
+        assert response.status == 200 and response.body().startswith(b"%PDF")
+    finally:
+        context.close()

@@ -9,7 +9,9 @@ import sqlalchemy as sa
 
 from bot.core.extensions import db
 from bot.models import Member, MemberWork, utcnow
+from bot.stats import languages
 from bot.stats import service as stats
+from bot.stats.area import refresh_language_stats
 from tests.helpers.app import WhatsApp
 from tests.helpers.staff import OFFICER, staff_phone
 
@@ -46,11 +48,22 @@ def test_stats_counts_every_section(app, client):
     reply = officer.says("STATS")
     assert "Union statistics" in reply
     assert "Members: 5 (active 4, opted out 1)" in reply
-    assert "By county: Nairobi 3, Kiambu 1, Turkana 1" in reply
-    assert "By kind of work: Transcription 3, " in reply and "Data annotation / AI training 1" in reply
-    assert "By gender: Woman 3, Man 1, not given 1" in reply
-    assert "Refugee 2" in reply and "Host community 1" in reply
+    # Five members: every group is under five, so no breakdown shows its number.
+    assert "By county: Nairobi <5, Kiambu <5, Turkana <5" in reply
+    assert "By kind of work: Transcription <5, " in reply and "Data annotation / AI training <5" in reply
+    assert "By gender: Woman <5, Man <5, not given <5" in reply
+    assert "Refugee <5" in reply and "Host community <5" in reply
     assert len(reply) <= 1600
+
+
+def test_stats_breakdowns_show_groups_of_five_or_more_and_hide_smaller_ones(app, client):
+    seed(app, ROWS + [("Nairobi", ("transcription",), "woman", "refugee", 3, False)] * 4)
+    reply = staff_phone(app, client, OFFICER, "officer").says("STATS")
+    assert "Members: 9 (active 8, opted out 1)" in reply  # a total is not a breakdown
+    assert "By county: Nairobi 7, Kiambu <5, Turkana <5" in reply
+    assert "By kind of work: Transcription 7, " in reply
+    assert "By gender: Woman 7, Man <5, not given <5" in reply
+    assert "Refugee 6" in reply and "Host community <5" in reply
 
 
 def test_stats_filters_by_county_and_work_in_any_combination(app, client):
@@ -60,10 +73,10 @@ def test_stats_filters_by_county_and_work_in_any_combination(app, client):
     assert "Union statistics for Nairobi" in nairobi and "Members: 3 (active 2, opted out 1)" in nairobi
     assert "By county" not in nairobi
     work = officer.says("STATS transcription")
-    assert "Members: 3 " in work and "By county: Nairobi 2, Turkana 1" in work
+    assert "Members: 3 " in work and "By county: Nairobi <5, Turkana <5" in work
     both = officer.says("STATS Nairobi transcription")
     assert "Union statistics for Nairobi, Transcription" in both and "Members: 2 " in both
-    assert "Data annotation / AI training 1" in both  # the other kinds of the same members
+    assert "Data annotation / AI training <5" in both  # the other kinds of the same members
     assert "do not know" in officer.says("STATS Ki")
     assert "do not know" in officer.says("STATS qqqqzzzz")
 
@@ -255,3 +268,30 @@ def test_stats_in_swahili_understands_and_refuses_in_swahili(app, client):
         "Nimeelewa kaunti ya Uasin Gishu.",
         'Sielewi "freelancin": ulimaanisha Kazi huru mtandaoni (Upwork, Fiverr na kadhalika)?',
         "Jaribu STATS, STATS Nairobi, STATS transcription au STATS Nairobi transcription."]
+
+
+def test_stats_by_language_hides_groups_under_five(app, client):
+    now = utcnow()
+    spoken = ["sw"] * 6 + ["en"] * 5 + ["fr"] * 2 + ["ar"]
+    with app.app_context():
+        for i, lang in enumerate(spoken):
+            db.session.add(Member(phone=f"+2547200{i:05d}", name=f"Member {i}", status="active", language=lang,
+                                  county="Turkana" if i % 2 else "Nairobi", joined_at=now - timedelta(days=i)))
+        db.session.add(Member(phone="+254720099999", status="prospect", language="so"))  # not a member yet
+        db.session.commit()
+    officer = staff_phone(app, client, OFFICER, "officer")
+    reply = officer.says("STATS")
+    assert "By language: Kiswahili 6, English 5, Français <5, العربية <5" in reply
+    assert "Soomaali" not in reply
+    assert "By language: Kiswahili <5, English <5, العربية <5, Français <5" in officer.says("STATS Turkana")
+    mswahili = staff_phone(app, client, "+254733100003", "officer", lang="sw")
+    assert "Kwa lugha: Kiswahili 6, English 5, Français <5, العربية <5" in mswahili.says("STATS")
+    with app.app_context():
+        assert languages.counts_by_language(stats.StatsFilter(county="Turkana")) == [("sw", 3), ("en", 2), ("ar", 1),
+                                                                                ("fr", 1)]
+        db.session.add(Member(phone="+254720088888", status="active", language="sw", joined_at=now))
+        db.session.commit()
+    assert "Kiswahili 6," in officer.says("STATS")  # the snapshot the clock counts, until it counts again
+    with app.app_context():
+        refresh_language_stats()
+    assert "By language: Kiswahili 7, English 5" in officer.says("STATS")

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from bot.core.extensions import db
 from bot.models import Member, Ticket, TicketMessage, utcnow
 from bot.models.support import TicketEvent, TicketStatus, next_status, staff_event
+from flows.mydata import TICKET_LABELS
 from tests.helpers.app import WhatsApp
 from tests.helpers.signup import ENGLISH_HAPPY, SWAHILI_HAPPY, play
 
@@ -65,6 +66,7 @@ def test_the_transition_rule_is_one_table():
     assert staff_event("Which county are you in?") == TicketEvent.STAFF_ASKED
     assert staff_event("Uko kaunti gani? ") == TicketEvent.STAFF_ASKED
     assert staff_event("We do not lend money.") == TicketEvent.STAFF_ANSWERED
+    assert set(TICKET_LABELS) == set(TicketStatus)  # MY DATA FILE names every state in the member's language
 
 
 def test_a_ticket_moves_through_its_states_and_tickets_shows_them(app, client, faq):

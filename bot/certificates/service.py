@@ -119,6 +119,14 @@ class VoucherImport:
     duplicates: int
     invalid: int
     served: int
+    problems: tuple[tuple[int, str], ...] = ()  # (row number as a spreadsheet shows it, why it was refused)
+
+    def problem_lines(self, shown: int = 10) -> list[str]:
+        """The refused rows, "row 4: the code has a space", the first `shown` of them and how many more."""
+        lines = [f"row {row}: {why}" for row, why in self.problems[:shown]]
+        if len(self.problems) > shown:
+            lines.append(f"and {len(self.problems) - shown} more")
+        return lines
 
 
 @dataclass(frozen=True)
@@ -596,29 +604,51 @@ def waiting_count() -> int:
     return db.session.scalar(sa.select(sa.func.count()).where(Certificate.status == CertificateStatus.WAITING)) or 0
 
 
-def read_voucher_csv(path: Path) -> list[tuple[str, date | None] | None]:
+VOUCHER_CODE_MAX = 128
+
+
+def voucher_row_problem(code: str, expiry_text: str) -> str | None:
+    """Why a row of a voucher CSV cannot be used (None when it can); never repeats the code itself."""
+    if not code:
+        return "the code is empty"
+    if any(c.isspace() for c in code):
+        return "the code has a space in it"
+    if len(code) > VOUCHER_CODE_MAX:
+        return f"the code is longer than {VOUCHER_CODE_MAX} characters"
+    if expiry_text:
+        try:
+            date.fromisoformat(expiry_text)
+        except ValueError:
+            shown = expiry_text if len(expiry_text) <= 20 else expiry_text[:20] + "…"
+            return f"the expiry date '{shown}' is not a date written YYYY-MM-DD"
+    return None
+
+
+def read_voucher_csv(path: Path) -> tuple[list[tuple[str, date | None]], list[tuple[int, str]]]:
     """Codes (and optional expiry dates, YYYY-MM-DD) from a CSV with a 'code' column, or one code per line;
-    None for an unreadable row."""
+    and, for each row that cannot be used, its row number (as a spreadsheet numbers it) and why."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.reader(handle))
+    codes: list[tuple[str, date | None]] = []
+    problems: list[tuple[int, str]] = []
     if not rows:
-        return []
+        return codes, problems
     header = [c.strip().lower() for c in rows[0]]
     code_at = header.index("code") if "code" in header else 0
     expiry_at = next((header.index(h) for h in ("expires_on", "expiry", "expires") if h in header), None)
+    first = 2 if "code" in header else 1
     body = rows[1:] if "code" in header else rows
-    result: list[tuple[str, date | None] | None] = []
-    for row in body:
+    for number, row in enumerate(body, start=first):
         if not any(cell.strip() for cell in row):
             continue
         code = row[code_at].strip() if len(row) > code_at else ""
-        try:
-            expiry = date.fromisoformat(row[expiry_at].strip()) if expiry_at is not None and len(row) > expiry_at and row[expiry_at].strip() else None
-        except ValueError:
-            result.append(None)
-            continue
-        result.append((code, expiry) if code and len(code) <= 128 and " " not in code else None)
-    return result
+        expiry_text = row[expiry_at].strip() if expiry_at is not None and len(row) > expiry_at else ""
+        problem = voucher_row_problem(code, expiry_text)
+        if problem is not None:
+            problems.append((number, problem))
+        else:
+            codes.append((code, date.fromisoformat(expiry_text) if expiry_text else None))
+    return codes, problems
 
 
 def import_vouchers(path: Path, now: datetime | None = None, *, actor: str = "flask vouchers import") -> VoucherImport:
@@ -632,9 +662,8 @@ def import_vouchers(path: Path, now: datetime | None = None, *, actor: str = "fl
         A VoucherImport with the counts of codes added, duplicates ignored, invalid rows and members served.
     """
     now = now or utcnow()
-    rows = read_voucher_csv(path)
-    valid = [row for row in rows if row is not None]
-    invalid = len(rows) - len(valid)
+    valid, problems = read_voucher_csv(path)
+    invalid = len(problems)
     known = set(db.session.scalars(sa.select(Voucher.code).where(Voucher.code.in_([c for c, _ in valid])))) if valid else set()
     added = 0
     for code, expiry in valid:
@@ -645,7 +674,7 @@ def import_vouchers(path: Path, now: datetime | None = None, *, actor: str = "fl
         added += 1
     db.session.flush()
     served = serve_waiting_list(now)
-    result = VoucherImport(added, len(valid) - added, invalid, served)
+    result = VoucherImport(added, len(valid) - added, invalid, served, tuple(problems))
     audit.record(actor, "vouchers.import", path.name, added=added, duplicates=result.duplicates, invalid=invalid,
                  served=served)
     return result

@@ -9,6 +9,7 @@ from babel.messages.frontend import CommandLineInterface
 from flask.cli import AppGroup
 
 from bot.core import i18n
+from bot.core.translation_files import TranslationFileError, export, import_file
 
 translate = AppGroup("translate", help="Extract, update and compile the message catalogs (pybabel).")
 
@@ -87,3 +88,40 @@ def status() -> None:
     if incomplete:
         click.echo("incomplete: " + ", ".join(incomplete) + " (flask translate check lists the messages)")
         raise SystemExit(1)
+
+
+@translate.command("export")
+@click.option("--lang", "lang", required=True, help="The language to translate into (one of LANGUAGES).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default=None,
+              help="csv (the default) or xlsx; without it, the --out file's ending decides.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The file to write (default: translations-LANG.csv or .xlsx here).")
+def export_command(lang: str, fmt: str | None, out: Path | None) -> None:
+    """Write every message of every domain in one language as a spreadsheet for a translator: msgid, the
+    English, the current translation, its context and notes (one row per plural form)."""
+    fmt = fmt or (out.suffix.lower().lstrip(".") if out is not None and out.suffix.lower() in (".csv", ".xlsx")
+                  else "csv")
+    target = out or Path(f"translations-{lang}.{fmt}")
+    try:
+        data = export(lang, fmt)
+    except TranslationFileError as error:
+        raise click.ClickException(str(error)) from error
+    target.write_bytes(data)
+    click.echo(f"wrote {target}: fill in the 'translation' column, then run flask translate import {target}")
+
+
+@translate.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_command(path: Path) -> None:
+    """Read a translator's file (from `translate export`, CSV or XLSX) back into the catalogs; a broken row
+    refuses the whole file and nothing is written."""
+    try:
+        report = import_file(path)
+    except TranslationFileError as error:
+        click.echo(f"{path}: not imported, nothing was written:", err=True)
+        for problem in error.problems:
+            click.echo(f"  {problem}", err=True)
+        raise SystemExit(1) from error
+    click.echo(f"{report.language}: {report.changed} message(s) changed"
+               + (f" in {', '.join(report.files)}" if report.files else "")
+               + "; flask translate status shows what is left")

@@ -17,7 +17,8 @@ DEFAULT_DUES = "KES 50 a month"
 # while the setting itself is left at its default: a union that sets MEMBERSHIP_DUES sets MEMBERSHIP_DUES_SW).
 PER_LANGUAGE_SETTINGS: dict[str, dict[str, str]] = {
     "UNION_NAME": {},
-    "MEMBERSHIP_DUES": {"sw": "KES 50 kwa mwezi"},
+    "MEMBERSHIP_DUES": {"sw": "KES 50 kwa mwezi", "fr": "KES 50 par mois", "so": "KES 50 bishiiba",
+                        "ar": "50 شلنًا كينيًا في الشهر"},
     "DUES_PAYMENT": {},
 }
 
@@ -121,6 +122,8 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "AUTO_MIGRATE": env_bool("AUTO_MIGRATE", database_url.startswith("sqlite")),
         "SIMULATOR_ENABLED": env_bool("SIMULATOR_ENABLED", twilio_sid is None),
         "STORAGE_DIR": env_str("STORAGE_DIR", str(instance_path / "storage")),
+        # The TrueType font of the MY DATA document (empty: DejaVu Sans, found with fontconfig's fc-match).
+        "PDF_FONT": env_str("PDF_FONT", ""),
         "FAQ_FILE": env_str("FAQ_FILE", str(Path(__file__).resolve().parents[2] / "data" / "faq.yaml")),
         "FAQ_MATCH_THRESHOLD": env_float("FAQ_MATCH_THRESHOLD", ANSWER_THRESHOLD),
         "FAQ_OFFER_THRESHOLD": env_float("FAQ_OFFER_THRESHOLD", OFFER_THRESHOLD),

@@ -61,6 +61,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "flows/smalltalk.py",
         "bot/support/faq.py",
         "flows/mydata.py",
+        "bot/whatsapp/documents.py",
         "bot/support/tickets.py",
     ),
     "courses": (
@@ -69,7 +70,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "bot/certificates/service.py",
         "bot/courses/reminders.py",
     ),
-    "stats": ("bot/stats/service.py", "bot/stats/staff.py", "bot/courses/stats.py"),
+    "stats": ("bot/stats/service.py", "bot/stats/staff.py", "bot/stats/languages.py", "bot/courses/stats.py"),
     "broadcasts": ("flows/broadcast.py", "bot/broadcasts/staff.py", "bot/whatsapp/sending.py"),
 }
 # The domains members read: complete in every configured language. The others are read by staff only and may

@@ -7,9 +7,11 @@ members read (`i18n.MEMBER_DOMAINS`), and may fall back to English in the staff-
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from io import BytesIO
+from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
@@ -93,3 +95,47 @@ def coverage(languages: Iterable[str] | None = None) -> list[Coverage]:
 def missing_translations(languages: Iterable[str] | None = None) -> list[str]:
     """Human-readable problems in the domains each language must be complete in."""
     return [problem for row in coverage(languages) if row.required for problem in row.problems]
+
+
+@dataclass
+class CoverageCache:
+    """The last coverage computed in this process, and the files' state it was computed from."""
+
+    signature: tuple[object, ...] | None = None
+    rows: tuple[Coverage, ...] = ()
+
+
+_coverage_cache = CoverageCache()
+_coverage_lock = threading.Lock()
+
+
+def files_signature(languages: tuple[str, ...]) -> tuple[object, ...]:
+    """What the coverage is computed from, cheaply: every marked source file's and catalog's size and change time."""
+    paths: list[Path] = []
+    for sources in i18n.DOMAINS.values():
+        for source in sources:
+            target = i18n.ROOT / source
+            paths.extend(sorted(target.rglob("*.py")) if target.is_dir() else [target])
+    paths.extend(i18n.LOCALES_DIR / lang / "LC_MESSAGES" / f"{domain}.po" for lang in languages for domain in i18n.DOMAINS)
+    signature: list[object] = [languages, str(i18n.LOCALES_DIR)]
+    for path in paths:
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            signature.append((str(path), None))
+            continue
+        signature.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return tuple(signature)
+
+
+def cached_coverage() -> list[Coverage]:
+    """`coverage()` for the configured languages, computed again only when a source file or catalog changed (reading
+    every source file's messages takes a second or more: too slow for each view of a page)."""
+    signature = files_signature(tuple(i18n.LANGUAGES))
+    with _coverage_lock:
+        if _coverage_cache.signature == signature:
+            return list(_coverage_cache.rows)
+    rows = tuple(coverage())
+    with _coverage_lock:
+        _coverage_cache.signature, _coverage_cache.rows = signature, rows
+    return list(rows)

@@ -48,6 +48,8 @@ def vouchers_import(path: Path) -> None:
     db.session.commit()
     click.echo(f"vouchers: {result.added} added, {result.duplicates} duplicates ignored, "
                f"{result.invalid} invalid rows, {result.served} sent to the waiting list")
+    for line in result.problem_lines(shown=50):
+        click.echo(f"  {line}")
 
 
 @vouchers.command("pool")

@@ -21,7 +21,15 @@ def init_dashboard(app: Flask) -> None:
     """Bind the dashboard's extensions and register its blueprint."""
     from bot.core.redis_conn import limits_uri
     from bot.dashboard import broadcasts as broadcast_pages  # noqa: F401  (its routes join the blueprint)
-    from bot.dashboard import errors, reports, review, views  # noqa: F401  (review: the certificates, vouchers and tickets pages)
+    from bot.dashboard import (  # noqa: F401  (their routes join the blueprint)
+        campaigns,  # broadcasts' results
+        errors,
+        languages,
+        member_export,
+        reports,
+        review,  # the certificates, vouchers and tickets pages
+        views,
+    )
     from bot.dashboard import users as dashboard_users
     from bot.dashboard.sign_in_limits import init_sign_in_limits
     from bot.models import DashboardUser

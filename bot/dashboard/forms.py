@@ -40,6 +40,10 @@ class AccountActionForm(FlaskForm):
     """Disable or enable an account."""
 
 
+class DataExportForm(FlaskForm):
+    """Download a member's data export (admins; the format is the button pressed)."""
+
+
 class NoteForm(FlaskForm):
     """An internal note about a member (never shown to the member)."""
 

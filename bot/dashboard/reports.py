@@ -42,9 +42,9 @@ from bot.models import (
 )
 from bot.models.support import TicketStatus
 from bot.privacy import masking
+from bot.stats.service import SMALL_GROUP
 from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_LABELS
 
-SMALL_GROUP = 5
 DEFAULT_DAYS = 90
 LANGUAGE_LABELS = i18n.LANGUAGE_LABELS
 

@@ -186,6 +186,8 @@ def upload_vouchers() -> ResponseReturnValue:
     db.session.commit()
     flash(f"{result.added} codes added, {result.duplicates} duplicates ignored, {result.invalid} invalid rows, "
           f"{result.served} sent to the waiting list.", "ok")
+    if result.problems:
+        flash("Rows not used: " + "; ".join(result.problem_lines()) + ".", "warn")
     return redirect(url_for("admin.vouchers"))
 
 

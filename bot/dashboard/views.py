@@ -39,6 +39,7 @@ from bot.dashboard import timeline
 from bot.dashboard import users as dashboard_users
 from bot.dashboard.forms import (
     AccountActionForm,
+    DataExportForm,
     ExportForm,
     NewAccountForm,
     NoteForm,
@@ -160,36 +161,47 @@ def logout() -> ResponseReturnValue:
     return redirect(url_for("admin.login"))
 
 
-def chart_data() -> dict[str, Any]:
-    """Every chart's labels and values, from the stats service."""
-    everyone = stats.StatsFilter()
-    months = stats.members_over_time(everyone)
+def chart_data(scope: stats.StatsFilter) -> dict[str, Any]:
+    """Every chart's labels and values, from the stats service, for the members in scope."""
+    months = stats.members_over_time(scope)
     return {
-        "joined": {"labels": [m for m, _ in months], "values": [n for _, n in months]},
-        "county": labelled_counts(stats.counts_by(Member.county, everyone), {}),
-        "work": labelled_counts(stats.counts_by_work(everyone), WORK_LABELS),
-        "gender": labelled_counts(stats.counts_by(Member.gender, everyone), GENDER_LABELS),
-        "community": labelled_counts(stats.counts_by(Member.community, everyone), COMMUNITY_LABELS),
-        "funnel": labelled_counts(course_stats.funnel(everyone), {}),
+        "joined": {"labels": [m for m, _ in months], "values": [n for _, n in months],
+                   "table": [[m, f"{n:,}"] for m, n in months], "hidden": 0},
+        "county": labelled_counts(stats.counts_by(Member.county, scope), {}),
+        "work": labelled_counts(stats.counts_by_work(scope), WORK_LABELS),
+        "gender": labelled_counts(stats.counts_by(Member.gender, scope), GENDER_LABELS),
+        "community": labelled_counts(stats.counts_by(Member.community, scope), COMMUNITY_LABELS),
+        "funnel": labelled_counts(course_stats.funnel(scope), {}, groups=False),
     }
 
 
-def labelled_counts(rows: Sequence[tuple[str | None, int]], labels: dict[str, str]) -> dict[str, list[Any]]:
-    """Chart labels (English option labels, 'not given' for none) and values."""
+def labelled_counts(rows: Sequence[tuple[str | None, int]], labels: dict[str, str], *,
+                    groups: bool = True) -> dict[str, Any]:
+    """Chart labels (English option labels, 'not given' for none), values and the table beside the chart.
+
+    For a breakdown of members (`groups`), a group under `stats.SMALL_GROUP` is drawn nowhere: the chart
+    leaves it out, the table shows "<5" and `hidden` says how many groups were left out of the chart."""
+    named = [(labels.get(v, v) if v is not None else "not given", n) for v, n in rows]
+    drawn = [(label, n) for label, n in named if not groups or n >= stats.SMALL_GROUP]
     return {
-        "labels": [labels.get(v, v) if v is not None else "not given" for v, _ in rows],
-        "values": [n for _, n in rows],
+        "labels": [label for label, _ in drawn],
+        "values": [n for _, n in drawn],
+        "table": [[label, stats.group_count(n) if groups else f"{n:,}"] for label, n in named],
+        "hidden": len(named) - len(drawn),
     }
 
 
 @bp.get("/")
 @role_required(*ALL_ROLES)
 def overview() -> ResponseReturnValue:
-    """Headline numbers and charts, from one reading of the running counts."""
+    """Headline numbers and charts, from one reading of the running counts, for a county and/or kind of work."""
+    scope = MemberQuery.of(request.args)  # its county and kind of work: the same filter as STATS
+    chosen = stats.StatsFilter(county=scope.county or None, work=scope.work or None)
     with stats.one_reading():
-        totals = stats.totals(stats.StatsFilter(), utcnow())
-        charts = chart_data()
-    return render_template("admin/overview.html", totals=totals, charts=charts)
+        totals = stats.totals(chosen, utcnow())
+        charts = chart_data(chosen)
+    return render_template("admin/overview.html", totals=totals, charts=charts, scope=scope, counties=COUNTIES,
+                           work_kinds=WORK_KINDS, work_labels=WORK_LABELS, small_group=stats.SMALL_GROUP)
 
 
 @dataclass(frozen=True)
@@ -324,6 +336,7 @@ def member_page(member: Member, note_form: NoteForm, error: str | None, status: 
         name=name, work_other=work_other, phone=member.phone if shows_phones() else mask_phone(member.phone),
         work_labels=WORK_LABELS, gender_labels=GENDER_LABELS, community_labels=COMMUNITY_LABELS,
         note_form=note_form, note_error=error,
+        data_export_form=DataExportForm() if current_user.role == "admin" else None,
     ), status
 
 

@@ -131,13 +131,15 @@ def media(token: str) -> ResponseReturnValue:
 
 @bp.get("/messages")
 def messages() -> ResponseReturnValue:
-    """The conversation log of one phone: what they sent, the replies, and the outbox."""
+    """The conversation log of one phone: what they sent, the replies, and the outbox (with the links of the
+    documents sent, such as MY DATA FILE's PDF)."""
     local_only()
     phone = normalize_phone(request.args.get("phone", ""))
     if phone is None:
         return jsonify([])
     rows = db.session.execute(
-        sa.select(Message.id, Message.direction, Message.channel, Message.body, Message.status, Message.created_at)
+        sa.select(Message.id, Message.direction, Message.channel, Message.body, Message.status, Message.created_at,
+                  Message.media)
         .join(Member, Member.id == Message.member_id)
         .where(Member.phone == phone)
         .order_by(Message.id.desc())
@@ -146,6 +148,8 @@ def messages() -> ResponseReturnValue:
     zone_name = zone().key
     return jsonify([
         {"id": r.id, "direction": r.direction, "channel": r.channel, "body": r.body, "status": r.status,
+         "documents": [str(item["url"]) for item in r.media or [] if r.direction == "out" and isinstance(item, dict)
+                       and item.get("url")],
          "at": r.created_at.isoformat(timespec="seconds") + "Z",
          "local": to_local(r.created_at).strftime("%d %b %H:%M") + f" ({zone_name})"}
         for r in reversed(rows)

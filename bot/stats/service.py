@@ -315,9 +315,18 @@ def number(n: int) -> str:
     return f"{n:,}"
 
 
+# A breakdown never shows a group smaller than this as a number (so that no one can be picked out): "<5".
+SMALL_GROUP = 5
+
+
+def group_count(n: int) -> str:
+    """A breakdown's count: the number, or "<5" for a small group."""
+    return number(n) if n >= SMALL_GROUP else f"<{SMALL_GROUP}"
+
+
 def pairs(items: Sequence[tuple[Line, int]]) -> list[Msg]:
-    """'label count' lines for a breakdown."""
-    return [msg(N_("%(label)s %(count)s"), label=label, count=number(count)) for label, count in items]
+    """'label count' lines for a breakdown; a group under SMALL_GROUP shows as "<5"."""
+    return [msg(N_("%(label)s %(count)s"), label=label, count=group_count(count)) for label, count in items]
 
 
 def member_section(f: StatsFilter, now: datetime) -> Sequence[Line]:

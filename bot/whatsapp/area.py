@@ -8,7 +8,8 @@ from bot.core.area import Area
 from bot.core.jobs import job
 from bot.core.periodic import PeriodicJob
 from bot.privacy import service as privacy
-from bot.whatsapp import webhook
+from bot.whatsapp import documents, webhook
+from flows.effects import SendMyDataFile
 
 
 @job
@@ -28,6 +29,7 @@ def setup(app: Flask) -> None:
 AREA = Area(
     "whatsapp",
     erasure_hooks=(privacy.erase_stored_media, privacy.erase_messages, privacy.erase_staff_mentions),
+    performers={SendMyDataFile: documents.perform_send_my_data_file},
     periodic=(PeriodicJob(requeue_pending_outbound, "default", interval=60),),
     setup=setup,
     tables=("messages", "message_subjects"),

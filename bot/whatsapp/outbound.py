@@ -60,11 +60,13 @@ def template_sid(name: str | None, language: str) -> str | None:
 
 def notify(member: Member, reply: Reply, *, template: str | None = None,
            variables: Mapping[str, str] | None = None, queue_name: str = "replies",
-           now: datetime | None = None, extra: Mapping[str, Any] | None = None) -> list[Message]:
+           now: datetime | None = None, extra: Mapping[str, Any] | None = None,
+           media: Mapping[str, str] | None = None) -> list[Message]:
     """Store a message to a member for sending (after commit) and return the stored rows.
 
     Inside the window the reply is sent as text; outside it the named template (with `variables`) is
-    sent; with no template configured the message is stored as skipped with its reason.
+    sent; with no template configured the message is stored as skipped with its reason. `media` (`url`,
+    `content_type`) goes with the first text inside the window (a document Twilio fetches from the URL).
     """
     now = now or utcnow()
     lang = member.language or i18n.SOURCE_LANGUAGE
@@ -74,7 +76,10 @@ def notify(member: Member, reply: Reply, *, template: str | None = None,
     if member.opted_out:
         return [store(member, texts[0] if texts else "", "skipped", reason="opted_out", now=now)]
     if within_window(member, now):
-        return [store(member, text, PENDING, queue_name=queue_name, now=now) for text in texts]
+        rows = [store(member, text, PENDING, queue_name=queue_name, now=now) for text in texts]
+        if media and rows:
+            rows[0].media = [dict(media)]
+        return rows
     sid = template_sid(template, lang)
     if sid is None:
         return [store(member, "\n".join(texts), "skipped", reason="no_template", now=now)]
@@ -172,6 +177,9 @@ def deliver(message: Message, member: Member) -> str:
         params["ContentVariables"] = json.dumps(payload.get("content_variables") or {})
     else:
         params["Body"] = message.body or ""
+        media_urls = [str(item["url"]) for item in message.media or [] if isinstance(item, dict) and item.get("url")]
+        if media_urls:
+            params["MediaUrl"] = media_urls[0]
     sender = sending.shared_sender()
     attempted = payload.get("attempted_at")
     if attempted:
