@@ -311,6 +311,11 @@ class Effect:
     """Base of everything a flow asks the engine to do besides replying."""
 
 
+# What a performer returns under this key is saved with the flow's data, for the flow's next step to read (the
+# preview's count of members, which only the database knows); the rest goes to the replies' parameters.
+SAVED = "saved"
+
+
 @dataclass(frozen=True)
 class Result:
     """What a flow returns: the next state (None ends the conversation), replies and effects."""

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flows.base import N_, Ctx, Input, Line, Reply, Result, State, Text, msg
+from flows.base import N_, Ctx, Input, Line, Msg, Reply, Result, State, Text, msg
+from flows.counties import match_county
 from flows.effects import PreviewBroadcast, SendBroadcast
+from flows.filters import COUNTY_KEYS, guess, key_of, words_of, work_phrases
 from flows.form import Answer, Exit, Form, Invalid, Step
+from flows.signup import WORK_KINDS, WORK_LABELS
 
 NAME = "broadcast"
 MAX_TEXT = 1500
@@ -26,10 +30,47 @@ DATE_FILTERS = ("joined_after", "joined_before")
 EVERYONE = {"ALL", "EVERYONE", "WOTE", "KILA MTU"}
 NOW = {"NOW", "SASA", "SASA HIVI"}
 WHEN_FORMAT = "%Y-%m-%d %H:%M"
+# Steps whose answer is the broadcast text itself: a first word such as "Tickets" or "Reply" is not a command there.
+TEXT_STEPS = ("text_en", "text_sw")
+CANCELLED = msg(N_("Stopped: the broadcast was not sent. Send STAFF for the staff commands."))
+WAY_OUT = msg(N_("(CANCEL: drop this broadcast · STAFF: the staff commands)"))
+NOBODY = msg(N_("Nobody matches that segment, so there is nothing to send or schedule. Type other filters, or "
+                "CANCEL."))
 
 
-def parse_segment(text: str) -> dict[str, Any] | str:
-    """'county Nairobi, Kisumu; language sw' → a segment; ALL → everyone; a message id when it is wrong."""
+def cancelled(ctx: Ctx, state: State) -> Result:
+    """CANCEL inside the composer: nothing is sent and the organiser is back at the staff commands."""
+    return Result(None, (Reply.of(CANCELLED),))
+
+
+# English labels and the synonyms: what an organiser types after "work" (the keys are stored).
+WORK_PHRASES = work_phrases({label.split("(")[0]: key for key, label in WORK_KINDS})
+
+
+@dataclass(frozen=True)
+class NotUnderstood:
+    """A county or kind of work in a segment that names none, and the closest ones (names or work keys)."""
+
+    name: str
+    word: str
+    guesses: tuple[str, ...] = ()
+
+
+def read_value(name: str, value: str) -> str | NotUnderstood:
+    """A county as its name (as sign-up reads it) or a kind of work as its key; other filters as typed."""
+    if name == "work":
+        words = " ".join(words_of(value))
+        key = WORK_PHRASES.get(words) or WORK_PHRASES.get(words.removesuffix("s"))
+        return key if key else NotUnderstood(name, value, guess(words, WORK_PHRASES).works)
+    if name == "county":
+        county = COUNTY_KEYS.get(key_of(value)) or match_county(value).county
+        return county if county else NotUnderstood(name, value, match_county(value).candidates[:3])
+    return value
+
+
+def parse_segment(text: str) -> dict[str, Any] | str | NotUnderstood:
+    """'county Nairobi, Msa; work boda; language sw' → a segment; ALL → everyone; a message id when it is
+    wrong, or the county or kind of work that names none."""
     if " ".join(text.upper().split()) in EVERYONE:
         return {}
     segment: dict[str, Any] = {}
@@ -47,9 +88,28 @@ def parse_segment(text: str) -> dict[str, Any] | str:
                 segment[name] = date.fromisoformat(values[0]).isoformat()
             except ValueError:
                 return "date"
-        else:
-            segment[name] = values
+            continue
+        read = [read_value(name, value) for value in values]
+        problem = next((value for value in read if isinstance(value, NotUnderstood)), None)
+        if problem is not None:
+            return problem
+        segment[name] = list(dict.fromkeys(str(value) for value in read))
     return segment if segment else "unknown"
+
+
+def not_understood(problem: NotUnderstood) -> Msg:
+    """Why a segment's county or kind of work was refused, with the closest ones."""
+    if problem.name == "work":
+        guesses: list[Line] = [msg(WORK_LABELS[key]) for key in problem.guesses]
+        if guesses:
+            return msg(N_("I do not know the kind of work \"%(word)s\": did you mean %(guesses)s?"),
+                       word=Text(problem.word), guesses=guesses)
+        return msg(N_("I do not know the kind of work \"%(word)s\". Kinds of work: %(kinds)s."),
+                   word=Text(problem.word), kinds=Text(", ".join(key for key, _ in WORK_KINDS)))
+    if problem.guesses:
+        return msg(N_("No county is called \"%(word)s\": did you mean %(guesses)s?"), word=Text(problem.word),
+                   guesses=[Text(county) for county in problem.guesses])
+    return msg(N_("No county is called \"%(word)s\"."), word=Text(problem.word))
 
 
 def text_step_answer(slot: str, inp: Input) -> Answer | Invalid:
@@ -99,6 +159,8 @@ class Segment(Step):
         segment = parse_segment(inp.text) if inp.kind == "text" else "unknown"
         if segment == "date":
             return Invalid(msg(N_("Please write dates as YYYY-MM-DD, for example joined_after 2026-01-31.")))
+        if isinstance(segment, NotUnderstood):
+            return Invalid(not_understood(segment))
         if isinstance(segment, str):
             return Invalid(msg(N_("I did not understand those filters.")))
         preview = Reply.of(
@@ -132,6 +194,8 @@ class When(Step):
                     example=Text("2026-12-01 18:00"), zone=Text(ctx.settings.timezone)),)
 
     def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
+        if state.data.get("matched") == 0:  # the preview found nobody: there is nothing to schedule
+            return Answer({"matched": None}, next=Segment.name, replies=(Reply.of(NOBODY),))
         when = parse_when(ctx, inp.text) if inp.kind == "text" else "format"
         if when == "past":
             return Invalid(msg(N_("That time has passed. Reply NOW, or a time still to come.")))
@@ -178,6 +242,11 @@ class BroadcastForm(Form):
 
     def finish(self, ctx: Ctx, state: State) -> Result:  # the Confirm step always exits
         return Result(None)
+
+    def miss(self, ctx: Ctx, state: State, reason: Msg, heard: Sequence[Msg] = ()) -> Result:
+        """Re-ask with the reason and the organiser's way out (CANCEL, STAFF), never the member's menu."""
+        prompt = self.by_name[state.step].prompt(ctx, state)
+        return Result(replace(state, errors=state.errors + 1), (Reply.of(*heard, reason, *prompt, WAY_OUT),))
 
 
 FLOW = BroadcastForm()

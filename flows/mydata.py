@@ -84,7 +84,9 @@ CERTIFICATE_LABELS = {
     "rewarded": N_("approved, voucher sent"),
     "rejected": N_("not accepted"),
 }
-TICKET_LABELS = {"open": N_("still open"), "closed": N_("answered and closed")}
+# Keys of bot.models.support.TicketStatus (flows import nothing from bot): every state a ticket may be in.
+TICKET_LABELS = {"open": N_("still open"), "waiting": N_("answered, waiting for your reply"),
+                 "answered": N_("answered, still open"), "closed": N_("answered and closed")}
 CORRECT_HINT = msg(N_("To change your details, send CHANGE MY DETAILS."))
 
 

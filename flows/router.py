@@ -43,6 +43,15 @@ FLOWS: dict[str, Flow] = {
 }
 
 MENU = "menu"
+# Flows for staff: CANCEL there returns to the staff commands, not the member's menu.
+STAFF_FLOWS = {broadcast.NAME: broadcast.cancelled}
+# Steps that take any text as it is (a broadcast's text): staff command words are not read there.
+TEXT_STEPS = {broadcast.NAME: broadcast.TEXT_STEPS}
+
+
+def takes_any_text(state: State | None) -> bool:
+    """Whether the current step takes the whole message as it is, command words included."""
+    return state is not None and state.step in TEXT_STEPS.get(state.flow, ())
 
 
 @dataclass(frozen=True)
@@ -268,6 +277,8 @@ def handle(ctx: Ctx, state: State | None, inp: Input) -> Result:
         return Result(state, (help_reply(ctx),)).then(ask_again(ctx, state))
     if keyword == "menu":
         return menu(ctx)
+    if keyword in ("cancel", "cancel_or_stop") and state is not None and state.flow in STAFF_FLOWS:
+        return STAFF_FLOWS[state.flow](ctx, state)
     if keyword == "cancel":
         return menu(ctx, CANCELLED) if state and state.flow != MENU else menu(ctx)
     if keyword == "cancel_or_stop":

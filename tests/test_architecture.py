@@ -104,7 +104,7 @@ def test_the_areas_give_each_fact_performer_and_command_once():
         assemble((*AREAS, Area("again", facts={"faq": lambda member: None})))
     parts = assemble(AREAS)
     assert {"my_data", "faq", "open_ticket", "ticket_holder", "courses", "enrolments", "phone"} <= set(parts.facts)
-    assert {"STAFF", "STATS", "REVIEW", "APPROVE", "REJECT", "TICKETS", "REPLY", "CLOSE", "BROADCAST"} == \
+    assert {"STAFF", "STATS", "REVIEW", "APPROVE", "REJECT", "TICKETS", "TICKET", "REPLY", "CLOSE", "BROADCAST"} == \
         set(parts.commands)
 
 

@@ -77,7 +77,7 @@ def test_stats_filters_by_county_and_work_in_any_combination(app, client):
     both = officer.says("STATS Nairobi transcription")
     assert "Union statistics for Nairobi, Transcription" in both and "Members: 2 " in both
     assert "Data annotation / AI training <5" in both  # the other kinds of the same members
-    assert "Which county" in officer.says("STATS Ki") or "do not know" in officer.says("STATS Ki")
+    assert "do not know" in officer.says("STATS Ki")
     assert "do not know" in officer.says("STATS qqqqzzzz")
 
 
@@ -218,6 +218,56 @@ def test_members_over_time_is_cumulative(app):
         values = [n for _, n in series]
         assert values == sorted(values) and values[0] <= 1
         assert stats.members_over_time(stats.StatsFilter(county="Nairobi"), months=12, now=now)[-1][1] == 3
+
+
+TOWN_ROWS = [
+    ("Mombasa", ("ride_delivery",), "man", None, 3, False),
+    ("Mombasa", ("online_freelancing",), "woman", None, 3, False),
+    ("Uasin Gishu", ("online_freelancing", "transcription"), "woman", None, 3, False),
+    ("Uasin Gishu", ("ride_delivery",), "man", None, 3, False),
+    ("Nairobi", ("ride_delivery",), "man", None, 3, False),
+]
+
+
+@pytest.mark.parametrize(("typed", "heading", "members"), [
+    ("mombasa", "Union statistics for Mombasa", 2),
+    ("Msa", "Union statistics for Mombasa", 2),
+    ("Eldoret", "Union statistics for Uasin Gishu", 2),
+    ("delivery", "Union statistics for Ride-hailing or delivery", 3),
+    ("boda boda", "Union statistics for Ride-hailing or delivery", 3),
+    ("ride-hailing Msa", "Union statistics for Mombasa, Ride-hailing or delivery", 1),
+    ("freelancing in Eldoret", "Union statistics for Uasin Gishu, Online freelancing", 1),
+    ("Eldoret riders", "Union statistics for Uasin Gishu, Ride-hailing or delivery", 1),
+])
+def test_stats_understands_towns_abbreviations_and_words_for_the_work(app, client, typed, heading, members):
+    seed(app, TOWN_ROWS)
+    reply = staff_phone(app, client, OFFICER, "officer").says(f"STATS {typed}")
+    assert reply.startswith(heading) and f"Members: {members} " in reply, reply
+
+
+def test_stats_refuses_what_it_does_not_understand_and_says_what_it_did(app, client):
+    seed(app, TOWN_ROWS)
+    officer = staff_phone(app, client, OFFICER, "officer")
+    assert officer.says("STATS Eldoret freelancin").splitlines() == [
+        "I understood county Uasin Gishu.",
+        'I do not know "freelancin": did you mean Online freelancing (Upwork, Fiverr and the like)?',
+        "Try STATS, STATS Nairobi, STATS transcription or STATS Nairobi transcription."]
+    assert officer.says("STATS Nairobi blah").splitlines()[:2] == ["I understood county Nairobi.",
+                                                                    'I do not know "blah".']
+    assert "STATS takes one county and one kind of work; you named county Nairobi, county Mombasa." in officer.says(
+        "STATS Nairobi Mombasa")
+    assert "Members:" not in officer.says("STATS transcripton")
+
+
+def test_stats_in_swahili_understands_and_refuses_in_swahili(app, client):
+    seed(app, TOWN_ROWS)
+    afisa = staff_phone(app, client, OFFICER, "officer", "sw")
+    assert afisa.says("STATS bodaboda Msa").startswith("Takwimu za chama za Mombasa, Usafiri kwa apu")
+    assert afisa.says("STATS kazi za mtandaoni Eldoret").startswith("Takwimu za chama za Uasin Gishu, Kazi huru mtandaoni")
+    assert afisa.says("STATS Eldoret freelancin").splitlines() == [
+        "Nimeelewa kaunti ya Uasin Gishu.",
+        'Sielewi "freelancin": ulimaanisha Kazi huru mtandaoni (Upwork, Fiverr na kadhalika)?',
+        "Jaribu STATS, STATS Nairobi, STATS transcription au STATS Nairobi transcription."]
 
 
 def test_stats_by_language_hides_groups_under_five(app, client):

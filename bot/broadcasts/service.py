@@ -838,6 +838,12 @@ class Figures:
     reasons: list[tuple[int | str | None, int | None, int]]
 
 
+def latest_id() -> int | None:
+    """The newest broadcast that was sent or scheduled (a draft only while there is no other), or None."""
+    newest = sa.select(Broadcast.id).order_by((Broadcast.status == BroadcastStatus.DRAFT).asc(), Broadcast.id.desc())
+    return db.session.scalar(newest.limit(1))
+
+
 def figures(broadcast_id: int, top: int = 5) -> Figures | None:
     """queued / sent / delivered / read / failed / skipped (sent counts the delivered, delivered the read),
     and the top failure reasons with their codes (none asked for with top=0)."""

@@ -14,7 +14,7 @@ from bot.models import Broadcast, Member
 from bot.models.broadcasts import BroadcastStatus
 from bot.whatsapp import sending
 from flows import broadcast as flow
-from flows.base import N_, Ctx, Reply, Result, Text, label_of, msg
+from flows.base import N_, SAVED, Ctx, Reply, Result, Text, label_of, msg
 from flows.effects import PreviewBroadcast, SendBroadcast
 
 ACTIONS = {"STATUS": None, "PAUSE": broadcasts.pause, "RESUME": broadcasts.resume, "CANCEL": broadcasts.cancel}
@@ -22,16 +22,24 @@ ACTIONS = {"STATUS": None, "PAUSE": broadcasts.pause, "RESUME": broadcasts.resum
 STATUSES = {BroadcastStatus.DRAFT: N_("draft"), BroadcastStatus.SCHEDULED: N_("scheduled"),
             BroadcastStatus.RUNNING: N_("running"), BroadcastStatus.PAUSED: N_("paused"),
             BroadcastStatus.DONE: N_("done"), BroadcastStatus.CANCELLED: N_("cancelled")}
-USAGE = msg(N_("Send BROADCAST to write a new one, or BROADCAST STATUS, PAUSE, RESUME or CANCEL and its number."))
+USAGE = msg(N_("Send BROADCAST to write a new one, BROADCAST STATUS for the latest, or BROADCAST STATUS, PAUSE, RESUME "
+                "or CANCEL and its number."))
 
 
-@staff_command("BROADCAST", roles=("organiser", "admin"), summary=N_("send a message to a segment of members"))
+@staff_command("BROADCAST", roles=("organiser", "admin"), usage=N_("[STATUS|PAUSE|RESUME|CANCEL <number>]"),
+               summary=N_("write a broadcast to members, or follow and control one (STATUS alone: the latest)"))
 def broadcast_command(ctx: Ctx, args: str) -> Result:
     """Start the conversation, or show/change a broadcast."""
     if not args:
         return flow.FLOW.start(ctx)
     action, _, number = args.upper().partition(" ")
-    if action not in ACTIONS or not number.strip().isdigit():
+    number = number.strip().lstrip("#")
+    if action == "STATUS" and not number:
+        latest = broadcasts.latest_id()
+        if latest is None:
+            return Result(None, (Reply.of(msg(N_("There is no broadcast yet. Send BROADCAST to write one."))),))
+        return Result(None, (figures_reply(latest),))
+    if action not in ACTIONS or not number.isdigit():
         return Result(None, (Reply.of(USAGE),))
     broadcast_id = int(number)
     change = ACTIONS[action]
@@ -63,7 +71,8 @@ def perform_preview(member: Member, effect: PreviewBroadcast, now: datetime) -> 
     draft = Broadcast(text_en="", segment=dict(effect.segment))
     p = broadcasts.preview(draft, now)
     return {"matched": p.matched, "opted_out": p.opted_out, "text_count": p.inside_window,
-            "template_count": p.template, "no_template": p.no_template, "minutes": f"{p.seconds / 60:.1f}"}
+            "template_count": p.template, "no_template": p.no_template, "minutes": f"{p.seconds / 60:.1f}",
+            SAVED: {"matched": p.matched}}
 
 
 def perform_send(member: Member, effect: SendBroadcast, now: datetime) -> dict[str, Any]:

@@ -13,7 +13,8 @@ from flows.base import N_, Ctx, Reply, Result, Text, msg
 def list_commands(ctx: Ctx, args: str) -> Result:
     """List the commands open to this staff member's roles."""
     lines = [
-        msg(N_("%(command)s: %(summary)s"), command=Text(c.word), summary=msg(c.summary))
+        msg(N_("%(command)s %(usage)s: %(summary)s"), command=Text(c.word), usage=msg(c.usage), summary=msg(c.summary))
+        if c.usage else msg(N_("%(command)s: %(summary)s"), command=Text(c.word), summary=msg(c.summary))
         for c in sorted(assembled().commands.values(), key=lambda c: c.word)
         if c.roles & ctx.member.roles
     ]

@@ -26,6 +26,7 @@ class StaffCommand:
     roles: frozenset[str]
     summary: str
     handler: Handler
+    usage: str = ""  # what follows the word, e.g. "<number> <text>" (translatable), empty for none
 
     def __call__(self, ctx: Ctx, args: str) -> Result:
         return self.handler(ctx, args)
@@ -54,12 +55,14 @@ def concerning(*member_ids: int | None) -> tuple[Effect, ...]:
     return (ConcernsMembers(ids),) if ids else ()
 
 
-def staff_command(word: str, *, roles: tuple[str, ...], summary: str) -> Callable[[Handler], StaffCommand]:
-    """Make a handler the command for a word (matched case-insensitively as the first word); the area
-    lists it in its `Area.commands`."""
+def staff_command(word: str, *, roles: tuple[str, ...], summary: str, usage: str = ""
+                  ) -> Callable[[Handler], StaffCommand]:
+    """Make a handler the command for a word (matched case-insensitively as the first word); `usage` is what
+    follows the word and `summary` what it does (STAFF shows 'WORD usage: summary'); the area lists it in
+    its `Area.commands`."""
 
     def command(handler: Handler) -> StaffCommand:
-        return StaffCommand(word.upper(), frozenset(roles), summary, handler)
+        return StaffCommand(word.upper(), frozenset(roles), summary, handler, usage)
 
     return command
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.commands import suggest
 from bot.commands.registry import dispatch as dispatch_staff_command
 from bot.core import i18n, language_detect
 from bot.core.area import assembled
@@ -26,9 +27,9 @@ from bot.members import service as member_service
 from bot.members.staff_numbers import roles_from
 from bot.models import Conversation, Member
 from bot.privacy import service as privacy_service
-from flows import router
-from flows.base import Ctx, Effect, Input, Media, MemberView, Result, Settings, State
-from flows.effects import ConcernsMembers
+from flows import question, router
+from flows.base import SAVED, Ctx, Effect, Input, Media, MemberView, Result, Settings, State
+from flows.effects import ConcernsMembers, OpenTicket
 
 
 def perform_concerns(member: Member, effect: ConcernsMembers, now: datetime) -> None:
@@ -37,7 +38,7 @@ def perform_concerns(member: Member, effect: ConcernsMembers, now: datetime) -> 
 
 def perform(member: Member, effects: tuple[Effect, ...], now: datetime) -> dict[str, Any]:
     """Perform each effect in order (with the performer an area declares for its kind, `Area.performers`);
-    what they return is available to the replies as parameters."""
+    what they return is available to the replies as parameters (under `SAVED`: kept with the flow's data)."""
     performers = assembled().performers
     results: dict[str, Any] = {}
     for effect in effects:
@@ -180,6 +181,9 @@ def answer(member: Member, inp: Input, now: datetime, *, first_contact: bool = F
     )
     result = run(ctx, state, inp)
     extra = perform(member, result.effects, now)
+    saved = extra.pop(SAVED, None)
+    if saved and result.state is not None:
+        result = Result(result.state.with_data(**saved), result.replies, result.effects)
     row = conversation_row(member.id, result.state, now, timedelta(hours=config["CONVERSATION_TIMEOUT_HOURS"]))
     lang = member.language or config["DEFAULT_LANGUAGE"]
     texts = [text for reply in result.replies for text in i18n.render_reply(lang, reply, extra)]
@@ -188,12 +192,31 @@ def answer(member: Member, inp: Input, now: datetime, *, first_contact: bool = F
 
 
 def run(ctx: Ctx, state: State | None, inp: Input) -> Result:
-    """A staff command when the message is one (the member's conversation stays where it was), else the flows."""
-    if inp.keyword is None:
+    """A staff command when the message is one (the member's conversation stays where it was), else the flows.
+    A staff member's mistyped command gets "did you mean …", and outside any flow their free words never
+    become a question for the organisers on their own number."""
+    staff = bool(ctx.member.roles) and inp.kind == "text"
+    idle = state is None or state.flow == router.MENU or ctx.expired
+    if inp.keyword is None and not router.takes_any_text(state):
         command = dispatch_staff_command(ctx, inp)
         if command is not None:
             return command if command.state is not None else Result(state, command.replies, command.effects)
-    return router.handle(ctx, state, inp)
+        guess = suggest.did_you_mean(ctx, inp, idle=idle) if staff else None
+        if guess is not None:
+            return Result(state, guess.replies)
+    result = router.handle(ctx, state, inp)
+    if staff and idle and asks_organisers(result, inp):
+        return suggest.not_a_command(ctx, state, inp)
+    return result
+
+
+def asks_organisers(result: Result, inp: Input) -> bool:
+    """Whether the flows took a message for a question to the organisers (a ticket, or free words sent to the
+    answers); choosing "Ask a question" from the menu by its number is not that."""
+    if any(isinstance(effect, OpenTicket) for effect in result.effects):
+        return True
+    entered = result.state is not None and result.state.flow == question.NAME
+    return entered and not inp.text.strip().rstrip(".)").isdigit()
 
 
 def conversation_row(member_id: int, state: State | None, now: datetime, ttl: timedelta) -> dict[str, Any]:

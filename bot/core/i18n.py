@@ -56,14 +56,13 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "bot/whatsapp/outbound.py",
     ),
     "signup": ("flows/signup.py", "flows/privacy.py", "flows/reconsent.py", "flows/correct.py"),
-    "staff": ("bot/commands/basics.py", "bot/commands/roles.py"),
+    "staff": ("bot/commands/basics.py", "bot/commands/roles.py", "bot/commands/suggest.py", "bot/support/staff.py"),
     "questions": (
         "flows/question.py",
         "flows/smalltalk.py",
         "bot/support/faq.py",
         "flows/mydata.py",
         "bot/whatsapp/documents.py",
-        "bot/support/staff.py",
         "bot/support/tickets.py",
     ),
     "courses": (

@@ -31,7 +31,7 @@ def review(ctx: Ctx, args: str) -> Result:
     return Result(None, (Reply.of(*lines),), concerning(*(member.id for _, member, _ in pending)))
 
 
-@staff_command("APPROVE", roles=("officer",), summary=N_("approve a certificate report: APPROVE <number>"))
+@staff_command("APPROVE", roles=("officer",), usage=N_("<number>"), summary=N_("approve a certificate report"))
 def approve(ctx: Ctx, args: str) -> Result:
     """Approve one report; the member receives a voucher or a place on the waiting list."""
     found = numbered(args)
@@ -43,7 +43,8 @@ def approve(ctx: Ctx, args: str) -> Result:
                   concerning(certificates.member_of_report(number)))
 
 
-@staff_command("REJECT", roles=("officer",), summary=N_("reject a certificate report: REJECT <number> <reason>"))
+@staff_command("REJECT", roles=("officer",), usage=N_("<number> <reason>"),
+               summary=N_("reject a certificate report and tell the member why"))
 def reject(ctx: Ctx, args: str) -> Result:
     """Reject one report with a reason the member will read."""
     found = numbered(args)

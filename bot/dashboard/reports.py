@@ -147,7 +147,7 @@ def tickets_report(period: DateRange) -> Report:
     return Report("Tickets", ("ticket", "opened_at", "reason", "status", "first_answer_at", "minutes_to_first_answer",
                               "closed_at"), table,
                   [("Tickets opened", len(table)), ("Answered", len(waits)),
-                   ("Still open", sum(1 for t, _ in rows if t.status == TicketStatus.OPEN)),
+                   ("Still open", sum(1 for t, _ in rows if t.status != TicketStatus.CLOSED)),
                    ("Median minutes to first answer", median(waits) if waits else "—")])
 
 

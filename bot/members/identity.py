@@ -69,9 +69,9 @@ def unique_sets(table: sa.Table, column: sa.Column) -> list[list[sa.Column]]:
 def move_rows(keep: int, gone: int, now: datetime) -> None:
     """Give the kept member every row of the merged one that it can hold; what would be a second copy of
     one of its own (a conversation, a second enrolment in a course, a second delivery of a broadcast)
-    stays with the merged row and goes with it. A second open ticket is closed first (a member has one)."""
-    if db.session.scalar(sa.select(Ticket.id).where(Ticket.member_id == keep, Ticket.status == "open")) is not None:
-        db.session.execute(sa.update(Ticket).where(Ticket.member_id == gone, Ticket.status == "open")
+    stays with the merged row and goes with it. A second live ticket is closed first (a member has one)."""
+    if db.session.scalar(sa.select(Ticket.id).where(Ticket.member_id == keep, Ticket.status != "closed")) is not None:
+        db.session.execute(sa.update(Ticket).where(Ticket.member_id == gone, Ticket.status != "closed")
                            .values(status="closed", closed_at=now, updated_at=now))
     for table, column in member_references():
         if table.name == "member_work":

@@ -27,19 +27,55 @@ class FaqEntry(db.Model):
 
 
 class TicketStatus(enum.StrEnum):
-    """A ticket is open until an organiser closes it (or the member's data is erased)."""
+    """Where a ticket stands. Every state but CLOSED is a live ticket (a member has at most one); the
+    dashboard's inbox and grievance cases read the same states and move them only through `next_status`."""
 
-    OPEN = "open"
+    OPEN = "open"  # waiting for an organiser
+    WAITING = "waiting"  # an organiser asked the member something: waiting for the member
+    ANSWERED = "answered"  # an organiser answered
     CLOSED = "closed"
 
 
+class TicketEvent(enum.StrEnum):
+    """What happens to a ticket: the member writes, an organiser answers or asks, an organiser closes it."""
+
+    MEMBER_WROTE = "member_wrote"
+    STAFF_ANSWERED = "staff_answered"
+    STAFF_ASKED = "staff_asked"
+    CLOSED = "closed"
+
+
+LIVE_TICKET_STATUSES = (TicketStatus.OPEN, TicketStatus.WAITING, TicketStatus.ANSWERED)
+
+# The one transition rule. A closed ticket stays closed: the member's next question opens a new ticket.
+TICKET_TRANSITIONS: dict[TicketEvent, TicketStatus] = {
+    TicketEvent.MEMBER_WROTE: TicketStatus.OPEN,
+    TicketEvent.STAFF_ANSWERED: TicketStatus.ANSWERED,
+    TicketEvent.STAFF_ASKED: TicketStatus.WAITING,
+    TicketEvent.CLOSED: TicketStatus.CLOSED,
+}
+
+
+def next_status(status: str, event: TicketEvent) -> TicketStatus:
+    """The state a ticket in `status` moves to after `event` (a closed one stays closed)."""
+    if status == TicketStatus.CLOSED:
+        return TicketStatus.CLOSED
+    return TICKET_TRANSITIONS[event]
+
+
+def staff_event(text: str) -> TicketEvent:
+    """An organiser's message as an event: one that ends with a question waits for the member's answer."""
+    return TicketEvent.STAFF_ASKED if text.rstrip().endswith(("?", "？", "؟")) else TicketEvent.STAFF_ANSWERED
+
+
 class Ticket(db.Model):
-    """A member's question for an organiser; a member has at most one open ticket (a partial unique index)."""
+    """A member's question for an organiser; a member has at most one live (not closed) ticket (a partial
+    unique index)."""
 
     __tablename__ = "tickets"
     __table_args__ = (
         sa.Index("uq_tickets_open_member", "member_id", unique=True,
-                 postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'")),
+                 postgresql_where=sa.text("status <> 'closed'"), sqlite_where=sa.text("status <> 'closed'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from itertools import pairwise
 
 import sqlalchemy as sa
@@ -30,8 +31,8 @@ from bot.core import i18n, local_time
 from bot.core.area import assembled
 from bot.core.extensions import db
 from bot.models import ERASED_STATUS, Member, MemberTally, MemberWork, utcnow
+from flows import filters
 from flows.base import N_, Line, Msg, Text, label_of, msg
-from flows.counties import match_county
 from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_KINDS, WORK_LABELS
 
 TOP_COUNTIES = 10
@@ -51,9 +52,9 @@ class StatsFilter:
 
 @dataclass(frozen=True)
 class FilterProblem:
-    """Why a STATS filter was not understood, as a line for the staff member."""
+    """Why a STATS filter was not understood, as lines for the staff member."""
 
-    line: Line
+    lines: Sequence[Line]
 
 
 SectionProvider = Callable[[StatsFilter, datetime], Sequence[Line]]
@@ -401,41 +402,53 @@ def report(f: StatsFilter, now: datetime) -> tuple[Line, ...]:
     return tuple(lines)
 
 
-def work_aliases() -> dict[str, str]:
-    """Normalised words for each kind of work, in every language → the kind's key."""
-    aliases: dict[str, str] = {}
+def work_phrases() -> dict[str, str]:
+    """Every phrase naming a kind of work → its key: each configured language's label (the words before a
+    bracket, each side of a '/'), the synonyms of `flows.filters` and the keys."""
+    return phrases_in(tuple(i18n.LANGUAGES))
+
+
+@cache
+def phrases_in(languages: tuple[str, ...]) -> dict[str, str]:
+    """`work_phrases` for these languages, built once."""
+    labels: dict[str, str] = {}
     for key, label in WORK_KINDS:
-        aliases[i18n.normalize(key.replace("_", " "))] = key
-        for lang in i18n.LANGUAGES:
-            text = i18n.normalize(i18n.translate(lang, label).split("(")[0].split("/")[0])
-            if text:
-                aliases.setdefault(text, key)
-                first = text.split(" ")[0]
-                if len(first) > 3:
-                    aliases.setdefault(first, key)
-    return aliases
+        for lang in languages:
+            for part in i18n.translate(lang, label).split("(")[0].split("/"):
+                labels.setdefault(part, key)
+    return filters.work_phrases(labels)
+
+
+TRY = msg(N_("Try STATS, STATS Nairobi, STATS transcription or STATS Nairobi transcription."))
+
+
+def understood_lines(found: filters.Filters) -> list[Line]:
+    """What the words named, as 'county Uasin Gishu', 'kind of work Transcription'."""
+    return [*(msg(N_("county %(county)s"), county=Text(c)) for c in found.counties),
+            *(msg(N_("kind of work %(work)s"), work=msg(WORK_LABELS[w])) for w in found.works)]
+
+
+def unknown_line(unknown: filters.Unknown) -> Line:
+    """A word not understood, and what it may have meant."""
+    guesses: list[Line] = [msg(WORK_LABELS[w]) for w in unknown.works] + [Text(c) for c in unknown.counties]
+    if not guesses:
+        return msg(N_("I do not know \"%(word)s\"."), word=Text(unknown.word))
+    return msg(N_("I do not know \"%(word)s\": did you mean %(guesses)s?"), word=Text(unknown.word),
+               guesses=guesses)
 
 
 def parse_filter(args: str) -> StatsFilter | FilterProblem:
-    """'Nairobi', 'transcription', 'Nairobi data annotation' … → a filter, or what was not understood."""
-    words = i18n.normalize(args)
-    if not words:
-        return StatsFilter()
-    work = None
-    for alias, key in sorted(work_aliases().items(), key=lambda item: -len(item[0])):
-        padded = f" {words} "
-        if f" {alias} " in padded:
-            work = key
-            words = " ".join(padded.replace(f" {alias} ", " ", 1).split())
-            break
-    county = None
-    if words:
-        found = match_county(words)
-        if found.county is None:
-            if found.candidates:
-                return FilterProblem(msg(N_("Which county did you mean: %(counties)s?"),
-                                         counties=[Text(c) for c in found.candidates]))
-            return FilterProblem(msg(N_("I do not know \"%(words)s\". Try STATS, STATS Nairobi, STATS transcription "
-                                        "or STATS Nairobi transcription."), words=args.strip()))
-        county = found.county
-    return StatsFilter(county=county, work=work)
+    """'Nairobi', 'Msa', 'Eldoret boda', 'transcription Kisumu' … → a filter; every word counts: one not
+    understood, or a second county or kind of work, is refused with what was understood and what was not."""
+    found = filters.read_filters(args, work_phrases())
+    understood = understood_lines(found)
+    if found.unknown:
+        lines: list[Line] = [unknown_line(u) for u in found.unknown]
+        if understood:
+            lines.insert(0, msg(N_("I understood %(filters)s."), filters=understood))
+        return FilterProblem(lines + [TRY])
+    if len(found.counties) > 1 or len(found.works) > 1:
+        return FilterProblem([msg(N_("STATS takes one county and one kind of work; you named %(filters)s."),
+                                  filters=understood), TRY])
+    return StatsFilter(county=found.counties[0] if found.counties else None,
+                       work=found.works[0] if found.works else None)

@@ -13,7 +13,7 @@ AREA = Area(
     retention_hooks=(tickets.purge_old_ticket_texts,),
     retention_checks=(tickets.ticket_texts_past_time,),
     performers=SUPPORT_PERFORMERS,
-    commands=(staff.list_tickets, staff.reply_to_ticket, staff.close_ticket),
+    commands=(staff.list_tickets, staff.show_ticket, staff.reply_to_ticket, staff.close_ticket),
     cli=(cli.faq,),
     tables=("faq_entries", "tickets", "ticket_messages", "member_notes"),
 )

@@ -1,9 +1,11 @@
 """Tickets: a member's question handed to a human organiser.
 
-Plain functions that the WhatsApp staff commands (TICKETS, REPLY, CLOSE) and, later, the dashboard
-call. A member has at most one open ticket (a partial unique index); an organiser's reply reaches the
-member through `outbound.notify` (text inside the 24-hour window, the `organiser_reply` template
-outside it).
+Plain functions that the WhatsApp staff commands (TICKETS, TICKET, REPLY, CLOSE) and the dashboard
+call. A ticket's state moves only through `bot.models.support.next_status` (the member writes: open; an
+organiser answers: answered, or waiting for the member when the answer asks something; CLOSE: closed). A
+member has at most one live ticket (a partial unique index); an organiser's reply and the closing notice
+reach the member through `outbound.notify` (text inside the 24-hour window, the `organiser_reply` and
+`ticket_closed` templates outside it).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from bot.core.area import HeldPastTime
 from bot.core.extensions import db
 from bot.members.service import conversation_of, set_conversation
 from bot.models import ERASED_STATUS, Member, Message, Ticket, TicketMessage, utcnow
-from bot.models.support import TicketStatus
+from bot.models.support import TicketEvent, TicketStatus, next_status, staff_event
 from bot.privacy.masking import member_label
 from bot.whatsapp.outbound import notify
 from flows.base import N_, Reply, Text, msg
@@ -29,12 +31,18 @@ from flows.question import TICKET
 from flows.router import MENU
 
 TEMPLATE = "organiser_reply"
+CLOSED_TEMPLATE = "ticket_closed"
 OPEN, CLOSED = TicketStatus.OPEN, TicketStatus.CLOSED
+LIVE = Ticket.status != CLOSED  # the same condition as the one-live-ticket index
+# Live tickets in the order organisers work through them: those waiting for an organiser first.
+ORDER = sa.case({TicketStatus.OPEN.value: 0, TicketStatus.WAITING.value: 1}, value=Ticket.status, else_=2)
 REPLY_HEADER = N_("An organiser answered your question (ticket #%(ticket)s):")
+CLOSED_NOTICE = N_("Your question (ticket #%(ticket)s) is now closed. To ask something new, write it here at any "
+                   "time, or send MENU for the main menu.")
 
 
 class TicketError(LookupError):
-    """The ticket does not exist or is not open."""
+    """The ticket does not exist or is closed."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,10 @@ class OpenTicketView:
     holder: str | None = None
     call_phone: str | None = None
     member_id: int | None = None
+    status: str = OPEN
+    first_text: str = ""
+    count: int = 0
+    closed_at: datetime | None = None
 
     def phone_for(self, holder: str) -> str | None:
         """The member's number when they asked to be called and `holder` handles the ticket."""
@@ -66,9 +78,26 @@ class ReplyOutcome:
     view: OpenTicketView | None = None
 
 
+@dataclass(frozen=True)
+class CloseOutcome:
+    """A closed ticket and how the member was told: 'text', 'template' or 'skipped' (with the reason)."""
+
+    ticket_id: int
+    how: str
+    reason: str | None = None
+
+
+def how_sent(message: Message) -> tuple[str, str | None]:
+    """How a stored message goes out: ('text' | 'template' | 'skipped', the reason a skipped one is not sent)."""
+    payload = message.payload or {}
+    if message.status == "skipped":
+        return "skipped", payload.get("reason")
+    return ("template" if payload.get("content_sid") else "text"), None
+
+
 def open_ticket_of(member_id: int) -> Ticket | None:
-    """The member's open ticket, if any."""
-    return db.session.scalars(sa.select(Ticket).where(Ticket.member_id == member_id, Ticket.status == OPEN)).first()
+    """The member's live ticket (open, waiting or answered), if any."""
+    return db.session.scalars(sa.select(Ticket).where(Ticket.member_id == member_id, LIVE)).first()
 
 
 def open_ticket(member: Member, text: str, reason: str, *, faq_key: str | None = None,
@@ -89,6 +118,9 @@ def open_ticket(member: Member, text: str, reason: str, *, faq_key: str | None =
             ticket = open_ticket_of(member.id)
             if ticket is None:
                 raise
+    else:
+        ticket.status = next_status(ticket.status, TicketEvent.MEMBER_WROTE)
+        ticket.updated_at = now
     if call_me and ticket.call_requested_at is None:
         ticket.call_requested_at = now
     for line in (*asked, text):
@@ -97,10 +129,13 @@ def open_ticket(member: Member, text: str, reason: str, *, faq_key: str | None =
 
 
 def add_entry(ticket: Ticket, author: str, text: str | None, now: datetime, message_id: int | None = None) -> None:
-    """Add a line to a ticket (nothing for an empty member message)."""
+    """Add a line to a ticket (nothing for an empty member message) and move its state: a member's line
+    makes it open again, an organiser's answered (or waiting for the member, when it asks something)."""
     if author == "member" and not (text or "").strip():
         return
     db.session.add(TicketMessage(ticket_id=ticket.id, author=author, body=text, message_id=message_id, created_at=now))
+    event = TicketEvent.MEMBER_WROTE if author == "member" else staff_event(text or "")
+    ticket.status = next_status(ticket.status, event)
     ticket.updated_at = now
 
 
@@ -127,21 +162,69 @@ def reason_text(reason: str) -> str:
 
 
 def list_open(limit: int = 20) -> list[OpenTicketView]:
-    """The oldest open tickets first, with who asked and the member's last words."""
+    """The live tickets, those waiting for an organiser first, then those waiting for the member, then the
+    answered ones, oldest first in each; with who asked, the first question, the member's last words and
+    how many lines each holds."""
     rows = db.session.execute(
         sa.select(Ticket, Member).outerjoin(Member, Member.id == Ticket.member_id)
-        .where(Ticket.status == OPEN).order_by(Ticket.created_at, Ticket.id).limit(limit)
+        .where(LIVE).order_by(ORDER, Ticket.created_at, Ticket.id).limit(limit)
     ).all()
-    last_words = {line.ticket_id: line.body for line in latest_lines([ticket.id for ticket, _ in rows], 1, author="member")}
-    return [view_of(ticket, member, last_words.get(ticket.id) or "") for ticket, member in rows]
+    ids = [ticket.id for ticket, _ in rows]
+    last_words = {line.ticket_id: line.body for line in latest_lines(ids, 1, author="member")}
+    first_words = {line.ticket_id: line.body for line in first_lines(ids)}
+    counts = line_counts(ids)
+    return [view_of(ticket, member, last_words.get(ticket.id) or "", first_words.get(ticket.id) or "",
+                    counts.get(ticket.id, 0)) for ticket, member in rows]
 
 
-def view_of(ticket: Ticket, member: Member | None, last_text: str) -> OpenTicketView:
+def view_of(ticket: Ticket, member: Member | None, last_text: str, first_text: str = "", count: int = 0
+            ) -> OpenTicketView:
     """A ticket as organisers see it."""
     return OpenTicketView(ticket.id, member_label(member), ticket.created_at, last_text,
                           call_requested=ticket.call_requested_at is not None, holder=ticket.holder,
                           call_phone=member.phone if member is not None and ticket.call_requested_at else None,
-                          member_id=ticket.member_id)
+                          member_id=ticket.member_id, status=ticket.status, first_text=first_text, count=count,
+                          closed_at=ticket.closed_at)
+
+
+def first_lines(ticket_ids: list[int]) -> list[TicketMessage]:
+    """The member's first line on each of these tickets (their question), in one query."""
+    if not ticket_ids:
+        return []
+    first = (sa.select(sa.func.min(TicketMessage.id))
+             .where(TicketMessage.ticket_id.in_(ticket_ids), TicketMessage.author == "member")
+             .group_by(TicketMessage.ticket_id))
+    return list(db.session.scalars(sa.select(TicketMessage).where(TicketMessage.id.in_(first))))
+
+
+def line_counts(ticket_ids: list[int]) -> dict[int, int]:
+    """How many lines (the member's and the organisers') each of these tickets holds."""
+    if not ticket_ids:
+        return {}
+    rows = db.session.execute(sa.select(TicketMessage.ticket_id, sa.func.count(TicketMessage.id))
+                              .where(TicketMessage.ticket_id.in_(ticket_ids)).group_by(TicketMessage.ticket_id))
+    return {ticket_id: count for ticket_id, count in rows}
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """A whole ticket for TICKET <number>: the ticket as organisers see it and its lines, oldest first."""
+
+    view: OpenTicketView
+    lines: list[TicketMessage]
+
+
+def conversation(ticket_id: int) -> Conversation | None:
+    """Every line of a ticket, live or closed (None when there is no such ticket)."""
+    row = db.session.execute(sa.select(Ticket, Member).outerjoin(Member, Member.id == Ticket.member_id)
+                             .where(Ticket.id == ticket_id)).first()
+    if row is None:
+        return None
+    ticket, member = row
+    lines = list(db.session.scalars(sa.select(TicketMessage).where(TicketMessage.ticket_id == ticket_id)
+                                    .order_by(TicketMessage.id)))
+    first = next((line.body or "" for line in lines if line.author == "member"), "")
+    return Conversation(view_of(ticket, member, "", first, len(lines)), lines)
 
 
 def holder_key(member: Member) -> str:
@@ -178,8 +261,8 @@ def member_of_ticket(ticket_id: int) -> int | None:
 
 
 def count_open() -> int:
-    """How many tickets are open."""
-    return db.session.scalar(sa.select(sa.func.count(Ticket.id)).where(Ticket.status == OPEN)) or 0
+    """How many tickets are live (open, waiting or answered)."""
+    return db.session.scalar(sa.select(sa.func.count(Ticket.id)).where(LIVE)) or 0
 
 
 def reply(ticket_id: int, text: str, *, now: datetime | None = None, actor: str = "whatsapp",
@@ -188,7 +271,7 @@ def reply(ticket_id: int, text: str, *, now: datetime | None = None, actor: str 
     as done by `actor`); the first to reply (`holder`) becomes the ticket's holder."""
     now = now or utcnow()
     ticket = db.session.get(Ticket, ticket_id, with_for_update=True)
-    if ticket is None or ticket.status != OPEN or ticket.member_id is None:
+    if ticket is None or ticket.status == CLOSED or ticket.member_id is None:
         raise TicketError(ticket_id)
     member = db.session.get(Member, ticket.member_id, with_for_update=True)
     if ticket.holder is None and holder:
@@ -201,10 +284,8 @@ def reply(ticket_id: int, text: str, *, now: datetime | None = None, actor: str 
     add_entry(ticket, "organiser", text, now, message_id=first.id)
     hold_conversation(member, now)
     audit.record(actor, "ticket.reply", f"ticket #{ticket.id}", member_id=member.id, status=first.status)
-    view = view_of(ticket, member, "")
-    if first.status == "skipped":
-        return ReplyOutcome(ticket, "skipped", (first.payload or {}).get("reason"), view)
-    return ReplyOutcome(ticket, "template" if (first.payload or {}).get("content_sid") else "text", view=view)
+    how, reason = how_sent(first)
+    return ReplyOutcome(ticket, how, reason, view_of(ticket, member, ""))
 
 
 def hold_conversation(member: Member, now: datetime) -> None:
@@ -216,23 +297,30 @@ def hold_conversation(member: Member, now: datetime) -> None:
         set_conversation(member, QUESTION, TICKET, now=now)
 
 
-def close(ticket_id: int, *, now: datetime | None = None, actor: str = "whatsapp") -> bool:
-    """Close an open ticket; False when it does not exist or is already closed (atomic); audited."""
+def close(ticket_id: int, *, now: datetime | None = None, actor: str = "whatsapp") -> CloseOutcome | None:
+    """Close a live ticket and tell the member, in their language, that it is closed and how to ask again;
+    None when it does not exist or is already closed (atomic); audited."""
     now = now or utcnow()
-    result = db.session.execute(
-        sa.update(Ticket).where(Ticket.id == ticket_id, Ticket.status == OPEN)
-        .values(status=CLOSED, closed_at=now, updated_at=now)
-    )
-    if result.rowcount:
-        audit.record(actor, "ticket.close", f"ticket #{ticket_id}")
-    return bool(result.rowcount)
+    closing = (sa.update(Ticket).where(Ticket.id == ticket_id, LIVE)
+               .values(status=next_status(OPEN, TicketEvent.CLOSED), closed_at=now, updated_at=now)
+               .returning(Ticket.member_id))
+    row = db.session.execute(closing).first()
+    if row is None:
+        return None
+    audit.record(actor, "ticket.close", f"ticket #{ticket_id}")
+    member = db.session.get(Member, row.member_id) if row.member_id is not None else None
+    if member is None:
+        return CloseOutcome(ticket_id, "skipped", "deleted")
+    notice = Reply.of(msg(CLOSED_NOTICE, ticket=Text(str(ticket_id))))
+    [sent, *_] = notify(member, notice, template=CLOSED_TEMPLATE, variables={"1": str(ticket_id)}, now=now)
+    return CloseOutcome(ticket_id, *how_sent(sent))
 
 
 def erase_ticket_texts(member: Member, now: datetime) -> None:
     """Erasure hook: blank what the member and organisers wrote on the member's tickets."""
     ids = sa.select(Ticket.id).where(Ticket.member_id == member.id).scalar_subquery()
     db.session.execute(sa.update(TicketMessage).where(TicketMessage.ticket_id.in_(ids)).values(body=None))
-    db.session.execute(sa.update(Ticket).where(Ticket.member_id == member.id, Ticket.status == OPEN)
+    db.session.execute(sa.update(Ticket).where(Ticket.member_id == member.id, LIVE)
                        .values(status=CLOSED, closed_at=now, updated_at=now))
 
 
