@@ -143,7 +143,6 @@ class PreviewBroadcast(Effect):
 class SendBroadcast(Effect):
     """Create the broadcast and start it once the conversation's transaction commits (returns broadcast_id)."""
 
-    text_en: str
-    text_sw: str | None
+    texts: Mapping[str, str]  # language code → text; English always
     segment: Mapping[str, Any]
     send_at: datetime | None = None  # naive UTC; None: now

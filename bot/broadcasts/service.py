@@ -46,6 +46,7 @@ from datetime import time as clock_time
 from typing import Any
 
 import sqlalchemy as sa
+from babel import UnknownLocaleError
 from flask import current_app
 
 from bot.core import i18n, jobs, local_time
@@ -176,13 +177,47 @@ def in_quiet_hours(broadcast: Broadcast, now: datetime | None = None) -> bool:
 
 # --- create and preview --------------------------------------------------------------------------
 
-def create(text_en: str, text_sw: str | None = None, *, segment: Mapping[str, Any] | None = None,
+def clean_texts(texts: Mapping[str, str | None]) -> dict[str, str]:
+    """The non-empty texts by language code, each code one of LANGUAGES; English is required."""
+    cleaned = {code.strip().lower(): text.strip() for code, text in texts.items() if text and text.strip()}
+    unknown = [code for code in cleaned if code not in i18n.LANGUAGES]
+    if unknown:
+        raise ValueError(f"{', '.join(unknown)}: not one of LANGUAGES ({','.join(i18n.LANGUAGES)})")
+    if not cleaned.get(i18n.SOURCE_LANGUAGE):
+        raise ValueError("the English text is required (members without a text in their language get it)")
+    return {code: cleaned[code] for code in sorted(cleaned, key=_language_order)}
+
+
+def _language_order(code: str) -> int:
+    return i18n.LANGUAGES.index(code) if code in i18n.LANGUAGES else len(i18n.LANGUAGES)
+
+
+def language_name(code: str) -> str:
+    """A language's name in English, for staff ('Somali'); the code when Babel does not know it."""
+    try:
+        return i18n.locale(code).get_display_name("en") or code
+    except (ValueError, UnknownLocaleError):
+        return code
+
+
+def text_in(broadcast: Broadcast, language: str | None) -> tuple[str, str]:
+    """The language a member of this language is sent and its text: their own when the broadcast has it,
+    else English."""
+    texts = broadcast.texts or {}
+    if language and texts.get(language):
+        return language, texts[language]
+    return i18n.SOURCE_LANGUAGE, texts.get(i18n.SOURCE_LANGUAGE, "")
+
+
+def create(texts: Mapping[str, str | None] | str, *, segment: Mapping[str, Any] | None = None,
            media_url: str | None = None, send_at: datetime | None = None, quiet: tuple[str, str] | None = None,
            created_by: str | None = None) -> Broadcast:
-    """Store a draft broadcast (send_at is UTC); nothing is sent."""
+    """Store a draft broadcast (texts by language code, English required, or the English text alone;
+    send_at is UTC); nothing is sent."""
+    texts = {i18n.SOURCE_LANGUAGE: texts} if isinstance(texts, str) else texts
     segment = dict(segment or {})
     segment_condition(segment)  # refuses unknown filters now rather than at send time
-    broadcast = Broadcast(text_en=text_en.strip(), text_sw=(text_sw or "").strip() or None, media_url=media_url,
+    broadcast = Broadcast(texts=clean_texts(texts), media_url=media_url,
                           segment=segment, status=BroadcastStatus.DRAFT, send_at=send_at, created_by=created_by,
                           quiet_start=quiet[0] if quiet else None, quiet_end=quiet[1] if quiet else None)
     db.session.add(broadcast)
@@ -466,7 +501,7 @@ def plan(broadcast: Broadcast, row: Any, now: datetime, froms: list[str]) -> Pla
     if row.opted_out_at is not None or row.status == ERASED_STATUS:
         item.skip = "opted_out" if row.opted_out_at is not None else "deleted"
         return item
-    text = broadcast.text_sw if language == "sw" and broadcast.text_sw else broadcast.text_en
+    _, text = text_in(broadcast, language)
     params = {"To": f"whatsapp:{row.phone}", "From": froms[row.id % len(froms)],
               "StatusCallback": public_url(f"/whatsapp/status?d={row.id}")}
     inside = within_window(row, now)

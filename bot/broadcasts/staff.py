@@ -60,7 +60,7 @@ def figures_reply(broadcast_id: int) -> Reply:
 
 def perform_preview(member: Member, effect: PreviewBroadcast, now: datetime) -> dict[str, Any]:
     """The preview figures for the flow's preview lines."""
-    draft = Broadcast(text_en="", segment=dict(effect.segment))
+    draft = Broadcast(texts={}, segment=dict(effect.segment))
     p = broadcasts.preview(draft, now)
     return {"matched": p.matched, "opted_out": p.opted_out, "text_count": p.inside_window,
             "template_count": p.template, "no_template": p.no_template, "minutes": f"{p.seconds / 60:.1f}"}
@@ -68,7 +68,7 @@ def perform_preview(member: Member, effect: PreviewBroadcast, now: datetime) -> 
 
 def perform_send(member: Member, effect: SendBroadcast, now: datetime) -> dict[str, Any]:
     """Store the broadcast in this transaction; it starts once the transaction commits."""
-    created = Broadcast(text_en=effect.text_en, text_sw=effect.text_sw, segment=dict(effect.segment),
+    created = Broadcast(texts=broadcasts.clean_texts(effect.texts), segment=dict(effect.segment),
                         status=BroadcastStatus.DRAFT, send_at=effect.send_at, created_by=member.phone)
     db.session.add(created)
     db.session.flush()

@@ -1,0 +1,143 @@
+"""Broadcasts in every configured language: the migration that keeps the texts by language, the text and the
+template each member gets, what each delivery records, the preview by language, the CLI and the dashboard."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from bot.core.extensions import db
+from bot.models import Broadcast
+
+OLD_ROWS = [
+    # id, text_en, text_sw
+    (1, "Meeting on Saturday", "Mkutano Jumamosi"),
+    (2, "Dues are due", None),
+    (3, "Vote on Friday", ""),
+]
+
+
+def seed_old_broadcasts(connection: sa.Connection) -> None:
+    """Broadcasts and a delivery as revision 0016 kept them (a text column per language)."""
+    connection.execute(sa.text("INSERT INTO members (id, phone, status, language, created_at, updated_at) "
+                               "VALUES (901, '+254700000901', 'active', 'sw', '2026-11-30', '2026-11-30')"))
+    for broadcast_id, english, swahili in OLD_ROWS:
+        connection.execute(sa.text("INSERT INTO broadcasts (id, text_en, text_sw, segment, status, created_at) "
+                                   "VALUES (:id, :en, :sw, '{}', 'done', '2026-11-30')"),
+                           {"id": broadcast_id, "en": english, "sw": swahili})
+    connection.execute(sa.text("INSERT INTO broadcast_deliveries (broadcast_id, member_id, status, status_rank, "
+                               "kind, attempts, lookups) VALUES (1, 901, 'read', 5, 'text', 1, 0)"))
+
+
+def old_texts(connection: sa.Connection) -> list[tuple[int, str, str | None]]:
+    return [tuple(row) for row in connection.execute(
+        sa.text("SELECT id, text_en, text_sw FROM broadcasts ORDER BY id"))]
+
+
+def check_upgrade_keeps_every_text(app_to_migrate) -> None:
+    from flask_migrate import downgrade, upgrade
+
+    with app_to_migrate.app_context():
+        downgrade(revision="0016")
+        try:
+            with db.engine.begin() as connection:
+                seed_old_broadcasts(connection)
+        finally:
+            db.session.remove()
+            upgrade()
+        kept = db.session.execute(sa.select(Broadcast.id, Broadcast.texts).order_by(Broadcast.id)).all()
+        assert kept == [(1, {"en": "Meeting on Saturday", "sw": "Mkutano Jumamosi"}),
+                        (2, {"en": "Dues are due"}), (3, {"en": "Vote on Friday"})]
+        delivery = db.session.execute(sa.text("SELECT status, kind, language, template_language "
+                                              "FROM broadcast_deliveries")).one()
+        assert tuple(delivery) == ("read", "text", None, None)  # what was sent before is not guessed
+        db.session.remove()
+        # And back: the English and Swahili texts return to their columns.
+        downgrade(revision="0016")
+        try:
+            with db.engine.connect() as connection:
+                assert old_texts(connection) == [(1, "Meeting on Saturday", "Mkutano Jumamosi"),
+                                                 (2, "Dues are due", None), (3, "Vote on Friday", None)]
+        finally:
+            upgrade()
+        db.session.remove()
+
+
+def test_the_upgrade_moves_the_texts_into_one_mapping_without_losing_any(app):
+    check_upgrade_keeps_every_text(app)
+
+
+def test_the_upgrade_on_sqlite_too(tmp_path):
+    from flask_migrate import upgrade
+
+    from bot import create_app
+    from tests.helpers.app import app_config
+
+    older = create_app(app_config(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'older.db'}"))
+    with older.app_context():
+        upgrade()
+    try:
+        check_upgrade_keeps_every_text(older)
+    finally:
+        with older.app_context():
+            db.engine.dispose()
+
+
+def test_a_broadcast_needs_its_english_text_and_configured_languages(app):
+    from bot.broadcasts import service as broadcasts
+
+    with app.app_context():
+        with pytest.raises(ValueError, match="English"):
+            broadcasts.create({"sw": "Mkutano Jumamosi"})
+        with pytest.raises(ValueError, match="LANGUAGES"):
+            broadcasts.create({"en": "Hello", "de": "Hallo"})
+        created = broadcasts.create({"ar": " اجتماع يوم السبت ", "en": "Meeting", "so": "", "fr": "Réunion"})
+        assert created.texts == {"en": "Meeting", "fr": "Réunion", "ar": "اجتماع يوم السبت"}
+
+
+
+def test_the_cli_takes_a_text_per_language(app):
+    runner = app.test_cli_runner()
+    made = runner.invoke(args=["broadcast", "create", "--text", "en=Meeting on Saturday", "--text",
+                               "SO=Shir Sabti", "--sw", "Mkutano Jumamosi"])
+    assert made.exit_code == 0, made.output
+    assert "broadcast 1 created (draft)" in made.output
+    with app.app_context():
+        assert db.session.get(Broadcast, 1).texts == {"en": "Meeting on Saturday", "sw": "Mkutano Jumamosi",
+                                                      "so": "Shir Sabti"}
+    for args, says in ((["--text", "sw=Mkutano"], "English text is required"),
+                       (["--en", "Hi", "--text", "de=Hallo"], "de: not one of LANGUAGES"),
+                       (["--en", "Hi", "--text", "Shir Sabti"], "use LANG=TEXT"),
+                       (["--en", "Hi", "--text", "en=Again"], "en: given twice")):
+        refused = runner.invoke(args=["broadcast", "create", *args])
+        assert refused.exit_code != 0 and says in refused.output, refused.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Broadcast)) == 1
+
+
+def test_the_composer_has_a_box_per_language_and_the_pages_show_every_text(app, client):
+    from tests.helpers.dashboard import csrf_token, make_user, sign_in
+
+    assert sign_in(client, make_user(app, "organiser")).status_code == 302
+    page = client.get("/admin/broadcasts/new").get_data(as_text=True)
+    for label in ("Text in English (also for members without a text in their language)", "Text in Swahili (optional)",
+                  "Text in French (optional)", "Text in Somali (optional)", "Text in Arabic (optional)"):
+        assert label in page
+    token = csrf_token(page)
+    assert client.post("/admin/broadcasts/new", data={"csrf_token": token, "text_fr": "Réunion"}).status_code == 400
+    sent = client.post("/admin/broadcasts/new", data={"csrf_token": token, "text_en": "Meeting",
+                                                      "text_fr": "Réunion samedi", "text_ar": "اجتماع يوم السبت"})
+    assert sent.status_code == 302
+    preview = client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert re.search(r"<b>French</b><span[^>]*>Réunion samedi</span>", preview)
+    assert re.search(r"<b>Arabic</b><span[^>]*dir=\"auto\"[^>]*>اجتماع يوم السبت</span>", preview)
+    assert re.search(r"<b>Somali</b><span[^>]*>— \(the English text\)</span>", preview)
+    with app.app_context():
+        draft = db.session.scalars(sa.select(Broadcast)).one()
+        assert draft.texts == {"en": "Meeting", "fr": "Réunion samedi", "ar": "اجتماع يوم السبت"}
+    progress = client.get(f"/admin/broadcasts/{draft.id}").get_data(as_text=True)
+    assert "Réunion samedi" in progress and "اجتماع يوم السبت" in progress
+    changed = client.get(f"/admin/broadcasts/new?from={draft.id}").get_data(as_text=True)
+    assert "Réunion samedi</textarea>" in changed
