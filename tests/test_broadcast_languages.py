@@ -141,3 +141,67 @@ def test_the_composer_has_a_box_per_language_and_the_pages_show_every_text(app, 
     assert "Réunion samedi" in progress and "اجتماع يوم السبت" in progress
     changed = client.get(f"/admin/broadcasts/new?from={draft.id}").get_data(as_text=True)
     assert "Réunion samedi</textarea>" in changed
+
+
+TEXTS = {"en": "Meeting on Saturday", "sw": "Mkutano Jumamosi", "so": "Shir Sabti"}
+# phone number ending → (language, inside the 24-hour window)
+AUDIENCE = {1: ("en", True), 2: ("sw", True), 3: ("so", True), 4: ("fr", True), 5: ("sw", False), 6: ("so", False),
+            7: ("ar", False)}
+
+
+def add_audience(app) -> dict[int, int]:
+    """The members of AUDIENCE; returns member id by number ending."""
+    from tests.helpers.broadcasts import OLD, RECENT, add_members
+
+    with app.app_context():
+        return {n: add_members(1, start=n, language=lang, last_inbound=RECENT if inside else OLD)[0]
+                for n, (lang, inside) in AUDIENCE.items()}
+
+
+def send_to_audience(app, drain, texts=TEXTS) -> int:
+    from bot.broadcasts import service as broadcasts
+
+    with app.app_context():
+        broadcast_id = broadcasts.create(texts).id
+        assert broadcasts.send(broadcast_id) == "running"
+    drain()
+    return broadcast_id
+
+
+def test_each_member_gets_their_language_else_english_and_the_delivery_records_what_went(app, pipeline, drain):
+    from bot.models import BroadcastDelivery
+
+    app.config["WHATSAPP_TEMPLATES"] = {"broadcast": {"en": "HXen", "sw": "HXsw", "so": "HXso"}}
+    ids = add_audience(app)
+    send_to_audience(app, drain)
+    sent = {m["to"][-1:]: m for m in pipeline.messages}
+    assert {n: sent[str(n)]["body"] for n in (1, 2, 3, 4)} == {
+        1: "Meeting on Saturday", 2: "Mkutano Jumamosi", 3: "Shir Sabti", 4: "Meeting on Saturday"}
+    assert [(sent[str(n)]["content_sid"], "Mkutano" in sent[str(n)]["content_variables"]) for n in (5, 7)] == [
+        ("HXsw", True), ("HXen", False)]
+    assert sent["6"]["content_sid"] == "HXso" and "Shir Sabti" in sent["6"]["content_variables"]
+    with app.app_context():
+        rows = {d.member_id: (d.kind, d.language, d.template_language)
+                for d in db.session.scalars(sa.select(BroadcastDelivery))}
+    assert [rows[ids[n]] for n in sorted(ids)] == [
+        ("text", "en", None), ("text", "sw", None), ("text", "so", None), ("text", "en", None),
+        ("template", "sw", "sw"), ("template", "so", "so"), ("template", "en", "en")]
+
+
+def test_the_timeline_shows_the_text_in_the_language_it_went_in(app, pipeline, drain):
+    from bot.dashboard import timeline
+    from bot.models import Member
+
+    app.config["WHATSAPP_TEMPLATES"] = {"broadcast": {"en": "HXen"}}
+    ids = add_audience(app)
+    send_to_audience(app, drain)
+    with app.app_context():
+        swahili = db.session.get(Member, ids[2])
+        swahili.language = "en"  # they changed language since: the entry still shows what they were sent
+        db.session.commit()
+        [entry] = timeline.broadcast_entries(swahili)
+        assert entry.texts == ["Mkutano Jumamosi"] and "as text, in Swahili" in entry.title
+        [entry] = timeline.broadcast_entries(db.session.get(Member, ids[4]))
+        assert entry.texts == ["Meeting on Saturday"] and "in English" in entry.title
+        [entry] = timeline.broadcast_entries(db.session.get(Member, ids[6]))
+        assert entry.texts == ["Shir Sabti"] and "the English template (none in theirs)" in entry.title

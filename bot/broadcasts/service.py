@@ -156,9 +156,20 @@ def template_languages() -> tuple[dict[str, str], bool]:
     return sids, bool(sids.get(i18n.SOURCE_LANGUAGE))
 
 
+def template_choice(language: str | None) -> tuple[str | None, str | None]:
+    """The broadcast template's Content SID for a member's language and the template's language (English
+    as the fallback); (None, None) when there is none."""
+    language = language or i18n.SOURCE_LANGUAGE
+    sid = template_sid(current_app.config.get("BROADCAST_TEMPLATE"), language)
+    if sid is None:
+        return None, None
+    sids = (current_app.config.get("WHATSAPP_TEMPLATES") or {}).get(current_app.config.get("BROADCAST_TEMPLATE")) or {}
+    return sid, language if sids.get(language) else i18n.SOURCE_LANGUAGE
+
+
 def template_for(language: str | None) -> str | None:
     """The broadcast template's Content SID for a language (English as the fallback)."""
-    return template_sid(current_app.config.get("BROADCAST_TEMPLATE"), language or i18n.SOURCE_LANGUAGE)
+    return template_choice(language)[0]
 
 
 def total_rate() -> int:
@@ -485,8 +496,10 @@ class Plan:
 
     id: int
     member_id: int
-    language: str
+    language: str  # the member's
     kind: str | None = None
+    text_language: str | None = None  # the language of the text sent (theirs, or English)
+    template_language: str | None = None  # the template's (theirs, or TEMPLATE_FALLBACK's)
     params: dict[str, str] | None = None
     skip: str | None = None
     attempted_at: datetime | None = None  # an earlier try got no answer: ask Twilio before sending
@@ -501,7 +514,7 @@ def plan(broadcast: Broadcast, row: Any, now: datetime, froms: list[str]) -> Pla
     if row.opted_out_at is not None or row.status == ERASED_STATUS:
         item.skip = "opted_out" if row.opted_out_at is not None else "deleted"
         return item
-    _, text = text_in(broadcast, language)
+    item.text_language, text = text_in(broadcast, language)
     params = {"To": f"whatsapp:{row.phone}", "From": froms[row.id % len(froms)],
               "StatusCallback": public_url(f"/whatsapp/status?d={row.id}")}
     inside = within_window(row, now)
@@ -511,7 +524,7 @@ def plan(broadcast: Broadcast, row: Any, now: datetime, froms: list[str]) -> Pla
         if broadcast.media_url:
             params["MediaUrl"] = broadcast.media_url
     else:
-        sid = template_for(language)
+        sid, item.template_language = template_choice(language)
         if sid is None:
             item.skip = "no_template"
             return item
@@ -525,12 +538,14 @@ def plan(broadcast: Broadcast, row: Any, now: datetime, froms: list[str]) -> Pla
 SET_OUTCOME = sa.text("""
 UPDATE broadcast_deliveries
 SET status = :status, status_rank = :rank, error_code = :code, reason = :reason, kind = :kind,
+    language = :language, template_language = :template_language,
     sender = :sender, next_attempt_at = :next, lease_until = NULL, updated_at = :now
 WHERE id = :id AND attempts = :attempts AND status IN ('claimed', 'sending')
 """)
 SET_ACCEPTED = sa.text("""
 UPDATE broadcast_deliveries
-SET twilio_sid = :sid, kind = :kind, sender = :sender, lease_until = NULL, updated_at = :now,
+SET twilio_sid = :sid, kind = :kind, language = :language, template_language = :template_language,
+    sender = :sender, lease_until = NULL, updated_at = :now,
     status = CASE WHEN status_rank < 1 THEN 'accepted' ELSE status END,
     reason = CASE WHEN status_rank < 1 THEN NULL ELSE reason END,
     status_rank = GREATEST(status_rank, 1)
@@ -543,6 +558,7 @@ SET_ACCEPTED_SQLITE = sa.text(SET_ACCEPTED.text.replace("GREATEST(", "MAX("))
 SET_PARKED = sa.text("""
 UPDATE broadcast_deliveries
 SET status = 'queued', status_rank = 0, reason = COALESCE(:reason, reason), kind = :kind, sender = :sender,
+    language = :language, template_language = :template_language,
     next_attempt_at = :next, attempted_at = COALESCE(attempted_at, :started), lookups = :lookups,
     lease_until = NULL, updated_at = :now
 WHERE id = :id AND attempts = :attempts AND status IN ('claimed', 'sending')
@@ -567,6 +583,7 @@ def apply_outcomes(items: list[tuple[Plan, Any]], attempts: dict[int, int], now:
     waiting = False
     for item, outcome in items:
         base = {"id": item.id, "attempts": attempts[item.id], "kind": item.kind, "now": now,
+                "language": item.text_language, "template_language": item.template_language,
                 "sender": item.params["From"].removeprefix("whatsapp:") if item.params else None}
         if outcome.kind == "accepted":
             accepted.append({**base, "sid": outcome.sid})
@@ -669,7 +686,8 @@ def _send_batches(broadcast_id: int, seconds: float, sender: sending.Sender | No
             pipeline.attempts.update({row.id: row.attempts for row in rows})
             plans = [plan(broadcast, row, now, froms) for row in rows]
             skipped = [{"id": p.id, "attempts": pipeline.attempts[p.id], "kind": None, "sender": None, "now": now,
-                        "code": None, "reason": p.skip, "next": None, "status": "skipped", "rank": 0}
+                        "code": None, "reason": p.skip, "next": None, "status": "skipped", "rank": 0,
+                        "language": p.text_language, "template_language": None}
                        for p in plans if p.skip]
             if skipped:
                 db.session.execute(SET_OUTCOME, skipped)
