@@ -174,6 +174,7 @@ class Segment(Step):
             msg(N_("Preview: %(matched)s members match. %(opted_out)s are left out because they opted out.")),
             msg(N_("%(text_count)s will get the text; %(template_count)s are outside the 24-hour window and will "
                    "get the template; %(no_template)s will get nothing (no template for their language).")),
+            msg(N_("By language: %(language_notes)s.")),
             msg(N_("About %(minutes)s minutes to send.")),
         )
         return Answer({"segment": segment}, effects=(PreviewBroadcast(segment),), replies=(preview,))

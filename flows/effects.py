@@ -134,7 +134,8 @@ class EraseMyData(Effect):
 
 @dataclass(frozen=True)
 class PreviewBroadcast(Effect):
-    """Count the segment; the engine returns matched, opted_out, text_count, template_count, no_template, minutes."""
+    """Count the segment; the engine returns matched, opted_out, text_count, template_count, no_template, minutes
+    and language_notes (the languages left with the fallback template or nothing)."""
 
     segment: Mapping[str, Any]
 

@@ -205,3 +205,114 @@ def test_the_timeline_shows_the_text_in_the_language_it_went_in(app, pipeline, d
         assert entry.texts == ["Meeting on Saturday"] and "in English" in entry.title
         [entry] = timeline.broadcast_entries(db.session.get(Member, ids[6]))
         assert entry.texts == ["Shir Sabti"] and "the English template (none in theirs)" in entry.title
+
+
+@pytest.fixture
+def somali_outside(app):
+    """Templates in English and Swahili only (Meta has no Somali); members: one English inside the window, one
+    Swahili and two Somali outside it, one Somali who opted out."""
+    from tests.helpers.broadcasts import OLD, add_members
+
+    saved = app.config["WHATSAPP_TEMPLATES"], app.config["TEMPLATE_FALLBACK"]
+    app.config["WHATSAPP_TEMPLATES"] = {"broadcast": {"en": "HXen", "sw": "HXsw"}}
+    with app.app_context():
+        add_members(1, start=1)
+        add_members(1, start=2, language="sw", last_inbound=OLD)
+        add_members(2, start=3, language="so", last_inbound=OLD)
+        add_members(1, start=5, language="so", opted_out=True)
+    yield
+    app.config["WHATSAPP_TEMPLATES"], app.config["TEMPLATE_FALLBACK"] = saved
+
+
+def test_the_preview_counts_each_language_and_who_gets_the_fallback_template(app, somali_outside):
+    from bot.broadcasts import service as broadcasts
+    from bot.broadcasts.cli import describe_preview
+
+    with app.app_context():
+        draft = broadcasts.create(TEXTS)
+        p = broadcasts.preview(draft)
+        assert (p.matched, p.opted_out, p.inside_window, p.template, p.fallback, p.no_template) == (5, 1, 1, 3, 2, 0)
+        assert p.languages == {"en": broadcasts.LanguageCounts(text=1), "sw": broadcasts.LanguageCounts(template=1),
+                               "so": broadcasts.LanguageCounts(fallback=2)}
+        assert broadcasts.preview_notes(p) == [("fallback", "so", 2)]
+        assert describe_preview(p).splitlines()[1] == (
+            "2 Somali speakers outside the window get the English template (none in Somali).")
+        app.config["TEMPLATE_FALLBACK"] = ""  # no fallback: Somali speakers outside the window get nothing
+        p = broadcasts.preview(draft)
+        assert (p.template, p.fallback, p.no_template) == (1, 0, 2)
+        assert describe_preview(p).splitlines()[1] == (
+            "2 Somali speakers outside the window have no template: they get nothing.")
+
+
+@pytest.mark.parametrize("fallback", ["en", ""])
+def test_somali_speakers_outside_the_window_get_the_fallback_template_or_nothing(app, pipeline, drain,
+                                                                                somali_outside, fallback):
+    from bot.models import BroadcastDelivery, Member
+
+    app.config["TEMPLATE_FALLBACK"] = fallback
+    send_to_audience(app, drain)
+    sent = {m["to"][-1:]: m for m in pipeline.messages}
+    with app.app_context():
+        rows = {phone[-1:]: (d.status, d.kind, d.language, d.template_language, d.reason)
+                for d, phone in db.session.execute(sa.select(BroadcastDelivery, Member.phone)
+                                                   .join(Member, Member.id == BroadcastDelivery.member_id))}
+    assert sent["2"]["content_sid"] == "HXsw" and rows["2"][1:4] == ("template", "sw", "sw")
+    if fallback:
+        assert [sent[n]["content_sid"] for n in "34"] == ["HXen", "HXen"]
+        assert all("Shir Sabti" in sent[n]["content_variables"] for n in "34")  # their text, in the English template
+        assert rows["3"][1:4] == rows["4"][1:4] == ("template", "so", "en")
+    else:
+        assert "3" not in sent and "4" not in sent
+        assert rows["3"][0] == rows["4"][0] == "skipped" and rows["3"][4] == "no_template"
+
+
+def test_the_dashboard_preview_shows_each_language_and_the_note(app, client, somali_outside):
+    from tests.helpers.dashboard import csrf_token, make_user, sign_in
+
+    assert sign_in(client, make_user(app, "organiser")).status_code == 302
+    token = csrf_token(client.get("/admin/broadcasts/new").get_data(as_text=True))
+    sent = client.post("/admin/broadcasts/new", data={"csrf_token": token, "text_en": "Meeting"})
+    page = client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "2 Somali speakers outside the window get the English template (none in Somali)." in page
+    assert re.search(r'<tr data-language="so"><td>Somali</td><td>2</td><td>0</td><td>0</td><td>2</td><td>0</td>'
+                     r"<td>no: they get English</td></tr>", page)
+    assert re.search(r'<tr data-language="en"><td>English</td><td>1</td><td>1</td>.*<td>yes</td></tr>', page)
+    counted = client.get("/admin/broadcasts/count").get_json()
+    assert counted["notes"] == ["2 Somali speakers outside the window get the English template (none in Somali)."]
+    assert (counted["template"], counted["fallback"], counted["nothing"]) == (3, 2, 0)
+
+
+def test_the_whatsapp_preview_names_the_languages_left_with_the_fallback_or_nothing(app, client, somali_outside):
+    from tests.helpers.app import WhatsApp
+
+    app.test_cli_runner().invoke(args=["staff", "add", "+254733000001", "--role", "organiser"])
+    organiser = WhatsApp(client, "+254733000001")
+    for line in ("BROADCAST", "Meeting on Saturday", "SKIP"):
+        organiser.send(line)
+    reply = organiser.says("ALL")
+    assert ("By language: 2 Somali speakers outside the window get the English template (there is none in "
+            "Somali).") in reply
+    app.config["TEMPLATE_FALLBACK"] = ""
+    for line in ("BROADCAST", "Meeting on Saturday", "SKIP"):
+        organiser.send(line)
+    assert "By language: 2 Somali speakers outside the window have no template: they get nothing." in organiser.says(
+        "ALL")
+    app.config["WHATSAPP_TEMPLATES"] = {"broadcast": {"en": "HXen", "sw": "HXsw", "so": "HXso"}}
+    organiser.send("kiswahili")
+    for line in ("BROADCAST", "Meeting on Saturday", "RUKA"):
+        organiser.send(line)
+    assert "Kwa lugha: kila aliye nje ya saa 24 ana kiolezo cha lugha yake." in organiser.says("WOTE")
+
+
+@pytest.mark.parametrize("fallback", ["de", "xx"])
+def test_a_template_fallback_outside_languages_stops_the_start(monkeypatch, tmp_path, fallback):
+    from bot.core.config import load_settings
+
+    monkeypatch.delenv("LANGUAGES", raising=False)
+    monkeypatch.setenv("TEMPLATE_FALLBACK", fallback)
+    with pytest.raises(ValueError, match="TEMPLATE_FALLBACK"):
+        load_settings(tmp_path)
+    monkeypatch.setenv("TEMPLATE_FALLBACK", "None")
+    assert load_settings(tmp_path)["TEMPLATE_FALLBACK"] == ""
+    monkeypatch.delenv("TEMPLATE_FALLBACK")
+    assert load_settings(tmp_path)["TEMPLATE_FALLBACK"] == "en"

@@ -24,11 +24,17 @@ QUIET = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9
 
 
 def describe_preview(p: Preview) -> str:
-    """The preview in plain words."""
+    """The preview in plain words, and the languages whose members outside the window get the fallback
+    template or nothing."""
+    from bot.broadcasts.service import note_in_words, preview_notes
+
     minutes = p.seconds / 60
-    return (f"{p.matched} members match; {p.opted_out} left out (opted out); {p.inside_window} get the text; "
-            f"{p.template} are outside the 24-hour window and get the template; {p.no_template} get nothing "
-            f"(no template for their language). About {minutes:.1f} min at {p.rate}/s.")
+    notes = [note_in_words(kind, code, count, p.fallback_language) for kind, code, count in preview_notes(p)]
+    fallback = f" ({p.fallback} of them the fallback template)" if p.fallback else ""
+    return "\n".join([
+        f"{p.matched} members match; {p.opted_out} left out (opted out); {p.inside_window} get the text; "
+        f"{p.template} are outside the 24-hour window and get the template{fallback}; {p.no_template} get "
+        f"nothing (no template for their language). About {minutes:.1f} min at {p.rate}/s.", *notes])
 
 
 def echo_figures(broadcast_id: int) -> None:

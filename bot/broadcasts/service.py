@@ -70,7 +70,8 @@ from bot.models.courses import COMPLETED
 from bot.observability import metrics
 from bot.whatsapp import sending
 from bot.whatsapp.messaging import STATUS_RANK
-from bot.whatsapp.outbound import WINDOW, template_sid, within_window
+from bot.whatsapp.outbound import WINDOW, within_window
+from bot.whatsapp.outbound import template_choice as outbound_template_choice
 from bot.whatsapp.twilio_api import public_url, twilio_configured
 
 log = logging.getLogger(__name__)
@@ -149,26 +150,14 @@ def segment_condition(segment: Mapping[str, Any]) -> sa.ColumnElement[bool]:
 
 # --- templates and timing ------------------------------------------------------------------------
 
-def template_languages() -> tuple[dict[str, str], bool]:
-    """The broadcast template's Content SIDs by language, and whether English (the fallback) is set."""
-    name = current_app.config.get("BROADCAST_TEMPLATE")
-    sids = dict((current_app.config.get("WHATSAPP_TEMPLATES") or {}).get(name) or {})
-    return sids, bool(sids.get(i18n.SOURCE_LANGUAGE))
-
-
 def template_choice(language: str | None) -> tuple[str | None, str | None]:
-    """The broadcast template's Content SID for a member's language and the template's language (English
-    as the fallback); (None, None) when there is none."""
-    language = language or i18n.SOURCE_LANGUAGE
-    sid = template_sid(current_app.config.get("BROADCAST_TEMPLATE"), language)
-    if sid is None:
-        return None, None
-    sids = (current_app.config.get("WHATSAPP_TEMPLATES") or {}).get(current_app.config.get("BROADCAST_TEMPLATE")) or {}
-    return sid, language if sids.get(language) else i18n.SOURCE_LANGUAGE
+    """The broadcast template's Content SID for a member's language and the template's language: theirs, else
+    TEMPLATE_FALLBACK's; (None, None) when there is none."""
+    return outbound_template_choice(current_app.config.get("BROADCAST_TEMPLATE"), language or i18n.SOURCE_LANGUAGE)
 
 
 def template_for(language: str | None) -> str | None:
-    """The broadcast template's Content SID for a language (English as the fallback)."""
+    """The broadcast template's Content SID for a language (TEMPLATE_FALLBACK's when it has none)."""
     return template_choice(language)[0]
 
 
@@ -237,8 +226,23 @@ def create(texts: Mapping[str, str | None] | str, *, segment: Mapping[str, Any] 
 
 
 @dataclass
+class LanguageCounts:
+    """What the members of one language in a segment would get (those who opted out left out)."""
+
+    text: int = 0  # inside the 24-hour window
+    template: int = 0  # outside it, their language's template
+    fallback: int = 0  # outside it, TEMPLATE_FALLBACK's template (none in theirs)
+    nothing: int = 0  # outside it, no template at all
+
+    @property
+    def members(self) -> int:
+        """Everyone of this language the broadcast is for."""
+        return self.text + self.template + self.fallback + self.nothing
+
+
+@dataclass
 class Preview:
-    """What a broadcast would do, before anything is sent."""
+    """What a broadcast would do, before anything is sent; `template` counts the fallback template too."""
 
     matched: int
     opted_out: int
@@ -246,6 +250,9 @@ class Preview:
     template: int
     no_template: int
     rate: int
+    fallback: int = 0
+    languages: dict[str, LanguageCounts] = field(default_factory=dict)  # by member language, in LANGUAGES order
+    fallback_language: str | None = None
     seconds: float = field(init=False)
 
     def __post_init__(self) -> None:
@@ -258,24 +265,56 @@ class Preview:
 
 
 def preview(broadcast: Broadcast, now: datetime | None = None) -> Preview:
-    """Count the segment: matched, opted out, inside the window, template, no template; time at the rate."""
+    """Count the segment by language: matched, opted out, inside the window (text), and outside it their
+    language's template, the fallback template or nothing (as `plan` will choose); time at the rate."""
     now = now or utcnow()
-    sids, fallback = template_languages()
     reachable = Member.opted_out_at.is_(None)
     inside = sa.and_(reachable, Member.last_inbound_at.is_not(None), Member.last_inbound_at > now - WINDOW)
     outside = sa.and_(reachable, sa.not_(inside))
     lang = sa.func.coalesce(Member.language, i18n.SOURCE_LANGUAGE)
-    has_template = sa.true() if fallback else (lang.in_(list(sids)) if sids else sa.false())
-    row = db.session.execute(
-        sa.select(
-            sa.func.count(),
-            sa.func.count().filter(Member.opted_out_at.is_not(None)),
-            sa.func.count().filter(inside),
-            sa.func.count().filter(sa.and_(outside, has_template)),
-            sa.func.count().filter(sa.and_(outside, sa.not_(has_template))),
-        ).where(segment_condition(broadcast.segment))
-    ).one()
-    return Preview(*row, rate=total_rate())
+    rows = db.session.execute(
+        sa.select(lang, sa.func.count(), sa.func.count().filter(Member.opted_out_at.is_not(None)),
+                  sa.func.count().filter(inside), sa.func.count().filter(outside))
+        .where(segment_condition(broadcast.segment)).group_by(lang)
+    ).all()
+    languages: dict[str, LanguageCounts] = {}
+    for code, _, _, text, away in sorted(rows, key=lambda row: _language_order(row[0])):
+        counts = languages[code] = LanguageCounts(text=text)
+        _, template_language = template_choice(code)
+        if template_language is None:
+            counts.nothing = away
+        elif template_language == code:
+            counts.template = away
+        else:
+            counts.fallback = away
+    every = languages.values()
+    return Preview(sum(row[1] for row in rows), sum(row[2] for row in rows), sum(c.text for c in every),
+                   sum(c.template + c.fallback for c in every), sum(c.nothing for c in every), rate=total_rate(),
+                   fallback=sum(c.fallback for c in every), languages=languages,
+                   fallback_language=current_app.config.get("TEMPLATE_FALLBACK") or None)
+
+
+def preview_notes(p: Preview) -> list[tuple[str, str, int]]:
+    """The languages whose members outside the window get the fallback template or nothing:
+    ('fallback' | 'nothing', language code, members), in LANGUAGES order."""
+    notes = []
+    for code, counts in p.languages.items():
+        if counts.fallback:
+            notes.append(("fallback", code, counts.fallback))
+        if counts.nothing:
+            notes.append(("nothing", code, counts.nothing))
+    return notes
+
+
+def note_in_words(kind: str, code: str, count: int, fallback: str | None) -> str:
+    """A preview note in English, for staff pages and the CLI ('12 Somali speakers outside the window have
+    no template: they get nothing.')."""
+    name = language_name(code)
+    if kind == "fallback":
+        return (f"{count} {name} speaker{'s' if count != 1 else ''} outside the window "
+                f"get{'s' if count == 1 else ''} the {language_name(fallback or '')} template (none in {name}).")
+    return (f"{count} {name} speaker{'s' if count != 1 else ''} outside the window "
+            f"{'has' if count == 1 else 'have'} no template: they get nothing.")
 
 
 # --- start, pause, resume, cancel ----------------------------------------------------------------

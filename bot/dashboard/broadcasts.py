@@ -191,11 +191,19 @@ class ControlForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
 
 
-def describe(preview: broadcasts.Preview) -> dict[str, Any]:
-    """The preview's figures for pages and JSON."""
+def describe(preview: broadcasts.Preview, texts: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The preview's figures for pages and JSON: the totals, then by language (whether the broadcast has a
+    text in it, given `texts`) and the notes on languages left with the fallback template or nothing."""
     return {"matched": preview.matched, "opted_out": preview.opted_out, "text": preview.inside_window,
-            "template": preview.template, "nothing": preview.no_template, "recipients": preview.recipients,
-            "rate": preview.rate, "minutes": round(preview.seconds / 60, 1)}
+            "template": preview.template, "fallback": preview.fallback, "nothing": preview.no_template,
+            "recipients": preview.recipients, "rate": preview.rate, "minutes": round(preview.seconds / 60, 1),
+            "fallback_language": broadcasts.language_name(preview.fallback_language or "") or None,
+            "languages": [{"code": code, "name": broadcasts.language_name(code), "members": c.members,
+                           "text": c.text, "template": c.template, "fallback": c.fallback, "nothing": c.nothing,
+                           "written": texts is None or bool(texts.get(code))}
+                          for code, c in preview.languages.items()],
+            "notes": [broadcasts.note_in_words(kind, code, count, preview.fallback_language)
+                      for kind, code, count in broadcasts.preview_notes(preview)]}
 
 
 def progress(broadcast_id: int) -> dict[str, Any] | None:
@@ -313,7 +321,7 @@ def broadcast_preview(broadcast_id: int) -> ResponseReturnValue:
     b = draft_or_404(broadcast_id)
     if b.status != BroadcastStatus.DRAFT:
         return redirect(url_for("admin.broadcast_progress", broadcast_id=b.id))
-    return render_template("admin/broadcast_preview.html", b=b, preview=describe(broadcasts.preview(b)),
+    return render_template("admin/broadcast_preview.html", b=b, preview=describe(broadcasts.preview(b), b.texts),
                            texts=texts_shown(b),
                            segment=labels_of(b.segment), form=ConfirmForm(), control=ControlForm(),
                            local_time=local_time)
