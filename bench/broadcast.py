@@ -217,7 +217,8 @@ def measure(args: argparse.Namespace, database: str, redis_url: str) -> int:
             print(f"seeded {args.members} members in {time.monotonic() - began:.1f}s", flush=True)
 
             # 1. The broadcast at 400/s: resolve, then send to everyone.
-            broadcast = broadcasts.create("Union meeting on Saturday at 10", "Mkutano wa chama Jumamosi saa nne")
+            broadcast = broadcasts.create({"en": "Union meeting on Saturday at 10",
+                                           "sw": "Mkutano wa chama Jumamosi saa nne"})
             print(f"preview: {broadcasts.preview(broadcast)}", flush=True)
             broadcast.status = "running"
             db.session.commit()
@@ -241,7 +242,7 @@ def measure(args: argparse.Namespace, database: str, redis_url: str) -> int:
 
             # 2. At 80/s for a fixed time, then cancelled.
             fake.reset()
-            low_broadcast = broadcasts.create("Second notice", None)
+            low_broadcast = broadcasts.create("Second notice")
             broadcasts.send(low_broadcast.id)
             low_id = low_broadcast.id
 
@@ -257,7 +258,7 @@ def measure(args: argparse.Namespace, database: str, redis_url: str) -> int:
         # 3. The naive baseline: one RQ job per message, no batching, no concurrency, the SDK.
         fake.reset()
         with app.app_context():
-            naive = broadcasts.create("Naive", None)
+            naive = broadcasts.create("Naive")
             naive.status = "running"
             db.session.commit()
             broadcasts.resolve(naive.id)

@@ -32,8 +32,8 @@ from bot.core.extensions import db  # noqa: E402
 from bot.models import utcnow  # noqa: E402
 
 SEED_BROADCASTS = """
-INSERT INTO broadcasts (id, text_en, segment, status, started_at, finished_at, audience, created_at)
-SELECT b, 'Bench broadcast ' || b, '{}', 'done', :start - (10 - b) * interval '2 days',
+INSERT INTO broadcasts (id, texts, segment, status, started_at, finished_at, audience, created_at)
+SELECT b, json_build_object('en', 'Bench broadcast ' || b), '{}', 'done', :start - (10 - b) * interval '2 days',
        :start - (10 - b) * interval '2 days' + interval '1 hour', NULL, :start - (10 - b) * interval '2 days'
 FROM generate_series(1, 10) AS b
 """

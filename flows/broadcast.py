@@ -1,5 +1,5 @@
-"""The organiser's BROADCAST conversation: the text in English, in Swahili, the segment, the preview, when
-(now or a local date and time), YES.
+"""The organiser's BROADCAST conversation: the text in English, then in any other configured language (one
+message each, '2: Mkutano…', until SKIP), the segment, the preview, when (now or a local date and time), YES.
 
 Pure like every flow: the preview figures come from the `PreviewBroadcast` effect (the engine fills the
 preview line's numbers), and nothing is sent until the organiser answers YES (`SendBroadcast`).
@@ -8,17 +8,19 @@ preview line's numbers), and nothing is sent until the organiser answers YES (`S
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flows.base import N_, Ctx, Input, Line, Msg, Reply, Result, State, Text, msg
+from flows.base import N_, Ctx, Input, Line, Msg, Reply, Result, State, Text, fold_digits, msg
 from flows.counties import match_county
 from flows.effects import PreviewBroadcast, SendBroadcast
 from flows.filters import COUNTY_KEYS, guess, key_of, words_of, work_phrases
 from flows.form import Answer, Exit, Form, Invalid, Step
+from flows.language import FSI, PDI, name_of
 from flows.signup import WORK_KINDS, WORK_LABELS
 
 NAME = "broadcast"
@@ -31,7 +33,7 @@ EVERYONE = {"ALL", "EVERYONE", "WOTE", "KILA MTU"}
 NOW = {"NOW", "SASA", "SASA HIVI"}
 WHEN_FORMAT = "%Y-%m-%d %H:%M"
 # Steps whose answer is the broadcast text itself: a first word such as "Tickets" or "Reply" is not a command there.
-TEXT_STEPS = ("text_en", "text_sw")
+TEXT_STEPS = ("text_en", "texts")
 CANCELLED = msg(N_("Stopped: the broadcast was not sent. Send STAFF for the staff commands."))
 WAY_OUT = msg(N_("(CANCEL: drop this broadcast · STAFF: the staff commands)"))
 NOBODY = msg(N_("Nobody matches that segment, so there is nothing to send or schedule. Type other filters, or "
@@ -114,7 +116,12 @@ def not_understood(problem: NotUnderstood) -> Msg:
 
 def text_step_answer(slot: str, inp: Input) -> Answer | Invalid:
     """The message text, within WhatsApp's length, saved under slot; otherwise a re-ask giving the limit."""
-    text = inp.text.strip() if inp.kind == "text" else ""
+    return text_answer(slot, inp.text if inp.kind == "text" else "")
+
+
+def text_answer(slot: str, text: str) -> Answer | Invalid:
+    """A text within WhatsApp's length, saved under slot; otherwise a re-ask giving the limit."""
+    text = text.strip()
     if not 0 < len(text) <= MAX_TEXT:
         return Invalid(msg(N_("Please type the message as text, at most %(max)s characters."), max=MAX_TEXT))
     return Answer({slot: text})
@@ -128,20 +135,81 @@ class TextEn(Step):
         return (msg(N_("New broadcast. Type the message in English.")),)
 
     def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
-        return text_step_answer("text_en", inp)
+        answer = text_step_answer("text", inp)
+        if isinstance(answer, Invalid):
+            return answer
+        texts = {**state.data.get("texts", {}), SOURCE: answer.data["text"]}
+        return Answer({"texts": texts}, next=None if missing(ctx, texts) else Segment.name)
 
 
-class TextSw(Step):
-    name = "text_sw"
-    topic = msg(N_("the broadcast text in Swahili"))
+SOURCE = "en"  # required: members with no text in their language get it
+
+
+def missing(ctx: Ctx, texts: Mapping[str, str]) -> list[tuple[int, str]]:
+    """The configured languages the broadcast has no text in yet, with their numbers in the settings' order."""
+    return [(n, code) for n, code in enumerate(ctx.settings.languages, 1) if code not in texts]
+
+
+def folded(text: str) -> str:
+    """Upper case without accents or extra spaces, every script's digits as ASCII ('Français' → 'FRANCAIS')."""
+    bare = "".join(ch for ch in unicodedata.normalize("NFKD", fold_digits(text)) if not unicodedata.combining(ch))
+    return " ".join(bare.upper().split())
+
+
+def language_named(ctx: Ctx, label: str) -> str | None:
+    """The configured language a label means: its number in the list, its code, or its name (in itself or
+    in English, loosely: 'francais', 'KISWAHILI', 'Swahili')."""
+    wanted = folded(label)
+    languages = ctx.settings.languages
+    if wanted.isdigit():
+        n = int(wanted)
+        return languages[n - 1] if 1 <= n <= len(languages) else None
+    for code in languages:
+        names = {code.upper(), folded(name_of(ctx, code)), *ENGLISH_NAMES.get(code, ())}
+        if wanted in names:
+            return code
+    return None
+
+
+# Names an organiser may type in English beside a language's own name.
+ENGLISH_NAMES = {"en": ("ENGLISH",), "sw": ("SWAHILI",), "fr": ("FRENCH",), "so": ("SOMALI",), "ar": ("ARABIC",)}
+
+
+class OtherTexts(Step):
+    """The message in the other configured languages, one message each ('2: Mkutano…'), until SKIP."""
+
+    name = "texts"
+    topic = msg(N_("the broadcast text in other languages"))
 
     def prompt(self, ctx: Ctx, state: State) -> Sequence[Line]:
-        return (msg(N_("Now type the same message in Swahili, or SKIP to send the English text to everyone.")),)
+        texts = state.data.get("texts", {})
+        left = missing(ctx, texts)
+        example = Text(f"{left[0][0]}: …" if left else "2: …")
+        lines: list[Line] = []
+        if len(texts) > 1:
+            lines.append(msg(N_("Written in: %(languages)s."),
+                             languages=Text(" · ".join(name_of(ctx, code) for code in texts))))
+        lines += [msg(N_("To add it in another language, send the language's number or name, a colon and the "
+                         "text, like “%(example)s”. Send SKIP when done: the others get English."),
+                      example=example),
+                  Text(" · ".join(f"{FSI}{n} {name_of(ctx, code)}{PDI}" for n, code in left))]
+        return lines
 
     def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
-        if inp.means("skip"):
-            return Answer({"text_sw": None})
-        return text_step_answer("text_sw", inp)
+        if inp.means("skip") or inp.means("no"):
+            return Answer({})
+        label, colon, rest = inp.text.partition(":") if inp.kind == "text" else ("", "", "")
+        code = language_named(ctx, label) if colon else None
+        if code is None:
+            left = missing(ctx, state.data.get("texts", {}))
+            return Invalid(msg(N_("Please start with the language's number or name and a colon, like "
+                                  "“%(example)s”, or send SKIP."),
+                               example=Text(f"{left[0][0] if left else 2}: …")))
+        answer = text_answer("text", rest)
+        if isinstance(answer, Invalid):
+            return answer
+        texts = {**state.data.get("texts", {}), code: answer.data["text"]}
+        return Answer({"texts": texts}, next=self.name if missing(ctx, texts) else None)
 
 
 class Segment(Step):
@@ -167,6 +235,7 @@ class Segment(Step):
             msg(N_("Preview: %(matched)s members match. %(opted_out)s are left out because they opted out.")),
             msg(N_("%(text_count)s will get the text; %(template_count)s are outside the 24-hour window and will "
                    "get the template; %(no_template)s will get nothing (no template for their language).")),
+            msg(N_("By language: %(language_notes)s.")),
             msg(N_("About %(minutes)s minutes to send.")),
         )
         return Answer({"segment": segment}, effects=(PreviewBroadcast(segment),), replies=(preview,))
@@ -219,7 +288,10 @@ class Confirm(Step):
         data = state.data
         if inp.means("yes"):
             send_at = datetime.fromisoformat(data["send_at"]) if data.get("send_at") else None
-            effect = SendBroadcast(data["text_en"], data.get("text_sw"), dict(data.get("segment") or {}), send_at)
+            texts = dict(data.get("texts") or {})
+            if not texts.get(SOURCE):  # a conversation begun before the texts were kept by language
+                return Exit(FLOW.start(ctx))
+            effect = SendBroadcast(texts, dict(data.get("segment") or {}), send_at)
             if send_at is not None:
                 done = Reply.of(msg(N_("Broadcast %(broadcast_id)s will go out at %(when)s. Send BROADCAST STATUS "
                                        "%(broadcast_id)s for the figures, or BROADCAST CANCEL %(broadcast_id)s."),
@@ -237,8 +309,15 @@ class BroadcastForm(Form):
     """BROADCAST for organisers."""
 
     name = NAME
-    steps = (TextEn(), TextSw(), Segment(), When(), Confirm())
+    steps = (TextEn(), OtherTexts(), Segment(), When(), Confirm())
     review_step = "confirm"
+
+    def handle(self, ctx: Ctx, state: State, inp: Input) -> Result:
+        """As every form, except that SASA (Swahili for NOW, and a Sheng greeting) answers the time question
+        rather than bringing 'welcome back'."""
+        if state.step == When.name and " ".join(inp.text.upper().split()) in NOW:
+            inp = replace(inp, intents=inp.intents - {"greeting"})
+        return super().handle(ctx, state, inp)
 
     def finish(self, ctx: Ctx, state: State) -> Result:  # the Confirm step always exits
         return Result(None)

@@ -159,7 +159,8 @@ class SendMyDataFile(Effect):
 
 @dataclass(frozen=True)
 class PreviewBroadcast(Effect):
-    """Count the segment; the engine returns matched, opted_out, text_count, template_count, no_template, minutes."""
+    """Count the segment; the engine returns matched, opted_out, text_count, template_count, no_template, minutes
+    and language_notes (the languages left with the fallback template or nothing)."""
 
     segment: Mapping[str, Any]
 
@@ -168,7 +169,6 @@ class PreviewBroadcast(Effect):
 class SendBroadcast(Effect):
     """Create the broadcast and start it once the conversation's transaction commits (returns broadcast_id)."""
 
-    text_en: str
-    text_sw: str | None
+    texts: Mapping[str, str]  # language code → text; English always
     segment: Mapping[str, Any]
     send_at: datetime | None = None  # naive UTC; None: now

@@ -50,7 +50,8 @@ def test_ten_thousand_members_under_twilio_failures_each_end_once(app, pipeline)
     pipeline.add_hang_rule(1.0, probability=0.002)
     with app.app_context():
         seed(AUDIENCE)
-        broadcast = broadcasts.create("Meeting on Saturday", "Mkutano Jumamosi", segment={"county": ["Nairobi"]})
+        broadcast = broadcasts.create({"en": "Meeting on Saturday", "sw": "Mkutano Jumamosi"},
+                                      segment={"county": ["Nairobi"]})
         assert broadcasts.send(broadcast.id) == "running"
         bid = broadcast.id
     results: list[str] = []

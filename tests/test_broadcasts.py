@@ -46,10 +46,11 @@ def deliveries(app) -> dict[int, BroadcastDelivery]:
         return {row.member_id: row for row in rows}
 
 
-def start(app, text_en: str = "Meeting on Saturday", text_sw: str | None = "Mkutano Jumamosi", **kwargs) -> int:
-    """Create and confirm a broadcast; returns its id."""
+def start(app, english: str = "Meeting on Saturday", texts: dict[str, str] | None = None, **kwargs) -> int:
+    """Create and confirm a broadcast (in English and Swahili unless `texts` says); returns its id."""
     with app.app_context():
-        broadcast = broadcasts.create(text_en, text_sw, **kwargs)
+        broadcast = broadcasts.create({"en": english, **({"sw": "Mkutano Jumamosi"} if texts is None else texts)},
+                                      **kwargs)
         assert broadcasts.send(broadcast.id) in {"running", "scheduled"}
         return broadcast.id
 
@@ -75,7 +76,7 @@ def test_segments_and_preview_counts(app):
         add_members(1, start=50, county="Nairobi", status="prospect")
         app.config["WHATSAPP_TEMPLATES"] = {"broadcast": {"sw": "HXsw"}}
         try:
-            b = broadcasts.create("Hello", "Habari", segment={"county": ["Nairobi"]})
+            b = broadcasts.create({"en": "Hello", "sw": "Habari"}, segment={"county": ["Nairobi"]})
             p = broadcasts.preview(b)
             assert (p.matched, p.opted_out, p.inside_window, p.template, p.no_template) == (8, 2, 3, 2, 1)
             assert p.recipients == 5 and p.seconds == pytest.approx(5 / app.config["SEND_RATE_PER_SECOND"])
@@ -358,7 +359,7 @@ def test_when_twilio_cannot_be_asked_the_delivery_fails_as_unconfirmed(app, pipe
     pipeline.callback_statuses = ()
     with app.app_context():
         [member_id] = add_members(1, start=1)
-        bid = broadcasts.create("Meeting on Saturday", None).id
+        bid = broadcasts.create("Meeting on Saturday").id
         broadcasts.resolve(bid)
         db.session.execute(sa.update(Broadcast).values(status="running"))
         # An earlier try got no answer, and now Twilio cannot be reached to ask about it.
@@ -381,7 +382,7 @@ def test_when_twilio_cannot_be_asked_the_delivery_fails_as_unconfirmed(app, pipe
 def test_cancelling_leaves_an_unconfirmed_send_failed_not_cancelled(app, pipeline):
     with app.app_context():
         [uncertain, waiting] = add_members(2, start=1)
-        bid = broadcasts.create("Meeting on Saturday", None).id
+        bid = broadcasts.create("Meeting on Saturday").id
         broadcasts.resolve(bid)
         db.session.execute(sa.update(BroadcastDelivery).where(BroadcastDelivery.member_id == uncertain)
                            .values(attempted_at=utcnow(), reason="timeout"))
@@ -595,8 +596,9 @@ def test_an_organiser_broadcasts_from_whatsapp_and_nothing_is_sent_without_yes(a
     app.test_cli_runner().invoke(args=["staff", "add", "+254733000002", "--role", "officer"])
     assert "organiser" in WhatsApp(client, "+254733000002").says("BROADCAST")
     assert "Type the message in English" in officer.says("broadcast")
-    assert "in Swahili" in officer.says("Meeting on Saturday")
-    assert "Who should get it?" in officer.says("Mkutano Jumamosi")
+    assert "add it in another language" in officer.says("Meeting on Saturday")
+    assert "Written in: English · Kiswahili." in officer.says("Kiswahili: Mkutano Jumamosi")
+    assert "Who should get it?" in officer.says("SKIP")
     assert "did not understand" in officer.says("shoe_size 42")
     assert "YYYY-MM-DD" in officer.says("joined_after yesterday")
     preview = officer.says("county Nakuru")
@@ -707,7 +709,7 @@ def a_paused_broadcast_with_failures(app) -> int:
     one without a code, one is queued."""
     with app.app_context():
         ids = add_members(5, start=1)
-        broadcast = broadcasts.create("Meeting on Saturday", None)
+        broadcast = broadcasts.create("Meeting on Saturday")
         broadcast.status = "paused"
         db.session.flush()
         rows = [("failed", 21610, "21610"), ("skipped", 63016, "no_template"), ("failed", None, "too_many_attempts"),

@@ -37,7 +37,7 @@ def inbound(member_id: int, body: str, after: timedelta) -> None:
 
 def broadcast(text: str = "Meeting on Saturday", *, started: datetime | None = START) -> int:
     """A finished broadcast (no deliveries yet); returns its id."""
-    b = Broadcast(text_en=text, status="done", started_at=started, finished_at=started and started + timedelta(hours=1),
+    b = Broadcast(texts={"en": text}, status="done", started_at=started, finished_at=started and started + timedelta(hours=1),
                   created_at=(started or utcnow()) - timedelta(minutes=5))
     db.session.add(b)
     db.session.flush()
@@ -175,7 +175,8 @@ def test_compare_the_last_broadcasts_and_export_them_audited(app, client):
     html = client.get("/admin/broadcasts/compare").get_data(as_text=True)
     assert html.count('class="compared"') == 10 and "Meeting on Saturday" not in html  # ... the last ten only
     with app.app_context():
-        db.session.execute(sa.delete(Broadcast).where(Broadcast.text_en.like("newer %")))
+        newer = [b.id for b in db.session.scalars(sa.select(Broadcast)) if b.english_text.startswith("newer ")]
+        db.session.execute(sa.delete(Broadcast).where(Broadcast.id.in_(newer)))
         db.session.commit()
     html = client.get("/admin/broadcasts/compare").get_data(as_text=True)
     rows = html.split('class="compared"')[1:]

@@ -72,7 +72,7 @@ def everything(app, whatsapp, drain, tmp_path: Path) -> int:
         ticket_id = db.session.scalar(sa.select(Ticket.id).where(Ticket.member_id == member_id))
         tickets.reply(ticket_id, "We will call you on 0712 345 678 today", actor="organiser@umoja.example.org")
         db.session.commit()
-        broadcast = broadcasts.create("Meeting on Saturday", "Mkutano Jumamosi")
+        broadcast = broadcasts.create({"en": "Meeting on Saturday", "sw": "Mkutano Jumamosi"})
         assert broadcasts.send(broadcast.id) == "running"
     drain()
     return member_id

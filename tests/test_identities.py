@@ -57,7 +57,7 @@ def test_a_user_id_signs_up_gets_a_broadcast_and_a_reminder_and_erases_it_all(ap
     play(person, ENGLISH_HAPPY)
     assert members(app) == [(USER_ID, USER_ID, "KUGWO-000001")]
     with app.app_context():
-        broadcast = broadcasts.create("Meeting on Saturday", None)
+        broadcast = broadcasts.create("Meeting on Saturday")
         assert broadcasts.preview(broadcast).matched == 1
         assert broadcasts.send(broadcast.id) == "running"
     drain()
@@ -89,7 +89,7 @@ def test_the_same_person_later_writing_from_a_phone_with_the_same_user_id_is_rec
     play(WhatsApp(client, PHONE), [("my data", ["Member number: KUGWO-000001", f"WhatsApp user id: {USER_ID}"])])
     assert members(app) == [(PHONE, USER_ID, "KUGWO-000001")]
     with app.app_context():
-        assert broadcasts.send(broadcasts.create("Meeting on Saturday", None).id) == "running"
+        assert broadcasts.send(broadcasts.create("Meeting on Saturday").id) == "running"
     drain()
     assert [m["to"] for m in fake_twilio.messages] == [f"whatsapp:{PHONE}"]  # the phone, once it is known
     with app.app_context():

@@ -70,7 +70,7 @@ def test_a_job_queued_under_an_old_path_runs_the_new_function(app, drain):
         old_send = queued_under("bot.services.outbound.send_outbound", message_id, queue_name="replies")
         assert RenamedJob.fetch(old_send, connection=connect()).func is outbound.send_outbound
         add_members(3, start=100)
-        draft = broadcasts.create("Meeting on Saturday", None)
+        draft = broadcasts.create("Meeting on Saturday")
         db.session.commit()
         old_confirm = queued_under("bot.staff.broadcast.send_job", draft.id)
         draft_id = draft.id
@@ -87,7 +87,7 @@ def test_a_job_queued_under_an_old_path_runs_the_new_function(app, drain):
 def test_an_old_broadcast_sending_job_still_sends(app, drain):
     with app.app_context():
         add_members(4, start=200)
-        running = broadcasts.create("Hello", None)
+        running = broadcasts.create("Hello")
         running.status = "running"
         db.session.commit()
         broadcasts.resolve(running.id)

@@ -66,7 +66,7 @@ def test_segments_leave_out_objectors_and_the_preview_counts_them(app):
         add_members(1, start=10, opted_out=True)
         db.session.execute(sa.update(Member).where(Member.id.in_(ids[:2])).values(broadcasts_stopped_at=utcnow()))
         db.session.commit()
-        broadcast = broadcasts.create("Meeting on Saturday", None)
+        broadcast = broadcasts.create("Meeting on Saturday")
         preview = broadcasts.preview(broadcast)
         assert (preview.matched, preview.opted_out, preview.recipients) == (5, 3, 2)
         assert broadcasts.resolve(broadcast.id) == 2
@@ -77,7 +77,7 @@ def test_segments_leave_out_objectors_and_the_preview_counts_them(app):
 def test_an_objection_after_the_audience_was_resolved_skips_the_delivery(app, pipeline, drain, whatsapp, live_server):
     with app.app_context():
         ids = add_members(3, start=1)
-        broadcast = broadcasts.create("Meeting on Saturday", None)
+        broadcast = broadcasts.create("Meeting on Saturday")
         assert broadcasts.send(broadcast.id) == "running"
     whatsapp.phone = "+254700000002"
     assert whatsapp.post(whatsapp.form("NO BROADCASTS"), url=live_server + INBOUND_PATH).status_code == 200

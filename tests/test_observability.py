@@ -353,7 +353,7 @@ def test_the_progress_of_a_running_broadcast_is_read_at_scrape_time(app, client,
 
     with app.app_context():
         broadcast_id = running_broadcast_to(3)
-        done = broadcasts.create("Done already", None)
+        done = broadcasts.create("Done already")
         done.status = "done"
         db.session.commit()
         done_id = done.id

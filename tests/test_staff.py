@@ -115,8 +115,10 @@ def test_inside_a_flow_a_staff_members_answers_are_not_taken_for_commands(app, c
     assert "What kind of gig work" in organiser.says("Kisumu")  # and the sign-up kept its place
     organiser.send("MENU")
     organiser.send("BROADCAST")
-    assert "in Swahili" in organiser.says("Tickets for Saturday's meeting are free")
-    assert "Who should get it?" in organiser.says("Reply 1 to come")
+    assert "in another language" in organiser.says("Tickets for Saturday's meeting are free")
+    # the other languages' step reads "Reply 1 to come" as a text without its language, not as REPLY
+    assert "Please start with the language's number or name" in organiser.says("Reply 1 to come")
+    assert "Written in: English · Kiswahili" in organiser.says("2: Reply 1 to come")
 
 
 def test_staff_lists_every_command_in_one_form(app, client):

@@ -24,11 +24,17 @@ QUIET = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9
 
 
 def describe_preview(p: Preview) -> str:
-    """The preview in plain words."""
+    """The preview in plain words, and the languages whose members outside the window get the fallback
+    template or nothing."""
+    from bot.broadcasts.service import note_in_words, preview_notes
+
     minutes = p.seconds / 60
-    return (f"{p.matched} members match; {p.opted_out} left out (opted out or stopped broadcasts); {p.inside_window} get the text; "
-            f"{p.template} are outside the 24-hour window and get the template; {p.no_template} get nothing "
-            f"(no template for their language). About {minutes:.1f} min at {p.rate}/s.")
+    notes = [note_in_words(kind, code, count, p.fallback_language) for kind, code, count in preview_notes(p)]
+    fallback = f" ({p.fallback} of them the fallback template)" if p.fallback else ""
+    return "\n".join([
+        f"{p.matched} members match; {p.opted_out} left out (opted out or stopped broadcasts); {p.inside_window} get the text; "
+        f"{p.template} are outside the 24-hour window and get the template{fallback}; {p.no_template} get "
+        f"nothing (no template for their language). About {minutes:.1f} min at {p.rate}/s.", *notes])
 
 
 def echo_figures(broadcast_id: int) -> None:
@@ -57,9 +63,32 @@ def configured_languages(codes: tuple[str, ...]) -> tuple[str, ...]:
     return codes
 
 
+def texts_by_language(pairs: tuple[str, ...], aliases: dict[str, str | None]) -> dict[str, str]:
+    """The --text LANG=TEXT values (and the --en/--sw aliases) by language code; English required, each
+    code one of LANGUAGES, each language once."""
+    allowed = current_app.config["LANGUAGES"]
+    texts = {code: text for code, text in aliases.items() if text}
+    for pair in pairs:
+        code, sep, text = pair.partition("=")
+        code = code.strip().lower()
+        if not sep or not text.strip():
+            raise click.BadParameter(f"{pair!r}: use LANG=TEXT, e.g. 'sw=Mkutano Jumamosi'", param_hint="--text")
+        if code not in allowed:
+            raise click.BadParameter(f"{code}: not one of LANGUAGES ({','.join(allowed)})", param_hint="--text")
+        if code in texts:
+            raise click.BadParameter(f"{code}: given twice", param_hint="--text")
+        texts[code] = text
+    if not (texts.get("en") or "").strip():
+        raise click.BadParameter("the English text is required: --text en=TEXT (or --en TEXT)", param_hint="--text")
+    return texts
+
+
 @broadcast.command("create")
-@click.option("--en", "text_en", required=True, help="The text in English (also the fallback).")
-@click.option("--sw", "text_sw", default=None, help="The text in Swahili.")
+@click.option("--text", "texts", multiple=True, metavar="LANG=TEXT",
+              help="The text in a language of LANGUAGES, e.g. --text 'sw=Mkutano Jumamosi' (repeat for each; "
+                   "English is required: members without their language get it).")
+@click.option("--en", "english", default=None, help="The same as --text en=TEXT.")
+@click.option("--sw", "swahili", default=None, help="The same as --text sw=TEXT.")
 @click.option("--media", "media_url", default=None, help="A media URL sent with the text.")
 @click.option("--county", multiple=True)
 @click.option("--work", multiple=True, help="A kind of work (repeat for several).")
@@ -74,11 +103,12 @@ def configured_languages(codes: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--not-completed", multiple=True, help="A course slug: enrolled, certificate not verified yet.")
 @click.option("--at", "send_at", default=None, help="Send at this Africa/Nairobi time: 'YYYY-MM-DD HH:MM'.")
 @click.option("--quiet", default=None, help="Quiet hours, Africa/Nairobi, e.g. 21:00-07:00.")
-def create_command(text_en: str, text_sw: str | None, media_url: str | None, send_at: str | None,
-                   quiet: str | None, **segment: object) -> None:
+def create_command(texts: tuple[str, ...], english: str | None, swahili: str | None, media_url: str | None,
+                   send_at: str | None, quiet: str | None, **segment: object) -> None:
     """Create a draft broadcast and show its preview (nothing is sent)."""
     from bot.broadcasts import service as broadcasts
 
+    by_language = texts_by_language(texts, {"en": english, "sw": swahili})
     configured_languages(tuple(segment.get("language") or ()))  # type: ignore[arg-type]
     when = None
     if send_at:
@@ -90,7 +120,7 @@ def create_command(text_en: str, text_sw: str | None, media_url: str | None, sen
         raise click.BadParameter("use HH:MM-HH:MM", param_hint="--quiet")
     chosen = {name.replace("-", "_"): list(value) if isinstance(value, tuple) else value
               for name, value in segment.items() if value}
-    created = broadcasts.create(text_en, text_sw, segment=chosen, media_url=media_url, send_at=when,
+    created = broadcasts.create(by_language, segment=chosen, media_url=media_url, send_at=when,
                                 quiet=tuple(quiet.split("-")) if quiet else None)  # type: ignore[arg-type]
     click.echo(f"broadcast {created.id} created (draft)")
     click.echo(describe_preview(broadcasts.preview(created)))

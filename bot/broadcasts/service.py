@@ -46,6 +46,7 @@ from datetime import time as clock_time
 from typing import Any
 
 import sqlalchemy as sa
+from babel import UnknownLocaleError
 from flask import current_app
 
 from bot.core import i18n, jobs, local_time
@@ -69,7 +70,8 @@ from bot.models.courses import COMPLETED
 from bot.observability import metrics
 from bot.whatsapp import sending
 from bot.whatsapp.messaging import STATUS_RANK
-from bot.whatsapp.outbound import WINDOW, template_sid, within_window
+from bot.whatsapp.outbound import WINDOW, within_window
+from bot.whatsapp.outbound import template_choice as outbound_template_choice
 from bot.whatsapp.twilio_api import public_url, twilio_configured
 
 log = logging.getLogger(__name__)
@@ -153,16 +155,15 @@ LEFT_OUT = sa.or_(Member.opted_out_at.is_not(None), Member.broadcasts_stopped_at
 
 # --- templates and timing ------------------------------------------------------------------------
 
-def template_languages() -> tuple[dict[str, str], bool]:
-    """The broadcast template's Content SIDs by language, and whether English (the fallback) is set."""
-    name = current_app.config.get("BROADCAST_TEMPLATE")
-    sids = dict((current_app.config.get("WHATSAPP_TEMPLATES") or {}).get(name) or {})
-    return sids, bool(sids.get(i18n.SOURCE_LANGUAGE))
+def template_choice(language: str | None) -> tuple[str | None, str | None]:
+    """The broadcast template's Content SID for a member's language and the template's language: theirs, else
+    TEMPLATE_FALLBACK's; (None, None) when there is none."""
+    return outbound_template_choice(current_app.config.get("BROADCAST_TEMPLATE"), language or i18n.SOURCE_LANGUAGE)
 
 
 def template_for(language: str | None) -> str | None:
-    """The broadcast template's Content SID for a language (English as the fallback)."""
-    return template_sid(current_app.config.get("BROADCAST_TEMPLATE"), language or i18n.SOURCE_LANGUAGE)
+    """The broadcast template's Content SID for a language (TEMPLATE_FALLBACK's when it has none)."""
+    return template_choice(language)[0]
 
 
 def total_rate() -> int:
@@ -181,13 +182,47 @@ def in_quiet_hours(broadcast: Broadcast, now: datetime | None = None) -> bool:
 
 # --- create and preview --------------------------------------------------------------------------
 
-def create(text_en: str, text_sw: str | None = None, *, segment: Mapping[str, Any] | None = None,
+def clean_texts(texts: Mapping[str, str | None]) -> dict[str, str]:
+    """The non-empty texts by language code, each code one of LANGUAGES; English is required."""
+    cleaned = {code.strip().lower(): text.strip() for code, text in texts.items() if text and text.strip()}
+    unknown = [code for code in cleaned if code not in i18n.LANGUAGES]
+    if unknown:
+        raise ValueError(f"{', '.join(unknown)}: not one of LANGUAGES ({','.join(i18n.LANGUAGES)})")
+    if not cleaned.get(i18n.SOURCE_LANGUAGE):
+        raise ValueError("the English text is required (members without a text in their language get it)")
+    return {code: cleaned[code] for code in sorted(cleaned, key=_language_order)}
+
+
+def _language_order(code: str) -> int:
+    return i18n.LANGUAGES.index(code) if code in i18n.LANGUAGES else len(i18n.LANGUAGES)
+
+
+def language_name(code: str) -> str:
+    """A language's name in English, for staff ('Somali'); the code when Babel does not know it."""
+    try:
+        return i18n.locale(code).get_display_name("en") or code
+    except (ValueError, UnknownLocaleError):
+        return code
+
+
+def text_in(broadcast: Broadcast, language: str | None) -> tuple[str, str]:
+    """The language a member of this language is sent and its text: their own when the broadcast has it,
+    else English."""
+    texts = broadcast.texts or {}
+    if language and texts.get(language):
+        return language, texts[language]
+    return i18n.SOURCE_LANGUAGE, texts.get(i18n.SOURCE_LANGUAGE, "")
+
+
+def create(texts: Mapping[str, str | None] | str, *, segment: Mapping[str, Any] | None = None,
            media_url: str | None = None, send_at: datetime | None = None, quiet: tuple[str, str] | None = None,
            created_by: str | None = None) -> Broadcast:
-    """Store a draft broadcast (send_at is UTC); nothing is sent."""
+    """Store a draft broadcast (texts by language code, English required, or the English text alone;
+    send_at is UTC); nothing is sent."""
+    texts = {i18n.SOURCE_LANGUAGE: texts} if isinstance(texts, str) else texts
     segment = dict(segment or {})
     segment_condition(segment)  # refuses unknown filters now rather than at send time
-    broadcast = Broadcast(text_en=text_en.strip(), text_sw=(text_sw or "").strip() or None, media_url=media_url,
+    broadcast = Broadcast(texts=clean_texts(texts), media_url=media_url,
                           segment=segment, status=BroadcastStatus.DRAFT, send_at=send_at, created_by=created_by,
                           quiet_start=quiet[0] if quiet else None, quiet_end=quiet[1] if quiet else None)
     db.session.add(broadcast)
@@ -196,8 +231,23 @@ def create(text_en: str, text_sw: str | None = None, *, segment: Mapping[str, An
 
 
 @dataclass
+class LanguageCounts:
+    """What the members of one language in a segment would get (those who opted out left out)."""
+
+    text: int = 0  # inside the 24-hour window
+    template: int = 0  # outside it, their language's template
+    fallback: int = 0  # outside it, TEMPLATE_FALLBACK's template (none in theirs)
+    nothing: int = 0  # outside it, no template at all
+
+    @property
+    def members(self) -> int:
+        """Everyone of this language the broadcast is for."""
+        return self.text + self.template + self.fallback + self.nothing
+
+
+@dataclass
 class Preview:
-    """What a broadcast would do, before anything is sent."""
+    """What a broadcast would do, before anything is sent; `template` counts the fallback template too."""
 
     matched: int
     opted_out: int
@@ -205,6 +255,9 @@ class Preview:
     template: int
     no_template: int
     rate: int
+    fallback: int = 0
+    languages: dict[str, LanguageCounts] = field(default_factory=dict)  # by member language, in LANGUAGES order
+    fallback_language: str | None = None
     seconds: float = field(init=False)
 
     def __post_init__(self) -> None:
@@ -217,24 +270,56 @@ class Preview:
 
 
 def preview(broadcast: Broadcast, now: datetime | None = None) -> Preview:
-    """Count the segment: matched, opted out, inside the window, template, no template; time at the rate."""
+    """Count the segment by language: matched, opted out, inside the window (text), and outside it their
+    language's template, the fallback template or nothing (as `plan` will choose); time at the rate."""
     now = now or utcnow()
-    sids, fallback = template_languages()
     reachable = sa.not_(LEFT_OUT)
     inside = sa.and_(reachable, Member.last_inbound_at.is_not(None), Member.last_inbound_at > now - WINDOW)
     outside = sa.and_(reachable, sa.not_(inside))
     lang = sa.func.coalesce(Member.language, i18n.SOURCE_LANGUAGE)
-    has_template = sa.true() if fallback else (lang.in_(list(sids)) if sids else sa.false())
-    row = db.session.execute(
-        sa.select(
-            sa.func.count(),
-            sa.func.count().filter(LEFT_OUT),
-            sa.func.count().filter(inside),
-            sa.func.count().filter(sa.and_(outside, has_template)),
-            sa.func.count().filter(sa.and_(outside, sa.not_(has_template))),
-        ).where(segment_condition(broadcast.segment))
-    ).one()
-    return Preview(*row, rate=total_rate())
+    rows = db.session.execute(
+        sa.select(lang, sa.func.count(), sa.func.count().filter(LEFT_OUT),
+                  sa.func.count().filter(inside), sa.func.count().filter(outside))
+        .where(segment_condition(broadcast.segment)).group_by(lang)
+    ).all()
+    languages: dict[str, LanguageCounts] = {}
+    for code, _, _, text, away in sorted(rows, key=lambda row: _language_order(row[0])):
+        counts = languages[code] = LanguageCounts(text=text)
+        _, template_language = template_choice(code)
+        if template_language is None:
+            counts.nothing = away
+        elif template_language == code:
+            counts.template = away
+        else:
+            counts.fallback = away
+    every = languages.values()
+    return Preview(sum(row[1] for row in rows), sum(row[2] for row in rows), sum(c.text for c in every),
+                   sum(c.template + c.fallback for c in every), sum(c.nothing for c in every), rate=total_rate(),
+                   fallback=sum(c.fallback for c in every), languages=languages,
+                   fallback_language=current_app.config.get("TEMPLATE_FALLBACK") or None)
+
+
+def preview_notes(p: Preview) -> list[tuple[str, str, int]]:
+    """The languages whose members outside the window get the fallback template or nothing:
+    ('fallback' | 'nothing', language code, members), in LANGUAGES order."""
+    notes = []
+    for code, counts in p.languages.items():
+        if counts.fallback:
+            notes.append(("fallback", code, counts.fallback))
+        if counts.nothing:
+            notes.append(("nothing", code, counts.nothing))
+    return notes
+
+
+def note_in_words(kind: str, code: str, count: int, fallback: str | None) -> str:
+    """A preview note in English, for staff pages and the CLI ('12 Somali speakers outside the window have
+    no template: they get nothing.')."""
+    name = language_name(code)
+    if kind == "fallback":
+        return (f"{count} {name} speaker{'s' if count != 1 else ''} outside the window "
+                f"get{'s' if count == 1 else ''} the {language_name(fallback or '')} template (none in {name}).")
+    return (f"{count} {name} speaker{'s' if count != 1 else ''} outside the window "
+            f"{'has' if count == 1 else 'have'} no template: they get nothing.")
 
 
 # --- start, pause, resume, cancel ----------------------------------------------------------------
@@ -456,8 +541,10 @@ class Plan:
 
     id: int
     member_id: int
-    language: str
+    language: str  # the member's
     kind: str | None = None
+    text_language: str | None = None  # the language of the text sent (theirs, or English)
+    template_language: str | None = None  # the template's (theirs, or TEMPLATE_FALLBACK's)
     params: dict[str, str] | None = None
     skip: str | None = None
     attempted_at: datetime | None = None  # an earlier try got no answer: ask Twilio before sending
@@ -475,7 +562,7 @@ def plan(broadcast: Broadcast, row: Any, now: datetime, froms: list[str]) -> Pla
     if row.broadcasts_stopped_at is not None:  # objected after the audience was resolved
         item.skip = "broadcasts_stopped"
         return item
-    text = broadcast.text_sw if language == "sw" and broadcast.text_sw else broadcast.text_en
+    item.text_language, text = text_in(broadcast, language)
     params = {"To": f"whatsapp:{row.phone}", "From": froms[row.id % len(froms)],
               "StatusCallback": public_url(f"/whatsapp/status?d={row.id}")}
     inside = within_window(row, now)
@@ -485,7 +572,7 @@ def plan(broadcast: Broadcast, row: Any, now: datetime, froms: list[str]) -> Pla
         if broadcast.media_url:
             params["MediaUrl"] = broadcast.media_url
     else:
-        sid = template_for(language)
+        sid, item.template_language = template_choice(language)
         if sid is None:
             item.skip = "no_template"
             return item
@@ -499,12 +586,14 @@ def plan(broadcast: Broadcast, row: Any, now: datetime, froms: list[str]) -> Pla
 SET_OUTCOME = sa.text("""
 UPDATE broadcast_deliveries
 SET status = :status, status_rank = :rank, error_code = :code, reason = :reason, kind = :kind,
+    language = :language, template_language = :template_language,
     sender = :sender, next_attempt_at = :next, lease_until = NULL, updated_at = :now
 WHERE id = :id AND attempts = :attempts AND status IN ('claimed', 'sending')
 """)
 SET_ACCEPTED = sa.text("""
 UPDATE broadcast_deliveries
-SET twilio_sid = :sid, kind = :kind, sender = :sender, lease_until = NULL, updated_at = :now,
+SET twilio_sid = :sid, kind = :kind, language = :language, template_language = :template_language,
+    sender = :sender, lease_until = NULL, updated_at = :now,
     status = CASE WHEN status_rank < 1 THEN 'accepted' ELSE status END,
     reason = CASE WHEN status_rank < 1 THEN NULL ELSE reason END,
     status_rank = GREATEST(status_rank, 1)
@@ -517,6 +606,7 @@ SET_ACCEPTED_SQLITE = sa.text(SET_ACCEPTED.text.replace("GREATEST(", "MAX("))
 SET_PARKED = sa.text("""
 UPDATE broadcast_deliveries
 SET status = 'queued', status_rank = 0, reason = COALESCE(:reason, reason), kind = :kind, sender = :sender,
+    language = :language, template_language = :template_language,
     next_attempt_at = :next, attempted_at = COALESCE(attempted_at, :started), lookups = :lookups,
     lease_until = NULL, updated_at = :now
 WHERE id = :id AND attempts = :attempts AND status IN ('claimed', 'sending')
@@ -541,6 +631,7 @@ def apply_outcomes(items: list[tuple[Plan, Any]], attempts: dict[int, int], now:
     waiting = False
     for item, outcome in items:
         base = {"id": item.id, "attempts": attempts[item.id], "kind": item.kind, "now": now,
+                "language": item.text_language, "template_language": item.template_language,
                 "sender": item.params["From"].removeprefix("whatsapp:") if item.params else None}
         if outcome.kind == "accepted":
             accepted.append({**base, "sid": outcome.sid})
@@ -643,7 +734,8 @@ def _send_batches(broadcast_id: int, seconds: float, sender: sending.Sender | No
             pipeline.attempts.update({row.id: row.attempts for row in rows})
             plans = [plan(broadcast, row, now, froms) for row in rows]
             skipped = [{"id": p.id, "attempts": pipeline.attempts[p.id], "kind": None, "sender": None, "now": now,
-                        "code": None, "reason": p.skip, "next": None, "status": "skipped", "rank": 0}
+                        "code": None, "reason": p.skip, "next": None, "status": "skipped", "rank": 0,
+                        "language": p.text_language, "template_language": None}
                        for p in plans if p.skip]
             if skipped:
                 db.session.execute(SET_OUTCOME, skipped)

@@ -6,15 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
+
 from bot.broadcasts import service as broadcasts
 from bot.commands.registry import staff_command
-from bot.core import jobs
+from bot.core import i18n, jobs
 from bot.core.extensions import db
 from bot.models import Broadcast, Member
 from bot.models.broadcasts import BroadcastStatus
 from bot.whatsapp import sending
 from flows import broadcast as flow
-from flows.base import N_, SAVED, Ctx, Reply, Result, Text, label_of, msg
+from flows.base import N_, NP_, SAVED, Ctx, PerLanguage, Reply, Result, Text, label_of, msg, msgn
 from flows.effects import PreviewBroadcast, SendBroadcast
 
 ACTIONS = {"STATUS": None, "PAUSE": broadcasts.pause, "RESUME": broadcasts.resume, "CANCEL": broadcasts.cancel}
@@ -66,18 +68,43 @@ def figures_reply(broadcast_id: int) -> Reply:
     return Reply.of(*lines)
 
 
+# The languages whose members outside the 24-hour window get the fallback template, or nothing.
+FALLBACK_NOTE = NP_("%(count)s %(language)s speaker outside the window gets the %(fallback)s template "
+                    "(there is none in %(language)s)",
+                    "%(count)s %(language)s speakers outside the window get the %(fallback)s template "
+                    "(there is none in %(language)s)")
+NOTHING_NOTE = NP_("%(count)s %(language)s speaker outside the window has no template: they get nothing",
+                   "%(count)s %(language)s speakers outside the window have no template: they get nothing")
+EVERY_TEMPLATE = msg(N_("everyone outside the window has a template in their language"))
+
+
+def language_named(code: str) -> PerLanguage:
+    """A language's name in the reader's language ('Somali', 'Kisomali')."""
+    names = {}
+    for reader in dict.fromkeys((*i18n.FULL_LANGUAGES, *i18n.LANGUAGES)):
+        names[reader] = i18n.locale(reader).languages.get(code) or code
+    return PerLanguage(names)
+
+
 def perform_preview(member: Member, effect: PreviewBroadcast, now: datetime) -> dict[str, Any]:
     """The preview figures for the flow's preview lines."""
-    draft = Broadcast(text_en="", segment=dict(effect.segment))
+    draft = Broadcast(texts={}, segment=dict(effect.segment))
     p = broadcasts.preview(draft, now)
+    fallback = language_named(p.fallback_language or i18n.SOURCE_LANGUAGE)
+    notes = [msgn(FALLBACK_NOTE if kind == "fallback" else NOTHING_NOTE, "count", count=count,
+                  language=language_named(code), fallback=fallback)
+             for kind, code, count in broadcasts.preview_notes(p)]
+    # Filled in here, in the organiser's language (the engine passes these values to the lines as they are).
+    lang = member.language or current_app.config["DEFAULT_LANGUAGE"]
     return {"matched": p.matched, "opted_out": p.opted_out, "text_count": p.inside_window,
             "template_count": p.template, "no_template": p.no_template, "minutes": f"{p.seconds / 60:.1f}",
+            "language_notes": i18n.render_value(lang, notes or EVERY_TEMPLATE, {}),
             SAVED: {"matched": p.matched}}
 
 
 def perform_send(member: Member, effect: SendBroadcast, now: datetime) -> dict[str, Any]:
     """Store the broadcast in this transaction; it starts once the transaction commits."""
-    created = Broadcast(text_en=effect.text_en, text_sw=effect.text_sw, segment=dict(effect.segment),
+    created = Broadcast(texts=broadcasts.clean_texts(effect.texts), segment=dict(effect.segment),
                         status=BroadcastStatus.DRAFT, send_at=effect.send_at, created_by=member.phone)
     db.session.add(created)
     db.session.flush()

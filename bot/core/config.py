@@ -82,6 +82,10 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
     default_language = (env_str("DEFAULT_LANGUAGE", languages[0]) or "").lower()
     if default_language not in languages:
         raise ValueError(f"DEFAULT_LANGUAGE {default_language!r} is not one of LANGUAGES ({','.join(languages)})")
+    template_fallback = env_str("TEMPLATE_FALLBACK", SOURCE_LANGUAGE).lower()
+    template_fallback = "" if template_fallback == "none" else template_fallback
+    if template_fallback and template_fallback not in languages:
+        raise ValueError(f"TEMPLATE_FALLBACK {template_fallback!r} is not one of LANGUAGES ({','.join(languages)})")
     return {
         "SECRET_KEY": env_str("SECRET_KEY") or persistent_secret(instance_path, "secret_key"),
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -119,6 +123,9 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "TIMEZONE": env_str("TIMEZONE", "Africa/Nairobi"),
         "COURSE_STATS_MAX_AGE": env_int("COURSE_STATS_MAX_AGE", 300),
         "WHATSAPP_TEMPLATES": env_json("WHATSAPP_TEMPLATES", {}),
+        # The template language used for a member whose language has no approved template (Meta has none in
+        # Somali); "none" (kept as ""): such members get nothing outside the 24-hour window.
+        "TEMPLATE_FALLBACK": template_fallback,
         "AUTO_MIGRATE": env_bool("AUTO_MIGRATE", database_url.startswith("sqlite")),
         "SIMULATOR_ENABLED": env_bool("SIMULATOR_ENABLED", twilio_sid is None),
         "STORAGE_DIR": env_str("STORAGE_DIR", str(instance_path / "storage")),

@@ -85,11 +85,9 @@ def segment_fields() -> list[SegmentField]:
 
 
 class ComposeBase(FlaskForm):
-    """The texts, media, schedule and quiet hours; the segment fields are added per request."""
+    """The media, schedule and quiet hours; the text boxes (one per language) and the segment fields are
+    added per request."""
 
-    text_en = TextAreaField("Text in English (also for members without a language)",
-                            validators=[DataRequired(), Length(max=1600)])
-    text_sw = TextAreaField("Text in Swahili", validators=[Optional(), Length(max=1600)])
     media_url = URLField("Media URL (optional)", validators=[Optional(), URL(require_tld=False), Length(max=500)])
     send_at = DateTimeLocalField("Send at (Africa/Nairobi; empty: now)", format="%Y-%m-%dT%H:%M",
                                  validators=[Optional()])
@@ -112,10 +110,34 @@ class ComposeBase(FlaskForm):
         """The chosen filters, as the service takes them."""
         return segment_from(self.data)
 
+    def texts(self) -> dict[str, str]:
+        """The texts by language code (empty boxes left out)."""
+        return {code: self.data.get(text_field(code)) or "" for code in i18n.LANGUAGES
+                if (self.data.get(text_field(code)) or "").strip()}
+
+
+def text_field(code: str) -> str:
+    """The composer's text box of a language."""
+    return f"text_{code}"
+
+
+def text_fields() -> dict[str, TextAreaField]:
+    """One text box per configured language, English first and required (members without a text in their
+    language get it)."""
+    fields = {text_field(i18n.SOURCE_LANGUAGE): TextAreaField(
+        "Text in English (also for members without a text in their language)",
+        validators=[DataRequired(), Length(max=1600)])}
+    for code in i18n.LANGUAGES:
+        if code != i18n.SOURCE_LANGUAGE:
+            fields[text_field(code)] = TextAreaField(f"Text in {broadcasts.language_name(code)} (optional)",
+                                                     validators=[Optional(), Length(max=1600)])
+    return fields
+
 
 def compose_form(formdata: Any = None, data: Mapping[str, Any] | None = None) -> ComposeBase:
-    """The composer form with one input per segment field (choices read now); `data` fills it in."""
-    fields: dict[str, Any] = {}
+    """The composer form with a text box per language and one input per segment field (choices read now);
+    `data` fills it in."""
+    fields: dict[str, Any] = dict(text_fields())
     for f in segment_fields():
         if f.choices is None:
             fields[f.name] = DateField(f.label, validators=[Optional()])
@@ -130,8 +152,8 @@ def compose_form(formdata: Any = None, data: Mapping[str, Any] | None = None) ->
 
 def draft_data(b: Broadcast) -> dict[str, Any]:
     """A draft's texts, segment and timing as the composer's data, to change it."""
-    data: dict[str, Any] = {"text_en": b.text_en, "text_sw": b.text_sw or "", "media_url": b.media_url or "",
-                            "replaces": str(b.id)}
+    data: dict[str, Any] = {text_field(code): text for code, text in (b.texts or {}).items()}
+    data.update(media_url=b.media_url or "", replaces=str(b.id))
     if b.send_at:
         local = to_local(b.send_at).replace(tzinfo=None)
         data["send_at"] = local
@@ -169,11 +191,19 @@ class ControlForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
 
 
-def describe(preview: broadcasts.Preview) -> dict[str, Any]:
-    """The preview's figures for pages and JSON."""
+def describe(preview: broadcasts.Preview, texts: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The preview's figures for pages and JSON: the totals, then by language (whether the broadcast has a
+    text in it, given `texts`) and the notes on languages left with the fallback template or nothing."""
     return {"matched": preview.matched, "opted_out": preview.opted_out, "text": preview.inside_window,
-            "template": preview.template, "nothing": preview.no_template, "recipients": preview.recipients,
-            "rate": preview.rate, "minutes": round(preview.seconds / 60, 1)}
+            "template": preview.template, "fallback": preview.fallback, "nothing": preview.no_template,
+            "recipients": preview.recipients, "rate": preview.rate, "minutes": round(preview.seconds / 60, 1),
+            "fallback_language": broadcasts.language_name(preview.fallback_language or "") or None,
+            "languages": [{"code": code, "name": broadcasts.language_name(code), "members": c.members,
+                           "text": c.text, "template": c.template, "fallback": c.fallback, "nothing": c.nothing,
+                           "written": texts is None or bool(texts.get(code))}
+                          for code, c in preview.languages.items()],
+            "notes": [broadcasts.note_in_words(kind, code, count, preview.fallback_language)
+                      for kind, code, count in broadcasts.preview_notes(preview)]}
 
 
 def progress(broadcast_id: int) -> dict[str, Any] | None:
@@ -205,6 +235,13 @@ def local_time(value: Any) -> str:
     if value is None:
         return ""
     return to_local(value).strftime("%Y-%m-%d %H:%M")
+
+
+def texts_shown(b: Broadcast) -> list[tuple[str, str | None]]:
+    """Every configured language (and any other the broadcast has) with its text; None: English goes."""
+    texts = b.texts or {}
+    codes = [*i18n.LANGUAGES, *(code for code in texts if code not in i18n.LANGUAGES)]
+    return [(broadcasts.language_name(code), texts.get(code)) for code in codes]
 
 
 def labels_of(segment: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -248,7 +285,7 @@ def broadcast_compose() -> ResponseReturnValue:
         if form.quiet_start.data is not None and form.quiet_end.data is not None:
             quiet = (form.quiet_start.data.strftime("%H:%M"), form.quiet_end.data.strftime("%H:%M"))
         draft = broadcasts.create(
-            form.text_en.data or "", form.text_sw.data, segment=form.segment(), media_url=form.media_url.data or None,
+            form.texts(), segment=form.segment(), media_url=form.media_url.data or None,
             send_at=to_utc(form.send_at.data) if form.send_at.data else None, quiet=quiet,
         )
         replaced = form.replaces.data
@@ -258,7 +295,8 @@ def broadcast_compose() -> ResponseReturnValue:
             db.session.commit()
         return redirect(url_for("admin.broadcast_preview", broadcast_id=draft.id))
     status = 400 if request.method == "POST" else 200
-    return render_template("admin/broadcast_compose.html", form=form, fields=segment_fields()), status
+    return render_template("admin/broadcast_compose.html", form=form, fields=segment_fields(),
+                           text_fields=list(text_fields())), status
 
 
 @bp.get("/broadcasts/count")
@@ -268,7 +306,7 @@ def broadcast_count() -> ResponseReturnValue:
     form = compose_form(formdata=request.args)
     if not all([getattr(form, f.name).validate(form) for f in segment_fields()]):
         return jsonify({"error": "invalid segment"}), 400
-    sketch = Broadcast(text_en="", segment=segment_from(form.data))
+    sketch = Broadcast(texts={}, segment=segment_from(form.data))
     return jsonify(describe(broadcasts.preview(sketch)))
 
 
@@ -283,7 +321,8 @@ def broadcast_preview(broadcast_id: int) -> ResponseReturnValue:
     b = draft_or_404(broadcast_id)
     if b.status != BroadcastStatus.DRAFT:
         return redirect(url_for("admin.broadcast_progress", broadcast_id=b.id))
-    return render_template("admin/broadcast_preview.html", b=b, preview=describe(broadcasts.preview(b)),
+    return render_template("admin/broadcast_preview.html", b=b, preview=describe(broadcasts.preview(b), b.texts),
+                           texts=texts_shown(b),
                            segment=labels_of(b.segment), form=ConfirmForm(), control=ControlForm(),
                            local_time=local_time)
 
@@ -313,7 +352,7 @@ def broadcast_send(broadcast_id: int) -> ResponseReturnValue:
 def broadcast_progress(broadcast_id: int) -> ResponseReturnValue:
     """The live progress: a bar, the funnel, failures by reason, and pause / resume / cancel."""
     b = draft_or_404(broadcast_id)
-    return render_template("admin/broadcast_progress.html", b=b, p=progress(broadcast_id),
+    return render_template("admin/broadcast_progress.html", b=b, p=progress(broadcast_id), texts=texts_shown(b),
                            segment=labels_of(b.segment), form=ControlForm(), local_time=local_time)
 
 

@@ -286,7 +286,7 @@ def compared() -> list[Compared]:
 
 def compare_rows(found: list[Compared]) -> list[list[Any]]:
     """The comparison as CSV rows, in `COMPARE_COLUMNS` order."""
-    return [[c.broadcast.id, local(c.broadcast.started_at), c.broadcast.text_en,
+    return [[c.broadcast.id, local(c.broadcast.started_at), c.broadcast.english_text,
              c.broadcast.audience if c.broadcast.audience is not None else c.total,
              c.sent, c.pct("sent"), c.delivered, c.pct("delivered"), c.read, c.pct("read"), c.failed, c.pct("failed"),
              c.replied, c.pct("replied")] for c in found]

@@ -15,6 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from bot.broadcasts import service as broadcasts
 from bot.core import i18n
 from bot.core.extensions import db
 from bot.members.effects import LANGUAGE_CHANGED
@@ -224,16 +225,22 @@ def ticket_entries(member: Member) -> list[Entry]:
 
 
 def broadcast_entries(member: Member) -> list[Entry]:
-    """Broadcasts the member was sent (the text in their language, as a text or the template) and their status."""
+    """Broadcasts the member was sent (the text in the language it went in, as a text or the template, and the
+    template's language) and their status."""
     found = []
     rows = db.session.execute(
         sa.select(BroadcastDelivery, Broadcast).join(Broadcast, Broadcast.id == BroadcastDelivery.broadcast_id)
         .where(BroadcastDelivery.member_id == member.id)
     ).all()
     for delivery, broadcast in rows:
-        text = broadcast.text_sw if member.language == "sw" and broadcast.text_sw else broadcast.text_en
+        # Deliveries from before the language was recorded: the text the member's language chooses now.
+        language, text = broadcasts.text_in(broadcast, delivery.language or member.language)
         at = delivery.attempted_at or broadcast.started_at or delivery.updated_at or broadcast.created_at
         how = {"text": "as text", "template": "as the broadcast template"}.get(delivery.kind or "", "")
+        if how and delivery.language:
+            how += f", in {broadcasts.language_name(language)}"
+        if delivery.kind == "template" and delivery.template_language and delivery.template_language != language:
+            how += f", the {broadcasts.language_name(delivery.template_language)} template (none in theirs)"
         reason = reason_text(delivery.error_code or delivery.reason) if delivery.error_code or delivery.reason else ""
         found.append(Entry(at, "broadcast", f"Broadcast #{broadcast.id}" + (f" ({how})" if how else ""),
                            texts=[text], status=delivery.status, reason=reason, order=delivery.id))

@@ -36,8 +36,8 @@ class Broadcast(db.Model):
     __tablename__ = "broadcasts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    text_en: Mapped[str] = mapped_column(sa.Text)
-    text_sw: Mapped[str | None] = mapped_column(sa.Text)
+    # language code → the text in it; English is always there (members without their language get it).
+    texts: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
     media_url: Mapped[str | None] = mapped_column(sa.String(500))
     segment: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     # draft → scheduled → running ⇄ paused → done | cancelled
@@ -52,6 +52,11 @@ class Broadcast(db.Model):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def english_text(self) -> str:
+        """The English text (every broadcast has one: members without a text in their language get it)."""
+        return (self.texts or {}).get("en", "")
 
 
 class BroadcastDelivery(db.Model):
@@ -74,6 +79,10 @@ class BroadcastDelivery(db.Model):
     status: Mapped[str] = mapped_column(sa.String(16), default="queued")
     status_rank: Mapped[int] = mapped_column(default=0)
     kind: Mapped[str | None] = mapped_column(sa.String(8))
+    # The language of the text this member was sent (a key of the broadcast's texts) and, for a template,
+    # the template's language (TEMPLATE_FALLBACK's when theirs has none): what was sent, without a copy of it.
+    language: Mapped[str | None] = mapped_column(sa.String(16))
+    template_language: Mapped[str | None] = mapped_column(sa.String(16))
     sender: Mapped[str | None] = mapped_column(sa.String(40))
     twilio_sid: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     error_code: Mapped[int | None]

@@ -49,13 +49,23 @@ def within_window(member: Member, now: datetime | None = None) -> bool:
     return member.last_inbound_at is not None and now - member.last_inbound_at < WINDOW
 
 
-def template_sid(name: str | None, language: str) -> str | None:
-    """The Content SID of a named template in a language (English as the fallback), if configured."""
+def template_choice(name: str | None, language: str) -> tuple[str | None, str | None]:
+    """The Content SID of a named template for a member's language, and the template's language: theirs
+    when WHATSAPP_TEMPLATES has it, else TEMPLATE_FALLBACK's; (None, None) when neither is configured."""
     if not name:
-        return None
+        return None, None
     templates: Mapping[str, Mapping[str, str]] = current_app.config.get("WHATSAPP_TEMPLATES") or {}
     per_language = templates.get(name) or {}
-    return per_language.get(language) or per_language.get(i18n.SOURCE_LANGUAGE)
+    fallback = current_app.config.get("TEMPLATE_FALLBACK", i18n.SOURCE_LANGUAGE)
+    for code in (language, fallback):
+        if code and per_language.get(code):
+            return per_language[code], code
+    return None, None
+
+
+def template_sid(name: str | None, language: str) -> str | None:
+    """The Content SID of a named template in a language (TEMPLATE_FALLBACK's when it has none), if configured."""
+    return template_choice(name, language)[0]
 
 
 def notify(member: Member, reply: Reply, *, template: str | None = None,

@@ -18,7 +18,7 @@ RECENT, OLD = timedelta(hours=1), timedelta(days=3)
 def running_broadcast_to(members: int) -> int:
     """A running broadcast to `members` new members, its deliveries resolved (for workers to race on)."""
     add_members(members)
-    broadcast = broadcasts.create("Hello", None)
+    broadcast = broadcasts.create("Hello")
     broadcast.status = "running"
     db.session.commit()
     broadcasts.resolve(broadcast.id)

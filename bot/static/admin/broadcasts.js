@@ -30,7 +30,8 @@
           if (!data) { text("live-count", "?"); text("live-detail", "(check the filters)"); return; }
           text("live-count", data.recipients);
           text("live-detail", "(" + data.matched + " match; " + data.opted_out + " opted out; " + data.text +
-               " text, " + data.template + " template, " + data.nothing + " nothing; about " + data.minutes + " min)");
+               " text, " + data.template + " template, " + data.nothing + " nothing; about " + data.minutes + " min)" +
+               (data.notes && data.notes.length ? " " + data.notes.join(" ") : ""));
           compose.dataset.counted = "true";
         });
     };
