@@ -8,15 +8,16 @@ from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Flask, Request, Response, abort, request
+from flask import Blueprint, Flask, Request, Response, abort, current_app, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from redis.exceptions import RedisError
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
 
 from bot.core.area import assembled
 from bot.members.service import whatsapp_sender
 from bot.observability import logs
-from bot.whatsapp import inbound, messaging
+from bot.whatsapp import inbound, messaging, statuses
 from bot.whatsapp.twilio_api import request_is_from_twilio
 
 bp = Blueprint("whatsapp", __name__, url_prefix="/whatsapp")
@@ -35,7 +36,7 @@ MAX_FIELDS = 200
 MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-f]{32}")
 SID_ALIASES = ("SmsMessageSid", "SmsSid")
 ERROR_CODE = re.compile(r"[0-9]{1,9}")
-DELIVERY_ID = re.compile(r"[0-9]{1,19}")
+ROW_ID = re.compile(r"[0-9]{1,19}")
 MAX_BIGINT = 2**63 - 1
 
 
@@ -115,34 +116,40 @@ def inbound_message() -> Response:
     return twiml(inbound.receive(without_control_characters(raw), sid, phone))
 
 
-def delivery_of(args: MultiDict[str, str]) -> int | None:
-    """The broadcast delivery named in the callback URL we gave Twilio (`?d=`), None when there is none;
-    400 when it is not a delivery id."""
-    value = args.get("d")
-    if value is None:
+def row_named(args: MultiDict[str, str], name: str) -> int | None:
+    """Our row named in the callback URL we gave Twilio (`?d=` a broadcast delivery, `?m=` a message), None
+    when there is none; 400 when it is not an id."""
+    values = args.getlist(name)
+    if not values:
         return None
-    if not DELIVERY_ID.fullmatch(value) or int(value) > MAX_BIGINT:
+    if len(values) > 1 or not ROW_ID.fullmatch(values[0]) or int(values[0]) > MAX_BIGINT:
         abort(400)
-    return int(value)
+    return int(values[0])
 
 
 @bp.post("/status")
 @signed_by_twilio
 def message_status() -> Response:
-    """A delivery status for a message we sent; never moves a message's status backwards."""
+    """A delivery status for a message we sent: appended to the status stream (applied in batches by
+    `worker.py --statuses`) and answered 200 once Redis has it, 503 when it cannot take it."""
     form = request.form
     sid = message_sid_of(form)
     status = form.get("MessageStatus", form.get("SmsStatus", ""))
     code = form.get("ErrorCode") or None
     if sid is None or status not in messaging.TWILIO_STATUSES or (code and not ERROR_CODE.fullmatch(code)):
         abort(400)
-    error_code = int(code) if code else None
-    delivery = delivery_of(request.args)
-    record_delivery = assembled().delivery_status
-    if delivery is not None and record_delivery is not None:
-        record_delivery(delivery, sid, status, error_code)
-    elif delivery is not None:
-        abort(400)  # no area sends deliveries
-    else:
-        messaging.record_status(sid, status, error_code)
+    delivery, message = row_named(request.args, "d"), row_named(request.args, "m")
+    if delivery is not None and (message is not None or assembled().delivery_statuses is None):
+        abort(400)  # one row at most; and no area sends deliveries
+    update = statuses.StatusUpdate(sid, status, int(code) if code else None, delivery, message)
+    if not update.rank:
+        return twiml([])  # says nothing about delivery (received, partially_delivered…)
+    if current_app.config["STATUS_APPLY"] == "inline":
+        statuses.apply_now(update)
+        return twiml([])
+    try:
+        statuses.append(update)
+    except RedisError:
+        log.exception("could not store a status callback; Twilio is asked to retry it")
+        abort(503)
     return twiml([])
