@@ -19,6 +19,15 @@ def requeue_pending_outbound() -> int:
     return requeue_pending()
 
 
+@job
+def apply_waiting_statuses() -> int:
+    """Apply status callbacks waiting in the stream: the safety net when no `worker.py --statuses` runs, and
+    for entries a consumer that died left pending."""
+    from bot.whatsapp.statuses import Consumer
+
+    return Consumer("clock").drain()
+
+
 def setup(app: Flask) -> None:
     """The webhooks (they never use Flask's session cookie)."""
     app.session_interface = webhook.NoSessionForTwilio()
@@ -28,7 +37,8 @@ def setup(app: Flask) -> None:
 AREA = Area(
     "whatsapp",
     erasure_hooks=(privacy.erase_stored_media, privacy.erase_messages, privacy.erase_staff_mentions),
-    periodic=(PeriodicJob(requeue_pending_outbound, "default", interval=60),),
+    periodic=(PeriodicJob(requeue_pending_outbound, "default", interval=60),
+              PeriodicJob(apply_waiting_statuses, "default", interval=60)),
     setup=setup,
     tables=("messages", "message_subjects"),
 )
