@@ -21,6 +21,7 @@ from bot.core.extensions import db
 from bot.core.jobs import RenamedJob, queue
 from bot.core.redis_conn import connect
 from bot.models import Broadcast, BroadcastDelivery, Member, Message
+from bot.whatsapp import area as whatsapp_area
 from bot.whatsapp import outbound
 from tests.test_broadcasts import add_members
 from tests.test_outbound import HELLO, add_member
@@ -38,7 +39,9 @@ def every_job() -> set[object]:
 
 def test_the_table_names_every_job_under_its_previous_path(app):
     table = assembled(app).renamed_jobs
-    assert set(table.values()) == every_job() - {count_members}
+    # Jobs new in this release had no previous path.
+    new = {whatsapp_area.apply_waiting_statuses}
+    assert set(table.values()) == every_job() - {count_members} - new
     with app.app_context():
         for old, func in table.items():
             assert RenamedJob.create(old, connection=connect()).func is func

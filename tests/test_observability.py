@@ -335,8 +335,10 @@ def test_sends_statuses_and_queues_are_counted(app, client, metrics_on, fake_twi
     whatsapp = WhatsApp(client)
     for _ in range(2):  # the second is a repeat: received, not applied
         assert whatsapp.post(status, path="/whatsapp/status").status_code == 200
+    assert value(scrape(client), "umoja_statuses_pending") == 2
     assert apply_statuses(app) == 2
     after = scrape(client)
+    assert value(after, "umoja_statuses_pending") == 0
     moves = [("umoja_sends_total", {"outcome": "accepted", "code": "none"}, 1),
              ("umoja_sends_total", {"outcome": "failed", "code": "21211"}, 1),
              ("umoja_status_batch_statuses_total", {"applied": "yes"}, 1),

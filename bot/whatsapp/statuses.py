@@ -33,6 +33,7 @@ from flask import current_app
 
 from bot.core.area import assembled
 from bot.core.extensions import db
+from bot.core.jobs import STATUS_STREAM
 from bot.core.redis_conn import connect
 from bot.members.service import opt_out
 from bot.models import Member, Message, utcnow
@@ -41,7 +42,7 @@ from bot.whatsapp.messaging import STATUS_RANK, record_status
 
 log = logging.getLogger(__name__)
 
-STREAM = "umoja:statuses"
+STREAM = STATUS_STREAM
 GROUP = "appliers"
 FAILED = frozenset({"failed", "undelivered"})
 OPTED_OUT = 21610
