@@ -12,7 +12,8 @@ from bot.core.redis_conn import connect
 from bot.models import BroadcastDelivery, ConsentEvent, Member, Message
 from bot.whatsapp import outbound, statuses
 from bot.whatsapp.statuses import STREAM, Consumer, StatusUpdate
-from tests.helpers.app import apply_statuses
+from flows.base import Msg, Reply, Text
+from tests.helpers.app import PUBLIC_URL, apply_statuses
 from tests.helpers.broadcasts import running_broadcast_to
 
 
@@ -235,3 +236,56 @@ def test_an_entry_that_is_not_a_status_is_acknowledged_and_dropped(app, whatsapp
         statuses.append(StatusUpdate(sid(1), "read"))
     assert apply_statuses(app) == 2
     assert stream_length(app) == 0 and message(app, message_id)[0] == "read"
+
+
+# --- the URLs we give Twilio --------------------------------------------------------------------------
+
+RETRY = "#rc=3&rp=5xx,ct,rt"
+REPLY = Reply((Msg("Hello %(name)s!", {"name": Text("Amina")}),))
+
+
+def test_a_twiml_reply_names_its_row_in_its_action_and_its_statuses_land_there(app, whatsapp):
+    import xml.etree.ElementTree as ET
+
+    form = whatsapp.form("Hi")
+    answer = whatsapp.post(form)
+    messages = list(ET.fromstring(answer.get_data(as_text=True)).iter("Message"))
+    with app.app_context():
+        reply_ids = db.session.scalars(sa.select(Message.id).where(Message.channel == "twiml")
+                                       .order_by(Message.id)).all()
+    assert messages and len(messages) == len(reply_ids)
+    for node, reply_id in zip(messages, reply_ids, strict=True):
+        assert node.get("action") == f"{PUBLIC_URL}/whatsapp/status?m={reply_id}{RETRY}"
+    # Twilio calls that URL without its fragment (a fragment never leaves the client) and signs it so.
+    action = messages[0].get("action").removeprefix(PUBLIC_URL).split("#")[0]
+    assert post(whatsapp, sid(50), "delivered", query=action.removeprefix("/whatsapp/status")) == 200
+    apply_statuses(app)
+    assert message(app, reply_ids[0]) == ("delivered", sid(50), None)
+    # Twilio's retry of the message is answered the same, naming the same rows.
+    assert whatsapp.post(form).get_data(as_text=True) == answer.get_data(as_text=True)
+
+
+def test_a_single_message_and_a_broadcast_give_twilio_their_row_and_the_retry_fragment(app, drain, pipeline):
+    from tests.helpers.broadcasts import add_members
+
+    with app.app_context():
+        member = db.session.get(Member, add_members(1, start=900)[0])
+        [single] = outbound.notify(member, REPLY)
+        db.session.commit()
+        single_id, phone = single.id, member.phone
+    drain()
+    with app.app_context():
+        broadcast_id = running_broadcast_to(1)  # to that member and one more
+        broadcasts.launch(broadcast_id, jobs=1)
+    drain()
+    callbacks = sorted(m["status_callback"] for m in pipeline.messages)
+    rows = deliveries_of(app, broadcast_id)
+    base = app.config["PUBLIC_URL"]
+    assert callbacks == sorted([f"{base}/whatsapp/status?m={single_id}{RETRY}",
+                                *(f"{base}/whatsapp/status?d={row.id}{RETRY}" for row in rows)])
+    assert f"whatsapp:{phone}" in {m["to"] for m in pipeline.messages}
+    # The fake Twilio posts the statuses back (without the fragment); the consumer beside applies them.
+    pipeline.wait_for_callbacks(9)
+    apply_statuses(app)
+    assert message(app, single_id)[0] == "read"
+    assert [row.status for row in deliveries_of(app, broadcast_id)] == ["read", "read"]

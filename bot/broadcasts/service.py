@@ -70,7 +70,7 @@ from bot.observability import metrics
 from bot.whatsapp import sending, statuses
 from bot.whatsapp.messaging import STATUS_RANK
 from bot.whatsapp.outbound import WINDOW, template_sid, within_window
-from bot.whatsapp.twilio_api import public_url, twilio_configured
+from bot.whatsapp.twilio_api import status_callback_url, twilio_configured
 
 log = logging.getLogger(__name__)
 
@@ -468,7 +468,7 @@ def plan(broadcast: Broadcast, row: Any, now: datetime, froms: list[str]) -> Pla
         return item
     text = broadcast.text_sw if language == "sw" and broadcast.text_sw else broadcast.text_en
     params = {"To": f"whatsapp:{row.phone}", "From": froms[row.id % len(froms)],
-              "StatusCallback": public_url(f"/whatsapp/status?d={row.id}")}
+              "StatusCallback": status_callback_url(f"d={row.id}")}
     inside = within_window(row, now)
     if inside and row.kind != "template":
         item.kind = "text"

@@ -34,7 +34,7 @@ from bot.core.extensions import db
 from bot.members.service import opt_out
 from bot.models import Member, Message, utcnow
 from bot.whatsapp import sending
-from bot.whatsapp.twilio_api import public_url, twilio_configured
+from bot.whatsapp.twilio_api import status_callback_url, twilio_configured
 from flows.base import Reply
 
 log = logging.getLogger(__name__)
@@ -164,7 +164,7 @@ def deliver(message: Message, member: Member) -> str:
     params: dict[str, str] = {
         "To": f"whatsapp:{member.phone}",
         "From": config["TWILIO_WHATSAPP_FROM"],
-        "StatusCallback": public_url("/whatsapp/status"),
+        "StatusCallback": status_callback_url(f"m={message.id}"),
     }
     payload = message.payload or {}
     if payload.get("content_sid"):

@@ -18,7 +18,7 @@ from bot.core.area import assembled
 from bot.members.service import whatsapp_sender
 from bot.observability import logs
 from bot.whatsapp import inbound, messaging, statuses
-from bot.whatsapp.twilio_api import request_is_from_twilio
+from bot.whatsapp.twilio_api import request_is_from_twilio, status_callback_url
 
 bp = Blueprint("whatsapp", __name__, url_prefix="/whatsapp")
 
@@ -65,11 +65,13 @@ def refuse_oversized_forms() -> None:
         abort(400)
 
 
-def twiml(texts: list[str]) -> Response:
-    """A TwiML answer with one <Message> per reply (an empty <Response/> for none)."""
+def twiml(replies: list[inbound.Answer]) -> Response:
+    """A TwiML answer with one <Message> per reply (an empty <Response/> for none); a stored reply's
+    `action` is its status callback URL, naming its row, so Twilio's statuses for it land there."""
     response = MessagingResponse()
-    for text in texts:
-        response.message(NOT_TEXT.sub("", text))
+    for text, reply_id in replies:
+        action = {"action": status_callback_url(f"m={reply_id}")} if reply_id is not None else {}
+        response.message(NOT_TEXT.sub("", text), **action)
     return Response(str(response), mimetype="text/xml")
 
 
