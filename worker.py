@@ -17,7 +17,6 @@ import signal
 import sys
 import threading
 
-from flask import current_app
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rq.cron import CronScheduler
 
@@ -54,7 +53,7 @@ def apply_statuses() -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
     with jobs.worker_app().app_context():
-        if current_app.config.get("REDIS_URL") and statuses.append_only_persistence() is False:
+        if statuses.append_only_persistence() is False:
             logging.getLogger(__name__).warning(
                 "Redis runs without append-only persistence: status callbacks answered 200 but not yet "
                 "applied are lost if Redis restarts (set appendonly yes, appendfsync everysec)")

