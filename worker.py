@@ -1,9 +1,11 @@
 """The background processes: `python worker.py [queue …]` runs an RQ worker (with the scheduler on, for
-jobs queued for a later time); `python worker.py --clock` runs RQ's cron scheduler for periodic jobs.
+jobs queued for a later time); `python worker.py --clock` runs RQ's cron scheduler for periodic jobs;
+`python worker.py --statuses` applies the status callbacks the webhook appended to the status stream, in
+batches (`bot/whatsapp/statuses.py`; run as many as you like: they share the stream's consumer group).
 `--quiet` logs RQ's own lines only from WARNING up (a job that fails, not each job's start and end);
-`flask dev` starts both that way.
+`flask dev` starts all three that way.
 
-Both run in an app context of the process's one app (`create_app(background=True)`, handed to
+All three run in an app context of the process's one app (`create_app(background=True)`, handed to
 `bot.core.jobs.use_app`: a job also uses it when it runs without a context); each job removes its
 database session when it ends (`@job`)."""
 
@@ -11,7 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import sys
+import threading
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rq.cron import CronScheduler
@@ -41,14 +45,33 @@ def clock() -> None:
             scheduler.start()
 
 
+def apply_statuses() -> None:
+    """Apply status callbacks from the stream, batch by batch, until stopped (SIGTERM or Ctrl-C)."""
+    from bot.whatsapp import statuses
+
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    with jobs.worker_app().app_context():
+        if statuses.append_only_persistence() is False:
+            logging.getLogger(__name__).warning(
+                "Redis runs without append-only persistence: status callbacks answered 200 but not yet "
+                "applied are lost if Redis restarts (set appendonly yes, appendfsync everysec)")
+        # The embedded Redis may stop first (`flask dev` ends it): nothing is left to clean up.
+        with contextlib.suppress(RedisConnectionError):
+            statuses.Consumer().run(stopping)
+
+
 def main(args: list[str]) -> None:
-    """`python worker.py [--clock] [--quiet] [queue …]`."""
+    """`python worker.py [--clock | --statuses] [--quiet] [queue …]`."""
     quiet = "--quiet" in args
     jobs.use_app(create_app(background=True))  # also sets up logging, before RQ's level is set
     if quiet:
         logging.getLogger("rq").setLevel(logging.WARNING)
     if "--clock" in args:
         clock()
+    elif "--statuses" in args:
+        apply_statuses()
     else:
         work([arg for arg in args if not arg.startswith("--")], "WARNING" if quiet else None)
 

@@ -18,6 +18,8 @@ from tests.helpers.app import (
     TWILIO_ACCOUNT_SID,
     WhatsApp,
     app_config,
+    apply_statuses,
+    applying_statuses,
     serving,
     truncate_all,
 )
@@ -97,12 +99,14 @@ def live_server(app: Flask) -> Iterator[str]:
 
 @pytest.fixture
 def drain(app: Flask):
-    """Run every queued job now, with the app's RQ worker (its job class) in burst mode against the test Redis."""
+    """Run every queued job now, with the app's RQ worker (its job class) in burst mode against the test Redis,
+    then apply the status callbacks waiting in the stream."""
     from bot.core import jobs
 
     def run() -> None:
         with app.app_context():
             jobs.work(burst=True)
+        apply_statuses(app)
 
     return run
 
@@ -134,12 +138,14 @@ def mwanachama(app: Flask, client: FlaskClient, catalog) -> WhatsApp:
 
 @pytest.fixture
 def pipeline(app, fake_twilio, live_server):
-    """The fake Twilio API, with status callbacks coming back to the app over loopback; fast retries."""
+    """The fake Twilio API, with status callbacks coming back to the app over loopback and applied by a status
+    consumer running alongside; fast retries."""
     keys = ("BROADCAST_RETRY_SECONDS", "WHATSAPP_TEMPLATES", "SEND_RATE_PER_SECOND", "BROADCAST_BATCH_SIZE",
             "SEND_CONCURRENCY", "WHATSAPP_SENDERS", "BROADCAST_JOBS")
     saved = {k: app.config[k] for k in keys}
     app.config.update(BROADCAST_RETRY_SECONDS=0.0, SEND_RATE_PER_SECOND=400)
-    yield fake_twilio
+    with applying_statuses(app):
+        yield fake_twilio
     app.config.update(saved)
 
 

@@ -52,6 +52,7 @@ class CallbackReceiver:
     def __init__(self) -> None:
         """Bind to a free loopback port."""
         self.received: list[dict[str, Any]] = []
+        self.answers: list[int] = []  # HTTP statuses to answer with, in order (then 200)
         self._changed = threading.Condition()
         receiver = self
 
@@ -68,7 +69,8 @@ class CallbackReceiver:
                     receiver.received.append({"path": self.path, "params": params,
                                               "signature": self.headers.get("X-Twilio-Signature")})
                     receiver._changed.notify_all()
-                self.send_response(200)
+                    answer = receiver.answers.pop(0) if receiver.answers else 200
+                self.send_response(answer)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -341,6 +343,36 @@ def test_status_callbacks_arrive_in_order_and_are_signed(fake: FakeTwilio, recei
     assert recorded[0]["url"] == url
     assert not validator.validate(url, {**callbacks[0]["params"], "MessageStatus": "read"},
                                   callbacks[0]["signature"])
+
+
+def test_a_callback_url_asking_for_retries_is_tried_again_on_5xx_and_signed_without_its_fragment(
+        receiver: CallbackReceiver) -> None:
+    with FakeTwilio(callback_statuses=("delivered",)) as fake:
+        receiver.answers = [503, 500]
+        url = receiver.url("/whatsapp/status?m=7") + "#rc=3&rp=5xx,ct,rt"
+        send(make_client(fake), status_callback=url)
+        callbacks = receiver.wait_for(3)
+        assert [c["http_status"] for c in fake.wait_for_callbacks(3)] == [503, 500, 200]
+        validator = RequestValidator(fake.auth_token)
+        for callback in callbacks:
+            assert callback["path"] == "/whatsapp/status?m=7"
+            assert validator.validate(url.split("#")[0], callback["params"], callback["signature"])
+        # Without the fragment a 5xx is final; a 4xx is not in this policy either.
+        receiver.answers = [503, 400]
+        send(make_client(fake), status_callback=receiver.url("/plain"))
+        send(make_client(fake), status_callback=receiver.url("/policy") + "#rc=3&rp=5xx,ct,rt")
+        receiver.wait_for(5)
+        time.sleep(0.3)
+        assert len(receiver.received) == 5
+
+
+def test_retry_overrides_cover_a_connection_that_fails(fake: FakeTwilio) -> None:
+    dead_url = f"http://127.0.0.1:{free_loopback_port()}/cb#rc=2&rp=ct"
+    fake.callback_statuses = ("sent",)
+    send(make_client(fake), status_callback=dead_url)
+    assert [c["http_status"] for c in fake.wait_for_callbacks(3)] == [None, None, None]
+    time.sleep(0.2)
+    assert fake.stats()["callbacks"] == 3
 
 
 def test_default_callback_url_and_chosen_statuses(receiver: CallbackReceiver) -> None:

@@ -23,6 +23,7 @@ from bot.core.redis_conn import connect
 from bot.models import Broadcast, BroadcastDelivery, Member, Message
 from bot.privacy import area as privacy_area
 from bot.stats import area as stats_area
+from bot.whatsapp import area as whatsapp_area
 from bot.whatsapp import documents, outbound
 from tests.test_broadcasts import add_members
 from tests.test_outbound import HELLO, add_member
@@ -41,7 +42,8 @@ def every_job() -> set[object]:
 def test_the_table_names_every_job_under_its_previous_path(app):
     table = assembled(app).renamed_jobs
     new_in_this_release = {documents.send_my_data_file, privacy_area.purge_expired_exports,  # no previous path
-                           privacy_area.purge_prospects, stats_area.refresh_language_stats}
+                           privacy_area.purge_prospects, stats_area.refresh_language_stats,
+                           whatsapp_area.apply_waiting_statuses}
     assert set(table.values()) == every_job() - {count_members} - new_in_this_release
     with app.app_context():
         for old, func in table.items():

@@ -27,7 +27,7 @@ from bot.observability import logs
 from bot.observability.jobs import ObservedWorker
 from bot.whatsapp.outbound import notify
 from flows.base import Msg, Reply, Text
-from tests.helpers.app import AUTH_TOKEN, PUBLIC_URL, WhatsApp, app_config
+from tests.helpers.app import AUTH_TOKEN, PUBLIC_URL, WhatsApp, app_config, apply_statuses
 
 ROOT = Path(__file__).resolve().parent.parent
 PHONE = "+254712345678"
@@ -335,11 +335,14 @@ def test_sends_statuses_and_queues_are_counted(app, client, metrics_on, fake_twi
     whatsapp = WhatsApp(client)
     for _ in range(2):  # the second is a repeat: received, not applied
         assert whatsapp.post(status, path="/whatsapp/status").status_code == 200
+    assert value(scrape(client), "umoja_statuses_pending") == 2
+    assert apply_statuses(app) == 2
     after = scrape(client)
+    assert value(after, "umoja_statuses_pending") == 0
     moves = [("umoja_sends_total", {"outcome": "accepted", "code": "none"}, 1),
              ("umoja_sends_total", {"outcome": "failed", "code": "21211"}, 1),
-             ("umoja_statuses_total", {"target": "message", "status": "delivered", "applied": "yes", "code": ""}, 1),
-             ("umoja_statuses_total", {"target": "message", "status": "delivered", "applied": "no", "code": ""}, 1),
+             ("umoja_status_batch_statuses_total", {"applied": "yes"}, 1),
+             ("umoja_status_batch_statuses_total", {"applied": "no"}, 1),
              ("umoja_status_callbacks_total", {"result": "answered"}, 2),
              ("umoja_status_callback_seconds_count", {}, 2)]
     for name, labels, moved in moves:

@@ -1,19 +1,23 @@
-"""`make run` on a fresh machine: `flask dev` with no settings at all starts the web app, a worker and the
-clock on SQLite and the embedded Redis, loads the samples, and answers a member through the simulator."""
+"""`make run` on a fresh machine: `flask dev` with no settings at all starts the web app, a worker, the
+clock and the status applier on SQLite and the embedded Redis, loads the samples, answers a member through
+the simulator and applies a status callback for the reply."""
 
 from __future__ import annotations
 
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import requests
 
 from bot.devtools.simulator import replies_of
+from bot.whatsapp.twilio_api import sign
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,6 +26,26 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def assert_reply_statuses_are_applied(instance: Path, base: str, twiml: str) -> None:
+    """Twilio's status callback for a reply, signed as Twilio signs it, reaches the reply's row through the
+    stream and the status applier `flask dev` runs (SQLite and the embedded Redis)."""
+    action = ET.fromstring(twiml).find("Message").get("action").split("#")[0]
+    reply_id = int(action.rsplit("m=", 1)[1])
+    form = {"MessageSid": "SM" + "5" * 32, "MessageStatus": "read", "AccountSid": "AC" + "1" * 32}
+    token = (instance / "local_auth_token").read_text().strip()
+    path = action.removeprefix(base)
+    assert requests.post(base + path, data=form, timeout=10,
+                         headers={"X-Twilio-Signature": sign(action, form, token)}).status_code == 200
+    deadline = time.monotonic() + 30
+    while True:
+        with sqlite3.connect(instance / "umoja.db") as database:
+            status = database.execute("SELECT status FROM messages WHERE id = ?", (reply_id,)).fetchone()[0]
+        if status == "read" or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert status == "read"
 
 
 def test_flask_dev_runs_everything_on_the_embedded_defaults(tmp_path):
@@ -49,6 +73,7 @@ def test_flask_dev_runs_everything_on_the_embedded_defaults(tmp_path):
                                headers={"X-Twilio-Signature": form["signature"]})
         assert answer.status_code == 200
         assert "Welcome to" in replies_of(answer.text)[0]
+        assert_reply_statuses_are_applied(tmp_path / "instance", base, answer.text)
         # The worker and the clock start and run their first jobs (a busy machine takes longer than a few seconds).
         time.sleep(3)
         output = (tmp_path / "dev.log").read_text()

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from bot.core.extensions import db
 from bot.models import Conversation, Member, Message
-from tests.helpers.app import AUTH_TOKEN, PUBLIC_URL, WhatsApp
+from tests.helpers.app import AUTH_TOKEN, PUBLIC_URL, WhatsApp, apply_statuses
 
 SID = "SM" + "0123456789abcdef" * 2
 
@@ -131,6 +131,7 @@ def test_status_callbacks_out_of_order_never_move_backwards(app, whatsapp):
     def status(value, answer=200):
         form = {"MessageSid": SID, "MessageStatus": value, "AccountSid": "AC1"}
         assert whatsapp.post(form, path="/whatsapp/status").status_code == answer
+        apply_statuses(app)
         with app.app_context():
             row = db.session.scalars(sa.select(Message).where(Message.twilio_sid == SID)).one()
             return row.status, row.error_code
@@ -148,6 +149,7 @@ def test_failed_status_keeps_its_error_code_and_is_not_overwritten_by_sent(app, 
     for value, code in [("failed", "63016"), ("sent", None)]:
         form = {"MessageSid": SID, "MessageStatus": value, **({"ErrorCode": code} if code else {})}
         whatsapp.post(form, path="/whatsapp/status")
+    apply_statuses(app)
     with app.app_context():
         row = db.session.scalars(sa.select(Message).where(Message.twilio_sid == SID)).one()
         assert (row.status, row.error_code) == ("failed", 63016)
@@ -193,6 +195,7 @@ def test_odd_error_codes_in_a_status_callback_are_refused_or_ignored_not_a_crash
         db.session.commit()
     form = {"MessageSid": SID, "MessageStatus": "failed", "ErrorCode": code}
     assert whatsapp.post(form, path="/whatsapp/status").status_code == answer
+    apply_statuses(app)
     with app.app_context():
         row = db.session.scalars(sa.select(Message).where(Message.twilio_sid == SID)).one()
         assert row.status == ("sent" if answer == 400 else "failed") and row.error_code is None

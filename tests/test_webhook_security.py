@@ -21,7 +21,7 @@ from bot.devtools.fake_twilio import new_sid
 from bot.members.staff_numbers import add_staff
 from bot.models import Member, Message
 from bot.whatsapp.twilio_api import sign
-from tests.helpers.app import AUTH_TOKEN, PUBLIC_URL, WhatsApp
+from tests.helpers.app import AUTH_TOKEN, PUBLIC_URL, WhatsApp, apply_statuses
 from tests.helpers.review import signed_in
 from tests.helpers.signup import play
 
@@ -216,6 +216,7 @@ def sent(app) -> str:
 def test_status_callbacks_not_of_twilios_shape_are_refused_and_change_nothing(app, whatsapp, sent, fields, query):
     form = {"AccountSid": "AC" + "1" * 32, "MessageSid": sent, "SmsSid": sent, **fields}
     assert whatsapp.post(form, path="/whatsapp/status" + query).status_code == 400
+    assert apply_statuses(app) == 0
     assert message_of(app, sent).status == "sent"
 
 
@@ -223,6 +224,7 @@ def test_a_status_callback_of_twilios_shape_is_applied(app, whatsapp, sent):
     form = {"AccountSid": "AC" + "1" * 32, "MessageSid": sent, "SmsSid": sent, "MessageStatus": "read",
             "SmsStatus": "read"}
     assert whatsapp.post(form, path="/whatsapp/status").status_code == 200
+    apply_statuses(app)
     assert message_of(app, sent).status == "read"
 
 
@@ -231,6 +233,7 @@ def test_a_status_callback_for_an_inbound_message_changes_nothing(app, whatsapp)
     whatsapp.post(form)
     status = {"MessageSid": form["MessageSid"], "MessageStatus": "read"}
     assert whatsapp.post(status, path="/whatsapp/status").status_code == 200
+    apply_statuses(app)
     assert message_of(app, form["MessageSid"]).status == "processed"
 
 

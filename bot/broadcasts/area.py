@@ -22,6 +22,7 @@ AREA = Area(
     performers={PreviewBroadcast: staff.perform_preview, SendBroadcast: staff.perform_send},
     commands=(staff.broadcast_command,),
     delivery_status=service.record_status,
+    delivery_statuses=service.record_statuses,
     send_progress=service.progress_of_running,
     periodic=(PeriodicJob(supervise_broadcasts, "default", interval=60),),
     cli=(cli.broadcast,),

@@ -68,11 +68,11 @@ from bot.models import (
 from bot.models.broadcasts import CANCELLABLE, LIVE, BroadcastStatus
 from bot.models.courses import COMPLETED
 from bot.observability import metrics
-from bot.whatsapp import sending
+from bot.whatsapp import sending, statuses
 from bot.whatsapp.messaging import STATUS_RANK
 from bot.whatsapp.outbound import WINDOW, within_window
 from bot.whatsapp.outbound import template_choice as outbound_template_choice
-from bot.whatsapp.twilio_api import public_url, twilio_configured
+from bot.whatsapp.twilio_api import status_callback_url, twilio_configured
 
 log = logging.getLogger(__name__)
 
@@ -564,7 +564,7 @@ def plan(broadcast: Broadcast, row: Any, now: datetime, froms: list[str]) -> Pla
         return item
     item.text_language, text = text_in(broadcast, language)
     params = {"To": f"whatsapp:{row.phone}", "From": froms[row.id % len(froms)],
-              "StatusCallback": public_url(f"/whatsapp/status?d={row.id}")}
+              "StatusCallback": status_callback_url(f"d={row.id}")}
     inside = within_window(row, now)
     if inside and row.kind != "template":
         item.kind = "text"
@@ -861,6 +861,12 @@ def finish_or_wait(broadcast_id: int) -> str:
 
 # --- status callbacks ----------------------------------------------------------------------------
 
+# A queued or claimed row was not posted, unless it is one whose try got no answer (`attempted_at`): a
+# status for it is a late one from a try an asynchronous error made us queue again (`react`).
+NOT_A_STALE_ATTEMPT = sa.or_(BroadcastDelivery.status.not_in(("queued", "claimed")),
+                             BroadcastDelivery.attempted_at.is_not(None))
+
+
 def record_status(delivery_id: int, sid: str, status: str, code: int | None) -> bool:
     """A status callback for a delivery: sets the SID if our write has not happened yet, only moves
     forward, and acts on asynchronous errors (63016 → template, 63018 → retry, 21610 → opt out)."""
@@ -874,7 +880,8 @@ def record_status(delivery_id: int, sid: str, status: str, code: int | None) -> 
         values["reason"] = str(code) if code else None
     result = db.session.execute(
         sa.update(table).where(table.id == delivery_id, sa.or_(table.twilio_sid.is_(None), table.twilio_sid == sid),
-                               table.status_rank < rank, table.status.not_in(("skipped", "cancelled")))
+                               table.status_rank < rank, table.status.not_in(("skipped", "cancelled")),
+                               NOT_A_STALE_ATTEMPT)
         .values(**values)
     )
     db.session.commit()
@@ -882,6 +889,60 @@ def record_status(delivery_id: int, sid: str, status: str, code: int | None) -> 
     if result.rowcount and status in {"failed", "undelivered"}:
         react(delivery_id, sid, sending.async_outcome(status, code))
     return bool(result.rowcount)
+
+
+APPLY_STATUSES = statuses.batch_statement(
+    "broadcast_deliveries",
+    extra_set=",\n    reason = CASE WHEN picked.status IN ('failed', 'undelivered') THEN CAST(picked.code AS text) "
+              "ELSE t.reason END",
+    extra_where="AND t.status NOT IN ('skipped', 'cancelled') "
+                "AND (t.status NOT IN ('queued', 'claimed') OR t.attempted_at IS NOT NULL)")
+
+
+
+
+def record_statuses(updates: list[statuses.StatusUpdate], now: datetime) -> int:
+    """A batch of status callbacks for deliveries (`StatusUpdate`s from the status stream) in one statement,
+    only forward, then the reactions to asynchronous errors; returns how many rows moved. The reactions are
+    decided from the rows as they stand after the statement, so a batch applied a second time (its consumer
+    died before acknowledging it) reacts to what is still failed with that SID and code, and to nothing
+    twice."""
+    updates = [u for u in updates if u.delivery is not None]
+    if not updates:
+        return 0
+    if not is_postgres():  # SQLite (the embedded default): one at a time
+        return sum(record_status_alone(u.delivery, u.sid, u.status, u.code) for u in updates)  # type: ignore[arg-type]
+    try:
+        rows = [u.delivery for u in updates]
+        moved = len(db.session.execute(APPLY_STATUSES, statuses.batch_params(updates, rows, now)).all())
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        # A SID another delivery already has: one at a time, so the rest of the batch is not held back.
+        db.session.rollback()
+        return sum(record_status_alone(u.delivery, u.sid, u.status, u.code) for u in updates)  # type: ignore[arg-type]
+    failures = {(u.delivery, u.sid, u.code): sending.async_outcome(u.status, u.code) for u in updates}
+    failures = {key: action for key, action in failures.items() if action is not None}
+    if failures:
+        table = BroadcastDelivery
+        standing = db.session.execute(
+            sa.select(table.id, table.twilio_sid, table.error_code)
+            .where(table.id.in_([key[0] for key in failures]), table.status.in_(("failed", "undelivered")))).all()
+        db.session.commit()
+        for row in standing:
+            action = failures.get((row.id, row.twilio_sid, row.error_code))
+            if action is not None:
+                react(row.id, row.twilio_sid, action)
+    return moved
+
+
+def record_status_alone(delivery_id: int, sid: str, status: str, code: int | None) -> bool:
+    """`record_status`, a SID that another delivery has changing nothing."""
+    try:
+        return record_status(delivery_id, sid, status, code)
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        log.warning("a status for delivery %s names a SID another delivery has", delivery_id)
+        return False
 
 
 def react(delivery_id: int, sid: str, action: str | None) -> None:

@@ -32,6 +32,7 @@ RetentionHook = Callable[[datetime], int]
 Performer = Callable[["Member", Any, datetime], Mapping[str, Any] | None]
 AfterMessage = Callable[["Member", datetime], None]
 DeliveryStatus = Callable[[int, str, str, int | None], object]
+DeliveryStatuses = Callable[[Any, datetime], int]
 SendProgress = Callable[[], Mapping[int, Mapping[str, int]]]
 
 EXTENSION = "umoja.areas"
@@ -75,6 +76,9 @@ class Area:
     after_message: tuple[AfterMessage, ...] = ()
     # A status callback naming one of the area's deliveries (`?d=` in the URL it gave Twilio).
     delivery_status: DeliveryStatus | None = None
+    # A batch of such callbacks from the status stream (`bot.whatsapp.statuses.StatusUpdate`s): applied in
+    # one statement, returns how many rows moved.
+    delivery_statuses: DeliveryStatuses | None = None
     # id → counts of the area's sends in progress, for the metrics endpoint.
     send_progress: SendProgress | None = None
 
@@ -96,6 +100,7 @@ class Assembly:
     renamed_jobs: Mapping[str, Callable[..., Any]]
     after_message: tuple[AfterMessage, ...]
     delivery_status: DeliveryStatus | None
+    delivery_statuses: DeliveryStatuses | None
     send_progress: SendProgress | None
 
 
@@ -132,6 +137,7 @@ def assemble(areas: Iterable[Area]) -> Assembly:
         renamed_jobs=MappingProxyType(unique("job path", (item for a in areas for item in a.renamed_jobs.items()))),
         after_message=tuple(hook for a in areas for hook in a.after_message),
         delivery_status=only("delivery status", [a.delivery_status for a in areas if a.delivery_status]),
+        delivery_statuses=only("delivery statuses", [a.delivery_statuses for a in areas if a.delivery_statuses]),
         send_progress=only("send progress", [a.send_progress for a in areas if a.send_progress]),
     )
 

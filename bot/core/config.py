@@ -166,4 +166,9 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "BROADCAST_TEMPLATE": env_str("BROADCAST_TEMPLATE", "broadcast"),
         "BROADCAST_MAX_ATTEMPTS": env_int("BROADCAST_MAX_ATTEMPTS", 5),
         "BROADCAST_RETRY_SECONDS": env_float("BROADCAST_RETRY_SECONDS", 2.0),
+        # Status callbacks: appended to a Redis stream and applied in batches (`stream`), or applied in the
+        # request as before (`inline`: no `worker.py --statuses` needed, far fewer callbacks per second).
+        "STATUS_APPLY": (env_str("STATUS_APPLY") or "stream").lower(),
+        "STATUS_BATCH_SIZE": env_int("STATUS_BATCH_SIZE", 500),
+        "STATUS_CLAIM_SECONDS": env_float("STATUS_CLAIM_SECONDS", 30.0),
     }

@@ -42,6 +42,9 @@ QUEUES = ("replies", "default", "bulk")
 CLOCK_NAME = "umoja-clock"
 """The name the clock (`worker.py --clock`) registers its cron scheduler under."""
 
+STATUS_STREAM = "umoja:statuses"
+"""The Redis stream of status callbacks waiting to be applied (`bot/whatsapp/statuses.py`)."""
+
 F = TypeVar("F", bound=Callable[..., Any])
 PENDING_KEY = "jobs_after_commit"
 

@@ -1,5 +1,5 @@
 """The `flask` commands for trying Umoja locally: chat (the terminal simulator) and dev (the web app, a
-worker, the clock and the simulator, with the sample courses and questions loaded)."""
+worker, the clock, the status applier and the simulator, with the sample courses and questions loaded)."""
 
 from __future__ import annotations
 
@@ -50,9 +50,10 @@ def load_samples() -> None:
 
 @click.command("dev")
 @click.option("--port", default=5000, show_default=True)
-@click.option("--no-worker", is_flag=True, help="Do not start the worker and the clock.")
+@click.option("--no-worker", is_flag=True, help="Do not start the worker, the clock and the status applier.")
 def dev(port: int, no_worker: bool) -> None:
-    """Run Umoja locally: the web app, a worker, the clock and the simulator, on the embedded defaults.
+    """Run Umoja locally: the web app, a worker, the clock, the status applier and the simulator, on the
+    embedded defaults.
     The worker and the clock log RQ's own lines from WARNING up (`worker.py --quiet`); the simulator's
     address comes last, once the server listens and the worker is up."""
     from werkzeug.serving import make_server
@@ -71,7 +72,8 @@ def dev(port: int, no_worker: bool) -> None:
     if not no_worker:
         script = str(i18n.ROOT / "worker.py")
         helpers = [subprocess.Popen([sys.executable, script, "--quiet"], env=env),
-                   subprocess.Popen([sys.executable, script, "--clock", "--quiet"], env=env)]
+                   subprocess.Popen([sys.executable, script, "--clock", "--quiet"], env=env),
+                   subprocess.Popen([sys.executable, script, "--statuses", "--quiet"], env=env)]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         server = make_server("127.0.0.1", port, app, threaded=True)
@@ -90,7 +92,7 @@ def dev(port: int, no_worker: bool) -> None:
 
 
 def stop(processes: list[subprocess.Popen]) -> None:
-    """Stop the worker and the clock."""
+    """Stop the worker, the clock and the status applier."""
     for process in processes:
         process.terminate()
     for process in processes:

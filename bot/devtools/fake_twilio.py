@@ -867,17 +867,24 @@ class FakeTwilio:
             return None
 
     def _send_next_callback(self, job: _CallbackJob) -> None:
-        """POST the job's next status, record it and put the rest of the job back on the schedule."""
+        """POST the job's next status (tried again as the URL's connection overrides ask), record each try
+        and put the rest of the job back on the schedule."""
         status = job.statuses.pop(0)
-        http_status = self._post_callback(job.url, self._callback_params(job.message, status))
+        overrides = ConnectionOverrides.of(job.url)
+        params = self._callback_params(job.message, status)
+        for _ in range(1 + overrides.retries):
+            http_status, failure = self._post_callback(job.url, params, overrides)
+            with self._lock:
+                if job.generation != self._generation:
+                    return
+                self._callbacks.append(_CallbackRecord(job.url, job.message, status, http_status))
+                if failure is not None:
+                    self._callbacks_failed += 1
+                self._records_changed.notify_all()
+            if failure is None or failure not in overrides.retry_on or self._stopping.is_set():
+                break
         with self._lock:
-            if job.generation != self._generation:
-                return
-            self._callbacks.append(_CallbackRecord(job.url, job.message, status, http_status))
-            if http_status is None or http_status >= 400:
-                self._callbacks_failed += 1
-            self._records_changed.notify_all()
-            if job.statuses and not self._stopping.is_set():
+            if job.generation == self._generation and job.statuses and not self._stopping.is_set():
                 self._push_callback_job(job)
 
     def _callback_params(self, message: _Message, status: str) -> dict[str, str]:
@@ -903,8 +910,13 @@ class FakeTwilio:
             params["ErrorMessage"] = error_message(code)
         return params
 
-    def _post_callback(self, url: str, params: dict[str, str]) -> int | None:
-        """POST a signed status callback; the HTTP status, or None when it could not be delivered."""
+    def _post_callback(self, url: str, params: dict[str, str],
+                       overrides: ConnectionOverrides | None = None) -> tuple[int | None, str | None]:
+        """POST a signed status callback (to the URL without its fragment, which is also what is signed, as
+        a fragment never leaves the client); the HTTP status (None when none came) and what failed: None,
+        '4xx', '5xx', 'ct' (no connection) or 'rt' (no answer in time)."""
+        overrides = overrides or ConnectionOverrides()
+        url = url.split("#", 1)[0]
         body = urlencode(params).encode()
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
@@ -918,15 +930,20 @@ class FakeTwilio:
             headers["Authorization"] = f"Basic {token}"
         connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        stage = "ct"
         try:
             if parts.hostname not in LOOPBACK_HOSTS:
                 raise ValueError("a local fake sends callbacks to this machine only (127.0.0.1, ::1, localhost)")
-            connection = connection_class(parts.hostname or "", parts.port, timeout=self.CALLBACK_TIMEOUT)
+            connection = connection_class(parts.hostname or "", parts.port,
+                                          timeout=overrides.connect_timeout or self.CALLBACK_TIMEOUT)
             try:
+                connection.connect()
+                stage = "rt"
+                if connection.sock is not None:
+                    connection.sock.settimeout(overrides.read_timeout or self.CALLBACK_TIMEOUT)
                 connection.request("POST", target, body=body, headers=headers)
                 response = connection.getresponse()
                 response.read()
-                return response.status
             finally:
                 connection.close()
         except (OSError, http.client.HTTPException, ValueError) as exc:
@@ -935,7 +952,41 @@ class FakeTwilio:
             self._unreachable_callback_urls.add(url)
             logger.log(logging.WARNING if first_failure else logging.DEBUG,
                        "fake Twilio: status callback to %s failed: %s", url, exc)
-            return None
+            return None, stage
+        failure = "5xx" if response.status >= 500 else "4xx" if response.status >= 400 else None
+        return response.status, failure
+
+
+@dataclass(frozen=True)
+class ConnectionOverrides:
+    """What a callback URL's fragment asks of Twilio's connection to it
+    (twilio.com/docs/usage/webhooks/webhooks-connection-overrides): `rc` retries (0-5) on the failures
+    `rp` lists (4xx, 5xx, ct, rt or all; ct,rt when only `rc` is given), within `ct` ms to connect and `rt`
+    ms to answer. A URL without a fragment is tried once."""
+
+    retries: int = 0
+    retry_on: frozenset[str] = frozenset()
+    connect_timeout: float | None = None
+    read_timeout: float | None = None
+
+    @classmethod
+    def of(cls, url: str) -> ConnectionOverrides:
+        """The overrides in a URL's fragment."""
+        fragment = urlsplit(url).fragment
+        if not fragment:
+            return cls()
+        values = {key: items[-1] for key, items in parse_qs(fragment).items()}
+
+        def number(key: str, low: int, high: int) -> int | None:
+            value = values.get(key, "")
+            return min(high, max(low, int(value))) if value.isdigit() else None
+
+        policy = set((values.get("rp") or "ct,rt").split(","))
+        if "all" in policy:
+            policy = {"4xx", "5xx", "ct", "rt"}
+        connect, read = number("ct", 100, 10000), number("rt", 100, 15000)
+        return cls(retries=number("rc", 0, 5) or 0, retry_on=frozenset(policy),
+                   connect_timeout=connect / 1000 if connect else None, read_timeout=read / 1000 if read else None)
 
 
 def _parse_args(argv: Iterable[str] | None) -> argparse.Namespace:

@@ -69,8 +69,12 @@ class WaitingNow(Collector):
         queues = GaugeMetricFamily("umoja_queue_jobs", "RQ jobs by queue and state (queued: waiting to run; "
                                    "scheduled: for later; started: running; failed: kept for a look)",
                                    labels=["queue", "state"])
+        pending = GaugeMetricFamily("umoja_statuses_pending", "Status callbacks taken by the webhook and not yet "
+                                    "applied (the status stream's length; `worker.py --statuses` applies them)")
         try:
-            for (name, state), count in queue_lengths().items():
+            lengths = queue_lengths()
+            pending.add_metric([], lengths.pop(("statuses", "pending")))
+            for (name, state), count in lengths.items():
                 queues.add_metric([name, state], count)
             up.add_metric(["redis"], 1)
         except Exception:  # noqa: BLE001  (Redis down: say so, answer the rest)
@@ -88,11 +92,13 @@ class WaitingNow(Collector):
             db.session.rollback()
             log.warning("metrics: could not read the broadcasts' progress", exc_info=True)
             up.add_metric(["database"], 0)
-        yield from (queues, progress, up)
+        yield from (queues, pending, progress, up)
 
 
 def queue_lengths() -> dict[tuple[str, str], int]:
-    """(queue, state) → jobs, in one pipelined round trip to Redis (no registry clean-up on the way)."""
+    """(queue, state) → jobs, and ("statuses", "pending") → the status stream's length, in one pipelined
+    round trip to Redis (no registry clean-up on the way)."""
+    from bot.core.jobs import STATUS_STREAM
     from bot.core.queues import QUEUES, queue
     from bot.core.redis_conn import connect
 
@@ -106,6 +112,8 @@ def queue_lengths() -> dict[tuple[str, str], int]:
                                                   q.failed_job_registry), strict=True):
             pipe.zcard(registry.key)
             keys.append((name, state))
+    pipe.xlen(STATUS_STREAM)
+    keys.append(("statuses", "pending"))
     return dict(zip(keys, (int(n) for n in pipe.execute()), strict=True))
 
 

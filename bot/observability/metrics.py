@@ -28,6 +28,9 @@ STATUS_CALLBACK_SECONDS = Histogram("umoja_status_callback_seconds", "Time in th
 STATUSES = Counter("umoja_statuses", "Delivery statuses from Twilio, by what they were for (message or broadcast "
                    "delivery), the status, whether it was applied (no: a repeat, an older status or an unknown "
                    "SID) and Twilio's error code for failed ones", ["target", "status", "applied", "code"])
+STATUS_BATCHES = Counter("umoja_status_batch_statuses", "Statuses taken from the status stream by the consumer, "
+                         "by whether they moved a row (no: a repeat, an older status or an unknown row)",
+                         ["applied"])
 SENDS = Counter("umoja_sends", "Messages posted to Twilio's Messages API, by outcome (accepted, retry, timeout, "
                 "opted_out, outside_window, failed) and Twilio's error code, or what went wrong when there is "
                 "none (connection, server, timeout, connection_lost)", ["outcome", "code"])
@@ -59,6 +62,12 @@ def status_recorded(target: str, status: str, applied: bool, code: int | None = 
     """Count a status callback applied (or not) to a message or a broadcast delivery."""
     failed = status in {"failed", "undelivered"}
     STATUSES.labels(target, status, "yes" if applied else "no", str(code) if failed and code else "").inc()
+
+
+def statuses_applied(taken: int, moved: int) -> None:
+    """Count a batch of statuses from the stream: how many moved a row, how many changed nothing."""
+    STATUS_BATCHES.labels("yes").inc(moved)
+    STATUS_BATCHES.labels("no").inc(max(0, taken - moved))
 
 
 def send_finished(outcome: str, code: int | None, reason: str | None) -> None:

@@ -20,17 +20,28 @@ def requeue_pending_outbound() -> int:
     return requeue_pending()
 
 
+@job
+def apply_waiting_statuses() -> int:
+    """Apply status callbacks waiting in the stream: the safety net when no `worker.py --statuses` runs, and
+    for entries a consumer that died left pending."""
+    from bot.whatsapp.statuses import Consumer
+
+    return Consumer("clock").drain()
+
+
 def setup(app: Flask) -> None:
-    """The webhooks (they never use Flask's session cookie)."""
+    """The webhooks (they never use Flask's session cookie); status callbacks are taken ahead of Flask."""
     app.session_interface = webhook.NoSessionForTwilio()
     app.register_blueprint(webhook.bp)
+    app.wsgi_app = webhook.StatusEndpoint(app, app.wsgi_app)  # type: ignore[method-assign]
 
 
 AREA = Area(
     "whatsapp",
     erasure_hooks=(privacy.erase_stored_media, privacy.erase_messages, privacy.erase_staff_mentions),
     performers={SendMyDataFile: documents.perform_send_my_data_file},
-    periodic=(PeriodicJob(requeue_pending_outbound, "default", interval=60),),
+    periodic=(PeriodicJob(requeue_pending_outbound, "default", interval=60),
+              PeriodicJob(apply_waiting_statuses, "default", interval=60)),
     setup=setup,
     tables=("messages", "message_subjects"),
 )

@@ -22,6 +22,9 @@ from bot.observability import logs
 from bot.privacy import service as privacy
 from flows.base import Input, Media
 
+# A reply as the webhook sends it back: its text and the id of its row (None for the replies kept for a
+# person since forgotten, which have none).
+Answer = tuple[str, int | None]
 MAX_BODY = 4096
 MAX_MEDIA = 10
 MAX_MEDIA_URL = Certificate.__table__.c.media_url.type.length
@@ -33,7 +36,7 @@ MARK_PROCESSED = (
     .values(member_id=sa.bindparam("member"), processed_at=sa.bindparam("now"), status="processed",
             updated_at=sa.bindparam("now"))
 )
-INSERT_REPLY = sa.insert(MESSAGES)
+INSERT_REPLY = sa.insert(MESSAGES).returning(MESSAGES.c.id)
 INBOUND_COLUMNS = ("direction", "channel", "twilio_sid", "body", "media", "payload", "status", "status_rank",
                    "created_at", "updated_at")
 MEMBERS = Member.__table__
@@ -63,28 +66,28 @@ def finish_statement() -> sa.Executable:
     ).order_by(replies.c.position)
     columns = ["member_id", "direction", "channel", "body", "status", "status_rank", "in_reply_to_id",
                "created_at", "updated_at"]
-    return sa.insert(MESSAGES).from_select(columns, rows).add_cte(processed, seen, conversation)
+    return sa.insert(MESSAGES).from_select(columns, rows).add_cte(processed, seen, conversation) \
+        .returning(MESSAGES.c.id)
 
 
 def finish(message_id: int, member: Member, texts: list[str], conversation: Mapping[str, Any],
-           now: datetime) -> None:
+           now: datetime) -> list[int]:
     """Mark the message processed, note the member's last message (and the language found for a first
-    one), store the conversation and the replies."""
+    one), store the conversation and the replies; returns the replies' ids, in order (their TwiML names
+    them in its status callback URL)."""
     db.session.flush()
     connection = db.session.connection()  # not the one the message began with: an effect may have committed
     params = {"message_id": message_id, "member": member.id, "now": now, "language": member.language}
     if connection.dialect.name == "postgresql":
-        fetch(finish_statement(), {**params, **conversation, "replies": list(texts)}, connection)
-        return
+        rows = fetch(finish_statement(), {**params, **conversation, "replies": list(texts)}, connection)
+        return sorted(row["id"] for row in rows)  # ids are drawn in the order the rows are inserted
     connection.execute(MARK_PROCESSED, params)
     connection.execute(MARK_SEEN, params)
     engine.save_conversation(conversation)
-    if texts:
-        connection.execute(INSERT_REPLY, [
-            {"member_id": member.id, "direction": "out", "channel": "twiml", "body": text, "status": "replied",
-             "status_rank": 0, "in_reply_to_id": message_id, "created_at": now, "updated_at": now}
-            for text in texts
-        ])
+    return [connection.execute(INSERT_REPLY, {
+        "member_id": member.id, "direction": "out", "channel": "twiml", "body": text, "status": "replied",
+        "status_rank": 0, "in_reply_to_id": message_id, "created_at": now, "updated_at": now}).scalar_one()
+        for text in texts]
 
 
 def media_count(form: Mapping[str, str]) -> int:
@@ -208,15 +211,15 @@ def store_and_lock(connection: sa.Connection, form: Mapping[str, str], sid: str,
     return message_id, member, None
 
 
-def replies_to(sid: str) -> list[str] | None:
+def replies_to(sid: str) -> list[Answer] | None:
     """The replies already produced for a stored message, or None if it was never processed."""
     message = db.session.scalars(sa.select(Message).where(Message.twilio_sid == sid).with_for_update()).one()
     if message.processed_at is None:
         return None
-    bodies = db.session.scalars(
-        sa.select(Message.body).where(Message.in_reply_to_id == message.id).order_by(Message.id)
+    rows = db.session.execute(
+        sa.select(Message.body, Message.id).where(Message.in_reply_to_id == message.id).order_by(Message.id)
     ).all()
-    return [body or "" for body in bodies]
+    return [(body or "", reply_id) for body, reply_id in rows]
 
 
 def store_and_lock_once(form: Mapping[str, str], sid: str, phone: str,
@@ -235,8 +238,9 @@ def store_and_lock_once(form: Mapping[str, str], sid: str, phone: str,
     return store_and_lock(db.session.connection(), form, sid, phone, now)
 
 
-def receive(form: Mapping[str, str], sid: str, phone: str) -> list[str]:
-    """Store the message and process it once under the member's lock; returns the replies to send back.
+def receive(form: Mapping[str, str], sid: str, phone: str) -> list[Answer]:
+    """Store the message and process it once under the member's lock; returns the replies to send back
+    (each with its row's id).
 
     Storing and processing share one transaction (one commit on the hot path). If processing fails, the
     transaction is rolled back and the message is stored again on its own, unprocessed, before the error
@@ -249,7 +253,7 @@ def receive(form: Mapping[str, str], sid: str, phone: str) -> list[str]:
         message_id, member, forgotten = store_and_lock_once(form, sid, phone, now)
         if forgotten is not None:
             db.session.rollback()  # nothing of a retry from a forgotten person is kept, not even a row
-            return forgotten
+            return [(text, None) for text in forgotten]
         logs.bind(member_id=member.id)
         if message_id is None:
             earlier = replies_to(sid)
@@ -259,15 +263,16 @@ def receive(form: Mapping[str, str], sid: str, phone: str) -> list[str]:
             message_id = db.session.scalar(sa.select(Message.id).where(Message.twilio_sid == sid))
         first_contact = member.last_inbound_at is None
         answer = engine.answer(member, input_of(form), now, first_contact=first_contact)
+        reply_ids: list[int | None] = [None] * len(answer.texts)
         if answer.forgotten:
             privacy.keep_forgotten_replies(sid, answer.texts)
         else:
             for hook in assembled().after_message:  # after the flows: a STOP or DELETE MY DATA is respected
                 hook(member, now)
-            finish(message_id, member, answer.texts, answer.conversation, now)
+            reply_ids = list(finish(message_id, member, answer.texts, answer.conversation, now))
             privacy.link_subjects(message_id, answer.subjects)
         db.session.commit()
-        return answer.texts
+        return list(zip(answer.texts, reply_ids, strict=True))
     except Exception:
         db.session.rollback()
         keep_unprocessed(form, sid, now)

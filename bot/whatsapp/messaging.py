@@ -29,18 +29,24 @@ TWILIO_STATUSES = frozenset({"accepted", "scheduled", "canceled", "queued", "sen
                              "undelivered", "receiving", "received", "read", "partially_delivered"})
 
 
-def record_status(sid: str, status: str, error_code: int | None) -> bool:
+def record_status(sid: str, status: str, error_code: int | None, message_id: int | None = None) -> bool:
     """Apply a status callback to a message we sent (never to an inbound one, which has a SID too): only
-    moves forward; failed and undelivered keep the error code."""
+    moves forward; failed and undelivered keep the error code. With `message_id` (the `?m=` of the
+    callback URL) the message is found by our id, so a status that arrives before its SID is stored (or
+    for a TwiML reply, whose SID we never learn otherwise) lands and sets the SID."""
     rank = STATUS_RANK.get(status)
     if rank is None:
         return False
     values: dict[str, object] = {"status": status, "status_rank": rank, "updated_at": utcnow()}
     if status in {"failed", "undelivered"}:
         values["error_code"] = error_code
+    if message_id is None:
+        target = Message.twilio_sid == sid
+    else:
+        target = sa.and_(Message.id == message_id, sa.or_(Message.twilio_sid.is_(None), Message.twilio_sid == sid))
+        values["twilio_sid"] = sid
     result = db.session.execute(
-        sa.update(Message).where(Message.twilio_sid == sid, Message.direction == "out", Message.status_rank < rank)
-        .values(**values)
+        sa.update(Message).where(target, Message.direction == "out", Message.status_rank < rank).values(**values)
     )
     db.session.commit()
     metrics.status_recorded("message", status, bool(result.rowcount), error_code)

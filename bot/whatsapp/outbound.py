@@ -34,7 +34,7 @@ from bot.core.extensions import db
 from bot.members.service import opt_out
 from bot.models import Member, Message, utcnow
 from bot.whatsapp import sending
-from bot.whatsapp.twilio_api import public_url, twilio_configured
+from bot.whatsapp.twilio_api import status_callback_url, twilio_configured
 from flows.base import Reply
 
 log = logging.getLogger(__name__)
@@ -179,7 +179,7 @@ def deliver(message: Message, member: Member) -> str:
     params: dict[str, str] = {
         "To": f"whatsapp:{member.phone}",
         "From": config["TWILIO_WHATSAPP_FROM"],
-        "StatusCallback": public_url("/whatsapp/status"),
+        "StatusCallback": status_callback_url(f"m={message.id}"),
     }
     payload = message.payload or {}
     if payload.get("content_sid"):
@@ -198,17 +198,15 @@ def deliver(message: Message, member: Member) -> str:
         if found is False:
             park(message, attempted)
             raise SendLater("could not ask Twilio whether an earlier try was accepted")
-        if found:
-            message.twilio_sid, message.status, message.status_rank = found, "queued", 1
+        if isinstance(found, str):
             message.payload = {k: v for k, v in payload.items() if k != "attempted_at"}
-            db.session.commit()
+            accepted(message.id, found)
             return "sent"
     sending.acquire(params["From"])  # the shared per-sender rate limit; this job's queue outranks bulk sends
     started = utcnow()
     outcome = sender.post(params)
     if outcome.kind == "accepted":
-        message.twilio_sid, message.status, message.status_rank = outcome.sid, "queued", 1
-        db.session.commit()
+        accepted(message.id, outcome.sid)
         return "sent"
     if outcome.kind == "retry":
         release(message)
@@ -226,8 +224,23 @@ def deliver(message: Message, member: Member) -> str:
     return "failed"
 
 
+def accepted(message_id: int, sid: str | None) -> None:
+    """Record the SID Twilio gave; a status callback that came first (it names the message by our id) has
+    already moved the message further, and it stays there."""
+    ahead = Message.status_rank >= 1
+    db.session.execute(
+        sa.update(Message).where(Message.id == message_id, sa.or_(Message.twilio_sid.is_(None), Message.twilio_sid == sid))
+        .values(twilio_sid=sid, status=sa.case((ahead, Message.status), else_="queued"),
+                status_rank=sa.case((ahead, Message.status_rank), else_=1), updated_at=utcnow())
+    )
+    db.session.commit()
+
+
 def park(message: Message, attempted_at: str) -> None:
-    """Keep a message whose fate at Twilio is unknown for the retry, which will ask Twilio first."""
-    message.status = UNCERTAIN
-    message.payload = {**(message.payload or {}), "attempted_at": attempted_at}
+    """Keep a message whose fate at Twilio is unknown for the retry, which will ask Twilio first; unless a
+    status callback for it came meanwhile (it was accepted, and the callback recorded its SID)."""
+    db.session.execute(
+        sa.update(Message).where(Message.id == message.id, Message.status == SENDING)
+        .values(status=UNCERTAIN, payload={**(message.payload or {}), "attempted_at": attempted_at})
+    )
     db.session.commit()

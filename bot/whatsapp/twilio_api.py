@@ -34,9 +34,21 @@ def make_client() -> Client:
     return client
 
 
+# Twilio's connection overrides (twilio.com/docs/usage/webhooks/webhooks-connection-overrides), a fragment
+# on a callback URL: retry 3 times (`rc`) on a 5xx answer, a connect failure or a read timeout (`rp`).
+# Twilio does not retry a status callback otherwise, and a status the webhook could not store answers 503.
+RETRY_FRAGMENT = "#rc=3&rp=5xx,ct,rt"
+
+
 def public_url(path: str) -> str:
     """The URL Twilio uses for a path of this app (what it signs)."""
     return current_app.config["PUBLIC_URL"] + path
+
+
+def status_callback_url(row: str) -> str:
+    """The status callback URL for one of our rows (`m=<message id>` or `d=<delivery id>`), with the retry
+    fragment: every StatusCallback and TwiML `action` we give Twilio is made here."""
+    return public_url(f"/whatsapp/status?{row}") + RETRY_FRAGMENT
 
 
 def signed_url() -> str:
@@ -55,9 +67,11 @@ def signed_params(form: MultiDict[str, str]) -> str:
 
 def url_spellings(url: str) -> list[str]:
     """The URL as configured, then without and with its port: Twilio signs one of them (the SDK's
-    `RequestValidator.validate` tries the last two)."""
+    `RequestValidator.validate` tries the last two); last, with the retry fragment of our callback URLs (a
+    fragment never reaches the server, so Twilio signs the URL without it, but asking costs one HMAC only
+    when the others failed)."""
     parsed = urlparse(url)
-    return list(dict.fromkeys([url, remove_port(parsed), add_port(parsed)]))
+    return list(dict.fromkeys([url, remove_port(parsed), add_port(parsed), url + RETRY_FRAGMENT]))
 
 
 def request_is_from_twilio() -> bool:
@@ -66,14 +80,18 @@ def request_is_from_twilio() -> bool:
     The form is parsed and joined once; only the short HMAC is repeated for each spelling of the URL, so
     a wrong signature costs no more than a right one.
     """
-    signature = request.headers.get("X-Twilio-Signature", "").encode()
+    return signature_matches(request.headers.get("X-Twilio-Signature", ""), signed_url(), request.form,
+                             current_app.config["WEBHOOK_AUTH_TOKEN"])
+
+
+def signature_matches(signature: str, url: str, form: MultiDict[str, str], token: str) -> bool:
+    """Whether `signature` is Twilio's for this public URL (query string included) and form."""
     if not signature:
         return False
-    key = current_app.config["WEBHOOK_AUTH_TOKEN"].encode()
-    params = signed_params(request.form)
+    expected, key, params = signature.encode(), token.encode(), signed_params(form)
     return any(
-        hmac.compare_digest(base64.b64encode(hmac.new(key, (url + params).encode(), sha1).digest()), signature)
-        for url in url_spellings(signed_url())
+        hmac.compare_digest(base64.b64encode(hmac.new(key, (spelling + params).encode(), sha1).digest()), expected)
+        for spelling in url_spellings(url)
     )
 
 

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable, Mapping
 from functools import wraps
+from http import HTTPStatus
 from typing import Any
+from urllib.parse import parse_qsl
 
-from flask import Blueprint, Flask, Request, Response, abort, request
+from flask import Blueprint, Flask, Request, Response, abort, current_app, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from redis.exceptions import RedisError
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
 
 from bot.core.area import assembled
 from bot.members.service import whatsapp_sender
-from bot.observability import logs
-from bot.whatsapp import inbound, messaging
-from bot.whatsapp.twilio_api import request_is_from_twilio
+from bot.observability import logs, metrics
+from bot.whatsapp import inbound, messaging, statuses
+from bot.whatsapp.twilio_api import request_is_from_twilio, signature_matches, status_callback_url
 
 bp = Blueprint("whatsapp", __name__, url_prefix="/whatsapp")
 
@@ -35,7 +40,7 @@ MAX_FIELDS = 200
 MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-f]{32}")
 SID_ALIASES = ("SmsMessageSid", "SmsSid")
 ERROR_CODE = re.compile(r"[0-9]{1,9}")
-DELIVERY_ID = re.compile(r"[0-9]{1,19}")
+ROW_ID = re.compile(r"[0-9]{1,19}")
 MAX_BIGINT = 2**63 - 1
 
 
@@ -64,11 +69,13 @@ def refuse_oversized_forms() -> None:
         abort(400)
 
 
-def twiml(texts: list[str]) -> Response:
-    """A TwiML answer with one <Message> per reply (an empty <Response/> for none)."""
+def twiml(replies: list[inbound.Answer]) -> Response:
+    """A TwiML answer with one <Message> per reply (an empty <Response/> for none); a stored reply's
+    `action` is its status callback URL, naming its row, so Twilio's statuses for it land there."""
     response = MessagingResponse()
-    for text in texts:
-        response.message(NOT_TEXT.sub("", text))
+    for text, reply_id in replies:
+        action = {"action": status_callback_url(f"m={reply_id}")} if reply_id is not None else {}
+        response.message(NOT_TEXT.sub("", text), **action)
     return Response(str(response), mimetype="text/xml")
 
 
@@ -115,34 +122,109 @@ def inbound_message() -> Response:
     return twiml(inbound.receive(without_control_characters(raw), sid, phone))
 
 
-def delivery_of(args: MultiDict[str, str]) -> int | None:
-    """The broadcast delivery named in the callback URL we gave Twilio (`?d=`), None when there is none;
-    400 when it is not a delivery id."""
-    value = args.get("d")
-    if value is None:
+def row_named(args: MultiDict[str, str], name: str) -> int | None:
+    """Our row named in the callback URL we gave Twilio (`?d=` a broadcast delivery, `?m=` a message), None
+    when there is none; 400 when it is not an id."""
+    values = args.getlist(name)
+    if not values:
         return None
-    if not DELIVERY_ID.fullmatch(value) or int(value) > MAX_BIGINT:
+    if len(values) > 1 or not ROW_ID.fullmatch(values[0]) or int(values[0]) > MAX_BIGINT:
         abort(400)
-    return int(value)
+    return int(values[0])
 
 
-@bp.post("/status")
-@signed_by_twilio
-def message_status() -> Response:
-    """A delivery status for a message we sent; never moves a message's status backwards."""
-    form = request.form
+def status_update_of(form: MultiDict[str, str], args: MultiDict[str, str], app: Flask) -> statuses.StatusUpdate:
+    """The status a signed callback carries, checked for Twilio's shapes (400 otherwise)."""
     sid = message_sid_of(form)
     status = form.get("MessageStatus", form.get("SmsStatus", ""))
     code = form.get("ErrorCode") or None
     if sid is None or status not in messaging.TWILIO_STATUSES or (code and not ERROR_CODE.fullmatch(code)):
         abort(400)
-    error_code = int(code) if code else None
-    delivery = delivery_of(request.args)
-    record_delivery = assembled().delivery_status
-    if delivery is not None and record_delivery is not None:
-        record_delivery(delivery, sid, status, error_code)
-    elif delivery is not None:
-        abort(400)  # no area sends deliveries
+    delivery, message = row_named(args, "d"), row_named(args, "m")
+    if delivery is not None and (message is not None or assembled(app).delivery_statuses is None):
+        abort(400)  # one row at most; and no area sends deliveries
+    return statuses.StatusUpdate(sid, status, int(code) if code else None, delivery, message)
+
+
+def take_status(update: statuses.StatusUpdate, app: Flask) -> None:
+    """Append a status that says something about delivery to the stream (503 when Redis cannot take it)."""
+    if not update.rank:
+        return  # received, partially_delivered…: nothing to apply
+    try:
+        statuses.append(update, app)
+    except RedisError:
+        log.exception("could not store a status callback; Twilio is asked to retry it")
+        abort(503)
+
+
+@bp.post("/status")
+@signed_by_twilio
+def message_status() -> Response:
+    """A delivery status for a message we sent: appended to the status stream (applied in batches by
+    `worker.py --statuses`) and answered 200 once Redis has it, 503 when it cannot take it. With the
+    stream, `StatusEndpoint` answers before Flask is reached; this view serves STATUS_APPLY=inline."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    update = status_update_of(request.form, request.args, app)
+    if app.config["STATUS_APPLY"] == "inline":
+        if update.rank:
+            statuses.apply_now(update)
     else:
-        messaging.record_status(sid, status, error_code)
+        take_status(update, app)
     return twiml([])
+
+
+EMPTY_TWIML = str(MessagingResponse()).encode()
+
+
+class StatusEndpoint:
+    """`POST /whatsapp/status` as a plain WSGI callable ahead of Flask (with STATUS_APPLY=stream): the same
+    checks in the same order as the Flask webhooks (body size and field count before parsing, the
+    signature, Twilio's shapes), then one XADD; every other request goes on to Flask. A callback is the
+    busiest request there is (up to three per message sent), and Flask's request and context machinery
+    was most of its cost."""
+
+    def __init__(self, app: Flask, wrapped: Any) -> None:
+        self.app = app
+        self.wrapped = wrapped
+        self.path = f"{bp.url_prefix}/status"
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if (environ.get("PATH_INFO") != self.path or environ.get("REQUEST_METHOD") != "POST"
+                or self.app.config["STATUS_APPLY"] != "stream"):
+            return self.wrapped(environ, start_response)
+        started = time.perf_counter()
+        try:
+            self.take(environ)
+            status = 200
+        except HTTPException as refusal:
+            status = refusal.code or 500
+        except Exception:
+            log.exception("a status callback failed")
+            status = 500
+        metrics.webhook_answered("status", status, time.perf_counter() - started)
+        body = EMPTY_TWIML if status == 200 else b""
+        start_response(f"{status} {HTTPStatus(status).phrase}",
+                       [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    def take(self, environ: dict[str, Any]) -> None:
+        """Check and append one callback; raises an HTTPException (400, 403, 413, 503) when refused."""
+        length = environ.get("CONTENT_LENGTH") or ""
+        if length and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            abort(413)
+        stream = environ["wsgi.input"]
+        body = stream.read(int(length)) if length else stream.read(MAX_BODY_BYTES + 1)
+        if len(body) > MAX_BODY_BYTES:
+            abort(413)
+        if body.count(b"&") >= MAX_FIELDS:
+            abort(400)
+        form = MultiDict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        # PEP 3333 hands the query string over as latin-1; Flask's view reads it as UTF-8, so does this.
+        query = environ.get("QUERY_STRING", "").encode("latin-1").decode("utf-8", "replace")
+        url = self.app.config["PUBLIC_URL"] + self.path + (f"?{query}" if query else "")
+        if not signature_matches(environ.get("HTTP_X_TWILIO_SIGNATURE", ""), url, form,
+                                 self.app.config["WEBHOOK_AUTH_TOKEN"]):
+            log.warning("refused an unsigned or wrongly signed request to %s", self.path)
+            abort(403)
+        args = MultiDict(parse_qsl(query, keep_blank_values=True))
+        take_status(status_update_of(form, args, self.app), self.app)

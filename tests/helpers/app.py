@@ -99,3 +99,36 @@ def serving(app: Flask) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
+
+
+def apply_statuses(app: Flask) -> int:
+    """Apply the status callbacks waiting in the stream now, as `worker.py --statuses` does; returns how
+    many entries it took."""
+    from bot.whatsapp.statuses import Consumer
+
+    with app.app_context():
+        return Consumer("tests").drain()
+
+
+@contextmanager
+def applying_statuses(app: Flask) -> Iterator[None]:
+    """A status consumer applying callbacks in a thread while the block runs (`worker.py --statuses`), then
+    whatever is left."""
+    import threading
+
+    from bot.whatsapp.statuses import Consumer
+
+    stopping = threading.Event()
+
+    def run() -> None:
+        with app.app_context():
+            Consumer("tests-live").run(stopping, block_ms=50)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stopping.set()
+        thread.join(timeout=10)
+        apply_statuses(app)

@@ -1,0 +1,291 @@
+"""Status callbacks through the stream: the webhook appends, a consumer applies batches (out of order,
+duplicated, before the SID is stored, for replies, single messages and broadcast deliveries), and a
+consumer that dies mid-batch loses nothing and moves nothing backwards."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from bot.broadcasts import service as broadcasts
+from bot.core.extensions import db
+from bot.core.redis_conn import connect
+from bot.models import BroadcastDelivery, ConsentEvent, Member, Message
+from bot.whatsapp import outbound, statuses
+from bot.whatsapp.statuses import STREAM, Consumer, StatusUpdate
+from flows.base import Msg, Reply, Text
+from tests.helpers.app import PUBLIC_URL, apply_statuses
+from tests.helpers.broadcasts import running_broadcast_to
+
+
+def sid(n: int) -> str:
+    """A MessageSid of Twilio's shape."""
+    return f"SM{n:032x}"
+
+
+def post(whatsapp, message_sid: str, status: str, code: int | None = None, query: str = "") -> int:
+    """A signed status callback as Twilio posts it; returns the HTTP status."""
+    form = {"AccountSid": "AC" + "1" * 32, "MessageSid": message_sid, "SmsSid": message_sid,
+            "MessageStatus": status, "SmsStatus": status, **({"ErrorCode": str(code)} if code else {})}
+    return whatsapp.post(form, path="/whatsapp/status" + query).status_code
+
+
+def add_message(app, *, twilio_sid: str | None, status: str = "queued", rank: int = 1, channel: str = "rest",
+                phone: str = "+254799000009") -> int:
+    """An outbound message to a member; returns its id."""
+    with app.app_context():
+        member = db.session.scalar(sa.select(Member).where(Member.phone == phone))
+        if member is None:
+            member = Member(phone=phone, status="active")
+            db.session.add(member)
+            db.session.flush()
+        message = Message(member_id=member.id, direction="out", channel=channel, twilio_sid=twilio_sid,
+                          status=status, status_rank=rank)
+        db.session.add(message)
+        db.session.commit()
+        return message.id
+
+
+def message(app, message_id: int) -> tuple[str, str | None, int | None]:
+    with app.app_context():
+        row = db.session.get(Message, message_id)
+        return row.status, row.twilio_sid, row.error_code
+
+
+def deliveries_of(app, broadcast_id: int) -> list[BroadcastDelivery]:
+    with app.app_context():
+        rows = db.session.scalars(sa.select(BroadcastDelivery).where(BroadcastDelivery.broadcast_id == broadcast_id)
+                                  .order_by(BroadcastDelivery.id)).all()
+        db.session.expunge_all()
+        return list(rows)
+
+
+def broadcast_of(app, members: int, status: str = "accepted") -> tuple[int, list[int]]:
+    """A running broadcast whose deliveries were posted to Twilio, with no SID recorded yet."""
+    with app.app_context():
+        broadcast_id = running_broadcast_to(members)
+        db.session.execute(sa.update(BroadcastDelivery).values(status=status, status_rank=1, attempts=1))
+        db.session.commit()
+    return broadcast_id, [row.id for row in deliveries_of(app, broadcast_id)]
+
+
+def opt_outs(app) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(ConsentEvent)
+                                 .where(ConsentEvent.kind == "opt_out"))
+
+
+def stream_length(app) -> int:
+    with app.app_context():
+        return connect().xlen(STREAM)
+
+
+def test_the_webhook_appends_the_status_and_the_consumer_applies_it(app, whatsapp):
+    message_id = add_message(app, twilio_sid=sid(1))
+    assert post(whatsapp, sid(1), "read") == 200
+    assert stream_length(app) == 1
+    assert message(app, message_id)[0] == "queued"  # not yet: the consumer applies it
+    assert apply_statuses(app) == 1
+    assert message(app, message_id)[0] == "read"
+    assert stream_length(app) == 0  # applied entries are acknowledged and deleted
+
+
+def test_a_status_redis_cannot_take_gets_a_5xx_so_twilio_retries_it(app, whatsapp):
+    message_id = add_message(app, twilio_sid=sid(1))
+    saved = app.config["REDIS_URL"]
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    try:
+        assert post(whatsapp, sid(1), "read") == 503
+    finally:
+        app.config["REDIS_URL"] = saved
+    assert apply_statuses(app) == 0 and message(app, message_id)[0] == "queued"
+
+
+def test_a_status_that_says_nothing_about_delivery_is_answered_and_not_kept(app, whatsapp):
+    assert post(whatsapp, sid(1), "received") == 200
+    assert stream_length(app) == 0
+
+
+def test_out_of_order_and_duplicated_statuses_never_move_backwards(app, whatsapp):
+    ids = [add_message(app, twilio_sid=sid(n)) for n in range(1, 6)]
+    broadcast_id, delivery_ids = broadcast_of(app, 5)
+    orders = [["read", "delivered", "sent"], ["sent", "read", "read", "delivered"], ["delivered", "sent", "sent"],
+              ["read", "sent", "delivered", "read"], ["sent", "delivered", "read"]]
+    for n, order in enumerate(orders):
+        for status in order:
+            assert post(whatsapp, sid(n + 1), status) == 200
+            assert post(whatsapp, sid(100 + n), status, query=f"?d={delivery_ids[n]}") == 200
+    with app.app_context():
+        Consumer("tests", batch=7).drain()  # batches that cut through each message's callbacks
+    expected = [max(order, key=statuses.STATUS_RANK.get) for order in orders]
+    assert [message(app, i)[0] for i in ids] == expected
+    assert [row.status for row in deliveries_of(app, broadcast_id)] == expected
+    # Late repeats, each in a batch of its own and all together: nothing moves.
+    for n in range(5):
+        post(whatsapp, sid(n + 1), "sent")
+        post(whatsapp, sid(100 + n), "sent", query=f"?d={delivery_ids[n]}")
+    with app.app_context():
+        Consumer("tests", batch=1).step()
+    apply_statuses(app)
+    assert [message(app, i)[0] for i in ids] == expected
+    assert [row.status for row in deliveries_of(app, broadcast_id)] == expected
+    with app.app_context():
+        assert broadcasts.figures(broadcast_id).counts["delivered"] == 5
+
+
+def test_a_status_before_the_sid_is_stored_lands_on_a_single_message(app, whatsapp):
+    message_id = add_message(app, twilio_sid=None, status="sending", rank=0)
+    assert post(whatsapp, sid(7), "delivered", query=f"?m={message_id}") == 200
+    apply_statuses(app)
+    assert message(app, message_id) == ("delivered", sid(7), None)
+    with app.app_context():
+        outbound.accepted(message_id, sid(7))  # the worker's write of the SID comes after: it stays delivered
+    assert message(app, message_id) == ("delivered", sid(7), None)
+    # A status for this message with another SID is not its.
+    post(whatsapp, sid(8), "read", query=f"?m={message_id}")
+    apply_statuses(app)
+    assert message(app, message_id) == ("delivered", sid(7), None)
+
+
+def test_a_reply_sent_as_twiml_gets_its_statuses(app, whatsapp):
+    whatsapp.send("Hi")
+    with app.app_context():
+        reply = db.session.scalars(sa.select(Message).where(Message.channel == "twiml")).first()
+        assert (reply.status, reply.twilio_sid) == ("replied", None)
+        reply_id = reply.id
+    for status in ("read", "sent", "delivered"):
+        assert post(whatsapp, sid(9), status, query=f"?m={reply_id}") == 200
+    apply_statuses(app)
+    assert message(app, reply_id) == ("read", sid(9), None)
+
+
+def test_a_status_before_the_sid_is_stored_lands_on_a_broadcast_delivery(app, whatsapp):
+    broadcast_id, delivery_ids = broadcast_of(app, 2, status="sending")
+    assert post(whatsapp, sid(11), "delivered", query=f"?d={delivery_ids[0]}") == 200
+    assert post(whatsapp, sid(12), "read", query=f"?d={delivery_ids[0]}") == 200  # another SID: not this one's
+    apply_statuses(app)
+    first = deliveries_of(app, broadcast_id)[0]
+    assert (first.status, first.twilio_sid) == ("delivered", sid(11))
+
+
+def test_the_error_reactions_are_kept(app, whatsapp):
+    app.config["WHATSAPP_TEMPLATES"] = {}
+    try:
+        broadcast_id, delivery_ids = broadcast_of(app, 3)
+        single = add_message(app, twilio_sid=sid(30), phone="+254799000001")
+        post(whatsapp, sid(20), "failed", 21610, query=f"?d={delivery_ids[0]}")
+        post(whatsapp, sid(21), "failed", 63018, query=f"?d={delivery_ids[1]}")
+        post(whatsapp, sid(22), "undelivered", 63016, query=f"?d={delivery_ids[2]}")
+        post(whatsapp, sid(30), "failed", 21610, query=f"?m={single}")
+        apply_statuses(app)
+    finally:
+        app.config["WHATSAPP_TEMPLATES"] = {}
+    rows = deliveries_of(app, broadcast_id)
+    assert (rows[0].status, rows[0].error_code) == ("failed", 21610)
+    assert (rows[1].status, rows[1].twilio_sid, rows[1].next_attempt_at is not None) == ("queued", None, True)
+    assert (rows[2].status, rows[2].reason) == ("skipped", "no_template")
+    assert message(app, single) == ("failed", sid(30), 21610)
+    with app.app_context():
+        opted = db.session.scalars(sa.select(Member.id).where(Member.opted_out_at.is_not(None))).all()
+        assert set(opted) == {rows[0].member_id, db.session.get(Message, single).member_id}
+    assert opt_outs(app) == 2
+
+
+def test_a_consumer_killed_mid_batch_loses_nothing_and_moves_nothing_backwards(app, whatsapp):
+    ids = [add_message(app, twilio_sid=sid(n)) for n in range(1, 11)]
+    broadcast_id, delivery_ids = broadcast_of(app, 4)
+    for n in range(10):
+        for status in ("sent", "read", "delivered"):
+            post(whatsapp, sid(n + 1), status)
+    post(whatsapp, sid(40), "delivered", query=f"?d={delivery_ids[0]}")
+    post(whatsapp, sid(41), "failed", 21610, query=f"?d={delivery_ids[1]}")
+    post(whatsapp, sid(42), "failed", 63018, query=f"?d={delivery_ids[2]}")
+    with app.app_context():
+        # The first consumer takes a batch and dies before applying it.
+        dead = Consumer("dead", batch=10)
+        assert len(dead.take()) == 10
+        # The second takes the rest, applies it and dies before acknowledging.
+        dying = Consumer("dying", claim_seconds=3600)
+        taken = dying.take()
+        statuses.apply(update for _, update in taken)
+        db.session.remove()
+        # A third takes over what both left pending, once it is old enough (here: at once).
+        assert Consumer("next", claim_seconds=0).drain() == 33
+    assert stream_length(app) == 0
+    assert [message(app, i)[0] for i in ids] == ["read"] * 10
+    rows = deliveries_of(app, broadcast_id)
+    assert [row.status for row in rows[:3]] == ["delivered", "failed", "queued"]
+    assert rows[2].attempts == 1  # requeued once for its retry, not twice
+    assert opt_outs(app) == 1  # the opt-out is recorded once
+
+
+def test_inline_applies_in_the_request_as_before(app, whatsapp):
+    message_id = add_message(app, twilio_sid=sid(1))
+    app.config["STATUS_APPLY"] = "inline"
+    try:
+        assert post(whatsapp, sid(1), "delivered") == 200
+    finally:
+        app.config["STATUS_APPLY"] = "stream"
+    assert stream_length(app) == 0 and message(app, message_id)[0] == "delivered"
+
+
+def test_an_entry_that_is_not_a_status_is_acknowledged_and_dropped(app, whatsapp):
+    message_id = add_message(app, twilio_sid=sid(1))
+    with app.app_context():
+        Consumer("tests")  # the group exists
+        connect().xadd(STREAM, {"x": "1"})
+        statuses.append(StatusUpdate(sid(1), "read"))
+    assert apply_statuses(app) == 2
+    assert stream_length(app) == 0 and message(app, message_id)[0] == "read"
+
+
+# --- the URLs we give Twilio --------------------------------------------------------------------------
+
+RETRY = "#rc=3&rp=5xx,ct,rt"
+REPLY = Reply((Msg("Hello %(name)s!", {"name": Text("Amina")}),))
+
+
+def test_a_twiml_reply_names_its_row_in_its_action_and_its_statuses_land_there(app, whatsapp):
+    import xml.etree.ElementTree as ET
+
+    form = whatsapp.form("Hi")
+    answer = whatsapp.post(form)
+    messages = list(ET.fromstring(answer.get_data(as_text=True)).iter("Message"))
+    with app.app_context():
+        reply_ids = db.session.scalars(sa.select(Message.id).where(Message.channel == "twiml")
+                                       .order_by(Message.id)).all()
+    assert messages and len(messages) == len(reply_ids)
+    for node, reply_id in zip(messages, reply_ids, strict=True):
+        assert node.get("action") == f"{PUBLIC_URL}/whatsapp/status?m={reply_id}{RETRY}"
+    # Twilio calls that URL without its fragment (a fragment never leaves the client) and signs it so.
+    action = messages[0].get("action").removeprefix(PUBLIC_URL).split("#")[0]
+    assert post(whatsapp, sid(50), "delivered", query=action.removeprefix("/whatsapp/status")) == 200
+    apply_statuses(app)
+    assert message(app, reply_ids[0]) == ("delivered", sid(50), None)
+    # Twilio's retry of the message is answered the same, naming the same rows.
+    assert whatsapp.post(form).get_data(as_text=True) == answer.get_data(as_text=True)
+
+
+def test_a_single_message_and_a_broadcast_give_twilio_their_row_and_the_retry_fragment(app, drain, pipeline):
+    from tests.helpers.broadcasts import add_members
+
+    with app.app_context():
+        member = db.session.get(Member, add_members(1, start=900)[0])
+        [single] = outbound.notify(member, REPLY)
+        db.session.commit()
+        single_id, phone = single.id, member.phone
+    drain()
+    with app.app_context():
+        broadcast_id = running_broadcast_to(1)  # to that member and one more
+        broadcasts.launch(broadcast_id, jobs=1)
+    drain()
+    callbacks = sorted(m["status_callback"] for m in pipeline.messages)
+    rows = deliveries_of(app, broadcast_id)
+    base = app.config["PUBLIC_URL"]
+    assert callbacks == sorted([f"{base}/whatsapp/status?m={single_id}{RETRY}",
+                                *(f"{base}/whatsapp/status?d={row.id}{RETRY}" for row in rows)])
+    assert f"whatsapp:{phone}" in {m["to"] for m in pipeline.messages}
+    # The fake Twilio posts the statuses back (without the fragment); the consumer beside applies them.
+    pipeline.wait_for_callbacks(9)
+    apply_statuses(app)
+    assert message(app, single_id)[0] == "read"
+    assert [row.status for row in deliveries_of(app, broadcast_id)] == ["read", "read"]
