@@ -243,6 +243,7 @@ class MemberView:
     roles: frozenset[str] = frozenset()
     facts: Mapping[str, Any] = field(default_factory=dict)
     notice_outdated: bool = False  # consented to an older notice version and not yet asked about this one
+    consented: bool = False  # agreed to the notice (any version): a prospect who has not is asked before we store anything
 
 
 @dataclass(frozen=True)

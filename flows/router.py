@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from flows import (
+    agree,
     broadcast,
     correct,
     courses,
@@ -22,9 +23,24 @@ from flows import (
     signup,
     smalltalk,
 )
-from flows.base import N_, Choices, Ctx, Flow, Input, Line, Msg, Option, Reply, Result, State, Text, msg
+from flows.base import (
+    N_,
+    Choices,
+    Ctx,
+    Effect,
+    Flow,
+    Input,
+    Line,
+    Msg,
+    Option,
+    Reply,
+    Result,
+    State,
+    Text,
+    msg,
+)
 from flows.choices import read, which_one
-from flows.effects import OptIn, OptOut, ResumeBroadcasts, SetLanguage, StopBroadcasts
+from flows.effects import Enrol, OpenTicket, OptIn, OptOut, ResumeBroadcasts, SetLanguage, StopBroadcasts
 from flows.form import WAY_OUT, re_ask
 from flows.vocabulary import INTENTS
 
@@ -40,6 +56,7 @@ FLOWS: dict[str, Flow] = {
     privacy.NAME: privacy.FLOW,
     reconsent.NAME: reconsent.FLOW,
     correct.NAME: correct.FLOW,
+    agree.NAME: agree.FLOW,
 }
 
 MENU = "menu"
@@ -139,11 +156,47 @@ def menu(ctx: Ctx, *before: Line, errors: int = 0) -> Result:
 
 
 def start_flow(ctx: Ctx, name: str, data: Mapping[str, Any] | None = None) -> Result:
-    """Start a flow by name, or say it is coming soon."""
+    """Start a flow by name, or say it is coming soon; the notice first if the start would store something
+    about someone who never agreed to it."""
     flow = FLOWS.get(name)
     if flow is None:
         return menu(ctx, COMING_SOON)
-    return flow.start(ctx, data)
+    started = flow.start(ctx, data)
+    if stores_before_consent(ctx, started):
+        return agree.FLOW.start(ctx, {"then": name, "data": dict(data or {})})
+    return started
+
+
+# What stores something about a person beyond their message: asked only after they agreed to the notice.
+STORING_EFFECTS: tuple[type[Effect], ...] = (OpenTicket, Enrol)
+
+
+def stores_before_consent(ctx: Ctx, result: Result) -> bool:
+    """Whether a result would store something about a prospect who has not agreed to the notice."""
+    if ctx.member.is_member or ctx.member.consented:
+        return False
+    return any(isinstance(effect, STORING_EFFECTS) for effect in result.effects)
+
+
+def ask_consent_for(ctx: Ctx, state: State, inp: Input) -> Result:
+    """The notice before an answer that would store something; after YES the same answer is read again."""
+    return agree.FLOW.start(ctx, {"then": state.flow, "state": state.to_json(), "text": inp.text,
+                                  "intents": sorted(inp.intents)})
+
+
+def carry_on(ctx: Ctx, agreed: Result) -> Result:
+    """After YES to the notice: record the consent, then what was asked (the flow started, or the answer read
+    again at the step it was given)."""
+    ctx = replace(ctx, member=replace(ctx.member, consented=True))
+    data = agreed.state.data if agreed.state else {}
+    saved = State.from_json(data.get("state"))
+    flow = FLOWS.get(saved.flow) if saved else None
+    if saved is not None and flow is not None:
+        answer = Input(text=str(data.get("text") or ""), intents=frozenset(data.get("intents") or ()))
+        went_on = flow.handle(ctx, saved, answer)
+    else:
+        went_on = start_flow(ctx, str(data.get("then")), data.get("data"))
+    return Result(None, agreed.replies, agreed.effects).then(went_on)
 
 
 # Whole messages that hold a menu item's words but ask for something else ("my data file", "change my details",
@@ -307,6 +360,10 @@ def handle(ctx: Ctx, state: State | None, inp: Input) -> Result:
     if flow is None:
         return idle(ctx, inp)
     result = flow.handle(ctx, state, inp)
+    if result.state is not None and result.state.flow == agree.NAME and result.state.step == agree.AGREED:
+        return carry_on(ctx, result)
+    if stores_before_consent(ctx, result):
+        return ask_consent_for(ctx, state, inp)
     if result.state is None and state.data.get("next"):  # after the list of languages a first message got
         chosen = in_new_language(ctx, result)
         welcomed = {"welcomed": True} if chosen.lang == ctx.lang else None  # the same language: no second welcome

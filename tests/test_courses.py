@@ -94,5 +94,5 @@ def test_a_non_member_may_enrol_and_is_told_how_to_get_the_reward(catalog, whats
     whatsapp.send("Hi")
     menu = whatsapp.says("menu")
     number = next(line.split(".")[0] for line in menu.splitlines() if "Free courses" in line)
-    play(whatsapp, [(number, ["1."]), ("1", []),
+    play(whatsapp, [(number, ["1."]), ("1", []), ("yes", ["may we keep your details?"]),  # the notice first
                     ("yes", ["You are enrolled in", "for union members: send JOIN to become one."])])

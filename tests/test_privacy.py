@@ -533,7 +533,7 @@ def test_a_refusal_after_a_question_an_organiser_answered_leaves_nothing_either(
     organiser = staff_phone(app, client, "+254733000009", "organiser")
     play(person, [("Hi", ["may we keep your details?"]), ("menu", ["Main menu"]),
                   ("Can the union lend me money for a motorbike?", ["Pass my question to a person"]),
-                  ("agent", ["ticket #1"])])
+                  ("agent", ["may we keep your details?"]), ("yes", ["ticket #1"])])  # the notice before the ticket
     play(organiser, [("TICKETS", ["#1"]), ("REPLY 1 Hello Mama Mboga, we will call you on 0712 345 678", ["Sent"])])
     play(person, [("menu", []), ("join", ["may we keep your details?"]),
                   ("hapana", ["We have deleted your phone number and your messages"])])

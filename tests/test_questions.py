@@ -328,3 +328,24 @@ def test_settings_shown_to_members_may_be_given_per_language(monkeypatch, tmp_pa
     monkeypatch.setenv("UNION_NAME_SW", "Chama cha Wafanyakazi wa Gig")
     settings = load_settings(tmp_path)
     assert (settings["MEMBERSHIP_DUES_SW"], settings["UNION_NAME_SW"]) == ("KES 100 kwa mwezi", "Chama cha Wafanyakazi wa Gig")
+
+
+def test_a_prospects_agent_opens_no_ticket_before_yes_and_no_forgets_them(app, client, faq):
+    prospect = WhatsApp(client, "+254712000555")
+    prospect.send("Hi")
+    play(prospect, [("cancel", ["Main menu"]),
+                    ("agent", ["Before you join, may we keep your details?", "Reply YES if you are 18 or older"])])
+    with app.app_context():
+        assert db.session.scalar(sa.select(Member.consent_at).where(Member.phone == "+254712000555")) is None
+    assert tickets(app) == []
+    play(prospect, [("yes", ["An organiser will answer you here (ticket #1)."])])
+    assert [(t[0], t[2]) for t in tickets(app)] == [(1, "asked")]
+    with app.app_context():
+        assert db.session.scalar(sa.select(Member.consent_at).where(Member.phone == "+254712000555")) is not None
+    refusing = WhatsApp(client, "+254712000666")
+    refusing.send("Hi")
+    play(refusing, [("cancel", ["Main menu"]), ("call me", ["Before you join"]),
+                    ("no", ["We have deleted your phone number"])])
+    assert len(tickets(app)) == 1
+    with app.app_context():
+        assert db.session.scalar(sa.select(Member.id).where(Member.phone == "+254712000666")) is None

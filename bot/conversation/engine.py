@@ -98,6 +98,7 @@ def member_view(member: Member) -> MemberView:
         roles=roles_from(member.staff_roles),  # set by the statement that locked the member
         facts=facts_of(member),
         notice_outdated=member_service.notice_outdated(member),
+        consented=member.consent_at is not None,
     )
 
 

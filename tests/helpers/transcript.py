@@ -17,6 +17,7 @@ from flows.effects import (
     OpenTicket,
     OptIn,
     OptOut,
+    RecordConsent,
     RegisterMember,
     ReportCertificateFile,
     ReportCertificateLink,
@@ -62,7 +63,7 @@ class Chat:
     render the replies in the person's language after the effects (a language switch shows at once), and
     keep the state. The effects are collected, and those that change what the flows see next are applied
     to the member view: a language switch, STOP and START, NO BROADCASTS and BROADCASTS ON, joining, the new
-    notice asked, enrolling and reporting a course, a ticket opened.
+    notice asked, consent recorded, enrolling and reporting a course, a ticket opened.
     `lang=None` is a new contact: the first message's words choose the language, as the engine does."""
 
     lang: str | None = None
@@ -109,6 +110,8 @@ class Chat:
             kept = [e for e in facts.get("enrolments") or () if e["course_id"] != effect.course_id]
             facts["enrolments"] = [*kept, {"course_id": effect.course_id, "status": status}]
             self.member = replace(member, facts=facts)
+        elif isinstance(effect, RecordConsent):
+            self.member = replace(member, consented=True)
         elif isinstance(effect, MarkNoticeAsked):
             self.member = replace(member, notice_outdated=False)
         elif isinstance(effect, OpenTicket):
