@@ -172,8 +172,9 @@ STORING_EFFECTS: tuple[type[Effect], ...] = (OpenTicket, Enrol)
 
 
 def stores_before_consent(ctx: Ctx, result: Result) -> bool:
-    """Whether a result would store something about a prospect who has not agreed to the notice."""
-    if ctx.member.is_member or ctx.member.consented:
+    """Whether a result would store something about a prospect who has not agreed to the notice (a staff
+    number is the union's own: its free words are refused as staff words, never stored as a ticket)."""
+    if ctx.member.is_member or ctx.member.consented or ctx.member.roles:
         return False
     return any(isinstance(effect, STORING_EFFECTS) for effect in result.effects)
 

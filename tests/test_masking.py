@@ -123,7 +123,8 @@ def test_review_and_tickets_name_the_member_by_member_number(app, client, catalo
 def test_a_prospects_ticket_shows_a_reference(app, client):
     prospect = WhatsApp(client, PHONE)
     prospect.send("Hi")
-    play(prospect, [("cancel", ["Main menu"]), ("AGENT", ["(ticket #1)"]), ("My rider account was blocked", [])])
+    play(prospect, [("cancel", ["Main menu"]), ("AGENT", ["may we keep your details?"]), ("1", ["(ticket #1)"]),
+                    ("My rider account was blocked", [])])
     reference = f"P-{member_id(app)}"
     listing = staff(app, client, ORGANISER, "organiser").says("TICKETS")
     assert f"#1 {reference}, " in listing and no_phone_in(listing)
