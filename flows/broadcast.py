@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -254,13 +254,20 @@ def parse_when(ctx: Ctx, text: str) -> datetime | str | None:
     return moment if moment > ctx.now else "past"
 
 
+def example_time(ctx: Ctx) -> str:
+    """A time to come, for the prompt's example: tomorrow at 18:00 in the union's local time."""
+    zone = ZoneInfo(ctx.settings.timezone)
+    tomorrow = ctx.now.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, time(18, 0)).strftime(WHEN_FORMAT)
+
+
 class When(Step):
     name = "when"
     topic = msg(N_("when to send the broadcast"))
 
     def prompt(self, ctx: Ctx, state: State) -> Sequence[Line]:
         return (msg(N_("When should it go? Reply NOW, or a date and time like %(example)s (%(zone)s time)."),
-                    example=Text("2026-12-01 18:00"), zone=Text(ctx.settings.timezone)),)
+                    example=Text(example_time(ctx)), zone=Text(ctx.settings.timezone)),)
 
     def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
         if state.data.get("matched") == 0:  # the preview found nobody: there is nothing to schedule

@@ -167,6 +167,23 @@ def test_schedule_and_quiet_hours_in_nairobi_time(app, organiser, drain, fake_tw
     assert details["outcome"] == "scheduled" and details["send_at"] == f"{local:%Y-%m-%d %H:%M}"
 
 
+def test_the_pages_name_the_configured_time_zone(app, organiser, monkeypatch):
+    client, _ = organiser
+    seed(app)
+    monkeypatch.setitem(app.config, "TIMEZONE", "Africa/Lagos")
+    composer = client.get("/admin/broadcasts/new").get_data(as_text=True)
+    assert "When (Africa/Lagos time)" in composer and "Send at (Africa/Lagos; empty: now)" in composer
+    with app.app_context():
+        from bot.broadcasts import service as broadcasts
+
+        broadcast_id = broadcasts.create("Hello", send_at=datetime(2031, 1, 5, 6, 30), quiet=("21:00", "07:00")).id
+    pages = [client.get(f"/admin/broadcasts/{broadcast_id}/preview").get_data(as_text=True),
+             client.get(f"/admin/broadcasts/{broadcast_id}").get_data(as_text=True)]
+    for page in pages:  # 06:30 UTC is 07:30 in Lagos (UTC+1), named as such, never "Nairobi"
+        assert "2031-01-05 07:30 (Africa/Lagos)" in page and "Nairobi" not in page
+    assert "Created (Africa/Lagos)" in client.get("/admin/broadcasts").get_data(as_text=True)
+
+
 def test_pause_resume_cancel_are_audited(app, organiser):
     client, email = organiser
     seed(app)

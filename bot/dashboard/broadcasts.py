@@ -14,7 +14,7 @@ from datetime import date, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -89,7 +89,7 @@ class ComposeBase(FlaskForm):
     added per request."""
 
     media_url = URLField("Media URL (optional)", validators=[Optional(), URL(require_tld=False), Length(max=500)])
-    send_at = DateTimeLocalField("Send at (Africa/Nairobi; empty: now)", format="%Y-%m-%dT%H:%M",
+    send_at = DateTimeLocalField("Send at (the union's time zone; empty: now)", format="%Y-%m-%dT%H:%M",
                                  validators=[Optional()])
     quiet_start = TimeField("Quiet hours from", validators=[Optional()])
     quiet_end = TimeField("until", validators=[Optional()])
@@ -146,8 +146,11 @@ def compose_form(formdata: Any = None, data: Mapping[str, Any] | None = None) ->
             fields[f.name] = SelectMultipleField(f.label, choices=choices, validators=[Optional()])
     form_class = type("ComposeForm", (ComposeBase,), fields)
     if formdata is not None:
-        return form_class(formdata=formdata)
-    return form_class(data=dict(data)) if data else form_class()
+        form = form_class(formdata=formdata)
+    else:
+        form = form_class(data=dict(data)) if data else form_class()
+    form.send_at.label.text = f"Send at ({current_app.config['TIMEZONE']}; empty: now)"
+    return form
 
 
 def draft_data(b: Broadcast) -> dict[str, Any]:
@@ -231,7 +234,7 @@ CONTROLS = {"pause": (BroadcastStatus.RUNNING, BroadcastStatus.SCHEDULED), "resu
 
 
 def local_time(value: Any) -> str:
-    """A naive UTC time as Africa/Nairobi time."""
+    """A naive UTC time in the union's time zone (TIMEZONE)."""
     if value is None:
         return ""
     return to_local(value).strftime("%Y-%m-%d %H:%M")

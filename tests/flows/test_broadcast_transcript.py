@@ -81,3 +81,13 @@ def test_in_swahili():
         ("NDIYO", []),
     ])
     assert sent(chat).texts == {"en": "Meeting on Saturday", "sw": "Mkutano Jumamosi"}
+
+
+def test_the_time_given_as_an_example_is_still_to_come():
+    # NOW is 2026-12-03 09:00 UTC (12:00 in Nairobi): the example is tomorrow evening, a time the step accepts.
+    chat = play(organiser(languages=("en",)), [
+        ("Meeting on Saturday", ["Who should get it?"]),
+        ("ALL", ["When should it go?", "like 2026-12-04 18:00 (Africa/Nairobi time)"]),
+        ("2026-12-04 18:00", ["Reply YES to send it at 2026-12-04 18:00"]),
+    ])
+    assert chat.state.step == "confirm"
