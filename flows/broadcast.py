@@ -237,8 +237,25 @@ class Segment(Step):
                    "get the template; %(no_template)s will get nothing (no template for their language).")),
             msg(N_("By language: %(language_notes)s.")),
             msg(N_("About %(minutes)s minutes to send.")),
+            *texts_sent(ctx, state.data.get("texts") or {}),
         )
         return Answer({"segment": segment}, effects=(PreviewBroadcast(segment),), replies=(preview,))
+
+
+PREVIEW_CHARS = 160  # how much of each text the preview repeats
+
+
+def texts_sent(ctx: Ctx, texts: Mapping[str, str]) -> list[Line]:
+    """What each language's members will get: each text written (its start), then who gets English."""
+    lines: list[Line] = [msg(N_("What each language gets:"))]
+    for code, text in texts.items():
+        shown = text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS - 1] + "…"
+        lines.append(Text(f"{FSI}{name_of(ctx, code)}: {shown}{PDI}"))
+    others = [code for code in ctx.settings.languages if code not in texts]
+    if others:
+        lines.append(msg(N_("%(languages)s: the English text."),
+                         languages=Text(" · ".join(name_of(ctx, code) for code in others))))
+    return lines
 
 
 def parse_when(ctx: Ctx, text: str) -> datetime | str | None:

@@ -91,3 +91,23 @@ def test_the_time_given_as_an_example_is_still_to_come():
         ("2026-12-04 18:00", ["Reply YES to send it at 2026-12-04 18:00"]),
     ])
     assert chat.state.step == "confirm"
+
+
+def test_the_preview_shows_the_text_each_language_gets():
+    chat = play(organiser(), [
+        ("Meeting on Saturday at 10", ["To add it in another language"]),
+        ("2: Mkutano Jumamosi saa nne", ["Written in: English · Kiswahili."]),
+        ("skip", ["Who should get it?"]),
+        ("ALL", ["What each language gets:", "\u2068English: Meeting on Saturday at 10\u2069",
+                 "\u2068Kiswahili: Mkutano Jumamosi saa nne\u2069",
+                 "français · Soomaali · العربية: the English text.", "When should it go?"]),
+    ])
+    assert chat.state.step == "when"
+
+
+def test_the_preview_shows_the_start_of_a_long_text_in_swahili():
+    long = "Mkutano " * 40
+    play(organiser("sw", languages=("en", "sw")), [
+        ("Meeting", []), ("kiswahili: " + long, []),
+        ("WOTE", ["Kila lugha itapata:", "\u2068English: Meeting\u2069", "\u2068Kiswahili: " + long[:159] + "…\u2069"]),
+    ])
