@@ -360,10 +360,12 @@ def test_a_callback_url_asking_for_retries_is_tried_again_on_5xx_and_signed_with
         # Without the fragment a 5xx is final; a 4xx is not in this policy either.
         receiver.answers = [503, 400]
         send(make_client(fake), status_callback=receiver.url("/plain"))
+        receiver.wait_for(4)  # /plain takes the 503 before /policy is sent (the answers go in arrival order)
         send(make_client(fake), status_callback=receiver.url("/policy") + "#rc=3&rp=5xx,ct,rt")
         receiver.wait_for(5)
         time.sleep(0.3)
         assert len(receiver.received) == 5
+        assert [c["path"] for c in receiver.received[3:]] == ["/plain", "/policy"]  # neither was tried again
 
 
 def test_retry_overrides_cover_a_connection_that_fails(fake: FakeTwilio) -> None:
