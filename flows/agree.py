@@ -4,7 +4,7 @@ asked; NO or UNDER 18 forgets the person, as in sign-up."""
 
 from __future__ import annotations
 
-from flows.base import Ctx, Result, State
+from flows.base import N_, Ctx, Result, State
 from flows.form import Form
 from flows.signup import Consent
 
@@ -13,12 +13,22 @@ NAME = "agree"
 AGREED = "agreed"
 
 
+class AskFirst(Consent):
+    """Sign-up's consent step, opened for what was asked: a question for a person or a course, not joining."""
+
+    opening = N_(
+        "Before we go on, may we keep your details? %(union)s keeps your phone number and what you send us (your "
+        "question, the course you choose) to answer you, send you union news and count people (totals only) in "
+        "our work with government and partners. Agreeing is voluntary."
+    )
+
+
 class Agree(Form):
     """One question, the consent; the state's data says what to carry on with (`then`, and its `data`, or the
     `state` and the answer `text` and `intents` that would have stored something)."""
 
     name = NAME
-    steps = (Consent(),)
+    steps = (AskFirst(),)
 
     def finish(self, ctx: Ctx, state: State) -> Result:
         """Agreed: hand what was asked back to the router."""

@@ -117,17 +117,18 @@ class Consent(Step):
     name = "consent"
     topic = msg(N_("whether we may keep your details"))
 
+    # What is asked and why, before the rights: sign-up's wording; the notice before a ticket or an enrolment
+    # (flows/agree.py) says its own.
+    opening = N_(
+        "Before you join, may we keep your details? %(union)s keeps your phone number, name, county and "
+        "kind of work to run your membership, send you union news and count members (totals only) in "
+        "our work with government and partners. Joining is voluntary."
+    )
+
     def prompt(self, ctx: Ctx, state: State) -> Sequence[Part]:
         """Who we are, why we keep data, that it is voluntary, the main rights and their keywords."""
         return (
-            msg(
-                N_(
-                    "Before you join, may we keep your details? %(union)s keeps your phone number, name, county and "
-                    "kind of work to run your membership, send you union news and count members (totals only) in "
-                    "our work with government and partners. Joining is voluntary."
-                ),
-                union=privacy.controller(ctx),
-            ),
+            msg(self.opening, union=privacy.controller(ctx)),
             msg(N_("At any time you can see your data (MY DATA), delete it (DELETE MY DATA) or stop our messages "
                    "(STOP). Send PRIVACY for the full notice: who receives your data, how long we keep it and all "
                    "your rights.")),

@@ -334,7 +334,7 @@ def test_a_prospects_agent_opens_no_ticket_before_yes_and_no_forgets_them(app, c
     prospect = WhatsApp(client, "+254712000555")
     prospect.send("Hi")
     play(prospect, [("cancel", ["Main menu"]),
-                    ("agent", ["Before you join, may we keep your details?", "Reply YES if you are 18 or older"])])
+                    ("agent", ["Before we go on, may we keep your details?", "Reply YES if you are 18 or older"])])
     with app.app_context():
         assert db.session.scalar(sa.select(Member.consent_at).where(Member.phone == "+254712000555")) is None
     assert tickets(app) == []
@@ -344,7 +344,7 @@ def test_a_prospects_agent_opens_no_ticket_before_yes_and_no_forgets_them(app, c
         assert db.session.scalar(sa.select(Member.consent_at).where(Member.phone == "+254712000555")) is not None
     refusing = WhatsApp(client, "+254712000666")
     refusing.send("Hi")
-    play(refusing, [("cancel", ["Main menu"]), ("call me", ["Before you join"]),
+    play(refusing, [("cancel", ["Main menu"]), ("call me", ["Before we go on"]),
                     ("no", ["We have deleted your phone number"])])
     assert len(tickets(app)) == 1
     with app.app_context():

@@ -11,7 +11,7 @@ from flows.effects import Enrol, ForgetContact, OpenTicket, RecordConsent
 from tests.helpers.transcript import COURSES, KNOWLEDGE, MEMBER, Chat, Script, play
 
 PROSPECT = MemberView(facts={"faq": KNOWLEDGE, "open_ticket": None, "courses": COURSES, "enrolments": []})
-NOTICE = "Before you join, may we keep your details?"
+NOTICE = "Before we go on, may we keep your details?"
 
 
 def prospect(lang: str) -> Chat:
@@ -27,7 +27,7 @@ AGENT_THEN_YES: Script = [
 ]
 
 SWAHILI_AGENT_THEN_YES: Script = [
-    ("mtu", ["Jibu NDIYO kama una miaka 18 au zaidi na unakubali."]),
+    ("mtu", ["Kabla hatujaendelea, tunaomba ruhusa", "Jibu NDIYO kama una miaka 18 au zaidi na unakubali."]),
     ("ndio", ["(tiketi #7)", "Mtu atakujibu hapa hivi karibuni."]),
 ]
 
@@ -120,3 +120,10 @@ def test_a_consented_prospect_and_a_member_are_never_asked():
                     [("agent", ["An organiser will answer you here (ticket #7)."])])
         assert NOTICE not in "\n".join(chat.send("menu"))
         assert not chat.of(RecordConsent) and len(chat.of(OpenTicket)) == 1
+
+
+def test_the_notice_before_a_ticket_speaks_of_the_question_not_of_joining():
+    chat = prospect("en")
+    said = "\n".join(chat.send("agent"))
+    assert "your question, the course you choose" in said and "Before you join" not in said
+    assert "name, county and kind of work" not in said
