@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process, utils
 from rapidfuzz.distance import OSA
 
-ANSWER_THRESHOLD = 60.0  # 0–100: at or above it (and clearly ahead) the best answer is given
+ANSWER_THRESHOLD = 55.0  # 0–100: at or above it (and clearly ahead) the best answer is given
 OFFER_THRESHOLD = 40.0  # 0–100: at or above it an answer is offered as a choice
 MARGIN = 10.0  # how far the best must lead the second to be given without asking
 STOP_WEIGHT = 0.15  # words that say little about the subject ("how", "the", "ni", "ya")
