@@ -29,8 +29,8 @@ def joined(app, member_id: int, when: datetime) -> None:
 
 
 def seed(app) -> dict[str, int]:
-    """Five Nairobi members and one from Turkana who joined in November (EAT), one who joined just before
-    and one just after; one enrolment in November's group, one outside it."""
+    """Five Nairobi members (one opted out since) and one from Turkana who joined in November (EAT), one who
+    joined just before and one just after; one enrolment in November's group, one outside it."""
     ids = {}
     for i in range(5):
         ids[f"nairobi{i}"] = add_member(app, f"Amina {i}", phone=f"+25471100000{i}", county="Nairobi")
@@ -42,6 +42,9 @@ def seed(app) -> dict[str, int]:
     joined(app, ids["october"], LAST_OF_OCTOBER_EAT)
     ids["december"] = add_member(app, "Dalmas", phone="+254711000011", county="Kiambu")
     joined(app, ids["december"], FIRST_OF_DECEMBER_EAT)
+    with app.app_context():
+        db.session.get(Member, ids["nairobi2"]).opted_out_at = datetime(2026, 12, 1, 9)
+        db.session.commit()
     with app.app_context():
         course = Course(slug="excel", url="https://www.linkedin.com/learning/excel", titles={"en": "Excel"})
         db.session.add(course)
@@ -67,7 +70,7 @@ def test_the_overview_counts_the_members_who_joined_in_the_range(app):
     assert response.status_code == 200
     assert "<h1>Overview: joined 2026-11-01 to 2026-11-30</h1>" in html
     assert "<title>Overview: joined 2026-11-01 to 2026-11-30" in html
-    assert "<b>6</b> members" in html and "<b>6</b> active" in html
+    assert "<b>6</b> members" in html and "<b>5</b> active" in html and "<b>1</b> opted out" in html
     assert "new this week" not in html and "New this week and this month are shown without dates" in html
     charts = overview_charts(html)
     # The same small-group rule as without dates: Turkana's one member is drawn nowhere.
@@ -104,6 +107,8 @@ def test_a_range_over_every_joining_day_gives_the_figures_without_dates(app):
     everyone = client.get("/admin/").get_data(as_text=True)
     dated = client.get("/admin/?from=2000-01-01&to=2099-12-31").get_data(as_text=True)
     assert "<b>8</b> members" in everyone and "<b>8</b> members" in dated
+    standing = re.compile(r"<li><b>(\d+)</b> (members|active|opted out|data erased)</li>")
+    assert standing.findall(everyone) == standing.findall(dated) and len(standing.findall(dated)) == 4
     plain, ranged = overview_charts(everyone), overview_charts(dated)
     for name in ("county", "work", "gender", "community", "funnel"):
         assert plain[name] == ranged[name], name
