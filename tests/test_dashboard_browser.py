@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from bot.core.extensions import db
-from bot.models import AuditEvent
+from bot.models import AuditEvent, Member
 from tests.helpers.browser import canvas_has_pixels, pytestmark, sign_in  # noqa: F401  (the skip)
 from tests.helpers.dashboard import add_member, make_user
 
@@ -65,3 +66,43 @@ def test_csv_export_refused_for_an_organiser(app, page):
     assert status == 403
     response = page.goto("/admin/audit")
     assert response.status == 403
+
+
+@pytest.mark.parametrize("width", [390, 1366])
+def test_the_overview_over_a_range_of_joining_days(app, browser, live_server, width):
+    from datetime import datetime
+
+    from bot.core.local_time import zone
+
+    with app.app_context():
+        today = datetime.now(zone()).date().isoformat()
+    for i in range(5):
+        add_member(app, f"Amina {i}", phone=f"+25471100000{i}", county="Nairobi")
+    add_member(app, "Baraka", phone="+254711000009", county="Turkana")
+    with app.app_context():
+        db.session.execute(sa.update(Member).where(Member.county == "Turkana").values(joined_at=datetime(2025, 3, 1)))
+        db.session.commit()
+    context = browser.new_context(base_url=live_server, viewport={"width": width, "height": 800})
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(tab, make_user(app, "organiser"))
+    assert tab.locator(".totals li").first.inner_text() == "6 members"
+    tab.fill("#joined-from", "2026-01-01")
+    tab.fill("#joined-to", today)
+    tab.click("#overview-filters button[type=submit]")
+    tab.wait_for_url("**/admin/?*from=2026-01-01*")
+    assert tab.locator("h1").inner_text() == f"Overview: joined 2026-01-01 to {today}"
+    assert tab.locator(".totals li").first.inner_text() == "5 members"
+    tab.wait_for_selector("#chart-county[data-drawn=true]")
+    assert canvas_has_pixels(tab, "#chart-county")
+    scroll, inner = tab.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert scroll <= inner, (width, scroll, inner)
+    tab.click("#every-date")
+    tab.wait_for_url("**/admin/")
+    assert tab.locator("h1").inner_text() == "Overview"
+    refused = tab.goto("/admin/?from=2026-02-30")
+    assert refused.status == 400
+    assert "is not a date" in tab.locator("#range-problem").inner_text()
+    context.close()
+    assert errors == []

@@ -7,6 +7,7 @@ temporary folder."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,7 @@ def seed(app, tmp_path: Path) -> int:
 
 def pages_for(role: str, member_id: int) -> list[str]:
     """Every page of the dashboard the role opens (a missing one too: the 404 page)."""
-    return ["/admin/", "/admin/members", f"/admin/members/{member_id}", "/admin/reports",
+    return ["/admin/", "/admin/?county=Nairobi&from=2026-01-01&to=2099-12-31", "/admin/members", f"/admin/members/{member_id}", "/admin/reports",
             *(f"/admin/reports/{name}.html" for name in REPORTS[role]), *ROLE_PAGES[role], "/admin/no-such-page"]
 
 
@@ -69,7 +70,7 @@ def test_every_page_fits_a_phone_and_a_desktop(app, browser, live_server, catalo
             response = tab.goto(path)
             assert response.status == (404 if path.endswith("no-such-page") else 200), (role, path, response.status)
             tab.wait_for_load_state("load")
-            name = path.strip("/").replace("/", "_").replace(".", "_") or "admin"
+            name = re.sub(r"[/.?&=]", "_", path.strip("/")) or "admin"
             tab.screenshot(path=str(shots / f"{name}-{width}.png"), full_page=True)
             scroll, inner = tab.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
             assert scroll <= inner, (role, width, path, scroll, inner)

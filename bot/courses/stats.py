@@ -29,7 +29,7 @@ from bot.certificates.service import voucher_counts, waiting_count
 from bot.core.extensions import db
 from bot.models import Certificate, Course, Enrolment, Member, MemberWork
 from bot.models.courses import ACCEPTED_STATUSES, COMPLETED, REPORTED, CertificateStatus, EnrolmentStatus
-from bot.stats.service import COUNTED, StatsFilter, number
+from bot.stats.service import COUNTED, StatsFilter, in_scope, number
 from flows.base import N_, Line, PerLanguage, msg
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,14 @@ def count_snapshot() -> dict[str, Any]:
     return {"courses": courses, "certificates": reports, "vouchers": [issued, left, waiting_count()]}
 
 
+def add_to_steps(steps: list[int], status: str, n: int) -> None:
+    """Count `n` enrolments of this status at each step of the funnel they reached."""
+    steps[0] += n
+    steps[1] += n if status in REPORTED else 0
+    steps[2] += n if status in COMPLETED else 0
+    steps[3] += n if status == EnrolmentStatus.REWARDED else 0
+
+
 def summarise(rows: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The counted rows folded per filter: 'county|kind' ('*' for every county, '' for every kind) → the
     funnel steps, per-course enrolments and completions, and pending and accepted reports."""
@@ -95,11 +103,7 @@ def summarise(rows: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
     for county, kind, course, status, n in rows["courses"]:
         for target in (entry(county, kind), entry("*", kind)):
-            steps = target["steps"]
-            steps[0] += n
-            steps[1] += n if status in REPORTED else 0
-            steps[2] += n if status in COMPLETED else 0
-            steps[3] += n if status == EnrolmentStatus.REWARDED else 0
+            add_to_steps(target["steps"], status, n)
             per_course = target["courses"].setdefault(str(course), [0, 0])
             per_course[0] += n
             per_course[1] += n if status in COMPLETED else 0
@@ -169,11 +173,28 @@ def course_counts(f: StatsFilter) -> CourseCounts:
     return CourseCounts(*numbers["steps"], per_course={int(k): (v[0], v[1]) for k, v in numbers["courses"].items()})
 
 
+def live_steps(f: StatsFilter) -> list[int]:
+    """The funnel's steps counted from the enrolments of the members in scope (a range of joining days,
+    which the snapshot does not keep): one statement over their enrolments."""
+    steps = [0, 0, 0, 0]
+    for status, n in db.session.execute(
+        sa.select(Enrolment.status, sa.func.count()).join(Member, Member.id == Enrolment.member_id)
+        .where(*in_scope(f)).group_by(Enrolment.status)
+    ):
+        add_to_steps(steps, status, int(n))
+    return steps
+
+
 def funnel(f: StatsFilter | None = None) -> list[tuple[str, int]]:
-    """The course funnel for the overview chart: enrolled, reported, verified, rewarded."""
-    counts = course_counts(f or StatsFilter())
-    return [("enrolled", counts.enrolled), ("reported", counts.reported), ("verified", counts.verified),
-            ("rewarded", counts.rewarded)]
+    """The course funnel for the overview chart: enrolled, reported, verified, rewarded (for members who
+    joined in a range: all their enrolments, counted on the spot)."""
+    f = f or StatsFilter()
+    if f.dated():
+        steps = live_steps(f)
+    else:
+        counts = course_counts(f)
+        steps = [counts.enrolled, counts.reported, counts.verified, counts.rewarded]
+    return list(zip(("enrolled", "reported", "verified", "rewarded"), steps, strict=True))
 
 
 def short_title(course: Course) -> PerLanguage:

@@ -11,7 +11,6 @@ import csv
 import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
 from statistics import median
 from typing import Any
 
@@ -23,7 +22,7 @@ from flask_login import current_user
 from bot.audit import service as audit
 from bot.core import i18n
 from bot.core.extensions import db
-from bot.core.local_time import to_utc, zone
+from bot.dashboard.date_range import BadRange, DateRange
 from bot.dashboard.nav import ALL_ROLES, role_required
 from bot.dashboard.timeline import course_name, message_reason, voucher_carrier
 from bot.dashboard.users import allowed
@@ -49,38 +48,6 @@ DEFAULT_DAYS = 90
 LANGUAGE_LABELS = i18n.LANGUAGE_LABELS
 
 
-@dataclass(frozen=True)
-class DateRange:
-    """A range of local dates (both included), from the query string; the last 90 days by default."""
-
-    start: date
-    end: date
-
-    @classmethod
-    def of(cls, source: Any) -> DateRange:
-        """Read `from` and `to` (YYYY-MM-DD); a bad or missing date falls back to the default."""
-        today = datetime.now(zone()).date()
-        end = parse_date(source.get("to")) or today
-        start = parse_date(source.get("from")) or end - timedelta(days=DEFAULT_DAYS)
-        return cls(min(start, end), max(start, end))
-
-    def bounds(self) -> tuple[datetime, datetime]:
-        """The range as naive UTC moments [start, end)."""
-        return to_utc(datetime.combine(self.start, time())), to_utc(datetime.combine(self.end + timedelta(days=1), time()))
-
-    def args(self) -> dict[str, str]:
-        """The range for links and the audit log."""
-        return {"from": self.start.isoformat(), "to": self.end.isoformat()}
-
-
-def parse_date(text: str | None) -> date | None:
-    """A YYYY-MM-DD date, or None."""
-    try:
-        return date.fromisoformat((text or "").strip()[:10])
-    except ValueError:
-        return None
-
-
 @dataclass
 class Report:
     """A report's columns and rows, and figures for the printable page's heading."""
@@ -98,18 +65,17 @@ def small(count: int) -> int | str:
 
 def vouchers_report(period: DateRange) -> Report:
     """Who got which voucher code and when, and whether the message carrying it was delivered."""
-    start, end = period.bounds()
     rows = db.session.execute(
         sa.select(Voucher, Member.member_number, Member.id, Certificate, Course)
         .join(Member, Member.id == Voucher.member_id)
         .outerjoin(Certificate, Certificate.id == Voucher.certificate_id)
         .outerjoin(Course, Course.id == Certificate.course_id)
-        .where(Voucher.assigned_at >= start, Voucher.assigned_at < end).order_by(Voucher.assigned_at, Voucher.id)
+        .where(*period.within(Voucher.assigned_at)).order_by(Voucher.assigned_at, Voucher.id)
     ).all()
     member_ids = [row[2] for row in rows]
     messages = list(db.session.scalars(
         sa.select(Message).where(Message.member_id.in_(member_ids), Message.direction == "out",
-                                 Message.created_at >= start, Message.created_at < end)
+                                 *period.within(Message.created_at))
     )) if member_ids else []
     table = []
     delivered = 0
@@ -129,12 +95,11 @@ def vouchers_report(period: DateRange) -> Report:
 
 def tickets_report(period: DateRange) -> Report:
     """Tickets opened in the range: reason, status, when first answered and how long it took."""
-    start, end = period.bounds()
     first_answer = (sa.select(TicketMessage.ticket_id, sa.func.min(TicketMessage.created_at).label("at"))
                     .where(TicketMessage.author != "member").group_by(TicketMessage.ticket_id).subquery())
     rows = db.session.execute(
         sa.select(Ticket, first_answer.c.at).outerjoin(first_answer, first_answer.c.ticket_id == Ticket.id)
-        .where(Ticket.created_at >= start, Ticket.created_at < end).order_by(Ticket.created_at, Ticket.id)
+        .where(*period.within(Ticket.created_at)).order_by(Ticket.created_at, Ticket.id)
     ).all()
     table = []
     waits = []
@@ -154,8 +119,7 @@ def tickets_report(period: DateRange) -> Report:
 def membership_report(period: DateRange) -> Report:
     """Members who joined in the range by county, kind of work, gender, community and language; groups
     under five shown as '<5'."""
-    start, end = period.bounds()
-    joined = sa.and_(Member.joined_at >= start, Member.joined_at < end, Member.status != "prospect")
+    joined = sa.and_(*period.within(Member.joined_at), Member.status != "prospect")
     dimensions: list[tuple[str, Any, Mapping[str, str]]] = [
         ("county", Member.county, {}), ("gender", Member.gender, GENDER_LABELS),
         ("community", Member.community, COMMUNITY_LABELS), ("language", Member.language, LANGUAGE_LABELS)]
@@ -191,13 +155,32 @@ REPORTS = {
 }
 
 
+def reports_page(period: DateRange | None, problem: str | None) -> ResponseReturnValue:
+    """The reports this role may export; a range that could not be read is said, with what was typed."""
+    mine = [kind for kind in REPORTS.values() if allowed(current_user.role, kind.roles)]
+    return render_template("admin/reports.html", reports=mine, period=period, problem=problem,
+                           typed=request.args), 400 if problem else 200
+
+
+def chosen_period() -> DateRange:
+    """The range of the query string, the last DEFAULT_DAYS days by default.
+
+    Raises:
+        BadRange: a date that could not be read.
+    """
+    period = DateRange.of(request.args, default_days=DEFAULT_DAYS)
+    assert period is not None  # a default is given
+    return period
+
+
 @bp.get("/reports")
 @role_required(*ALL_ROLES)
 def reports() -> ResponseReturnValue:
     """The reports this role may export, with the date range to choose."""
-    period = DateRange.of(request.args)
-    mine = [kind for kind in REPORTS.values() if allowed(current_user.role, kind.roles)]
-    return render_template("admin/reports.html", reports=mine, period=period)
+    try:
+        return reports_page(chosen_period(), None)
+    except BadRange as problem:
+        return reports_page(None, str(problem))
 
 
 @bp.get("/reports/<any(vouchers, tickets, membership):name>.<any(csv, html):fmt>")
@@ -207,7 +190,10 @@ def report_export(name: str, fmt: str) -> ResponseReturnValue:
     kind = REPORTS[name]
     if not allowed(current_user.role, kind.roles):
         abort(403)
-    period = DateRange.of(request.args)
+    try:
+        period = chosen_period()
+    except BadRange as problem:
+        return reports_page(None, str(problem))
     report = kind.build(period)
     audit.record(current_user.email, "report.export", name, format=fmt, filters=period.args(), rows=len(report.rows))
     db.session.commit()

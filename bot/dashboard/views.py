@@ -9,7 +9,7 @@ import io
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -37,6 +37,7 @@ from bot.core.local_time import to_local
 from bot.courses import stats as course_stats
 from bot.dashboard import timeline
 from bot.dashboard import users as dashboard_users
+from bot.dashboard.date_range import BadRange, DateRange
 from bot.dashboard.forms import (
     AccountActionForm,
     DataExportForm,
@@ -61,6 +62,7 @@ from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_KINDS, WORK_LABEL
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PAGE_SIZE = 50
+MAX_CHART_MONTHS = 36
 STATUSES = ("active", "opted_out", "prospect")
 PHONE_QUERY = re.compile(r"\+?[\d\s().-]{6,24}")
 
@@ -161,18 +163,32 @@ def logout() -> ResponseReturnValue:
     return redirect(url_for("admin.login"))
 
 
-def chart_data(scope: stats.StatsFilter) -> dict[str, Any]:
+def chart_data(scope: stats.StatsFilter, period: DateRange | None, now: datetime) -> dict[str, Any]:
     """Every chart's labels and values, from the stats service, for the members in scope."""
-    months = stats.members_over_time(scope)
+    months, until = chart_months(period, now)
+    over_time = stats.members_over_time(scope, months, until)
     return {
-        "joined": {"labels": [m for m, _ in months], "values": [n for _, n in months],
-                   "table": [[m, f"{n:,}"] for m, n in months], "hidden": 0},
+        "joined": {"labels": [m for m, _ in over_time], "values": [n for _, n in over_time],
+                   "table": [[m, f"{n:,}"] for m, n in over_time], "hidden": 0},
         "county": labelled_counts(stats.counts_by(Member.county, scope), {}),
         "work": labelled_counts(stats.counts_by_work(scope), WORK_LABELS),
         "gender": labelled_counts(stats.counts_by(Member.gender, scope), GENDER_LABELS),
         "community": labelled_counts(stats.counts_by(Member.community, scope), COMMUNITY_LABELS),
         "funnel": labelled_counts(course_stats.funnel(scope), {}, groups=False),
     }
+
+
+def chart_months(period: DateRange | None, now: datetime) -> tuple[int, datetime]:
+    """How many months 'members over time' shows and the moment its last month ends at: the last 12 up to
+    now, or the months of the range (at most MAX_CHART_MONTHS, the latest), up to its end or now."""
+    if period is None:
+        return 12, now
+    until = min(now, period.bounds()[1] - timedelta(microseconds=1))
+    if period.start is None:
+        return 12, until
+    last = to_local(until).date()
+    months = (last.year - period.start.year) * 12 + last.month - period.start.month + 1
+    return max(1, min(months, MAX_CHART_MONTHS)), until
 
 
 def labelled_counts(rows: Sequence[tuple[str | None, int]], labels: dict[str, str], *,
@@ -194,14 +210,33 @@ def labelled_counts(rows: Sequence[tuple[str | None, int]], labels: dict[str, st
 @bp.get("/")
 @role_required(*ALL_ROLES)
 def overview() -> ResponseReturnValue:
-    """Headline numbers and charts, from one reading of the running counts, for a county and/or kind of work."""
+    """Headline numbers and charts for a county and/or kind of work (from one reading of the running counts),
+    and for the members who joined between two dates (counted from the members table)."""
     scope = MemberQuery.of(request.args)  # its county and kind of work: the same filter as STATS
-    chosen = stats.StatsFilter(county=scope.county or None, work=scope.work or None)
+    try:
+        period = DateRange.of(request.args)
+    except BadRange as problem:
+        return render_template("admin/overview.html", problem=str(problem), typed=request.args, **overview_context(
+            scope, None)), 400
+    start, end = period.bounds() if period else (None, None)
+    chosen = stats.StatsFilter(county=scope.county or None, work=scope.work or None, joined_from=start,
+                               joined_before=end)
+    now = utcnow()
     with stats.one_reading():
-        totals = stats.totals(chosen, utcnow())
-        charts = chart_data(chosen)
-    return render_template("admin/overview.html", totals=totals, charts=charts, scope=scope, counties=COUNTIES,
-                           work_kinds=WORK_KINDS, work_labels=WORK_LABELS, small_group=stats.SMALL_GROUP)
+        totals = stats.totals(chosen, now)
+        charts = chart_data(chosen, period, now)
+    return render_template("admin/overview.html", totals=totals, charts=charts, problem=None,
+                           **overview_context(scope, period))
+
+
+def overview_context(scope: MemberQuery, period: DateRange | None) -> dict[str, Any]:
+    """What the overview's heading, filter form and links need: the filters chosen and their title."""
+    named = [part for part in (scope.county, WORK_LABELS.get(scope.work, "")) if part]
+    if period:
+        named.append(f"joined {period.label()}")
+    return {"scope": scope, "period": period, "heading": ", ".join(named), "counties": COUNTIES,
+            "work_kinds": WORK_KINDS, "small_group": stats.SMALL_GROUP,
+            "filters": scope.args() | (period.args() if period else {})}
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from functools import cache
 from itertools import pairwise
@@ -40,14 +40,25 @@ TOP_COUNTIES = 10
 
 @dataclass(frozen=True)
 class StatsFilter:
-    """Which members the numbers are about: all, or those of one county and/or one kind of work."""
+    """Which members the numbers are about: all, or those of one county and/or one kind of work, and (on the
+    dashboard) those who joined in [joined_from, joined_before), naive UTC."""
 
     county: str | None = None
     work: str | None = None
+    joined_from: datetime | None = None
+    joined_before: datetime | None = None
 
     def is_empty(self) -> bool:
         """Whether no filter is set."""
-        return self.county is None and self.work is None
+        return self.county is None and self.work is None and not self.dated()
+
+    def dated(self) -> bool:
+        """Whether the members are narrowed by when they joined (the running counts keep no joining time)."""
+        return self.joined_from is not None or self.joined_before is not None
+
+    def any_work(self) -> StatsFilter:
+        """The same members whatever their kind of work."""
+        return replace(self, work=None)
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,10 @@ def in_scope(f: StatsFilter) -> list[sa.ColumnElement[bool]]:
         conditions.append(
             sa.exists().where(MemberWork.member_id == Member.id, MemberWork.kind == f.work)
         )
+    if f.joined_from is not None:
+        conditions.append(Member.joined_at >= f.joined_from)
+    if f.joined_before is not None:
+        conditions.append(Member.joined_at < f.joined_before)
     return conditions
 
 
@@ -108,6 +123,12 @@ class Totals:
 def tallied() -> bool:
     """Whether the running counts are kept (PostgreSQL, by triggers); SQLite counts the members live."""
     return db.engine.dialect.name == "postgresql"
+
+
+def counted_live(f: StatsFilter) -> bool:
+    """Whether a filter's numbers are counted from the members tables: on SQLite, and for a range of joining
+    days, which the running counts do not keep."""
+    return not tallied() or f.dated()
 
 
 def tally_scope(f: StatsFilter) -> list[sa.ColumnElement[bool]]:
@@ -178,7 +199,7 @@ def new_members(f: StatsFilter, now: datetime) -> tuple[int, int]:
         return int(row[0] or 0), int(row[1] or 0)
     recent = (
         sa.select(Member.id, Member.joined_at)
-        .where(*in_scope(StatsFilter(county=f.county)), Member.joined_at >= since)
+        .where(*in_scope(f.any_work()), Member.joined_at >= since)
         .cte("recent")
     )
     lowest = sa.select(sa.func.min(recent.c.id)).scalar_subquery()
@@ -194,7 +215,7 @@ def new_members(f: StatsFilter, now: datetime) -> tuple[int, int]:
 
 def totals(f: StatsFilter, now: datetime) -> Totals:
     """Members, opted out, erased, and new this week and this month."""
-    if not tallied():
+    if counted_live(f):
         return live_totals(f, now)
     standing = tally_summary(f)["standing"]
     return Totals(sum(standing.values()), standing.get("opted_out", 0), standing.get("erased", 0),
@@ -223,7 +244,7 @@ def ranked(counts: dict[str | None, int]) -> list[tuple[str | None, int]]:
 
 def counts_by(column: InstrumentedAttribute, f: StatsFilter) -> list[tuple[str | None, int]]:
     """Members per value of a members column (county, gender, community), largest first."""
-    if not tallied():
+    if counted_live(f):
         return live_counts_by(column, f)
     return ranked({str(value) or None: count for value, count in tally_summary(f)[column.key].items()})
 
@@ -236,7 +257,7 @@ def live_counts_by(column: InstrumentedAttribute, f: StatsFilter) -> list[tuple[
 
 def counts_by_work(f: StatsFilter) -> list[tuple[str, int]]:
     """Members per kind of work (a member may do several; filtered by work: their other kinds too)."""
-    if not tallied():
+    if counted_live(f):
         return live_counts_by_work(f)
     counts: dict[str | None, int] = {}
     for work, count in tally_summary(f)["work"].items():
@@ -251,7 +272,7 @@ def live_counts_by_work(f: StatsFilter) -> list[tuple[str, int]]:
     if f.work:
         mine = aliased(MemberWork)
         query = query.join(mine, sa.and_(mine.member_id == MemberWork.member_id, mine.kind == f.work))
-    rows = db.session.execute(query.where(*in_scope(StatsFilter(county=f.county))).group_by(MemberWork.kind))
+    rows = db.session.execute(query.where(*in_scope(f.any_work())).group_by(MemberWork.kind))
     return [(str(kind), n) for kind, n in ranked({kind: int(count) for kind, count in rows})]
 
 
