@@ -46,7 +46,7 @@ def seed(app, tmp_path: Path) -> int:
 
 def pages_for(role: str, member_id: int) -> list[str]:
     """Every page of the dashboard the role opens (a missing one too: the 404 page)."""
-    return ["/admin/", "/admin/members", f"/admin/members/{member_id}", "/admin/reports",
+    return ["/admin/", "/admin/members", f"/admin/members/{member_id}", "/admin/reports", "/admin/templates",
             *(f"/admin/reports/{name}.html" for name in REPORTS[role]), *ROLE_PAGES[role], "/admin/no-such-page"]
 
 
