@@ -146,3 +146,24 @@ def test_nothing_to_highlight_when_every_language_has_a_template(app, client, so
     page = client.get(sent.headers["Location"]).get_data(as_text=True)
     assert "gets-nothing" not in page and 'id="preview-nothing-note"' not in page
     assert client.get("/admin/broadcasts/count").get_json()["nothing_languages"] == []
+
+
+def test_the_whatsapp_preview_points_at_the_templates_page_when_someone_gets_nothing(app, client,
+                                                                                    somali_without_template):
+    from tests.helpers.app import WhatsApp
+
+    app.test_cli_runner().invoke(args=["staff", "add", "+254733000002", "--role", "organiser"])
+    organiser = WhatsApp(client, "+254733000002")
+    for line in ("BROADCAST", "Meeting on Saturday", "SKIP"):
+        organiser.send(line)
+    link = app.config["PUBLIC_URL"] + "/admin/templates"
+    assert (f"2 Somali speakers outside the window have no template: they get nothing, which template each language "
+            f"has: {link}.") in organiser.says("ALL")
+    organiser.send("kiswahili")
+    for line in ("BROADCAST", "Meeting on Saturday", "RUKA"):
+        organiser.send(line)
+    assert f"hawatapata chochote, kiolezo cha kila lugha: {link}." in organiser.says("WOTE")
+    app.config["TEMPLATE_FALLBACK"] = "en"  # restored by the fixture's monkeypatch
+    for line in ("BROADCAST", "Meeting on Saturday", "RUKA"):
+        organiser.send(line)
+    assert "/admin/templates" not in organiser.says("WOTE")
