@@ -351,3 +351,22 @@ def test_the_inline_path_sets_the_times_once_too(app, whatsapp, monkeypatch):
     [(status, sent_after, delivered_after, read)] = times_of(app, broadcast_id)
     assert (status, sent_after, delivered_after) == ("read", sent, delivered) and read > delivered
     assert stream_length(app) == 0
+
+
+def test_a_recovered_send_with_its_sid_counts_as_sent_when_it_was_posted(app):
+    from datetime import timedelta
+
+    from bot.models import utcnow
+
+    posted = utcnow() - timedelta(minutes=10)
+    broadcast_id, delivery_ids = broadcast_of(app, 2, status="sending")
+    with app.app_context():
+        for n, delivery_id in enumerate(delivery_ids):
+            db.session.execute(sa.update(BroadcastDelivery).where(BroadcastDelivery.id == delivery_id).values(
+                status_rank=0, twilio_sid=sid(70 + n), updated_at=posted, lease_until=posted,
+                sent_at=posted - timedelta(minutes=1) if n else None))
+        db.session.commit()
+        assert broadcasts.recover(broadcast_id) == 2
+    rows = deliveries_of(app, broadcast_id)
+    assert [(row.status, row.sent_at) for row in rows] == [("accepted", posted),
+                                                           ("accepted", posted - timedelta(minutes=1))]

@@ -181,8 +181,9 @@ def funnel(b: Broadcast) -> Funnel:
     failures: Counter[tuple[int, str, int | None]] = Counter()
 
     def bucket_of(at: Any) -> Bucket:
-        assert start is not None
-        index = min(max(int((as_datetime(at) - start).total_seconds() // 3600), 0), HOURS_DRAWN)  # type: ignore[operator]
+        moment = as_datetime(at)
+        assert start is not None and moment is not None
+        index = min(max(int((moment - start).total_seconds() // 3600), 0), HOURS_DRAWN)
         return buckets.setdefault(index, Bucket(index, ""))
 
     for latest, sent, delivered, read, status, reason, code, count, replies in rows:
@@ -191,7 +192,8 @@ def funnel(b: Broadcast) -> Funnel:
         found.replied_members += replies or 0
         if start is None or latest is None or step in ("queued", "skipped"):
             continue
-        bucket_of(latest).replied += replies or 0
+        if replies:
+            bucket_of(latest).replied += replies
         if step == "failed":
             bucket = bucket_of(latest)
             bucket.counts[step] += count
