@@ -295,8 +295,8 @@ def test_the_whatsapp_preview_names_the_languages_left_with_the_fallback_or_noth
     app.config["TEMPLATE_FALLBACK"] = ""
     for line in ("BROADCAST", "Meeting on Saturday", "SKIP"):
         organiser.send(line)
-    assert "By language: 2 Somali speakers outside the window have no template: they get nothing." in organiser.says(
-        "ALL")
+    assert ("By language: 2 Somali speakers outside the window have no template: they get nothing, which template "
+            f"each language has: {app.config['PUBLIC_URL']}/admin/templates.") in organiser.says("ALL")
     app.config["WHATSAPP_TEMPLATES"] = {"broadcast": {"en": "HXen", "sw": "HXsw", "so": "HXso"}}
     organiser.send("kiswahili")
     for line in ("BROADCAST", "Meeting on Saturday", "RUKA"):

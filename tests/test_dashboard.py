@@ -26,6 +26,7 @@ EXPECTED = {
     "admin.reports": EVERY_ROLE,
     "admin.report_export": EVERY_ROLE,
     "admin.languages": frozenset({"officer", "admin"}),
+    "admin.message_templates": EVERY_ROLE,
     "admin.export_members": ADMIN,
     "admin.member_data_export": ADMIN,
     "admin.audit_log": ADMIN,

@@ -110,6 +110,42 @@ def test_funnel_by_the_hour_and_the_replies_within_a_day(app, client):
     assert "vendor/chart.umd.js" in html and "<script>" not in html  # no inline script (the CSP)
 
 
+def test_the_funnel_is_exact_from_the_step_times_and_old_rows_are_counted_the_approximate_way(app, client):
+    names = ("read", "delivered", "sent", "failed", "old")
+    ids = {name: add_member(app, name.title(), phone=f"+25471100020{i}") for i, name in enumerate(names)}
+    minutes = lambda n: START + timedelta(minutes=n)  # noqa: E731
+    with app.app_context():
+        b = broadcast()
+        steps = {"read": ("read", 5, 60, 130), "delivered": ("delivered", 3, 20, None), "sent": ("sent", 60, None, None)}
+        for name, (status, sent, delivered, read) in steps.items():
+            db.session.add(BroadcastDelivery(
+                broadcast_id=b, member_id=ids[name], status=status, sent_at=minutes(sent),
+                delivered_at=delivered and minutes(delivered), read_at=read and minutes(read),
+                updated_at=minutes(read or delivered or sent)))
+        deliver(b, ids["failed"], "failed", timedelta(minutes=2), code=63024, reason="63024")
+        deliver(b, ids["old"], "delivered", timedelta(minutes=30))  # from before the times were kept
+        db.session.commit()
+    sign_in(client, make_user(app, "organiser"))
+    html = client.get(f"/admin/broadcasts/{b}/results").get_data(as_text=True)
+    funnel = chart_of(html)["funnel"]
+    assert funnel["labels"] == [hour(app, 0), hour(app, 1), hour(app, 2)]
+    # The read message counts as sent in hour 0, delivered in hour 1 and read in hour 2; the old row once, in
+    # the hour of its present step.
+    assert {s["label"]: s["values"] for s in funnel["datasets"]} == {
+        "sent": [2, 1, 0], "delivered": [2, 1, 0], "read": [0, 0, 1], "failed": [1, 0, 0]}
+    totals = {key: re.search(rf'id="total-{key}">([^<]*)<', html).group(1) for key in ("sent", "delivered", "read", "failed")}
+    assert totals == {"sent": "4", "delivered": "3", "read": "1", "failed": "1"}
+    note = html.split('id="funnel-note">')[1].split("</p>")[0]
+    assert "so the\nhours are exact" in note
+    assert 'id="funnel-approximate">1 delivery from before' in note
+    with app.app_context():
+        db.session.execute(sa.delete(BroadcastDelivery).where(BroadcastDelivery.member_id == ids["old"]))
+        db.session.commit()
+    html = client.get(f"/admin/broadcasts/{b}/results").get_data(as_text=True)
+    assert "funnel-approximate" not in html
+    assert {s["label"]: s["values"] for s in chart_of(html)["funnel"]["datasets"]}["delivered"] == [1, 1, 0]
+
+
 def test_an_organiser_reads_replies_masked(app, client):
     ids = seed(app)
     sign_in(client, make_user(app, "organiser"))
@@ -227,3 +263,61 @@ def test_the_pages_cost_the_same_statements_however_big_the_broadcast(app, clien
         assert client.get("/admin/broadcasts/compare").status_code == 200
     assert len(compare_after) == len(compare_before)
     assert len([s for s in compare_after if "broadcast_deliveries" in s]) == 1
+
+
+def check_upgrade_keeps_deliveries_without_times(app_to_migrate) -> None:
+    """Revision 0021 on a database holding a delivery: the row stays, its times empty; and back."""
+    from flask_migrate import downgrade, upgrade
+
+    with app_to_migrate.app_context():
+        downgrade(revision="0019")
+        try:
+            with db.engine.begin() as connection:
+                connection.execute(sa.text(
+                    "INSERT INTO members (id, phone, status, created_at, updated_at) "
+                    "VALUES (902, '+254700000902', 'active', '2026-11-30', '2026-11-30')"))
+                connection.execute(sa.text("INSERT INTO broadcasts (id, texts, segment, status, created_at) "
+                                           "VALUES (902, '{\"en\": \"Hello\"}', '{}', 'done', '2026-11-30')"))
+                connection.execute(sa.text(
+                    "INSERT INTO broadcast_deliveries (broadcast_id, member_id, status, status_rank, attempts, lookups, "
+                    "updated_at) VALUES (902, 902, 'read', 6, 1, 0, '2026-11-30 10:00:00')"))
+        finally:
+            db.session.remove()
+            upgrade()
+        row = db.session.execute(sa.text("SELECT status, sent_at, delivered_at, read_at FROM broadcast_deliveries "
+                                         "WHERE broadcast_id = 902")).one()
+        assert tuple(row) == ("read", None, None, None)  # what happened before is not guessed
+        db.session.remove()
+        downgrade(revision="0019")
+        try:
+            with db.engine.connect() as connection:
+                columns = {c["name"] for c in sa.inspect(connection).get_columns("broadcast_deliveries")}
+                assert not columns & {"sent_at", "delivered_at", "read_at"}
+                assert connection.execute(sa.text("SELECT count(*) FROM broadcast_deliveries "
+                                                  "WHERE broadcast_id = 902")).scalar() == 1
+        finally:
+            upgrade()
+        db.session.execute(sa.text("DELETE FROM broadcasts WHERE id = 902"))
+        db.session.execute(sa.text("DELETE FROM members WHERE id = 902"))
+        db.session.commit()
+        db.session.remove()
+
+
+def test_the_upgrade_keeps_older_deliveries_without_times(app):
+    check_upgrade_keeps_deliveries_without_times(app)
+
+
+def test_the_upgrade_on_sqlite_too(tmp_path):
+    from flask_migrate import upgrade
+
+    from bot import create_app
+    from tests.helpers.app import app_config
+
+    older = create_app(app_config(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'older.db'}"))
+    with older.app_context():
+        upgrade()
+    try:
+        check_upgrade_keeps_deliveries_without_times(older)
+    finally:
+        with older.app_context():
+            db.engine.dispose()

@@ -47,7 +47,8 @@ def seed(app, tmp_path: Path) -> int:
 
 def pages_for(role: str, member_id: int) -> list[str]:
     """Every page of the dashboard the role opens (a missing one too: the 404 page)."""
-    return ["/admin/", "/admin/?county=Nairobi&from=2026-01-01&to=2099-12-31", "/admin/members", f"/admin/members/{member_id}", "/admin/reports",
+    return ["/admin/", "/admin/?county=Nairobi&from=2026-01-01&to=2099-12-31", "/admin/members", f"/admin/members/{member_id}",
+            "/admin/reports", "/admin/templates",
             *(f"/admin/reports/{name}.html" for name in REPORTS[role]), *ROLE_PAGES[role], "/admin/no-such-page"]
 
 

@@ -289,3 +289,84 @@ def test_a_single_message_and_a_broadcast_give_twilio_their_row_and_the_retry_fr
     apply_statuses(app)
     assert message(app, single_id)[0] == "read"
     assert [row.status for row in deliveries_of(app, broadcast_id)] == ["read", "read"]
+    # The send pipeline set `sent_at` when Twilio accepted each; the statuses the later steps.
+    assert all(row.sent_at is not None and row.sent_at <= row.delivered_at <= row.read_at
+               for row in deliveries_of(app, broadcast_id))
+
+
+def times_of(app, broadcast_id: int) -> list[tuple]:
+    """Each delivery's status and funnel times (sent, delivered, read)."""
+    return [(row.status, row.sent_at, row.delivered_at, row.read_at) for row in deliveries_of(app, broadcast_id)]
+
+
+def test_the_funnel_times_are_set_once_out_of_order_and_duplicated(app, whatsapp):
+    broadcast_id, delivery_ids = broadcast_of(app, 4)
+    assert all(times[1:] == (None, None, None) for times in times_of(app, broadcast_id))
+    # One batch: read before delivered before sent; a sent alone; a failure; nothing yet for the last.
+    for status in ("read", "delivered", "sent"):
+        post(whatsapp, sid(50), status, query=f"?d={delivery_ids[0]}")
+    post(whatsapp, sid(51), "sent", query=f"?d={delivery_ids[1]}")
+    post(whatsapp, sid(52), "failed", 63024, query=f"?d={delivery_ids[2]}")
+    apply_statuses(app)
+    first = times_of(app, broadcast_id)
+    read, sent, failed, untouched = first
+    assert read[0] == "read" and read[1] is not None and read[1] == read[2] == read[3]  # the read implies the rest
+    assert sent[0] == "sent" and sent[1] is not None and sent[2:] == (None, None)
+    assert failed == ("failed", None, None, None)
+    assert untouched == ("accepted", None, None, None)
+    # Later batches: each step's time is that of the batch that first reached it; repeats change nothing.
+    for status in ("sent", "delivered", "delivered"):
+        post(whatsapp, sid(51), status, query=f"?d={delivery_ids[1]}")
+    post(whatsapp, sid(50), "delivered", query=f"?d={delivery_ids[0]}")
+    apply_statuses(app)
+    post(whatsapp, sid(51), "read", query=f"?d={delivery_ids[1]}")
+    post(whatsapp, sid(51), "sent", query=f"?d={delivery_ids[1]}")
+    post(whatsapp, sid(50), "read", query=f"?d={delivery_ids[0]}")
+    apply_statuses(app)
+    later = times_of(app, broadcast_id)
+    assert later[0] == read
+    assert later[1][0] == "read" and later[1][1] == sent[1] and sent[1] < later[1][2] < later[1][3]
+    assert later[2:] == first[2:]
+    # A batch applied a second time (its consumer died before acknowledging it) changes nothing.
+    repeated = [StatusUpdate(sid(51), status, delivery=delivery_ids[1]) for status in ("sent", "delivered", "read")]
+    repeated += [StatusUpdate(sid(53), "delivered", delivery=delivery_ids[3])]
+    with app.app_context():
+        statuses.apply(repeated)
+        once = times_of(app, broadcast_id)
+        statuses.apply(repeated)
+    assert times_of(app, broadcast_id) == once
+    assert once[:3] == later[:3] and once[3][0] == "delivered" and once[3][1] == once[3][2] is not None
+
+
+def test_the_inline_path_sets_the_times_once_too(app, whatsapp, monkeypatch):
+    broadcast_id, delivery_ids = broadcast_of(app, 1)
+    monkeypatch.setitem(app.config, "STATUS_APPLY", "inline")
+    post(whatsapp, sid(60), "delivered", query=f"?d={delivery_ids[0]}")
+    [(status, sent, delivered, read)] = times_of(app, broadcast_id)
+    assert status == "delivered" and sent is not None and sent == delivered and read is None
+    post(whatsapp, sid(60), "sent", query=f"?d={delivery_ids[0]}")
+    post(whatsapp, sid(60), "delivered", query=f"?d={delivery_ids[0]}")
+    assert times_of(app, broadcast_id) == [(status, sent, delivered, read)]
+    post(whatsapp, sid(60), "read", query=f"?d={delivery_ids[0]}")
+    [(status, sent_after, delivered_after, read)] = times_of(app, broadcast_id)
+    assert (status, sent_after, delivered_after) == ("read", sent, delivered) and read > delivered
+    assert stream_length(app) == 0
+
+
+def test_a_recovered_send_with_its_sid_counts_as_sent_when_it_was_posted(app):
+    from datetime import timedelta
+
+    from bot.models import utcnow
+
+    posted = utcnow() - timedelta(minutes=10)
+    broadcast_id, delivery_ids = broadcast_of(app, 2, status="sending")
+    with app.app_context():
+        for n, delivery_id in enumerate(delivery_ids):
+            db.session.execute(sa.update(BroadcastDelivery).where(BroadcastDelivery.id == delivery_id).values(
+                status_rank=0, twilio_sid=sid(70 + n), updated_at=posted, lease_until=posted,
+                sent_at=posted - timedelta(minutes=1) if n else None))
+        db.session.commit()
+        assert broadcasts.recover(broadcast_id) == 2
+    rows = deliveries_of(app, broadcast_id)
+    assert [(row.status, row.sent_at) for row in rows] == [("accepted", posted),
+                                                           ("accepted", posted - timedelta(minutes=1))]

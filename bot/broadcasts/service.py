@@ -525,7 +525,7 @@ def recover(broadcast_id: int | None = None, now: datetime | None = None) -> int
     changed += db.session.execute(
         sa.update(table).where(*scope, table.status == "sending", table.twilio_sid.is_not(None))
         .values(status="accepted", status_rank=greatest(table.status_rank, 1), lease_until=None,
-                updated_at=now)).rowcount
+                sent_at=sa.func.coalesce(table.sent_at, table.updated_at), updated_at=now)).rowcount
     # `updated_at` of a `sending` row is when it was marked, just before the POST: the lookup's window.
     changed += db.session.execute(
         sa.update(table).where(*scope, table.status == "sending", table.twilio_sid.is_(None))
@@ -593,7 +593,7 @@ WHERE id = :id AND attempts = :attempts AND status IN ('claimed', 'sending')
 SET_ACCEPTED = sa.text("""
 UPDATE broadcast_deliveries
 SET twilio_sid = :sid, kind = :kind, language = :language, template_language = :template_language,
-    sender = :sender, lease_until = NULL, updated_at = :now,
+    sender = :sender, lease_until = NULL, updated_at = :now, sent_at = COALESCE(sent_at, :now),
     status = CASE WHEN status_rank < 1 THEN 'accepted' ELSE status END,
     reason = CASE WHEN status_rank < 1 THEN NULL ELSE reason END,
     status_rank = GREATEST(status_rank, 1)
@@ -861,6 +861,15 @@ def finish_or_wait(broadcast_id: int) -> str:
 
 # --- status callbacks ----------------------------------------------------------------------------
 
+# The funnel's times: each column is set, once, by the first status of these that moves the row (a later
+# step implies the earlier ones, so a read that comes before its delivered sets both); a time never moves.
+STEP_TIMES: dict[str, frozenset[str]] = {
+    "sent_at": frozenset(s for s, rank in STATUS_RANK.items() if rank and s not in {"failed", "undelivered", "canceled"}),
+    "delivered_at": frozenset(s for s, rank in STATUS_RANK.items() if rank >= STATUS_RANK["delivered"]),
+    "read_at": frozenset(s for s, rank in STATUS_RANK.items() if rank >= STATUS_RANK["read"]),
+}
+
+
 # A queued or claimed row was not posted, unless it is one whose try got no answer (`attempted_at`): a
 # status for it is a late one from a try an asynchronous error made us queue again (`react`).
 NOT_A_STALE_ATTEMPT = sa.or_(BroadcastDelivery.status.not_in(("queued", "claimed")),
@@ -874,10 +883,14 @@ def record_status(delivery_id: int, sid: str, status: str, code: int | None) -> 
     if rank is None:
         return False
     table = BroadcastDelivery
-    values: dict[str, Any] = {"status": status, "status_rank": rank, "twilio_sid": sid, "updated_at": utcnow()}
+    now = utcnow()
+    values: dict[str, Any] = {"status": status, "status_rank": rank, "twilio_sid": sid, "updated_at": now}
     if status in {"failed", "undelivered"}:
         values["error_code"] = code
         values["reason"] = str(code) if code else None
+    for column, reached in STEP_TIMES.items():
+        if status in reached:
+            values[column] = sa.func.coalesce(getattr(table, column), now)
     result = db.session.execute(
         sa.update(table).where(table.id == delivery_id, sa.or_(table.twilio_sid.is_(None), table.twilio_sid == sid),
                                table.status_rank < rank, table.status.not_in(("skipped", "cancelled")),
@@ -891,10 +904,16 @@ def record_status(delivery_id: int, sid: str, status: str, code: int | None) -> 
     return bool(result.rowcount)
 
 
+def _step_time_sql(column: str, reached: frozenset[str]) -> str:
+    """The batch statement's SET of one funnel time: the batch's time, once, when the status picked reached it."""
+    listed = ", ".join(f"'{status}'" for status in sorted(reached))
+    return f",\n    {column} = CASE WHEN picked.status IN ({listed}) THEN COALESCE(t.{column}, :now) ELSE t.{column} END"
+
+
 APPLY_STATUSES = statuses.batch_statement(
     "broadcast_deliveries",
     extra_set=",\n    reason = CASE WHEN picked.status IN ('failed', 'undelivered') THEN CAST(picked.code AS text) "
-              "ELSE t.reason END",
+              "ELSE t.reason END" + "".join(_step_time_sql(column, reached) for column, reached in STEP_TIMES.items()),
     extra_where="AND t.status NOT IN ('skipped', 'cancelled') "
                 "AND (t.status NOT IN ('queued', 'claimed') OR t.attempted_at IS NOT NULL)")
 

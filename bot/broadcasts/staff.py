@@ -76,6 +76,8 @@ FALLBACK_NOTE = NP_("%(count)s %(language)s speaker outside the window gets the 
 NOTHING_NOTE = NP_("%(count)s %(language)s speaker outside the window has no template: they get nothing",
                    "%(count)s %(language)s speakers outside the window have no template: they get nothing")
 EVERY_TEMPLATE = msg(N_("everyone outside the window has a template in their language"))
+# After a language left with nothing: the dashboard page that shows what is set for each language.
+TEMPLATES_PAGE = N_("which template each language has: %(url)s")
 
 
 def language_named(code: str) -> PerLanguage:
@@ -94,6 +96,8 @@ def perform_preview(member: Member, effect: PreviewBroadcast, now: datetime) -> 
     notes = [msgn(FALLBACK_NOTE if kind == "fallback" else NOTHING_NOTE, "count", count=count,
                   language=language_named(code), fallback=fallback)
              for kind, code, count in broadcasts.preview_notes(p)]
+    if p.no_template:
+        notes.append(msg(TEMPLATES_PAGE, url=Text(current_app.config["PUBLIC_URL"] + "/admin/templates")))
     # Filled in here, in the organiser's language (the engine passes these values to the lines as they are).
     lang = member.language or current_app.config["DEFAULT_LANGUAGE"]
     return {"matched": p.matched, "opted_out": p.opted_out, "text_count": p.inside_window,

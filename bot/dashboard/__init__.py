@@ -26,6 +26,7 @@ def init_dashboard(app: Flask) -> None:
         errors,
         languages,
         member_export,
+        message_templates,
         reports,
         review,  # the certificates, vouchers and tickets pages
         views,

@@ -206,7 +206,8 @@ def describe(preview: broadcasts.Preview, texts: Mapping[str, str] | None = None
                            "written": texts is None or bool(texts.get(code))}
                           for code, c in preview.languages.items()],
             "notes": [broadcasts.note_in_words(kind, code, count, preview.fallback_language)
-                      for kind, code, count in broadcasts.preview_notes(preview)]}
+                      for kind, code, count in broadcasts.preview_notes(preview)],
+            "nothing_languages": [broadcasts.language_name(code) for code, c in preview.languages.items() if c.nothing]}
 
 
 def progress(broadcast_id: int) -> dict[str, Any] | None:

@@ -1,12 +1,13 @@
 """Campaign results: one broadcast's funnel by the hour and the replies that came back within a day of each
 member's delivery, and the last broadcasts side by side (a table and an audited CSV).
 
-What the delivery rows allow: each keeps only its latest status and when it reached it (`updated_at`). So
-the funnel over time counts deliveries by the hour they reached the status they hold now: a read message
-counts once, in the hour it was read; when it was sent or delivered is not kept. Read and failed are final,
-so those hours are exact; the "sent" and "delivered" hours count messages that went no further. The day of
-replies runs from the same moment (for a read message, from when it was read), less a few minutes for a
-status callback that came after the reply it led to.
+Each delivery keeps when it was sent, delivered and read (`sent_at`, `delivered_at`, `read_at`, set once by
+the status applier and the send pipeline), so the funnel over time is exact: a read message counts as sent,
+delivered and read, each in the hour it reached that step; a failed one in the hour it failed (failed is final,
+`updated_at`). Rows from before those times were kept (migration 0021) have only their latest status and when
+it came: they are counted once, in the hour they reached the status they hold now, and the page says how many
+were counted that way. The day of replies runs from the latest status (for a read message, from when it was
+read), less a few minutes for a status callback that came after the reply it led to.
 
 Each page reads its figures in one or two statements whatever the size of the broadcast; reply texts go
 through one `masking.shown_texts` call, as on the member timeline.
@@ -117,12 +118,24 @@ def percent(part: int, whole: int) -> float | None:
 
 @dataclass
 class Bucket:
-    """One hour since the start (or 'later'): deliveries that reached their present step in it."""
+    """One hour since the start (or 'later'): deliveries that reached each step in it, and the members who replied
+    within a day of a latest status that came in it."""
 
     index: int
     label: str
     counts: Counter[str] = field(default_factory=Counter)
     replied: int = 0
+
+
+@dataclass
+class Funnel:
+    """What the funnel statement gives: the hours, the totals by present step, failures and who replied."""
+
+    buckets: list[Bucket] = field(default_factory=list)
+    totals: Counter[str] = field(default_factory=Counter)
+    failures: list[tuple[str, str, int | None, int]] = field(default_factory=list)
+    replied_members: int = 0
+    approximate: int = 0  # deliveries without step times, counted in the hour of their present step
 
 
 @dataclass
@@ -136,6 +149,7 @@ class Results:
     replied_members: int
     reply_count: int
     replies: list[dict[str, Any]]
+    approximate: int = 0  # deliveries counted in the hour of their present step (no step times kept)
 
     def chart(self) -> dict[str, Any]:
         """The funnel as series for charts.js: a series per step, a value per hour."""
@@ -149,44 +163,57 @@ def hour_label(moment: datetime) -> str:
     return to_local(moment).strftime("%d %b %H:00")
 
 
-def funnel(b: Broadcast) -> tuple[list[Bucket], Counter[str], list[tuple[str, str, int | None, int]], int]:
-    """The deliveries by the hour they reached their present step, totals, failures by reason and hour, and how
-    many members replied within a day: one statement."""
+def funnel(b: Broadcast) -> Funnel:
+    """The deliveries by the hour they reached each step (exactly from their step times; rows without them in
+    the hour they reached their present step), totals, failures by reason and hour, and how many members
+    replied within a day: one statement."""
     d = BroadcastDelivery
-    hour = hour_of(d.updated_at)
+    hours = (hour_of(d.updated_at), hour_of(d.sent_at), hour_of(d.delivered_at), hour_of(d.read_at))
     replied = replied_deliveries([b.id])
     rows = db.session.execute(
-        sa.select(hour, d.status, d.reason, d.error_code, sa.func.count(), sa.func.count(replied.c.id))
+        sa.select(*hours, d.status, d.reason, d.error_code, sa.func.count(), sa.func.count(replied.c.id))
         .outerjoin(replied, replied.c.id == d.id)
-        .where(d.broadcast_id == b.id).group_by(hour, d.status, d.reason, d.error_code)
+        .where(d.broadcast_id == b.id).group_by(*hours, d.status, d.reason, d.error_code)
     ).all()
     start = b.started_at.replace(minute=0, second=0, microsecond=0) if b.started_at else None
+    found = Funnel()
     buckets: dict[int, Bucket] = {}
-    totals: Counter[str] = Counter()
     failures: Counter[tuple[int, str, int | None]] = Counter()
-    replied_members = 0
-    for at, status, reason, code, count, replies in rows:
+
+    def bucket_of(at: Any) -> Bucket:
+        moment = as_datetime(at)
+        assert start is not None and moment is not None
+        index = min(max(int((moment - start).total_seconds() // 3600), 0), HOURS_DRAWN)
+        return buckets.setdefault(index, Bucket(index, ""))
+
+    for latest, sent, delivered, read, status, reason, code, count, replies in rows:
         step = FIGURES.get(status, status)
-        totals[step] += count
-        replied_members += replies or 0
-        at = as_datetime(at)
-        if start is None or at is None or step in ("queued", "skipped"):
+        found.totals[step] += count
+        found.replied_members += replies or 0
+        if start is None or latest is None or step in ("queued", "skipped"):
             continue
-        index = min(max(int((at - start).total_seconds() // 3600), 0), HOURS_DRAWN)
-        bucket = buckets.setdefault(index, Bucket(index, ""))
-        bucket.counts[step] += count
-        bucket.replied += replies or 0
+        if replies:
+            bucket_of(latest).replied += replies
         if step == "failed":
-            failures[(index, reason_text(reason_key(reason, code)), code)] += count
-    drawn = []
+            bucket = bucket_of(latest)
+            bucket.counts[step] += count
+            failures[(bucket.index, reason_text(reason_key(reason, code)), code)] += count
+        elif sent is None:  # from before the step times were kept
+            bucket_of(latest).counts[step] += count
+            found.approximate += count
+        else:
+            for reached, at in (("sent", sent), ("delivered", delivered), ("read", read)):
+                if STEPS.index(reached) <= STEPS.index(step):
+                    bucket_of(at if at is not None else latest).counts[reached] += count
     if start is not None and buckets:
         for index in range(max(buckets) + 1):
             bucket = buckets.get(index, Bucket(index, ""))
             bucket.label = f"later ({HOURS_DRAWN} h on)" if index == HOURS_DRAWN else hour_label(start + timedelta(hours=index))
-            drawn.append(bucket)
-    labels = {bucket.index: bucket.label for bucket in drawn}
-    failed = [(labels[index], words, code, n) for (index, words, code), n in sorted(failures.items(), key=lambda f: (f[0][0], -f[1]))]
-    return drawn, totals, failed, replied_members
+            found.buckets.append(bucket)
+    labels = {bucket.index: bucket.label for bucket in found.buckets}
+    found.failures = [(labels[index], words, code, n)
+                      for (index, words, code), n in sorted(failures.items(), key=lambda f: (f[0][0], -f[1]))]
+    return found
 
 
 def replies(b: Broadcast, role: str) -> tuple[int, list[dict[str, Any]]]:
@@ -223,12 +250,13 @@ def results(broadcast_id: int, role: str) -> Results:
     if b.started_at is None:
         return Results(b, [], Counter(), [], 0, 0, [])
     without_jit()
-    buckets, totals, failures, replied_members = funnel(b)
+    found = funnel(b)
     count, shown = replies(b, role)
+    totals = found.totals
     # A funnel: what was read was also delivered, and what was delivered was also sent.
     totals["delivered"] += totals["read"]
     totals["sent"] += totals["delivered"]
-    return Results(b, buckets, totals, failures, replied_members, count, shown)
+    return Results(b, found.buckets, totals, found.failures, found.replied_members, count, shown, found.approximate)
 
 
 @bp.get("/broadcasts/<int:broadcast_id>/results")

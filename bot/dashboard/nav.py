@@ -33,6 +33,7 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("admin.broadcasts_list", "Broadcasts", ("organiser",)),
     NavEntry("admin.reports", "Reports", ALL_ROLES),
     NavEntry("admin.languages", "Languages", ("officer",)),
+    NavEntry("admin.message_templates", "Templates", ALL_ROLES),
     NavEntry("admin.certificates_queue", "Certificates", ("officer",)),
     NavEntry("admin.vouchers", "Vouchers", ("officer",)),
     NavEntry("admin.tickets_page", "Tickets", ("organiser",)),

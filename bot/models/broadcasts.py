@@ -95,3 +95,9 @@ class BroadcastDelivery(db.Model):
     lookups: Mapped[int] = mapped_column(default=0, server_default="0")
     lease_until: Mapped[datetime | None]
     updated_at: Mapped[datetime | None]
+    # When it reached each step of the funnel, set once by the first status that reached it (a later step
+    # implies the earlier ones: a read message was delivered and sent by then); empty on rows from before
+    # migration 0021.
+    sent_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    read_at: Mapped[datetime | None]

@@ -32,6 +32,12 @@
           text("live-detail", "(" + data.matched + " match; " + data.opted_out + " opted out; " + data.text +
                " text, " + data.template + " template, " + data.nothing + " nothing; about " + data.minutes + " min)" +
                (data.notes && data.notes.length ? " " + data.notes.join(" ") : ""));
+          var nothing = document.getElementById("live-nothing");
+          if (nothing) {
+            nothing.hidden = !data.nothing;
+            text("live-nothing-text", data.nothing ? data.nothing + " member" + (data.nothing === 1 ? "" : "s") + " of the segment will get nothing (" +
+                 data.nothing_languages.join(", ") + ": no broadcast template, no fallback)." : "");
+          }
           compose.dataset.counted = "true";
         });
     };
