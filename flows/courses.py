@@ -31,7 +31,7 @@ from flows.base import (
 from flows.choices import Match, ask_which, not_understood, read
 from flows.effects import Enrol, ReportCertificateFile, ReportCertificateLink
 from flows.form import re_ask
-from flows.vocabulary import INTENTS
+from flows.yes_no import yes_no
 
 COURSES, MY_COURSES, CERTIFICATE = "courses", "mycourses", "certificate"
 # The certificate flow's step that waits for the link or file of one course (data: `course_id`).
@@ -113,8 +113,7 @@ def course_choices(ctx: Ctx, courses: Sequence[Mapping[str, Any]],
 
 
 # Enrol in the course shown? YES or 1, NO or 2 (0 goes back too).
-ENROL = Choices.of((Option("yes", Text("1"), (INTENTS["yes"],), intent="yes"),
-                    Option("no", Text("2"), (INTENTS["no"],), intent="no")))
+ENROL = yes_no(Text("1"), Text("2"))
 
 
 def hours_text(hours: float) -> Text:
@@ -220,7 +219,7 @@ class Courses:
         if course is None:
             return self.start(ctx)
         found = read(ENROL, ctx, inp)
-        if found.one == "yes" or inp.means("yes"):
+        if found.one == "yes":
             if enrolment_status(ctx, course["id"]) is not None:
                 first = msg(N_("You are already enrolled in %(course)s."), course=title(ctx, course))
                 return Result(None, (enrolled_reply(ctx, course, first),))
