@@ -106,10 +106,17 @@ def find(ctx: Ctx, course_id: Any) -> Mapping[str, Any] | None:
 
 def course_choices(ctx: Ctx, courses: Sequence[Mapping[str, Any]],
                    label: Callable[[Mapping[str, Any]], Line] | None = None) -> Choices:
-    """Courses as choices, numbered in order: each read by its number or its title in any language."""
+    """Courses as choices, numbered in order: each read by its number, its title or the catalog's words for it
+    ("excel", "kompyuta"), in any language."""
     return Choices.of(
-        Option(str(c["id"]), label(c) if label else title(ctx, c), words=tuple(v for v in c["titles"].values() if v))
-        for c in courses)
+        Option(str(c["id"]), label(c) if label else title(ctx, c), words=words_of(c)) for c in courses)
+
+
+def words_of(course: Mapping[str, Any]) -> tuple[str, ...]:
+    """A course's titles and the catalog's words for it, in every language."""
+    titles = [v for v in course["titles"].values() if v]
+    words = [w for ws in (course.get("words") or {}).values() for w in ws if w]
+    return tuple(dict.fromkeys((*titles, *words)))
 
 
 # Enrol in the course shown? YES or 1, NO or 2 (0 goes back too).

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from bot.courses.service import SAMPLE_CATALOG, read_catalog
 from flows.effects import Enrol, OptOut, RegisterMember
 from tests.helpers.transcript import MEMBER, Chat, Script, play
 
@@ -148,3 +149,30 @@ def test_the_stop_question_by_label_word_and_loose_spelling(lang):
     for said in noes:
         chat = play(Chat(lang=lang, member=MEMBER, first_contact=False), [(enough, [label]), (said, [])])
         assert not chat.of(OptOut) and chat.state is not None and chat.state.step == "choose", (lang, said)
+
+
+def sample_catalog() -> list[dict]:
+    """The sample catalog (data/courses.csv) as the flows get it, with each course's words."""
+    return [{**row, "id": n} for n, row in enumerate(read_catalog(SAMPLE_CATALOG), 1)]
+
+
+# The catalog's words for a course, in each language: (the courses keyword, what the member types, the slug chosen).
+COURSE_WORDS = [
+    ("en", "courses", "excel", "data-analysis"), ("en", "courses", "chatgpt", "generative-ai"),
+    ("en", "courses", "programing", "software-development"),
+    ("sw", "kozi", "kompyuta", "system-administration"), ("sw", "kozi", "kazi za ofisi", "administrative-support"),
+    ("sw", "kozi", "akili bandia", "generative-ai"),
+    ("fr", "cours", "tableur", "data-analysis"), ("fr", "cours", "programation", "software-development"),
+    ("so", "koorsooyin", "barnaamij", "software-development"), ("so", "koorsooyin", "mashruuc", "project-management"),
+    ("ar", "دورات", "برمجة", "software-development"), ("ar", "دورات", "اكسل", "data-analysis"),
+]
+
+
+@pytest.mark.parametrize(("lang", "keyword", "said", "slug"), COURSE_WORDS)
+def test_a_course_by_the_catalog_s_words_for_it(lang, keyword, said, slug):
+    courses = sample_catalog()
+    member = replace(MEMBER, facts={"courses": courses, "enrolments": []})
+    chat = play(Chat(lang=lang, member=member, first_contact=False), [(keyword, []), (said, [])])
+    assert chat.state is not None and chat.state.step == "confirm", (lang, said)
+    chosen = next(c for c in courses if c["id"] == chat.state.data["course_id"])
+    assert chosen["slug"] == slug, (lang, said)
