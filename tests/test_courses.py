@@ -58,8 +58,8 @@ def test_swahili_enrol_and_my_courses(app, mwanachama):
         ("1", ["Akili bandia zalishi", "Inachukua takriban saa 4", "Jibu NDIYO kujiandikisha"]),
         ("hapana", ["Kozi za bure za Microsoft"]),
         ("5", ["Usalama wa mtandao"]),
-        ("ndio", ["Umejiandikisha kwenye Usalama wa mtandao!", "Kiungo cha kozi yako:", "Jinsi ya kufanya:"]),
-        ("kozi zangu", ["Kozi zako:", "Usalama wa mtandao: umejiandikisha", "Tuma CHETI"]),
+        ("ndio", ["Umejiandikisha kwenye Usalama wa mtandao (Cybersecurity)!", "Kiungo cha kozi yako:", "Jinsi ya kufanya:"]),
+        ("kozi zangu", ["Kozi zako:", "Usalama wa mtandao (Cybersecurity): umejiandikisha", "Tuma CHETI"]),
     ])
     assert len(scheduled_reminders(app)) == 3
 

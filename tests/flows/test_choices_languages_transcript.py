@@ -159,7 +159,7 @@ def sample_catalog() -> list[dict]:
 # The catalog's words for a course, in each language: (the courses keyword, what the member types, the slug chosen).
 COURSE_WORDS = [
     ("en", "courses", "excel", "data-analysis"), ("en", "courses", "chatgpt", "generative-ai"),
-    ("en", "courses", "programing", "software-development"),
+    ("en", "courses", "programing", "software-development"), ("en", "courses", "uchambuzi wa data", "data-analysis"),
     ("sw", "kozi", "kompyuta", "system-administration"), ("sw", "kozi", "kazi za ofisi", "administrative-support"),
     ("sw", "kozi", "akili bandia", "generative-ai"),
     ("fr", "cours", "tableur", "data-analysis"), ("fr", "cours", "programation", "software-development"),
