@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.core import i18n  # noqa: E402
-from flows import courses, language, mydata, reconsent, router, signup  # noqa: E402
+from bot.courses.service import SAMPLE_CATALOG, read_catalog  # noqa: E402
+from flows import broadcast, courses, language, mydata, reconsent, router, signup  # noqa: E402
 from flows.base import Choices, Ctx, MemberView, State  # noqa: E402
 from flows.choices import Match, match  # noqa: E402
 
@@ -31,10 +32,8 @@ ANSWERS = ROOT / "data" / "choice_answers.csv"
 
 
 def catalog() -> list[dict]:
-    """The sample course catalog, each course by its slug."""
-    with (ROOT / "data" / "courses.csv").open(encoding="utf-8") as handle:
-        return [{"id": row["slug"], "slug": row["slug"], "titles": {"en": row["title_en"], "sw": row["title_sw"]},
-                 "summaries": {"en": row["summary_en"], "sw": row["summary_sw"]}} for row in csv.DictReader(handle)]
+    """The sample course catalog as the service reads it (titles, summaries, words), each course by its slug."""
+    return [{**row, "id": row["slug"]} for row in read_catalog(SAMPLE_CATALOG)]
 
 
 def lists() -> dict[str, Choices]:
@@ -58,6 +57,8 @@ def lists() -> dict[str, Choices]:
         "language": language.choices(member),
         "courses": courses.course_choices(member, catalog()),
         "county": signup.county_choices(candidates),
+        "stop": router.STOP_CHOICES,
+        "send": broadcast.SEND_CHOICES,
     }
 
 

@@ -85,7 +85,8 @@ def msgn(forms: tuple[str, str], by: str, /, **params: Any) -> Msg:
 class Option:
     """One option: a stable id, the label shown, the words members use for it (`synonyms`: message ids whose
     texts list them separated by '|', translated in each catalog like the vocabulary), and `words` that need no
-    translation (a course's titles in every language). `number` is the number shown (0: the next one)."""
+    translation (a course's titles and catalog words in every language; read like labels, each bracket and each side
+    of a slash alone too). `number` is the number shown (0: the next one)."""
 
     id: str
     label: Line

@@ -15,13 +15,16 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flows.base import N_, Ctx, Input, Line, Msg, Reply, Result, State, Text, fold_digits, msg
+from flows.base import N_, Ctx, Input, Line, Msg, Part, Reply, Result, State, Text, fold_digits, msg
+from flows.choices import not_understood as not_heard
+from flows.choices import read, which_one
 from flows.counties import match_county
 from flows.effects import PreviewBroadcast, SendBroadcast
 from flows.filters import COUNTY_KEYS, guess, key_of, words_of, work_phrases
-from flows.form import Answer, Exit, Form, Invalid, Step
+from flows.form import Answer, Exit, Form, Invalid, Step, Unsure
 from flows.language import FSI, PDI, name_of
 from flows.signup import WORK_KINDS, WORK_LABELS
+from flows.yes_no import yes_no
 
 NAME = "broadcast"
 MAX_TEXT = 1500
@@ -298,19 +301,27 @@ class When(Step):
                        "send_at_local": " ".join(inp.text.split()) if when else None})
 
 
+SEND_CHOICES = yes_no(msg(N_("Yes, send it")), msg(N_("No, drop it")))
+
+
 class Confirm(Step):
     name = "confirm"
     topic = msg(N_("whether to send the broadcast"))
 
-    def prompt(self, ctx: Ctx, state: State) -> Sequence[Line]:
+    def prompt(self, ctx: Ctx, state: State) -> Sequence[Part]:
         if state.data.get("send_at"):
             return (msg(N_("Reply YES to send it at %(when)s, or NO to drop it. Nothing is sent without YES."),
-                        when=Text(str(state.data.get("send_at_local")))),)
-        return (msg(N_("Reply YES to send it now, or NO to drop it. Nothing is sent without YES.")),)
+                        when=Text(str(state.data.get("send_at_local")))), SEND_CHOICES)
+        return (msg(N_("Reply YES to send it now, or NO to drop it. Nothing is sent without YES.")), SEND_CHOICES)
 
-    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Exit:
+    def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Unsure | Exit:
+        """YES (or 1) sends, NO (or 2) drops it; anything else, a question or a yes with more words ("yes but
+        change the time"), sends nothing and asks again."""
         data = state.data
-        if inp.means("yes"):
+        found = read(SEND_CHOICES, ctx, inp)
+        if found.ask:
+            return Unsure(which_one(SEND_CHOICES, found))
+        if found.one == "yes":
             send_at = datetime.fromisoformat(data["send_at"]) if data.get("send_at") else None
             texts = dict(data.get("texts") or {})
             if not texts.get(SOURCE):  # a conversation begun before the texts were kept by language
@@ -324,9 +335,9 @@ class Confirm(Step):
                 done = Reply.of(msg(N_("Broadcast %(broadcast_id)s is on its way. Send BROADCAST STATUS "
                                        "%(broadcast_id)s for the figures.")))
             return Exit(Result(None, (done,), (effect,)))
-        if inp.means("no"):
+        if found.one == "no":
             return Exit(Result(None, (Reply.of(msg(N_("Dropped. Nothing was sent."))),)))
-        return Invalid(msg(N_("Please reply YES or NO.")))
+        return Invalid(msg(N_("Please reply YES or NO.")), not_heard(found))
 
 
 class BroadcastForm(Form):
@@ -335,6 +346,7 @@ class BroadcastForm(Form):
     name = NAME
     steps = (TextEn(), OtherTexts(), Segment(), When(), Confirm())
     review_step = "confirm"
+    way_out = WAY_OUT
 
     def handle(self, ctx: Ctx, state: State, inp: Input) -> Result:
         """As every form, except that SASA (Swahili for NOW, and a Sheng greeting) answers the time question

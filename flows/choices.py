@@ -166,7 +166,7 @@ def _index(choices: Choices, languages: Sequence[str], translate: Translate) -> 
     negative: set[str] = set()
     longest = 1
     for option in choices.options:
-        texts: list[str] = list(option.words)
+        texts: list[str] = [phrase for word in option.words for phrase in _phrases(word)]
         for lang in dict.fromkeys(("en", *languages)):
             for label in _texts(option.label, lang, translate):
                 texts.extend(_phrases(label))

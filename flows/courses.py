@@ -31,7 +31,7 @@ from flows.base import (
 from flows.choices import Match, ask_which, not_understood, read
 from flows.effects import Enrol, ReportCertificateFile, ReportCertificateLink
 from flows.form import re_ask
-from flows.vocabulary import INTENTS
+from flows.yes_no import yes_no
 
 COURSES, MY_COURSES, CERTIFICATE = "courses", "mycourses", "certificate"
 # The certificate flow's step that waits for the link or file of one course (data: `course_id`).
@@ -106,15 +106,21 @@ def find(ctx: Ctx, course_id: Any) -> Mapping[str, Any] | None:
 
 def course_choices(ctx: Ctx, courses: Sequence[Mapping[str, Any]],
                    label: Callable[[Mapping[str, Any]], Line] | None = None) -> Choices:
-    """Courses as choices, numbered in order: each read by its number or its title in any language."""
+    """Courses as choices, numbered in order: each read by its number, its title or the catalog's words for it
+    ("excel", "kompyuta"), in any language."""
     return Choices.of(
-        Option(str(c["id"]), label(c) if label else title(ctx, c), words=tuple(v for v in c["titles"].values() if v))
-        for c in courses)
+        Option(str(c["id"]), label(c) if label else title(ctx, c), words=words_of(c)) for c in courses)
+
+
+def words_of(course: Mapping[str, Any]) -> tuple[str, ...]:
+    """A course's titles and the catalog's words for it, in every language."""
+    titles = [v for v in course["titles"].values() if v]
+    words = [w for ws in (course.get("words") or {}).values() for w in ws if w]
+    return tuple(dict.fromkeys((*titles, *words)))
 
 
 # Enrol in the course shown? YES or 1, NO or 2 (0 goes back too).
-ENROL = Choices.of((Option("yes", Text("1"), (INTENTS["yes"],), intent="yes"),
-                    Option("no", Text("2"), (INTENTS["no"],), intent="no")))
+ENROL = yes_no(Text("1"), Text("2"))
 
 
 def hours_text(hours: float) -> Text:
@@ -220,7 +226,7 @@ class Courses:
         if course is None:
             return self.start(ctx)
         found = read(ENROL, ctx, inp)
-        if found.one == "yes" or inp.means("yes"):
+        if found.one == "yes":
             if enrolment_status(ctx, course["id"]) is not None:
                 first = msg(N_("You are already enrolled in %(course)s."), course=title(ctx, course))
                 return Result(None, (enrolled_reply(ctx, course, first),))

@@ -89,6 +89,7 @@ class Form:
 
     name: str = ""
     steps: Sequence[Step] = ()
+    way_out: Msg = WAY_OUT  # the line that ends a question asked again (staff forms: CANCEL, STAFF)
 
     def __init__(self) -> None:
         self.by_name = {step.name: step for step in self.steps}
@@ -119,7 +120,7 @@ class Form:
         if isinstance(outcome, Exit):
             return outcome.result
         if isinstance(outcome, Unsure):
-            return Result(state, (Reply.of(*outcome.lines, WAY_OUT),))
+            return Result(state, (Reply.of(*outcome.lines, self.way_out),))
         if isinstance(outcome, Invalid):
             if ctx.resumed:
                 return self.welcome_back(ctx, state)

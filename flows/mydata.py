@@ -15,12 +15,10 @@ from flows.base import (
     N_,
     NOT_GIVEN,
     NP_,
-    Choices,
     Ctx,
     Input,
     Line,
     Msg,
-    Option,
     PerLanguage,
     Reply,
     Result,
@@ -35,14 +33,11 @@ from flows.courses import STATUS_LABELS as ENROLMENT_LABELS
 from flows.effects import EraseMyData, SendMyDataFile
 from flows.form import re_ask
 from flows.signup import COMMUNITY_LABELS, GENDER_LABELS, WORK_LABELS
-from flows.vocabulary import INTENTS
+from flows.yes_no import yes_no
 
 NAME = "mydata"
 
-DELETE_CHOICES = Choices.of((
-    Option("yes", msg(N_("Yes, delete my data")), (INTENTS["yes"],), intent="yes"),
-    Option("no", msg(N_("No, keep it")), (INTENTS["no"],), intent="no"),
-))
+DELETE_CHOICES = yes_no(msg(N_("Yes, delete my data")), msg(N_("No, keep it")))
 CONFIRM = (
     msg(N_("This erases your name, phone number, messages and files for good, and ends your membership. "
            "We keep only anonymous counts (county, kind of work, month you joined, courses completed).")),

@@ -22,6 +22,7 @@ from flows.effects import AddToTicket, OpenTicket
 from flows.faq import FaqItem, Knowledge, answer_text, decide, find_choice, question_text
 from flows.form import NOT_TEXT, re_ask
 from flows.vocabulary import INTENTS
+from flows.yes_no import YES_OR_NO, yes_no
 
 NAME = "question"
 # The step where what the member writes goes to their open ticket.
@@ -135,8 +136,8 @@ def choices(ctx: Ctx, state: State) -> Choices:
 
 
 # Whether 'did it help?' was answered: yes or no, by number or word (the list is not shown, the numbers are said).
-HELPED = Choices.of((Option("yes", Text("1"), (INTENTS["yes"],), intent="yes"),
-                    Option("no", Text("2"), (INTENTS["no"],), intent="no")))
+HELPED = yes_no(Text("1"), Text("2"), yes_words=(
+    N_("HELPED|IT HELPED|IT HELPED ME|THAT HELPED|IT DID|USEFUL|THANKS|THANK YOU"),))
 PERSON = "person"
 
 
@@ -188,7 +189,7 @@ class Question:
     def helped(self, ctx: Ctx, state: State, inp: Input) -> Result:
         """1 / yes: done; 2 / no: a ticket; a few words: a new question; anything else: asked again."""
         found = read(HELPED, ctx, inp).one
-        if found == "yes" or inp.means("yes") or smalltalk.kind_of(inp) in ("thanks", "emoji"):
+        if found == "yes" or smalltalk.kind_of(inp) in ("thanks", "emoji"):
             return Result(None, (Reply.of(GLAD),))
         if found == "no" or inp.means("no"):
             *earlier, last = asked_so_far(state) or ("",)
@@ -207,7 +208,7 @@ class Question:
         picked = next((item for item in items if item.key == found.one), None)
         if picked is not None:
             return answered(ctx, picked, question, earlier)
-        if found.one == PERSON or inp.means("agent") or (inp.means("yes") and not items):
+        if found.one == PERSON or inp.means("agent") or (not items and read(YES_OR_NO, ctx, inp).one == "yes"):
             return open_ticket(question, "no_match", NO_MATCH, asked=earlier)
         if inp.kind != "text":
             return re_ask(state, NOT_TEXT, offer_choices, OTHER_WORDS)

@@ -10,17 +10,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from flows import mydata, privacy
-from flows.base import N_, Choices, Ctx, Input, Msg, Option, Reply, Result, State, msg
+from flows.base import N_, Ctx, Input, Msg, Reply, Result, State, msg
 from flows.choices import ask_which, not_understood, read
 from flows.effects import DeclineNewNotice, MarkNoticeAsked, RecordConsent
 from flows.form import re_ask
-from flows.vocabulary import INTENTS
+from flows.yes_no import yes_no
 
 NAME = "reconsent"
-AGREE_CHOICES = Choices.of((
-    Option("yes", msg(N_("Yes, I am 18 or older and I agree")), (INTENTS["yes"],), intent="yes"),
-    Option("no", msg(N_("No")), (INTENTS["no"],), intent="no"),
-))
+AGREE_CHOICES = yes_no(msg(N_("Yes, I am 18 or older and I agree")), msg(N_("No")))
 
 
 def prompt(ctx: Ctx) -> Reply:

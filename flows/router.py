@@ -39,10 +39,11 @@ from flows.base import (
     Text,
     msg,
 )
-from flows.choices import read, which_one
+from flows.choices import not_understood, read, which_one
 from flows.effects import Enrol, OpenTicket, OptIn, OptOut, ResumeBroadcasts, SetLanguage, StopBroadcasts
 from flows.form import WAY_OUT, re_ask
 from flows.vocabulary import INTENTS
+from flows.yes_no import yes_no
 
 FLOWS: dict[str, Flow] = {
     signup.NAME: signup.FLOW,
@@ -115,6 +116,8 @@ BROADCASTS_STOPPED = msg(N_("You will not get union news (broadcasts) any more. 
                             "questions go on. Send BROADCASTS ON to get the news again."))
 BROADCASTS_RESTARTED = msg(N_("You will get union news (broadcasts) again. Send NO BROADCASTS to stop them."))
 CONFIRM_STOP = msg(N_("Stop all messages from us? Reply YES to stop them, or NO to keep them."))
+STOP_CHOICES = yes_no(msg(N_("Yes, stop all messages")), msg(N_("No, keep getting them")))
+CONFIRM_STOP_AGAIN = msg(N_("Please reply 1 (YES) to stop all messages from us, or 2 (NO) to keep them."))
 
 
 def help_reply(ctx: Ctx) -> Reply:
@@ -208,10 +211,7 @@ MORE_THAN_A_MENU_WORD = ("delete_data", "mydata_file", "correct")
 def choose_from_menu(ctx: Ctx, state: State, inp: Input) -> Result:
     """Start the flow the member picked, or re-show the menu with what is expected."""
     if state.step == "confirm_stop":
-        if inp.means("yes"):
-            return Result(None, (Reply.of(STOPPED),), (OptOut(),))
-        if inp.means("no"):
-            return menu(ctx)
+        return confirm_stop(ctx, state, inp)
     if any(inp.means(intent) for intent in MORE_THAN_A_MENU_WORD):
         return free_text(ctx, inp) or menu(ctx)
     items = items_for(ctx)
@@ -240,6 +240,34 @@ def choose_from_menu(ctx: Ctx, state: State, inp: Input) -> Result:
         return shortcut
     [shown] = menu(ctx).replies
     return re_ask(State(MENU, "choose", {}, state.errors), NOT_UNDERSTOOD, shown.parts())
+
+
+def ask_to_stop() -> Result:
+    """ACHA at the menu: whether to stop all messages, as a yes/no choice."""
+    return Result(State(MENU, "confirm_stop"), (Reply.of(CONFIRM_STOP, STOP_CHOICES),))
+
+
+def confirm_stop(ctx: Ctx, state: State, inp: Input) -> Result:
+    """Yes stops every message, no keeps them (the menu); a menu word or a question is answered as at the menu
+    and stops nothing; anything else asks again, with the way out."""
+    found = read(STOP_CHOICES, ctx, inp)
+    if found.one == "yes":
+        return Result(None, (Reply.of(STOPPED),), (OptOut(),))
+    if found.one == "no":
+        return menu(ctx)
+    if found.ask:
+        return Result(state, (Reply.of(*which_one(STOP_CHOICES, found), WAY_OUT),))
+    if says_more_than_yes_or_no(ctx, inp):
+        return choose_from_menu(ctx, State(MENU, "choose"), inp)
+    return re_ask(state, (*not_understood(found), CONFIRM_STOP_AGAIN), CONFIRM_STOP, STOP_CHOICES)
+
+
+def says_more_than_yes_or_no(ctx: Ctx, inp: Input) -> bool:
+    """Whether a message at a yes/no asks for something else: a menu item, a person, or a question of a few
+    words ("ok and how much is the fee")."""
+    if read(menu_choices(ctx), ctx, inp).one or any(inp.means(i) for i in (*MORE_THAN_A_MENU_WORD, "agent", "call_me")):
+        return True
+    return inp.kind == "text" and len(inp.text.split()) >= question.NEW_QUESTION_WORDS
 
 
 def free_text(ctx: Ctx, inp: Input) -> Result | None:
@@ -338,7 +366,7 @@ def handle(ctx: Ctx, state: State | None, inp: Input) -> Result:
     if keyword == "cancel_or_stop":
         if state and state.flow != MENU:
             return menu(ctx, CANCELLED)
-        return Result(State(MENU, "confirm_stop"), (Reply.of(CONFIRM_STOP),))
+        return ask_to_stop()
     if keyword == "language":
         return start_flow(ctx, language.NAME, {"return": state.to_json() if state else None})
     if keyword and keyword.startswith("language:"):

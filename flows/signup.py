@@ -20,6 +20,7 @@ from flows.base import (
     Result,
     State,
     Text,
+    fold_digits,
     label_of,
     msg,
 )
@@ -28,6 +29,7 @@ from flows.counties import match_county
 from flows.effects import ForgetContact, RecordConsent, RecordSensitiveChoice, RegisterMember
 from flows.form import Answer, Exit, Form, Invalid, Step, Unsure
 from flows.vocabulary import INTENTS
+from flows.yes_no import YES_OR_NO, yes_no
 
 NAME = "signup"
 
@@ -83,10 +85,7 @@ CONSENT_CHOICES = Choices.of((
     Option("no", msg(N_("No")), (INTENTS["no"],), intent="no"),
     Option("under_18", msg(N_("I am under 18")), (INTENTS["under_18"],), intent="under_18"),
 ))
-SENSITIVE_CHOICES = Choices.of((
-    Option("yes", msg(N_("Yes, ask me")), (INTENTS["yes"],), intent="yes"),
-    Option("no", msg(N_("No, skip them")), (INTENTS["no"], INTENTS["skip"]), intent="no"),
-))
+SENSITIVE_CHOICES = yes_no(msg(N_("Yes, ask me")), msg(N_("No, skip them")), no_words=(INTENTS["skip"],))
 
 
 def unsure_or_invalid(choices: Choices, found: Match, reason: Msg) -> Unsure | Invalid:
@@ -375,7 +374,7 @@ class Review(Step):
 
     def parse(self, ctx: Ctx, state: State, inp: Input) -> Answer | Invalid | Unsure | Exit:
         """YES finishes; a number (or the name of an answer: 'county') goes back to that question."""
-        if inp.means("yes"):
+        if not fold_digits(inp.text).strip().isdigit() and read(YES_OR_NO, ctx, inp).one == "yes":
             return Answer({})
         choices = review_choices(state)
         found = read(choices, ctx, inp)

@@ -95,10 +95,10 @@ def test_swahili_report_rejected_with_reason_then_reported_again(app, mwanachama
     play(mwanachama, [
         ("cheti", ["Cheti chako ni cha kozi gani?", "1. Akili bandia zalishi"]),
         ("20", ["Tafadhali jibu kwa nambari ya kozi, kuanzia 1 hadi 8."]),
-        ("2", ["Cheti cha Uchambuzi wa data.", "Tuma kiungo cha cheti chako"]),
+        ("2", ["Cheti cha Uchambuzi wa data (Data Analysis).", "Tuma kiungo cha cheti chako"]),
         ("sina", ["Hicho hakionekani kuwa kiungo cha cheti cha LinkedIn Learning."]),
-        (LINK, ["Asante! Cheti chako cha Uchambuzi wa data kinasubiri kukaguliwa", "ndani ya siku 3"]),
-        ("kozi zangu", ["Uchambuzi wa data: cheti kimetumwa, kinasubiri kukaguliwa"]),
+        (LINK, ["Asante! Cheti chako cha Uchambuzi wa data (Data Analysis) kinasubiri kukaguliwa", "ndani ya siku 3"]),
+        ("kozi zangu", ["Uchambuzi wa data (Data Analysis): cheti kimetumwa, kinasubiri kukaguliwa"]),
     ])
     play(officer, [
         ("REJECT 1", ["Please write REJECT, the report number and the reason"]),
@@ -106,10 +106,10 @@ def test_swahili_report_rejected_with_reason_then_reported_again(app, mwanachama
     ])
     drain()
     [rejection] = to(fake_twilio, "+254722000001")
-    assert rejection["body"] == ("Cheti chako cha Uchambuzi wa data hakikukubaliwa: jina kwenye cheti halilingani\n"
+    assert rejection["body"] == ("Cheti chako cha Uchambuzi wa data (Data Analysis) hakikukubaliwa: jina kwenye cheti halilingani\n"
                                  "Unaweza kukituma tena wakati wowote: tuma CHETI.")
     play(mwanachama, [
-        ("kozi zangu", ["Uchambuzi wa data: umejiandikisha"]),
+        ("kozi zangu", ["Uchambuzi wa data (Data Analysis): umejiandikisha"]),
         ("cheti", ["1. Uchambuzi wa data"]),
         ("1", ["Tuma kiungo"]),
         (LINK, ["kinasubiri kukaguliwa"]),
@@ -144,14 +144,14 @@ def test_report_by_photo_is_fetched_with_basic_auth_and_stored_by_hash(app, clie
 
 def test_swahili_report_by_pdf(app, mwanachama, fake_twilio, drain):
     url = fake_twilio.add_media(PDF, "application/pdf")
-    play(mwanachama, [("cheti", []), ("8", ["Cheti cha Usimamizi wa mifumo."])])
+    play(mwanachama, [("cheti", []), ("8", ["Cheti cha Usimamizi wa mifumo (System Administration)."])])
     assert "Tunapokea faili yako ya Usimamizi wa mifumo" in mwanachama.says("", **media_form(url, "application/pdf"))
     drain()
     [received] = to(fake_twilio, "+254722000001")
-    assert received["body"].startswith("Tumepokea cheti chako cha Usimamizi wa mifumo. Kinasubiri kukaguliwa")
+    assert received["body"].startswith("Tumepokea cheti chako cha Usimamizi wa mifumo (System Administration). Kinasubiri kukaguliwa")
     [report] = certificates(app)
     assert report.status == "pending" and report.stored_path.endswith(".pdf")
-    assert "Usimamizi wa mifumo: cheti kimetumwa" in mwanachama.says("kozi zangu")
+    assert "Usimamizi wa mifumo (System Administration): cheti kimetumwa" in mwanachama.says("kozi zangu")
 
 
 def test_a_content_type_longer_than_its_column_is_cut_not_a_500(app, member, fake_twilio, drain):
@@ -387,16 +387,16 @@ def test_a_code_given_to_a_member_who_is_later_deleted_is_never_given_again(app,
 
 def test_swahili_report_approved_gives_the_voucher_in_swahili(app, mwanachama, officer, fake_twilio, drain, tmp_path):
     import_codes(app, vouchers_csv(tmp_path, "LIP-SW-1"))
-    play(mwanachama, [("kozi", []), ("6", []), ("ndio", ["Umejiandikisha kwenye Uchambuzi wa biashara!"]),
+    play(mwanachama, [("kozi", []), ("6", []), ("ndio", ["Umejiandikisha kwenye Uchambuzi wa biashara (Business Analysis)!"]),
                       ("cheti", ["1. Uchambuzi wa biashara"]), ("1", []), (LINK, ["kinasubiri kukaguliwa"])])
     play(officer, [("REVIEW", ["#1 KUGWO-000001 Amina, Business Analysis"]),
                    ("APPROVE #1", ["Report #1 approved: the voucher code was sent to the member."])])
     drain()
     [voucher] = to(fake_twilio, "+254722000001")
-    assert voucher["body"] == ("Hongera! Cheti chako cha Uchambuzi wa biashara kimekubaliwa. Nambari yako ya vocha ya "
+    assert voucher["body"] == ("Hongera! Cheti chako cha Uchambuzi wa biashara (Business Analysis) kimekubaliwa. Nambari yako ya vocha ya "
                                "LinkedIn Premium ni: LIP-SW-1\nKuitumia, fungua linkedin.com/premium/redeem, ingia "
                                "kwenye akaunti yako na uweke nambari hiyo.")
-    assert "Uchambuzi wa biashara: cheti kimethibitishwa, vocha imetumwa" in mwanachama.says("kozi zangu")
+    assert "Uchambuzi wa biashara (Business Analysis): cheti kimethibitishwa, vocha imetumwa" in mwanachama.says("kozi zangu")
 
 
 def test_english_report_rejected_with_the_officers_reason(app, client, member, officer, fake_twilio, drain):

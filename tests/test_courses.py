@@ -10,7 +10,7 @@ from bot.core.extensions import db
 from bot.core.queues import queue
 from bot.courses.reminders import due_at
 from bot.models import Course, Enrolment
-from tests.helpers.app import WhatsApp
+from tests.helpers.app import WhatsApp, sqlite_app_migrated
 from tests.helpers.courses import add_member
 from tests.helpers.signup import play
 
@@ -58,8 +58,8 @@ def test_swahili_enrol_and_my_courses(app, mwanachama):
         ("1", ["Akili bandia zalishi", "Inachukua takriban saa 4", "Jibu NDIYO kujiandikisha"]),
         ("hapana", ["Kozi za bure za Microsoft"]),
         ("5", ["Usalama wa mtandao"]),
-        ("ndio", ["Umejiandikisha kwenye Usalama wa mtandao!", "Kiungo cha kozi yako:", "Jinsi ya kufanya:"]),
-        ("kozi zangu", ["Kozi zako:", "Usalama wa mtandao: umejiandikisha", "Tuma CHETI"]),
+        ("ndio", ["Umejiandikisha kwenye Usalama wa mtandao (Cybersecurity)!", "Kiungo cha kozi yako:", "Jinsi ya kufanya:"]),
+        ("kozi zangu", ["Kozi zako:", "Usalama wa mtandao (Cybersecurity): umejiandikisha", "Tuma CHETI"]),
     ])
     assert len(scheduled_reminders(app)) == 3
 
@@ -96,3 +96,52 @@ def test_a_non_member_may_enrol_and_is_told_how_to_get_the_reward(catalog, whats
     number = next(line.split(".")[0] for line in menu.splitlines() if "Free courses" in line)
     play(whatsapp, [(number, ["1."]), ("1", []), ("yes", ["may we keep your details?"]),  # the notice first
                     ("yes", ["You are enrolled in", "for union members: send JOIN to become one."])])
+
+
+def test_a_course_is_chosen_by_the_words_members_use_for_it(app, mwanachama):
+    # The sample catalog's words_<lang> columns: "kompyuta" is System Administration, "excel" Data Analysis.
+    play(mwanachama, [
+        ("kozi", ["Kozi za bure za Microsoft"]),
+        ("kompyuta", ["Usimamizi wa mifumo", "Jibu NDIYO kujiandikisha"]),
+        ("hapana", ["Kozi za bure za Microsoft"]),
+        ("excel", ["Uchambuzi wa data", "Jibu NDIYO kujiandikisha"]),
+    ])
+    with app.app_context():
+        course = db.session.scalar(sa.select(Course).where(Course.slug == "data-analysis"))
+        assert course is not None and "EXCEL" in course.words["en"] and "TAKWIMU" in course.words["sw"]
+
+
+def check_the_words_upgrade_keeps_the_courses(app_to_migrate: Flask) -> None:
+    """Migration 0020 on a database holding a course: the course stays, with no words, and takes words after."""
+    from flask_migrate import downgrade, upgrade
+
+    from bot.courses.service import load_catalog
+
+    with app_to_migrate.app_context():
+        downgrade(revision="0019")
+        try:
+            with db.engine.begin() as connection:
+                connection.execute(sa.text(
+                    "INSERT INTO courses (id, slug, url, hours, titles, summaries, position, active, updated_at) "
+                    "VALUES (901, 'data-analysis', 'https://example.org/d', 6, '{\"en\": \"Data Analysis\"}', '{}', "
+                    "0, true, '2026-12-01 09:00:00')"))
+        finally:
+            db.session.remove()
+            upgrade()
+        course = db.session.get(Course, 901)
+        assert course is not None and course.titles == {"en": "Data Analysis"} and course.words == {}
+        load_catalog()
+        db.session.commit()
+        assert "EXCEL" in db.session.get(Course, 901).words["en"]
+        db.session.execute(sa.delete(Course))
+        db.session.commit()
+        db.session.remove()
+
+
+def test_the_course_words_upgrade_keeps_the_courses(app):
+    check_the_words_upgrade_keeps_the_courses(app)
+
+
+def test_the_course_words_upgrade_on_sqlite_too(tmp_path):
+    with sqlite_app_migrated(tmp_path) as older:
+        check_the_words_upgrade_keeps_the_courses(older)

@@ -34,7 +34,8 @@ class CatalogLoad:
 
 
 def read_catalog(path: Path) -> list[dict[str, Any]]:
-    """The rows of a catalog CSV (slug, hours, url, title_<lang>, summary_<lang>), checked."""
+    """The rows of a catalog CSV (slug, hours, url, title_<lang>, summary_<lang>, words_<lang>: the words members
+    use for the course, separated by '|'), checked."""
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or ())]
@@ -51,8 +52,14 @@ def read_catalog(path: Path) -> list[dict[str, Any]]:
                 "hours": float(row.get("hours") or 0),
                 "titles": {lang: row[f"title_{lang}"].strip() for lang in i18n.LANGUAGES if row.get(f"title_{lang}")},
                 "summaries": {lang: row[f"summary_{lang}"].strip() for lang in i18n.LANGUAGES if row.get(f"summary_{lang}")},
+                "words": {lang: words for lang in i18n.LANGUAGES if (words := split_words(row.get(f"words_{lang}")))},
             })
         return rows
+
+
+def split_words(cell: str | None) -> list[str]:
+    """A catalog cell of words separated by '|', each trimmed, empty ones dropped."""
+    return [word.strip() for word in (cell or "").split("|") if word.strip()]
 
 
 def load_catalog(path: Path = SAMPLE_CATALOG, *, deactivate_missing: bool = True) -> CatalogLoad:
@@ -69,7 +76,7 @@ def load_catalog(path: Path = SAMPLE_CATALOG, *, deactivate_missing: bool = True
         else:
             updated += 1
         course.url, course.hours, course.position, course.active = row["url"], row["hours"], position, True
-        course.titles, course.summaries = row["titles"], row["summaries"]
+        course.titles, course.summaries, course.words = row["titles"], row["summaries"], row["words"]
     deactivated = 0
     if deactivate_missing:
         slugs = {row["slug"] for row in rows}
@@ -86,7 +93,7 @@ def catalog() -> list[dict[str, Any]]:
     courses = db.session.scalars(sa.select(Course).where(Course.active).order_by(Course.position, Course.id))
     return [
         {"id": c.id, "slug": c.slug, "url": c.url, "hours": c.hours, "titles": dict(c.titles),
-         "summaries": dict(c.summaries)}
+         "summaries": dict(c.summaries), "words": dict(c.words or {})}
         for c in courses
     ]
 

@@ -57,6 +57,8 @@ class Course(db.Model):
     hours: Mapped[float] = mapped_column(sa.Float, default=0.0)
     titles: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     summaries: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    # Per language, the words members use for the course beside its title ("excel", "kompyuta").
+    words: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -50,3 +50,11 @@ def test_the_second_page_and_no_second_enrolment():
                                                   ("6", ["Course 6"]), ("no", ["Free courses by Microsoft"])])
     play(chat, [("1", ["Course 1"]), ("yes", ["Course 1"])])
     assert chat.of(Enrol) == [Enrol(1)]
+
+
+def test_swahili_course_page_says_at_your_own_pace_as_kenyans_say_it():
+    # Review row 16: "kwa kasi yako" (at your speed) reads as a calque; "kwa muda wako" is what people say.
+    chat = Chat(lang="sw", member=MEMBER)
+    play(chat, [("kozi", ["Kozi za bure"])])
+    page = chat.says("1")
+    assert "kwa muda wako" in page and "kwa kasi yako" not in page

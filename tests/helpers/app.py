@@ -46,6 +46,23 @@ def app_config(tmp_path: Path, **overrides: object) -> dict[str, object]:
     }
 
 
+@contextmanager
+def sqlite_app_migrated(tmp_path: Path) -> Iterator[Flask]:
+    """An app on a new SQLite file (the embedded default), its schema built by the migrations; closed after."""
+    from flask_migrate import upgrade
+
+    from bot import create_app
+
+    app = create_app(app_config(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'migrated.db'}"))
+    with app.app_context():
+        upgrade()
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
 def truncate_all() -> None:
     """TRUNCATE every table of the app (ids restart)."""
     tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
