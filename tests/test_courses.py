@@ -112,13 +112,13 @@ def test_a_course_is_chosen_by_the_words_members_use_for_it(app, mwanachama):
 
 
 def check_the_words_upgrade_keeps_the_courses(app_to_migrate: Flask) -> None:
-    """Migration 0020 on a database holding a course: the course stays, with no words, and takes words after."""
+    """Migration 0022 on a database holding a course: the course stays, with no words, and takes words after."""
     from flask_migrate import downgrade, upgrade
 
     from bot.courses.service import load_catalog
 
     with app_to_migrate.app_context():
-        downgrade(revision="0019")
+        downgrade(revision="0021")
         try:
             with db.engine.begin() as connection:
                 connection.execute(sa.text(
