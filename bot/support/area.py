@@ -15,5 +15,5 @@ AREA = Area(
     performers=SUPPORT_PERFORMERS,
     commands=(staff.list_tickets, staff.show_ticket, staff.reply_to_ticket, staff.close_ticket),
     cli=(cli.faq,),
-    tables=("faq_entries", "tickets", "ticket_messages", "member_notes"),
+    tables=("faq_entries", "tickets", "ticket_messages", "member_notes", "saved_answers"),
 )
