@@ -39,12 +39,13 @@ MAX_QUERY = 80
 
 @dataclass(frozen=True)
 class InboxQuery:
-    """What the inbox shows: a state (`live`, `all` or one of STATES), only the reader's ('mine') or those
-    nobody holds ('unassigned'), a search, the order, and who reads (their holder key and role)."""
+    """What the inbox shows: a state (`live`, `all`, one of STATES, or '' for the default: live, or every
+    state for a search), only the reader's ('mine') or those nobody holds ('unassigned'), a search, the
+    order, and who reads (their holder key and role)."""
 
     me: str
     role: str
-    state: str = LIVE
+    state: str = ""
     mine: bool = False
     unassigned: bool = False
     q: str = ""
@@ -52,15 +53,25 @@ class InboxQuery:
 
     @classmethod
     def of(cls, args: Mapping[str, str], *, me: str, role: str) -> InboxQuery:
-        """The query from a page's arguments, cleaned (a search without a chosen state looks in every state)."""
+        """The query from a page's arguments, cleaned."""
         get = args.get
         q = str(get("q", "") or "").strip()[:MAX_QUERY]
         state = str(get("state", "") or "")
         if state not in (*STATES, LIVE, ALL):
-            state = ALL if q else LIVE
+            state = ""
         sort = str(get("sort", "") or "")
         return cls(me=me, role=role, state=state, mine=get("mine") == "1", unassigned=get("unassigned") == "1",
                    q=q, sort=sort if sort in SORTS else "oldest")
+
+    @property
+    def shown_states(self) -> str:
+        """The state the inbox lists: the chosen one, else live ones (every state for a search)."""
+        return self.state or (ALL if self.q else LIVE)
+
+    @property
+    def is_default(self) -> bool:
+        """Whether nothing narrows the default view (the live tickets)."""
+        return self.shown_states == LIVE and not (self.q or self.mine or self.unassigned)
 
     def args(self) -> dict[str, str]:
         """The query as a page's arguments, for links."""
@@ -190,10 +201,11 @@ def matching_tickets(q: str, role: str) -> set[int]:
 def ticket_conditions(query: InboxQuery) -> list[sa.ColumnElement[bool]]:
     """SQL conditions for the query's state, holder and search."""
     conditions: list[sa.ColumnElement[bool]] = []
-    if query.state == LIVE:
+    state = query.shown_states
+    if state == LIVE:
         conditions.append(Ticket.status.in_([status.value for status in LIVE_TICKET_STATUSES]))
-    elif query.state != ALL:
-        conditions.append(Ticket.status == query.state)
+    elif state != ALL:
+        conditions.append(Ticket.status == state)
     if query.mine:
         conditions.append(Ticket.holder == query.me)
     if query.unassigned:
