@@ -202,7 +202,7 @@ def test_the_search_finds_words_and_member_numbers(app, client, catalog):
         db.session.commit()
     signed_in(app, client, "organiser")
     assert listed(client, q="Bolt") == [bolt, other]  # in every state, in what organisers wrote too
-    assert listed(client, q="bolt", state="live") == [bolt]
+    assert listed(client, q="bolt", state="live") == [bolt] and listed(client, q="Bolt", state="") == [bolt, other]
     assert listed(client, q="bolt blocked") == [bolt]
     for search in ("KUGWO-000123", "kugwo-000123", "000123", "123"):
         assert listed(client, q=search) == [bolt], search
