@@ -367,3 +367,33 @@ def test_the_search_form_keeps_what_was_asked(app, client, catalog):
     page = client.get("/admin/tickets?q=Bolt&state=closed&sort=newest&mine=1").get_data(as_text=True)
     assert 'value="Bolt"' in page and '<option value="closed" selected>' in page
     assert '<option value="newest" selected>' in page and 'name="mine" value="1" checked' in page
+
+
+def test_the_inbox_on_the_embedded_sqlite_database(tmp_path):
+    """The embedded default: the migration up and down, the inbox's search and a saved answer on SQLite."""
+    from flask_migrate import downgrade, upgrade
+
+    from bot import create_app
+    from tests.helpers.app import app_config
+
+    embedded = create_app(app_config(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'umoja.db'}"))
+    with embedded.app_context():
+        upgrade()
+    try:
+        bolt = open_ticket(embedded, "+254712000001", "My Bolt account, call 0712345678", number=7)
+        other = open_ticket(embedded, "+254712000002", "My receipt says 0712", number=8)
+        client = embedded.test_client()
+        _, token = signed_in(embedded, client, "organiser")
+        assert listed(client, q="bolt") == [bolt] and listed(client, q="0712") == [other]
+        assert listed(client, q="7") == [bolt] and listed(client, q="0712345678") == []
+        client.post("/admin/saved-answers", data={"csrf_token": token, "title": "Hi", "language": "en", "text": "Hello"})
+        assert ">Hi</option>" in client.get(f"/admin/tickets/{bolt}").get_data(as_text=True)
+        with embedded.app_context():
+            db.session.remove()
+            downgrade(revision="0019")
+            assert "saved_answers" not in sa.inspect(db.engine).get_table_names()
+            upgrade()
+            assert "saved_answers" in sa.inspect(db.engine).get_table_names()
+    finally:
+        with embedded.app_context():
+            db.engine.dispose()
