@@ -13,7 +13,7 @@ from flask import Flask
 
 from bot.core.extensions import db
 from bot.dashboard.users import create_user
-from bot.models import AuditEvent, Member, SavedAnswer, Ticket, utcnow
+from bot.models import AuditEvent, Member, Message, SavedAnswer, Ticket, TicketMessage, utcnow
 from bot.support import tickets
 from tests.helpers.courses import add_member
 from tests.helpers.dashboard import PASSWORD, sign_in, statements_run
@@ -88,10 +88,18 @@ def test_an_answer_that_was_not_sent_is_marked_with_the_reason(app, client, cata
     client.post(f"/admin/tickets/{ticket}/reply", data={"csrf_token": token, "text": "Late answer"})
     page = client.get(f"/admin/tickets/{ticket}").get_data(as_text=True)
     assert f"Not sent to ticket #{ticket}: outside the 24-hour window and no template is configured." in page
+    assert '<span class="error unsent">1 answer not sent</span>' in client.get("/admin/tickets").get_data(as_text=True)
     lines = re.findall(r'<li class="([^"]*)">.*?<div class="body">([^<]*)</div>(.*?)</li>', page, re.S)
     assert [(kind, body) for kind, body, _ in lines] == [("in", "Hello?"), ("out not-sent", "Late answer")]
     assert "<strong>Not sent:</strong> outside the 24-hour window and no template is configured." in lines[1][2]
     assert "Not sent" not in lines[0][2]
+    with app.app_context():  # a message Twilio could not deliver is marked too, with its reason
+        line = db.session.scalar(sa.select(TicketMessage).where(TicketMessage.author != "member"))
+        db.session.execute(sa.update(Message).where(Message.id == line.message_id)
+                           .values(status="failed", error_code=63016))
+        db.session.commit()
+    page = client.get(f"/admin/tickets/{ticket}").get_data(as_text=True)
+    assert re.search(r'<li class="out not-sent">.*?<strong>Failed:</strong> [^<]*outside[^<]*\.</p>', page, re.S), page
 
 
 def test_the_states_filter_and_the_order(app, client, catalog):
@@ -119,7 +127,7 @@ def test_the_states_filter_and_the_order(app, client, catalog):
     row = page[page.index(f'<tr id="ticket-{opened}"'):]
     row = row[:row.index("</tr>")]
     assert ">3 d<" in row and ">open<" in row and ">1<" in row and "English" in row and "nobody yet" in row
-    assert ">5 h<" in page and "waiting for the member" in page
+    assert ">5 h<" in page and "waiting for the member" in page and "not sent" not in page
     assert listed(client, state="bogus") == [opened, answered, waiting]
 
 

@@ -8,6 +8,7 @@ then commit. Every text from a member goes through `masking.shown_texts` for the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +21,7 @@ from wtforms.validators import DataRequired, Length
 
 from bot.core import i18n
 from bot.core.extensions import db
+from bot.dashboard import timeline
 from bot.dashboard.nav import role_required
 from bot.dashboard.review import form_errors
 from bot.dashboard.views import bp, shows_phones
@@ -98,14 +100,32 @@ def tickets_page() -> ResponseReturnValue:
 
 # --- a ticket --------------------------------------------------------------------------------------
 
-def line_sends(lines: list[TicketMessage]) -> dict[int, tuple[str, str | None]]:
-    """How each organiser line went to the member ('text', 'template' or 'skipped' and the reason), in one query."""
+@dataclass(frozen=True)
+class Delivery:
+    """How an organiser's line went to the member: as 'text' or 'template', and what kept it from them
+    ('not sent': skipped, 'failed': failed or undelivered; '' when nothing did) with the reason in words."""
+
+    how: str
+    problem: str = ""
+    reason: str = ""
+
+
+def deliveries(lines: list[TicketMessage]) -> dict[int, Delivery]:
+    """How each organiser line went to the member, in one query."""
     ids = {line.message_id for line in lines if line.message_id is not None and line.author != "member"}
     if not ids:
         return {}
     messages = {message.id: message for message in db.session.scalars(sa.select(Message).where(Message.id.in_(ids)))}
-    return {line.id: tickets.how_sent(messages[line.message_id]) for line in lines
-            if line.message_id in messages and line.author != "member"}
+    found: dict[int, Delivery] = {}
+    for line in lines:
+        message = messages.get(line.message_id or 0) if line.author != "member" else None
+        if message is None:
+            continue
+        how, _ = tickets.how_sent(message)
+        problem = ("not sent" if message.status == "skipped" else
+                   "failed" if message.status in ("failed", "undelivered") else "")
+        found[line.id] = Delivery(how, problem, timeline.message_reason(message) if problem else "")
+    return found
 
 
 def call_note(view: tickets.OpenTicketView, holder: str) -> str:
@@ -140,7 +160,7 @@ def ticket_detail(ticket_id: int) -> ResponseReturnValue:
     member = db.session.get(Member, ticket.member_id) if ticket.member_id is not None else None
     view, lines = found.view, found.lines
     bodies = masking.shown_texts([line.body for line in lines], current_user.role)
-    sends = line_sends(lines)
+    sends = deliveries(lines)
     language = member.language if member is not None and member.language else i18n.SOURCE_LANGUAGE
     question = next((body for line, body in zip(lines, bodies, strict=True) if line.author == "member" and body), "")
     suggestion = faq.suggestion(view.first_text, language, member) if view.first_text else None
@@ -151,7 +171,7 @@ def ticket_detail(ticket_id: int) -> ResponseReturnValue:
     return render_template(
         "admin/ticket.html", ticket=ticket, view=view, member=member, phone=phone, question=question,
         lines=[(line, body if line.body else None, sends.get(line.id)) for line, body in zip(lines, bodies, strict=True)],
-        reason=tickets.reason_text(ticket.reason), send_reason=sending.reason_text, call=call_note(view, me()),
+        reason=tickets.reason_text(ticket.reason), call=call_note(view, me()),
         holder=holder_name(ticket.holder, labels), mine=ticket.holder == me(), users=assignable_users(),
         language=language, language_label=i18n.LANGUAGE_LABELS.get(language, language),
         saved=saved_answers.answers_in(language), suggestion=suggestion,

@@ -23,7 +23,7 @@ from flask import current_app
 
 from bot.core.area import assembled
 from bot.core.extensions import db
-from bot.models import DashboardUser, Member, Ticket, TicketMessage, utcnow
+from bot.models import DashboardUser, Member, Message, Ticket, TicketMessage, utcnow
 from bot.models.support import LIVE_TICKET_STATUSES, TicketStatus
 from bot.privacy import masking
 from bot.support import tickets
@@ -99,6 +99,7 @@ class InboxItem:
     closed_at: datetime | None
     endpoint: str
     call_requested: bool = False
+    unsent: int = 0  # organiser answers that did not reach the member (skipped, failed)
 
     @property
     def endpoint_args(self) -> dict[str, int]:
@@ -231,12 +232,29 @@ def ticket_items(query: InboxQuery, limit: int) -> list[InboxItem]:
     ids = [ticket.id for ticket, _ in rows]
     first_words = {line.ticket_id: line.body for line in tickets.first_lines(ids)}
     counts = tickets.line_counts(ids)
+    unsent = unsent_answers(ids)
     return [InboxItem("ticket", ticket.id, ticket.status, ticket.member_id, masking.member_label(member),
                       member.language if member is not None else None, ticket.holder,
                       first_words.get(ticket.id) or "", counts.get(ticket.id, 0), ticket.created_at,
                       ticket.updated_at, ticket.closed_at, "admin.ticket_detail",
-                      call_requested=ticket.call_requested_at is not None)
+                      call_requested=ticket.call_requested_at is not None, unsent=unsent.get(ticket.id, 0))
             for ticket, member in rows]
+
+
+NOT_DELIVERED = ("skipped", "failed", "undelivered")
+
+
+def unsent_answers(ticket_ids: list[int]) -> dict[int, int]:
+    """How many organiser answers on each of these tickets did not reach the member, in one query."""
+    if not ticket_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(TicketMessage.ticket_id, sa.func.count(TicketMessage.id))
+        .join(Message, Message.id == TicketMessage.message_id)
+        .where(TicketMessage.ticket_id.in_(ticket_ids), TicketMessage.author != "member",
+               Message.status.in_(NOT_DELIVERED))
+        .group_by(TicketMessage.ticket_id))
+    return {ticket_id: count for ticket_id, count in rows}
 
 
 TICKETS = InboxSource("ticket", ticket_items)
