@@ -139,7 +139,7 @@ def call_note(view: tickets.OpenTicketView, holder: str) -> str:
     return "Asked to be called: the organiser handling this ticket sees the number."
 
 
-def reply_draft(ticket: Ticket, member: Member | None, suggestion: faq.Suggestion | None) -> str:
+def reply_draft(suggestion: faq.Suggestion | None) -> str:
     """What the reply box starts with: a saved answer chosen (`saved`), the FAQ's suggestion (`use=faq`), or nothing."""
     saved_id = request.args.get("saved", type=int)
     if saved_id:
@@ -162,21 +162,20 @@ def ticket_detail(ticket_id: int) -> ResponseReturnValue:
     bodies = masking.shown_texts([line.body for line in lines], current_user.role)
     sends = deliveries(lines)
     language = member.language if member is not None and member.language else i18n.SOURCE_LANGUAGE
-    question = next((body for line, body in zip(lines, bodies, strict=True) if line.author == "member" and body), "")
     suggestion = faq.suggestion(view.first_text, language, member) if view.first_text else None
     phone = ""
     if member is not None:
         phone = member.phone if shows_phones() or view.phone_for(me()) else mask_phone(member.phone)
     labels = holder_labels({ticket.holder})
     return render_template(
-        "admin/ticket.html", ticket=ticket, view=view, member=member, phone=phone, question=question,
+        "admin/ticket.html", ticket=ticket, view=view, member=member, phone=phone,
         lines=[(line, body if line.body else None, sends.get(line.id)) for line, body in zip(lines, bodies, strict=True)],
         reason=tickets.reason_text(ticket.reason), call=call_note(view, me()),
         holder=holder_name(ticket.holder, labels), mine=ticket.holder == me(), users=assignable_users(),
         language=language, language_label=i18n.LANGUAGE_LABELS.get(language, language),
         saved=saved_answers.answers_in(language), suggestion=suggestion,
         suggestion_failed=suggestion is not None and ticket.reason == "not_helped" and suggestion.key == ticket.faq_key,
-        draft=reply_draft(ticket, member, suggestion), reply_form=TicketReplyForm(), close_form=TicketCloseForm(),
+        draft=reply_draft(suggestion), reply_form=TicketReplyForm(), close_form=TicketCloseForm(),
         assign_form=TicketAssignForm(), age=age_in_words(ticket.created_at),
         notices=get_flashed_messages(with_categories=True))
 
