@@ -270,7 +270,7 @@ def check_upgrade_keeps_deliveries_without_times(app_to_migrate) -> None:
     from flask_migrate import downgrade, upgrade
 
     with app_to_migrate.app_context():
-        downgrade(revision="0019")
+        downgrade(revision="0020")
         try:
             with db.engine.begin() as connection:
                 connection.execute(sa.text(
@@ -288,7 +288,7 @@ def check_upgrade_keeps_deliveries_without_times(app_to_migrate) -> None:
                                          "WHERE broadcast_id = 902")).one()
         assert tuple(row) == ("read", None, None, None)  # what happened before is not guessed
         db.session.remove()
-        downgrade(revision="0019")
+        downgrade(revision="0020")
         try:
             with db.engine.connect() as connection:
                 columns = {c["name"] for c in sa.inspect(connection).get_columns("broadcast_deliveries")}

@@ -32,29 +32,32 @@ REPORTS = {"officer": ["vouchers", "membership"], "organiser": ["tickets", "memb
            "admin": ["vouchers", "tickets", "membership"]}
 
 
-def seed(app, tmp_path: Path) -> int:
-    """A member with a voucher, a ticket whose texts carry the phone number, and a note with both."""
+def seed(app, tmp_path: Path) -> tuple[int, int]:
+    """A member with a voucher, a ticket whose texts carry the phone number, and a note with both; returns the
+    member's id and the ticket's."""
     member_id = rewarded_member(app, tmp_path, CODE)
     with app.app_context():
         member = db.session.get(Member, member_id)
-        ticket = tickets.open_ticket(member, "Please call me on 0712 345 678 about my code " + CODE, "agent")
+        ticket_id = tickets.open_ticket(member, "Please call me on 0712 345 678 about my code " + CODE, "agent").id
         db.session.commit()
-        tickets.reply(ticket.id, "We will call 0712-345-678 tomorrow", actor="organiser@umoja.example.org")
+        tickets.reply(ticket_id, "We will call 0712-345-678 tomorrow", actor="organiser@umoja.example.org")
         notes.add_note(member, f"Her other number is 254712345678; code {CODE}", author="officer@umoja.example.org")
         db.session.commit()
-    return member_id
+    return member_id, ticket_id
 
 
-def pages_for(role: str, member_id: int) -> list[str]:
+def pages_for(role: str, member_id: int, ticket_id: int) -> list[str]:
     """Every page of the dashboard the role opens (a missing one too: the 404 page)."""
-    return ["/admin/", "/admin/?county=Nairobi&from=2026-01-01&to=2099-12-31", "/admin/members", f"/admin/members/{member_id}",
-            "/admin/reports", "/admin/templates",
-            *(f"/admin/reports/{name}.html" for name in REPORTS[role]), *ROLE_PAGES[role], "/admin/no-such-page"]
+    tickets_pages = [f"/admin/tickets/{ticket_id}", "/admin/tickets?state=all&q=code", "/admin/saved-answers"]
+    return ["/admin/", "/admin/?county=Nairobi&from=2026-01-01&to=2099-12-31", "/admin/members",
+            f"/admin/members/{member_id}", "/admin/reports", "/admin/templates",
+            *(f"/admin/reports/{name}.html" for name in REPORTS[role]), *ROLE_PAGES[role],
+            *(tickets_pages if role != "officer" else []), "/admin/no-such-page"]
 
 
 @pytest.mark.parametrize("role", ["officer", "organiser", "admin"])
 def test_every_page_fits_a_phone_and_a_desktop(app, browser, live_server, catalog, role, tmp_path_factory):
-    member_id = seed(app, tmp_path_factory.mktemp("codes"))
+    member_id, ticket_id = seed(app, tmp_path_factory.mktemp("codes"))
     email = make_user(app, role)
     shots = tmp_path_factory.mktemp(f"screenshots-{role}")
     errors: list[str] = []
@@ -67,7 +70,7 @@ def test_every_page_fits_a_phone_and_a_desktop(app, browser, live_server, catalo
         tab.fill("input[name=password]", PASSWORD)
         tab.click("button[type=submit]")
         tab.wait_for_url("**/admin/")
-        for path in pages_for(role, member_id):
+        for path in pages_for(role, member_id, ticket_id):
             response = tab.goto(path)
             assert response.status == (404 if path.endswith("no-such-page") else 200), (role, path, response.status)
             tab.wait_for_load_state("load")
@@ -91,4 +94,4 @@ def test_every_page_fits_a_phone_and_a_desktop(app, browser, live_server, catalo
             assert table_display == "block"
         context.close()
     assert errors == []
-    assert len(list(shots.glob("*.png"))) == 2 * len(pages_for(role, member_id))
+    assert len(list(shots.glob("*.png"))) == 2 * len(pages_for(role, member_id, ticket_id))

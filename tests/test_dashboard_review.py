@@ -21,7 +21,7 @@ from bot.models import AuditEvent, Certificate, Course, Member, Ticket, Voucher,
 from bot.support import tickets
 from tests.helpers.app import WhatsApp
 from tests.helpers.courses import add_member
-from tests.helpers.dashboard import csrf_token, statements_run
+from tests.helpers.dashboard import csrf_token
 from tests.helpers.review import (
     LINK,
     add_codes,
@@ -215,44 +215,6 @@ def test_voucher_upload_serves_the_waiting_list_in_order(app, client, catalog, f
     assert response.status_code == 400 and "file" in response.get_data(as_text=True)
 
 
-def test_organiser_answers_and_closes_a_ticket(app, client, catalog, fake_twilio, drain):
-    add_member(app, "+254712000001")
-    with app.app_context():
-        member = db.session.scalar(sa.select(Member).where(Member.phone == "+254712000001"))
-        ticket = tickets.open_ticket(member, "When is the <b>next</b> meeting?", "no_match").id
-        db.session.commit()
-    email, token = signed_in(app, client, "organiser")
-    page = client.get("/admin/tickets").get_data(as_text=True)
-    assert f'id="ticket-{ticket}"' in page and "When is the &lt;b&gt;next&lt;/b&gt; meeting?" in page
-    assert "(no answer found for the question)" in page
-    assert "+254712000001" not in page and "+2547" in page  # masked for organisers
-    response = client.post(f"/admin/tickets/{ticket}/reply", data={"csrf_token": token, "text": "Friday at 10."})
-    assert response.status_code == 302
-    assert "as a message" in client.get("/admin/tickets").get_data(as_text=True)
-    drain()
-    sent = [m["body"] for m in fake_twilio.messages if m["to"] == "whatsapp:+254712000001"]
-    assert len(sent) == 1 and "Friday at 10." in sent[0] and f"#{ticket}" in sent[0]
-    assert client.post(f"/admin/tickets/{ticket}/close", data={"csrf_token": token}).status_code == 302
-    assert client.post(f"/admin/tickets/{ticket}/close", data={"csrf_token": token}).status_code == 404
-    assert client.post(f"/admin/tickets/{ticket}/reply", data={"csrf_token": token, "text": "x"}).status_code == 404
-    assert "No open tickets." in client.get("/admin/tickets").get_data(as_text=True)
-    assert [(a, s, d["status"]) for a, s, d in audit_events(app, "ticket.reply")] == [(email, f"ticket #{ticket}", "pending")]
-    assert audit_events(app, "ticket.close") == [(email, f"ticket #{ticket}", None)]
-
-
-def test_a_reply_outside_the_window_without_a_template_is_not_sent(app, client, catalog):
-    add_member(app, "+254712000001")
-    with app.app_context():
-        member = db.session.scalar(sa.select(Member).where(Member.phone == "+254712000001"))
-        member.last_inbound_at = utcnow() - timedelta(days=3)
-        ticket = tickets.open_ticket(member, "Hello?", "manual").id
-        db.session.commit()
-    _, token = signed_in(app, client, "admin")
-    client.post(f"/admin/tickets/{ticket}/reply", data={"csrf_token": token, "text": "Late answer"})
-    page = client.get("/admin/tickets").get_data(as_text=True)
-    assert f"Not sent to ticket #{ticket}: outside the 24-hour window and no template is configured." in page
-
-
 def test_staff_changes_are_audited(app):
     runner = app.test_cli_runner()
     assert runner.invoke(args=["staff", "add", "0733000001", "--role", "officer", "--role", "organiser"]).exit_code == 0
@@ -339,36 +301,3 @@ def test_course_numbers_come_from_the_snapshot_the_clock_refreshes(app, client, 
         assert "Courses: 7 enrolments" in officer.says("STATS")  # counted at every STATS
     finally:
         app.config["COURSE_STATS_MAX_AGE"] = saved
-
-
-def test_the_tickets_page_shows_each_tickets_latest_lines_in_a_fixed_number_of_queries(app, client, catalog):
-    """Two tickets or eight: the page reads the same number of queries (no query per ticket), and each
-    ticket shows its own latest lines, oldest first."""
-    from bot.dashboard.review import TICKET_LINES
-
-    def open_tickets(first: int, count: int) -> None:
-        with app.app_context():
-            for n in range(first, first + count):
-                add_member(app, f"+2547120001{n:02d}", number=100 + n)
-                member = db.session.scalar(sa.select(Member).where(Member.phone == f"+2547120001{n:02d}"))
-                tickets.open_ticket(member, f"ticket {n} line 0", "manual")
-                for line in range(1, TICKET_LINES + 2):
-                    tickets.add_to_open_ticket(member, f"ticket {n} line {line}", utcnow())
-                db.session.commit()
-
-    def queries_for_page() -> tuple[int, str]:
-        with statements_run(app) as statements:
-            page = client.get("/admin/tickets").get_data(as_text=True)
-        return len(statements), page
-
-    signed_in(app, client, "organiser")
-    open_tickets(0, 2)
-    few, _ = queries_for_page()
-    open_tickets(2, 6)
-    many, page = queries_for_page()
-    assert many == few
-    for n in range(8):
-        shown = [line for line in range(TICKET_LINES + 2) if f"ticket {n} line {line}<" in page]
-        assert shown == list(range(2, TICKET_LINES + 2)), (n, shown)
-        positions = [page.index(f"ticket {n} line {line}<") for line in shown]
-        assert positions == sorted(positions)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from bot.core.extensions import db
-from bot.models import AuditEvent, Member
+from bot.models import AuditEvent, Member, SavedAnswer
 from bot.support import tickets
 from tests.helpers.browser import canvas_has_pixels, pytestmark, sign_in  # noqa: F401  (the skip)
 from tests.helpers.courses import add_member
@@ -68,18 +68,43 @@ def test_organiser_answers_a_ticket_in_the_browser(app, page, catalog, fake_twil
     with app.app_context():
         member = db.session.scalar(sa.select(Member).where(Member.phone == "+254712000001"))
         ticket = tickets.open_ticket(member, "Can I join if I drive for two apps?", "manual").id
+        db.session.add(SavedAnswer(title="Two apps", language="en", text="Yes, you can."))
         db.session.commit()
     sign_in(page, make_user(app, "organiser"))
-    page.goto("/admin/tickets")
-    section = page.locator(f"#ticket-{ticket}")
-    assert "two apps" in section.inner_text()
-    section.locator("textarea[name=text]").fill("Yes, you can.")
-    section.locator("form.reply button").click()
+    page.click("header nav >> text=Tickets")
+    page.wait_for_url("**/admin/tickets")
+    row = page.locator(f"#ticket-{ticket}")
+    assert "two apps" in row.inner_text() and "nobody yet" in row.inner_text()
+    row.locator("a", has_text=f"#{ticket}").click()
+    page.wait_for_url(f"**/admin/tickets/{ticket}")
+    page.locator("#saved-pick button").click()  # the saved answer fills the reply box
+    assert page.locator("form.reply textarea[name=text]").input_value() == "Yes, you can."
+    page.locator("form.reply button").click()
     page.wait_for_selector(".notice")
     assert f"Sent to ticket #{ticket} as a message." in page.locator(".notice").inner_text()
+    assert page.locator("#ticket-holder").inner_text() == "you"
+    page.locator("form.close button").click()
+    page.wait_for_url("**/admin/tickets")
+    assert page.locator("#tickets-empty").is_visible()
+    page.fill("#inbox-filters input[name=q]", "two apps")
+    page.locator("#inbox-filters button").click()
+    assert page.locator(f"#ticket-{ticket} .state").inner_text() == "closed"
     drain()
     sent = [m["body"] for m in fake_twilio.messages if m["to"] == "whatsapp:+254712000001"]
-    assert len(sent) == 1 and "Yes, you can." in sent[0]
+    assert len(sent) == 2 and "Yes, you can." in sent[0]
+
+
+def test_organiser_keeps_a_saved_answer_in_the_browser(app, page, catalog):
+    sign_in(page, make_user(app, "organiser"))
+    page.goto("/admin/tickets")
+    page.click("text=Saved answers")
+    page.wait_for_url("**/admin/saved-answers")
+    page.fill("#saved-form input[name=title]", "Mkutano")
+    page.select_option("#saved-form select[name=language]", "sw")
+    page.fill("#saved-form textarea[name=text]", "Mkutano ni Ijumaa saa nne.")
+    page.locator("#saved-form button").click()
+    page.wait_for_selector(".notice")
+    assert "Mkutano ni Ijumaa saa nne." in page.locator("table").inner_text()
 
 
 def test_the_course_funnel_is_drawn(app, page, catalog, tmp_path):

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from bot.core.periodic import PeriodicJob
     from bot.models import Member
     from bot.stats.service import SectionProvider
+    from bot.support.inbox import InboxSource
     from flows.base import Effect
 
 FactLoader = Callable[["Member"], Any]
@@ -81,6 +82,8 @@ class Area:
     delivery_statuses: DeliveryStatuses | None = None
     # id → counts of the area's sends in progress, for the metrics endpoint.
     send_progress: SendProgress | None = None
+    # Its kinds of conversation with members in the organisers' inbox (`bot.support.inbox`).
+    inbox_sources: tuple[InboxSource, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class Assembly:
     delivery_status: DeliveryStatus | None
     delivery_statuses: DeliveryStatuses | None
     send_progress: SendProgress | None
+    inbox_sources: tuple[InboxSource, ...] = ()
 
 
 def unique(kind: str, pairs: Iterable[tuple[Any, Any]]) -> dict[Any, Any]:
@@ -139,6 +143,7 @@ def assemble(areas: Iterable[Area]) -> Assembly:
         delivery_status=only("delivery status", [a.delivery_status for a in areas if a.delivery_status]),
         delivery_statuses=only("delivery statuses", [a.delivery_statuses for a in areas if a.delivery_statuses]),
         send_progress=only("send progress", [a.send_progress for a in areas if a.send_progress]),
+        inbox_sources=tuple(unique("inbox kind", ((s.kind, s) for a in areas for s in a.inbox_sources)).values()),
     )
 
 

@@ -24,11 +24,12 @@ def init_dashboard(app: Flask) -> None:
     from bot.dashboard import (  # noqa: F401  (their routes join the blueprint)
         campaigns,  # broadcasts' results
         errors,
+        inbox,  # the tickets inbox and saved answers
         languages,
         member_export,
         message_templates,
         reports,
-        review,  # the certificates, vouchers and tickets pages
+        review,  # the certificates and vouchers pages
         views,
     )
     from bot.dashboard import users as dashboard_users

@@ -1,7 +1,7 @@
-"""The dashboard's work pages: the certificate review queue, the voucher pool and members' tickets.
+"""The dashboard's work pages: the certificate review queue and the voucher pool (members' tickets are in `inbox`).
 
 Each action calls the same service function as the WhatsApp staff commands and the `flask` commands
-(`certificates.approve_certificate`, `reject_certificate`, `import_vouchers`, `tickets.reply`, `close`),
+(`certificates.approve_certificate`, `reject_certificate`, `import_vouchers`),
 which also write the audit record; the page only checks the form and the role, then commits.
 """
 
@@ -26,16 +26,12 @@ from bot.core.extensions import db
 from bot.core.i18n import SOURCE_LANGUAGE, render_line
 from bot.dashboard.nav import role_required
 from bot.dashboard.views import bp, shows_phones, takes_body
-from bot.models import Certificate, Member, Ticket, TicketMessage
+from bot.models import Certificate, Member
 from bot.models.courses import course_title
-from bot.privacy import masking
 from bot.privacy.masking import mask_phone
-from bot.support import tickets
-from bot.whatsapp import sending
 
 QUEUE_SIZE = 100
 VOUCHER_CSV_MAX_BYTES = 2 * 1024 * 1024
-TICKET_LINES = 6
 
 
 class ApproveForm(FlaskForm):
@@ -52,16 +48,6 @@ class VoucherUploadForm(FlaskForm):
     """A CSV of voucher codes (a 'code' column, optional 'expires_on'; or one code per line)."""
 
     file = FileField("CSV file", validators=[FileRequired(), FileSize(VOUCHER_CSV_MAX_BYTES)])
-
-
-class TicketReplyForm(FlaskForm):
-    """An organiser's answer to a ticket."""
-
-    text = TextAreaField("Answer", validators=[DataRequired(), Length(max=1000)])
-
-
-class TicketCloseForm(FlaskForm):
-    """Close a ticket."""
 
 
 def reviewer_tag() -> str:
@@ -189,85 +175,3 @@ def upload_vouchers() -> ResponseReturnValue:
     if result.problems:
         flash("Rows not used: " + "; ".join(result.problem_lines()) + ".", "warn")
     return redirect(url_for("admin.vouchers"))
-
-
-# --- tickets ---------------------------------------------------------------------------------------
-
-@bp.get("/tickets")
-@role_required("organiser")
-def tickets_page() -> ResponseReturnValue:
-    """Open tickets, oldest first, with the latest lines of each and forms to answer or close."""
-    rows = []
-    views = tickets.list_open(QUEUE_SIZE)
-    lines_of: dict[int, list[TicketMessage]] = {}
-    for line in tickets.latest_lines([view.id for view in views], TICKET_LINES):
-        lines_of.setdefault(line.ticket_id, []).append(line)
-    tickets_by_id = by_id(Ticket, {view.id for view in views})
-    members = by_id(Member, {ticket.member_id for ticket in tickets_by_id.values() if ticket.member_id})
-    all_lines = [line for view in views for line in lines_of.get(view.id, [])]
-    bodies = dict(zip([line.id for line in all_lines],
-                      masking.shown_texts([line.body for line in all_lines], current_user.role), strict=True))
-    me = tickets.dashboard_holder(current_user.id)
-    for view in views:
-        ticket = tickets_by_id[view.id]
-        member = members.get(ticket.member_id)
-        call_phone = view.phone_for(me)
-        phone = ""
-        if member is not None:
-            phone = member.phone if shows_phones() or call_phone else mask_phone(member.phone)
-        rows.append({"ticket": ticket, "member": member, "label": view.member, "reason": tickets.reason_text(ticket.reason),
-                     "lines": [(line, bodies[line.id] if line.body else None) for line in lines_of.get(ticket.id, [])],
-                     "phone": phone, "call": call_note(view, me)})
-    return render_template("admin/tickets.html", rows=rows, reply_form=TicketReplyForm(), close_form=TicketCloseForm(),
-                           notices=get_flashed_messages(with_categories=True))
-
-
-def call_note(view: tickets.OpenTicketView, me: str) -> str:
-    """What the page says about a member who asked to be called (only the holder sees the number)."""
-    if not view.call_requested:
-        return ""
-    if view.phone_for(me):
-        return "Asked to be called: the number is shown to you, as the organiser handling this ticket."
-    if view.holder is None:
-        return "Asked to be called: answer the ticket to take it and see the number."
-    return "Asked to be called: the organiser handling this ticket sees the number."
-
-
-REPLY_NOTICES = {
-    "text": ("ok", "Sent to ticket #{id} as a message."),
-    "template": ("ok", "Sent to ticket #{id} as the approved template (the member has not written in 24 hours)."),
-    "skipped": ("warn", "Not sent to ticket #{id}: {reason}."),
-}
-
-
-@bp.post("/tickets/<int:ticket_id>/reply")
-@role_required("organiser")
-def reply_ticket(ticket_id: int) -> ResponseReturnValue:
-    """Answer a ticket through tickets.reply (a message inside the 24-hour window, the template outside)."""
-    form = TicketReplyForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        outcome = tickets.reply(ticket_id, (form.text.data or "").strip(), actor=current_user.email,
-                                holder=tickets.dashboard_holder(current_user.id))
-    except tickets.TicketError:
-        db.session.rollback()
-        abort(404)
-    db.session.commit()
-    category, text = REPLY_NOTICES[outcome.how]
-    flash(text.format(id=ticket_id, reason=sending.reason_text(outcome.reason)), category)
-    return redirect(url_for("admin.tickets_page"))
-
-
-@bp.post("/tickets/<int:ticket_id>/close")
-@role_required("organiser")
-def close_ticket(ticket_id: int) -> ResponseReturnValue:
-    """Close a ticket."""
-    if not TicketCloseForm().validate_on_submit():
-        abort(400)
-    if not tickets.close(ticket_id, actor=current_user.email):
-        db.session.rollback()
-        abort(404)
-    db.session.commit()
-    flash(f"Ticket #{ticket_id} is closed.", "ok")
-    return redirect(url_for("admin.tickets_page"))

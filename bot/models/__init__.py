@@ -19,7 +19,7 @@ from bot.models.members import (
 from bot.models.notes import MemberNote
 from bot.models.staff import StaffMember
 from bot.models.stats import MemberTally
-from bot.models.support import FaqEntry, Ticket, TicketMessage
+from bot.models.support import FaqEntry, SavedAnswer, Ticket, TicketMessage
 
 __all__ = [
     "ERASED_STATUS",
@@ -39,6 +39,7 @@ __all__ = [
     "FaqEntry",
     "Ticket",
     "TicketMessage",
+    "SavedAnswer",
     "Certificate",
     "Course",
     "Enrolment",

@@ -110,3 +110,16 @@ class TicketMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="entries")
+
+
+class SavedAnswer(db.Model):  # type: ignore[name-defined]  # db.Model is made at run time
+    """An answer organisers keep to insert into replies, in one language (staff write it, members read it)."""
+
+    __tablename__ = "saved_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(80))
+    language: Mapped[str] = mapped_column(sa.String(16), index=True)
+    text: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

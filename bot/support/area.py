@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.area import Area
-from bot.support import cli, faq, notes, staff, tickets
+from bot.support import cli, faq, inbox, notes, staff, tickets
 from bot.support.effects import SUPPORT_PERFORMERS
 
 AREA = Area(
@@ -15,5 +15,6 @@ AREA = Area(
     performers=SUPPORT_PERFORMERS,
     commands=(staff.list_tickets, staff.show_ticket, staff.reply_to_ticket, staff.close_ticket),
     cli=(cli.faq,),
-    tables=("faq_entries", "tickets", "ticket_messages", "member_notes"),
+    inbox_sources=(inbox.TICKETS,),
+    tables=("faq_entries", "tickets", "ticket_messages", "member_notes", "saved_answers"),
 )

@@ -19,7 +19,7 @@ from bot.core.extensions import db
 from bot.core.i18n import translate
 from bot.models import FaqEntry, Member, utcnow
 from flows.base import N_
-from flows.faq import FaqIndex, FaqItem, Knowledge
+from flows.faq import FaqIndex, FaqItem, Knowledge, answer_text, decide, question_text
 
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 
@@ -166,3 +166,23 @@ def knowledge(member: Member | None = None) -> Knowledge:
     values = {lang: placeholder_values(lang, member) for lang in i18n.LANGUAGES}
     return Knowledge(loaded, float(config["FAQ_MATCH_THRESHOLD"]), values,
                      float(config["FAQ_OFFER_THRESHOLD"]), index)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """The curated answer the matcher finds for a question: its key, and its question and answer in a language."""
+
+    key: str
+    question: str
+    answer: str
+
+
+def suggestion(text: str, lang: str, member: Member | None = None) -> Suggestion | None:
+    """The answer the question flow would give to `text` (or the closest it would offer), in `lang` with the
+    member's placeholders filled in; None when nothing is close."""
+    facts = knowledge(member)
+    decision = decide(text, facts)
+    item = decision.answer or next(iter(decision.choices), None)
+    if item is None:
+        return None
+    return Suggestion(item.key, question_text(item, lang), answer_text(item, lang, facts.values))

@@ -288,6 +288,20 @@ def reply(ticket_id: int, text: str, *, now: datetime | None = None, actor: str 
     return ReplyOutcome(ticket, how, reason, view_of(ticket, member, ""))
 
 
+def assign(ticket_id: int, holder: str | None, *, actor: str) -> Ticket:
+    """Give a live ticket to an organiser (`holder`, as `dashboard_holder` records them; None: to nobody):
+    they handle it from now on, and only they see the number of a member who asked to be called; audited
+    with the previous holder."""
+    ticket = db.session.get(Ticket, ticket_id, with_for_update=True)
+    if ticket is None or ticket.status == CLOSED:
+        raise TicketError(ticket_id)
+    previous, ticket.holder = ticket.holder, holder
+    if previous != holder:
+        audit.record(actor, "ticket.assign", f"ticket #{ticket.id}", member_id=ticket.member_id,
+                     holder=holder, previous=previous)
+    return ticket
+
+
 def hold_conversation(member: Member, now: datetime) -> None:
     """After an organiser's reply, the member's answer goes to the ticket, unless they are busy elsewhere
     (in another flow that has not expired)."""
