@@ -1,16 +1,27 @@
 """Status callback benchmark: signed callbacks for a large broadcast plus single messages and replies, at
-saturation, through the stream (the webhook appends, `worker.py --statuses` applies) and, in the same run,
-through the old path (`STATUS_APPLY=inline`: applied in the request).
+saturation, through the stream (the webhook appends, `worker.py --statuses` applies), then the same while a
+broadcast is sent at 400/s on the same machine (`sending`), and, with `--paths …,inline`, through the old
+path (`STATUS_APPLY=inline`: applied in the request).
 
 Seeds a broadcast to `--members` members (half of its deliveries without their SID yet: the callbacks come
 before our write) and `--singles` single messages and TwiML replies (named by `?m=`, a third with no SID
 yet), signs every row's statuses (sent, delivered — skipped for a fifth of them — and read, with
 `--repeats` of them again, all shuffled), drives them through the app with wrk at saturation for
 `--duration` seconds (figures: callbacks/s, p99, CPU per callback in gunicorn, PostgreSQL, the consumers
-and wrk itself), then sends the callbacks wrk did not reach, and checks that every row holds the highest
-status sent to it (0 lost) and that no update ever lowered a status (a trigger counts them: 0 backwards).
+and the bench client: wrk and this script), then sends the callbacks wrk did not reach (wrk again, each
+thread stopping at the end of its share), and checks that every row holds the highest status sent to it
+(0 lost) and that no update ever lowered a status (a trigger counts them: 0 backwards).
+
+The `sending` path runs, during its saturation, a second broadcast to the same members sent as
+bench/broadcast.py sends one: RQ workers (`--send-workers`) at SEND_RATE_PER_SECOND=400 through the fake
+Twilio API in its own process at 150 ms latency; it prints the send rate reached meanwhile. The broadcast is
+cancelled when wrk stops.
 
     python bench/status.py [--members 100000] [--singles 20000] [--duration 20] [--consumers 1]
+                           [--paths stream,sending] [--send-workers 2]
+
+The old inline path takes about 3 ms of CPU per callback: give it `--members 10000` (at ~300/s the default
+run's 370,000 callbacks would take 20 minutes).
 
 Needs wrk, PostgreSQL and Redis. It creates its own database (`--database-url`, default `bench_status`) and
 drops it at the end, also after a failure, and empties its own Redis database (`--redis-url`) before and
@@ -22,39 +33,71 @@ the machine is shared.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
-import re
-import resource
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
 import redis
-import requests
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.webhook import cpu_seconds, migrate, parse_latency, start_gunicorn  # noqa: E402
+from bench.broadcast import ACCOUNT_SID as FAKE_ACCOUNT  # noqa: E402
+from bench.broadcast import TOKEN as FAKE_TOKEN  # noqa: E402
+from bench.broadcast import WORKER, Fake  # noqa: E402
+from bench.http_load import (  # noqa: E402
+    WRK_THREADS,
+    client_cpu,
+    cpu_seconds,
+    load_average,
+    migrate,
+    own_cpu,
+    run_wrk,
+    start_gunicorn,
+)
 from bot.devtools.database import scratch_database, scratch_redis  # noqa: E402
 from bot.whatsapp.messaging import STATUS_RANK  # noqa: E402
 from bot.whatsapp.statuses import STREAM  # noqa: E402
 from bot.whatsapp.twilio_api import sign  # noqa: E402
 
 TOKEN = "bench-auth-token"
-WRK_THREADS = 2
 STATUSES = ("sent", "delivered", "read")
-LUA = """
--- thread k sends lines k, k + threads, … in order (wrapping around: a repeat changes nothing); at the end
--- each thread says how far it got, and the bench sends the rest itself
+# Both wrk scripts: thread `id` reads its share of the callbacks (lines id, id + threads, …) that `keep`
+# takes (by their place in the share), as (path, signature, body).
+LUA_SHARE = """
+local function read_share(path, count, keep)
+  local share, n, k = {}, 0, 0
+  local file = io.open(path, "r")
+  for line in file:lines() do
+    if n % count == id then
+      if keep(k) then
+        local tab = string.find(line, "\\t", 1, true)
+        local tab2 = string.find(line, "\\t", tab + 1, true)
+        share[#share + 1] = {string.sub(line, 1, tab - 1), string.sub(line, tab + 1, tab2 - 1),
+                             string.sub(line, tab2 + 1)}
+      end
+      k = k + 1
+    end
+    n = n + 1
+  end
+  file:close()
+  return share
+end
+local function post(item)
+  return wrk.format("POST", item[1], {["Content-Type"] = "application/x-www-form-urlencoded",
+                                      ["X-Twilio-Signature"] = item[2]}, item[3])
+end
+"""
+# Saturation: thread k sends its share in order (wrapping around: a repeat changes nothing); at the end each
+# thread says how far it got, and the bench sends the rest.
+LUA = LUA_SHARE + """
 local lines = {}
 local created = 0
 local threads = {}
@@ -65,25 +108,11 @@ setup = function(thread)
   created = created + 1
 end
 init = function(args)
-  local count = tonumber(args[3]) or 1
-  local n = 0
-  local file = io.open(args[1], "r")
-  for line in file:lines() do
-    if n % count == id then
-      local tab = string.find(line, "\\t", 1, true)
-      local tab2 = string.find(line, "\\t", tab + 1, true)
-      lines[#lines + 1] = {string.sub(line, 1, tab - 1), string.sub(line, tab + 1, tab2 - 1),
-                           string.sub(line, tab2 + 1)}
-    end
-    n = n + 1
-  end
-  file:close()
+  lines = read_share(args[1], tonumber(args[3]) or 1, function(k) return true end)
 end
 request = function()
   index = index + 1
-  local item = lines[((index - 1) % #lines) + 1]
-  return wrk.format("POST", item[1], {["Content-Type"] = "application/x-www-form-urlencoded",
-                                      ["X-Twilio-Signature"] = item[2]}, item[3])
+  return post(lines[((index - 1) % #lines) + 1])
 end
 done = function(summary, latency, requests)
   for _, thread in ipairs(threads) do
@@ -91,12 +120,44 @@ done = function(summary, latency, requests)
   end
 end
 """
+# The callbacks wrk did not reach: thread k sends its share's first lines (wrk may not send its very first
+# request, seen on wrk 4.1) and its lines from a little before where it stopped (requests in flight then
+# may not have arrived; a repeat changes nothing); once each is answered it writes its marker file (wrk
+# itself would wait out its duration) and stops.
+LUA_REST = LUA_SHARE + """
+local lines = {}
+local created = 0
+local answered = 0
+local marker = nil
+setup = function(thread)
+  thread:set("id", created)
+  created = created + 1
+end
+init = function(args)
+  local head, from = tonumber(args[3]), tonumber(args[5 + id])
+  marker = args[4]
+  lines = read_share(args[1], tonumber(args[2]), function(k) return k < head or k >= from end)
+end
+local index = 0
+request = function()
+  index = index + 1
+  return post(lines[math.min(index, #lines)])
+end
+response = function(status, headers, body)
+  answered = answered + 1
+  if answered == #lines then
+    local file = io.open(marker .. id, "w")
+    file:close()
+    wrk.thread:stop()
+  end
+end
+"""
 SEED = """
 INSERT INTO members (phone, status, language, consent_at, joined_at, last_inbound_at, created_at, updated_at)
 SELECT '+2547' || lpad(n::text, 8, '0'), 'active', 'en', now(), now(), now(), now(), now()
 FROM generate_series(1, :members) AS n;
-INSERT INTO broadcasts (text_en, segment, status, audience, created_at)
-VALUES ('Hello', '{}', 'running', :members, now());
+INSERT INTO broadcasts (texts, segment, status, audience, created_at)
+VALUES ('{"en": "Hello"}', '{}', 'running', :members, now());
 INSERT INTO broadcast_deliveries (broadcast_id, member_id, status, status_rank, attempts, lookups, kind, twilio_sid)
 SELECT 1, id, 'accepted', 1, 1, 0, 'text',
        CASE WHEN id % 2 = 0 THEN 'SM' || lpad(to_hex(id), 32, '0') END
@@ -113,9 +174,10 @@ $$ LANGUAGE plpgsql;
 CREATE TRIGGER bench_backwards AFTER UPDATE ON messages FOR EACH ROW
 WHEN (NEW.status_rank < OLD.status_rank) EXECUTE FUNCTION bench_backwards();
 CREATE TRIGGER bench_backwards AFTER UPDATE ON broadcast_deliveries FOR EACH ROW
-WHEN (NEW.status_rank < OLD.status_rank) EXECUTE FUNCTION bench_backwards();
+WHEN (NEW.status_rank < OLD.status_rank AND OLD.broadcast_id = 1) EXECUTE FUNCTION bench_backwards();
 """
 RESET = """
+DELETE FROM broadcasts WHERE id <> 1;
 UPDATE broadcast_deliveries SET status = 'accepted', status_rank = 1,
     twilio_sid = CASE WHEN member_id % 2 = 0 THEN 'SM' || lpad(to_hex(member_id), 32, '0') END;
 UPDATE messages SET status = CASE WHEN id % 2 = 0 THEN 'replied' ELSE 'queued' END,
@@ -174,7 +236,7 @@ def check(url: str, expected: dict[tuple[str, int], int]) -> dict[str, int]:
     engine = sa.create_engine(url)
     with engine.connect() as connection:
         found = {("d", member): rank for member, rank in connection.execute(sa.text(
-            "SELECT member_id, status_rank FROM broadcast_deliveries"))}
+            "SELECT member_id, status_rank FROM broadcast_deliveries WHERE broadcast_id = 1"))}
         found |= {("m", row): rank for row, rank in connection.execute(sa.text(
             "SELECT id, status_rank FROM messages"))}
         backwards = connection.execute(sa.text("SELECT count(*) FROM bench_backwards")).scalar_one()
@@ -194,82 +256,122 @@ def wait_drained(redis_url: str, seconds: float = 600.0) -> float:
     return time.perf_counter() - start
 
 
-def client_cpu() -> float:
-    """CPU seconds of the finished child processes (wrk)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
-def run_wrk(base_url: str, script: Path, data: Path, seconds: int, connections: int) -> dict[str, Any]:
-    """Saturation for `seconds` with keep-alive connections: callbacks/s, latency, errors, and how many lines
-    each wrk thread got to."""
-    output = subprocess.run(
-        ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), base_url,
-         "--", str(data), "0", str(WRK_THREADS)],
-        capture_output=True, text=True, check=True,
-    ).stdout
-    errors = sum(int(x) for x in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
-    errors += sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
-    return {
-        "rate": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
-        "errors": errors,
-        "p50_ms": parse_latency(re.search(r"50%\s+([\d.]+\w+)", output).group(1)),
-        "p99_ms": parse_latency(re.search(r"99%\s+([\d.]+\w+)", output).group(1)),
-        "reached": {int(k): int(v) for k, v in re.findall(r"SENT (\d+) (\d+)", output)},
-    }
 
 
-def send_rest(base_url: str, lines: list[str], reached: dict[int, int], connections: int) -> int:
-    """Send the lines wrk did not get to (from a little before where each thread stopped: requests in flight
-    then may not have arrived; a repeat changes nothing); returns how many were not answered 200."""
-    rest = []
-    for thread in range(WRK_THREADS):
-        share = lines[thread::WRK_THREADS]
-        # Also each thread's first lines: wrk may not send its very first request (seen on wrk 4.1).
-        rest += share[:connections] + share[max(connections, reached.get(thread, 0) - connections):]
-    local = threading.local()
-
-    def post(line: str) -> bool:
-        session = getattr(local, "session", None) or requests.Session()
-        local.session = session
-        path, signature, body = line.rstrip("\n").split("\t")
-        try:
-            return session.post(base_url + path, data=body, timeout=30, headers={
-                "X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"}).status_code == 200
-        except requests.RequestException:
-            return False
-
-    with ThreadPoolExecutor(16) as pool:
-        return sum(not ok for ok in pool.map(post, rest))
 
 
-def measure_path(name: str, args: argparse.Namespace, env: dict[str, str], data: Path, script: Path,
-                 lines: list[str], expected: dict[tuple[str, int], int]) -> dict[str, float]:
-    """One path: gunicorn (and the consumers, for the stream) at saturation with wrk; then the rest of the
-    callbacks, and the check."""
+def send_rest(base_url: str, script: Path, data: Path, reached: dict[int, int], connections: int) -> int:
+    """Send the callbacks wrk did not reach (`LUA_REST`); returns how many were not answered 200."""
+    starts = [str(max(connections, reached.get(thread, 0) - connections)) for thread in range(WRK_THREADS)]
+    marker = script.parent / f"rest-done-{time.monotonic_ns()}-"
+    done = [Path(f"{marker}{thread}") for thread in range(WRK_THREADS)]
+    return int(run_wrk(base_url, script, 3600, connections, str(data), str(WRK_THREADS), str(connections),
+                       str(marker), *starts, finished=done)["errors"])
+
+
+START_BROADCAST = """
+from bot import create_app
+from bot.broadcasts import service as broadcasts
+from bot.core.extensions import db
+app = create_app()
+with app.app_context():
+    broadcast = broadcasts.create({"en": "Union meeting on Saturday at 10"})
+    broadcast.status = "running"
+    db.session.commit()
+    print(broadcasts.resolve(broadcast.id))
+    broadcasts.launch(broadcast.id, jobs=int(__import__("os").environ["BROADCAST_JOBS"]))
+    print(broadcast.id)
+"""
+CANCEL_BROADCAST = """
+import sys
+from bot import create_app
+from bot.broadcasts import service as broadcasts
+with create_app().app_context():
+    broadcasts.cancel(int(sys.argv[1]))
+"""
+
+
+class Sending:
+    """A broadcast to every member sent at 400/s while the callbacks come (bench/broadcast.py's way: RQ
+    workers through the fake Twilio API in its own process, 150 ms a message), cancelled at the end."""
+
+    def __init__(self, env: dict[str, str], workers: int, log: Path) -> None:
+        self.fake = Fake(0.15)
+        self.env = dict(env, TWILIO_ACCOUNT_SID=FAKE_ACCOUNT, TWILIO_AUTH_TOKEN=FAKE_TOKEN,
+                        TWILIO_API_BASE_URL=self.fake.base, SEND_RATE_PER_SECOND="400", SEND_CONCURRENCY="64",
+                        BROADCAST_JOBS=str(workers), BROADCAST_BATCH_SIZE="512", TWILIO_HTTP_TIMEOUT="10",
+                        PUBLIC_URL="http://127.0.0.1:9", WHATSAPP_TEMPLATES=json.dumps({}),
+                        PYTHONPATH=str(ROOT))
+        self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        started = subprocess.run([sys.executable, "-c", START_BROADCAST], cwd=ROOT, env=self.env, check=True,
+                                 capture_output=True, text=True)
+        self.broadcast_id = int(started.stdout.split()[-1])
+        print(f"[sending] broadcast {self.broadcast_id}: {started.stdout.split()[-2]} deliveries; workers log to {log}",
+              flush=True)
+        with log.open("a") as out:
+            self.workers = [subprocess.Popen([sys.executable, "-c", WORKER], cwd=ROOT, env=self.env, stdout=out,
+                                             stderr=out) for _ in range(workers)]
+        self.began = (time.monotonic(), self.fake.accepted())
+
+    def rate(self) -> float:
+        """Messages the fake Twilio accepted per second since the start."""
+        now, accepted = time.monotonic(), self.fake.accepted()
+        return (accepted - self.began[1]) / (now - self.began[0])
+
+    def cpu(self) -> float:
+        """CPU seconds of the sending workers and the fake Twilio so far."""
+        return sum(cpu_seconds(p.pid)["app"] for p in (*self.workers, self.fake.process))
+
+    def stop(self) -> None:
+        """Cancel the broadcast, stop the workers and the fake Twilio."""
+        subprocess.run([sys.executable, "-c", CANCEL_BROADCAST, str(self.broadcast_id)], cwd=ROOT, env=self.env,
+                       check=False, capture_output=True)
+        for worker in self.workers:
+            worker.terminate()
+        for worker in self.workers:
+            worker.wait(timeout=30)
+        self.fake.stop()
+
+
+def measure_path(name: str, args: argparse.Namespace, env: dict[str, str], data: Path, work: Path,
+                 expected: dict[tuple[str, int], int]) -> dict[str, float]:
+    """One path: gunicorn (and the consumers, for the stream) at saturation with wrk, while a broadcast is
+    sent for `sending`; then the rest of the callbacks, and the check."""
     port = 5811
     base = f"http://127.0.0.1:{port}"
     process = start_gunicorn("bot:create_app()", port, args, env, ROOT)
     consumers = [subprocess.Popen([sys.executable, str(ROOT / "worker.py"), "--statuses"], cwd=ROOT, env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                 for _ in range(args.consumers if name == "stream" else 0)]
+                 for _ in range(args.consumers if name != "inline" else 0)]
+    sending = Sending(env, args.send_workers, work / "send-workers.log") if name == "sending" else None
+    send_rate, send_cpu = 0.0, 0.0
     try:
-        time.sleep(1.0)
+        time.sleep(3.0 if sending else 1.0)
         print(f"[{name}] saturation with wrk for {args.duration}s ({args.connections} connections) …", flush=True)
         before = cpu_seconds(process.pid)
         consumed_before = [cpu_seconds(c.pid)["app"] for c in consumers]
-        client_before = client_cpu()
-        result = run_wrk(base, script, data, args.duration, args.connections)
-        after, client_after = cpu_seconds(process.pid), client_cpu()
+        client_before = client_cpu() + own_cpu()
+        if sending:
+            sending.began, send_cpu = (time.monotonic(), sending.fake.accepted()), sending.cpu()
+        result = run_wrk(base, work / "status.lua", args.duration, args.connections, str(data), "0",
+                         str(WRK_THREADS))
+        after, client_after, load = cpu_seconds(process.pid), client_cpu() + own_cpu(), load_average()
+        if sending:
+            send_rate, send_cpu = sending.rate(), sending.cpu() - send_cpu
+            sending.stop()
+            sending = None
         drain = wait_drained(args.redis_url) if consumers else 0.0
         settled = cpu_seconds(process.pid)
         consumed = sum(cpu_seconds(c.pid)["app"] - b for c, b in zip(consumers, consumed_before, strict=True))
         print(f"[{name}] sending the callbacks wrk did not reach …", flush=True)
-        failed_rest = send_rest(base, lines, result["reached"], args.connections)
+        failed_rest = send_rest(base, work / "rest.lua", data, result["reached"], args.connections)
         if consumers:
             wait_drained(args.redis_url)
     finally:
+        if sending:
+            sending.stop()
         for child in (process, *consumers):
             child.terminate()
         for child in (process, *consumers):
@@ -284,14 +386,20 @@ def measure_path(name: str, args: argparse.Namespace, env: dict[str, str], data:
         "db_cpu_ms": (settled["postgres"] - before["postgres"]) / sent * 1000,
         "consumer_cpu_ms": consumed / sent * 1000,
         "client_cpu_ms": (client_after - client_before) / sent * 1000,
+        "send_rate": send_rate, "send_cpu_ms": send_cpu / sent * 1000,
     }
     figures.update(check(args.database_url, expected))
     print(f"[{name}] {figures['rate']:.0f} callbacks/s answered at saturation (p50 {figures['p50_ms']:.1f} ms, p99 "
           f"{figures['p99_ms']:.1f} ms, {sent} answered); applied {figures['applied_per_s']:.0f}/s (the stream "
           f"drained {drain:.1f} s after wrk stopped); errors {figures['errors']:.0f}", flush=True)
     print(f"[{name}] CPU per callback: web {figures['web_cpu_ms']:.3f} ms, PostgreSQL {figures['db_cpu_ms']:.3f} ms, "
-          f"consumer {figures['consumer_cpu_ms']:.3f} ms, bench client (wrk) {figures['client_cpu_ms']:.3f} ms; "
-          f"after every callback: lost {figures['lost']}, backwards {figures['backwards']}", flush=True)
+          f"consumer {figures['consumer_cpu_ms']:.3f} ms, bench client (wrk and this script) "
+          f"{figures['client_cpu_ms']:.3f} ms; "
+          f"after every callback: lost {figures['lost']}, backwards {figures['backwards']}; load average {load}",
+          flush=True)
+    if name == "sending":
+        print(f"[{name}] meanwhile the broadcast went at {send_rate:.0f} messages/s (goal 400), its workers and the "
+              f"fake Twilio using {figures['send_cpu_ms']:.3f} ms of CPU per callback answered", flush=True)
     return figures
 
 
@@ -309,7 +417,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--consumers", type=int, default=1, help="worker.py --statuses processes")
-    parser.add_argument("--paths", default="stream,inline", help="which paths to measure, in order")
+    parser.add_argument("--paths", default="stream,sending",
+                        help="which paths to measure, in order: stream, sending, inline")
+    parser.add_argument("--send-workers", type=int, default=2, help="RQ workers sending the broadcast (sending)")
     args = parser.parse_args()
     with scratch_database(args.database_url), scratch_redis(args.redis_url):
         migrate(args.database_url)
@@ -319,8 +429,8 @@ def main() -> None:
 def measure(args: argparse.Namespace) -> None:
     """Both paths, then the RESULT line."""
     work = Path(tempfile.mkdtemp(prefix="umoja-bench-status-"))
-    script = work / "status.lua"
-    script.write_text(LUA)
+    (work / "status.lua").write_text(LUA)
+    (work / "rest.lua").write_text(LUA_REST)
     metrics_dir = work / "metrics"
     metrics_dir.mkdir()
     seed(args.database_url, args.members, args.singles)
@@ -338,7 +448,8 @@ def measure(args: argparse.Namespace) -> None:
         if index:
             reset(args.database_url)
             redis.Redis.from_url(args.redis_url).delete(STREAM)
-        results[name] = measure_path(name, args, dict(env, STATUS_APPLY=name), data, script, lines, expected)
+        path_env = dict(env, STATUS_APPLY="inline" if name == "inline" else "stream")
+        results[name] = measure_path(name, args, path_env, data, work, expected)
     stream, inline = results.get("stream"), results.get("inline")
     parts = [f"callbacks={len(lines)}", f"members={args.members}", f"singles={args.singles}"]
     for name, figures in results.items():
@@ -349,9 +460,13 @@ def measure(args: argparse.Namespace) -> None:
                   f"{name}_client_cpu_ms={figures['client_cpu_ms']:.3f}",
                   f"{name}_errors={figures['errors']:.0f}", f"{name}_lost={figures['lost']}",
                   f"{name}_backwards={figures['backwards']}"]
+        if name == "sending":
+            parts += [f"sending_send_rate={figures['send_rate']:.0f}",
+                      f"sending_send_cpu_ms={figures['send_cpu_ms']:.3f}"]
     if stream and inline:
         parts.append(f"speedup={stream['rate'] / inline['rate']:.2f}")
-    parts += [f"workers={args.workers}", f"threads={args.threads}", f"consumers={args.consumers}"]
+    parts += [f"load_average={load_average()}", f"workers={args.workers}", f"threads={args.threads}",
+              f"consumers={args.consumers}"]
     print("RESULT " + " ".join(parts))
 
 

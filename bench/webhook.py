@@ -1,9 +1,11 @@
-"""Webhook load benchmark: Umoja's inbound webhook under gunicorn against a bare Flask app (the floor).
+"""Webhook load benchmark: Umoja's inbound webhook under gunicorn against two floors.
 
 Starts the app as the Procfile does (gunicorn) on PostgreSQL and Redis, drives POST /whatsapp/inbound
 with correctly signed requests from many simulated members (new members starting sign-up, members in
 the middle of it, members asking for the menu), first at saturation with wrk, then at a fixed offered
-rate, and does the same against a bare Flask app returning a fixed TwiML under the same settings.
+rate, and does the same, under the same settings, against a bare Flask app returning a fixed TwiML (the
+floor) and the same bare app that first INSERTs the raw message into PostgreSQL and commits (the durable
+floor: the limit of any design that stores each message before answering).
 
     python bench/webhook.py [--duration 15] [--rate 200] [--workers 2] [--threads 4]
 
@@ -18,9 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -36,12 +36,12 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.http_load import WRK_THREADS, cpu_seconds, load_average, migrate, run_wrk, start_gunicorn  # noqa: E402
 from bot.devtools.database import scratch_database, scratch_redis  # noqa: E402
 from bot.devtools.simulator import inbound_form  # noqa: E402
 from bot.whatsapp.twilio_api import sign  # noqa: E402
 
 TOKEN = "bench-auth-token"
-WRK_THREADS = 2
 PATH = "/whatsapp/inbound"
 SIGNUP_ANSWERS = ["1", "Amina Wanjiku", "Nairobi", "1, 2", "1", "skip", "skip"]
 LUA = """
@@ -87,6 +87,28 @@ def inbound():
 def healthz():
     return {"status": "ok"}
 '''
+DURABLE_FLOOR_APP = FLOOR_APP.replace('''def inbound():
+    return''', '''def inbound():
+    store(request.get_data(cache=True, as_text=True), request.form.get("MessageSid"))
+    return''').replace("from flask import Flask, Response", '''import os
+import threading
+
+import psycopg
+from flask import Flask, Response, request
+
+local = threading.local()
+
+
+def store(raw, sid):
+    """One INSERT of the raw message and a durable commit, on this thread's connection."""
+    connection = getattr(local, "connection", None)
+    if connection is None:
+        connection = local.connection = psycopg.connect(os.environ["FLOOR_DATABASE_URL"])
+    with connection.transaction():
+        connection.execute("INSERT INTO floor_inbound (sid, raw) VALUES (%s, %s) ON CONFLICT DO NOTHING", (sid, raw))
+''')
+FLOOR_TABLE = "CREATE TABLE floor_inbound (id bigserial PRIMARY KEY, sid text UNIQUE, raw text, " \
+              "received_at timestamptz NOT NULL DEFAULT now())"
 
 
 def signed_requests(base_url: str, count: int, members: int, offset: int) -> list[tuple[str, str]]:
@@ -117,85 +139,33 @@ def write_requests(pairs: list[tuple[str, str]], path: Path) -> None:
     path.write_text("".join(f"{sig}\t{body}\n" for sig, body in pairs))
 
 
-def migrate(url: str) -> None:
-    """Build the schema of an empty database with the migrations, as `flask db upgrade` does on a server."""
-    env = dict(os.environ, DATABASE_URL=url, AUTO_MIGRATE="0")
-    subprocess.run([sys.executable, "-m", "flask", "--app", "bot", "db", "upgrade"], cwd=ROOT, env=env,
-                   check=True, capture_output=True)
 
 
-def start_gunicorn(target: str, port: int, args: argparse.Namespace, env: dict[str, str], cwd: Path) -> subprocess.Popen:
-    """gunicorn as the Procfile runs it."""
-    command = [sys.executable, "-m", "gunicorn", target, "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
-               "--threads", str(args.threads), "--timeout", "30", "--log-level", "warning"]
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except requests.RequestException:
-            time.sleep(0.3)
-    process.kill()
-    raise SystemExit(f"{target} did not start: {process.stderr.read().decode()[-2000:]}")
 
 
-def run_wrk(base_url: str, script: Path, data: Path, duration: int, connections: int, offset: int) -> dict[str, float]:
-    """Saturation: wrk with keep-alive connections; requests/s, latency, errors."""
-    output = subprocess.run(
-        ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), base_url,
-         "--", str(data), str(offset), str(WRK_THREADS)],
-        capture_output=True, text=True, check=True,
-    ).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    requests_done = int(re.search(r"(\d+) requests in", output).group(1))
-    errors = sum(int(x) for x in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
-    errors += sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
-    p50 = parse_latency(re.search(r"50%\s+([\d.]+\w+)", output).group(1))
-    p99 = parse_latency(re.search(r"99%\s+([\d.]+\w+)", output).group(1))
-    return {"rate": rate, "errors": errors, "p50_ms": p50, "p99_ms": p99, "requests": requests_done}
 
 
-def stored_inbound(url: str) -> tuple[int, int]:
-    """Inbound messages stored, and how many of them were processed."""
+def stored_inbound(url: str, table: str = "messages") -> tuple[int, int]:
+    """Inbound messages stored (by the app, or by the durable floor), and how many of them were processed."""
     engine = sa.create_engine(url)
+    query = ("SELECT count(*), count(processed_at) FROM messages WHERE direction = 'in'" if table == "messages"
+             else f"SELECT count(*), count(*) FROM {table}")
     with engine.connect() as connection:
-        row = connection.execute(sa.text(
-            "SELECT count(*), count(processed_at) FROM messages WHERE direction = 'in'")).one()
+        row = connection.execute(sa.text(query)).one()
     engine.dispose()
     return row[0], row[1]
 
 
-def cpu_seconds(root: int) -> dict[str, float]:
-    """CPU seconds used so far by the gunicorn process tree under `root` and by every PostgreSQL
-    process (Linux /proc): where a message's cost goes at saturation."""
-    tick = os.sysconf("SC_CLK_TCK")
-    processes: dict[int, tuple[int, str, float]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        name = stat[stat.index("(") + 1:stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2:].split()
-        processes[int(entry.name)] = (int(fields[1]), name, (int(fields[11]) + int(fields[12])) / tick)
-    tree, grew = {root}, True
-    while grew:
-        children = {pid for pid, (parent, _, _) in processes.items() if parent in tree} - tree
-        tree |= children
-        grew = bool(children)
-    return {
-        "app": sum(processes[pid][2] for pid in tree if pid in processes),
-        "postgres": sum(cpu for _, name, cpu in processes.values() if name.startswith("postgres")),
-    }
+def create_floor_table(url: str) -> None:
+    """The durable floor's table: the raw message and its SID, nothing else."""
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text(FLOOR_TABLE))
+    engine.dispose()
 
 
-def parse_latency(text: str) -> float:
-    """wrk's '1.23ms' / '450.00us' / '1.02s' in milliseconds."""
-    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
 
 
 def fixed_rate(base_url: str, pairs: list[tuple[str, str]], rate: int, seconds: int) -> dict[str, float]:
@@ -253,6 +223,7 @@ def main() -> None:
     args = parser.parse_args()
     with scratch_database(args.database_url), scratch_redis(args.redis_url):
         migrate(args.database_url)
+        create_floor_table(args.database_url)
         measure(args)
 
 
@@ -260,16 +231,18 @@ def measure(args: argparse.Namespace) -> None:
     """Both apps through both loads, then the comparison."""
     work = Path(tempfile.mkdtemp(prefix="umoja-bench-"))
     (work / "floor_app.py").write_text(FLOOR_APP)
+    (work / "durable_floor_app.py").write_text(DURABLE_FLOOR_APP)
     script = work / "webhook.lua"
     script.write_text(LUA.replace("__PATH__", PATH))
-    port_app, port_floor = 5801, 5802
     results: dict[str, dict[str, float]] = {}
     env = dict(os.environ, DATABASE_URL=args.database_url, REDIS_URL=args.redis_url, TWILIO_AUTH_TOKEN=TOKEN,
-               AUTO_MIGRATE="0", SIMULATOR_ENABLED="0", INSTANCE_PATH=str(work / "instance"))
+               AUTO_MIGRATE="0", SIMULATOR_ENABLED="0", INSTANCE_PATH=str(work / "instance"),
+               FLOOR_DATABASE_URL=args.database_url.replace("postgresql+psycopg://", "postgresql://"))
     env.pop("TWILIO_ACCOUNT_SID", None)
     expected = max(2000, args.duration * 3000)
-    for name, target, port, cwd in (("umoja", "bot:create_app()", port_app, ROOT),
-                                    ("floor", "floor_app:app", port_floor, work)):
+    for name, target, port, cwd in (("umoja", "bot:create_app()", 5801, ROOT),
+                                    ("floor", "floor_app:app", 5802, work),
+                                    ("durable", "durable_floor_app:app", 5803, work)):
         base = f"http://127.0.0.1:{port}"
         run_env = dict(env, PUBLIC_URL=base)
         print(f"[{name}] generating {expected} signed requests …", flush=True)
@@ -281,11 +254,12 @@ def measure(args: argparse.Namespace) -> None:
         try:
             print(f"[{name}] saturation with wrk for {args.duration}s …", flush=True)
             before = cpu_seconds(process.pid)
-            saturation = run_wrk(base, script, data, args.duration, args.connections, 0)
+            saturation = run_wrk(base, script, args.duration, args.connections, str(data), "0", str(WRK_THREADS))
             after = cpu_seconds(process.pid)
+            saturation["load"] = os.getloadavg()[0]
             handled = saturation["rate"] * args.duration
-            if name == "umoja":
-                stored, processed = stored_inbound(args.database_url)
+            if name != "floor":
+                stored, processed = stored_inbound(args.database_url, "messages" if name == "umoja" else "floor_inbound")
                 print(f"[{name}] wrk got {saturation['requests']} answers; stored {stored} inbound messages "
                       f"(those in flight when wrk stopped included), {processed} processed", flush=True)
             for part in ("app", "postgres"):
@@ -297,14 +271,15 @@ def measure(args: argparse.Namespace) -> None:
             process.wait(timeout=20)
         results[name] = {"saturation": saturation, "fixed": fixed}
         print(f"[{name}] CPU per message at saturation: {saturation['app_cpu_ms']:.2f} ms in gunicorn, "
-              f"{saturation['postgres_cpu_ms']:.2f} ms in PostgreSQL", flush=True)
+              f"{saturation['postgres_cpu_ms']:.2f} ms in PostgreSQL (load average {load_average()})", flush=True)
         print(f"[{name}] {saturation['rate']:.0f} msg/s at saturation (p50 {saturation['p50_ms']:.1f} ms, "
               f"p99 {saturation['p99_ms']:.1f} ms, errors {saturation['errors']}); at {args.rate}/s: "
               f"p50 {fixed['p50_ms']:.1f} ms, p99 {fixed['p99_ms']:.1f} ms, errors {fixed['errors']}", flush=True)
 
-    umoja, floor = results["umoja"], results["floor"]
+    umoja, floor, durable = results["umoja"], results["floor"], results["durable"]
     ratio = umoja["saturation"]["rate"] / floor["saturation"]["rate"]
-    print(f"ratio to the floor: {ratio:.1%}")
+    durable_ratio = umoja["saturation"]["rate"] / durable["saturation"]["rate"]
+    print(f"ratio to the floor: {ratio:.1%}; to the durable floor: {durable_ratio:.1%} (goal 50%)")
     print(
         "RESULT "
         f"msgs_per_s={umoja['saturation']['rate']:.0f} floor_msgs_per_s={floor['saturation']['rate']:.0f} "
@@ -314,7 +289,10 @@ def measure(args: argparse.Namespace) -> None:
         f"app_cpu_ms_per_msg={umoja['saturation']['app_cpu_ms']:.2f} "
         f"db_cpu_ms_per_msg={umoja['saturation']['postgres_cpu_ms']:.2f} "
         f"floor_cpu_ms_per_msg={floor['saturation']['app_cpu_ms']:.3f} "
-        f"workers={args.workers} threads={args.threads}"
+        f"durable_floor_msgs_per_s={durable['saturation']['rate']:.0f} ratio_to_durable_floor={durable_ratio:.3f} "
+        f"durable_floor_cpu_ms_per_msg={durable['saturation']['app_cpu_ms']:.3f} "
+        f"durable_floor_db_cpu_ms_per_msg={durable['saturation']['postgres_cpu_ms']:.3f} "
+        f"load_average={load_average()} workers={args.workers} threads={args.threads}"
     )
 
 

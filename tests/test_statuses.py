@@ -4,6 +4,9 @@ consumer that dies mid-batch loses nothing and moves nothing backwards."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime, timedelta
+
 import sqlalchemy as sa
 
 from bot.broadcasts import service as broadcasts
@@ -22,11 +25,13 @@ def sid(n: int) -> str:
     return f"SM{n:032x}"
 
 
-def post(whatsapp, message_sid: str, status: str, code: int | None = None, query: str = "") -> int:
-    """A signed status callback as Twilio posts it; returns the HTTP status."""
+def post(whatsapp, message_sid: str, status: str, code: int | None = None, query: str = "",
+         public_url: str = PUBLIC_URL) -> int:
+    """A signed status callback as Twilio posts it (to the app at `public_url`); returns the HTTP status."""
     form = {"AccountSid": "AC" + "1" * 32, "MessageSid": message_sid, "SmsSid": message_sid,
             "MessageStatus": status, "SmsStatus": status, **({"ErrorCode": str(code)} if code else {})}
-    return whatsapp.post(form, path="/whatsapp/status" + query).status_code
+    path = "/whatsapp/status" + query
+    return whatsapp.post(form, path=path, url=public_url + path).status_code
 
 
 def add_message(app, *, twilio_sid: str | None, status: str = "queued", rank: int = 1, channel: str = "rest",
@@ -370,3 +375,140 @@ def test_a_recovered_send_with_its_sid_counts_as_sent_when_it_was_posted(app):
     rows = deliveries_of(app, broadcast_id)
     assert [(row.status, row.sent_at) for row in rows] == [("accepted", posted),
                                                            ("accepted", posted - timedelta(minutes=1))]
+
+
+# --- 63016 and 63018 on single messages -------------------------------------------------------------
+
+VOUCHER = Reply((Msg("Your code is %(code)s", {"code": Text("LI-1234")}),))
+
+
+def notified(app, *, start: int = 700, kind: str = "voucher") -> int:
+    """A member inside the window and a notification of `kind` to them, stored and committed; its id."""
+    from tests.helpers.broadcasts import add_members
+
+    with app.app_context():
+        member = db.session.get(Member, add_members(1, start=start)[0])
+        [row] = outbound.notify(member, VOUCHER, template=kind, variables={"1": "LI-1234"})
+        db.session.commit()
+        return row.id
+
+
+def outbound_rows(app) -> list[Message]:
+    with app.app_context():
+        rows = db.session.scalars(sa.select(Message).where(Message.direction == "out").order_by(Message.id)).all()
+        db.session.expunge_all()
+        return list(rows)
+
+
+def until(check, timeout: float = 10.0):
+    """Wait for `check()` to be true (the live consumer applies callbacks in a thread); returns it."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.05)
+    return result
+
+
+def test_a_63016_resends_a_single_message_as_its_kinds_template(app, pipeline, drain, whatsapp):
+    app.config["WHATSAPP_TEMPLATES"] = {"voucher": {"en": "HXvoucher"}}
+    first = notified(app)
+    pipeline.add_error_rule(63016, times=1)  # accepted, then failed in its status callback
+    drain()
+    until(lambda: len(outbound_rows(app)) == 2)
+    drain()
+    [sent_as_text, sent_as_template] = pipeline.wait_for_messages(2)
+    assert sent_as_text["body"] == "Your code is LI-1234" and sent_as_text["content_sid"] is None
+    assert sent_as_template["content_sid"] == "HXvoucher" and sent_as_template["body"] is None
+    assert json.loads(sent_as_template["content_variables"]) == {"1": "LI-1234"}
+    failed, resent = outbound_rows(app)
+    assert (failed.id, failed.status, failed.error_code) == (first, "failed", 63016)
+    assert failed.payload["handled"] == "resent" and failed.payload["resent_as"] == resent.id
+    assert resent.kind == "voucher" and resent.payload["content_sid"] == "HXvoucher"
+    until(lambda: outbound_rows(app)[1].status == "read")
+    # Twilio's callback again, and once more inline: the message was resent once, and only once.
+    live = app.config["PUBLIC_URL"]
+    assert post(whatsapp, failed.twilio_sid, "failed", 63016, query=f"?m={first}", public_url=live) == 200
+    apply_statuses(app)
+    app.config["STATUS_APPLY"] = "inline"
+    try:
+        assert post(whatsapp, failed.twilio_sid, "failed", 63016, query=f"?m={first}", public_url=live) == 200
+    finally:
+        app.config["STATUS_APPLY"] = "stream"
+    drain()
+    assert len(outbound_rows(app)) == 2 and len(pipeline.attempts) == 2
+
+
+
+def test_a_63016_without_a_template_for_its_kind_parks_the_message_with_its_reason(app, whatsapp):
+    from bot.dashboard.timeline import message_reason
+
+    app.config["WHATSAPP_TEMPLATES"] = {"reminder": {"en": "HXreminder"}}  # none for vouchers
+    try:
+        first = notified(app)
+        with app.app_context():
+            db.session.execute(sa.update(Message).values(status="queued", status_rank=1, twilio_sid=sid(60)))
+            db.session.commit()
+        assert post(whatsapp, sid(60), "undelivered", 63016, query=f"?m={first}") == 200
+        apply_statuses(app)
+    finally:
+        app.config["WHATSAPP_TEMPLATES"] = {}
+    [row] = outbound_rows(app)
+    assert (row.status, row.error_code, row.payload["handled"], row.payload["reason"]) == (
+        "undelivered", 63016, "no_template", "no_template")
+    assert message_reason(row) == "outside the 24-hour window and no template is configured"
+
+
+def test_a_63018_sends_the_single_message_again_later_a_bounded_number_of_times(app, whatsapp):
+    from rq.registry import ScheduledJobRegistry
+
+    from bot.core import jobs
+
+    first = notified(app)
+    current, tries = first, []
+    for n in range(outbound.RATE_LIMIT_TRIES):
+        with app.app_context():
+            db.session.execute(sa.update(Message).where(Message.id == current)
+                               .values(status="queued", status_rank=1, twilio_sid=sid(70 + n)))
+            db.session.commit()
+        assert post(whatsapp, sid(70 + n), "failed", 63018, query=f"?m={current}") == 200
+        assert post(whatsapp, sid(70 + n), "failed", 63018, query=f"?m={current}") == 200  # Twilio's retry
+        apply_statuses(app)
+        rows = outbound_rows(app)
+        tries.append(rows[-1].payload.get("tries"))
+        current = rows[-1].id
+    rows = outbound_rows(app)
+    assert len(rows) == outbound.RATE_LIMIT_TRIES  # one row per try, none twice
+    assert tries == [2, 3, 4, 4] and rows[-1].payload["handled"] == "given_up"  # the last is not sent again
+    assert rows[-1].payload["reason"] == "too_many_attempts"
+    assert [row.payload["handled"] for row in rows[:-1]] == ["retried"] * (outbound.RATE_LIMIT_TRIES - 1)
+    waits = [datetime.fromisoformat(row.payload["not_before"]) - row.created_at for row in rows[1:]]
+    assert waits == [outbound.RATE_LIMIT_WAIT * 2 ** n for n in range(outbound.RATE_LIMIT_TRIES - 1)]
+    assert all(row.body == "Your code is LI-1234" and row.kind == "voucher" for row in rows)
+    with app.app_context():
+        scheduled = ScheduledJobRegistry(queue=jobs.queue("replies")).get_job_ids()
+        assert {f"outbound-{row.id}" for row in rows[1:]} <= set(scheduled)
+        assert outbound.requeue_pending(older_than=timedelta(0)) == 0  # not before their time
+
+
+def test_a_consumer_killed_mid_batch_resends_a_single_message_once(app, whatsapp):
+    app.config["WHATSAPP_TEMPLATES"] = {"voucher": {"en": "HXvoucher"}}
+    try:
+        first = notified(app)
+        with app.app_context():
+            db.session.execute(sa.update(Message).values(status="queued", status_rank=1, twilio_sid=sid(80)))
+            db.session.commit()
+        post(whatsapp, sid(80), "failed", 63016, query=f"?m={first}")
+        post(whatsapp, sid(80), "failed", 63016, query=f"?m={first}")
+        with app.app_context():
+            dying = Consumer("dying", claim_seconds=3600)
+            statuses.apply(update for _, update in dying.take())  # applied, reacted, never acknowledged
+            db.session.remove()
+            assert Consumer("next", claim_seconds=0).drain() == 2
+    finally:
+        app.config["WHATSAPP_TEMPLATES"] = {}
+    failed, resent = outbound_rows(app)
+    assert failed.payload["resent_as"] == resent.id and resent.payload["content_sid"] == "HXvoucher"
+    assert resent.payload["content_variables"] == {"1": "LI-1234"}

@@ -294,3 +294,23 @@ def test_a_certificate_photo_behind_a_url_too_long_to_keep_is_refused_not_a_cras
                   ("1", ["Certificate for Software Development."])])
     assert member.post(member.form("", **LONG_MEDIA)).status_code == 400
     assert "Certificate for Software Development." in member.says("1")  # still waiting for the proof, not stuck
+
+
+def test_the_status_fast_paths_form_parse_reads_a_form_as_parse_qsl_does():
+    from urllib.parse import parse_qsl
+
+    from bot.whatsapp.webhook import form_pairs
+
+    forms = ["MessageSid=SM1&MessageStatus=read", "a=&b", "&&a=%41+b&c=d=e", "x=%zz&y=+", "", "k=%E2%82%AC&k=%E2%82%AC",
+             "=v&k=", "a;b=c", "To=whatsapp%3A%2B254700000001&Body=Habari+yako%3F"]
+    for form in forms:
+        assert form_pairs(form) == parse_qsl(form, keep_blank_values=True)
+
+
+def test_the_signature_is_checked_against_the_same_joined_form_from_pairs_or_a_multidict():
+    from werkzeug.datastructures import MultiDict
+
+    from bot.whatsapp.twilio_api import joined_pairs, signed_params
+
+    pairs = [("b", "2"), ("a", "z"), ("a", "y"), ("a", "z"), ("c", "")]
+    assert joined_pairs(pairs) == signed_params(MultiDict(pairs)) == "ayazb2c"

@@ -127,6 +127,9 @@ class Message(db.Model):
     body: Mapped[str | None] = mapped_column(sa.Text)
     media: Mapped[list[dict[str, str]] | None] = mapped_column(sa.JSON)
     payload: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    # A message the union starts: its entry in WHATSAPP_TEMPLATES ("voucher", "reminder"…), for a resend
+    # as that template when Twilio says the 24-hour window had closed (63016).
+    kind: Mapped[str | None] = mapped_column(sa.String(32))
     status: Mapped[str] = mapped_column(sa.String(16), default="received")
     status_rank: Mapped[int] = mapped_column(default=0)
     error_code: Mapped[int | None]

@@ -15,6 +15,13 @@ gets no answer (a timeout, a connection broken after sending) is parked as 'unce
 lists the recipient's recent messages at Twilio (`sending.Sender.find`, the lookup broadcasts use too) and
 records the one found, sending again only when Twilio has none (a message Twilio accepts even later than
 that could still arrive twice).
+
+Twilio may also refuse a message after accepting it, in a status callback (`resend_after_failure`, called
+by the status applier once the status is committed): 63016 (the 24-hour window had closed) resends it as
+its kind's template (`Message.kind`, an entry of WHATSAPP_TEMPLATES) or parks it as "no template"; 63018
+(the sender's rate) sends it again later, with a growing wait, at most RATE_LIMIT_TRIES times in all. A
+resend is a new message row; the failed one records what became of it (`payload["handled"]`), so each
+failure is reacted to once however often its status is applied.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,6 +48,8 @@ log = logging.getLogger(__name__)
 
 WINDOW = timedelta(hours=24)
 PENDING, SENDING, UNCERTAIN = "pending", "sending", "uncertain"
+RATE_LIMIT_TRIES = 4  # sends of one message in all when Twilio keeps answering 63018
+RATE_LIMIT_WAIT = timedelta(seconds=30)  # before the second try; doubled before each further one
 
 
 def within_window(member: Member, now: datetime | None = None) -> bool:
@@ -77,36 +86,46 @@ def notify(member: Member, reply: Reply, *, template: str | None = None,
     Inside the window the reply is sent as text; outside it the named template (with `variables`) is
     sent; with no template configured the message is stored as skipped with its reason. `media` (`url`,
     `content_type`) goes with the first text inside the window (a document Twilio fetches from the URL).
+    Every row keeps the template's name as its kind, and a text its `variables`, for a resend as the
+    template if Twilio says the window had closed (63016).
     """
     now = now or utcnow()
     lang = member.language or i18n.SOURCE_LANGUAGE
     texts = i18n.render_reply(lang, reply, extra)
     if member.erased:
-        return [store(member, texts[0] if texts else "", "skipped", reason="deleted", now=now)]
+        return [store(member, texts[0] if texts else "", "skipped", reason="deleted", kind=template, now=now)]
     if member.opted_out:
-        return [store(member, texts[0] if texts else "", "skipped", reason="opted_out", now=now)]
+        return [store(member, texts[0] if texts else "", "skipped", reason="opted_out", kind=template, now=now)]
     if within_window(member, now):
-        rows = [store(member, text, PENDING, queue_name=queue_name, now=now) for text in texts]
+        kept = {"content_variables": dict(variables)} if template and variables else None
+        rows = [store(member, text, PENDING, payload=kept, kind=template, queue_name=queue_name, now=now)
+                for text in texts]
         if media and rows:
             rows[0].media = [dict(media)]
         return rows
     sid = template_sid(template, lang)
     if sid is None:
-        return [store(member, "\n".join(texts), "skipped", reason="no_template", now=now)]
+        return [store(member, "\n".join(texts), "skipped", reason="no_template", kind=template, now=now)]
     payload = {"content_sid": sid, "content_variables": dict(variables or {}), "template": template}
-    return [store(member, "\n".join(texts), PENDING, payload=payload, queue_name=queue_name, now=now)]
+    return [store(member, "\n".join(texts), PENDING, payload=payload, kind=template, queue_name=queue_name,
+                  now=now)]
 
 
 def store(member: Member, body: str, status: str, *, reason: str | None = None,
-          payload: dict[str, Any] | None = None, queue_name: str = "replies", now: datetime) -> Message:
-    """Add an outbound message row; pending ones are queued once the transaction commits."""
+          payload: dict[str, Any] | None = None, kind: str | None = None, queue_name: str = "replies",
+          now: datetime, at: datetime | None = None) -> Message:
+    """Add an outbound message row; pending ones are queued once the transaction commits (to be sent at
+    `at`, when given)."""
     message = Message(member_id=member.id, direction="out", channel="rest", body=body, status=status,
                       status_rank=0, payload={**(payload or {}), **({"reason": reason} if reason else {})} or None,
-                      created_at=now, updated_at=now)
+                      kind=kind, created_at=now, updated_at=now)
     db.session.add(message)
     if status == PENDING:
         db.session.flush()
-        jobs.after_commit(db.session, queue_name, send_outbound, message.id, **send_options(message.id))
+        options = send_options(message.id)
+        if at is not None:
+            options["at"] = at.replace(tzinfo=UTC)
+        jobs.after_commit(db.session, queue_name, send_outbound, message.id, **options)
     return message
 
 
@@ -124,12 +143,19 @@ def enqueue(message_id: int, queue_name: str = "replies") -> bool:
 
 def requeue_pending(older_than: timedelta = timedelta(minutes=1)) -> int:
     """Queue again every pending message whose job may have been lost; returns how many."""
-    cutoff = utcnow() - older_than
-    ids = db.session.scalars(
-        sa.select(Message.id).where(Message.direction == "out", Message.status.in_((PENDING, UNCERTAIN)),
-                                    Message.created_at < cutoff)
+    now = utcnow()
+    rows = db.session.execute(
+        sa.select(Message.id, Message.payload).where(Message.direction == "out",
+                                                     Message.status.in_((PENDING, UNCERTAIN)),
+                                                     Message.created_at < now - older_than)
     ).all()
-    return sum(enqueue(message_id) for message_id in ids)
+    return sum(enqueue(row.id) for row in rows if not waiting(row.payload, now))
+
+
+def waiting(payload: Mapping[str, Any] | None, now: datetime) -> bool:
+    """Whether a message is a retry whose time has not come (its job is on RQ's scheduler)."""
+    due = (payload or {}).get("not_before")
+    return isinstance(due, str) and datetime.fromisoformat(due) > now
 
 
 def claim(message_id: int) -> Message | None:
@@ -244,3 +270,67 @@ def park(message: Message, attempted_at: str) -> None:
         .values(status=UNCERTAIN, payload={**(message.payload or {}), "attempted_at": attempted_at})
     )
     db.session.commit()
+
+
+# --- failures Twilio reports later, in a status callback -----------------------------------------
+
+def resend_after_failure(message_id: int, now: datetime | None = None) -> str | None:
+    """React, once, to a 63016 or 63018 Twilio reported in a status callback for a message we sent
+    (the status is committed first): resend it as its kind's template, retry it later, or record why not
+    (`payload["reason"]`: no_template, too_many_attempts). The failed row records what was done
+    (`payload["handled"]`), so a status applied twice reacts once. Returns what was done, or None."""
+    now = now or utcnow()
+    message = db.session.get(Message, message_id, with_for_update=True)
+    if message is None or message.direction != "out" or message.channel != "rest":
+        db.session.rollback()
+        return None
+    payload = dict(message.payload or {})
+    action = sending.async_outcome(message.status, message.error_code)
+    if action not in ("outside_window", "retry") or payload.get("handled"):
+        db.session.rollback()
+        return None
+    member = db.session.get(Member, message.member_id) if message.member_id else None
+    if member is None or member.erased or member.opted_out:
+        payload.update(handled="not_resent", reason="deleted" if member is None or member.erased else "opted_out")
+    elif action == "outside_window":
+        payload.update(resend_as_template(message, member, now))
+    else:
+        payload.update(retry_later(message, member, now))
+    message.payload = payload
+    db.session.commit()
+    return str(payload["handled"])
+
+
+def resend_as_template(message: Message, member: Member, now: datetime) -> dict[str, Any]:
+    """A text that came too late for the window, sent again as its kind's template (one resend for the
+    texts a single notification was split into)."""
+    payload = message.payload or {}
+    sid = None if payload.get("content_sid") else template_sid(message.kind, member.language or i18n.SOURCE_LANGUAGE)
+    if sid is None:
+        return {"handled": "no_template", "reason": "no_template"}
+    siblings = db.session.scalars(
+        sa.select(Message).where(Message.member_id == member.id, Message.kind == message.kind,
+                                 Message.created_at == message.created_at, Message.id != message.id,
+                                 Message.direction == "out")).all()
+    done = next(((s.payload or {})["resent_as"] for s in siblings if (s.payload or {}).get("resent_as")), None)
+    if done is None:
+        variables = dict(payload.get("content_variables") or {})
+        texts = [message.body or "", *(s.body or "" for s in siblings)]
+        done = store(member, "\n".join(texts), PENDING, kind=message.kind, now=now,
+                     payload={"content_sid": sid, "content_variables": variables, "template": message.kind}).id
+    return {"handled": "resent", "resent_as": done}
+
+
+def retry_later(message: Message, member: Member, now: datetime) -> dict[str, Any]:
+    """A message refused for the sender's rate (63018), sent again after a wait that doubles with each
+    try, until RATE_LIMIT_TRIES sends in all."""
+    payload = message.payload or {}
+    tries = int(payload.get("tries") or 1)
+    if tries >= RATE_LIMIT_TRIES:
+        return {"handled": "given_up", "reason": "too_many_attempts"}
+    due = now + RATE_LIMIT_WAIT * 2 ** (tries - 1)
+    kept = {k: v for k, v in payload.items() if k not in ("handled", "reason", "attempted_at", "resent_as")}
+    again = store(member, message.body or "", PENDING, kind=message.kind, now=now, at=due,
+                  payload={**kept, "tries": tries + 1, "not_before": due.isoformat()})
+    again.media = message.media
+    return {"handled": "retried", "resent_as": again.id}

@@ -38,7 +38,9 @@ from bot.core.redis_conn import connect
 from bot.members.service import opt_out
 from bot.models import Member, Message, utcnow
 from bot.observability import metrics
+from bot.whatsapp import sending
 from bot.whatsapp.messaging import STATUS_RANK, record_status
+from bot.whatsapp.outbound import resend_after_failure
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,7 @@ STREAM = STATUS_STREAM
 GROUP = "appliers"
 FAILED = frozenset({"failed", "undelivered"})
 OPTED_OUT = 21610
+RESENT = frozenset({sending.OUTSIDE_WINDOW, *sending.RETRY_CODES})  # a single message is sent again
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,7 @@ def apply_now(update: StatusUpdate) -> None:
         record_delivery(update.delivery, update.sid, update.status, update.code)
     else:
         record_status(update.sid, update.status, update.code, update.message)
+        react_to_failures([update], utcnow())
 
 
 # --- applying a batch ----------------------------------------------------------------------------
@@ -153,8 +157,8 @@ def is_postgres() -> bool:
 
 
 def apply_messages(updates: Sequence[StatusUpdate], now: datetime) -> int:
-    """Apply statuses of single messages and replies in one statement; 21610 opts the member out.
-    Returns how many rows moved."""
+    """Apply statuses of single messages and replies in one statement, then react to their failures
+    (`react_to_failures`). Returns how many rows moved."""
     if not updates:
         return 0
     if is_postgres():
@@ -169,7 +173,7 @@ def apply_messages(updates: Sequence[StatusUpdate], now: datetime) -> int:
             moved = sum(record_one(update) for update in updates)
     else:
         moved = sum(record_one(update) for update in updates)
-    opt_out_refusers([u for u in updates if u.status in FAILED and u.code == OPTED_OUT], now)
+    react_to_failures(updates, now)
     return moved
 
 
@@ -181,6 +185,29 @@ def record_one(update: StatusUpdate) -> bool:
         db.session.rollback()
         log.warning("a status for message %s names a SID another message has", update.message)
         return False
+
+
+def react_to_failures(updates: Sequence[StatusUpdate], now: datetime) -> None:
+    """After the statuses are committed: 21610 opts the member out, 63016 and 63018 send the message again
+    (`outbound.resend_after_failure`). Decided from the messages as they stand, so a batch applied twice
+    (a consumer that died before acknowledging) reacts once."""
+    failing = [u for u in updates if u.status in FAILED]
+    opt_out_refusers([u for u in failing if u.code == OPTED_OUT], now)
+    resend_refused([u for u in failing if u.code in RESENT], now)
+
+
+def resend_refused(updates: Sequence[StatusUpdate], now: datetime) -> None:
+    """The messages that stand failed with a code to resend for (the failed row says whether it was)."""
+    if not updates:
+        return
+    named = sa.or_(Message.id.in_([u.message for u in updates if u.message is not None]),
+                   Message.twilio_sid.in_([u.sid for u in updates]))
+    message_ids = db.session.scalars(
+        sa.select(Message.id).where(named, Message.direction == "out", Message.status.in_(FAILED),
+                                    Message.error_code.in_(RESENT)).order_by(Message.id)).all()
+    db.session.commit()
+    for message_id in message_ids:
+        resend_after_failure(message_id, now)
 
 
 def opt_out_refusers(updates: Sequence[StatusUpdate], now: datetime) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import hmac
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from hashlib import sha1
 from urllib.parse import urlparse
 
@@ -62,16 +62,26 @@ def signed_url() -> str:
 def signed_params(form: MultiDict[str, str]) -> str:
     """What Twilio signs after the URL: each name with each of its values, sorted, joined with no separator
     (as `RequestValidator.compute_signature` builds it)."""
-    return "".join(name + value for name in sorted(form) for value in sorted(set(form.getlist(name))))
+    return joined_pairs(form.items(multi=True))
 
 
-def url_spellings(url: str) -> list[str]:
+def joined_pairs(pairs: Iterable[tuple[str, str]]) -> str:
+    """`signed_params` of a form's (name, value) pairs: sorted by name, then value, each pair once."""
+    return "".join(name + value for name, value in sorted(set(pairs)))
+
+
+def url_spellings(url: str) -> Iterator[str]:
     """The URL as configured, then without and with its port: Twilio signs one of them (the SDK's
     `RequestValidator.validate` tries the last two); last, with the retry fragment of our callback URLs (a
     fragment never reaches the server, so Twilio signs the URL without it, but asking costs one HMAC only
-    when the others failed)."""
+    when the others failed). Each is made only when the ones before did not match."""
+    yield url
     parsed = urlparse(url)
-    return list(dict.fromkeys([url, remove_port(parsed), add_port(parsed), url + RETRY_FRAGMENT]))
+    seen = {url}
+    for spelling in (remove_port(parsed), add_port(parsed), url + RETRY_FRAGMENT):
+        if spelling not in seen:
+            seen.add(spelling)
+            yield spelling
 
 
 def request_is_from_twilio() -> bool:
@@ -80,15 +90,16 @@ def request_is_from_twilio() -> bool:
     The form is parsed and joined once; only the short HMAC is repeated for each spelling of the URL, so
     a wrong signature costs no more than a right one.
     """
-    return signature_matches(request.headers.get("X-Twilio-Signature", ""), signed_url(), request.form,
-                             current_app.config["WEBHOOK_AUTH_TOKEN"])
+    return signature_matches(request.headers.get("X-Twilio-Signature", ""), signed_url(),
+                             signed_params(request.form), current_app.config["WEBHOOK_AUTH_TOKEN"])
 
 
-def signature_matches(signature: str, url: str, form: MultiDict[str, str], token: str) -> bool:
-    """Whether `signature` is Twilio's for this public URL (query string included) and form."""
+def signature_matches(signature: str, url: str, params: str, token: str) -> bool:
+    """Whether `signature` is Twilio's for this public URL (query string included) and form (its
+    `signed_params`)."""
     if not signature:
         return False
-    expected, key, params = signature.encode(), token.encode(), signed_params(form)
+    expected, key = signature.encode(), token.encode()
     return any(
         hmac.compare_digest(base64.b64encode(hmac.new(key, (spelling + params).encode(), sha1).digest()), expected)
         for spelling in url_spellings(url)

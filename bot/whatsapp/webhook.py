@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from functools import wraps
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 from flask import Blueprint, Flask, Request, Response, abort, current_app, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
@@ -22,7 +22,12 @@ from bot.core.area import assembled
 from bot.members.service import whatsapp_sender
 from bot.observability import logs, metrics
 from bot.whatsapp import inbound, messaging, statuses
-from bot.whatsapp.twilio_api import request_is_from_twilio, signature_matches, status_callback_url
+from bot.whatsapp.twilio_api import (
+    joined_pairs,
+    request_is_from_twilio,
+    signature_matches,
+    status_callback_url,
+)
 
 bp = Blueprint("whatsapp", __name__, url_prefix="/whatsapp")
 
@@ -176,6 +181,20 @@ def message_status() -> Response:
 EMPTY_TWIML = str(MessagingResponse()).encode()
 
 
+def form_pairs(text: str) -> list[tuple[str, str]]:
+    """A form's (name, value) pairs, as `parse_qsl(text, keep_blank_values=True)` gives them, without its
+    unquoting where there is nothing to unquote (most of Twilio's fields)."""
+    pairs = []
+    for field in text.split("&"):
+        if not field:
+            continue
+        name, _, value = field.partition("=")
+        if "%" in field or "+" in field:
+            name, value = unquote_plus(name), unquote_plus(value)
+        pairs.append((name, value))
+    return pairs
+
+
 class StatusEndpoint:
     """`POST /whatsapp/status` as a plain WSGI callable ahead of Flask (with STATUS_APPLY=stream): the same
     checks in the same order as the Flask webhooks (body size and field count before parsing, the
@@ -218,13 +237,14 @@ class StatusEndpoint:
             abort(413)
         if body.count(b"&") >= MAX_FIELDS:
             abort(400)
-        form = MultiDict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        pairs = form_pairs(body.decode("utf-8", "replace"))
         # PEP 3333 hands the query string over as latin-1; Flask's view reads it as UTF-8, so does this.
         query = environ.get("QUERY_STRING", "").encode("latin-1").decode("utf-8", "replace")
         url = self.app.config["PUBLIC_URL"] + self.path + (f"?{query}" if query else "")
-        if not signature_matches(environ.get("HTTP_X_TWILIO_SIGNATURE", ""), url, form,
+        if not signature_matches(environ.get("HTTP_X_TWILIO_SIGNATURE", ""), url, joined_pairs(pairs),
                                  self.app.config["WEBHOOK_AUTH_TOKEN"]):
             log.warning("refused an unsigned or wrongly signed request to %s", self.path)
             abort(403)
-        args = MultiDict(parse_qsl(query, keep_blank_values=True))
+        form = MultiDict(pairs)
+        args = MultiDict(form_pairs(query))
         take_status(status_update_of(form, args, self.app), self.app)
