@@ -59,6 +59,8 @@ STOP_WORDS = frozenset({
 })
 
 _JOINED = re.compile(r"[-'’]")
+# French puts the pronoun after the verb with a hyphen ("gardez-vous", "a-t-il"): two words, not one.
+_INVERSION = re.compile(r"-(?:t-)?(?=(?:je|tu|il|elle|on|nous|vous|ils|elles)\b)")
 # French elisions: "l'argent", "qu'est-ce", "j'ai" are two words (Somali keeps its apostrophes: "da'da").
 _ELISION = re.compile(r"\b(?:[ldjmnstc]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
 # Arabic letters that members write either way: hamza on alef (dropped by NFKD), ta marbuta, alef maqsura.
@@ -96,8 +98,10 @@ def fold(text: str) -> str:
 
 def words_of(text: str) -> tuple[str, ...]:
     """The words of a text, lower case, accents and punctuation dropped, hyphens joined ('m-pesa': 'mpesa'),
-    French elisions split ("l'argent": 'l argent'), Arabic words folded and lightly stemmed."""
-    plain = _JOINED.sub("", _ELISION.sub(lambda m: m.group(0)[:-1] + " ", fold(text or "")))
+    French elisions and inversions split ("l'argent": 'l argent', 'gardez-vous': 'gardez vous'), Arabic words
+    folded and lightly stemmed."""
+    split = _INVERSION.sub(" ", _ELISION.sub(lambda m: m.group(0)[:-1] + " ", fold(text or "")))
+    plain = _JOINED.sub("", split)
     return tuple(arabic_stem(word) if _ARABIC_WORD.fullmatch(word) else word
                  for word in utils.default_process(plain).split())
 
@@ -174,7 +178,9 @@ class FaqIndex:
             typo = process.extractOne(word, same_start, scorer=OSA.distance, score_cutoff=allowed) if allowed else None
             found = typo[0] if typo else None
             if found is None and allowed:
-                similar = process.extractOne(word, same_start, scorer=fuzz.ratio, score_cutoff=SPELLING_SIMILARITY)
+                # A misheard spelling keeps the word's length: 'saturday' is not 'study'.
+                alike = [known for known in same_start if abs(len(known) - len(word)) <= 1]
+                similar = process.extractOne(word, alike, scorer=fuzz.ratio, score_cutoff=SPELLING_SIMILARITY)
                 found = similar[0] if similar else None
             self.known[word] = found if found is not None else self.same_stem(word)
         return self.known[word]

@@ -79,6 +79,14 @@ def test_matching_is_fuzzy_across_languages_and_unsure_offers_the_closest():
     assert decide("tell me about football", knowledge).choices == ()
 
 
+def test_a_misheard_spelling_keeps_the_length_of_the_word():
+    study = FaqItem("courses", {"en": "What are the courses?"}, {"en": "x"}, {"en": ("study", "courses")})
+    dues = FaqItem("dues", {"en": "How much are the dues?"}, {"en": "y"}, {"en": ("dues",)})
+    knowledge = Knowledge((study, dues))
+    assert decide("dews", knowledge).answer == dues
+    assert decide("is there a meeting on saturday", knowledge) == decide("", knowledge)
+
+
 def test_english_question_answered_and_it_helped(app, whatsapp, faq):
     play(whatsapp, ENGLISH_HAPPY)
     play(whatsapp, [
