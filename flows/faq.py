@@ -4,8 +4,9 @@ Each answer carries paraphrases per language (the ways members ask it). They are
 index (`FaqIndex`): words weighted by how rare they are among the answers, so "paybill" says much and
 "how" little. A message is read word by word, each word matched exactly or with one typo (two in long
 words); every paraphrase is scored by how much of it the message covers and how much of the message it
-explains. The best answer is given when it is clearly ahead; when unsure, the closest answers are
-offered to choose from; when nothing is close, there is no answer.
+explains (a word of the answer's other paraphrases counts for a quarter). The best answer is given when it is
+clearly ahead; when unsure, the closest answers are offered to choose from; when nothing is close, there is
+no answer.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ UNKNOWN_WEIGHT = 1.2  # a word no answer knows: the message is about something e
 SHORT_UNKNOWN_WEIGHT = 0.3  # an unknown word of three letters or fewer is often a typo of a small word
 COVER_POWER = 2.0  # how much a paraphrase must be covered by the message
 EXPLAIN_POWER = 0.5  # how much of the message the paraphrase must explain
+RELATED_SHARE = 0.25  # how much a message word counts as explained when another paraphrase of the answer has it
 SPELLING_SIMILARITY = 75.0  # 0–100 (rapidfuzz ratio): a word this close, with the same first letter, is the word
 MIN_STEM = 5  # the shortest shared word ending that makes two words one
 MAX_REMEMBERED = 20_000  # message words whose closest known word is remembered
@@ -59,6 +61,8 @@ STOP_WORDS = frozenset({
 })
 
 _JOINED = re.compile(r"[-'’]")
+# French puts the pronoun after the verb with a hyphen ("gardez-vous", "a-t-il"): two words, not one.
+_INVERSION = re.compile(r"-(?:t-)?(?=(?:je|tu|il|elle|on|nous|vous|ils|elles)\b)")
 # French elisions: "l'argent", "qu'est-ce", "j'ai" are two words (Somali keeps its apostrophes: "da'da").
 _ELISION = re.compile(r"\b(?:[ldjmnstc]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
 # Arabic letters that members write either way: hamza on alef (dropped by NFKD), ta marbuta, alef maqsura.
@@ -96,8 +100,10 @@ def fold(text: str) -> str:
 
 def words_of(text: str) -> tuple[str, ...]:
     """The words of a text, lower case, accents and punctuation dropped, hyphens joined ('m-pesa': 'mpesa'),
-    French elisions split ("l'argent": 'l argent'), Arabic words folded and lightly stemmed."""
-    plain = _JOINED.sub("", _ELISION.sub(lambda m: m.group(0)[:-1] + " ", fold(text or "")))
+    French elisions and inversions split ("l'argent": 'l argent', 'gardez-vous': 'gardez vous'), Arabic words
+    folded and lightly stemmed."""
+    split = _INVERSION.sub(" ", _ELISION.sub(lambda m: m.group(0)[:-1] + " ", fold(text or "")))
+    plain = _JOINED.sub("", split)
     return tuple(arabic_stem(word) if _ARABIC_WORD.fullmatch(word) else word
                  for word in utils.default_process(plain).split())
 
@@ -158,6 +164,9 @@ class FaqIndex:
             self.phrases.append(Phrase(n, words, sum(self.weights[w] for w in words)))
         # Phrases such as "who are you" are made of small words only: they count when all of them are there.
         self.small_words_only = [p for p, phrase in enumerate(self.phrases) if phrase.words <= STOP_WORDS]
+        self.vocabulary: dict[int, set[str]] = {}
+        for phrase in self.phrases:
+            self.vocabulary.setdefault(phrase.item, set()).update(phrase.words - STOP_WORDS)
         self.known: dict[str, str | None] = {}
 
     def recognise(self, word: str) -> str | None:
@@ -174,7 +183,9 @@ class FaqIndex:
             typo = process.extractOne(word, same_start, scorer=OSA.distance, score_cutoff=allowed) if allowed else None
             found = typo[0] if typo else None
             if found is None and allowed:
-                similar = process.extractOne(word, same_start, scorer=fuzz.ratio, score_cutoff=SPELLING_SIMILARITY)
+                # A misheard spelling keeps the word's length: 'saturday' is not 'study'.
+                alike = [known for known in same_start if abs(len(known) - len(word)) <= 1]
+                similar = process.extractOne(word, alike, scorer=fuzz.ratio, score_cutoff=SPELLING_SIMILARITY)
                 found = similar[0] if similar else None
             self.known[word] = found if found is not None else self.same_stem(word)
         return self.known[word]
@@ -206,7 +217,9 @@ class FaqIndex:
         for number in candidates:
             phrase = self.phrases[number]
             shared = sum(weight for word, weight in message.items() if word in phrase.words)
-            covered, explained = shared / phrase.weight, shared / total
+            related = sum(weight for word, weight in message.items()
+                          if word not in phrase.words and word in self.vocabulary[phrase.item])
+            covered, explained = shared / phrase.weight, (shared + RELATED_SHARE * related) / total
             value = 100 * covered ** COVER_POWER * explained ** EXPLAIN_POWER
             if value > best.get(phrase.item, 0.0):
                 best[phrase.item] = value

@@ -95,6 +95,8 @@ def test_a_language_without_its_block_reads_the_english_answer(tmp_path):
     ("Adhérer", ("adherer",)),
     ("l'argent", ("l", "argent")),
     ("qu'est-ce que", ("qu", "estce", "que")),
+    ("quelles données gardez-vous", ("quelles", "donnees", "gardez", "vous")),  # an inversion is two words
+    ("a-t-il payé", ("a", "il", "paye")),
     ("da'da lagu biiro", ("dada", "lagu", "biiro")),  # Somali keeps its apostrophes inside a word
     ("مُحَمَّد", ("محمد",)),  # short vowels do not split a word
     ("أين قسيمتي", ("اين", "قسيم")),

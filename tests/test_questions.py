@@ -79,6 +79,26 @@ def test_matching_is_fuzzy_across_languages_and_unsure_offers_the_closest():
     assert decide("tell me about football", knowledge).choices == ()
 
 
+def test_words_from_another_way_of_asking_the_same_answer_count_for_it():
+    dues = FaqItem("dues", {"en": "How much are the dues?"}, {"en": "x"}, {"sw": ("ada", "ni ngapi")})
+    pay = FaqItem("pay_dues", {"en": "How do I pay the dues?"}, {"en": "y"},
+                  {"sw": ("nitalipa aje", "kupitia mpesa", "nalipia wapi")})
+    knowledge = Knowledge((dues, pay))
+    # "Where (wapi) will I pay (nitalipa) the dues (ada)": "wapi" is in another way of asking how to pay, so
+    # paying is no longer far behind how much, and both are offered.
+    unsure = decide("nitalipa ada wapi", knowledge)
+    assert unsure.answer is None and sorted(item.key for item in unsure.choices) == ["dues", "pay_dues"]
+    assert decide("ada ni ngapi", knowledge).answer == dues
+
+
+def test_a_misheard_spelling_keeps_the_length_of_the_word():
+    study = FaqItem("courses", {"en": "What are the courses?"}, {"en": "x"}, {"en": ("study", "courses")})
+    dues = FaqItem("dues", {"en": "How much are the dues?"}, {"en": "y"}, {"en": ("dues",)})
+    knowledge = Knowledge((study, dues))
+    assert decide("dews", knowledge).answer == dues
+    assert decide("is there a meeting on saturday", knowledge) == decide("", knowledge)
+
+
 def test_english_question_answered_and_it_helped(app, whatsapp, faq):
     play(whatsapp, ENGLISH_HAPPY)
     play(whatsapp, [
