@@ -121,6 +121,12 @@ def test_asking_for_a_person_in_the_members_words_opens_a_ticket(says, lang):
     assert [type(e) for e in effects] == [OpenTicket]
 
 
+@pytest.mark.parametrize("says", ["je veux parler avec un responsable", "parler avec quelqu'un"])
+def test_asking_in_french_to_speak_with_someone_opens_a_ticket(says):
+    effects = converse([(says, ["Un responsable du syndicat vous répondra ici"])], "fr")
+    assert [type(e) for e in effects] == [OpenTicket]
+
+
 @pytest.mark.parametrize("says", ["jiunga", "Jisajili", "niandikishe", "usajili"])
 def test_the_swahili_words_for_joining_start_the_sign_up(says):
     converse([(says, ["Kabla ya kujiunga, tunaomba ruhusa"])], "sw", member=PROSPECT)
