@@ -201,6 +201,14 @@ def test_officers_cannot_open_the_inbox_nor_saved_answers(app, client, catalog):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(SavedAnswer)) == 0
 
 
+def test_the_navigation_leads_organisers_to_the_saved_answers(app, client, catalog):
+    signed_in(app, client, "organiser")
+    assert 'href="/admin/saved-answers"' in client.get("/admin/").get_data(as_text=True)
+    officer = app.test_client()
+    signed_in(app, officer, "officer")
+    assert 'href="/admin/saved-answers"' not in officer.get("/admin/").get_data(as_text=True)
+
+
 def test_the_search_finds_words_and_member_numbers(app, client, catalog):
     bolt = open_ticket(app, "+254712000001", "My Bolt account was blocked", number=123)
     other = open_ticket(app, "+254712000002", "When is the meeting?", number=45)

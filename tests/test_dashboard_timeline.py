@@ -115,6 +115,9 @@ def test_the_timeline_of_a_member_who_did_everything(app, client, whatsapp, drai
     assert "Meeting on Saturday" in html and "What is your full name?" in html
     assert "We will call you on 0712 345 678 today" in html and REVIEWER in html
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d EAT</time>", html)
+    # The broadcast's entry says when it was sent (Twilio accepted it), in TIMEZONE.
+    broadcast_entry = html.split('data-kind="broadcast"')[1].split("</li>")[0]
+    assert re.search(r"sent \d{4}-\d\d-\d\d \d\d:\d\d EAT", broadcast_entry)
     with app.app_context():
         event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "member.note"))
         assert (event.actor, event.subject) == (officer_email, f"member:{member_id}")

@@ -37,6 +37,7 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("admin.certificates_queue", "Certificates", ("officer",)),
     NavEntry("admin.vouchers", "Vouchers", ("officer",)),
     NavEntry("admin.tickets_page", "Tickets", ("organiser",)),
+    NavEntry("admin.saved_answers_page", "Saved answers", ("organiser",)),
 )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from bot.broadcasts import service as broadcasts
 from bot.core import i18n
 from bot.core.extensions import db
+from bot.core.local_time import to_local
 from bot.members.effects import LANGUAGE_CHANGED
 from bot.members.service import CORRECTED
 from bot.models import (
@@ -243,8 +244,16 @@ def broadcast_entries(member: Member) -> list[Entry]:
             how += f", the {broadcasts.language_name(delivery.template_language)} template (none in theirs)"
         reason = reason_text(delivery.error_code or delivery.reason) if delivery.error_code or delivery.reason else ""
         found.append(Entry(at, "broadcast", f"Broadcast #{broadcast.id}" + (f" ({how})" if how else ""),
-                           texts=[text], status=delivery.status, reason=reason, order=delivery.id))
+                           texts=[text], status=delivery.status, reason=reason, order=delivery.id,
+                           plain=[funnel_times(delivery)]))
     return found
+
+
+def funnel_times(delivery: BroadcastDelivery) -> str:
+    """When the delivery was sent, delivered and read, in TIMEZONE ('sent 2026-12-03 09:01 EAT · read …'); empty
+    for a delivery from before the times were kept."""
+    steps = (("sent", delivery.sent_at), ("delivered", delivery.delivered_at), ("read", delivery.read_at))
+    return " · ".join(f"{step} {to_local(moment):%Y-%m-%d %H:%M %Z}" for step, moment in steps if moment)
 
 
 def note_entries(member: Member) -> list[Entry]:
