@@ -512,3 +512,34 @@ def test_a_consumer_killed_mid_batch_resends_a_single_message_once(app, whatsapp
     failed, resent = outbound_rows(app)
     assert failed.payload["resent_as"] == resent.id and resent.payload["content_sid"] == "HXvoucher"
     assert resent.payload["content_variables"] == {"1": "LI-1234"}
+
+
+def test_a_voucher_refused_with_63016_and_no_template_is_kept_for_the_members_next_message(
+        app, client, catalog, whatsapp, tmp_path):
+    from bot.models import Voucher
+    from tests.helpers.app import WhatsApp
+    from tests.helpers.dashboard import rewarded_member
+
+    member_id = rewarded_member(app, tmp_path, "LI-KEPT-0001")  # inside the window: the code went as a text
+    with app.app_context():
+        [carrier] = db.session.scalars(sa.select(Message).where(Message.member_id == member_id,
+                                                                Message.kind == "voucher")).all()
+        assert "LI-KEPT-0001" in carrier.body and db.session.scalar(sa.select(Voucher.sent_at)) is not None
+        db.session.execute(sa.update(Message).where(Message.id == carrier.id)
+                           .values(status="queued", status_rank=1, twilio_sid=sid(61)))
+        db.session.commit()
+        carrier_id = carrier.id
+    for _ in range(2):  # Twilio refuses it after accepting it, and says so twice
+        assert post(whatsapp, sid(61), "undelivered", 63016, query=f"?m={carrier_id}") == 200
+        apply_statuses(app)
+    with app.app_context():
+        assert db.session.get(Message, carrier_id).payload["handled"] == "no_template"
+        assert db.session.scalar(sa.select(Voucher.sent_at)) is None  # kept for her again, not lost
+    WhatsApp(client, "+254712345678").send("Hi")  # her next message opens the window: the code goes with it
+    with app.app_context():
+        carriers = db.session.scalars(sa.select(Message).where(Message.member_id == member_id,
+                                                               Message.kind == "voucher")
+                                      .order_by(Message.id)).all()
+        assert [m.id for m in carriers][0] == carrier_id and len(carriers) == 2
+        assert "LI-KEPT-0001" in carriers[1].body and carriers[1].status != "skipped"
+        assert db.session.scalar(sa.select(Voucher.sent_at)) is not None

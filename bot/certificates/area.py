@@ -37,6 +37,7 @@ AREA = Area(
     erasure_hooks=(certificates.erase_certificates,),
     retention_checks=(certificates.certificates_past_time,),
     after_message=(certificates.send_voucher_kept_for,),
+    not_sent={"voucher": certificates.voucher_not_sent},
     periodic=(PeriodicJob(requeue_certificate_downloads, "default", interval=900),
               PeriodicJob(send_reserved_vouchers, "default", interval=300)),
     setup=setup,

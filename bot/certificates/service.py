@@ -16,6 +16,7 @@ import logging
 import os
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -510,6 +511,16 @@ def send_voucher(voucher: Voucher, member: Member, now: datetime) -> str | None:
                        .execution_options(synchronize_session=False))
     db.session.refresh(voucher, ["sent_at"])
     return str((skipped.payload or {}).get("reason") or "no_template")
+
+
+def voucher_not_sent(member: Member, payload: Mapping[str, Any], now: datetime) -> None:
+    """The message carrying a code will not reach the member after all (Twilio refused it after accepting it,
+    63016 with no voucher template, or 63018 too often): the code is kept for them again, and goes with their
+    next message (`send_voucher_kept_for`) or by the clock (`send_reserved_vouchers`)."""
+    code = (payload.get("content_variables") or {}).get("1")
+    if code:
+        db.session.execute(sa.update(Voucher).where(Voucher.member_id == member.id, Voucher.code == code)
+                           .values(sent_at=None).execution_options(synchronize_session=False))
 
 
 def send_reserved_voucher(member: Member, voucher_id: int, now: datetime) -> bool:

@@ -32,6 +32,9 @@ ErasureHook = Callable[["Member", datetime], None]
 RetentionHook = Callable[[datetime], int]
 Performer = Callable[["Member", Any, datetime], Mapping[str, Any] | None]
 AfterMessage = Callable[["Member", datetime], None]
+# A message of the area's kind (a `messages.kind`, the name of its template) that will not reach the member:
+# Twilio refused it after accepting it (63016) and no template can carry it.
+NotSent = Callable[["Member", Mapping[str, Any], datetime], None]
 DeliveryStatus = Callable[[int, str, str, int | None], object]
 DeliveryStatuses = Callable[[Any, datetime], int]
 SendProgress = Callable[[], Mapping[int, Mapping[str, int]]]
@@ -84,6 +87,8 @@ class Area:
     send_progress: SendProgress | None = None
     # Its kinds of conversation with members in the organisers' inbox (`bot.support.inbox`).
     inbox_sources: tuple[InboxSource, ...] = ()
+    # message kind → what the area does when a message of that kind will not reach the member after all.
+    not_sent: Mapping[str, NotSent] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,7 @@ class Assembly:
     delivery_statuses: DeliveryStatuses | None
     send_progress: SendProgress | None
     inbox_sources: tuple[InboxSource, ...] = ()
+    not_sent: Mapping[str, NotSent] = field(default_factory=dict)
 
 
 def unique(kind: str, pairs: Iterable[tuple[Any, Any]]) -> dict[Any, Any]:
@@ -144,6 +150,7 @@ def assemble(areas: Iterable[Area]) -> Assembly:
         delivery_statuses=only("delivery statuses", [a.delivery_statuses for a in areas if a.delivery_statuses]),
         send_progress=only("send progress", [a.send_progress for a in areas if a.send_progress]),
         inbox_sources=tuple(unique("inbox kind", ((s.kind, s) for a in areas for s in a.inbox_sources)).values()),
+        not_sent=MappingProxyType(unique("not-sent hook of", (item for a in areas for item in a.not_sent.items()))),
     )
 
 

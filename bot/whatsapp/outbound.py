@@ -37,6 +37,7 @@ from flask import current_app
 from rq import Retry
 
 from bot.core import i18n, jobs
+from bot.core.area import assembled
 from bot.core.extensions import db
 from bot.members.service import opt_out
 from bot.models import Member, Message, utcnow
@@ -297,8 +298,15 @@ def resend_after_failure(message_id: int, now: datetime | None = None) -> str | 
     else:
         payload.update(retry_later(message, member, now))
     message.payload = payload
+    hook = assembled().not_sent.get(message.kind or "")
+    if member is not None and payload["handled"] in NOT_SENT and hook is not None:
+        hook(member, payload, now)  # in the mark's transaction, so the area hears of it once
     db.session.commit()
     return str(payload["handled"])
+
+
+# What `resend_after_failure` did when the message will not reach the member: the message kind's area hears of it.
+NOT_SENT = ("no_template", "given_up")
 
 
 def resend_as_template(message: Message, member: Member, now: datetime) -> dict[str, Any]:
