@@ -317,6 +317,26 @@ def test_the_counters_move_after_a_signed_inbound_message(client, metrics_on):
     assert value(after, "umoja_inbound_seconds_sum") > value(before, "umoja_inbound_seconds_sum")
 
 
+@pytest.mark.parametrize("path", ["wsgi", "flask"])
+def test_a_failed_inbound_message_is_answered_500_counted_and_logged_with_its_sid(tmp_path, log_lines, path):
+    from prometheus_client import REGISTRY
+
+    # The database is down: the message cannot even be stored.
+    app = create_app(app_config(tmp_path, INBOUND_PATH=path, PROPAGATE_EXCEPTIONS=False,
+                                SQLALCHEMY_DATABASE_URI="postgresql+psycopg://postgres@127.0.0.1:1/none"))
+    errors = {"result": "error"}
+    before = REGISTRY.get_sample_value("umoja_inbound_messages_total", errors) or 0
+    whatsapp = WhatsApp(app.test_client(), PHONE)
+    form = whatsapp.form(TEXT, ProfileName=NAME)
+    assert whatsapp.post(form).status_code == 500
+    assert REGISTRY.get_sample_value("umoja_inbound_messages_total", errors) == before + 1
+    [line] = [line for line in parsed(log_lines) if line["level"] == "ERROR"]
+    assert line["message"] == "Exception on /whatsapp/inbound [POST]" and "OperationalError" in line["exc_info"]
+    assert line["message_sid"] == form["MessageSid"]
+    assert "712345678" not in log_lines.getvalue() and "Amina" not in log_lines.getvalue()
+    assert logs.current() == {}
+
+
 def test_sends_statuses_and_queues_are_counted(app, client, metrics_on, fake_twilio, drain):
     before = scrape(client)
     with app.app_context():

@@ -199,3 +199,56 @@ def test_odd_error_codes_in_a_status_callback_are_refused_or_ignored_not_a_crash
     with app.app_context():
         row = db.session.scalars(sa.select(Message).where(Message.twilio_sid == SID)).one()
         assert row.status == ("sent" if answer == 400 else "failed") and row.error_code is None
+
+
+@pytest.mark.parametrize("replies", [
+    [],
+    [("Hi", 1)],
+    [("Karibu! <b>&</b> \"1\" 'x'\n\tline\r\n", 12), ("", 3), ("no row", None), ("\x00\x1fnul", 99)],
+    [("", None), ("Ω ✓ عربي > 2", 2**40)],
+])
+def test_twiml_is_written_as_the_twilio_library_writes_it(app, replies):
+    from twilio.twiml.messaging_response import MessagingResponse
+
+    from bot.whatsapp.twilio_api import status_callback_url
+    from bot.whatsapp.webhook import NOT_TEXT, twiml_text
+
+    expected = MessagingResponse()
+    with app.app_context():
+        for text, reply_id in replies:
+            action = {"action": status_callback_url(f"m={reply_id}")} if reply_id is not None else {}
+            expected.message(NOT_TEXT.sub("", text), **action)
+        assert twiml_text(replies) == str(expected)
+
+
+def test_both_inbound_paths_answer_alike_and_the_wsgi_one_skips_flask(app, tmp_path):
+    import re
+
+    from flask import request_started
+
+    from bot import create_app
+    from tests.helpers.app import app_config
+
+    flask_app = create_app(app_config(tmp_path, INBOUND_PATH="flask"))
+    started: list[str] = []
+
+    def note(sender, **_extra):
+        started.append(sender.config["INBOUND_PATH"])
+
+    answers = {}
+    request_started.connect(note)
+    try:
+        for path, each, phone in (("wsgi", app, "+254712345601"), ("flask", flask_app, "+254712345602")):
+            member = WhatsApp(each.test_client(), phone)
+            first = member.form("Hi")
+            responses = [member.post(first), member.post(first), member.post(member.form("MENU")),
+                         member.post({"Body": "hi"}), member.post(first, signature="wrong"),
+                         member.post({**member.form("x"), **{f"F{i}": "1" for i in range(250)}})]
+            answers[path] = [(r.status_code, r.mimetype, re.sub(r"m=[0-9]+", "m=", r.get_data(as_text=True)))
+                             for r in responses]
+    finally:
+        request_started.disconnect(note)
+    assert answers["wsgi"] == answers["flask"]
+    assert [code for code, *_ in answers["wsgi"]] == [200, 200, 200, 400, 403, 400]
+    assert "<Message" in answers["wsgi"][0][2] and answers["wsgi"][0] == answers["wsgi"][1]
+    assert "wsgi" not in started and started.count("flask") == 6

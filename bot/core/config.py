@@ -170,5 +170,8 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         # request as before (`inline`: no `worker.py --statuses` needed, far fewer callbacks per second).
         "STATUS_APPLY": (env_str("STATUS_APPLY") or "stream").lower(),
         "STATUS_BATCH_SIZE": env_int("STATUS_BATCH_SIZE", 500),
+        # Inbound messages: taken by the plain WSGI callable ahead of Flask (`wsgi`) or by Flask's view
+        # (`flask`, the old path); read once at start-up.
+        "INBOUND_PATH": (env_str("INBOUND_PATH") or "wsgi").lower(),
         "STATUS_CLAIM_SECONDS": env_float("STATUS_CLAIM_SECONDS", 30.0),
     }

@@ -141,7 +141,13 @@ LANGUAGE_LABELS = LanguageLabels()
 
 def is_rtl(code: str) -> bool:
     """Whether a language is written right to left."""
-    return code in LANGUAGES and locale(code).character_order == "right-to-left"
+    return code in LANGUAGES and written_right_to_left(code)
+
+
+@cache
+def written_right_to_left(code: str) -> bool:
+    """Babel's writing direction of a language, read once: every line of every reply asks."""
+    return locale(code).character_order == "right-to-left"
 
 
 def name_in(code: str, lang: str) -> str:

@@ -48,18 +48,22 @@ def start_request() -> None:
 
 
 def count_webhook(response: Response) -> Response:
-    """Count the webhook's answer and its latency; at DEBUG, log one line for it (a line costs tens of
-    microseconds of CPU, many times the counters: not on every message by default)."""
+    """Count the webhook's answer and its latency (`webhook_done`)."""
     started = g.pop("webhook_started", None)
     if started is None:
         return response
-    seconds = time.perf_counter() - started
-    webhook = WEBHOOKS[request.endpoint or ""]
-    metrics.webhook_answered(webhook, response.status_code, seconds)
-    if webhook_log.isEnabledFor(logging.DEBUG):
-        webhook_log.debug("%s webhook answered %s in %.1f ms", webhook, response.status_code, seconds * 1000,
-                          extra={"http_status": response.status_code, "duration_ms": round(seconds * 1000, 2)})
+    webhook_done(WEBHOOKS[request.endpoint or ""], response.status_code, time.perf_counter() - started)
     return response
+
+
+def webhook_done(webhook: str, http_status: int, seconds: float) -> None:
+    """Count a webhook's answer and its latency; at DEBUG, log one line for it (a line costs tens of
+    microseconds of CPU, many times the counters: not on every message by default). Flask's views and the
+    WSGI callables ahead of Flask (`bot/whatsapp/webhook.py`) both end here."""
+    metrics.webhook_answered(webhook, http_status, seconds)
+    if webhook_log.isEnabledFor(logging.DEBUG):
+        webhook_log.debug("%s webhook answered %s in %.1f ms", webhook, http_status, seconds * 1000,
+                          extra={"http_status": http_status, "duration_ms": round(seconds * 1000, 2)})
 
 
 def end_request(_error: BaseException | None = None) -> None:

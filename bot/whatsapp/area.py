@@ -30,10 +30,11 @@ def apply_waiting_statuses() -> int:
 
 
 def setup(app: Flask) -> None:
-    """The webhooks (they never use Flask's session cookie); status callbacks are taken ahead of Flask."""
+    """The webhooks (they never use Flask's session cookie); status callbacks and inbound messages are taken
+    ahead of Flask."""
     app.session_interface = webhook.NoSessionForTwilio()
     app.register_blueprint(webhook.bp)
-    app.wsgi_app = webhook.StatusEndpoint(app, app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = webhook.Webhooks(app, app.wsgi_app)  # type: ignore[method-assign]
 
 
 AREA = Area(

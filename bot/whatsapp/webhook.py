@@ -9,23 +9,26 @@ from collections.abc import Callable, Mapping
 from functools import wraps
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import parse_qsl, unquote_plus
+from xml.sax.saxutils import escape
 
-from flask import Blueprint, Flask, Request, Response, abort, current_app, request
+from flask import Blueprint, Flask, Request, Response, abort, current_app, got_request_exception, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from redis.exceptions import RedisError
-from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import parse_options_header
+from werkzeug.wrappers import Response as BaseResponse
 
 from bot.core.area import assembled
 from bot.members.service import whatsapp_sender
-from bot.observability import logs, metrics
+from bot.observability import logs, webhook_done
 from bot.whatsapp import inbound, messaging, statuses
 from bot.whatsapp.twilio_api import (
     joined_pairs,
     request_is_from_twilio,
     signature_matches,
+    signed_params,
     status_callback_url,
 )
 
@@ -74,14 +77,31 @@ def refuse_oversized_forms() -> None:
         abort(400)
 
 
-def twiml(replies: list[inbound.Answer]) -> Response:
-    """A TwiML answer with one <Message> per reply (an empty <Response/> for none); a stored reply's
-    `action` is its status callback URL, naming its row, so Twilio's statuses for it land there."""
-    response = MessagingResponse()
+TWIML_START = '<?xml version="1.0" encoding="UTF-8"?><Response>'
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />'
+# How ElementTree (and so the Twilio library's MessagingResponse) escapes an attribute value.
+ATTRIBUTE_ENTITIES = {'"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#09;"}
+
+
+def twiml_text(replies: list[inbound.Answer]) -> str:
+    """TwiML with one <Message> per reply (an empty <Response /> for none), written as the Twilio library's
+    MessagingResponse writes it, without building an element tree per answer; a stored reply's `action` is
+    its status callback URL, naming its row, so Twilio's statuses for it land there."""
+    if not replies:
+        return EMPTY_TWIML
+    parts = [TWIML_START]
     for text, reply_id in replies:
-        action = {"action": status_callback_url(f"m={reply_id}")} if reply_id is not None else {}
-        response.message(NOT_TEXT.sub("", text), **action)
-    return Response(str(response), mimetype="text/xml")
+        action = "" if reply_id is None else \
+            f' action="{escape(status_callback_url(f"m={reply_id}"), ATTRIBUTE_ENTITIES)}"'
+        body = escape(NOT_TEXT.sub("", text))
+        parts.append(f"<Message{action}>{body}</Message>" if body else f"<Message{action} />")
+    parts.append("</Response>")
+    return "".join(parts)
+
+
+def twiml(replies: list[inbound.Answer]) -> Response:
+    """A TwiML answer (`twiml_text`)."""
+    return Response(twiml_text(replies), mimetype="text/xml")
 
 
 def signed_by_twilio(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -114,17 +134,23 @@ def message_sid_of(form: MultiDict[str, str]) -> str | None:
     return sids[0]
 
 
+def replies_to_signed(form: MultiDict[str, str]) -> list[inbound.Answer]:
+    """The replies to a signed inbound message once its shapes are checked (400 otherwise): stored,
+    processed once (`inbound.receive`)."""
+    sid = message_sid_of(form)
+    senders = form.getlist("From")
+    phone = whatsapp_sender(senders[0]) if len(senders) == 1 else None
+    if sid is None or phone is None or not inbound.media_urls_fit(form):
+        abort(400)
+    return inbound.receive(without_control_characters(form), sid, phone)
+
+
 @bp.post("/inbound")
 @signed_by_twilio
 def inbound_message() -> Response:
-    """A message from a member: stored, processed once, answered with TwiML."""
-    raw = request.form
-    sid = message_sid_of(raw)
-    senders = raw.getlist("From")
-    phone = whatsapp_sender(senders[0]) if len(senders) == 1 else None
-    if sid is None or phone is None or not inbound.media_urls_fit(raw):
-        abort(400)
-    return twiml(inbound.receive(without_control_characters(raw), sid, phone))
+    """A message from a member: stored, processed once, answered with TwiML. With INBOUND_PATH=wsgi,
+    `Webhooks` answers before Flask is reached; this view serves INBOUND_PATH=flask."""
+    return twiml(replies_to_signed(request.form))
 
 
 def row_named(args: MultiDict[str, str], name: str) -> int | None:
@@ -178,7 +204,8 @@ def message_status() -> Response:
     return twiml([])
 
 
-EMPTY_TWIML = str(MessagingResponse()).encode()
+INBOUND_PATHS = ("wsgi", "flask")
+FORM_TYPE = "application/x-www-form-urlencoded"
 
 
 def form_pairs(text: str) -> list[tuple[str, str]]:
@@ -195,22 +222,53 @@ def form_pairs(text: str) -> list[tuple[str, str]]:
     return pairs
 
 
-class StatusEndpoint:
-    """`POST /whatsapp/status` as a plain WSGI callable ahead of Flask (with STATUS_APPLY=stream): the same
-    checks in the same order as the Flask webhooks (body size and field count before parsing, the
-    signature, Twilio's shapes), then one XADD; every other request goes on to Flask. A callback is the
-    busiest request there is (up to three per message sent), and Flask's request and context machinery
-    was most of its cost."""
+def form_of(body: bytes) -> MultiDict[str, str]:
+    """A url-encoded body parsed as werkzeug parses Flask's `request.form` (an empty form when it is not
+    UTF-8), so both paths check the signature over the same fields."""
+    try:
+        return MultiDict(parse_qsl(body.decode(), keep_blank_values=True, errors="werkzeug.url_quote"))
+    except ValueError:
+        return MultiDict()
+
+
+def a_plain_form(environ: dict[str, Any]) -> bool:
+    """Whether a request is what Twilio sends: a url-encoded form with a Content-Length within
+    MAX_BODY_BYTES. Anything else (chunked, too long, another type) goes to Flask's view, whose answers
+    for it are werkzeug's own."""
+    length = environ.get("CONTENT_LENGTH") or ""
+    return (length.isdigit() and int(length) <= MAX_BODY_BYTES and "HTTP_TRANSFER_ENCODING" not in environ
+            and parse_options_header(environ.get("CONTENT_TYPE"))[0].lower() == FORM_TYPE)
+
+
+class Webhooks:
+    """Twilio's busiest webhooks as a plain WSGI callable ahead of Flask: `POST /whatsapp/status` (with
+    STATUS_APPLY=stream) and `POST /whatsapp/inbound` (with INBOUND_PATH=wsgi, read at start-up). Each
+    makes the same checks in the same order as the Flask views (body size and field count before
+    parsing, the signature, Twilio's shapes) and gives the same answers; every other request goes on to
+    Flask. Flask's request and context machinery was most of a status callback's cost and about a
+    quarter of an inbound message's."""
 
     def __init__(self, app: Flask, wrapped: Any) -> None:
         self.app = app
         self.wrapped = wrapped
-        self.path = f"{bp.url_prefix}/status"
+        self.status_path = f"{bp.url_prefix}/status"
+        self.inbound_path = f"{bp.url_prefix}/inbound"
+        if app.config["INBOUND_PATH"] not in INBOUND_PATHS:
+            raise ValueError(f"INBOUND_PATH must be one of {', '.join(INBOUND_PATHS)}, "
+                             f"not {app.config['INBOUND_PATH']!r}")
+        self.inbound_ahead = app.config["INBOUND_PATH"] == "wsgi"
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        if (environ.get("PATH_INFO") != self.path or environ.get("REQUEST_METHOD") != "POST"
-                or self.app.config["STATUS_APPLY"] != "stream"):
-            return self.wrapped(environ, start_response)
+        if environ.get("REQUEST_METHOD") == "POST":
+            path = environ.get("PATH_INFO")
+            if path == self.inbound_path and self.inbound_ahead and a_plain_form(environ):
+                return self.answer_inbound(environ, start_response)
+            if path == self.status_path and self.app.config["STATUS_APPLY"] == "stream":
+                return self.answer_status(environ, start_response)
+        return self.wrapped(environ, start_response)
+
+    def answer_status(self, environ: dict[str, Any], start_response: Any) -> Any:
+        """Take one status callback: 200 once the stream has it, an empty body for a refusal."""
         started = time.perf_counter()
         try:
             self.take(environ)
@@ -220,14 +278,17 @@ class StatusEndpoint:
         except Exception:
             log.exception("a status callback failed")
             status = 500
-        metrics.webhook_answered("status", status, time.perf_counter() - started)
-        body = EMPTY_TWIML if status == 200 else b""
+        webhook_done("status", status, time.perf_counter() - started)
+        body = EMPTY_TWIML.encode() if status == 200 else b""
         start_response(f"{status} {HTTPStatus(status).phrase}",
                        [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))])
         return [body]
 
-    def take(self, environ: dict[str, Any]) -> None:
-        """Check and append one callback; raises an HTTPException (400, 403, 413, 503) when refused."""
+    def signed_form(self, environ: dict[str, Any], path: str, *, pairs: bool = False
+                    ) -> tuple[MultiDict[str, str], str]:
+        """The form and the query string of a request to `path` signed by Twilio; raises an HTTPException
+        (413: too long, 400: too many fields, 403: not signed) as the Flask views refuse it. `pairs`: split
+        the form the cheap way (`form_pairs`, for status callbacks), else exactly as werkzeug does."""
         length = environ.get("CONTENT_LENGTH") or ""
         if length and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
             abort(413)
@@ -237,14 +298,52 @@ class StatusEndpoint:
             abort(413)
         if body.count(b"&") >= MAX_FIELDS:
             abort(400)
-        pairs = form_pairs(body.decode("utf-8", "replace"))
+        if pairs:
+            split = form_pairs(body.decode("utf-8", "replace"))
+            form, params = MultiDict(split), joined_pairs(split)
+        else:
+            form = form_of(body)
+            params = signed_params(form)
         # PEP 3333 hands the query string over as latin-1; Flask's view reads it as UTF-8, so does this.
         query = environ.get("QUERY_STRING", "").encode("latin-1").decode("utf-8", "replace")
-        url = self.app.config["PUBLIC_URL"] + self.path + (f"?{query}" if query else "")
-        if not signature_matches(environ.get("HTTP_X_TWILIO_SIGNATURE", ""), url, joined_pairs(pairs),
+        url = self.app.config["PUBLIC_URL"] + path + (f"?{query}" if query else "")
+        if not signature_matches(environ.get("HTTP_X_TWILIO_SIGNATURE", ""), url, params,
                                  self.app.config["WEBHOOK_AUTH_TOKEN"]):
-            log.warning("refused an unsigned or wrongly signed request to %s", self.path)
+            log.warning("refused an unsigned or wrongly signed request to %s", path)
             abort(403)
-        form = MultiDict(pairs)
+        return form, query
+
+    def take(self, environ: dict[str, Any]) -> None:
+        """Check and append one callback; raises an HTTPException (400, 403, 413, 503) when refused."""
+        form, query = self.signed_form(environ, self.status_path, pairs=True)
         args = MultiDict(form_pairs(query))
         take_status(status_update_of(form, args, self.app), self.app)
+
+    def answer_inbound(self, environ: dict[str, Any], start_response: Any) -> Any:
+        """Answer one inbound message in an app context (no request context): the TwiML of its replies, or
+        werkzeug's page for a refusal or a failure, counted and reported as Flask's view is."""
+        started = time.perf_counter()
+        logs.clear()
+        try:
+            with self.app.app_context():
+                response = self.inbound_response(environ)
+                webhook_done("inbound", response.status_code, time.perf_counter() - started)
+        finally:
+            logs.clear()
+        return response(environ, start_response)
+
+    def inbound_response(self, environ: dict[str, Any]) -> BaseResponse:
+        """The response to one inbound message; an error is reported (Flask's `got_request_exception`, which
+        error reporting listens to), logged, and answered 500, or raised when the app propagates errors."""
+        try:
+            form, _query = self.signed_form(environ, self.inbound_path)
+            return Response(twiml_text(replies_to_signed(form)), mimetype="text/xml")
+        except HTTPException as refusal:
+            return refusal.get_response(environ)
+        except Exception as error:
+            got_request_exception.send(self.app, _async_wrapper=self.app.ensure_sync, exception=error)
+            propagate = self.app.config["PROPAGATE_EXCEPTIONS"]
+            if propagate or (propagate is None and (self.app.testing or self.app.debug)):
+                raise
+            self.app.logger.error("Exception on %s [POST]", self.inbound_path, exc_info=True)
+            return InternalServerError(original_exception=error).get_response(environ)
