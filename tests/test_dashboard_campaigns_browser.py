@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
-from tests.helpers.browser import canvas_has_pixels, pytestmark  # noqa: F401  (the skip)
-from tests.helpers.dashboard import PASSWORD, make_user
+from tests.helpers.browser import canvas_has_pixels, pytestmark, signed_in_tab, widths  # noqa: F401  (the skip)
+from tests.helpers.dashboard import make_user
 from tests.test_dashboard_campaigns import CODE, seed
 
 WIDTHS = (390, 1366)
@@ -21,22 +21,15 @@ def test_results_and_comparison_fit_a_phone_and_a_desktop(app, browser, live_ser
     errors: list[str] = []
     paths = [f"/admin/broadcasts/{ids['broadcast']}/results", "/admin/broadcasts/compare"]
     for width in WIDTHS:
-        context = browser.new_context(base_url=live_server, viewport={"width": width, "height": 800})
-        tab = context.new_page()
-        tab.on("pageerror", lambda error: errors.append(str(error)))
+        context, tab = signed_in_tab(browser, live_server, email, width, errors)
         tab.on("response", lambda response: errors.append(f"{response.status} {response.url}")
                if response.status >= 400 and not response.url.endswith("/favicon.ico") else None)
-        tab.goto("/admin/login")
-        tab.fill("input[name=email]", email)
-        tab.fill("input[name=password]", PASSWORD)
-        tab.click("button[type=submit]")
-        tab.wait_for_url("**/admin/")
         for path in paths:
             assert tab.goto(path).status == 200
             tab.wait_for_load_state("load")
             name = path.strip("/").replace("/", "_")
             tab.screenshot(path=str(shots / f"{name}-{width}.png"), full_page=True)
-            scroll, inner = tab.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+            scroll, inner = widths(tab)
             assert scroll <= inner, (width, path, scroll, inner)
             display = tab.evaluate("() => getComputedStyle(document.querySelector('main table tbody tr')).display")
             assert (display == "block") is (width == 390), (width, path, display)

@@ -15,8 +15,8 @@ import pytest
 from bot.core.extensions import db
 from bot.models import Member
 from bot.support import notes, tickets
-from tests.helpers.browser import pytestmark  # noqa: F401  (the skip)
-from tests.helpers.dashboard import CODE, PASSWORD, make_user, rewarded_member
+from tests.helpers.browser import pytestmark, signed_in_tab, widths  # noqa: F401  (the skip)
+from tests.helpers.dashboard import CODE, make_user, rewarded_member
 
 PHONE = "+254712345678"
 PHONE_FORMS = ("+254712345678", "254712345678", "0712345678", "0712 345 678", "712345678", "+254 712 345 678",
@@ -62,21 +62,14 @@ def test_every_page_fits_a_phone_and_a_desktop(app, browser, live_server, catalo
     shots = tmp_path_factory.mktemp(f"screenshots-{role}")
     errors: list[str] = []
     for width in WIDTHS:
-        context = browser.new_context(base_url=live_server, viewport={"width": width, "height": 800})
-        tab = context.new_page()
-        tab.on("pageerror", lambda error: errors.append(str(error)))
-        tab.goto("/admin/login")
-        tab.fill("input[name=email]", email)
-        tab.fill("input[name=password]", PASSWORD)
-        tab.click("button[type=submit]")
-        tab.wait_for_url("**/admin/")
+        context, tab = signed_in_tab(browser, live_server, email, width, errors)
         for path in pages_for(role, member_id, ticket_id):
             response = tab.goto(path)
             assert response.status == (404 if path.endswith("no-such-page") else 200), (role, path, response.status)
             tab.wait_for_load_state("load")
             name = re.sub(r"[/.?&=]", "_", path.strip("/")) or "admin"
             tab.screenshot(path=str(shots / f"{name}-{width}.png"), full_page=True)
-            scroll, inner = tab.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+            scroll, inner = widths(tab)
             assert scroll <= inner, (role, width, path, scroll, inner)
             nav_shown = tab.locator("header nav").is_visible()
             assert nav_shown is (width > 640), (role, width, path)

@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.helpers.broadcasts import OLD, add_members
-from tests.helpers.browser import pytestmark, sign_in  # noqa: F401  (the skip)
-from tests.helpers.dashboard import PASSWORD, make_user
+from tests.helpers.browser import pytestmark, sign_in, signed_in_tab, widths  # noqa: F401  (the skip)
+from tests.helpers.dashboard import make_user
 
 SIDS = {name: {code: "HX" + f"{n:x}{i:x}" * 16 for i, code in enumerate(("en", "sw", "fr", "ar"))}
         for n, name in enumerate(("broadcast", "voucher", "organiser_reply"))}
@@ -25,20 +25,13 @@ def test_the_templates_page_fits_a_phone_and_a_desktop(app, browser, live_server
     shots = tmp_path_factory.mktemp(f"screenshots-templates-{role}")
     errors: list[str] = []
     for width in (390, 1366):
-        context = browser.new_context(base_url=live_server, viewport={"width": width, "height": 800})
-        tab = context.new_page()
-        tab.on("pageerror", lambda error: errors.append(str(error)))
-        tab.goto("/admin/login")
-        tab.fill("input[name=email]", email)
-        tab.fill("input[name=password]", PASSWORD)
-        tab.click("button[type=submit]")
-        tab.wait_for_url("**/admin/")
+        context, tab = signed_in_tab(browser, live_server, email, width, errors)
         if width == 390:
             tab.click("label.nav-button")
         tab.click("header nav >> text=Templates")
         tab.wait_for_url("**/admin/templates")
         tab.screenshot(path=str(shots / f"templates-{width}.png"), full_page=True)
-        scroll, inner = tab.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        scroll, inner = widths(tab)
         assert scroll <= inner, (width, scroll, inner)
         # Somali has no template and there is no fallback: marked on every row.
         missing = tab.locator("#template-broadcast li[data-language=so]")

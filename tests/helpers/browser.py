@@ -26,6 +26,22 @@ def sign_in(page, email: str) -> None:
     page.wait_for_url("**/admin/")
 
 
+def signed_in_tab(browser, base_url: str, email: str, width: int, errors: list[str]):
+    """A new browser context `width` pixels wide, signed in as `email`, whose page errors go to `errors`;
+    returns the context (close it) and its tab."""
+    context = browser.new_context(base_url=base_url, viewport={"width": width, "height": 800})
+    tab = context.new_page()
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(tab, email)
+    return context, tab
+
+
+def widths(tab) -> tuple[int, int]:
+    """The page's scroll width and the window's inner width (the page overflows when the first is larger)."""
+    scroll, inner = tab.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    return scroll, inner
+
+
 def canvas_has_pixels(page, selector: str) -> bool:
     """Whether a canvas has anything drawn on it."""
     return page.eval_on_selector(selector, """canvas => {
